@@ -1,0 +1,12 @@
+/**
+ * Spec v1: the plain, versioned document between the SDK and every target.
+ * It imports nothing else of cloudloom's.
+ */
+export * from "./accelerators";
+export * from "./canonical";
+export * from "./problems";
+export * from "./schema";
+export * from "./targets";
+export * from "./units";
+export { isCron, isTimezone } from "./rules/scaling";
+export { validate, type ValidateOptions, type ValidationResult } from "./validate";

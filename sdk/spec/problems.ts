@@ -1,0 +1,77 @@
+/**
+ * Validation problems: every problem has a stable code, the path of the field
+ * at fault, a message and a fix. `docs/errors.md` documents every code in
+ * {@link PROBLEM_CODES}; a test keeps the two in step.
+ */
+
+/** Every stable problem code, with what it means. */
+export const PROBLEM_CODES = {
+  CL_FIELD_REQUIRED: "A required field is missing.",
+  CL_FIELD_TYPE: "A field has the wrong type (for example a string where a number belongs).",
+  CL_FIELD_UNKNOWN: "A field is not part of Spec v1 (often a typo).",
+  CL_FIELD_VALUE: "A field's value is outside what it accepts (an enum, a pattern, or a number range).",
+  CL_API_VERSION: "The document is not `apiVersion: cloudloom/v1`.",
+  CL_NAME_INVALID: "A name cannot be used as a resource name on every target.",
+  CL_DUPLICATE_NAME: "Two entries of one kind share a name (for models: a name and version).",
+  CL_DANGLING_REFERENCE: "An entry refers to another entry that is not declared in this app.",
+  CL_FOREIGN_REFERENCE: "An entry refers to an object declared in a different App.",
+  CL_UNIT_MALFORMED: 'A size or duration is not written as "<number> <unit>".',
+  CL_MIN_GT_MAX: "A minimum is larger than its maximum.",
+  CL_SCALE_TO_ZERO_CONFLICT: "Scale-to-zero is combined with a minimum or scheduled floor above zero.",
+  CL_SCALING_TARGET: "A scaling policy states neither or both of target concurrency and utilization.",
+  CL_BATCHING_LIMIT: "A batching limit (max batch, max delay, queue depth) is zero or negative.",
+  CL_UNKNOWN_ACCELERATOR: "A GPU pool names an accelerator that is not in the catalog.",
+  CL_ACCELERATOR_UNMAPPED: "A GPU pool's accelerator is not offered on the chosen target.",
+  CL_GPU_MEMORY: "A GPU pool asks for more GPU memory than its accelerator has.",
+  CL_ARTIFACT_MISSING: "A model's ONNX file does not exist.",
+  CL_ARTIFACT_SHA256_MISMATCH: "A model's ONNX file does not match its declared sha256.",
+  CL_PLACEMENT_MISSING: "A region used by the app has no placement for the chosen target.",
+  CL_EDGE_LOCALITY: "An edge region declares no locality keys, so no client could ever be routed to it.",
+  CL_RATE_LIMIT_INVALID: "A rate limit has a zero or negative rate, period or burst.",
+  CL_CRON_INVALID: "A scheduled floor's cron expression does not parse.",
+  CL_TIMEZONE_INVALID: "A scheduled floor's timezone is not an IANA zone.",
+  CL_WEIGHTS_SUM: "A route's version weights do not add up to 100.",
+  CL_WEIGHTS_MIXED_MODELS: "A route splits traffic between versions of different models.",
+  CL_MEMORY_OUT_OF_RANGE: "A function's memory is outside the chosen target's limits.",
+  CL_TIMEOUT_OUT_OF_RANGE: "A function's timeout is outside the chosen target's limits.",
+  CL_TARGET_UNKNOWN: "The chosen target is not aws, alicloud or kubernetes.",
+  CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
+} as const;
+
+/** A stable problem code. */
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+/** One thing wrong with a declaration. */
+export interface Problem {
+  /** Stable code, listed in docs/errors.md. */
+  code: ProblemCode;
+  /** Dotted path of the field at fault, e.g. `functions.classify.scaling`. */
+  path: string;
+  /** What is wrong, quoting the offending value. */
+  message: string;
+  /** How to fix it. */
+  fix: string;
+}
+
+/** Formats problems one per line: `CODE at path: message (fix: ...)`. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `  ${p.code} at ${p.path || "(root)"}: ${p.message}\n    fix: ${p.fix}`).join("\n");
+}
+
+/**
+ * Thrown when an app is built with problems. It lists all of them, so one run
+ * shows everything there is to fix.
+ */
+export class SpecError extends Error {
+  /** Stable code of this error class. */
+  readonly code = "CL_INVALID_SPEC";
+  constructor(
+    /** The app whose declaration failed. */
+    readonly app: string,
+    /** Every problem found. */
+    readonly problems: readonly Problem[],
+  ) {
+    super(`app "${app}" has ${problems.length} problem(s):\n${formatProblems(problems)}`);
+    this.name = "SpecError";
+  }
+}

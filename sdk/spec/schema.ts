@@ -1,0 +1,262 @@
+/**
+ * The shape of Spec v1, as zod schemas. The TypeScript types of the spec are
+ * inferred from these schemas, so the document's type and its structural
+ * check can never drift apart. Semantic rules (references, ranges, per-target
+ * limits) live in `rules/`.
+ */
+import { z } from "zod";
+import type { ProblemCode } from "./problems";
+import { isDuration, isSize, type Duration, type Size } from "./units";
+
+/** The only API version this module reads and writes. */
+export const API_VERSION = "cloudloom/v1";
+
+/** Names become resource names on every target, so they follow DNS-label rules. */
+export const NAME_PATTERN = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** Model versions appear in aliases and labels. */
+export const VERSION_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,14}[a-z0-9])?$/;
+/** Route keys are `<METHOD> /path`, with `:param` segments allowed. */
+export const ROUTE_KEY_PATTERN = /^(GET|POST|PUT|PATCH|DELETE) (\/[A-Za-z0-9._~:-]*)+$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Attaches a stable problem code and fix to a zod refinement. */
+function coded(code: ProblemCode, message: string, fix: string) {
+  return { message, params: { code, fix } };
+}
+
+const name = z
+  .string()
+  .refine(
+    (v) => NAME_PATTERN.test(v),
+    coded(
+      "CL_NAME_INVALID",
+      "is not a valid name",
+      "use 1-32 lowercase letters, digits and dashes, starting with a letter and not ending with a dash",
+    ),
+  );
+const version = z
+  .string()
+  .refine(
+    (v) => VERSION_PATTERN.test(v),
+    coded("CL_NAME_INVALID", "is not a valid model version", 'use lowercase letters, digits, dots and dashes, e.g. "1" or "2.1.0"'),
+  );
+const size = z
+  .string()
+  .refine(
+    isSize,
+    coded("CL_UNIT_MALFORMED", "is not a size", 'write it as "<number> KB|MB|GB", e.g. "512 MB"'),
+  ) as unknown as z.ZodType<Size>;
+const duration = z
+  .string()
+  .refine(
+    isDuration,
+    coded("CL_UNIT_MALFORMED", "is not a duration", 'write it as "<number> <unit>", e.g. "30 seconds" (ms, seconds, minutes, hours, days)'),
+  ) as unknown as z.ZodType<Duration>;
+const count = z.number().int().nonnegative();
+const modelKey = z
+  .string()
+  .refine(
+    (v) => /^[^@]+@[^@]+$/.test(v),
+    coded("CL_NAME_INVALID", "is not a model key", 'models are keyed "<name>@<version>", e.g. "intent@1"'),
+  );
+const routeKey = z
+  .string()
+  .refine(
+    (v) => ROUTE_KEY_PATTERN.test(v),
+    coded("CL_ROUTE_PATH", "is not a route key", 'write routes as "<METHOD> /path", e.g. "POST /v1/classify"'),
+  );
+
+/** Where a region lives on each target. */
+export const PlacementSchema = z
+  .object({
+    aws: z
+      .object({
+        region: z.string().min(1),
+        /** A Local Zone or Wavelength zone, for edge regions. */
+        zone: z.string().min(1).optional(),
+        zoneType: z.enum(["local-zone", "wavelength"]).optional(),
+      })
+      .strict()
+      .optional(),
+    alicloud: z
+      .object({
+        region: z.string().min(1),
+        /** An ENS (Edge Node Service) region, for edge regions. */
+        ensRegion: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    kubernetes: z
+      .object({
+        /** Node labels that pin this region's workloads, e.g. topology.kubernetes.io/region. */
+        labels: z.record(z.string().min(1), z.string()),
+        /** Taints edge nodes carry, tolerated by this region's workloads. */
+        tolerations: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const RegionSchema = z
+  .object({
+    kind: z.enum(["central", "edge"]),
+    /** Locality keys (country codes, cell ids) whose clients this region serves first. */
+    localities: z.array(z.string().min(1)),
+    latencyBudget: duration.optional(),
+    placement: PlacementSchema,
+  })
+  .strict();
+
+export const GpuPoolSchema = z
+  .object({
+    accelerator: z.string(),
+    gpusPerInstance: z.number().int().positive(),
+    gpuMemory: size,
+    minSize: count,
+    maxSize: count,
+    capacity: z.enum(["spot", "on-demand"]),
+    regions: z.array(name),
+  })
+  .strict();
+
+export const ScheduleSchema = z
+  .object({
+    cron: z.string(),
+    timezone: z.string(),
+    minInstances: count,
+  })
+  .strict();
+
+export const ScalingPolicySchema = z
+  .object({
+    minInstances: count,
+    maxInstances: count,
+    targetConcurrency: z.number().int().positive().optional(),
+    /** Percent of CPU (or GPU) utilization to hold. */
+    targetUtilization: z.number().positive().max(100).optional(),
+    scaleToZero: z.object({ idleWindow: duration }).strict().optional(),
+    schedules: z.array(ScheduleSchema),
+    prewarm: z.object({ leadTime: duration, lookBack: duration }).strict().optional(),
+  })
+  .strict();
+
+const TensorSchema = z
+  .object({
+    type: z.enum(["float32", "float64", "int32", "int64", "bool", "string"]),
+    /** Dimensions; -1 marks a dynamic one (the batch axis). */
+    shape: z.array(z.number().int().min(-1)),
+  })
+  .strict();
+
+export const ModelSchema = z
+  .object({
+    name,
+    version,
+    artifact: z
+      .object({
+        /** Path of the ONNX file, relative to the app's root. */
+        path: z.string().min(1),
+        sha256: z.string().regex(/^[a-f0-9]{64}$/, "must be 64 lowercase hex digits"),
+      })
+      .strict(),
+    signature: z
+      .object({
+        inputs: z.record(z.string().min(1), TensorSchema),
+        outputs: z.record(z.string().min(1), TensorSchema),
+      })
+      .strict(),
+    /** GPU pool name; absent means the model runs on CPU. */
+    pool: name.optional(),
+    batching: z.object({ maxBatchSize: z.number(), maxDelay: duration, maxQueue: z.number() }).strict(),
+    regions: z.array(name),
+    scaling: name.optional(),
+    /** Measured cold start, used by policies that weigh scale-to-zero against latency. */
+    coldStart: duration.optional(),
+  })
+  .strict();
+
+const EnvValueSchema = z.union([z.string(), z.object({ secret: z.string().min(1) }).strict()]);
+
+export const FunctionSchema = z
+  .object({
+    handler: z.object({ module: z.string().min(1), export: z.string().min(1) }).strict(),
+    memory: size,
+    timeout: duration,
+    /** Requests one instance serves at once. */
+    concurrency: z.number().int().positive(),
+    environment: z.record(
+      z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+      EnvValueSchema,
+    ),
+    models: z.array(modelKey),
+    regions: z.array(name),
+    scaling: name.optional(),
+  })
+  .strict();
+
+export const RouteTargetSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("function"), name }).strict(),
+  z
+    .object({
+      kind: z.literal("model"),
+      name,
+      /** Percent of traffic per model version; they add up to 100. */
+      weights: z.record(version, z.number().min(0).max(100)),
+      strategy: z.enum(["single", "canary", "blue-green"]),
+      /** Pick the version from the request id, so retries land on the same one. */
+      sticky: z.boolean(),
+    })
+    .strict(),
+]);
+
+export const RateLimitSchema = z
+  .object({
+    requests: z.number(),
+    per: duration,
+    burst: z.number(),
+    key: z.enum(["api-key", "ip", "route"]),
+    /** What happens when the shared store (Redis) is unreachable. */
+    onStoreFailure: z.enum(["open", "closed", "local"]),
+  })
+  .strict();
+
+export const RouteSchema = z
+  .object({
+    target: RouteTargetSchema,
+    auth: z.enum(["none", "api-key"]),
+    rateLimit: RateLimitSchema.optional(),
+    cache: z
+      .object({ ttl: duration, varyHeaders: z.array(z.string().min(1)) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const SpecSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    app: name,
+    regions: z.record(name, RegionSchema),
+    gpuPools: z.record(name, GpuPoolSchema),
+    scalingPolicies: z.record(name, ScalingPolicySchema),
+    models: z.record(modelKey, ModelSchema),
+    functions: z.record(name, FunctionSchema),
+    routes: z.record(routeKey, RouteSchema),
+  })
+  .strict();
+
+/** A validated cloudloom Spec v1 document. */
+export type SpecV1 = z.infer<typeof SpecSchema>;
+export type RegionSpec = z.infer<typeof RegionSchema>;
+export type PlacementSpec = z.infer<typeof PlacementSchema>;
+export type GpuPoolSpec = z.infer<typeof GpuPoolSchema>;
+export type ScalingPolicySpec = z.infer<typeof ScalingPolicySchema>;
+export type ScheduleSpec = z.infer<typeof ScheduleSchema>;
+export type ModelSpec = z.infer<typeof ModelSchema>;
+export type TensorSpec = z.infer<typeof TensorSchema>;
+export type FunctionSpec = z.infer<typeof FunctionSchema>;
+export type RouteSpec = z.infer<typeof RouteSchema>;
+export type RouteTargetSpec = z.infer<typeof RouteTargetSchema>;
+export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
+export type EnvValue = z.infer<typeof EnvValueSchema>;

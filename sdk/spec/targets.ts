@@ -1,0 +1,51 @@
+/**
+ * The deployment targets and the documented limits that validation checks
+ * before anything is created. Keeping the limits here, next to the spec,
+ * means a declaration fails at `validate()` rather than halfway through a
+ * deploy.
+ */
+
+/** Every target cloudloom deploys to. `local` is the embedded runtime. */
+export const TARGETS = ["aws", "alicloud", "kubernetes"] as const;
+/** A cloud target that Pulumi materializes. */
+export type Target = (typeof TARGETS)[number];
+
+/** Inclusive numeric range. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** Limits a target places on a function. */
+export interface FunctionLimits {
+  /** Memory in MB. */
+  memoryMb: Range;
+  /** Timeout in seconds. */
+  timeoutSeconds: Range;
+  /** Where the numbers come from, quoted in error messages. */
+  source: string;
+}
+
+/** Documented per-function limits of each target. */
+export const FUNCTION_LIMITS: Record<Target, FunctionLimits> = {
+  aws: {
+    memoryMb: { min: 128, max: 10_240 },
+    timeoutSeconds: { min: 1, max: 900 },
+    source: "AWS Lambda quotas",
+  },
+  alicloud: {
+    memoryMb: { min: 128, max: 32_768 },
+    timeoutSeconds: { min: 1, max: 86_400 },
+    source: "Function Compute 3.0 limits",
+  },
+  kubernetes: {
+    memoryMb: { min: 64, max: 1_048_576 },
+    timeoutSeconds: { min: 1, max: 86_400 },
+    source: "cloudloom's Kubernetes runtime",
+  },
+};
+
+/** True when `value` names a known target. */
+export function isTarget(value: unknown): value is Target {
+  return typeof value === "string" && (TARGETS as readonly string[]).includes(value);
+}

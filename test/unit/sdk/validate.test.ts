@@ -1,0 +1,346 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App, PROBLEM_CODES, SpecError, validate, type ProblemCode, type SpecV1, type ValidateOptions } from "../../../sdk";
+import { fixtureSpec } from "../../fixtures/spec";
+
+interface Case {
+  code: ProblemCode;
+  path: string;
+  breaks: string;
+  mutate?: (spec: SpecV1 & Record<string, any>) => void;
+  options?: ValidateOptions;
+  /** Problems found while declaring (not in the spec document). */
+  declare?: () => App;
+}
+
+const REGION_PLACEMENT = { placement: { aws: { region: "us-east-1" } } };
+
+const CASES: Case[] = [
+  {
+    code: "CL_FIELD_REQUIRED",
+    path: "functions.rank.memory",
+    breaks: "a missing field",
+    mutate: (s) => delete (s.functions.rank as any).memory,
+  },
+  {
+    code: "CL_FIELD_TYPE",
+    path: "functions.rank.concurrency",
+    breaks: "a string where a number belongs",
+    mutate: (s) => ((s.functions.rank as any).concurrency = "ten"),
+  },
+  {
+    code: "CL_FIELD_UNKNOWN",
+    path: "functions.rank.memroy",
+    breaks: "a misspelled field",
+    mutate: (s) => ((s.functions.rank as any).memroy = "1 GB"),
+  },
+  {
+    code: "CL_FIELD_VALUE",
+    path: "routes.POST /rank.auth",
+    breaks: "an auth mode that does not exist",
+    mutate: (s) => ((s.routes["POST /rank"] as any).auth = "basic"),
+  },
+  { code: "CL_API_VERSION", path: "apiVersion", breaks: "another api version", mutate: (s) => ((s as any).apiVersion = "cloudloom/v2") },
+  { code: "CL_NAME_INVALID", path: "app", breaks: "a name with capitals and underscores", mutate: (s) => (s.app = "My_Shop") },
+  {
+    code: "CL_ROUTE_PATH",
+    path: "routes.FETCH /rank",
+    breaks: "a route with an unknown method",
+    mutate: (s) => ((s.routes["FETCH /rank"] = s.routes["POST /rank"]), delete s.routes["POST /rank"]),
+  },
+  {
+    code: "CL_UNIT_MALFORMED",
+    path: "functions.rank.memory",
+    breaks: "a size without a space",
+    mutate: (s) => ((s.functions.rank as any).memory = "512MB"),
+  },
+  {
+    code: "CL_DANGLING_REFERENCE",
+    path: "functions.rank.scaling",
+    breaks: "a reference to an undeclared policy",
+    mutate: (s) => (s.functions.rank.scaling = "missing"),
+  },
+  {
+    code: "CL_DANGLING_REFERENCE",
+    path: "routes.POST /models/ranker.target.weights.3",
+    breaks: "a weight on an undeclared version",
+    mutate: (s) => ((s.routes["POST /models/ranker"].target as any).weights = { "1": 90, "3": 10 }),
+  },
+  {
+    code: "CL_MIN_GT_MAX",
+    path: "scalingPolicies.steady.minInstances",
+    breaks: "min above max",
+    mutate: (s) => (s.scalingPolicies.steady.minInstances = 9),
+  },
+  {
+    code: "CL_MIN_GT_MAX",
+    path: "gpuPools.gpu.minSize",
+    breaks: "a pool's min above its max",
+    mutate: (s) => (s.gpuPools.gpu.minSize = 3),
+  },
+  {
+    code: "CL_SCALE_TO_ZERO_CONFLICT",
+    path: "scalingPolicies.lazy.schedules.0.minInstances",
+    breaks: "scale-to-zero with a scheduled floor",
+    mutate: (s) => (s.scalingPolicies.lazy.schedules = [{ cron: "0 9 * * *", timezone: "UTC", minInstances: 1 }]),
+  },
+  {
+    code: "CL_SCALE_TO_ZERO_CONFLICT",
+    path: "scalingPolicies.lazy.minInstances",
+    breaks: "scale-to-zero with a minimum",
+    mutate: (s) => (s.scalingPolicies.lazy.minInstances = 1),
+  },
+  {
+    code: "CL_SCALING_TARGET",
+    path: "scalingPolicies.steady",
+    breaks: "a policy with no target",
+    mutate: (s) => delete s.scalingPolicies.steady.targetConcurrency,
+  },
+  {
+    code: "CL_BATCHING_LIMIT",
+    path: "models.ranker@1.batching.maxBatchSize",
+    breaks: "a zero max batch",
+    mutate: (s) => (s.models["ranker@1"].batching.maxBatchSize = 0),
+  },
+  {
+    code: "CL_BATCHING_LIMIT",
+    path: "models.ranker@1.batching.maxDelay",
+    breaks: "a zero max delay",
+    mutate: (s) => (s.models["ranker@1"].batching.maxDelay = "0 ms"),
+  },
+  {
+    code: "CL_UNKNOWN_ACCELERATOR",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "an accelerator outside the catalog",
+    mutate: (s) => (s.gpuPools.gpu.accelerator = "nvidia-gtx-1080"),
+  },
+  {
+    code: "CL_ACCELERATOR_UNMAPPED",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "an L4 on Alibaba Cloud",
+    mutate: (s) => (s.gpuPools.gpu.accelerator = "nvidia-l4"),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_GPU_MEMORY",
+    path: "gpuPools.gpu.gpuMemory",
+    breaks: "more GPU memory than a T4 has",
+    mutate: (s) => (s.gpuPools.gpu.gpuMemory = "64 GB"),
+  },
+  {
+    code: "CL_ARTIFACT_MISSING",
+    path: "models.ranker@2.artifact.path",
+    breaks: "a model file that does not exist",
+    mutate: (s) => (s.models["ranker@2"].artifact.path = "missing.onnx"),
+  },
+  {
+    code: "CL_ARTIFACT_SHA256_MISMATCH",
+    path: "models.ranker@2.artifact.sha256",
+    breaks: "a wrong sha256",
+    mutate: (s) => (s.models["ranker@2"].artifact.sha256 = "0".repeat(64)),
+  },
+  {
+    code: "CL_PLACEMENT_MISSING",
+    path: "regions.edge.placement.alicloud",
+    breaks: "a region with no Alibaba placement",
+    mutate: (s) => delete s.regions.edge.placement.alicloud,
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_EDGE_LOCALITY",
+    path: "regions.edge.localities",
+    breaks: "an edge with no localities",
+    mutate: (s) => (s.regions.edge.localities = []),
+  },
+  {
+    code: "CL_RATE_LIMIT_INVALID",
+    path: "routes.POST /rank.rateLimit.requests",
+    breaks: "a zero rate",
+    mutate: (s) => (s.routes["POST /rank"].rateLimit!.requests = 0),
+  },
+  {
+    code: "CL_RATE_LIMIT_INVALID",
+    path: "routes.POST /rank.rateLimit.burst",
+    breaks: "a negative burst",
+    mutate: (s) => (s.routes["POST /rank"].rateLimit!.burst = -1),
+  },
+  {
+    code: "CL_CRON_INVALID",
+    path: "scalingPolicies.steady.schedules.0.cron",
+    breaks: "minute 61",
+    mutate: (s) => (s.scalingPolicies.steady.schedules[0].cron = "61 9 * * *"),
+  },
+  {
+    code: "CL_CRON_INVALID",
+    path: "scalingPolicies.steady.schedules.0.cron",
+    breaks: "a six-field cron",
+    mutate: (s) => (s.scalingPolicies.steady.schedules[0].cron = "0 0 9 * * *"),
+  },
+  {
+    code: "CL_TIMEZONE_INVALID",
+    path: "scalingPolicies.steady.schedules.0.timezone",
+    breaks: "a made-up timezone",
+    mutate: (s) => (s.scalingPolicies.steady.schedules[0].timezone = "Mars/Olympus_Mons"),
+  },
+  {
+    code: "CL_WEIGHTS_SUM",
+    path: "routes.POST /models/ranker.target.weights",
+    breaks: "weights adding up to 110",
+    mutate: (s) => ((s.routes["POST /models/ranker"].target as any).weights = { "1": 90, "2": 20 }),
+  },
+  {
+    code: "CL_MEMORY_OUT_OF_RANGE",
+    path: "functions.rank.memory",
+    breaks: "12 GB on Lambda",
+    mutate: (s) => (s.functions.rank.memory = "12 GB"),
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_TIMEOUT_OUT_OF_RANGE",
+    path: "functions.rank.timeout",
+    breaks: "16 minutes on Lambda",
+    mutate: (s) => (s.functions.rank.timeout = "16 minutes"),
+    options: { target: "aws" },
+  },
+  { code: "CL_TARGET_UNKNOWN", path: "target", breaks: "a target cloudloom does not know", options: { target: "gcp" } },
+  {
+    code: "CL_DUPLICATE_NAME",
+    path: "regions.central",
+    breaks: "two regions with one name",
+    declare: () => {
+      const app = new App("dup");
+      app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      return app;
+    },
+  },
+  {
+    code: "CL_FOREIGN_REFERENCE",
+    path: "functions.f.regions.0",
+    breaks: "a region of another App",
+    declare: () => {
+      const other = new App("other").region("central", { kind: "central", ...REGION_PLACEMENT });
+      const app = new App("mine");
+      app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      app.function("f", { handler: "f.ts", regions: [other] });
+      return app;
+    },
+  },
+  {
+    code: "CL_WEIGHTS_MIXED_MODELS",
+    path: "routes.POST /x.target",
+    breaks: "a split between two different models",
+    declare: () => {
+      const app = new App("mixed");
+      const r = app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      const base = { artifact: { path: "a.onnx", sha256: "a".repeat(64) }, signature: { inputs: {}, outputs: {} }, regions: [r] };
+      const a = app.model("a", { version: "1", ...base });
+      const b = app.model("b", { version: "1", ...base });
+      app.route("POST /x", {
+        target: {
+          strategy: "canary",
+          versions: [
+            { model: a, weight: 100 },
+            { model: b, weight: 0 },
+          ],
+        },
+      });
+      return app;
+    },
+  },
+];
+
+function problemsOf(c: Case): Array<[string, string]> {
+  if (c.declare)
+    return c
+      .declare()
+      .problems({ root: undefined })
+      .filter((p) => p.code !== "CL_ARTIFACT_MISSING")
+      .map((p) => [p.code, p.path]);
+  const { spec, root } = fixtureSpec();
+  c.mutate?.(spec);
+  return validate(JSON.parse(JSON.stringify(spec)), { root, ...c.options }).problems.map((p) => [p.code, p.path]);
+}
+
+describe("validate()", () => {
+  it("accepts the fixture app on every target", () => {
+    const { spec, root } = fixtureSpec();
+    for (const target of ["aws", "alicloud", "kubernetes"]) assert.deepEqual(validate(spec, { target, root }).problems, [], target);
+  });
+
+  for (const c of CASES) {
+    it(`reports ${c.code} at ${c.path} for ${c.breaks}`, () => {
+      assert.deepEqual(problemsOf(c), [[c.code, c.path]]);
+    });
+  }
+
+  it("has a table case for every problem code", () => {
+    const covered = new Set(CASES.map((c) => c.code));
+    assert.deepEqual(
+      Object.keys(PROBLEM_CODES).filter((code) => !covered.has(code as ProblemCode)),
+      [],
+    );
+  });
+
+  it("reports every problem at once, each with a message and a fix", () => {
+    const { spec, root } = fixtureSpec();
+    spec.scalingPolicies.steady.minInstances = 9;
+    spec.routes["POST /rank"].rateLimit!.requests = 0;
+    spec.regions.edge.localities = [];
+    const { problems } = validate(spec, { root, target: "aws" });
+    assert.deepEqual(problems.map((p) => p.code).sort(), ["CL_EDGE_LOCALITY", "CL_MIN_GT_MAX", "CL_RATE_LIMIT_INVALID"]);
+    for (const p of problems) {
+      assert.match(p.message, /\S/);
+      assert.match(p.fix, /\S/);
+    }
+  });
+
+  it("never throws on values that are not specs", () => {
+    for (const input of [undefined, null, 42, "spec", [], {}, { apiVersion: "cloudloom/v1" }]) {
+      const result = validate(input);
+      assert.equal(result.ok, false);
+      assert.ok(result.problems.length > 0);
+    }
+  });
+
+  it("makes toSpec() throw one SpecError listing every problem", () => {
+    const app = new App("Bad Name");
+    app.region("central", { kind: "edge", placement: {} });
+    const error = (() => {
+      try {
+        app.toSpec({ target: "aws" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(error instanceof SpecError);
+    assert.equal(error.code, "CL_INVALID_SPEC");
+    assert.deepEqual(
+      error.problems.map((p) => p.code),
+      ["CL_NAME_INVALID"],
+    );
+    assert.match(error.message, /CL_NAME_INVALID at app/);
+  });
+
+  it("does not crash on JavaScript callers passing the wrong things", () => {
+    const app = new App("loose");
+    const loose = app as unknown as Record<string, (...args: unknown[]) => unknown>;
+    loose.function("f", { handler: "f.ts", regions: ["central"], models: "intent" });
+    loose.region("r", null);
+    loose.route("GET /x", { target: "f" });
+    const codes = app.problems().map((p) => `${p.code} ${p.path}`);
+    assert.ok(codes.includes("CL_FIELD_TYPE functions.f.regions.0"), codes.join("\n"));
+    assert.ok(codes.includes("CL_FIELD_TYPE functions.f.models"), codes.join("\n"));
+    assert.ok(
+      codes.some((c) => c.startsWith("CL_FIELD_REQUIRED regions.r.")),
+      codes.join("\n"),
+    );
+  });
+
+  it("is documented: docs/errors.md has a section for every code", () => {
+    const doc = readFileSync(join(__dirname, "../../../docs/errors.md"), "utf8");
+    const missing = Object.keys(PROBLEM_CODES).filter((code) => !doc.includes(`## ${code}`));
+    assert.deepEqual(missing, []);
+  });
+});
