@@ -56,7 +56,7 @@ export default tseslint.config(
             pulumi,
             { group: ["**/providers/**", "**/stacks/**"], message: "the gateway reads the spec and an endpoints map, never providers" },
             {
-              group: ["**/sdk/app", "**/sdk", "**/sdk/index"],
+              regex: "(^|/)sdk(/index|/app|/normalize|/declarations)?$",
               message: "the gateway imports sdk/spec (and sdk/handler), not the App builder",
             },
           ],

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { AppLoadError } from "./load-app";
+import { serveCommand, SERVE_USAGE } from "./commands/serve";
 import { specCommand, SPEC_USAGE } from "./commands/spec";
 import { processIo, type CommandIo } from "./io";
 
@@ -11,6 +12,7 @@ const USAGE = `cloudloom <command> [options]
 
 Commands:
   spec <app>    print the app's validated Spec v1, or its problems
+  serve [<app>] serve the app on the embedded local target
 
 Run \`cloudloom <command> --help\` for a command's options.`;
 
@@ -31,6 +33,17 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       if (values.help) return usage(io, SPEC_USAGE, 0);
       if (positionals.length !== 1) return usage(io, SPEC_USAGE, 2);
       return specCommand({ app: positionals[0], target: values.target }, io);
+    }
+    if (command === "serve") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } },
+      });
+      if (values.help) return usage(io, SERVE_USAGE, 0);
+      const port = Number(values.port ?? process.env.PORT ?? 8080);
+      if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) return usage(io, SERVE_USAGE, 2);
+      return await serveCommand({ app: positionals[0] ?? "examples/support-desk", port, host: values.host ?? "127.0.0.1" }, io);
     }
     io.err(`unknown command "${command}"\n\n${USAGE}\n`);
     return 2;

@@ -36,3 +36,6 @@ export const handler: Handler<"intent"> = async (request, context) => {
     modelVersion: context.models.intent.version,
   };
 };
+
+/** A request body `cloudloom serve` prints as a ready-to-paste curl line. */
+export const example = { message: "I was charged twice for my pro plan, please refund me asap" };

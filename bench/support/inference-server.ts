@@ -1,0 +1,40 @@
+/**
+ * Serves the large model twice, batching on and off, in its own process, so
+ * that session.run on the gateway's thread never slows the load generator.
+ * Prints the port on stdout.
+ */
+import pino from "pino";
+import { LocalGateway } from "../../gateway/local/server";
+import { App } from "../../sdk";
+
+const [root, sha256] = process.argv.slice(2);
+const app = new App("bench", { root });
+const central = app.region("central", { kind: "central", placement: {} });
+const single = app.scalingPolicy("single", { minInstances: 1, maxInstances: 1, targetConcurrency: 1 });
+const signature = {
+  inputs: { features: { type: "float32" as const, shape: [-1, 512] } },
+  outputs: { probabilities: { type: "float32" as const, shape: [-1, 5] } },
+};
+const artifact = { path: "large.onnx", sha256 };
+const on = app.model("batched", {
+  version: "1",
+  artifact,
+  signature,
+  regions: [central],
+  scaling: single,
+  batching: { maxBatchSize: 64, maxDelay: "2 ms", maxQueue: 4096 },
+});
+const off = app.model("unbatched", {
+  version: "1",
+  artifact,
+  signature,
+  regions: [central],
+  scaling: single,
+  batching: { maxBatchSize: 1, maxDelay: "1 ms", maxQueue: 4096 },
+});
+app.route("POST /on", { target: on, auth: "none" });
+app.route("POST /off", { target: off, auth: "none" });
+
+const gateway = new LocalGateway({ spec: app.toSpec(), root, logger: pino({ level: "silent" }) });
+void gateway.listen(0).then((address) => console.log(address.port));
+process.on("SIGTERM", () => void gateway.close().then(() => process.exit(0)));

@@ -1,0 +1,81 @@
+/**
+ * Loads a function's handler module in-process and gives the handler typed
+ * access to the models it declared, so function → model calls never leave
+ * the process on the local target.
+ */
+import { resolve } from "node:path";
+import type { FunctionRequest, FunctionResponse, Handler, HandlerContext, ModelClient } from "../../sdk/handler";
+import type { FunctionSpec } from "../../sdk/spec";
+import { GatewayError } from "../errors";
+import { InstancePool } from "./instance-pool";
+import type { PoolSizing } from "./sizing";
+
+/** What one invocation returned, normalized, and how it was served. */
+export interface Invocation {
+  response: FunctionResponse;
+  cold: boolean;
+  coldStartMs: number;
+}
+
+/** Loads the handler export from a module under `root`. */
+export function loadHandler(root: string, spec: FunctionSpec): Handler {
+  const modulePath = resolve(root, spec.handler.module);
+  const exports = require(modulePath) as Record<string, unknown>;
+  const handler = exports[spec.handler.export];
+  if (typeof handler !== "function") {
+    throw new Error(`${spec.handler.module} does not export a function named "${spec.handler.export}"`);
+  }
+  return handler as Handler;
+}
+
+function isResponse(value: unknown): value is FunctionResponse {
+  return typeof value === "object" && value !== null && typeof (value as FunctionResponse).status === "number" && "body" in value;
+}
+
+/** A function's pool of handler instances in one region. */
+export class FunctionHost {
+  private readonly pool: InstancePool<Handler>;
+
+  constructor(
+    readonly name: string,
+    readonly spec: FunctionSpec,
+    root: string,
+    sizing: PoolSizing,
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly models: Record<string, ModelClient>,
+    onColdStart?: (ms: number) => void,
+  ) {
+    this.pool = new InstancePool({ ...sizing, slotsPerInstance: spec.concurrency, load: async () => loadHandler(root, spec), onColdStart });
+  }
+
+  /** Handler instances loaded now. */
+  get instances(): number {
+    return this.pool.size;
+  }
+
+  /** Starts the policy's floor of instances. */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
+  /** Calls the handler; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
+  async invoke(request: FunctionRequest, region: string, requestId: string): Promise<Invocation> {
+    const lease = await this.pool.acquire();
+    const context: HandlerContext = { models: this.models, region, requestId, env: this.env };
+    try {
+      const result = await lease.instance(request, context);
+      const response = isResponse(result) ? result : { status: 200, body: result };
+      return { response, cold: lease.cold, coldStartMs: lease.coldStartMs };
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      throw Object.assign(new GatewayError("FUNCTION_FAILED", `function ${this.name} failed`), { cause: error });
+    } finally {
+      this.pool.release(lease);
+    }
+  }
+
+  /** Drops every instance. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Serves one model version in one region: a pool of onnxruntime sessions
+ * made from the verified artifact, fed by a dynamic batcher.
+ */
+import * as ort from "onnxruntime-node";
+import type { ModelSpec } from "../../sdk/spec";
+import { DynamicBatcher } from "./batcher";
+import { InstancePool } from "./instance-pool";
+import { sampleSize, type Sample } from "./signature";
+import type { PoolSizing } from "./sizing";
+
+/** One sample's outputs and how it was served. */
+export interface Prediction {
+  outputs: Record<string, Float32Array>;
+  cold: boolean;
+  coldStartMs: number;
+}
+
+/** Hooks for metrics. */
+export interface ModelHostEvents {
+  onColdStart?: (ms: number) => void;
+  onBatch?: (size: number) => void;
+}
+
+/** A model version's batcher and session pool in one region. */
+export class ModelHost {
+  private readonly pool: InstancePool<ort.InferenceSession>;
+  private readonly batcher: DynamicBatcher<Sample, Prediction>;
+  /** Batches run so far (one `session.run` each). */
+  batchesRun = 0;
+
+  constructor(
+    readonly spec: ModelSpec,
+    artifact: Uint8Array,
+    sizing: PoolSizing,
+    batching: { maxBatchSize: number; maxDelayMs: number; maxQueue: number },
+    private readonly events: ModelHostEvents = {},
+  ) {
+    this.pool = new InstancePool({
+      ...sizing,
+      slotsPerInstance: 1,
+      load: () => ort.InferenceSession.create(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
+      unload: (session) => session.release(),
+      onColdStart: events.onColdStart,
+    });
+    this.batcher = new DynamicBatcher({ ...batching, concurrency: sizing.max }, (samples) => this.runBatch(samples));
+  }
+
+  /** Loaded sessions now. */
+  get instances(): number {
+    return this.pool.size;
+  }
+
+  /** Requests waiting for a batch. */
+  get queueDepth(): number {
+    return this.batcher.depth;
+  }
+
+  /** Starts the policy's floor of sessions. */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
+  /** Runs one sample (batched with concurrent ones). */
+  predict(sample: Sample): Promise<Prediction> {
+    return this.batcher.submit(sample);
+  }
+
+  /** Releases every session. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async runBatch(samples: Sample[]): Promise<Prediction[]> {
+    const lease = await this.pool.acquire();
+    try {
+      this.batchesRun++;
+      this.events.onBatch?.(samples.length);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, tensor] of Object.entries(this.spec.signature.inputs)) {
+        const size = sampleSize(tensor);
+        const data = new Float32Array(samples.length * size);
+        samples.forEach((sample, i) => data.set(sample[name], i * size));
+        feeds[name] = new ort.Tensor("float32", data, [samples.length, ...tensor.shape.slice(1)]);
+      }
+      const results = await lease.instance.run(feeds);
+      return samples.map((_, i) => {
+        const outputs: Record<string, Float32Array> = {};
+        for (const [name, tensor] of Object.entries(this.spec.signature.outputs)) {
+          const size = sampleSize(tensor);
+          outputs[name] = (results[name].data as Float32Array).slice(i * size, (i + 1) * size);
+        }
+        return { outputs, cold: lease.cold, coldStartMs: lease.coldStartMs };
+      });
+    } finally {
+      this.pool.release(lease);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The embedded local target: the same spec, on one machine. Every model
+ * version and function gets a pool per region it is placed in, so the
+ * routing decision between edge and central stays real and visible.
+ */
+import type { FunctionRequest, ModelClient } from "../../sdk/handler";
+import { toMilliseconds, type SpecV1 } from "../../sdk/spec";
+import { GatewayError } from "../errors";
+import { loadVerifiedArtifact } from "./artifacts";
+import { FunctionHost, type Invocation } from "./function-host";
+import { ModelHost, type Prediction } from "./model-host";
+import { resolveEnvironment } from "./secrets";
+import { toSample } from "./signature";
+import { poolSizing } from "./sizing";
+
+/** Hooks the server uses for metrics and logs. */
+export interface RuntimeEvents {
+  onColdStart?: (entry: string, region: string, ms: number) => void;
+  onBatch?: (model: string, size: number) => void;
+  warn?: (message: string) => void;
+}
+
+const hostKey = (entry: string, region: string) => `${entry}|${region}`;
+
+/** Functions and models of one app, served in-process. */
+export class LocalRuntime {
+  private readonly models = new Map<string, ModelHost>();
+  private readonly functions = new Map<string, FunctionHost>();
+  /** Model versions that cannot be served, with the reason. */
+  readonly unavailable = new Map<string, string>();
+
+  constructor(
+    readonly spec: SpecV1,
+    root: string,
+    events: RuntimeEvents = {},
+  ) {
+    for (const [key, model] of Object.entries(spec.models)) {
+      const artifact = loadVerifiedArtifact(root, model);
+      if (!artifact.ok) {
+        this.unavailable.set(key, artifact.reason);
+        events.warn?.(artifact.reason);
+        continue;
+      }
+      const batching = {
+        maxBatchSize: model.batching.maxBatchSize,
+        maxDelayMs: toMilliseconds(model.batching.maxDelay),
+        maxQueue: model.batching.maxQueue,
+      };
+      for (const region of model.regions) {
+        const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
+        const host = new ModelHost(model, artifact.bytes, sizing, batching, {
+          onColdStart: (ms) => events.onColdStart?.(key, region, ms),
+          onBatch: (size) => events.onBatch?.(key, size),
+        });
+        this.models.set(hostKey(key, region), host);
+      }
+    }
+    for (const [name, fn] of Object.entries(spec.functions)) {
+      const { env, missing } = resolveEnvironment(fn.environment);
+      if (missing.length > 0) events.warn?.(`function ${name}: secrets not set locally: ${missing.join(", ")}`);
+      for (const region of fn.regions) {
+        const clients = Object.fromEntries(fn.models.map((key) => [spec.models[key].name, this.modelClient(key, region)]));
+        const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined);
+        this.functions.set(
+          hostKey(name, region),
+          new FunctionHost(name, fn, root, sizing, env, clients, (ms) => events.onColdStart?.(name, region, ms)),
+        );
+      }
+    }
+  }
+
+  /** Starts every pool's floor of instances. */
+  async warm(): Promise<void> {
+    await Promise.all([...this.models.values(), ...this.functions.values()].map((host) => host.warm()));
+  }
+
+  /** The host of a model version in a region (for inspection and tests). */
+  modelHost(key: string, region: string): ModelHost | undefined {
+    return this.models.get(hostKey(key, region));
+  }
+
+  /** The host of a function in a region (for inspection and tests). */
+  functionHost(name: string, region: string): FunctionHost | undefined {
+    return this.functions.get(hostKey(name, region));
+  }
+
+  /** Runs one sample through a model version in a region. */
+  predict(key: string, region: string, inputs: unknown): Promise<Prediction> {
+    const reason = this.unavailable.get(key);
+    if (reason) throw new GatewayError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
+    const host = this.models.get(hostKey(key, region));
+    if (!host) throw new GatewayError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
+    return host.predict(toSample(inputs, host.spec.signature.inputs));
+  }
+
+  /** Calls a function in a region. */
+  invoke(name: string, region: string, request: FunctionRequest, requestId: string): Promise<Invocation> {
+    const host = this.functions.get(hostKey(name, region));
+    if (!host) throw new GatewayError("NOT_FOUND", `function ${name} is not placed in region ${region}`);
+    return host.invoke(request, region, requestId);
+  }
+
+  /** Unloads everything. */
+  async close(): Promise<void> {
+    await Promise.all([...this.models.values(), ...this.functions.values()].map((host) => host.close()));
+  }
+
+  private modelClient(key: string, region: string): ModelClient {
+    return {
+      version: this.spec.models[key].version,
+      predict: async (inputs) => (await this.predict(key, region, inputs)).outputs,
+    };
+  }
+}

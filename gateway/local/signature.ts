@@ -1,0 +1,59 @@
+/**
+ * Checks one sample against a model's declared signature, so a wrong shape
+ * or type is a 400 that names the field rather than an error deep inside
+ * onnxruntime.
+ */
+import type { TensorSpec } from "../../sdk/spec";
+import { GatewayError } from "../errors";
+
+/** One sample's inputs, each a flat typed array in the declared shape without the batch axis. */
+export type Sample = Record<string, Float32Array>;
+
+/** Values per sample of a tensor: the product of its dimensions after the batch axis. */
+export function sampleSize(tensor: TensorSpec): number {
+  return tensor.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+/** The local runtime batches float32 tensors whose only dynamic axis is the first. */
+export function unsupportedReason(name: string, tensor: TensorSpec): string | undefined {
+  if (tensor.type !== "float32") return `${name} is ${tensor.type}; the local runtime serves float32 tensors`;
+  if (tensor.shape.slice(1).some((d) => d <= 0)) return `${name} has a dynamic axis after the batch axis`;
+  return undefined;
+}
+
+/**
+ * Reads `inputs` (from a JSON body or a handler) into a sample.
+ * @throws GatewayError INVALID_INPUT naming the field.
+ */
+export function toSample(inputs: unknown, declared: Record<string, TensorSpec>): Sample {
+  if (inputs === null || typeof inputs !== "object" || Array.isArray(inputs)) {
+    throw new GatewayError(
+      "INVALID_INPUT",
+      `inputs must be an object with ${Object.keys(declared)
+        .map((n) => `"${n}"`)
+        .join(", ")}`,
+    );
+  }
+  const given = inputs as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((name) => !Object.hasOwn(declared, name));
+  if (unknown.length > 0) throw new GatewayError("INVALID_INPUT", `inputs.${unknown[0]} is not an input of this model`);
+  const sample: Sample = {};
+  for (const [name, tensor] of Object.entries(declared)) {
+    const size = sampleSize(tensor);
+    const value = given[name];
+    if (!(value instanceof Float32Array) && !Array.isArray(value)) {
+      throw new GatewayError("INVALID_INPUT", `inputs.${name} must be an array of ${size} ${tensor.type} values`);
+    }
+    if (value.length !== size) {
+      throw new GatewayError(
+        "INVALID_INPUT",
+        `inputs.${name} has ${value.length} values; shape [${tensor.shape.slice(1).join(", ")}] needs ${size}`,
+      );
+    }
+    if (Array.isArray(value) && !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
+      throw new GatewayError("INVALID_INPUT", `inputs.${name} must hold only finite numbers (${tensor.type})`);
+    }
+    sample[name] = value instanceof Float32Array ? value : Float32Array.from(value as number[]);
+  }
+  return sample;
+}

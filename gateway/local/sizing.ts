@@ -1,0 +1,26 @@
+/** Turns a spec scaling policy into local pool sizes. */
+import { toMilliseconds, type ScalingPolicySpec } from "../../sdk/spec";
+
+/** Min, max and idle window of a local pool. */
+export interface PoolSizing {
+  min: number;
+  max: number;
+  idleWindowMs: number;
+}
+
+/** Idle instances above the floor unload after this, when no scale-to-zero window is declared. */
+const DEFAULT_IDLE_MS = 5 * 60_000;
+
+/**
+ * Local pool sizing for an entry. Without a policy: one instance, never
+ * unloaded. With scale-to-zero, the floor is zero and the window is the
+ * declared one.
+ */
+export function poolSizing(policy: ScalingPolicySpec | undefined): PoolSizing {
+  if (!policy) return { min: 1, max: 1, idleWindowMs: DEFAULT_IDLE_MS };
+  return {
+    min: policy.scaleToZero ? 0 : policy.minInstances,
+    max: Math.max(1, policy.maxInstances),
+    idleWindowMs: policy.scaleToZero ? toMilliseconds(policy.scaleToZero.idleWindow) : DEFAULT_IDLE_MS,
+  };
+}

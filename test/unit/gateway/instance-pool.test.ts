@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { InstancePool } from "../../../gateway/local/instance-pool";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("InstancePool", () => {
+  it("starts the floor on warm(), cold-starts above it, and caps at max", async () => {
+    let loaded = 0;
+    const pool = new InstancePool({ min: 1, max: 2, slotsPerInstance: 1, idleWindowMs: 10_000, load: async () => ++loaded });
+    await pool.warm();
+    assert.equal(pool.size, 1);
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    assert.deepEqual([a.cold, b.cold], [false, true]);
+    let third = false;
+    const waiting = pool.acquire().then((lease) => ((third = true), lease));
+    await sleep(5);
+    assert.equal(third, false, "a third caller must wait at max");
+    pool.release(a);
+    const c = await waiting;
+    assert.equal(c.instance, a.instance);
+    assert.equal(pool.size, 2);
+    await pool.close();
+  });
+
+  it("unloads idle instances above the floor after the idle window (scale to zero)", async () => {
+    const unloaded: number[] = [];
+    const pool = new InstancePool({
+      min: 0,
+      max: 1,
+      slotsPerInstance: 2,
+      idleWindowMs: 30,
+      load: async () => 1,
+      unload: (i) => void unloaded.push(i),
+    });
+    const lease = await pool.acquire();
+    assert.equal(lease.cold, true);
+    pool.release(lease);
+    assert.equal(pool.size, 1);
+    await sleep(60);
+    assert.equal(pool.size, 0);
+    assert.deepEqual(unloaded, [1]);
+    assert.equal((await pool.acquire()).cold, true);
+  });
+});
