@@ -3,7 +3,7 @@
  * problems, 2 usage error (unknown command or flag, missing file).
  */
 import { parseArgs } from "node:util";
-import { AppLoadError } from "./load-app";
+import { AppLoadError } from "../sdk/load-app";
 import { serveCommand, SERVE_USAGE } from "./commands/serve";
 import { specCommand, SPEC_USAGE } from "./commands/spec";
 import { processIo, type CommandIo } from "./io";

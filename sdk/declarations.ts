@@ -81,6 +81,8 @@ export interface ScheduleArgs {
   /** @default "UTC" */
   timezone?: string;
   minInstances: number;
+  /** How long the floor holds after each start. @default "1 hour" */
+  duration?: Duration;
 }
 
 /** How a function or model scales. One policy can serve several entries. */

@@ -3,3 +3,4 @@ export { App, type AppOptions } from "./app";
 export * from "./declarations";
 export * from "./spec";
 export * from "./handler";
+export { loadApp, AppLoadError } from "./load-app";

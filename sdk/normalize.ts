@@ -99,7 +99,12 @@ export class Normalizer {
       targetConcurrency: args.targetConcurrency,
       targetUtilization: args.targetUtilization,
       scaleToZero: args.scaleToZero,
-      schedules: (args.schedules ?? []).map((s) => ({ cron: s?.cron, timezone: s?.timezone ?? "UTC", minInstances: s?.minInstances })),
+      schedules: (args.schedules ?? []).map((s) => ({
+        cron: s?.cron,
+        timezone: s?.timezone ?? "UTC",
+        minInstances: s?.minInstances,
+        duration: s?.duration ?? "1 hour",
+      })),
       prewarm: args.prewarm,
     };
   }

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { sampleSize } from "../../gateway/local/signature";
 import { LocalGateway } from "../../gateway/local/server";
 import type { SpecV1 } from "../../sdk";
-import { loadApp } from "../load-app";
+import { loadApp } from "../../sdk/load-app";
 import type { CommandIo } from "../io";
 
 /** Usage text of the serve command. */

@@ -1,6 +1,6 @@
 /** `cloudloom spec <app> [--target T]`: the validated spec, or every problem. */
 import { formatProblems, toCanonicalJson } from "../../sdk";
-import { loadApp } from "../load-app";
+import { loadApp } from "../../sdk/load-app";
 import type { CommandIo } from "../io";
 
 /** Usage text of the spec command. */

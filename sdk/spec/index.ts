@@ -10,3 +10,4 @@ export * from "./targets";
 export * from "./units";
 export { isCron, isTimezone } from "./rules/scaling";
 export { validate, type ValidateOptions, type ValidationResult } from "./validate";
+export * from "./endpoints";

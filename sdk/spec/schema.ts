@@ -125,6 +125,8 @@ export const ScheduleSchema = z
     cron: z.string(),
     timezone: z.string(),
     minInstances: count,
+    /** How long the floor holds after each start. */
+    duration,
   })
   .strict();
 

@@ -83,7 +83,7 @@ const CASES: Case[] = [
     code: "CL_SCALE_TO_ZERO_CONFLICT",
     path: "scalingPolicies.lazy.schedules.0.minInstances",
     breaks: "scale-to-zero with a scheduled floor",
-    mutate: (s) => (s.scalingPolicies.lazy.schedules = [{ cron: "0 9 * * *", timezone: "UTC", minInstances: 1 }]),
+    mutate: (s) => (s.scalingPolicies.lazy.schedules = [{ cron: "0 9 * * *", timezone: "UTC", minInstances: 1, duration: "1 hour" }]),
   },
   {
     code: "CL_SCALE_TO_ZERO_CONFLICT",

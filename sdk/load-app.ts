@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { App } from "../sdk";
+import { App } from "./app";
 
 /** A failure to find or load an app, with a fix. */
 export class AppLoadError extends Error {

@@ -1,0 +1,101 @@
+/**
+ * `KubernetesApp`: a whole cloudloom app on one Kubernetes cluster.
+ *
+ * @example
+ * const app = new KubernetesApp("support-desk", {
+ *   spec,                                   // app.toSpec({ target: "kubernetes" })
+ *   artifactBaseUrl: "https://models.example.com",
+ *   acceleratorLabels: "gke",
+ * }, { provider });                          // an explicit k8s.Provider (EKS/ACK reuse this module)
+ * export const endpoints = app.endpoints;
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Provider } from "@pulumi/kubernetes/provider";
+import { SpecError, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { runSteps } from "../provider";
+import { endCron } from "../shared/cron";
+import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
+import { kubernetesSteps, type KubernetesContext } from "./steps";
+
+/** Inputs of a Kubernetes app. */
+export interface KubernetesAppArgs {
+  /** The app's Spec v1. It is validated for the kubernetes target before anything is created. */
+  spec: SpecV1;
+  /** Model artifacts are fetched from `<artifactBaseUrl>/<model>/<version>/model.onnx` and sha256-checked. */
+  artifactBaseUrl: string;
+  /** Namespace for the app. @default the app's name */
+  namespace?: string;
+  /** Image of the cloudloom runtime that serves one model. @default "ghcr.io/cloudloom/runtime:0.1.0" */
+  runtimeImage?: string;
+  /** Image holding the app's function handlers and the runtime. @default runtimeImage */
+  functionImage?: string;
+  /** Image of the gateway. @default runtimeImage */
+  gatewayImage?: string;
+  /** How GPU nodes are labelled: a preset or your own scheme. @default "gke" */
+  acceleratorLabels?: "gke" | "eks" | "ack" | AcceleratorLabelScheme;
+  /** Prometheus that KEDA queries for the concurrency signal. @default "http://prometheus-server.monitoring.svc" */
+  prometheusUrl?: string;
+  /** Values of the secrets functions declare; without it, a Secret named `<app>-secrets` must exist. */
+  secrets?: Record<string, pulumi.Input<string>>;
+  /** API keys the gateway accepts (stored in a Secret). */
+  apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** Defaults applied to `KubernetesAppArgs`. */
+export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels">> &
+  Pick<KubernetesAppArgs, "secrets" | "apiKeys"> & { acceleratorLabels: AcceleratorLabelScheme };
+
+/** The default runtime image. */
+export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/cloudloom/runtime:0.1.0";
+
+function resolveArgs(args: KubernetesAppArgs): ResolvedKubernetesArgs {
+  const runtimeImage = args.runtimeImage ?? DEFAULT_RUNTIME_IMAGE;
+  const labels = args.acceleratorLabels ?? "gke";
+  return {
+    ...args,
+    namespace: args.namespace ?? args.spec.app,
+    runtimeImage,
+    functionImage: args.functionImage ?? runtimeImage,
+    gatewayImage: args.gatewayImage ?? runtimeImage,
+    acceleratorLabels: typeof labels === "string" ? ACCELERATOR_LABEL_PRESETS[labels] : labels,
+    prometheusUrl: args.prometheusUrl ?? "http://prometheus-server.monitoring.svc",
+  };
+}
+
+/** Everything that can be refused is refused here, before any resource exists. */
+function checkBeforeCreate(args: KubernetesAppArgs, resolved: ResolvedKubernetesArgs): void {
+  for (const pool of Object.values(args.spec.gpuPools)) acceleratorSelector(resolved.acceleratorLabels, pool.accelerator as never);
+  for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
+}
+
+function validated(args: KubernetesAppArgs): ResolvedKubernetesArgs {
+  const result = validate(args.spec, { target: "kubernetes" });
+  if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
+  if (!args.artifactBaseUrl) throw new Error("KubernetesApp: [artifactBaseUrl] is required: the URL model artifacts are fetched from");
+  const resolved = resolveArgs(args);
+  checkBeforeCreate(args, resolved);
+  return resolved;
+}
+
+/** A cloudloom app on Kubernetes, typed `cloudloom:kubernetes:App`. */
+export class KubernetesApp extends pulumi.ComponentResource {
+  /** Every endpoint the gateway needs, per region. */
+  readonly endpoints: pulumi.Output<EndpointsMap>;
+
+  constructor(name: string, args: KubernetesAppArgs, opts: pulumi.ComponentResourceOptions & { provider?: Provider } = {}) {
+    const resolved = validated(args);
+    super("cloudloom:kubernetes:App", name, {}, opts);
+    const context: KubernetesContext = {
+      name,
+      spec: args.spec,
+      args: resolved,
+      child: { parent: this, provider: opts.provider },
+      endpoints: { functions: {}, models: {} },
+      regions: new Map(),
+      pools: new Map(),
+    };
+    runSteps(kubernetesSteps, context);
+    this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}

@@ -1,0 +1,245 @@
+/** The Kubernetes provider's steps, one per spec section. */
+import * as pulumi from "@pulumi/pulumi";
+import * as apps from "@pulumi/kubernetes/apps/v1";
+import * as autoscaling from "@pulumi/kubernetes/autoscaling/v2";
+import * as core from "@pulumi/kubernetes/core/v1";
+import type * as input from "@pulumi/kubernetes/types/input";
+import type { SpecV1 } from "../../sdk/spec";
+import type { ProviderSteps } from "../provider";
+import { entryLabels } from "../shared/labels";
+import { modelPart, resourceName } from "../shared/naming";
+import type { ResolvedKubernetesArgs } from "./app";
+import { containerEnv, CONTAINER_PORT, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
+import { KubernetesWorkload } from "./workload";
+
+/** What the steps share while building one app. */
+export interface KubernetesContext {
+  name: string;
+  spec: SpecV1;
+  args: ResolvedKubernetesArgs;
+  child: { parent: pulumi.Resource; provider?: pulumi.ProviderResource };
+  endpoints: {
+    functions: Record<string, Record<string, pulumi.Output<string>>>;
+    models: Record<string, Record<string, pulumi.Output<string>>>;
+  };
+  namespace?: pulumi.Output<string>;
+  regions: Map<string, ReturnType<typeof regionScheduling>>;
+  pools: Map<string, ReturnType<typeof gpuScheduling>>;
+}
+
+/** Name of the Secret holding function secrets. */
+export const secretsName = (app: string) => resourceName(app, "secrets");
+
+const FETCH_IMAGE = "busybox:1.36";
+
+function modelPodSpec(context: KubernetesContext, key: string, region: string): input.core.v1.PodSpec {
+  const model = context.spec.models[key];
+  const url = `${context.args.artifactBaseUrl.replace(/\/$/, "")}/${model.name}/${model.version}/model.onnx`;
+  const pool = model.pool ? context.pools.get(model.pool) : undefined;
+  const scheduling = context.regions.get(region)!;
+  return {
+    affinity: scheduling.affinity,
+    tolerations: [...(scheduling.tolerations as input.core.v1.Toleration[]), ...(pool ? [pool.toleration] : [])],
+    nodeSelector: pool?.nodeSelector,
+    volumes: [{ name: "model", emptyDir: {} }],
+    initContainers: [
+      {
+        name: "fetch-artifact",
+        image: FETCH_IMAGE,
+        command: [
+          "sh",
+          "-c",
+          'wget -q -O /models/model.onnx "$ARTIFACT_URL" && echo "$ARTIFACT_SHA256  /models/model.onnx" | sha256sum -c -',
+        ],
+        env: [
+          { name: "ARTIFACT_URL", value: url },
+          { name: "ARTIFACT_SHA256", value: model.artifact.sha256 },
+        ],
+        volumeMounts: [{ name: "model", mountPath: "/models" }],
+      },
+    ],
+    containers: [
+      {
+        name: "model-server",
+        image: context.args.runtimeImage,
+        args: ["serve-model", "--model", key, "--artifact", "/models/model.onnx", "--region", region],
+        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+        volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }],
+        resources: pool
+          ? { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi", ...pool.limits } }
+          : { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+        ...healthProbes(),
+      },
+    ],
+  };
+}
+
+function functionPodSpec(context: KubernetesContext, name: string, region: string): input.core.v1.PodSpec {
+  const fn = context.spec.functions[name];
+  const scheduling = context.regions.get(region)!;
+  const modelUrls = fn.models.map((key) => ({
+    name: `CLOUDLOOM_MODEL_${key.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`,
+    value: context.endpoints.models[key]?.[region] ?? context.endpoints.models[key]?.[Object.keys(context.endpoints.models[key])[0]],
+  }));
+  return {
+    ...scheduling,
+    containers: [
+      {
+        name: "function",
+        image: context.args.functionImage,
+        args: ["serve-function", "--function", name, "--region", region],
+        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+        env: [...containerEnv(fn.environment, secretsName(context.spec.app)), ...modelUrls.filter((m) => m.value !== undefined)],
+        resources: functionResources(fn.memory),
+        ...healthProbes(),
+      },
+    ],
+  };
+}
+
+/** Creates one workload component and returns its in-cluster URL. */
+function placeWorkload(
+  context: KubernetesContext,
+  kind: "Function" | "Model",
+  name: string,
+  labels: Record<string, string>,
+  podSpec: input.core.v1.PodSpec,
+  scaling: string | undefined,
+): pulumi.Output<string> {
+  const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
+  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl };
+  return new KubernetesWorkload(kind, name, args, context.child).url;
+}
+
+function record(
+  target: Record<string, Record<string, pulumi.Output<string>>>,
+  entry: string,
+  region: string,
+  url: pulumi.Output<string>,
+): void {
+  (target[entry] ??= {})[region] = url;
+}
+
+/** The Kubernetes mapping of each spec section. */
+export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
+  regions(context) {
+    const { spec, args, child } = context;
+    const namespace = new core.Namespace(
+      resourceName(context.name, "ns"),
+      { metadata: { name: args.namespace, labels: entryLabels(spec.app, "app", spec.app) } },
+      child,
+    );
+    context.namespace = namespace.metadata.name;
+    for (const [name, region] of Object.entries(spec.regions)) context.regions.set(name, regionScheduling(region));
+    if (args.secrets) {
+      new core.Secret(
+        secretsName(context.name),
+        {
+          metadata: { name: secretsName(spec.app), namespace: context.namespace, labels: entryLabels(spec.app, "app", spec.app) },
+          stringData: args.secrets,
+        },
+        child,
+      );
+    }
+  },
+
+  gpuPools(context) {
+    for (const [name, pool] of Object.entries(context.spec.gpuPools))
+      context.pools.set(name, gpuScheduling(pool, context.args.acceleratorLabels));
+  },
+
+  scalingPolicies() {
+    // Policies attach to each workload (steps models and functions); their
+    // schedules were already checked before any resource was created.
+  },
+
+  models(context) {
+    for (const [key, model] of Object.entries(context.spec.models)) {
+      for (const region of model.regions) {
+        const labels = entryLabels(context.spec.app, "model", model.name, {
+          "cloudloom.dev/version": model.version,
+          "cloudloom.dev/region": region,
+        });
+        const name = resourceName(context.name, modelPart(model.name, model.version), region);
+        const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling);
+        record(context.endpoints.models, key, region, url);
+      }
+    }
+  },
+
+  functions(context) {
+    for (const [fnName, fn] of Object.entries(context.spec.functions)) {
+      for (const region of fn.regions) {
+        const labels = entryLabels(context.spec.app, "function", fnName, { "cloudloom.dev/region": region });
+        const name = resourceName(context.name, "fn", fnName, region);
+        const url = placeWorkload(context, "Function", name, labels, functionPodSpec(context, fnName, region), fn.scaling);
+        record(context.endpoints.functions, fnName, region, url);
+      }
+    }
+  },
+
+  gateway(context) {
+    const { spec, args, child } = context;
+    const name = resourceName(context.name, "gateway");
+    const labels = entryLabels(spec.app, "gateway", "gateway");
+    const metadata = { name, namespace: context.namespace!, labels };
+    const endpointsJson = pulumi.output(context.endpoints).apply((endpoints) => JSON.stringify(endpoints, null, 2));
+    const config = new core.ConfigMap(
+      name,
+      { metadata, data: { "spec.json": JSON.stringify(spec, null, 2), "endpoints.json": endpointsJson } },
+      child,
+    );
+    const keys = new core.Secret(
+      `${name}-keys`,
+      {
+        metadata: { ...metadata, name: `${name}-keys` },
+        stringData: { "api-keys": pulumi.output(args.apiKeys ?? []).apply((k) => k.join("\n")) },
+      },
+      child,
+    );
+    const selector = { "cloudloom.dev/workload": name };
+    const deployment = new apps.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: selector },
+          template: {
+            metadata: { labels: { ...labels, ...selector } },
+            spec: {
+              volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
+              containers: [
+                {
+                  name: "gateway",
+                  image: args.gatewayImage,
+                  args: ["serve", "--spec", "/etc/cloudloom/spec.json", "--endpoints", "/etc/cloudloom/endpoints.json"],
+                  ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+                  env: [{ name: "CLOUDLOOM_API_KEYS", valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } }],
+                  volumeMounts: [{ name: "config", mountPath: "/etc/cloudloom", readOnly: true }],
+                  resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                  ...healthProbes(),
+                },
+              ],
+            },
+          },
+        },
+      },
+      { ...child, ignoreChanges: ["spec.replicas"] },
+    );
+    new core.Service(name, { metadata, spec: { selector, ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT }] } }, child);
+    new autoscaling.HorizontalPodAutoscaler(
+      name,
+      {
+        metadata,
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+          minReplicas: 2,
+          maxReplicas: 10,
+          metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+        },
+      },
+      { ...child, dependsOn: [deployment] },
+    );
+  },
+};

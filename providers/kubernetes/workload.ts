@@ -1,0 +1,86 @@
+/**
+ * One function or model version in one region: a Deployment, its Service,
+ * its autoscaler, and a PodDisruptionBudget when at least two replicas must
+ * stay up.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as apps from "@pulumi/kubernetes/apps/v1";
+import * as core from "@pulumi/kubernetes/core/v1";
+import * as autoscaling from "@pulumi/kubernetes/autoscaling/v2";
+import * as policy from "@pulumi/kubernetes/policy/v1";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import type * as input from "@pulumi/kubernetes/types/input";
+import type { ScalingPolicySpec } from "../../sdk/spec";
+import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
+import { CONTAINER_PORT } from "./pod";
+
+/** Inputs of a workload. */
+export interface WorkloadArgs {
+  namespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+  /** The pod template's spec. */
+  podSpec: input.core.v1.PodSpec;
+  scaling?: ScalingPolicySpec;
+  prometheusUrl: string;
+}
+
+/** Replicas before the autoscaler takes over: the policy's floor, or 1. */
+function initialReplicas(scaling: ScalingPolicySpec | undefined): number {
+  if (!scaling) return 1;
+  return scaling.scaleToZero ? 0 : Math.max(1, scaling.minInstances);
+}
+
+/** A Deployment + Service (+ autoscaler, + PDB), typed `cloudloom:kubernetes:<Kind>`. */
+export class KubernetesWorkload extends pulumi.ComponentResource {
+  /** In-cluster URL of the workload's Service. */
+  readonly url: pulumi.Output<string>;
+
+  constructor(
+    kind: "Function" | "Model",
+    name: string,
+    args: WorkloadArgs,
+    opts: pulumi.ComponentResourceOptions & { provider?: pulumi.ProviderResource },
+  ) {
+    super(`cloudloom:kubernetes:${kind}`, name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const metadata = { name, namespace: args.namespace, labels: args.labels };
+    const selector = { "cloudloom.dev/workload": name };
+    const deployment = new apps.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          replicas: initialReplicas(args.scaling),
+          selector: { matchLabels: selector },
+          template: { metadata: { labels: { ...args.labels, ...selector } }, spec: args.podSpec },
+        },
+      },
+      { ...child, ignoreChanges: args.scaling ? ["spec.replicas"] : [] },
+    );
+    const service = new core.Service(
+      name,
+      { metadata, spec: { selector, ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT }] } },
+      child,
+    );
+    if (args.scaling) this.createAutoscaler(name, args, deployment, child);
+    if (args.scaling && args.scaling.minInstances >= 2 && !args.scaling.scaleToZero) {
+      new policy.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+    }
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc.cluster.local`;
+    this.registerOutputs({ url: this.url });
+  }
+
+  private createAutoscaler(name: string, args: WorkloadArgs, deployment: apps.Deployment, child: pulumi.CustomResourceOptions): void {
+    const scaling = args.scaling!;
+    const metadata = { name, namespace: args.namespace, labels: args.labels };
+    if (autoscalerKind(scaling) === "hpa") {
+      new autoscaling.HorizontalPodAutoscaler(name, { metadata, spec: hpaSpec(scaling, name) }, { ...child, dependsOn: [deployment] });
+      return;
+    }
+    new CustomResource(
+      name,
+      { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata, spec: scaledObjectSpec(scaling, name, args.prometheusUrl) },
+      { ...child, dependsOn: [deployment] },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Runs a Pulumi program under Pulumi's mock runtime and records every
+ * resource it registers, with its inputs. No cloud, credentials or Pulumi CLI
+ * is involved; provider-computed defaults are not applied. Any provider
+ * function call fails loudly, so a program cannot silently depend on one.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource the program would create. */
+export interface PlannedResource {
+  type: string;
+  name: string;
+  /** True for cloud resources, false for components. */
+  custom: boolean;
+  inputs: Record<string, unknown>;
+}
+
+/** Thrown when a program calls a provider function that the offline plan cannot answer. */
+export class UnmockedCallError extends Error {
+  constructor(token: string) {
+    super(`the offline plan cannot answer provider call ${token}; pass its result in the program's arguments instead`);
+    this.name = "UnmockedCallError";
+  }
+}
+
+let planCount = 0;
+
+/** Resolves once `output` (and everything it depends on) has a value. */
+export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
+  const value = await output;
+  return new Promise((resolve) => pulumi.output(value).apply((settled) => resolve(settled as T)));
+}
+
+/**
+ * Plans `program` and returns its result (settled) and every resource it
+ * registered, in registration order.
+ */
+export async function planUnderMocks<T>(
+  program: () => pulumi.Input<T>,
+  options: { project?: string; stack?: string } = {},
+): Promise<{ result: T; resources: PlannedResource[] }> {
+  const resources: PlannedResource[] = [];
+  const unanswered: string[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        unanswered.push(args.token);
+        throw new UnmockedCallError(args.token);
+      },
+    },
+    options.project ?? "cloudloom",
+    options.stack ?? `plan-${++planCount}`,
+    false,
+  );
+  let result: T;
+  try {
+    result = await settle(program());
+  } catch (error) {
+    // Pulumi wraps errors thrown by mocks and drops their message; name the call instead.
+    if (unanswered.length > 0) throw new UnmockedCallError(unanswered[0]);
+    throw error;
+  }
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { result, resources };
+}

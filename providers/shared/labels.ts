@@ -1,0 +1,12 @@
+/** Labels and tags that point every resource back to its spec entry. */
+
+/** The kinds of spec entry a resource can belong to. */
+export type EntryKind = "app" | "region" | "gpu-pool" | "model" | "function" | "gateway";
+
+/** `cloudloom.dev/app`, `cloudloom.dev/kind`, `cloudloom.dev/name`, plus any extras. */
+export function entryLabels(app: string, kind: EntryKind, name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "cloudloom.dev/app": app, "cloudloom.dev/kind": kind, "cloudloom.dev/name": name, ...extra };
+}
+
+/** The label keys every resource carries. */
+export const REQUIRED_LABELS = ["cloudloom.dev/app", "cloudloom.dev/kind", "cloudloom.dev/name"] as const;

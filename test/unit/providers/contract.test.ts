@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { STEP_ORDER, type ProviderSteps } from "../../../providers/provider";
+import { factoryFor, TargetConfigError } from "../../../providers/registry";
+import { planUnderMocks, UnmockedCallError } from "../../../providers/plan";
+import { kubernetesSteps } from "../../../providers/kubernetes/steps";
+import * as pulumi from "@pulumi/pulumi";
+
+const noop = () => {};
+
+describe("provider contract", () => {
+  it("requires one step per spec section (a missing one does not compile)", () => {
+    // @ts-expect-error: the gateway step (for routes) is missing
+    const incomplete: ProviderSteps<unknown> = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop };
+    assert.ok(incomplete);
+    assert.deepEqual(Object.keys(kubernetesSteps).sort(), [...STEP_ORDER].sort());
+  });
+
+  it("names the available targets when the stack asks for an unknown one", () => {
+    assert.throws(
+      () => factoryFor("gcp"),
+      (e: TargetConfigError) => e.code === "CL_TARGET_CONFIG" && /available targets: kubernetes/.test(e.message),
+    );
+  });
+
+  it("fails the offline plan loudly on any provider call it cannot answer", async () => {
+    await assert.rejects(
+      planUnderMocks(() => pulumi.runtime.invoke("kubernetes:helm:template", {})),
+      (e: Error) => e instanceof UnmockedCallError && /provider call kubernetes:helm:template/.test(e.message),
+    );
+  });
+});
