@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { AppLoadError } from "../sdk/load-app";
-import { serveCommand, SERVE_USAGE } from "./commands/serve";
+import { serveCommand, serveScopedCommand, ServeUsageError, SERVE_USAGE } from "./commands/serve";
 import { specCommand, SPEC_USAGE } from "./commands/spec";
 import { processIo, type CommandIo } from "./io";
 
@@ -38,16 +38,33 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+          port: { type: "string" },
+          host: { type: "string" },
+          spec: { type: "string" },
+          root: { type: "string" },
+          only: { type: "string" },
+          region: { type: "string" },
+          artifact: { type: "string" },
+          "model-url": { type: "string", multiple: true },
+          help: { type: "boolean", short: "h" },
+        },
       });
       if (values.help) return usage(io, SERVE_USAGE, 0);
       const port = Number(values.port ?? process.env.PORT ?? 8080);
       if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) return usage(io, SERVE_USAGE, 2);
-      return await serveCommand({ app: positionals[0] ?? "examples/support-desk", port, host: values.host ?? "127.0.0.1" }, io);
+      const host = values.host ?? "127.0.0.1";
+      if (values.spec)
+        return await serveScopedCommand({ ...values, spec: values.spec, modelUrls: values["model-url"] ?? [], port, host }, io);
+      return await serveCommand({ app: positionals[0] ?? "examples/support-desk", port, host }, io);
     }
     io.err(`unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   } catch (error) {
+    if (error instanceof ServeUsageError) {
+      io.err(`${error.message}\n`);
+      return 2;
+    }
     if (error instanceof AppLoadError) {
       io.err(`${error.message}\n  fix: ${error.fix}\n`);
       return 2;

@@ -10,8 +10,23 @@ import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";
 import { ModelHost, type Prediction } from "./model-host";
 import { resolveEnvironment } from "./secrets";
+import { remoteModelClient } from "./remote-model";
 import { toSample } from "./signature";
 import { poolSizing } from "./sizing";
+
+/**
+ * Which part of the app this process serves. A cluster pod serves one entry
+ * in one region (`only` + `region`); functions there reach their models over
+ * HTTP at `remoteModels` URLs. Empty means the whole app, in-process.
+ */
+export interface RuntimeScope {
+  only?: { kind: "model" | "function"; name: string };
+  region?: string;
+  /** Path of the one model's artifact (the pod's fetched copy), overriding the spec's. */
+  artifact?: string;
+  /** Base URLs of model servers by model key. */
+  remoteModels?: Record<string, string>;
+}
 
 /** Hooks the server uses for metrics and logs. */
 export interface RuntimeEvents {
@@ -33,9 +48,16 @@ export class LocalRuntime {
     readonly spec: SpecV1,
     root: string,
     events: RuntimeEvents = {},
+    private readonly scope: RuntimeScope = {},
   ) {
+    const serves = (kind: "model" | "function", name: string) => !scope.only || (scope.only.kind === kind && scope.only.name === name);
+    const inScope = (region: string) => !scope.region || scope.region === region;
     for (const [key, model] of Object.entries(spec.models)) {
-      const artifact = loadVerifiedArtifact(root, model);
+      if (!serves("model", key)) continue;
+      const artifact = loadVerifiedArtifact(
+        root,
+        scope.artifact ? { ...model, artifact: { ...model.artifact, path: scope.artifact } } : model,
+      );
       if (!artifact.ok) {
         this.unavailable.set(key, artifact.reason);
         events.warn?.(artifact.reason);
@@ -46,7 +68,7 @@ export class LocalRuntime {
         maxDelayMs: toMilliseconds(model.batching.maxDelay),
         maxQueue: model.batching.maxQueue,
       };
-      for (const region of model.regions) {
+      for (const region of model.regions.filter(inScope)) {
         const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
         const host = new ModelHost(model, artifact.bytes, sizing, batching, {
           onColdStart: (ms) => events.onColdStart?.(key, region, ms),
@@ -56,9 +78,10 @@ export class LocalRuntime {
       }
     }
     for (const [name, fn] of Object.entries(spec.functions)) {
+      if (!serves("function", name)) continue;
       const { env, missing } = resolveEnvironment(fn.environment);
       if (missing.length > 0) events.warn?.(`function ${name}: secrets not set locally: ${missing.join(", ")}`);
-      for (const region of fn.regions) {
+      for (const region of fn.regions.filter(inScope)) {
         const clients = Object.fromEntries(fn.models.map((key) => [spec.models[key].name, this.modelClient(key, region)]));
         const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined);
         this.functions.set(
@@ -106,6 +129,8 @@ export class LocalRuntime {
   }
 
   private modelClient(key: string, region: string): ModelClient {
+    const remote = this.scope.remoteModels?.[key];
+    if (remote) return remoteModelClient(remote, key, this.spec.models[key].version);
     return {
       version: this.spec.models[key].version,
       predict: async (inputs) => (await this.predict(key, region, inputs)).outputs,

@@ -13,7 +13,8 @@ import { GatewayError, toErrorResponse } from "../errors";
 import { GatewayMetrics } from "../metrics";
 import { chooseRegion } from "../routing/locality";
 import { compileSplit, pickVersion } from "../routing/versions";
-import { LocalRuntime } from "./runtime";
+import { functionInvokePath, modelPredictPath } from "./remote-model";
+import { LocalRuntime, type RuntimeScope } from "./runtime";
 
 /** How to start a local gateway. */
 export interface LocalGatewayOptions {
@@ -23,6 +24,8 @@ export interface LocalGatewayOptions {
   logger?: Logger;
   /** Request body limit. @default "1mb" */
   bodyLimit?: string;
+  /** Serve one entry in one region (a cluster pod) instead of the whole app. */
+  scope?: RuntimeScope;
 }
 
 /** Header the edge (or a client, locally) uses to state its locality. */
@@ -46,11 +49,16 @@ export class LocalGateway {
 
   constructor(private readonly options: LocalGatewayOptions) {
     this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
-    this.runtime = new LocalRuntime(options.spec, options.root, {
-      onColdStart: (entry, region, ms) => this.metrics.coldStarts.labels(entry, region).observe(ms / 1000),
-      onBatch: (model, size) => this.metrics.batchSize.labels(model).observe(size),
-      warn: (message) => this.log.warn(message),
-    });
+    this.runtime = new LocalRuntime(
+      options.spec,
+      options.root,
+      {
+        onColdStart: (entry, region, ms) => this.metrics.coldStarts.labels(entry, region).observe(ms / 1000),
+        onBatch: (model, size) => this.metrics.batchSize.labels(model).observe(size),
+        warn: (message) => this.log.warn(message),
+      },
+      options.scope,
+    );
     this.app.disable("x-powered-by");
     this.app.use(express.json({ limit: options.bodyLimit ?? "1mb" }));
     this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
@@ -65,7 +73,8 @@ export class LocalGateway {
       "/metrics",
       async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
     );
-    for (const [key, route] of Object.entries(options.spec.routes)) this.mount(key, route);
+    if (options.scope?.only) this.mountInternal(options.scope.only, options.scope.region);
+    else for (const [key, route] of Object.entries(options.spec.routes)) this.mount(key, route);
     this.app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no route matches this method and path")));
     this.app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => this.sendError(error, req, res));
   }
@@ -94,8 +103,28 @@ export class LocalGateway {
   }
 
   private mount(key: string, route: RouteSpec): void {
+    this.mountServe(key, this.compile(route));
+  }
+
+  /**
+   * The internal endpoint of a scoped server (a cluster pod): the gateway
+   * calls `/_cloudloom/models/<key>` or `/_cloudloom/functions/<name>` on it.
+   */
+  private mountInternal(only: NonNullable<RuntimeScope["only"]>, region: string | undefined): void {
+    const { spec } = this.options;
+    if (only.kind === "model") {
+      const model = spec.models[only.name];
+      this.mountServe(`POST ${modelPredictPath(only.name)}`, (req) => this.serveModel(only.name, region ?? model.regions[0], req));
+      return;
+    }
+    const fn = spec.functions[only.name];
+    this.mountServe(`POST ${functionInvokePath(only.name)}`, (req, requestId) =>
+      this.serveFunction(only.name, region ?? fn.regions[0], req, requestId),
+    );
+  }
+
+  private mountServe(key: string, serve: (req: Request, requestId: string) => Promise<Served>): void {
     const [method, path] = key.split(" ");
-    const serve = this.compile(route);
     const handle = async (req: Request, res: Response, next: NextFunction) => {
       const started = performance.now();
       const requestId = (req.headers["x-request-id"] as string | undefined) ?? randomUUID();
@@ -118,39 +147,39 @@ export class LocalGateway {
     const target = route.target;
     if (target.kind === "function") {
       const fn = spec.functions[target.name];
-      const version = fn.models.join(",") || "-";
-      return async (req, requestId) => {
-        const region = chooseRegion(fn.regions, spec.regions, req.get(LOCALITY_HEADER));
-        const { response, cold, coldStartMs } = await this.runtime.invoke(
-          target.name,
-          region,
-          { method: req.method, path: req.path, headers: req.headers, query: req.query, body: req.body },
-          requestId,
-        );
-        return {
-          status: response.status,
-          body: response.body,
-          headers: { ...response.headers, ...coldHeaders(cold, coldStartMs) },
-          region,
-          version,
-        };
-      };
+      return (req, requestId) =>
+        this.serveFunction(target.name, chooseRegion(fn.regions, spec.regions, req.get(LOCALITY_HEADER)), req, requestId);
     }
     const split = compileSplit(target.weights, target.sticky);
-    return async (req, requestId) => {
-      const version = pickVersion(split, requestId);
-      const key = `${target.name}@${version}`;
-      const region = chooseRegion(spec.models[key].regions, spec.regions, req.get(LOCALITY_HEADER));
-      const inputs = (req.body as { inputs?: unknown } | undefined)?.inputs;
-      const prediction = await this.runtime.predict(key, region, inputs);
-      const outputs = Object.fromEntries(Object.entries(prediction.outputs).map(([name, data]) => [name, Array.from(data)]));
-      return {
-        status: 200,
-        body: { model: target.name, version, outputs },
-        headers: coldHeaders(prediction.cold, prediction.coldStartMs),
-        region,
-        version,
-      };
+    return (req, requestId) => {
+      const key = `${target.name}@${pickVersion(split, requestId)}`;
+      return this.serveModel(key, chooseRegion(spec.models[key].regions, spec.regions, req.get(LOCALITY_HEADER)), req);
+    };
+  }
+
+  private async serveFunction(name: string, region: string, req: Request, requestId: string): Promise<Served> {
+    const request = { method: req.method, path: req.path, headers: req.headers, query: req.query, body: req.body };
+    const { response, cold, coldStartMs } = await this.runtime.invoke(name, region, request, requestId);
+    const version = this.options.spec.functions[name].models.join(",") || "-";
+    return {
+      status: response.status,
+      body: response.body,
+      headers: { ...response.headers, ...coldHeaders(cold, coldStartMs) },
+      region,
+      version,
+    };
+  }
+
+  private async serveModel(key: string, region: string, req: Request): Promise<Served> {
+    const model = this.options.spec.models[key];
+    const prediction = await this.runtime.predict(key, region, (req.body as { inputs?: unknown } | undefined)?.inputs);
+    const outputs = Object.fromEntries(Object.entries(prediction.outputs).map(([name, data]) => [name, Array.from(data)]));
+    return {
+      status: 200,
+      body: { model: model.name, version: model.version, outputs },
+      headers: coldHeaders(prediction.cold, prediction.coldStartMs),
+      region,
+      version: model.version,
     };
   }
 

@@ -27,6 +27,31 @@ export interface KubernetesContext {
   pools: Map<string, ReturnType<typeof gpuScheduling>>;
 }
 
+/** Name of the ConfigMap every workload reads the spec from. */
+export const specConfigName = (app: string) => resourceName(app, "spec");
+
+/** Where workloads mount the spec. */
+const SPEC_DIR = "/etc/cloudloom";
+
+const specVolume = (context: KubernetesContext): input.core.v1.Volume => ({
+  name: "spec",
+  configMap: { name: specConfigName(context.spec.app) },
+});
+const specMount: input.core.v1.VolumeMount = { name: "spec", mountPath: SPEC_DIR, readOnly: true };
+const serveArgs = (only: string, region: string) => [
+  "serve",
+  "--spec",
+  `${SPEC_DIR}/spec.json`,
+  "--only",
+  only,
+  "--region",
+  region,
+  "--host",
+  "0.0.0.0",
+  "--port",
+  String(CONTAINER_PORT),
+];
+
 /** Name of the Secret holding function secrets. */
 export const secretsName = (app: string) => resourceName(app, "secrets");
 
@@ -41,7 +66,7 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string): 
     affinity: scheduling.affinity,
     tolerations: [...(scheduling.tolerations as input.core.v1.Toleration[]), ...(pool ? [pool.toleration] : [])],
     nodeSelector: pool?.nodeSelector,
-    volumes: [{ name: "model", emptyDir: {} }],
+    volumes: [{ name: "model", emptyDir: {} }, specVolume(context)],
     initContainers: [
       {
         name: "fetch-artifact",
@@ -62,9 +87,9 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string): 
       {
         name: "model-server",
         image: context.args.runtimeImage,
-        args: ["serve-model", "--model", key, "--artifact", "/models/model.onnx", "--region", region],
+        args: [...serveArgs(`model:${key}`, region), "--artifact", "/models/model.onnx"],
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }],
+        volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
         resources: pool
           ? { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi", ...pool.limits } }
           : { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } },
@@ -77,19 +102,22 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string): 
 function functionPodSpec(context: KubernetesContext, name: string, region: string): input.core.v1.PodSpec {
   const fn = context.spec.functions[name];
   const scheduling = context.regions.get(region)!;
-  const modelUrls = fn.models.map((key) => ({
-    name: `CLOUDLOOM_MODEL_${key.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`,
-    value: context.endpoints.models[key]?.[region] ?? context.endpoints.models[key]?.[Object.keys(context.endpoints.models[key])[0]],
-  }));
+  const modelUrls = fn.models.flatMap((key) => {
+    const urls = context.endpoints.models[key] ?? {};
+    const url = urls[region] ?? Object.values(urls)[0];
+    return url ? ["--model-url", pulumi.interpolate`${key}=${url}`] : [];
+  });
   return {
     ...scheduling,
+    volumes: [specVolume(context)],
     containers: [
       {
         name: "function",
         image: context.args.functionImage,
-        args: ["serve-function", "--function", name, "--region", region],
+        args: [...serveArgs(`function:${name}`, region), "--root", "/app", ...modelUrls],
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        env: [...containerEnv(fn.environment, secretsName(context.spec.app)), ...modelUrls.filter((m) => m.value !== undefined)],
+        env: containerEnv(fn.environment, secretsName(context.spec.app)),
+        volumeMounts: [specMount],
         resources: functionResources(fn.memory),
         ...healthProbes(),
       },
@@ -130,6 +158,14 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
       child,
     );
     context.namespace = namespace.metadata.name;
+    new core.ConfigMap(
+      specConfigName(context.name),
+      {
+        metadata: { name: specConfigName(spec.app), namespace: context.namespace, labels: entryLabels(spec.app, "app", spec.app) },
+        data: { "spec.json": JSON.stringify(spec, null, 2) },
+      },
+      child,
+    );
     for (const [name, region] of Object.entries(spec.regions)) context.regions.set(name, regionScheduling(region));
     if (args.secrets) {
       new core.Secret(

@@ -45,6 +45,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-edge-berlin",
       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
+      "kubernetes:core/v1:ConfigMap support-desk-spec",
       "kubernetes:core/v1:Namespace support-desk-ns",
       "kubernetes:core/v1:Secret support-desk-gateway-keys",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
@@ -91,7 +92,12 @@ describe("Kubernetes provider", () => {
       { name: "ARTIFACT_SHA256", value: spec.models["intent@1"].artifact.sha256 },
     ]);
     assert.match(init.command[2], /sha256sum -c -/);
-    assert.deepEqual(pod.volumes, [{ name: "model", emptyDir: {} }]);
+    assert.deepEqual(pod.containers[0].args.slice(4, 7), ["model:intent@1", "--region", "central"]);
+    assert.deepEqual(pod.containers[0].args.slice(-2), ["--artifact", "/models/model.onnx"]);
+    assert.deepEqual(pod.volumes, [
+      { name: "model", emptyDir: {} },
+      { name: "spec", configMap: { name: "support-desk-spec" } },
+    ]);
   });
 
   it("pins each region's workloads with node affinity, and tolerates edge taints", () => {
@@ -116,6 +122,23 @@ describe("Kubernetes provider", () => {
       { name: "LOG_LEVEL", value: "info" },
     ]);
     assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: 8080 });
+    assert.deepEqual(container.args, [
+      "serve",
+      "--spec",
+      "/etc/cloudloom/spec.json",
+      "--only",
+      "function:classify",
+      "--region",
+      "central",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8080",
+      "--root",
+      "/app",
+      "--model-url",
+      "intent@1=http://support-desk-intent-v1-central.support-desk.svc.cluster.local",
+    ]);
     assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: 8080 });
   });
 
@@ -173,14 +196,14 @@ describe("Kubernetes provider", () => {
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 18);
+    assert.equal(manifests.length, 19);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 18);
+    assert.equal(yaml.split("---\n").length, 19);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.doesNotMatch(yaml, /kind: Secret[\s\S]*api-keys: \S+\n/, "secret values are never rendered");
   });
@@ -190,7 +213,7 @@ describe("Kubernetes provider", () => {
     assert.equal(toYaml(toManifests(again.resources)), toYaml(toManifests(resources)));
   });
 
-  it("changes only that function's resources (and the gateway's config) when one function changes", async () => {
+  it("changes only that function's resources (and the spec it is configured with) when one function changes", async () => {
     const changed = structuredClone(spec);
     changed.functions.classify.memory = "1 GB";
     const after = (await plan(changed)).resources;
@@ -204,6 +227,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
+      "kubernetes:core/v1:ConfigMap support-desk-spec",
     ]);
     assert.deepEqual(after.map(key).sort(), [...before.keys()].sort(), "no resource was added, removed or renamed");
   });

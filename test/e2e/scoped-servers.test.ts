@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { LocalGateway } from "../../gateway/local/server";
+import { loadScoped, ServeUsageError } from "../../cli/commands/serve";
+import example from "../../examples/support-desk/app";
+
+const json = async (response: Response): Promise<any> => response.json();
+
+/** The example's spec as a file, the way a pod reads it from its ConfigMap. */
+function specFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "cloudloom-pod-")), "spec.json");
+  writeFileSync(file, JSON.stringify(example.toSpec()));
+  return file;
+}
+
+describe("pod-style servers: one entry, one region (real sockets)", () => {
+  const spec = specFile();
+  const servers: LocalGateway[] = [];
+  let modelUrl: string;
+  let functionUrl: string;
+
+  before(async () => {
+    const logger = pino({ level: "silent" });
+    const model = loadScoped({
+      spec,
+      root: example.root,
+      only: "model:intent@1",
+      region: "central",
+      artifact: join(example.root, "model/intent.onnx"),
+      modelUrls: [],
+    });
+    if ("problems" in model) throw new Error(model.problems);
+    const modelServer = new LocalGateway({ ...model, logger });
+    servers.push(modelServer);
+    modelUrl = `http://127.0.0.1:${(await modelServer.listen(0)).port}`;
+    const fn = loadScoped({ spec, root: example.root, only: "function:classify", region: "central", modelUrls: [`intent@1=${modelUrl}`] });
+    if ("problems" in fn) throw new Error(fn.problems);
+    const functionServer = new LocalGateway({ ...fn, logger });
+    servers.push(functionServer);
+    functionUrl = `http://127.0.0.1:${(await functionServer.listen(0)).port}`;
+  });
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("serves the function, which calls its model in another server over HTTP", async () => {
+    const res = await fetch(`${functionUrl}/_cloudloom/functions/classify`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "my card was charged twice, refund please" }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await json(res)).intent, "billing");
+    assert.equal(servers[1].runtime.modelHost("intent@1", "central"), undefined, "the function server loads no model itself");
+    assert.ok(servers[0].runtime.modelHost("intent@1", "central")!.batchesRun >= 1);
+  });
+
+  it("serves only its internal endpoint, not the app's public routes", async () => {
+    const res = await fetch(`${modelUrl}/v1/models/intent`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(res.status, 404);
+  });
+
+  it("refuses an --only entry or a --region the spec does not declare, naming what exists", () => {
+    assert.throws(
+      () => loadScoped({ spec, only: "model:intent@9", modelUrls: [] }),
+      (e: Error) => e instanceof ServeUsageError && /it has: intent@1/.test(e.message),
+    );
+    assert.throws(() => loadScoped({ spec, only: "function:classify", region: "mars", modelUrls: [] }), /no such region/);
+    assert.throws(() => loadScoped({ spec, only: "gpu:x", modelUrls: [] }), /--only must be/);
+    assert.throws(() => loadScoped({ spec, only: "function:classify", modelUrls: ["nourl"] }), /<name@version>=<url>/);
+  });
+});
