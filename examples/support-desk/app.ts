@@ -29,7 +29,7 @@ const edge = app.region("edge-berlin", {
   },
 });
 
-const t4 = app.gpuPool("inference-t4", { accelerator: "nvidia-t4", minSize: 0, maxSize: 4, capacity: "spot", regions: [central] });
+const t4 = app.gpuPool("inference-t4", { accelerator: "nvidia-t4", minSize: 0, maxSize: 4, capacity: "spot", regions: [central, edge] });
 
 const interactive = app.scalingPolicy("interactive", {
   minInstances: 1,

@@ -23,6 +23,7 @@ export const PROBLEM_CODES = {
   CL_UNKNOWN_ACCELERATOR: "A GPU pool names an accelerator that is not in the catalog.",
   CL_ACCELERATOR_UNMAPPED: "A GPU pool's accelerator is not offered on the chosen target.",
   CL_GPU_MEMORY: "A GPU pool asks for more GPU memory than its accelerator has.",
+  CL_POOL_REGION: "A model is placed in a region its GPU pool does not cover.",
   CL_ARTIFACT_MISSING: "A model's ONNX file does not exist.",
   CL_ARTIFACT_SHA256_MISMATCH: "A model's ONNX file does not match its declared sha256.",
   CL_PLACEMENT_MISSING: "A region used by the app has no placement for the chosen target.",

@@ -32,6 +32,16 @@ export const referencesRule: Rule = (spec, _context, report) => {
       );
     }
     checkRef(spec, report, "gpuPools", model.pool, `${base}.pool`);
+    const pool = model.pool === undefined ? undefined : spec.gpuPools[model.pool];
+    model.regions.forEach((region, index) => {
+      if (!pool || pool.regions.includes(region)) return;
+      report(
+        "CL_POOL_REGION",
+        `${base}.regions.${index}`,
+        `model ${key} runs in region "${region}", but GPU pool "${model.pool}" has no nodes there`,
+        `add region "${region}" to gpuPools.${model.pool}.regions, or place the model only in: ${pool.regions.join(", ")}`,
+      );
+    });
     checkRef(spec, report, "scalingPolicies", model.scaling, `${base}.scaling`);
     checkRefs(spec, report, "regions", model.regions, `${base}.regions`);
   }

@@ -31,7 +31,7 @@ const validApp = fc
           : { kind: "edge", localities: [`loc-${name}`], placement: { kubernetes: { labels: { zone: name } } } },
       ),
     );
-    const pool = app.gpuPool("pool", { accelerator: r.accelerator, maxSize: r.max, regions: [regions[0]] });
+    const pool = app.gpuPool("pool", { accelerator: r.accelerator, maxSize: r.max, regions });
     const policies = r.policies.map((name, i) =>
       app.scalingPolicy(
         name,

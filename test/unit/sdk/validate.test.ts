@@ -123,6 +123,12 @@ const CASES: Case[] = [
     options: { target: "alicloud" },
   },
   {
+    code: "CL_POOL_REGION",
+    path: "models.ranker@1.regions.1",
+    breaks: "a GPU model in a region its pool does not cover",
+    mutate: (s) => (s.models["ranker@1"].regions = ["central", "edge"]),
+  },
+  {
     code: "CL_GPU_MEMORY",
     path: "gpuPools.gpu.gpuMemory",
     breaks: "more GPU memory than a T4 has",
