@@ -13,6 +13,8 @@ export interface PlannedResource {
   /** True for cloud resources, false for components. */
   custom: boolean;
   inputs: Record<string, unknown>;
+  /** Reference (`urn::id`) of the explicit provider managing it, if any. */
+  provider?: string;
 }
 
 /** Thrown when a program calls a provider function that the offline plan cannot answer. */
@@ -44,7 +46,7 @@ export async function planUnderMocks<T>(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {

@@ -136,3 +136,18 @@ describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
     assert.equal((await json(res)).error.code, "NOT_FOUND");
   });
 });
+
+describe("local gateway shutdown", () => {
+  it("finishes in-flight requests, then stops accepting connections", async () => {
+    const gateway = new LocalGateway({ spec: app.toDraft(), root: app.root, logger: pino({ level: "silent" }) });
+    const base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
+    const inFlight = post(base, "/slow", {});
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = gateway.close();
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.deepEqual(await json(res), { done: true });
+    await closed;
+    await assert.rejects(fetch(`${base}/healthz`));
+  });
+});

@@ -17,5 +17,13 @@ describe("the stack program (stacks/index.ts)", () => {
     const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes");
     assert.equal(provider?.inputs.context, "staging");
     assert.ok(resources.some((r) => r.type === "cloudloom:kubernetes:App" && r.name === "support-desk"));
+    const managed = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    assert.ok(managed.length > 10);
+    for (const r of managed)
+      assert.match(
+        r.provider ?? "",
+        /pulumi:providers:kubernetes::support-desk-k8s::/,
+        `${r.type} ${r.name} does not use the explicit provider`,
+      );
   });
 });
