@@ -1,5 +1,5 @@
 /** Prometheus metrics of one gateway, on its own registry. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** The gateway's metric families. */
 export class GatewayMetrics {
@@ -29,6 +29,30 @@ export class GatewayMetrics {
     help: "Samples per model batch.",
     labelNames: ["model"] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+  readonly limiter = new Counter({
+    name: "cloudloom_rate_limit_decisions_total",
+    help: "Rate limiter decisions by route (allowed, limited, store-failed-open|closed|local).",
+    labelNames: ["route", "decision"] as const,
+    registers: [this.registry],
+  });
+  readonly cache = new Counter({
+    name: "cloudloom_cache_total",
+    help: "Cache results by route (HIT, MISS, BYPASS).",
+    labelNames: ["route", "result"] as const,
+    registers: [this.registry],
+  });
+  readonly breaker = new Gauge({
+    name: "cloudloom_breaker_state",
+    help: "Circuit breaker state by route and region: 0 closed, 1 half-open, 2 open.",
+    labelNames: ["route", "region"] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: "cloudloom_upstream_errors_total",
+    help: "Upstream failures by route, region and kind.",
+    labelNames: ["route", "region", "kind"] as const,
     registers: [this.registry],
   });
 

@@ -1,0 +1,57 @@
+/** What every backend (in-process runtime or remote endpoint) offers the pipeline. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BackendHealth } from "../routing/health";
+
+/** The parts of a request a backend needs; the body is already read. */
+export interface BackendRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  query: Record<string, unknown>;
+  body: Buffer;
+  requestId: string;
+  tenant: string;
+}
+
+/** A whole response. */
+export interface BufferedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** A failure before any response byte was sent: safe to retry elsewhere. */
+export class FastFailure extends Error {
+  constructor(cause: unknown) {
+    super(`upstream unreachable: ${(cause as Error)?.message ?? cause}`, { cause });
+    this.name = "FastFailure";
+  }
+}
+
+/** One function or model version in one region. */
+export interface Backend {
+  readonly region: string;
+  readonly health: BackendHealth;
+  /** Calls the backend and buffers the whole response (the cache needs it). */
+  call(request: BackendRequest): Promise<BufferedResponse>;
+  /** Streams the response straight to `res` and resolves with its status. Optional. */
+  stream?(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number>;
+  /** Starts active health probes, if the backend has any. */
+  startProbes?(intervalMs: number, path: string): void;
+  close(): Promise<void>;
+}
+
+/** Hop-by-hop headers, never forwarded in either direction. */
+export const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** Headers of the client that stay at the gateway: credentials and hop-by-hop ones. */
+export const NOT_FORWARDED = new Set([...HOP_BY_HOP, "authorization", "x-api-key", "host", "content-length"]);

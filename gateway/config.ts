@@ -1,0 +1,128 @@
+/**
+ * Gateway configuration: the spec's routes plus how to reach each backend,
+ * and the operational settings. Validated once at startup (and on reload),
+ * with errors that name the field and say how to fix it.
+ */
+import { z } from "zod";
+import { SpecSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
+
+const url = z.string().url();
+const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), url));
+
+/** The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
+export const EndpointsSchema = z.object({ functions: endpointsByRegion, models: endpointsByRegion }).strict();
+
+/** Operational settings, all with safe defaults. */
+export const GatewaySettingsSchema = z
+  .object({
+    /** API keys accepted on `auth: api-key` routes (also read from CLOUDLOOM_API_KEYS, comma-separated). */
+    apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
+    /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. 0 trusts none. */
+    trustProxyHops: z.number().int().min(0).max(10).default(0),
+    locality: z
+      .object({
+        /** Trusted header the edge sets with the client's locality. */
+        header: z.string().min(1).default("x-cloudloom-locality"),
+        /** Client address ranges and the locality they map to. */
+        cidrs: z.array(z.object({ cidr: z.string().min(3), locality: z.string().min(1) }).strict()).default([]),
+        /** Query parameter a client may use to hint its region. */
+        hintQuery: z.string().min(1).default("region"),
+      })
+      .strict()
+      .default({}),
+    /** Shared store for rate limits and the L2 cache. Without it, both are per instance. */
+    redis: z
+      .object({ url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL") })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        bodyBytes: z.number().int().positive().default(1_048_576),
+        maxUrlLength: z.number().int().positive().default(2_048),
+        perKeyConcurrency: z.number().int().positive().default(64),
+        headersTimeoutMs: z.number().int().positive().default(10_000),
+        requestTimeoutMs: z.number().int().positive().default(30_000),
+        upstreamTimeoutMs: z.number().int().positive().default(15_000),
+      })
+      .strict()
+      .default({}),
+    health: z
+      .object({
+        probeIntervalMs: z.number().int().positive().default(2_000),
+        probePath: z.string().startsWith("/").default("/healthz"),
+        /** Consecutive failures that eject a backend. */
+        ejectAfter: z.number().int().positive().default(3),
+        ejectForMs: z.number().int().positive().default(10_000),
+        /** Below this healthy share, a priority level spills to the next one (Envoy-style). */
+        spillBelow: z.number().min(0).max(1).default(0.7),
+      })
+      .strict()
+      .default({}),
+    breaker: z
+      .object({ consecutiveFailures: z.number().int().positive().default(5), halfOpenAfterMs: z.number().int().positive().default(5_000) })
+      .strict()
+      .default({}),
+    /** Share of requests that may be retries (fast failures and idempotent methods only). */
+    retryBudgetPercent: z.number().min(0).max(100).default(20),
+    /** Share of successful requests written to the access log; errors are always logged. */
+    logSampleRate: z.number().min(0).max(1).default(0.01),
+    /** Key for POST /admin/reload. Without it, reload is SIGHUP only. */
+    adminKey: z.string().min(16).optional(),
+  })
+  .strict();
+
+/** Validated settings. */
+export type GatewaySettings = z.infer<typeof GatewaySettingsSchema>;
+
+/** A configuration error, naming the field and the fix. */
+export class GatewayConfigError extends Error {
+  readonly code = "CL_GATEWAY_CONFIG";
+  constructor(
+    readonly source: string,
+    readonly problems: Array<{ path: string; message: string }>,
+  ) {
+    super(`${source} is not a valid gateway configuration:\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`);
+    this.name = "GatewayConfigError";
+  }
+}
+
+function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, source: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw new GatewayConfigError(
+      source,
+      result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    );
+  return result.data;
+}
+
+/** Validates settings; defaults fill what is absent. */
+export function parseSettings(value: unknown, source = "gateway settings"): GatewaySettings {
+  return parse(GatewaySettingsSchema, value ?? {}, source);
+}
+
+/** Validates an endpoints map, and that it covers every function and model version the routes reach. */
+export function parseEndpoints(value: unknown, spec: SpecV1, source = "endpoints file"): EndpointsMap {
+  const endpoints = parse(EndpointsSchema, value, source);
+  const missing: Array<{ path: string; message: string }> = [];
+  for (const route of Object.values(spec.routes)) {
+    const keys =
+      route.target.kind === "function"
+        ? [["functions", route.target.name]]
+        : Object.keys(route.target.weights).map((v) => ["models", `${route.target.name}@${v}`]);
+    for (const [section, key] of keys) {
+      if (!endpoints[section as "functions" | "models"][key])
+        missing.push({
+          path: `${section}.${key}`,
+          message: `no endpoint; add its URL per region (cloudloom gateway config writes this from stack outputs)`,
+        });
+    }
+  }
+  if (missing.length > 0) throw new GatewayConfigError(source, missing);
+  return endpoints;
+}
+
+/** Validates a spec given to the gateway. */
+export function parseSpec(value: unknown, source = "spec file"): SpecV1 {
+  return parse(SpecSchema, value, source);
+}

@@ -1,0 +1,137 @@
+/**
+ * The route table, compiled once per configuration: every route's limiter,
+ * cache settings, version split, region levels and backends are built up
+ * front, so a request does a map lookup and runs what it finds.
+ */
+import type Redis from "ioredis";
+import type { CircuitBreakerPolicy } from "cockatiel";
+import { toMilliseconds, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
+import type { Backend } from "./backends/backend";
+import { LocalBackend } from "./backends/local";
+import { RemoteBackend } from "./backends/remote";
+import type { GatewaySettings } from "./config";
+import type { LocalRuntime } from "./local/runtime";
+import { functionInvokePath, modelPredictPath } from "./local/remote-model";
+import { RouteLimiter, type DecisionCounter } from "./pipeline/rate-limit";
+import { BackendHealth } from "./routing/health";
+import { regionLevels, type RegionLevels } from "./routing/locality";
+import { createBreaker } from "./routing/resilience";
+import { compileSplit, type CompiledSplit } from "./routing/versions";
+
+/** Where a gateway's backends are: the in-process runtime, or remote endpoints. */
+export type BackendSource = { kind: "local"; runtime: LocalRuntime } | { kind: "remote"; endpoints: EndpointsMap };
+
+/** One function or model version, with a backend per region. */
+export interface CompiledTarget {
+  kind: "function" | "model";
+  /** Function name or model key. */
+  entry: string;
+  /** Response header value naming the version. */
+  version: string;
+  levels: RegionLevels;
+  backends: Map<string, Backend>;
+  breakers: Map<string, CircuitBreakerPolicy>;
+}
+
+/** A route, ready to serve. */
+export interface CompiledRoute {
+  key: string;
+  spec: RouteSpec;
+  limiter?: RouteLimiter;
+  cache?: { ttlMs: number; vary: string[] };
+  /** The only target, or one per model version. */
+  targets: Map<string, CompiledTarget>;
+  split?: CompiledSplit;
+}
+
+/** Every route of one configuration generation, and the backends they share. */
+export class RouteTable {
+  readonly routes = new Map<string, CompiledRoute>();
+  readonly paths = new Set<string>();
+  private readonly backends = new Map<string, Backend>();
+
+  constructor(
+    readonly spec: SpecV1,
+    private readonly settings: GatewaySettings,
+    private readonly source: BackendSource,
+    redis: Redis | undefined,
+    countDecision: DecisionCounter,
+  ) {
+    for (const [key, route] of Object.entries(spec.routes)) {
+      this.paths.add(key.slice(key.indexOf(" ") + 1));
+      this.routes.set(key, this.compile(key, route, redis, countDecision));
+    }
+  }
+
+  /** Every backend of this generation. */
+  allBackends(): Backend[] {
+    return [...this.backends.values()];
+  }
+
+  /** Starts active health probes of remote backends. */
+  startProbes(): void {
+    for (const backend of this.backends.values())
+      backend.startProbes?.(this.settings.health.probeIntervalMs, this.settings.health.probePath);
+  }
+
+  /** Closes every backend (after the generation's last request). */
+  async close(): Promise<void> {
+    await Promise.all(this.allBackends().map((b) => b.close()));
+  }
+
+  private compile(key: string, spec: RouteSpec, redis: Redis | undefined, countDecision: DecisionCounter): CompiledRoute {
+    const route: CompiledRoute = {
+      key,
+      spec,
+      limiter: spec.rateLimit && new RouteLimiter(key, spec.rateLimit, redis, countDecision),
+      cache: spec.cache && { ttlMs: toMilliseconds(spec.cache.ttl), vary: spec.cache.varyHeaders },
+      targets: new Map(),
+    };
+    if (spec.target.kind === "function") {
+      route.targets.set("-", this.target("function", spec.target.name, "-", this.spec.functions[spec.target.name].regions));
+      return route;
+    }
+    route.split = compileSplit(spec.target.weights, spec.target.sticky);
+    for (const version of Object.keys(spec.target.weights)) {
+      const entry = `${spec.target.name}@${version}`;
+      route.targets.set(version, this.target("model", entry, version, this.spec.models[entry].regions));
+    }
+    return route;
+  }
+
+  private target(kind: "function" | "model", entry: string, version: string, regions: string[]): CompiledTarget {
+    const backends = new Map<string, Backend>();
+    const breakers = new Map<string, CircuitBreakerPolicy>();
+    const { consecutiveFailures, halfOpenAfterMs } = this.settings.breaker;
+    for (const region of regions) {
+      const backend = this.backend(kind, entry, region);
+      if (!backend) continue;
+      backends.set(region, backend);
+      breakers.set(region, createBreaker(consecutiveFailures, halfOpenAfterMs));
+    }
+    return { kind, entry, version, levels: regionLevels([...backends.keys()], this.spec.regions), backends, breakers };
+  }
+
+  private backend(kind: "function" | "model", entry: string, region: string): Backend | undefined {
+    const id = `${kind}:${entry}|${region}`;
+    const existing = this.backends.get(id);
+    if (existing) return existing;
+    let backend: Backend | undefined;
+    if (this.source.kind === "local") {
+      backend = new LocalBackend(this.source.runtime, kind, entry, region);
+    } else {
+      const url = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
+      if (!url) return undefined;
+      const { ejectAfter, ejectForMs } = this.settings.health;
+      backend = new RemoteBackend({
+        baseUrl: url,
+        path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
+        region,
+        timeoutMs: this.settings.limits.upstreamTimeoutMs,
+        health: new BackendHealth(ejectAfter, ejectForMs),
+      });
+    }
+    this.backends.set(id, backend);
+    return backend;
+  }
+}

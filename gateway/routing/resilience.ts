@@ -1,0 +1,48 @@
+/**
+ * Circuit breakers (cockatiel) per route and region, and a retry budget
+ * that caps retries at a share of traffic so retries never multiply an
+ * outage.
+ */
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
+
+/** A breaker that opens after `consecutiveFailures` and half-opens after `halfOpenAfterMs`. */
+export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: number): CircuitBreakerPolicy {
+  return circuitBreaker(handleAll, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(consecutiveFailures) });
+}
+
+/** True while a breaker refuses calls. */
+export function isOpen(breaker: CircuitBreakerPolicy): boolean {
+  return breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated;
+}
+
+/** Numeric breaker state for the metrics gauge: 0 closed, 1 half-open, 2 open. */
+export function breakerStateValue(breaker: CircuitBreakerPolicy): number {
+  if (breaker.state === CircuitState.HalfOpen) return 1;
+  return isOpen(breaker) ? 2 : 0;
+}
+
+/** Retries allowed as a share of requests (a token bucket refilled by traffic). */
+export class RetryBudget {
+  private tokens: number;
+  private readonly perRequest: number;
+
+  constructor(
+    percent: number,
+    private readonly cap = 10,
+  ) {
+    this.perRequest = percent / 100;
+    this.tokens = cap;
+  }
+
+  /** Every request earns a fraction of a retry. */
+  earn(): void {
+    this.tokens = Math.min(this.cap, this.tokens + this.perRequest);
+  }
+
+  /** Spends one retry, if there is one. */
+  spend(): boolean {
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
