@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import type { Gateway } from "../../gateway/gateway";
+import { gatewaySpec, KEY_A, post, startGateway } from "../support/gateway-app";
+import { redisForSuite, type RedisServer } from "../support/redis";
+import { StubUpstream } from "../support/upstream";
+
+const json = async (response: Response): Promise<any> => response.json();
+
+describe("gateway with a real redis-server", () => {
+  let redis: RedisServer | undefined;
+  let central: StubUpstream;
+  let edge: StubUpstream;
+  let gateways: Array<{ gateway: Gateway; base: string }>;
+
+  beforeEach(async function () {
+    redis = await redisForSuite(this);
+    central = await new StubUpstream("central").start();
+    edge = await new StubUpstream("edge").start();
+    const settings = { redis: { url: redis!.url } };
+    gateways = [await startGateway(gatewaySpec(), central, edge, settings), await startGateway(gatewaySpec(), central, edge, settings)];
+    await new Promise((r) => setTimeout(r, 100));
+  });
+  afterEach(async () => {
+    await Promise.all((gateways ?? []).map(({ gateway }) => gateway.close()));
+    await central?.kill();
+    await edge?.kill();
+    await redis?.stop();
+  });
+
+  it("holds one limit across two gateway instances sharing Redis", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await post(gateways[i % 2].base, "/limited", {}, KEY_A)).status);
+    assert.equal(statuses.filter((s) => s === 200).length, 10);
+    assert.deepEqual(statuses.slice(10), [429, 429, 429, 429, 429]);
+  });
+
+  it("shares cached responses between instances through the L2", async () => {
+    const first = await post(gateways[0].base, "/echo", { shared: 1 }, KEY_A);
+    assert.equal(first.headers.get("x-cache"), "MISS");
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await post(gateways[1].base, "/echo", { shared: 1 }, KEY_A);
+    assert.equal(second.headers.get("x-cache"), "HIT");
+    assert.equal(central.received.length, 1);
+  });
+
+  it("applies each route's policy when Redis goes down: open, closed, or a local limiter", async () => {
+    const { base, gateway } = gateways[0];
+    assert.equal((await post(base, "/fail-closed")).status, 200, "Redis is up: the limit is enforced and answers normally");
+    await redis!.stop();
+    await new Promise((r) => setTimeout(r, 300));
+
+    const open = [await post(base, "/fail-open"), await post(base, "/fail-open"), await post(base, "/fail-open")];
+    assert.deepEqual(
+      open.map((r) => r.status),
+      [200, 200, 200],
+    );
+
+    const closed = await post(base, "/fail-closed");
+    assert.equal(closed.status, 503);
+    assert.equal((await json(closed)).error.code, "LIMITER_UNAVAILABLE");
+    assert.equal(closed.headers.get("retry-after"), "1");
+
+    const local = [await post(base, "/fail-local"), await post(base, "/fail-local"), await post(base, "/fail-local")];
+    assert.deepEqual(
+      local.map((r) => r.status),
+      [200, 200, 429],
+    );
+
+    const metrics = await gateway.metrics.registry.getSingleMetricAsString("cloudloom_rate_limit_decisions_total");
+    assert.match(metrics, /route="POST \/fail-open",decision="store-failed-open"\} 3/);
+    assert.match(metrics, /route="POST \/fail-closed",decision="store-failed-closed"\} 1/);
+    assert.match(metrics, /route="POST \/fail-local",decision="store-failed-local"\} 2/);
+  });
+});

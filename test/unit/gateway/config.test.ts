@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { GatewayConfigError, parseEndpoints, parseSettings } from "../../../gateway/config";
+import { gatewaySpec } from "../../support/gateway-app";
+
+describe("gateway configuration", () => {
+  it("fills safe defaults", () => {
+    const settings = parseSettings({});
+    assert.equal(settings.trustProxyHops, 0);
+    assert.equal(settings.limits.bodyBytes, 1_048_576);
+    assert.equal(settings.locality.header, "x-cloudloom-locality");
+  });
+
+  it("names every bad field", () => {
+    assert.throws(
+      () => parseSettings({ trustProxyHops: -1, apiKeys: ["short"], redis: { url: "http://x" }, limitz: {} }),
+      (e: GatewayConfigError) =>
+        e.code === "CL_GATEWAY_CONFIG" &&
+        ["trustProxyHops", "apiKeys.0", "redis.url", ""].every((path) => e.problems.some((p) => p.path === path)) &&
+        /API keys must be at least 16 characters/.test(e.message),
+    );
+  });
+
+  it("refuses an endpoints map that misses a routed function or model version", () => {
+    const spec = gatewaySpec();
+    assert.throws(
+      () => parseEndpoints({ functions: {}, models: {} }, spec),
+      (e: GatewayConfigError) => e.problems.some((p) => p.path === "functions.echo") && e.problems.some((p) => p.path === "models.m@2"),
+    );
+    assert.throws(() => parseEndpoints({ functions: { echo: { central: "not a url" } }, models: {} }, spec), /functions\.echo\.central/);
+  });
+});
