@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { AppLoadError } from "../sdk/load-app";
-import { serveCommand, serveScopedCommand, ServeUsageError, SERVE_USAGE } from "./commands/serve";
+import { serveCommand, ServeUsageError, SERVE_USAGE } from "./commands/serve";
 import { specCommand, SPEC_USAGE } from "./commands/spec";
 import { processIo, type CommandIo } from "./io";
 
@@ -42,6 +42,8 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
           port: { type: "string" },
           host: { type: "string" },
           spec: { type: "string" },
+          endpoints: { type: "string" },
+          config: { type: "string" },
           root: { type: "string" },
           only: { type: "string" },
           region: { type: "string" },
@@ -53,10 +55,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       if (values.help) return usage(io, SERVE_USAGE, 0);
       const port = Number(values.port ?? process.env.PORT ?? 8080);
       if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) return usage(io, SERVE_USAGE, 2);
-      const host = values.host ?? "127.0.0.1";
-      if (values.spec)
-        return await serveScopedCommand({ ...values, spec: values.spec, modelUrls: values["model-url"] ?? [], port, host }, io);
-      return await serveCommand({ app: positionals[0] ?? "examples/support-desk", port, host }, io);
+      return await serveCommand(
+        { ...values, app: positionals[0], modelUrls: values["model-url"] ?? [], port, host: values.host ?? "127.0.0.1" },
+        io,
+      );
     }
     io.err(`unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
@@ -64,6 +66,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     if (error instanceof ServeUsageError) {
       io.err(`${error.message}\n`);
       return 2;
+    }
+    if ((error as { code?: string }).code === "CL_GATEWAY_CONFIG") {
+      io.err(`${(error as Error).message}\n`);
+      return 1;
     }
     if (error instanceof AppLoadError) {
       io.err(`${error.message}\n  fix: ${error.fix}\n`);

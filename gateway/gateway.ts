@@ -145,10 +145,13 @@ export class Gateway {
   async close(): Promise<void> {
     const server = this.server;
     if (server) {
+      // Keep-alive connections go idle as their last response ends; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(sweep);
     }
     await this.generation.table.close();
     this.redis?.disconnect();

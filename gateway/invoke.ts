@@ -12,7 +12,7 @@ import { FastFailure } from "./backends/backend";
 import { GatewayError } from "./errors";
 import type { CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
-import type { RetryBudget } from "./routing/resilience";
+import { isBackendFault, type RetryBudget } from "./routing/resilience";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -80,6 +80,7 @@ async function attempt<T>(
         if (ctx.budget.spend()) continue;
         throw new GatewayError("BAD_GATEWAY", "the upstream is unreachable");
       }
+      if (!isBackendFault(error)) throw error;
       backend.health.failed();
       ctx.onUpstreamError(region, "error");
       if (error instanceof GatewayError) throw error;

@@ -88,7 +88,8 @@ export class RouteTable {
       targets: new Map(),
     };
     if (spec.target.kind === "function") {
-      route.targets.set("-", this.target("function", spec.target.name, "-", this.spec.functions[spec.target.name].regions));
+      const fn = this.spec.functions[spec.target.name];
+      route.targets.set("-", this.target("function", spec.target.name, fn.models.join(",") || "-", fn.regions));
       return route;
     }
     route.split = compileSplit(spec.target.weights, spec.target.sticky);

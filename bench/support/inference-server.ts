@@ -4,7 +4,8 @@
  * Prints the port on stdout.
  */
 import pino from "pino";
-import { LocalGateway } from "../../gateway/local/server";
+import { parseSettings } from "../../gateway/config";
+import { LocalTarget } from "../../gateway/local/target";
 import { App } from "../../sdk";
 
 const [root, sha256] = process.argv.slice(2);
@@ -35,6 +36,6 @@ const off = app.model("unbatched", {
 app.route("POST /on", { target: on, auth: "none" });
 app.route("POST /off", { target: off, auth: "none" });
 
-const gateway = new LocalGateway({ spec: app.toSpec(), root, logger: pino({ level: "silent" }) });
+const gateway = new LocalTarget({ spec: app.toSpec(), root, settings: parseSettings({}), logger: pino({ level: "silent" }) });
 void gateway.listen(0).then((address) => console.log(address.port));
 process.on("SIGTERM", () => void gateway.close().then(() => process.exit(0)));

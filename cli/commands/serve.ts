@@ -1,59 +1,85 @@
-/** `cloudloom serve [<app>]`: the app on the embedded local target. */
+/**
+ * `cloudloom serve`: the gateway on the embedded local target, the gateway
+ * in front of a deployed stack's endpoints, or one entry as a cluster pod.
+ */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway/config";
+import { Gateway } from "../../gateway/gateway";
+import { PodServer } from "../../gateway/local/pod-server";
 import type { RuntimeScope } from "../../gateway/local/runtime";
 import { sampleSize } from "../../gateway/local/signature";
-import { LocalGateway } from "../../gateway/local/server";
+import { LocalTarget } from "../../gateway/local/target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
 import { loadApp } from "../../sdk/load-app";
 import type { CommandIo } from "../io";
 
 /** Usage text of the serve command. */
-export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H]
+export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H] [--config FILE]
+cloudloom serve --spec FILE --endpoints FILE [--config FILE]
 cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<name>
                 [--region R] [--artifact PATH] [--model-url <name@version>=<url> ...]
 
-Serves the app on the embedded local target: functions in-process, models on
-onnxruntime-node. <app> defaults to examples/support-desk; the port to $PORT
-or 8080. Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests.
+1. Serves the app on the embedded local target: the gateway pipeline in front
+   of functions in-process and models on onnxruntime-node. <app> defaults to
+   examples/support-desk; the port to $PORT or 8080.
+2. With --spec and --endpoints, runs the gateway in front of a deployed
+   stack's endpoints (write the file with \`cloudloom gateway config\`).
+   SIGHUP reloads both files without dropping requests.
+3. With --spec and --only, serves one entry in one region, as a cluster pod:
+   a model at POST /_cloudloom/models/<name@version>, a function at
+   POST /_cloudloom/functions/<name>, calling its models at --model-url.
 
-With --spec and --only, serves one entry of a Spec v1 file in one region, as
-a cluster pod does: a model at POST /_cloudloom/models/<name@version>, a
-function at POST /_cloudloom/functions/<name>, calling its models at the
---model-url servers.
+--config FILE is a JSON file of gateway settings (API keys, trusted proxy
+hops, locality, Redis, limits). API keys also come from CLOUDLOOM_API_KEYS.
+Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests.
 
-Exit codes: 0 stopped cleanly, 1 the app or spec has problems, 2 usage error.`;
+Exit codes: 0 stopped cleanly, 1 the app, spec or configuration has problems, 2 usage error.`;
 
-/** Options of a scoped (single-entry) server, as given on the command line. */
-export interface ScopedServeArgs {
-  spec: string;
+/** Options of the serve command, as given on the command line. */
+export interface ServeArgs {
+  app?: string;
+  spec?: string;
+  endpoints?: string;
+  config?: string;
   root?: string;
   only?: string;
   region?: string;
   artifact?: string;
   modelUrls: string[];
-}
-
-/** A ready-to-paste request body for a route. */
-function exampleBody(spec: SpecV1, root: string, routeKey: string): unknown {
-  const target = spec.routes[routeKey].target;
-  if (target.kind === "function") {
-    const handler = spec.functions[target.name].handler;
-    return (require(resolve(root, handler.module)) as { example?: unknown }).example ?? {};
-  }
-  const [version] = Object.keys(target.weights);
-  const inputs = spec.models[`${target.name}@${version}`].signature.inputs;
-  return { inputs: Object.fromEntries(Object.entries(inputs).map(([name, tensor]) => [name, new Array(sampleSize(tensor)).fill(0)])) };
+  port: number;
+  host: string;
 }
 
 /** Thrown for command-line values that do not fit the spec. */
 export class ServeUsageError extends Error {}
 
-/** Reads a scoped server's spec and scope, refusing what does not fit. */
-export function loadScoped(args: ScopedServeArgs): { spec: SpecV1; root: string; scope: RuntimeScope } | { problems: string } {
-  const result = validate(JSON.parse(readFileSync(args.spec, "utf8")));
-  if (!result.ok) return { problems: formatProblems(result.problems) };
-  const spec = result.spec;
+/** Something that listens and closes. */
+interface Listener {
+  listen(port: number, host: string): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+
+function readJson(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ServeUsageError(`${what} ${file} cannot be read as JSON: ${(error as Error).message}`);
+  }
+}
+
+function readSpec(file: string): SpecV1 | { problems: string } {
+  const result = validate(readJson(file, "spec file"));
+  return result.ok ? result.spec : { problems: formatProblems(result.problems) };
+}
+
+/** Reads a pod server's spec and scope, refusing what does not fit. */
+export function loadScoped(
+  args: Pick<ServeArgs, "spec" | "root" | "only" | "region" | "artifact" | "modelUrls">,
+): { spec: SpecV1; root: string; scope: RuntimeScope & { only: NonNullable<RuntimeScope["only"]> } } | { problems: string } {
+  const spec = readSpec(args.spec!);
+  if ("problems" in spec) return spec;
   const [kind, name] = (args.only ?? "").split(/:(.*)/s);
   if ((kind !== "model" && kind !== "function") || !name)
     throw new ServeUsageError("--only must be model:<name@version> or function:<name>");
@@ -76,50 +102,110 @@ export function loadScoped(args: ScopedServeArgs): { spec: SpecV1; root: string;
   };
 }
 
-/** Runs one entry of a spec file until a signal stops it. */
-export async function serveScopedCommand(args: ScopedServeArgs & { port: number; host: string }, io: CommandIo): Promise<number> {
+function settingsFrom(args: ServeArgs): GatewaySettings {
+  return parseSettings(args.config ? readJson(args.config, "config file") : {}, args.config ?? "gateway settings");
+}
+
+/** A ready-to-paste request body for a route. */
+function exampleBody(spec: SpecV1, root: string, routeKey: string): unknown {
+  const target = spec.routes[routeKey].target;
+  if (target.kind === "function") {
+    const handler = spec.functions[target.name].handler;
+    return (require(resolve(root, handler.module)) as { example?: unknown }).example ?? {};
+  }
+  const [version] = Object.keys(target.weights);
+  const inputs = spec.models[`${target.name}@${version}`].signature.inputs;
+  return { inputs: Object.fromEntries(Object.entries(inputs).map(([name, tensor]) => [name, new Array(sampleSize(tensor)).fill(0)])) };
+}
+
+/** Settings with a generated key when the app has keyed routes and none was configured. */
+function withDevKey(settings: GatewaySettings, spec: SpecV1): { settings: GatewaySettings; devKey?: string } {
+  const keyed = Object.values(spec.routes).some((route) => route.auth === "api-key");
+  if (!keyed || settings.apiKeys.length > 0 || process.env.CLOUDLOOM_API_KEYS) return { settings };
+  const devKey = `dev-${randomBytes(16).toString("hex")}`;
+  return { settings: { ...settings, apiKeys: [devKey] }, devKey };
+}
+
+function printRoutes(io: CommandIo, spec: SpecV1, root: string, base: string, key: string): void {
+  io.out(`\nRoutes:\n`);
+  for (const [routeKey, route] of Object.entries(spec.routes)) {
+    const [method, path] = routeKey.split(" ");
+    const auth = route.auth === "api-key" ? ` -H 'authorization: Bearer ${key}'` : "";
+    io.out(
+      `  ${routeKey}\n    curl -s -X ${method} ${base}${path} -H 'content-type: application/json'${auth} -H 'x-cloudloom-locality: de' -d '${JSON.stringify(exampleBody(spec, root, routeKey))}'\n`,
+    );
+  }
+  io.out(`\nMetrics: ${base}/metrics   Health: ${base}/healthz\nPress Ctrl-C to stop.\n`);
+}
+
+async function serveApp(args: ServeArgs, io: CommandIo): Promise<number> {
+  const app = loadApp(args.app ?? "examples/support-desk");
+  const problems = app.problems();
+  if (problems.length > 0) {
+    io.err(`app "${app.name}" has ${problems.length} problem(s):\n${formatProblems(problems)}\n`);
+    return 1;
+  }
+  const spec = app.toDraft();
+  const { settings, devKey } = withDevKey(settingsFrom(args), spec);
+  const target = new LocalTarget({ spec, root: app.root, settings });
+  const address = await target.listen(args.port, args.host);
+  const base = `http://${address.address}:${address.port}`;
+  io.out(`cloudloom: serving "${spec.app}" on ${base} (local target)\n`);
+  if (devKey) io.out(`API key for this run (set CLOUDLOOM_API_KEYS to choose your own): ${devKey}\n`);
+  printRoutes(io, spec, app.root, base, devKey ?? "<your key>");
+  await untilSignal(target, io);
+  return 0;
+}
+
+async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
+  const load = () => {
+    const spec = readSpec(args.spec!);
+    if ("problems" in spec) throw new ServeUsageError(`${args.spec} has problems:\n${spec.problems}`);
+    return {
+      spec,
+      source: { kind: "remote" as const, endpoints: parseEndpoints(readJson(args.endpoints!, "endpoints file"), spec, args.endpoints) },
+    };
+  };
+  const { spec, source } = load();
+  const gateway = new Gateway({ spec, settings: settingsFrom(args), source, reloadFrom: async () => load() });
+  const address = await gateway.listen(args.port, args.host);
+  io.out(
+    `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n`,
+  );
+  const onHangup = () =>
+    void gateway.reloadFromSource().catch((error) => gateway.log.error({ err: error }, "reload failed; the previous configuration stays"));
+  process.on("SIGHUP", onHangup);
+  await untilSignal(gateway, io);
+  process.off("SIGHUP", onHangup);
+  return 0;
+}
+
+async function servePod(args: ServeArgs, io: CommandIo): Promise<number> {
   const loaded = loadScoped(args);
   if ("problems" in loaded) {
     io.err(`${args.spec} has problems:\n${loaded.problems}\n`);
     return 1;
   }
-  const gateway = new LocalGateway(loaded);
-  const address = await gateway.listen(args.port, args.host);
+  const server = new PodServer(loaded);
+  const address = await server.listen(args.port, args.host);
   io.out(`cloudloom: serving ${args.only} on http://${address.address}:${address.port}\n`);
-  await untilSignal(gateway, io);
+  await untilSignal(server, io);
   return 0;
 }
 
-/** Runs the gateway until a signal stops it. */
-export async function serveCommand(args: { app: string; port: number; host: string }, io: CommandIo): Promise<number> {
-  const app = loadApp(args.app);
-  const problems = app.problems();
-  if (problems.length > 0) {
-    io.err(`app "${app.name}" has problems; run \`cloudloom spec ${args.app}\` to list them\n`);
-    return 1;
-  }
-  const spec = app.toDraft();
-  const gateway = new LocalGateway({ spec, root: app.root });
-  const address = await gateway.listen(args.port, args.host);
-  const base = `http://${address.address}:${address.port}`;
-  io.out(`cloudloom: serving "${spec.app}" on ${base} (local target)\n\nRoutes:\n`);
-  for (const key of Object.keys(spec.routes)) {
-    const [method, path] = key.split(" ");
-    const body = JSON.stringify(exampleBody(spec, app.root, key));
-    io.out(
-      `  ${key}\n    curl -s -X ${method} ${base}${path} -H 'content-type: application/json' -H '${"x-cloudloom-locality"}: de' -d '${body}'\n`,
-    );
-  }
-  io.out(`\nMetrics: ${base}/metrics   Health: ${base}/healthz\nPress Ctrl-C to stop.\n`);
-  await untilSignal(gateway, io);
-  return 0;
+/** Runs the right server for the arguments until a signal stops it. */
+export function serveCommand(args: ServeArgs, io: CommandIo): Promise<number> {
+  if (args.spec && args.only) return servePod(args, io);
+  if (args.spec && args.endpoints) return serveRemote(args, io);
+  if (args.spec || args.endpoints) throw new ServeUsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
+  return serveApp(args, io);
 }
 
-function untilSignal(gateway: LocalGateway, io: CommandIo): Promise<void> {
+function untilSignal(server: Pick<Listener, "close">, io: CommandIo): Promise<void> {
   return new Promise<void>((resolveStop) => {
     const stop = (signal: string) => {
       io.out(`\n${signal}: finishing in-flight requests...\n`);
-      void gateway.close().then(resolveStop);
+      void server.close().then(resolveStop);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));

@@ -49,7 +49,7 @@ export class RouteLimiter {
     this.windowSeconds = Math.max(1, Math.round(toSeconds(spec.per)));
     const insurance = redis && spec.onStoreFailure === "local" ? build(spec, route, undefined) : undefined;
     this.limiter = build(spec, route, redis, insurance);
-    this.policy = `"route";q=${spec.requests + spec.burst};w=${this.windowSeconds}`;
+    this.policy = `"route";q=${spec.requests};w=${this.windowSeconds}${spec.burst > 0 ? `, "burst";q=${spec.burst};w=${this.windowSeconds}` : ""}`;
   }
 
   /** The key this route limits by, from the caller's tenant and address. */

@@ -3,11 +3,24 @@
  * that caps retries at a share of traffic so retries never multiply an
  * outage.
  */
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import { GatewayError } from "../errors";
+
+/**
+ * Errors that say nothing about a backend's health: the caller's own mistakes
+ * (4xx) and deliberate load shedding (a full model queue).
+ */
+export function isBackendFault(error: unknown): boolean {
+  if (!(error instanceof GatewayError)) return true;
+  return error.status >= 500 && error.code !== "QUEUE_FULL";
+}
 
 /** A breaker that opens after `consecutiveFailures` and half-opens after `halfOpenAfterMs`. */
 export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: number): CircuitBreakerPolicy {
-  return circuitBreaker(handleAll, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(consecutiveFailures) });
+  return circuitBreaker(handleWhen(isBackendFault), {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(consecutiveFailures),
+  });
 }
 
 /** True while a breaker refuses calls. */

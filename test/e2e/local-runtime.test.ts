@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { LocalGateway } from "../../gateway/local/server";
+import { parseSettings } from "../../gateway/config";
+import { LocalTarget } from "../../gateway/local/target";
 import { featurize } from "../../examples/support-desk/model/featurize";
 import app from "../fixtures/local-app/app";
 
@@ -14,11 +15,11 @@ const post = (base: string, path: string, body: unknown, headers: Record<string,
   });
 
 describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
-  let gateway: LocalGateway;
+  let gateway: LocalTarget;
   let base: string;
 
   before(async () => {
-    gateway = new LocalGateway({ spec: app.toDraft(), root: app.root, logger: pino({ level: "silent" }) });
+    gateway = new LocalTarget({ spec: app.toDraft(), root: app.root, settings: parseSettings({}), logger: pino({ level: "silent" }) });
     const address = await gateway.listen(0);
     base = `http://127.0.0.1:${address.port}`;
   });
@@ -139,7 +140,12 @@ describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
 
 describe("local gateway shutdown", () => {
   it("finishes in-flight requests, then stops accepting connections", async () => {
-    const gateway = new LocalGateway({ spec: app.toDraft(), root: app.root, logger: pino({ level: "silent" }) });
+    const gateway = new LocalTarget({
+      spec: app.toDraft(),
+      root: app.root,
+      settings: parseSettings({}),
+      logger: pino({ level: "silent" }),
+    });
     const base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
     const inFlight = post(base, "/slow", {});
     await new Promise((r) => setTimeout(r, 50));

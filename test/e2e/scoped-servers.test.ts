@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { LocalGateway } from "../../gateway/local/server";
+import { PodServer } from "../../gateway/local/pod-server";
 import { loadScoped, ServeUsageError } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 
@@ -18,7 +18,7 @@ function specFile(): string {
 
 describe("pod-style servers: one entry, one region (real sockets)", () => {
   const spec = specFile();
-  const servers: LocalGateway[] = [];
+  const servers: PodServer[] = [];
   let modelUrl: string;
   let functionUrl: string;
 
@@ -33,12 +33,12 @@ describe("pod-style servers: one entry, one region (real sockets)", () => {
       modelUrls: [],
     });
     if ("problems" in model) throw new Error(model.problems);
-    const modelServer = new LocalGateway({ ...model, logger });
+    const modelServer = new PodServer({ ...model, logger });
     servers.push(modelServer);
     modelUrl = `http://127.0.0.1:${(await modelServer.listen(0)).port}`;
     const fn = loadScoped({ spec, root: example.root, only: "function:classify", region: "central", modelUrls: [`intent@1=${modelUrl}`] });
     if ("problems" in fn) throw new Error(fn.problems);
-    const functionServer = new LocalGateway({ ...fn, logger });
+    const functionServer = new PodServer({ ...fn, logger });
     servers.push(functionServer);
     functionUrl = `http://127.0.0.1:${(await functionServer.listen(0)).port}`;
   });

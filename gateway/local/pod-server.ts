@@ -1,0 +1,120 @@
+/**
+ * The server inside a cluster pod: one function or model version of a spec,
+ * in one region, at its internal endpoint. The gateway in front of it calls
+ * `POST /_cloudloom/models/<name@version>` or `POST /_cloudloom/functions/<name>`.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import pino, { type Logger } from "pino";
+import type { SpecV1 } from "../../sdk/spec";
+import { LocalBackend } from "../backends/local";
+import { GatewayError, toErrorResponse } from "../errors";
+import { GatewayMetrics } from "../metrics";
+import { functionInvokePath, modelPredictPath } from "./remote-model";
+import { LocalRuntime, type RuntimeScope } from "./runtime";
+
+/** What a pod serves. */
+export interface PodServerOptions {
+  spec: SpecV1;
+  /** Handler modules and artifacts are relative to it. */
+  root: string;
+  scope: RuntimeScope & { only: NonNullable<RuntimeScope["only"]> };
+  logger?: Logger;
+  /** Request body limit. @default "1mb" */
+  bodyLimit?: string;
+}
+
+/** A running pod server. */
+export class PodServer {
+  readonly app = express();
+  readonly runtime: LocalRuntime;
+  readonly metrics = new GatewayMetrics();
+  private readonly log: Logger;
+  private server: Server | undefined;
+
+  constructor(options: PodServerOptions) {
+    const { spec, scope } = options;
+    this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
+    this.runtime = new LocalRuntime(
+      spec,
+      options.root,
+      {
+        onColdStart: (entry, region, ms) => this.metrics.coldStarts.labels(entry, region).observe(ms / 1000),
+        onBatch: (model, size) => this.metrics.batchSize.labels(model).observe(size),
+        warn: (message) => this.log.warn(message),
+      },
+      scope,
+    );
+    const entries = scope.only.kind === "model" ? spec.models : spec.functions;
+    const region = scope.region ?? entries[scope.only.name].regions[0];
+    const backend = new LocalBackend(this.runtime, scope.only.kind, scope.only.name, region);
+    const path = scope.only.kind === "model" ? modelPredictPath(scope.only.name) : functionInvokePath(scope.only.name);
+    this.app.disable("x-powered-by");
+    this.app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "1mb" }));
+    this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+    this.app.get(
+      "/readyz",
+      (_req, res) =>
+        void res
+          .status(this.runtime.unavailable.size === 0 ? 200 : 503)
+          .json({ unavailable: Object.fromEntries(this.runtime.unavailable) }),
+    );
+    this.app.get(
+      "/metrics",
+      async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
+    );
+    this.app.post(path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const requestId = req.get("x-request-id") ?? "-";
+        const response = await backend.call({
+          method: req.method,
+          path: req.path,
+          headers: req.headers,
+          query: req.query,
+          body,
+          requestId,
+          tenant: req.get("x-cloudloom-tenant") ?? "public",
+        });
+        res.status(response.status).set(response.headers).send(response.body);
+      } catch (error) {
+        next(error);
+      }
+    });
+    this.app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "this pod serves only its internal endpoint")));
+    this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const known =
+        (error as { type?: string })?.type === "entity.too.large"
+          ? new GatewayError("PAYLOAD_TOO_LARGE", "the request body is larger than the limit")
+          : error;
+      const { status, headers, body } = toErrorResponse(known);
+      if (status >= 500) this.log.error({ err: (known as { cause?: unknown }).cause ?? known }, body.error.message);
+      res.status(status).set(headers).json(body);
+    });
+  }
+
+  /** Warms the floor, then listens. */
+  async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
+    await this.runtime.warm();
+    this.server = await new Promise<Server>((resolve) => {
+      const server = this.app.listen(port, host, () => resolve(server));
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Finishes requests in flight, then unloads. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server) {
+      // Keep-alive connections go idle as their last response ends; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearInterval(sweep);
+    }
+    await this.runtime.close();
+  }
+}
