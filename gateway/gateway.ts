@@ -28,6 +28,7 @@ import { localityResolver } from "./pipeline/locality";
 import { requestId } from "./pipeline/request-id";
 import { RouteTable, type BackendSource, type CompiledRoute } from "./route-table";
 import { breakerStateValue, RetryBudget } from "./routing/resilience";
+import { closeGracefully } from "./shutdown";
 import { pickVersion } from "./routing/versions";
 
 /** Everything a gateway serves from. */
@@ -143,16 +144,7 @@ export class Gateway {
 
   /** Stops accepting, finishes requests in flight, closes backends and Redis. */
   async close(): Promise<void> {
-    const server = this.server;
-    if (server) {
-      // Keep-alive connections go idle as their last response ends; close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 25);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      clearInterval(sweep);
-    }
+    await closeGracefully(this.server);
     await this.generation.table.close();
     this.redis?.disconnect();
   }

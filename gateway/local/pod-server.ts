@@ -11,6 +11,7 @@ import type { SpecV1 } from "../../sdk/spec";
 import { LocalBackend } from "../backends/local";
 import { GatewayError, toErrorResponse } from "../errors";
 import { GatewayMetrics } from "../metrics";
+import { closeGracefully } from "../shutdown";
 import { functionInvokePath, modelPredictPath } from "./remote-model";
 import { LocalRuntime, type RuntimeScope } from "./runtime";
 
@@ -105,16 +106,7 @@ export class PodServer {
 
   /** Finishes requests in flight, then unloads. */
   async close(): Promise<void> {
-    const server = this.server;
-    if (server) {
-      // Keep-alive connections go idle as their last response ends; close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 25);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      clearInterval(sweep);
-    }
+    await closeGracefully(this.server);
     await this.runtime.close();
   }
 }
