@@ -104,6 +104,7 @@ export class Gateway {
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
+    // Unknown paths under the operational prefixes still get the JSON 404.
     this.app.use((req, res) => void this.dispatch(req, res));
   }
 
@@ -117,7 +118,7 @@ export class Gateway {
     const { limits } = this.options.settings;
     this.server = createServer(
       { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: 5_000 },
-      this.app,
+      (req, res) => this.handle(req, res),
     );
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     this.generation.table.startProbes();
@@ -147,6 +148,18 @@ export class Gateway {
     await closeGracefully(this.server);
     await this.generation.table.close();
     this.redis?.disconnect();
+  }
+
+  /**
+   * The hot path skips express's router: app routes go straight to the
+   * dispatcher (a map lookup), and only the operational endpoints (health,
+   * metrics, admin) go through express.
+   */
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    if (url.startsWith("/healthz") || url.startsWith("/readyz") || url.startsWith("/metrics") || url.startsWith("/admin/"))
+      this.app(req as never, res as never);
+    else void this.dispatch(req, res);
   }
 
   private compile(spec: SpecV1, source: BackendSource): RouteTable {
