@@ -64,6 +64,8 @@ export class Gateway {
   private readonly access: (record: AccessRecord) => void;
   private readonly adminDigest?: Buffer;
   private generation: Generation;
+  /** Label children bound once per (route, region, version, status), so requests skip label hashing. */
+  private readonly boundMetrics = new Map<string, { requests: { inc(): void }; latency: { observe(value: number): void } }>();
   private server?: Server;
   private turn = 0;
 
@@ -307,8 +309,14 @@ export class Gateway {
 
   private observe(record: AccessRecord): void {
     const region = record.region ?? "-";
-    this.metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)).inc();
-    this.metrics.latency.labels(record.route, region).observe(record.ms / 1000);
+    const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
+    let bound = this.boundMetrics.get(key);
+    if (!bound) {
+      bound = { requests: this.metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)), latency: this.metrics.latency.labels(record.route, region) };
+      this.boundMetrics.set(key, bound);
+    }
+    bound.requests.inc();
+    bound.latency.observe(record.ms / 1000);
     this.access(record);
   }
 
