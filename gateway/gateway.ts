@@ -312,7 +312,10 @@ export class Gateway {
     const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
     let bound = this.boundMetrics.get(key);
     if (!bound) {
-      bound = { requests: this.metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)), latency: this.metrics.latency.labels(record.route, region) };
+      bound = {
+        requests: this.metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)),
+        latency: this.metrics.latency.labels(record.route, region),
+      };
       this.boundMetrics.set(key, bound);
     }
     bound.requests.inc();

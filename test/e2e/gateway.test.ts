@@ -201,4 +201,61 @@ describe("gateway over remote upstreams (real sockets)", () => {
     const after = await post(base, "/model", { inputs: { x: [1] } });
     assert.equal(after.headers.get("x-cloudloom-version"), "1", "the last reload (v1 100%) is in force");
   });
+
+  it("refuses over-long URLs (414) and caps requests in flight per caller (429)", async () => {
+    const long = await post(base, `/open?${"q".repeat(3000)}`);
+    assert.equal(long.status, 414);
+    assert.equal((await json(long)).error.code, "URI_TOO_LONG");
+    await gateway.close();
+    ({ gateway, base } = await startGateway(gatewaySpec(), central, edge, { limits: { perKeyConcurrency: 2 } }));
+    central.behaviour = { status: 200, headers: {}, delayMs: 400 };
+    const first = [post(base, "/open"), post(base, "/open")];
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await post(base, "/open");
+    assert.equal(refused.status, 429);
+    assert.equal((await json(refused)).error.code, "CONCURRENCY_LIMIT");
+    assert.deepEqual(
+      (await Promise.all(first)).map((r) => r.status),
+      [200, 200],
+    );
+  });
+
+  it("reloads through the admin endpoint only with the admin key", async () => {
+    await gateway.close();
+    const { Gateway } = await import("../../gateway/gateway.js");
+    const { parseSettings } = await import("../../gateway/config.js");
+    const pino = (await import("pino")).default;
+    let reloads = 0;
+    gateway = new Gateway({
+      spec: gatewaySpec(),
+      settings: parseSettings({ adminKey: "admin-key-0123456789" }),
+      source: { kind: "remote", endpoints: endpointsFor(gatewaySpec(), central, edge) },
+      logger: pino({ level: "silent" }),
+      reloadFrom: async () => (
+        reloads++,
+        {
+          spec: gatewaySpec({ v1: 0, v2: 100 }),
+          source: { kind: "remote" as const, endpoints: endpointsFor(gatewaySpec(), central, edge) },
+        }
+      ),
+    });
+    base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
+    const denied = await fetch(`${base}/admin/reload`, { method: "POST", headers: { "x-admin-key": "wrong-key-0123456789" } });
+    assert.equal(denied.status, 401);
+    assert.equal(reloads, 0);
+    const accepted = await fetch(`${base}/admin/reload`, { method: "POST", headers: { "x-admin-key": "admin-key-0123456789" } });
+    assert.deepEqual(await json(accepted), { reloaded: true, routes: 8 });
+    assert.equal((await post(base, "/model", { inputs: { x: [1] } })).headers.get("x-cloudloom-version"), "2");
+  });
+
+  it("readmits an ejected edge once its active health probe succeeds", async () => {
+    await gateway.close();
+    ({ gateway, base } = await startGateway(gatewaySpec(), central, edge, { health: { probeIntervalMs: 50, ejectForMs: 60_000 } }));
+    const port = Number(new URL(edge.url).port);
+    await edge.kill();
+    assert.equal((await post(base, "/open", {}, undefined, { "x-cloudloom-locality": "de" })).headers.get("x-cloudloom-region"), "central");
+    edge = await new StubUpstream("edge").start(port);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await post(base, "/open", {}, undefined, { "x-cloudloom-locality": "de" })).headers.get("x-cloudloom-region"), "edge");
+  });
 });
