@@ -4,9 +4,18 @@
  * with errors that name the field and say how to fix it.
  */
 import { z } from "zod";
-import { SpecSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
+import { isIP } from "node:net";
+import type { EndpointsMap, SpecV1 } from "../sdk/spec";
 
 const url = z.string().url();
+
+/** True for `address/prefix` with a prefix that fits the address family. */
+function isCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  const family = isIP(address);
+  const bits = Number(prefix);
+  return rest.length === 0 && family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
 const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), url));
 
 /** The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
@@ -24,7 +33,7 @@ export const GatewaySettingsSchema = z
         /** Trusted header the edge sets with the client's locality. */
         header: z.string().min(1).default("x-cloudloom-locality"),
         /** Client address ranges and the locality they map to. */
-        cidrs: z.array(z.object({ cidr: z.string().min(3), locality: z.string().min(1) }).strict()).default([]),
+        cidrs: z.array(z.object({ cidr: z.string().refine(isCidr, "must be an address range such as 203.0.113.0/24 or 2001:db8::/32"), locality: z.string().min(1) }).strict()).default([]),
         /** Query parameter a client may use to hint its region. */
         hintQuery: z.string().min(1).default("region"),
       })
@@ -120,9 +129,4 @@ export function parseEndpoints(value: unknown, spec: SpecV1, source = "endpoints
   }
   if (missing.length > 0) throw new GatewayConfigError(source, missing);
   return endpoints;
-}
-
-/** Validates a spec given to the gateway. */
-export function parseSpec(value: unknown, source = "spec file"): SpecV1 {
-  return parse(SpecSchema, value, source);
 }
