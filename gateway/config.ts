@@ -33,7 +33,16 @@ export const GatewaySettingsSchema = z
         /** Trusted header the edge sets with the client's locality. */
         header: z.string().min(1).default("x-cloudloom-locality"),
         /** Client address ranges and the locality they map to. */
-        cidrs: z.array(z.object({ cidr: z.string().refine(isCidr, "must be an address range such as 203.0.113.0/24 or 2001:db8::/32"), locality: z.string().min(1) }).strict()).default([]),
+        cidrs: z
+          .array(
+            z
+              .object({
+                cidr: z.string().refine(isCidr, "must be an address range such as 203.0.113.0/24 or 2001:db8::/32"),
+                locality: z.string().min(1),
+              })
+              .strict(),
+          )
+          .default([]),
         /** Query parameter a client may use to hint its region. */
         hintQuery: z.string().min(1).default("region"),
       })

@@ -12,10 +12,19 @@ describe("gateway configuration", () => {
 
   it("names every bad field", () => {
     assert.throws(
-      () => parseSettings({ trustProxyHops: -1, apiKeys: ["short"], redis: { url: "http://x" }, limitz: {}, locality: { cidrs: [{ cidr: "10.0.0.0/33", locality: "x" }] } }),
+      () =>
+        parseSettings({
+          trustProxyHops: -1,
+          apiKeys: ["short"],
+          redis: { url: "http://x" },
+          limitz: {},
+          locality: { cidrs: [{ cidr: "10.0.0.0/33", locality: "x" }] },
+        }),
       (e: GatewayConfigError) =>
         e.code === "CL_GATEWAY_CONFIG" &&
-        ["trustProxyHops", "apiKeys.0", "redis.url", "", "locality.cidrs.0.cidr"].every((path) => e.problems.some((p) => p.path === path)) &&
+        ["trustProxyHops", "apiKeys.0", "redis.url", "", "locality.cidrs.0.cidr"].every((path) =>
+          e.problems.some((p) => p.path === path),
+        ) &&
         /API keys must be at least 16 characters/.test(e.message),
     );
   });
