@@ -1,9 +1,13 @@
 /**
- * The `cloudloom` command line. Exit codes: 0 success, 1 the app or plan has
- * problems, 2 usage error (unknown command or flag, missing file).
+ * The `cloudloom` command line. Exit codes: 0 success, 1 the app, plan or
+ * configuration has problems (or a mandatory policy is violated), 2 usage
+ * error (unknown command, flag or target; missing file).
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AppLoadError } from "../sdk/load-app";
+import { gatewayConfigCommand, GATEWAY_CONFIG_USAGE } from "./commands/gateway-config";
+import { planCommand, PLAN_USAGE } from "./commands/plan";
+import { policyCommand, POLICY_USAGE } from "./commands/policy";
 import { serveCommand, ServeUsageError, SERVE_USAGE } from "./commands/serve";
 import { specCommand, SPEC_USAGE } from "./commands/spec";
 import { processIo, type CommandIo } from "./io";
@@ -11,76 +15,134 @@ import { processIo, type CommandIo } from "./io";
 const USAGE = `cloudloom <command> [options]
 
 Commands:
-  spec <app>    print the app's validated Spec v1, or its problems
-  serve [<app>] serve the app on the embedded local target
+  spec <app>              print the app's validated Spec v1, or its problems
+  plan <app> --target T   what \`pulumi up\` would create, offline (tree, --json, --out manifests)
+  policy <app> --target T the policy pack on the offline plan (the CI gate; --format sarif)
+  serve [<app>]           the gateway on the local target, a deployed stack, or one pod's entry
+  gateway config          the gateway's endpoints file from \`pulumi stack output --json\`
 
-Run \`cloudloom <command> --help\` for a command's options.`;
+Run \`cloudloom <command> --help\` for a command's options.
+Exit codes: 0 success, 1 problems found, 2 usage error.`;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Command {
+  usage: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  /** How many positionals it takes. */
+  positionals: [min: number, max: number];
+  run(values: Values, positionals: string[], io: CommandIo): number | Promise<number>;
+}
+
+const str = { type: "string" } as const;
+const flag = { type: "boolean" } as const;
+
+const COMMANDS: Record<string, Command> = {
+  spec: {
+    usage: SPEC_USAGE,
+    options: { target: str },
+    positionals: [1, 1],
+    run: (v, [app], io) => specCommand({ app, target: v.target as string | undefined }, io),
+  },
+  plan: {
+    usage: PLAN_USAGE,
+    options: { target: str, json: flag, out: str, "stack-config": str },
+    positionals: [1, 1],
+    run: (v, [app], io) =>
+      planCommand(
+        { app, target: v.target as string, json: v.json as boolean, out: v.out as string, stackConfig: v["stack-config"] as string },
+        io,
+      ),
+  },
+  policy: {
+    usage: POLICY_USAGE,
+    options: { target: str, format: str, "policy-config": str },
+    positionals: [1, 1],
+    run: (v, [app], io) =>
+      policyCommand({ app, target: v.target as string, format: v.format as string, policyConfig: v["policy-config"] as string }, io),
+  },
+  serve: {
+    usage: SERVE_USAGE,
+    options: {
+      port: str,
+      host: str,
+      spec: str,
+      endpoints: str,
+      config: str,
+      root: str,
+      only: str,
+      region: str,
+      artifact: str,
+      "model-url": { type: "string", multiple: true },
+    },
+    positionals: [0, 1],
+    run: (v, [app], io) => {
+      const port = Number(v.port ?? process.env.PORT ?? 8080);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeUsageError(`--port ${String(v.port)} is not a port number`);
+      return serveCommand(
+        {
+          ...(v as Record<string, string>),
+          app,
+          modelUrls: (v["model-url"] as string[]) ?? [],
+          port,
+          host: (v.host as string) ?? "127.0.0.1",
+        },
+        io,
+      );
+    },
+  },
+  gateway: {
+    usage: GATEWAY_CONFIG_USAGE,
+    options: { "stack-output": str, out: str },
+    positionals: [1, 1],
+    run: (v, [sub], io) => {
+      if (sub !== "config") throw new ServeUsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config`);
+      return gatewayConfigCommand({ stackOutput: v["stack-output"] as string, out: v.out as string }, io);
+    },
+  },
+};
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    if (command === undefined || command === "--help" || command === "-h") {
-      io.out(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    }
-    if (command === "spec") {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { target: { type: "string" }, help: { type: "boolean", short: "h" } },
-      });
-      if (values.help) return usage(io, SPEC_USAGE, 0);
-      if (positionals.length !== 1) return usage(io, SPEC_USAGE, 2);
-      return specCommand({ app: positionals[0], target: values.target }, io);
-    }
-    if (command === "serve") {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          port: { type: "string" },
-          host: { type: "string" },
-          spec: { type: "string" },
-          endpoints: { type: "string" },
-          config: { type: "string" },
-          root: { type: "string" },
-          only: { type: "string" },
-          region: { type: "string" },
-          artifact: { type: "string" },
-          "model-url": { type: "string", multiple: true },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-      if (values.help) return usage(io, SERVE_USAGE, 0);
-      const port = Number(values.port ?? process.env.PORT ?? 8080);
-      if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) return usage(io, SERVE_USAGE, 2);
-      return await serveCommand(
-        { ...values, app: positionals[0], modelUrls: values["model-url"] ?? [], port, host: values.host ?? "127.0.0.1" },
-        io,
-      );
-    }
-    io.err(`unknown command "${command}"\n\n${USAGE}\n`);
-    return 2;
-  } catch (error) {
-    if (error instanceof ServeUsageError) {
-      io.err(`${error.message}\n`);
-      return 2;
-    }
-    if ((error as { code?: string }).code === "CL_GATEWAY_CONFIG") {
-      io.err(`${(error as Error).message}\n`);
-      return 1;
-    }
-    if (error instanceof AppLoadError) {
-      io.err(`${error.message}\n  fix: ${error.fix}\n`);
-      return 2;
-    }
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      io.err(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h") {
+    io.out(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
   }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+    });
+    if (values.help) return usage(io, command.usage, 0);
+    if (positionals.length < command.positionals[0] || positionals.length > command.positionals[1]) return usage(io, command.usage, 2);
+    return await command.run(values as Values, positionals, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CommandIo): number {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (error instanceof ServeUsageError || code?.startsWith("ERR_PARSE_ARGS")) {
+    io.err(`${(error as Error).message}\n`);
+    return 2;
+  }
+  if (error instanceof AppLoadError) {
+    io.err(`${error.message}\n  fix: ${error.fix}\n`);
+    return 2;
+  }
+  if (code === "CL_GATEWAY_CONFIG" || code === "CL_INVALID_SPEC" || code === "CL_TARGET_CONFIG" || code === "CL_SCHEDULE_UNSUPPORTED") {
+    io.err(`${(error as Error).message}\n`);
+    return 1;
+  }
+  throw error;
 }
 
 function usage(io: CommandIo, text: string, code: number): number {

@@ -15,8 +15,8 @@ export interface TargetSettings {
   getSecret(key: string): pulumi.Output<string> | undefined;
 }
 
-/** Builds an app on one target and returns its endpoints. */
-export type TargetFactory = (spec: SpecV1, settings: TargetSettings) => pulumi.Output<EndpointsMap>;
+/** Builds an app on one target and returns its endpoints; `opts` reach the app's component. */
+export type TargetFactory = (spec: SpecV1, settings: TargetSettings, opts?: pulumi.ComponentResourceOptions) => pulumi.Output<EndpointsMap>;
 
 /** Thrown for a target with no provider in this version, or a setting a target needs. */
 export class TargetConfigError extends Error {
@@ -36,7 +36,7 @@ function required(settings: TargetSettings, key: string, example: string): strin
 
 /** The targets this version can deploy to. */
 export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
-  kubernetes(spec, settings) {
+  kubernetes(spec, settings, opts = {}) {
     const kubeconfig = settings.getSecret("kubeconfig");
     const context = settings.get("kubeContext");
     const provider = kubeconfig || context ? new KubernetesProvider(`${spec.app}-k8s`, { kubeconfig, context }) : undefined;
@@ -56,7 +56,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
             .filter(Boolean),
         ),
       },
-      { provider },
+      { ...opts, provider },
     ).endpoints;
   },
 };

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Provider } from "@pulumi/kubernetes/provider";
-import { SpecError, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
 import { runSteps } from "../provider";
 import { endCron } from "../shared/cron";
 import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
@@ -84,7 +84,9 @@ export class KubernetesApp extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesAppArgs, opts: pulumi.ComponentResourceOptions & { provider?: Provider } = {}) {
     const resolved = validated(args);
-    super("cloudloom:kubernetes:App", name, {}, opts);
+    // The spec is the component's input, so policies (in `pulumi preview --policy-pack` and
+    // offline) can check the declaration itself, not only the resources made from it.
+    super("cloudloom:kubernetes:App", name, { spec: toCanonicalJson(args.spec) }, opts);
     const context: KubernetesContext = {
       name,
       spec: args.spec,

@@ -224,6 +224,7 @@ describe("Kubernetes provider", () => {
       .map(key)
       .sort();
     assert.deepEqual(diff, [
+      "cloudloom:kubernetes:App support-desk",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",

@@ -1,0 +1,56 @@
+/** `cloudloom plan <app> --target T [--json] [--out DIR]`: what `pulumi up` would create, offline. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { toManifests, toYaml } from "../../providers/kubernetes/render";
+import { isTarget } from "../../sdk";
+import type { CommandIo } from "../io";
+import { planApp, plannableTargets, stackConfig } from "../plan";
+import { planTree } from "../plan-format";
+import { progress } from "../progress";
+
+/** Usage text of the plan command. */
+export const PLAN_USAGE = `cloudloom plan <app> --target kubernetes [--json] [--out DIR] [--stack-config FILE]
+
+Runs the stack program under Pulumi's mock runtime and prints every resource
+\`pulumi up\` would create: a tree of components, types, names and key inputs,
+or JSON. No cloud, credentials or Pulumi CLI. Provider-computed defaults are
+not applied. --out DIR writes the Kubernetes manifests (kubectl apply -f).
+Stack settings come from --stack-config, or Pulumi.dev-<target>.yaml.
+
+Exit codes: 0 planned, 1 the app has problems for the target, 2 usage error (unknown target, missing file).`;
+
+/** Validates `--target`, naming what is available. */
+export function checkTarget(target: string | undefined, io: CommandIo): target is ReturnType<typeof plannableTargets>[number] {
+  if (target && isTarget(target) && plannableTargets().includes(target)) return true;
+  io.err(`--target ${target ?? "(missing)"} is not available; choose one of: ${plannableTargets().join(", ")}\n`);
+  return false;
+}
+
+/** Runs the plan command. */
+export async function planCommand(
+  args: { app: string; target?: string; json?: boolean; out?: string; stackConfig?: string },
+  io: CommandIo,
+): Promise<number> {
+  if (!checkTarget(args.target, io)) return 2;
+  const plan = await progress(io, `planning ${args.app} on ${args.target}`, () =>
+    planApp(args.app, args.target as never, stackConfig(args.target!, args.stackConfig)),
+  );
+  if (args.json) {
+    io.out(
+      `${JSON.stringify({ offline: true, note: "Pulumi mock runtime: provider-computed defaults are not applied", ...plan }, null, 2)}\n`,
+    );
+  } else {
+    io.out(`${planTree(plan)}\n`);
+  }
+  if (args.out) {
+    if (plan.target !== "kubernetes") {
+      io.err(`--out writes Kubernetes manifests; ${plan.target} has none\n`);
+      return 2;
+    }
+    mkdirSync(args.out, { recursive: true });
+    const file = join(args.out, `${plan.app}.yaml`);
+    writeFileSync(file, toYaml(toManifests(plan.resources)));
+    io.err(`wrote ${file}\n`);
+  }
+  return 0;
+}

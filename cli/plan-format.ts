@@ -1,0 +1,69 @@
+/** Renders a plan as a readable tree (component → children, type, name, key inputs). */
+import type { Plan, PlanEntry } from "./plan";
+
+const KEY_INPUTS: Record<string, Array<[string, string]>> = {
+  "kubernetes:apps/v1:Deployment": [
+    ["replicas", "spec.replicas"],
+    ["image", "spec.template.spec.containers.0.image"],
+    ["gpu", "spec.template.spec.containers.0.resources.limits.nvidia\\.com/gpu"],
+    ["memory", "spec.template.spec.containers.0.resources.limits.memory"],
+  ],
+  "kubernetes:core/v1:Service": [["port", "spec.ports.0.port"]],
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [
+    ["min", "spec.minReplicas"],
+    ["max", "spec.maxReplicas"],
+  ],
+  "kubernetes:keda.sh/v1alpha1:ScaledObject": [
+    ["min", "spec.minReplicaCount"],
+    ["max", "spec.maxReplicaCount"],
+    ["triggers", "spec.triggers"],
+  ],
+  "kubernetes:core/v1:Namespace": [["name", "metadata.name"]],
+  "kubernetes:policy/v1:PodDisruptionBudget": [["maxUnavailable", "spec.maxUnavailable"]],
+};
+
+function at(value: unknown, path: string): unknown {
+  return path
+    .split(/(?<!\\)\./)
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key.replace(/\\\./g, ".")], value);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => (item as { type?: string })?.type ?? JSON.stringify(item)).join("+");
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The key inputs of a resource as `name=value` pairs. */
+export function keyInputs(resource: PlanEntry): string {
+  return (KEY_INPUTS[resource.type] ?? [])
+    .map(([label, path]) => [label, at(resource.inputs, path)] as const)
+    .filter(([, value]) => value !== undefined)
+    .map(([label, value]) => `${label}=${describe(value)}`)
+    .join(" ");
+}
+
+/** The plan as an indented tree. */
+export function planTree(plan: Plan): string {
+  const children = new Map<string, PlanEntry[]>();
+  for (const r of plan.resources) children.set(r.parent ?? "", [...(children.get(r.parent ?? "") ?? []), r]);
+  const lines: string[] = [];
+  const walk = (parent: string, indent: string) => {
+    const list = children.get(parent) ?? [];
+    list.forEach((r, index) => {
+      const last = index === list.length - 1;
+      const inputs = keyInputs(r);
+      lines.push(`${indent}${last ? "└─" : "├─"} ${r.type} ${r.name}${inputs ? `  ${inputs}` : ""}`);
+      walk(`${r.type}::${r.name}`, `${indent}${last ? "   " : "│  "}`);
+    });
+  };
+  walk("", "");
+  const components = plan.resources.filter((r) => !r.custom).length;
+  return [
+    `Offline plan of "${plan.app}" on ${plan.target}: Pulumi's mock runtime, no cloud, no credentials. Provider-computed defaults are not applied.`,
+    ...(plan.placeholders.length
+      ? [`Placeholders used for unset stack config: ${plan.placeholders.map((k) => `cloudloom:${k}`).join(", ")}`]
+      : []),
+    ...lines,
+    `${plan.resources.length - components} resources in ${components} components`,
+  ].join("\n");
+}

@@ -1,0 +1,84 @@
+/**
+ * Offline plans: the real stack program (`stacks/program.ts`) under Pulumi's
+ * mock runtime, recording every resource, its inputs and its parent. Used
+ * by `cloudloom plan` and `cloudloom policy`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import yaml from "js-yaml";
+import { planUnderMocks, type PlannedResource } from "../providers/plan";
+import { TARGET_FACTORIES } from "../providers/registry";
+import type { EndpointsMap, Target } from "../sdk";
+import { runStack } from "../stacks/program";
+
+/** A planned resource with the component it belongs to. */
+export interface PlanEntry extends PlannedResource {
+  /** `type::name` of the parent component, if any. */
+  parent?: string;
+}
+
+/** The outcome of an offline plan. */
+export interface Plan {
+  app: string;
+  target: Target;
+  resources: PlanEntry[];
+  endpoints: EndpointsMap;
+  /** Settings that were filled with placeholders because the stack config had none. */
+  placeholders: string[];
+}
+
+const ROOT = resolve(__dirname, "..");
+
+/** Placeholders for settings a target requires, so a plan needs no stack config. */
+const PLACEHOLDERS: Record<string, string> = { artifactBaseUrl: "https://artifacts.example.invalid" };
+
+/** The targets this version can plan. */
+export function plannableTargets(): Target[] {
+  return Object.keys(TARGET_FACTORIES) as Target[];
+}
+
+/** Reads `cloudloom:*` settings from a Pulumi stack file (default: Pulumi.dev-<target>.yaml). */
+export function stackConfig(target: string, file?: string): Record<string, string> {
+  const path = file ?? join(ROOT, `Pulumi.dev-${target}.yaml`);
+  if (!existsSync(path)) return {};
+  const parsed = yaml.load(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | undefined;
+  return Object.fromEntries(
+    Object.entries(parsed?.config ?? {})
+      .filter(([key, value]) => key.startsWith("cloudloom:") && typeof value !== "object")
+      .map(([key, value]) => [key.slice("cloudloom:".length), String(value)]),
+  );
+}
+
+/** Plans `appPath` on `target`. Throws SpecError / TargetConfigError like `pulumi up` would. */
+export async function planApp(appPath: string, target: Target, config: Record<string, string> = {}): Promise<Plan> {
+  const values: Record<string, string> = { ...config };
+  const placeholders = Object.keys(PLACEHOLDERS).filter((key) => values[key] === undefined);
+  for (const key of placeholders) values[key] = PLACEHOLDERS[key];
+  const parents = new Map<string, string>();
+  const keys = new WeakMap<pulumi.Resource, string>();
+  const record: pulumi.ResourceTransformation = (args) => {
+    const key = `${args.type}::${args.name}`;
+    keys.set(args.resource, key);
+    if (args.opts.parent) parents.set(key, keys.get(args.opts.parent) ?? "");
+    return undefined;
+  };
+  const app = relative(ROOT, resolve(appPath));
+  const { result, resources } = await planUnderMocks(() =>
+    runStack(
+      { target, app, get: (key) => values[key], getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key])) },
+      { transformations: [record] },
+    ),
+  );
+  const appResource = resources.find((r) => /^cloudloom:[a-z]+:App$/.test(r.type));
+  return {
+    app: appResource?.name ?? app,
+    target,
+    // Registration order depends on when outputs resolve; sort so that plans compare equal.
+    resources: resources
+      .map((r) => ({ ...r, parent: parents.get(`${r.type}::${r.name}`) }))
+      .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`)),
+    endpoints: result,
+    placeholders,
+  };
+}

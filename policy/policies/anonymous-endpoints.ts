@@ -1,0 +1,35 @@
+/** No function or model backend is reachable without the gateway's auth, on any target. */
+import type { StackValidationPolicy } from "@pulumi/policy";
+
+/** Backends are private: no public Kubernetes Service, anonymous Function URL or anonymous FC trigger. */
+export const noAnonymousEndpoints: StackValidationPolicy = {
+  name: "cloudloom-no-anonymous-endpoints",
+  description: "Function and model backends are reachable only through the gateway or with signed requests.",
+  enforcementLevel: "mandatory",
+  validateStack: ({ resources }, report) => {
+    for (const r of resources) {
+      const kind = r.props.metadata?.labels?.["cloudloom.dev/kind"];
+      if (
+        r.type === "kubernetes:core/v1:Service" &&
+        (kind === "function" || kind === "model") &&
+        ["LoadBalancer", "NodePort"].includes(r.props.spec?.type)
+      ) {
+        report(`Service ${r.name} exposes a ${kind} as ${r.props.spec.type}; make it ClusterIP and reach it through the gateway`, r.urn);
+      }
+      if (r.type === "aws:lambda/functionUrl:FunctionUrl" && r.props.authorizationType !== "AWS_IAM") {
+        report(
+          `Function URL ${r.name} has authorizationType ${r.props.authorizationType}; set AWS_IAM (the gateway signs with SigV4)`,
+          r.urn,
+        );
+      }
+      if (r.type === "aws:apigatewayv2/route:Route" && (r.props.authorizationType ?? "NONE") === "NONE") {
+        report(`API Gateway route ${r.name} has no authorizer; set authorizationType AWS_IAM or JWT`, r.urn);
+      }
+      if (r.type === "alicloud:fc/v3Trigger:V3Trigger" && r.props.triggerType === "http") {
+        const authType = JSON.parse(String(r.props.triggerConfig ?? "{}")).authType;
+        if (authType === "anonymous" || authType === undefined)
+          report(`FC trigger ${r.name} allows anonymous calls; set triggerConfig.authType to "function" or "jwt"`, r.urn);
+      }
+    }
+  },
+};

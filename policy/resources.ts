@@ -1,0 +1,54 @@
+/**
+ * Helpers the policies share: reading the spec a cloudloom App component
+ * carries, and the labels, tags and documents of planned resources.
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import type { SpecV1 } from "../sdk/spec";
+
+/** The parts of a policy resource the policies read (what the offline runner can provide). */
+export type PlannedPolicyResource = Pick<PolicyResource, "type" | "name" | "urn" | "props">;
+
+/** The specs of every cloudloom App component in the stack. */
+export function appSpecs(resources: readonly PlannedPolicyResource[]): Array<{ resource: PlannedPolicyResource; spec: SpecV1 }> {
+  return resources
+    .filter((r) => /^cloudloom:[a-z]+:App$/.test(r.type) && typeof r.props.spec === "string")
+    .map((resource) => ({ resource, spec: JSON.parse(resource.props.spec as string) as SpecV1 }));
+}
+
+/** Kubernetes resources: every `kubernetes:` type except the provider itself. */
+export function kubernetesResources(resources: readonly PlannedPolicyResource[]): PlannedPolicyResource[] {
+  return resources.filter((r) => r.type.startsWith("kubernetes:"));
+}
+
+/** True for cloud resources that carry tags or labels (not components or providers). */
+export function isTaggable(resource: PlannedPolicyResource): boolean {
+  if (resource.type.startsWith("pulumi:providers:") || resource.type.startsWith("cloudloom:")) return false;
+  return resource.type.startsWith("kubernetes:") || resource.type.startsWith("aws:") || resource.type.startsWith("alicloud:");
+}
+
+/** Labels (Kubernetes) or tags (clouds) of a resource. */
+export function labelsOf(resource: PlannedPolicyResource): Record<string, string> {
+  if (resource.type.startsWith("kubernetes:")) return (resource.props.metadata?.labels as Record<string, string>) ?? {};
+  return (resource.props.tags as Record<string, string>) ?? {};
+}
+
+/** Parses an IAM/RAM policy document given as a string or an object. */
+export function policyDocument(
+  value: unknown,
+): { Statement?: Array<{ Effect?: string; Action?: string | string[]; Resource?: string | string[] }> } | undefined {
+  if (typeof value === "string") {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return value && typeof value === "object" ? (value as ReturnType<typeof policyDocument>) : undefined;
+}
+
+/** Every pod spec in a Kubernetes workload. */
+export function podSpecOf(
+  resource: PlannedPolicyResource,
+): { containers?: any[]; tolerations?: any[]; initContainers?: any[]; nodeSelector?: Record<string, string> } | undefined {
+  return resource.props.spec?.template?.spec;
+}

@@ -1,0 +1,25 @@
+/**
+ * The stack program as a function: `stacks/index.ts` runs it under
+ * `pulumi up`, and `cloudloom plan` runs the very same function under
+ * Pulumi's mock runtime.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { resolve } from "node:path";
+import { loadApp, SpecError, type EndpointsMap } from "../sdk";
+import { factoryFor, type TargetSettings } from "../providers/registry";
+
+/** Stack settings: `cloudloom:target`, `cloudloom:app`, and the target's own. */
+export interface StackSettings extends TargetSettings {
+  target: string;
+  /** Path of the app module, relative to the repository root. */
+  app: string;
+}
+
+/** Validates the app for the target, then builds it; returns the endpoints map. */
+export function runStack(settings: StackSettings, opts?: pulumi.ComponentResourceOptions): pulumi.Output<EndpointsMap> {
+  const factory = factoryFor(settings.target);
+  const app = loadApp(resolve(__dirname, "..", settings.app));
+  const problems = app.problems({ target: settings.target });
+  if (problems.length > 0) throw new SpecError(app.name, problems);
+  return factory(app.toDraft(), settings, opts);
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
+import { main } from "../../../cli/main";
+import type { CommandIo } from "../../../cli/io";
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CommandIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe("cloudloom plan", () => {
+  it("prints the resource tree and says plainly that the plan is offline", async () => {
+    const { code, out, err } = await run("plan", "examples/support-desk", "--target", "kubernetes");
+    assert.equal(code, 0);
+    assert.match(
+      out,
+      /^Offline plan of "support-desk" on kubernetes: Pulumi's mock runtime, no cloud, no credentials\. Provider-computed defaults are not applied\./,
+    );
+    assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
+    assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
+    assert.match(
+      out,
+      /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}replicas=0 image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/,
+    );
+    assert.match(out, /19 resources in 5 components/);
+    assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
+  });
+
+  it("renders the same JSON plan on every run", async () => {
+    const first = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
+    const second = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
+    assert.equal(first.out, second.out);
+    const plan = JSON.parse(first.out);
+    assert.equal(plan.offline, true);
+    assert.equal(plan.resources.length, 24);
+  });
+
+  it("writes the Kubernetes manifests with --out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
+    assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
+    const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
+    assert.equal(yaml.split("---\n").length, 19);
+  });
+
+  it("exits 1 for an app with problems, 2 for an unknown target or a missing file", async () => {
+    const bad = await run("plan", "test/fixtures/bad-app.ts", "--target", "kubernetes");
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /CL_MIN_GT_MAX/);
+    const unknown = await run("plan", "examples/support-desk", "--target", "gcp");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /choose one of: kubernetes/);
+    assert.equal((await run("plan", "examples/nope", "--target", "kubernetes")).code, 2);
+    assert.equal((await run("plan", "--help")).code, 0);
+  });
+});
+
+describe("cloudloom policy", () => {
+  it("passes the example app on every target", async () => {
+    const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
+    assert.equal(code, 0);
+    assert.equal(out, "no policy violations (10 policies, targets: kubernetes)\n");
+  });
+
+  it("groups violations by policy and exits 1 on a mandatory one", async () => {
+    const { code, out } = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes");
+    assert.equal(code, 1);
+    assert.match(
+      out,
+      /cloudloom-gpu-cost-guard \(mandatory, 2\)\n {2}kubernetes:cloudloom:kubernetes:App::bad-policy\n {4}GPU pool big may grow to 64 nodes/,
+    );
+    assert.match(out, /cloudloom-public-routes-rate-limited \(mandatory, 1\)/);
+    assert.match(out, /cloudloom-scale-to-zero-latency \(mandatory, 1\)/);
+  });
+
+  it("writes SARIF 2.1.0 that validates against the schema", async () => {
+    const { code, out } = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes", "--format", "sarif");
+    assert.equal(code, 1);
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    addFormats(ajv);
+    const validateSarif = ajv.compile<any>(require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"));
+    const sarif: any = JSON.parse(out);
+    assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
+    assert.equal(sarif.runs[0].results[0].level, "error");
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 10);
+  });
+
+  it("refuses an unknown format or target with exit 2", async () => {
+    assert.equal((await run("policy", "examples/support-desk", "--target", "kubernetes", "--format", "xml")).code, 2);
+    assert.equal((await run("policy", "examples/support-desk", "--target", "azure")).code, 2);
+  });
+});
+
+describe("cloudloom gateway config", () => {
+  it("turns stack outputs into the gateway's endpoints file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cloudloom-gw-"));
+    const endpoints = { functions: { classify: { central: "http://classify.svc" } }, models: {} };
+    writeFileSync(join(dir, "out.json"), JSON.stringify({ endpoints }));
+    assert.equal((await run("gateway", "config", "--stack-output", join(dir, "out.json"), "--out", join(dir, "endpoints.json"))).code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, "endpoints.json"), "utf8")), endpoints);
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ endpoints: { functions: { f: { central: "not a url" } }, models: {} } }));
+    const bad = await run("gateway", "config", "--stack-output", join(dir, "bad.json"));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /endpoints\.functions\.f\.central: Invalid url/);
+  });
+});
