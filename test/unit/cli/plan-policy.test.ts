@@ -4,16 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv from "ajv-draft-04";
 import addFormats from "ajv-formats";
-import { main } from "../../../cli/main";
-import type { CommandIo } from "../../../cli/io";
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CommandIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { runCli as run } from "../../support/cli";
 
 describe("cloudloom plan", () => {
   it("prints the resource tree and says plainly that the plan is offline", async () => {

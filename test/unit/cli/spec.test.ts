@@ -1,14 +1,5 @@
 import assert from "node:assert/strict";
-import { main } from "../../../cli/main";
-import type { CommandIo } from "../../../cli/io";
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CommandIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { runCli as run } from "../../support/cli";
 
 describe("cloudloom spec", () => {
   it("prints the example app's spec as canonical JSON and exits 0", async () => {
