@@ -20,9 +20,24 @@ export function kubernetesResources(resources: readonly PlannedPolicyResource[])
   return resources.filter((r) => r.type.startsWith("kubernetes:"));
 }
 
-/** True for cloud resources that carry tags or labels (not components or providers). */
+/** Cloud resource types that have no tags of their own (attachments and settings of tagged ones). */
+export const UNTAGGABLE_TYPES = new Set([
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  "aws:lambda/alias:Alias",
+  "aws:lambda/functionUrl:FunctionUrl",
+  "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+  "aws:appautoscaling/policy:Policy",
+  "aws:appautoscaling/scheduledAction:ScheduledAction",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketVersioning:BucketVersioning",
+]);
+
+/** True for cloud resources that carry tags or labels (not components, providers or untaggable settings). */
 export function isTaggable(resource: PlannedPolicyResource): boolean {
-  if (resource.type.startsWith("pulumi:providers:") || resource.type.startsWith("cloudloom:")) return false;
+  if (resource.type.startsWith("pulumi:providers:") || resource.type.startsWith("cloudloom:") || UNTAGGABLE_TYPES.has(resource.type))
+    return false;
   return resource.type.startsWith("kubernetes:") || resource.type.startsWith("aws:") || resource.type.startsWith("alicloud:");
 }
 

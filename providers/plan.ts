@@ -27,6 +27,19 @@ export class UnmockedCallError extends Error {
 
 let planCount = 0;
 
+/**
+ * Outputs a cloud would compute (ARNs, versions, URLs), filled with
+ * recognizable placeholders so programs that pass them on keep working.
+ */
+function computedState(type: string, name: string): Record<string, unknown> {
+  if (!type.startsWith("aws:")) return {};
+  const service = type.split(":")[1].split("/")[0];
+  const state: Record<string, unknown> = { arn: `arn:aws:${service}:us-east-1:123456789012:${name}` };
+  if (type === "aws:lambda/function:Function") state.version = "1";
+  if (type === "aws:lambda/functionUrl:FunctionUrl") state.functionUrl = `https://${name}.lambda-url.us-east-1.on.aws/`;
+  return state;
+}
+
 /** Resolves once `output` (and everything it depends on) has a value. */
 export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
   const value = await output;
@@ -47,7 +60,7 @@ export async function planUnderMocks<T>(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: args.inputs };
+        return { id: `${args.name}-id`, state: { ...computedState(args.type, args.name), ...args.inputs } };
       },
       call(args) {
         unanswered.push(args.token);

@@ -1,0 +1,145 @@
+/**
+ * One function in one AWS region: a Lambda function published behind a
+ * `live` alias, a least-privilege role, a log group with retention, a
+ * Function URL that only accepts SigV4-signed calls, and, from the scaling
+ * policy, provisioned concurrency with target tracking and scheduled floors.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Policy as ScalingPolicy, ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
+import { LogGroup } from "@pulumi/aws/cloudwatch";
+import { Role, RolePolicy } from "@pulumi/aws/iam";
+import { Alias, Function as LambdaFunction, FunctionUrl, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
+import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { entryLabels } from "../shared/labels";
+import { toAwsCron } from "./cron";
+import { assumeRolePolicy, functionPolicy } from "./iam";
+
+/** Inputs of one function in one region. */
+export interface AwsFunctionArgs {
+  app: string;
+  /** The function's spec name. */
+  entry: string;
+  spec: FunctionSpec;
+  scaling?: ScalingPolicySpec;
+  /** The bundled handler. */
+  code: pulumi.asset.Archive;
+  /** Resolved environment (secrets already as secret outputs). */
+  environment: Record<string, pulumi.Input<string>>;
+  /** SageMaker endpoints the function may invoke. */
+  modelEndpointArns: pulumi.Input<string>[];
+  /** Days of logs to keep. @default 14 */
+  logRetentionDays?: number;
+}
+
+/** Target utilization of provisioned concurrency when the policy states concurrency, not utilization. */
+const DEFAULT_UTILIZATION = 0.7;
+
+/** A Lambda function and everything around it, typed `cloudloom:aws:Function`. */
+export class AwsFunction extends pulumi.ComponentResource {
+  /** The Function URL (AWS_IAM auth: callers sign with SigV4). */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: AwsFunctionArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
+    super("cloudloom:aws:Function", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const tags = entryLabels(args.app, "function", args.entry);
+    const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags }, child);
+    const logGroup = new LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${name}`, retentionInDays: args.logRetentionDays ?? 14, tags },
+      child,
+    );
+    const rolePolicy = new RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi.all([logGroup.arn, pulumi.all(args.modelEndpointArns)]).apply(([arn, endpoints]) => functionPolicy(arn, endpoints)),
+      },
+      child,
+    );
+    const fn = new LambdaFunction(
+      name,
+      {
+        name,
+        role: role.arn,
+        runtime: "nodejs20.x",
+        handler: "index.handler",
+        code: args.code,
+        memorySize: toMegabytes(args.spec.memory),
+        timeout: Math.ceil(toSeconds(args.spec.timeout)),
+        publish: true,
+        environment: { variables: args.environment },
+        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+        tags,
+      },
+      { ...child, dependsOn: [rolePolicy, logGroup] },
+    );
+    const alias = new Alias(`${name}-live`, { name: "live", functionName: fn.name, functionVersion: fn.version }, child);
+    if (args.scaling) this.scale(name, args.scaling, fn, alias, tags, child);
+    const url = new FunctionUrl(`${name}-url`, { functionName: fn.name, qualifier: alias.name, authorizationType: "AWS_IAM" }, child);
+    this.url = url.functionUrl;
+    this.registerOutputs({ url: this.url });
+  }
+
+  private scale(
+    name: string,
+    policy: ScalingPolicySpec,
+    fn: LambdaFunction,
+    alias: Alias,
+    tags: Record<string, string>,
+    child: pulumi.CustomResourceOptions,
+  ): void {
+    const floor = policy.scaleToZero ? 0 : policy.minInstances;
+    const provisioned =
+      floor > 0
+        ? [
+            new ProvisionedConcurrencyConfig(
+              `${name}-provisioned`,
+              { functionName: fn.name, qualifier: alias.name, provisionedConcurrentExecutions: floor },
+              child,
+            ),
+          ]
+        : [];
+    const target = new ScalableTarget(
+      `${name}-scaling`,
+      {
+        serviceNamespace: "lambda",
+        scalableDimension: "lambda:function:ProvisionedConcurrency",
+        resourceId: pulumi.interpolate`function:${fn.name}:${alias.name}`,
+        minCapacity: floor,
+        maxCapacity: policy.maxInstances,
+        tags,
+      },
+      { ...child, dependsOn: provisioned },
+    );
+    new ScalingPolicy(
+      `${name}-tracking`,
+      {
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: target.serviceNamespace,
+        scalableDimension: target.scalableDimension,
+        resourceId: target.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue: policy.targetUtilization !== undefined ? policy.targetUtilization / 100 : DEFAULT_UTILIZATION,
+          predefinedMetricSpecification: { predefinedMetricType: "LambdaProvisionedConcurrencyUtilization" },
+        },
+      },
+      child,
+    );
+    policy.schedules.forEach((schedule, index) => {
+      new ScheduledAction(
+        `${name}-floor-${index}`,
+        {
+          name: `${name}-floor-${index}`,
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          schedule: toAwsCron(schedule.cron),
+          timezone: schedule.timezone,
+          scalableTargetAction: { minCapacity: schedule.minInstances, maxCapacity: policy.maxInstances },
+        },
+        child,
+      );
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { Provider } from "@pulumi/aws/provider";
+import example from "../../../../examples/support-desk/app";
+import { AwsFunction } from "../../../../providers/aws/function";
+import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
+import { noAnonymousEndpoints } from "../../../../policy/policies/anonymous-endpoints";
+import { cloudloomLabels } from "../../../../policy/policies/labels";
+import { leastPrivilege } from "../../../../policy/policies/least-privilege";
+import { UNTAGGABLE_TYPES } from "../../../../policy/resources";
+import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
+
+function find(resources: PlannedResource[], type: string): any {
+  const found = resources.filter((r) => r.type === type);
+  assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+describe("AWS function (Lambda)", () => {
+  const spec = example.toSpec({ target: "aws" });
+  let resources: PlannedResource[];
+  let url: string;
+
+  before(async () => {
+    ({ resources, result: url } = await planUnderMocks(() => {
+      const provider = new Provider("eu-west-1", { region: "eu-west-1" });
+      return new AwsFunction(
+        "support-desk-classify-central",
+        {
+          app: "support-desk",
+          entry: "classify",
+          spec: spec.functions.classify,
+          scaling: spec.scalingPolicies.interactive,
+          code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({})") }),
+          environment: { LOG_LEVEL: "info" },
+          modelEndpointArns: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"],
+        },
+        { provider },
+      ).url;
+    }));
+  });
+
+  it("creates a nodejs Lambda sized from the spec, published behind a live alias", () => {
+    const fn = find(resources, "aws:lambda/function:Function").inputs;
+    assert.equal(fn.runtime, "nodejs20.x");
+    assert.equal(fn.memorySize, 512);
+    assert.equal(fn.timeout, 10);
+    assert.equal(fn.publish, true);
+    assert.deepEqual(fn.environment, { variables: { LOG_LEVEL: "info" } });
+    assert.deepEqual(find(resources, "aws:lambda/alias:Alias").inputs, {
+      name: "live",
+      functionName: "support-desk-classify-central",
+      functionVersion: "1",
+    });
+  });
+
+  it("reaches the function only through a SigV4-signed Function URL", () => {
+    assert.equal(find(resources, "aws:lambda/functionUrl:FunctionUrl").inputs.authorizationType, "AWS_IAM");
+    assert.equal(url, "https://support-desk-classify-central-url.lambda-url.us-east-1.on.aws/");
+  });
+
+  it("gives it a least-privilege role and a log group with retention", () => {
+    assert.equal(
+      JSON.parse(find(resources, "aws:iam/role:Role").inputs.assumeRolePolicy).Statement[0].Principal.Service,
+      "lambda.amazonaws.com",
+    );
+    const policy = JSON.parse(find(resources, "aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    assert.deepEqual(policy.Statement, [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: ["arn:aws:cloudwatch:us-east-1:123456789012:support-desk-classify-central-logs:*"],
+      },
+      { Effect: "Allow", Action: ["sagemaker:InvokeEndpoint"], Resource: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"] },
+    ]);
+    const logs = find(resources, "aws:cloudwatch/logGroup:LogGroup").inputs;
+    assert.equal(logs.name, "/aws/lambda/support-desk-classify-central");
+    assert.equal(logs.retentionInDays, 14);
+  });
+
+  it("turns the scaling policy into provisioned concurrency, target tracking and AWS cron floors", () => {
+    assert.equal(
+      find(resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs.provisionedConcurrentExecutions,
+      1,
+    );
+    const target = find(resources, "aws:appautoscaling/target:Target").inputs;
+    assert.deepEqual(
+      [target.minCapacity, target.maxCapacity, target.scalableDimension, target.resourceId],
+      [1, 20, "lambda:function:ProvisionedConcurrency", "function:support-desk-classify-central:live"],
+    );
+    const tracking = find(resources, "aws:appautoscaling/policy:Policy").inputs.targetTrackingScalingPolicyConfiguration;
+    assert.deepEqual(tracking, {
+      targetValue: 0.7,
+      predefinedMetricSpecification: { predefinedMetricType: "LambdaProvisionedConcurrencyUtilization" },
+    });
+    const floor = find(resources, "aws:appautoscaling/scheduledAction:ScheduledAction").inputs;
+    assert.equal(floor.schedule, "cron(0 8 ? * 2-6 *)");
+    assert.equal(floor.timezone, "Europe/Berlin");
+    assert.deepEqual(floor.scalableTargetAction, { minCapacity: 4, maxCapacity: 20 });
+  });
+
+  it("passes the tag, least-privilege and no-anonymous policies, and uses the region's explicit provider", async () => {
+    const violations = await evaluatePolicies(toPolicyResources(resources), {}, [cloudloomLabels, leastPrivilege, noAnonymousEndpoints]);
+    assert.deepEqual(violations, []);
+    const tagged = resources.filter((x) => x.custom && x.type.startsWith("aws:") && !UNTAGGABLE_TYPES.has(x.type));
+    assert.deepEqual(tagged.map((r) => r.type).sort(), [
+      "aws:appautoscaling/target:Target",
+      "aws:cloudwatch/logGroup:LogGroup",
+      "aws:iam/role:Role",
+      "aws:lambda/function:Function",
+    ]);
+    for (const r of resources.filter((x) => x.custom && x.type.startsWith("aws:")))
+      assert.match(r.provider ?? "", /pulumi:providers:aws::eu-west-1::/, `${r.type} does not use the region's provider`);
+  });
+});
