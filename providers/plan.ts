@@ -31,11 +31,12 @@ let planCount = 0;
  * Outputs a cloud would compute (ARNs, versions, URLs), filled with
  * recognizable placeholders so programs that pass them on keep working.
  */
-function computedState(type: string, name: string): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (!type.startsWith("aws:")) return {};
   const service = type.split(":")[1].split("/")[0];
   const state: Record<string, unknown> = { arn: `arn:aws:${service}:us-east-1:123456789012:${name}` };
   if (type === "aws:lambda/function:Function") state.version = "1";
+  if (type === "aws:s3/bucket:Bucket") state.bucket = inputs.bucket ?? `${String(inputs.bucketPrefix ?? "")}offline`;
   if (type === "aws:lambda/functionUrl:FunctionUrl") state.functionUrl = `https://${name}.lambda-url.us-east-1.on.aws/`;
   return state;
 }
@@ -60,7 +61,7 @@ export async function planUnderMocks<T>(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...computedState(args.type, args.name), ...args.inputs } };
+        return { id: `${args.name}-id`, state: { ...computedState(args.type, args.name, args.inputs), ...args.inputs } };
       },
       call(args) {
         unanswered.push(args.token);

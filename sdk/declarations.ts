@@ -117,6 +117,8 @@ export interface ModelArgs {
   scaling?: ScalingPolicy;
   /** Measured cold start of this model. */
   coldStart?: Duration;
+  /** Memory its server needs, for CPU models. @example "2 GB" */
+  memory?: Size;
 }
 
 /** A function whose handler is a TypeScript module. */

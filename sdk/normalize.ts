@@ -124,6 +124,7 @@ export class Normalizer {
       regions: this.refs(args.regions, "region", `${path}.regions`),
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
       coldStart: args.coldStart,
+      memory: args.memory,
     };
   }
 

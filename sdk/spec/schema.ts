@@ -175,6 +175,8 @@ export const ModelSchema = z
     scaling: name.optional(),
     /** Measured cold start, used by policies that weigh scale-to-zero against latency. */
     coldStart: duration.optional(),
+    /** Memory a CPU model's server needs (SageMaker Serverless, pod requests). */
+    memory: size.optional(),
   })
   .strict();
 

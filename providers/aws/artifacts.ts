@@ -1,0 +1,71 @@
+/**
+ * Model artifacts in one region: a private, encrypted, versioned S3 bucket,
+ * and one object per model version, uploaded with an S3 SHA-256 checksum and
+ * its declared sha256 recorded in the object's metadata.
+ */
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Bucket, BucketObjectv2, BucketPublicAccessBlock, BucketServerSideEncryptionConfiguration, BucketVersioning } from "@pulumi/aws/s3";
+import type { ModelSpec } from "../../sdk/spec";
+import { entryLabels } from "../shared/labels";
+import { dnsSafe } from "../shared/naming";
+
+/** Where one artifact landed. */
+export interface StoredArtifact {
+  /** `s3://bucket/key`. */
+  uri: pulumi.Output<string>;
+  /** The object's ARN, for least-privilege read access. */
+  arn: pulumi.Output<string>;
+}
+
+/** The artifact bucket of an app in one region, typed `cloudloom:aws:ArtifactStore`. */
+export class ArtifactStore extends pulumi.ComponentResource {
+  private readonly bucket: Bucket;
+  private readonly ready: pulumi.Resource[];
+  private readonly child: pulumi.CustomResourceOptions;
+
+  constructor(
+    private readonly name: string,
+    private readonly app: string,
+    private readonly root: string,
+    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource },
+  ) {
+    super("cloudloom:aws:ArtifactStore", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    this.child = child;
+    const tags = entryLabels(app, "app", app);
+    this.bucket = new Bucket(name, { bucketPrefix: `${dnsSafe(app).slice(0, 30)}-models-`, forceDestroy: false, tags }, child);
+    this.ready = [
+      new BucketPublicAccessBlock(
+        `${name}-private`,
+        { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        child,
+      ),
+      new BucketServerSideEncryptionConfiguration(
+        `${name}-encryption`,
+        { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+        child,
+      ),
+      new BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, child),
+    ];
+    this.registerOutputs({ bucket: this.bucket.id });
+  }
+
+  /** Uploads one model version's ONNX file, pinned by its sha256. */
+  put(model: ModelSpec): StoredArtifact {
+    const key = `${model.name}/${model.version}/model.onnx`;
+    const object = new BucketObjectv2(
+      `${this.name}-${dnsSafe(`${model.name}-v${model.version}`)}`,
+      {
+        bucket: this.bucket.id,
+        key,
+        source: new pulumi.asset.FileAsset(resolve(this.root, model.artifact.path)),
+        checksumAlgorithm: "SHA256",
+        metadata: { sha256: model.artifact.sha256 },
+        tags: entryLabels(this.app, "model", model.name, { "cloudloom.dev/version": model.version }),
+      },
+      { ...this.child, dependsOn: this.ready },
+    );
+    return { uri: pulumi.interpolate`s3://${this.bucket.bucket}/${key}`, arn: object.arn };
+  }
+}

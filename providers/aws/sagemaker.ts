@@ -1,0 +1,125 @@
+/**
+ * A CPU model on SageMaker Serverless in one region: an execution role that
+ * may read only its own artifact, the model, a serverless endpoint
+ * configuration and the endpoint, scaled by Application Auto Scaling.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Policy as ScalingPolicy, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
+import { Role, RolePolicy } from "@pulumi/aws/iam";
+import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
+import { toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { entryLabels } from "../shared/labels";
+import type { StoredArtifact } from "./artifacts";
+import { assumeRolePolicy } from "./iam";
+
+/** SageMaker Serverless limits. */
+export const SERVERLESS_LIMITS = { memoryMb: { min: 1024, max: 6144, step: 1024 }, maxConcurrency: 200 } as const;
+
+/** Serverless memory: the model's declared memory rounded up to the next 1 GB step. */
+export function serverlessMemory(model: ModelSpec): number {
+  const declared = model.memory ? toMegabytes(model.memory) : 2048;
+  return Math.min(SERVERLESS_LIMITS.memoryMb.max, Math.max(SERVERLESS_LIMITS.memoryMb.min, Math.ceil(declared / 1024) * 1024));
+}
+
+/** Inputs of one serverless model in one region. */
+export interface SageMakerModelArgs {
+  app: string;
+  model: ModelSpec;
+  scaling?: ScalingPolicySpec;
+  artifact: StoredArtifact;
+  /** The cloudloom runtime image in ECR. */
+  image: pulumi.Input<string>;
+}
+
+/** A SageMaker Serverless endpoint, typed `cloudloom:aws:Model`. */
+export class SageMakerModel extends pulumi.ComponentResource {
+  /** The endpoint's invocation URL (SigV4-signed calls only). */
+  readonly url: pulumi.Output<string>;
+  /** The endpoint's ARN, for callers' least-privilege policies. */
+  readonly arn: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: SageMakerModelArgs,
+    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource; region: string },
+  ) {
+    super("cloudloom:aws:Model", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
+    const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("sagemaker.amazonaws.com"), tags }, child);
+    const read = new RolePolicy(
+      `${name}-read`,
+      {
+        role: role.id,
+        policy: args.artifact.arn.apply((arn) =>
+          JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: [arn] }] }),
+        ),
+      },
+      child,
+    );
+    const model = new Model(
+      name,
+      {
+        name,
+        executionRoleArn: role.arn,
+        primaryContainer: {
+          image: args.image,
+          modelDataSource: { s3DataSources: [{ s3Uri: args.artifact.uri, s3DataType: "S3Object", compressionType: "None" }] },
+          environment: { CLOUDLOOM_MODEL: `${args.model.name}@${args.model.version}`, CLOUDLOOM_ARTIFACT: "/opt/ml/model/model.onnx" },
+        },
+        tags,
+      },
+      { ...child, dependsOn: [read] },
+    );
+    const maxConcurrency = Math.min(
+      SERVERLESS_LIMITS.maxConcurrency,
+      Math.max(1, (args.scaling?.maxInstances ?? 1) * (args.scaling?.targetConcurrency ?? 1)),
+    );
+    const config = new EndpointConfiguration(
+      name,
+      {
+        productionVariants: [
+          {
+            variantName: "main",
+            modelName: model.name,
+            serverlessConfig: { memorySizeInMb: serverlessMemory(args.model), maxConcurrency },
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+    const endpoint = new Endpoint(name, { name, endpointConfigName: config.name, tags }, child);
+    if (args.scaling && !args.scaling.scaleToZero && args.scaling.minInstances > 0) {
+      const target = new ScalableTarget(
+        `${name}-scaling`,
+        {
+          serviceNamespace: "sagemaker",
+          scalableDimension: "sagemaker:variant:DesiredProvisionedConcurrency",
+          resourceId: pulumi.interpolate`endpoint/${endpoint.name}/variant/main`,
+          minCapacity: args.scaling.minInstances,
+          maxCapacity: maxConcurrency,
+          tags,
+        },
+        child,
+      );
+      new ScalingPolicy(
+        `${name}-tracking`,
+        {
+          policyType: "TargetTrackingScaling",
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          targetTrackingScalingPolicyConfiguration: {
+            targetValue: args.scaling.targetConcurrency ?? 1,
+            predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+          },
+        },
+        child,
+      );
+    }
+    this.arn = endpoint.arn;
+    this.url = pulumi.interpolate`https://runtime.sagemaker.${opts.region}.amazonaws.com/endpoints/${endpoint.name}/invocations`;
+    this.registerOutputs({ url: this.url, arn: this.arn });
+  }
+}
