@@ -8,6 +8,19 @@ import { isIP } from "node:net";
 import type { EndpointsMap, SpecV1 } from "../sdk/spec";
 
 const url = z.string().url();
+const endpoint = z.union([
+  url,
+  z
+    .object({
+      url,
+      exact: z.boolean().optional(),
+      sigv4: z
+        .object({ service: z.string().min(1), region: z.string().min(1) })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+]);
 
 /** True for `address/prefix` with a prefix that fits the address family. */
 function isCidr(value: string): boolean {
@@ -16,7 +29,7 @@ function isCidr(value: string): boolean {
   const bits = Number(prefix);
   return rest.length === 0 && family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
 }
-const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), url));
+const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), endpoint));
 
 /** The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
 export const EndpointsSchema = z.object({ functions: endpointsByRegion, models: endpointsByRegion }).strict();

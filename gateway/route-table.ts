@@ -9,6 +9,7 @@ import { toMilliseconds, type EndpointsMap, type RouteSpec, type SpecV1 } from "
 import type { Backend } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
+import { credentialsFromEnv } from "./backends/sigv4";
 import type { GatewaySettings } from "./config";
 import type { LocalRuntime } from "./local/runtime";
 import { functionInvokePath, modelPredictPath } from "./local/remote-model";
@@ -121,16 +122,19 @@ export class RouteTable {
     if (this.source.kind === "local") {
       backend = new LocalBackend(this.source.runtime, kind, entry, region);
     } else {
-      const url = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
-      if (!url) return undefined;
+      const endpoint = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
+      if (!endpoint) return undefined;
       const { ejectAfter, ejectForMs } = this.settings.health;
-      backend = new RemoteBackend({
-        baseUrl: url,
-        path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
-        region,
-        timeoutMs: this.settings.limits.upstreamTimeoutMs,
-        health: new BackendHealth(ejectAfter, ejectForMs),
-      });
+      backend = new RemoteBackend(
+        {
+          endpoint,
+          path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
+          region,
+          timeoutMs: this.settings.limits.upstreamTimeoutMs,
+          health: new BackendHealth(ejectAfter, ejectForMs),
+        },
+        credentialsFromEnv(),
+      );
     }
     this.backends.set(id, backend);
     return backend;

@@ -9,13 +9,15 @@ import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ClientRequest } from "node:http";
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "http-proxy-middleware";
 import { Pool } from "undici";
+import type { Endpoint, Sigv4Signing } from "../../sdk/spec";
 import { BackendHealth } from "../routing/health";
+import { sigv4Headers, type AwsCredentials } from "./sigv4";
 import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
 
 /** Where and how to reach one remote backend. */
 export interface RemoteBackendOptions {
-  baseUrl: string;
-  /** Path on the backend, e.g. `/_cloudloom/functions/classify`. */
+  endpoint: Endpoint;
+  /** Path on the backend, e.g. `/_cloudloom/functions/classify` (ignored for `exact` endpoints). */
   path: string;
   region: string;
   timeoutMs: number;
@@ -39,6 +41,8 @@ export function isFastFailure(error: unknown): boolean {
 }
 
 interface PendingProxy {
+  /** Signing headers, computed before the proxy writes the request. */
+  signed: Record<string, string>;
   body: Buffer;
   tenant: string;
   requestId: string;
@@ -59,6 +63,7 @@ function onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
   proxyReq.setHeader("x-request-id", pending.requestId);
   proxyReq.setHeader("x-cloudloom-tenant", pending.tenant);
   proxyReq.setHeader("content-length", pending.body.length);
+  for (const name in pending.signed) proxyReq.setHeader(name, pending.signed[name]);
   if (pending.body.length > 0) proxyReq.write(pending.body);
 }
 
@@ -84,12 +89,24 @@ export class RemoteBackend implements Backend {
   private readonly path: string;
   private probe?: NodeJS.Timeout;
 
-  constructor(options: RemoteBackendOptions) {
+  private readonly host: string;
+  private readonly signing?: { sigv4: Sigv4Signing; credentials: AwsCredentials };
+
+  constructor(options: RemoteBackendOptions, credentials?: AwsCredentials) {
     this.region = options.region;
     this.health = options.health;
-    const base = new URL(options.baseUrl);
+    const endpoint = typeof options.endpoint === "string" ? { url: options.endpoint } : options.endpoint;
+    const base = new URL(endpoint.url);
     this.origin = base.origin;
-    const path = `${base.pathname.replace(/\/$/, "")}${options.path}`;
+    this.host = base.host;
+    if (endpoint.sigv4) {
+      if (!credentials)
+        throw new Error(
+          `endpoint ${endpoint.url} needs SigV4 signing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) for the gateway`,
+        );
+      this.signing = { sigv4: endpoint.sigv4, credentials };
+    }
+    const path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
     this.agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
     this.pool = new Pool(this.origin, {
       connections: 128,
@@ -113,7 +130,14 @@ export class RemoteBackend implements Backend {
 
   stream(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
     return new Promise((resolve, reject) => {
-      (req as ProxiedRequest)[PENDING] = { body: request.body, tenant: request.tenant, requestId: request.requestId, resolve, reject };
+      (req as ProxiedRequest)[PENDING] = {
+        signed: this.sign(request),
+        body: request.body,
+        tenant: request.tenant,
+        requestId: request.requestId,
+        resolve,
+        reject,
+      };
       void this.proxy(req as never, res as never, reject as never);
     });
   }
@@ -124,6 +148,7 @@ export class RemoteBackend implements Backend {
       if (!NOT_FORWARDED.has(name) && typeof value === "string") headers[name] = value;
     headers["x-request-id"] = request.requestId;
     headers["x-cloudloom-tenant"] = request.tenant;
+    Object.assign(headers, this.sign(request));
     let response;
     try {
       response = await this.pool.request({ path: this.path, method: request.method as "POST", headers, body: request.body });
@@ -135,6 +160,17 @@ export class RemoteBackend implements Backend {
     for (const [name, value] of Object.entries(response.headers))
       if (!HOP_BY_HOP.includes(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
     return { status: response.statusCode, headers: out, body };
+  }
+
+  /** SigV4 headers for the request, when the endpoint needs them. */
+  private sign(request: BackendRequest): Record<string, string> {
+    if (!this.signing) return {};
+    const contentType = typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
+    return sigv4Headers(
+      this.signing.sigv4,
+      { host: this.host, path: this.path, method: request.method, contentType, body: request.body },
+      this.signing.credentials,
+    );
   }
 
   startProbes(intervalMs: number, path: string): void {

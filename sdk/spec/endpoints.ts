@@ -4,8 +4,20 @@
  * makes its own.
  */
 
-/** `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
+/** How the gateway must sign requests to an endpoint (AWS SigV4, for IAM-auth Function URLs and SageMaker). */
+export interface Sigv4Signing {
+  service: string;
+  region: string;
+}
+
+/**
+ * One endpoint: a base URL (the gateway appends the internal path), or a URL
+ * with options: `exact` sends requests to the URL's own path, `sigv4` signs them.
+ */
+export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Signing };
+
+/** `{ functions: { name: { region: endpoint } }, models: { "name@version": { region: endpoint } } }`. */
 export interface EndpointsMap {
-  functions: Record<string, Record<string, string>>;
-  models: Record<string, Record<string, string>>;
+  functions: Record<string, Record<string, Endpoint>>;
+  models: Record<string, Record<string, Endpoint>>;
 }

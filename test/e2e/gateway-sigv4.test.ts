@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import aws4 from "aws4";
+import pino from "pino";
+import { parseSettings } from "../../gateway/config";
+import { Gateway } from "../../gateway/gateway";
+import { gatewaySpec, KEY_A, post } from "../support/gateway-app";
+import { StubUpstream } from "../support/upstream";
+
+const CREDENTIALS = {
+  accessKeyId: "AKIDEXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  sessionToken: "session-token-example",
+};
+
+describe("gateway: SigV4 to IAM-authenticated backends", () => {
+  let upstream: StubUpstream;
+  let gateway: Gateway;
+  let base: string;
+  const verdicts: boolean[] = [];
+  const saved = { ...process.env };
+
+  before(async () => {
+    upstream = await new StubUpstream("lambda").start();
+    upstream.behaviour = {
+      status: 200,
+      headers: {},
+      delayMs: 0,
+      body: (req, body) => {
+        // Verify as AWS would: sign the received request again with the same credentials.
+        const check = {
+          host: req.headers.host,
+          path: req.url,
+          method: req.method,
+          service: "lambda",
+          region: "eu-west-1",
+          body,
+          headers: { "content-type": req.headers["content-type"] as string, "X-Amz-Date": req.headers["x-amz-date"] as string },
+        };
+        aws4.sign(check, CREDENTIALS);
+        const valid =
+          (check.headers as Record<string, string>).Authorization === req.headers.authorization &&
+          req.headers["x-amz-security-token"] === CREDENTIALS.sessionToken;
+        verdicts.push(valid);
+        return { valid };
+      },
+    };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
+    });
+    const spec = gatewaySpec();
+    const signed = { url: upstream.url, sigv4: { service: "lambda", region: "eu-west-1" } };
+    const functions = Object.fromEntries(Object.keys(spec.functions).map((name) => [name, { central: signed }]));
+    gateway = new Gateway({
+      spec,
+      settings: parseSettings({ apiKeys: [KEY_A] }),
+      source: { kind: "remote", endpoints: { functions, models: {} } },
+      logger: pino({ level: "silent" }),
+    });
+    base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
+  });
+  after(async () => {
+    await gateway.close();
+    await upstream.kill();
+    for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+
+  it("signs streamed and cached requests so the backend's own SigV4 check accepts them", async () => {
+    const streamed = await post(base, "/open", { q: 1 });
+    const cached = await post(base, "/echo", { q: 2 }, KEY_A);
+    assert.deepEqual([streamed.status, cached.status], [200, 200]);
+    assert.deepEqual(verdicts, [true, true]);
+    assert.match(
+      String(upstream.received[0].headers.authorization),
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request/,
+    );
+  });
+
+  it("refuses to start without AWS credentials for a signed endpoint, naming the variables", () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    assert.throws(
+      () =>
+        new Gateway({
+          spec: gatewaySpec(),
+          settings: parseSettings({}),
+          source: {
+            kind: "remote",
+            endpoints: {
+              functions: { echo: { central: { url: upstream.url, sigv4: { service: "lambda", region: "eu-west-1" } } } },
+              models: {},
+            },
+          },
+          logger: pino({ level: "silent" }),
+        }),
+      /set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    );
+  });
+});
