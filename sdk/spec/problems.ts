@@ -36,6 +36,8 @@ export const PROBLEM_CODES = {
   CL_MEMORY_OUT_OF_RANGE: "A function's memory is outside the chosen target's limits.",
   CL_TIMEOUT_OUT_OF_RANGE: "A function's timeout is outside the chosen target's limits.",
   CL_TARGET_UNKNOWN: "The chosen target is not aws, alicloud or kubernetes.",
+  CL_ZONE_UNSUPPORTED: "A function or CPU model is placed in an AWS Wavelength zone, where Lambda and SageMaker do not run.",
+  CL_SERVERLESS_LIMIT: "A CPU model exceeds SageMaker Serverless memory (6,144 MB) or concurrency (200) on AWS.",
   CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
 } as const;
 

@@ -4,6 +4,7 @@
  * so each of their messages can trust the shape it reads.
  */
 import type { Problem } from "./problems";
+import { awsRule } from "./rules/aws";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
 import { placementRule } from "./rules/placement";
@@ -23,7 +24,16 @@ export interface ValidateOptions {
   root?: string;
 }
 
-const RULES: readonly Rule[] = [referencesRule, scalingRule, modelRule, acceleratorRule, placementRule, routeRule, functionLimitsRule];
+const RULES: readonly Rule[] = [
+  referencesRule,
+  scalingRule,
+  modelRule,
+  acceleratorRule,
+  placementRule,
+  routeRule,
+  functionLimitsRule,
+  awsRule,
+];
 
 /** The outcome of validation: the typed spec when there were no problems. */
 export type ValidationResult = { ok: true; spec: SpecV1; problems: [] } | { ok: false; problems: Problem[] };

@@ -209,6 +209,23 @@ const CASES: Case[] = [
     mutate: (s) => (s.functions.rank.timeout = "16 minutes"),
     options: { target: "aws" },
   },
+  {
+    code: "CL_ZONE_UNSUPPORTED",
+    path: "functions.rank.regions.1",
+    breaks: "a Lambda function in a Wavelength zone",
+    mutate: (s) => {
+      s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
+      s.models["ranker@2"].regions = ["central"];
+    },
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_SERVERLESS_LIMIT",
+    path: "models.ranker@2.memory",
+    breaks: "a CPU model needing more memory than SageMaker Serverless has",
+    mutate: (s) => (s.models["ranker@2"].memory = "8 GB"),
+    options: { target: "aws" },
+  },
   { code: "CL_TARGET_UNKNOWN", path: "target", breaks: "a target cloudloom does not know", options: { target: "gcp" } },
   {
     code: "CL_DUPLICATE_NAME",
