@@ -34,6 +34,16 @@ function required(settings: TargetSettings, key: string, example: string): strin
   return value;
 }
 
+const LABEL_PRESETS = ["gke", "eks", "ack"] as const;
+
+function acceleratorLabelsSetting(value: string | undefined): (typeof LABEL_PRESETS)[number] | undefined {
+  if (value === undefined || (LABEL_PRESETS as readonly string[]).includes(value))
+    return value as (typeof LABEL_PRESETS)[number] | undefined;
+  throw new TargetConfigError(
+    `stack config cloudloom:acceleratorLabels is "${value}"; use one of ${LABEL_PRESETS.join(", ")} (pulumi config set cloudloom:acceleratorLabels gke)`,
+  );
+}
+
 /** The targets this version can deploy to. */
 export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
   kubernetes(spec, settings, opts = {}) {
@@ -48,7 +58,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
         artifactBaseUrl: required(settings, "artifactBaseUrl", "https://models.example.com"),
         namespace: settings.get("namespace"),
         runtimeImage: settings.get("runtimeImage"),
-        acceleratorLabels: settings.get("acceleratorLabels") as "gke" | "eks" | "ack" | undefined,
+        acceleratorLabels: acceleratorLabelsSetting(settings.get("acceleratorLabels")),
         apiKeys: apiKeys?.apply((keys) =>
           keys
             .split(",")

@@ -27,3 +27,38 @@ describe("the stack program (stacks/index.ts)", () => {
       );
   });
 });
+
+describe("stack config errors", () => {
+  const settings = (values: Record<string, string>) => ({
+    target: "kubernetes",
+    app: "examples/support-desk",
+    get: (key: string) => values[key],
+    getSecret: () => undefined,
+  });
+
+  it("names a missing required setting and the command that sets it", async () => {
+    const { runStack } = await import("../../../stacks/program.js");
+    await assert.rejects(
+      planUnderMocks(() => runStack(settings({}))),
+      (e: Error) =>
+        (e as { code?: string }).code === "CL_TARGET_CONFIG" &&
+        /cloudloom:artifactBaseUrl is required; set it with: pulumi config set cloudloom:artifactBaseUrl/.test(e.message),
+    );
+  });
+
+  it("refuses an unknown accelerator label preset instead of crashing", async () => {
+    const { runStack } = await import("../../../stacks/program.js");
+    await assert.rejects(
+      planUnderMocks(() => runStack(settings({ artifactBaseUrl: "https://m.example", acceleratorLabels: "gcp" }))),
+      /cloudloom:acceleratorLabels is "gcp"; use one of gke, eks, ack/,
+    );
+  });
+
+  it("refuses an app module that does not exist, with a fix", async () => {
+    const { runStack } = await import("../../../stacks/program.js");
+    await assert.rejects(
+      planUnderMocks(() => runStack({ ...settings({ artifactBaseUrl: "https://m.example" }), app: "examples/nowhere" })),
+      /examples\/nowhere does not exist/,
+    );
+  });
+});
