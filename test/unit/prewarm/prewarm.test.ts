@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FixedKeepAlive, HISTOGRAM_MINUTES, HybridHistogram } from "../../../sdk/prewarm/policies";
+import { replay } from "../../../sdk/prewarm/simulate";
+import { byApp, parseTrace, TraceError } from "../../../sdk/prewarm/trace";
+
+const TRACE = join(__dirname, "../../../../shared/traces/azure2019-500fn-8h/invocations.csv");
+
+describe("pre-warm policies", () => {
+  it("counts the fixed policy's cold starts and idle minutes exactly on a hand-computed fixture", () => {
+    //            minute: 0  1  2  3  4  5  6  7  8  9 10 11 12 13 14
+    const counts = [2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
+    // fixed-5: minute 0 cold; 3 is inside 1..5 (warm); loaded 4..8; 14 is cold.
+    assert.deepEqual(replay(counts, new FixedKeepAlive(5)), { invocations: 6, coldStarts: 2, wastedMinutes: 7 });
+    assert.deepEqual(replay(counts, new FixedKeepAlive(11)), { invocations: 6, coldStarts: 1, wastedMinutes: 12 });
+  });
+
+  it("hybrid: a histogram with too few idle times falls back to a 4-hour keep-alive", () => {
+    const policy = new HybridHistogram();
+    policy.observe(10);
+    assert.deepEqual([policy.decide().prewarm, policy.decide().keepAlive], [0, HISTOGRAM_MINUTES]);
+    assert.match(policy.decide().reason, /not representative/);
+  });
+
+  it("hybrid: a representative histogram pre-warms at p5 − 10 % and keeps until p99 + 10 %", () => {
+    const policy = new HybridHistogram();
+    for (let i = 0; i < 40; i++) policy.observe(30);
+    const window = policy.decide();
+    assert.deepEqual([window.prewarm, window.keepAlive], [27, 33 - 27]);
+    assert.match(window.reason, /p5 30 min, p99 30 min/);
+  });
+
+  it("hybrid: when most idle times exceed 4 hours it forecasts the next one", () => {
+    const policy = new HybridHistogram();
+    for (const idle of [300, 320, 310, 20]) policy.observe(idle);
+    const window = policy.decide();
+    assert.deepEqual([window.prewarm, window.keepAlive], [Math.floor(310 * 0.85), Math.ceil(310 * 0.3)]);
+    assert.match(window.reason, /forecast 310 min/);
+  });
+
+  it("replays the shared trace deterministically", function () {
+    if (!existsSync(TRACE)) {
+      if (process.env.CI === "true") throw new Error(`the shared trace is missing at ${TRACE}`);
+      this.skip();
+    }
+    const apps = byApp(parseTrace(readFileSync(TRACE, "utf8")));
+    const run = () => apps.map((app) => replay(app.counts, new HybridHistogram()));
+    assert.deepEqual(run(), run());
+    assert.ok(apps.length > 400);
+  });
+});
+
+describe("trace files", () => {
+  const header = "HashOwner,HashApp,HashFunction,Trigger,1,2,3";
+  it("reads well-formed rows", () => {
+    assert.deepEqual(parseTrace(`${header}\no,a,f,http,0,2,1\n`)[0].counts, [0, 2, 1]);
+  });
+
+  it("names the line of wrong columns, negative counts and ragged rows", () => {
+    assert.throws(
+      () => parseTrace("Owner,App,Fn,Trigger,1\n"),
+      (e: TraceError) => e.code === "CL_TRACE_INVALID" && e.line === 1,
+    );
+    assert.throws(() => parseTrace(`${header}\no,a,f,http,0,2,1\no,a,g,http,0,-1,1\n`), /line 3: minute 2 has "-1"/);
+    assert.throws(() => parseTrace(`${header}\no,a,f,http,0,2\n`), /line 2: has 6 columns; the header has 7/);
+  });
+});
