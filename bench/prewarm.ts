@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FixedKeepAlive, HybridHistogram, type KeepAlivePolicy } from "../sdk/prewarm/policies";
+import { CloudloomPolicy, FixedKeepAlive, HybridHistogram, type KeepAlivePolicy } from "../sdk/prewarm/policies";
 import { replay, type ReplayResult } from "../sdk/prewarm/simulate";
 import { byApp, parseTrace, type TraceUnit } from "../sdk/prewarm/trace";
 
@@ -18,6 +18,7 @@ const TRACE = process.env.TRACE ?? join(__dirname, "../../shared/traces/azure201
 const POLICIES: Array<[string, () => KeepAlivePolicy]> = [
   ...[5, 10, 20, 60, 120, 240].map((m): [string, () => KeepAlivePolicy] => [`fixed-${m}`, () => new FixedKeepAlive(m)]),
   ["hybrid", () => new HybridHistogram()],
+  ["cloudloom", () => new CloudloomPolicy()],
 ];
 
 function quantile(sorted: number[], q: number): number {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FixedKeepAlive, HISTOGRAM_MINUTES, HybridHistogram } from "../../../sdk/prewarm/policies";
+import { CloudloomPolicy, FixedKeepAlive, HISTOGRAM_MINUTES, HybridHistogram } from "../../../sdk/prewarm/policies";
 import { replay } from "../../../sdk/prewarm/simulate";
 import { byApp, parseTrace, TraceError } from "../../../sdk/prewarm/trace";
 
@@ -64,5 +64,26 @@ describe("trace files", () => {
     );
     assert.throws(() => parseTrace(`${header}\no,a,f,http,0,2,1\no,a,g,http,0,-1,1\n`), /line 3: minute 2 has "-1"/);
     assert.throws(() => parseTrace(`${header}\no,a,f,http,0,2\n`), /line 2: has 6 columns; the header has 7/);
+  });
+});
+
+describe("cloudloom's pre-warm policy", () => {
+  it("learns a 30-minute period and then pre-warms just before each call, with no cold start", () => {
+    const counts = new Array(240).fill(0);
+    for (let minute = 0; minute < 240; minute += 30) counts[minute] = 1;
+    const result = replay(counts, new CloudloomPolicy());
+    // minute 0 is cold; 30 is cold too (10-minute initial keep-alive); from the third call on it knows the period.
+    assert.deepEqual(result, { invocations: 8, coldStarts: 2, wastedMinutes: 10 + 5 * 3 });
+    const policy = new CloudloomPolicy();
+    policy.observe(30);
+    policy.observe(30);
+    assert.match(policy.decide().reason, /^periodic: the last 2 idle times are 30 ± 1 min/);
+    assert.deepEqual([policy.decide().prewarm, policy.decide().keepAlive], [28, 4]);
+  });
+
+  it("explains a window bounded by recent idle times", () => {
+    const policy = new CloudloomPolicy();
+    for (const idle of [2, 9, 4, 15, 3]) policy.observe(idle);
+    assert.match(policy.decide().reason, /^idle times p5 2 min, p95 9 min over the last 5/);
   });
 });
