@@ -108,41 +108,48 @@ export class HybridHistogram implements KeepAlivePolicy {
 }
 
 /**
- * cloudloom's policy. It learns from as few as two idle times:
+ * cloudloom's policy:
  * - a unit whose recent idle times agree within a minute is periodic (timers,
- *   cron-like clients): unload, pre-warm just before the next period, keep
- *   briefly;
- * - otherwise the recent idle times bound the window (p5 − 10 % to p95 + 10 %),
- *   which trims the tail the hybrid keeps for rare outliers;
- * - with no history yet, a short keep-alive, as fixed policies do.
+ *   cron-like clients). It learns that from two idle times, then unloads and
+ *   pre-warms 2 minutes before the next period;
+ * - with fewer than `minSamples` idle times and no period, a fallback
+ *   keep-alive (shorter than the hybrid's 4 hours: 2 hours spends less
+ *   warm memory on units that never come back);
+ * - otherwise the recent idle times bound the window, from p5 − 10 % to
+ *   p95 + 10 %, which trims the tail the hybrid keeps for rare outliers.
  */
 export class CloudloomPolicy implements KeepAlivePolicy {
   readonly name = "cloudloom";
   private readonly history: number[] = [];
 
   constructor(
-    private readonly window = 20,
-    private readonly initialKeepAlive = 10,
+    private readonly options: { window: number; minSamples: number; fallbackKeepAlive: number } = {
+      window: 30,
+      minSamples: 5,
+      fallbackKeepAlive: 120,
+    },
   ) {}
 
   observe(idleMinutes: number): void {
     this.history.push(idleMinutes);
-    if (this.history.length > this.window) this.history.shift();
+    if (this.history.length > this.options.window) this.history.shift();
   }
 
   decide(): Window {
     const recent = this.history.slice(-3);
-    if (recent.length === 0)
-      return { prewarm: 0, keepAlive: this.initialKeepAlive, reason: `no idle times yet; keep ${this.initialKeepAlive} min` };
-    const sorted = [...this.history].sort((a, b) => a - b);
-    const median = recent.slice().sort((a, b) => a - b)[Math.floor(recent.length / 2)];
-    if (recent.length >= 2 && recent.every((idle) => Math.abs(idle - median) <= 1) && median > 3) {
+    const median = [...recent].sort((a, b) => a - b)[Math.floor(recent.length / 2)];
+    if (recent.length >= 2 && median > 3 && recent.every((idle) => Math.abs(idle - median) <= 1)) {
       return {
         prewarm: median - 2,
         keepAlive: 4,
         reason: `periodic: the last ${recent.length} idle times are ${median} ± 1 min; pre-warm 2 min before the next call`,
       };
     }
+    if (this.history.length < this.options.minSamples) {
+      const keep = this.options.fallbackKeepAlive;
+      return { prewarm: 0, keepAlive: keep, reason: `${this.history.length} idle time(s) and no period yet; keep ${keep} min` };
+    }
+    const sorted = [...this.history].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
     const prewarm = Math.floor(at(0.05) * 0.9);
     const keepAlive = Math.min(HISTOGRAM_MINUTES, Math.max(2, Math.ceil(at(0.95) * 1.1) - prewarm));

@@ -70,8 +70,9 @@ describe("cloudloom's pre-warm policy", () => {
     const counts = new Array(240).fill(0);
     for (let minute = 0; minute < 240; minute += 30) counts[minute] = 1;
     const result = replay(counts, new CloudloomPolicy());
-    // minute 0 is cold; 30 is cold too (10-minute initial keep-alive); from the third call on it knows the period.
-    assert.deepEqual(result, { invocations: 8, coldStarts: 2, wastedMinutes: 10 + 5 * 3 });
+    // Minute 0 is the only cold start: the 2-hour fallback covers minutes 30 and 60 (29 idle minutes each);
+    // from two equal idle times on it pre-warms 2 minutes ahead, wasting 2 minutes per period (6 periods).
+    assert.deepEqual(result, { invocations: 8, coldStarts: 1, wastedMinutes: 29 + 29 + 2 * 6 });
     const policy = new CloudloomPolicy();
     policy.observe(30);
     policy.observe(30);
