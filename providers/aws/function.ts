@@ -5,13 +5,14 @@
  * policy, provisioned concurrency with target tracking and scheduled floors.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Policy as ScalingPolicy, ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
+import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Alias, Function as LambdaFunction, FunctionUrl, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { toAwsCron } from "./cron";
+import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy } from "./iam";
 
 /** Inputs of one function in one region. */
@@ -112,18 +113,11 @@ export class AwsFunction extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: provisioned },
     );
-    new ScalingPolicy(
-      `${name}-tracking`,
-      {
-        policyType: "TargetTrackingScaling",
-        serviceNamespace: target.serviceNamespace,
-        scalableDimension: target.scalableDimension,
-        resourceId: target.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          targetValue: policy.targetUtilization !== undefined ? policy.targetUtilization / 100 : DEFAULT_UTILIZATION,
-          predefinedMetricSpecification: { predefinedMetricType: "LambdaProvisionedConcurrencyUtilization" },
-        },
-      },
+    trackTarget(
+      name,
+      target,
+      "LambdaProvisionedConcurrencyUtilization",
+      policy.targetUtilization !== undefined ? policy.targetUtilization / 100 : DEFAULT_UTILIZATION,
       child,
     );
     policy.schedules.forEach((schedule, index) => {

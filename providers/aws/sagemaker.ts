@@ -4,12 +4,13 @@
  * configuration and the endpoint, scaled by Application Auto Scaling.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Policy as ScalingPolicy, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
+import { Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
 import { toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import type { StoredArtifact } from "./artifacts";
+import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy } from "./iam";
 
 /** SageMaker Serverless limits. */
@@ -103,20 +104,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
         },
         child,
       );
-      new ScalingPolicy(
-        `${name}-tracking`,
-        {
-          policyType: "TargetTrackingScaling",
-          serviceNamespace: target.serviceNamespace,
-          scalableDimension: target.scalableDimension,
-          resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: {
-            targetValue: args.scaling.targetConcurrency ?? 1,
-            predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
-          },
-        },
-        child,
-      );
+      trackTarget(name, target, "SageMakerVariantInvocationsPerInstance", args.scaling.targetConcurrency ?? 1, child);
     }
     this.arn = endpoint.arn;
     this.url = pulumi.interpolate`https://runtime.sagemaker.${opts.region}.amazonaws.com/endpoints/${endpoint.name}/invocations`;
