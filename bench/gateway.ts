@@ -9,7 +9,7 @@
  *   npm run bench:gateway   (BENCH_SECONDS=10 BENCH_CONNECTIONS=50)
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -114,6 +114,44 @@ function load(name: string, url: string, body: string, unique = false): Row {
   return { name, rps: report.requests.average, p50: report.latency.p50, p99: report.latency.p99, errors: report.errors + report.non2xx };
 }
 
+/** nginx with limit_req and proxy_cache in front of the upstream, when nginx is installed. */
+function startNginx(upstream: string): { url: string; stop: () => void } | undefined {
+  if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "cloudloom-nginx-"));
+  chmodSync(dir, 0o777); // nginx's workers run as an unprivileged user and write temp and cache files here
+  const port = 18_000 + Math.floor(Math.random() * 1_000);
+  const target = new URL(upstream);
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream up { server ${target.host}; keepalive 64; }
+  limit_req_zone $binary_remote_addr zone=perip:10m rate=1000000r/s;
+  proxy_cache_path ${dir}/cache keys_zone=cache:10m;
+  server {
+    listen 127.0.0.1:${port};
+    location /limit { limit_req zone=perip burst=100000 nodelay; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up/_cloudloom/functions/classify; }
+    location /cached { proxy_cache cache; proxy_cache_methods POST; proxy_cache_key $request_body; proxy_cache_valid 200 10m; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up/_cloudloom/functions/classify; }
+  }
+}
+`,
+  );
+  const [command, args] = onCore(0, "nginx", ["-c", join(dir, "nginx.conf"), "-g", "daemon off;"]);
+  const child = spawn(command, args, { stdio: "ignore" });
+  children.push(child);
+  spawnSync("sleep", ["1"]);
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 async function main(): Promise<void> {
   const upstream = await start("upstream", 1);
   const [raw, fastify, gateway] = [
@@ -133,6 +171,12 @@ async function main(): Promise<void> {
   run("cloudloom: auth+limit+routing+proxy+metrics", `${gateway}/v1/classify`);
   run("cloudloom: full pipeline, cache miss", `${gateway}/v1/cached`, true);
   run("cloudloom: cache hit", `${gateway}/v1/cached`);
+  const nginx = startNginx(upstream);
+  if (nginx) {
+    run("nginx proxy + limit_req", `${nginx.url}/limit`);
+    run("nginx proxy_cache hit", `${nginx.url}/cached`);
+    nginx.stop();
+  }
   for (const child of children) child.kill();
   const raw_ = rows[1];
   const fastify_ = rows[2];
@@ -146,7 +190,7 @@ async function main(): Promise<void> {
       `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${(row.rps / raw_.rps).toFixed(2)} | ${(row.rps / fastify_.rps).toFixed(2)} | ${(row.p99 / raw_.p99).toFixed(2)} |${row.errors ? ` errors: ${row.errors}` : ""}`,
     );
   }
-  console.log(spawnSync("nginx", ["-v"]).status === 0 ? "" : "\nnginx is not installed; its rows are skipped (apt-get install nginx).");
+  if (!nginx) console.log("\nnginx is not installed; its rows are skipped (apt-get install nginx).");
 }
 
 process.on("exit", () => children.forEach((child) => child.kill()));
