@@ -14,10 +14,10 @@ import { tmpdir } from "node:os";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { BENCH_KEY } from "./support/bench-key";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const KEY = "bench-key-0123456789abcdef";
 const pinned = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 const children: ChildProcess[] = [];
 
@@ -57,7 +57,7 @@ function wrkScript(body: string, unique: boolean): string {
     : `wrk.body = '${body}'\n`;
   writeFileSync(
     file,
-    `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${KEY}"\n${request}`,
+    `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${BENCH_KEY}"\n${request}`,
   );
   return file;
 }
@@ -96,7 +96,7 @@ function load(name: string, url: string, body: string, unique = false): Row {
     "-H",
     "content-type=application/json",
     "-H",
-    `authorization=Bearer ${KEY}`,
+    `authorization=Bearer ${BENCH_KEY}`,
     "-b",
     body,
     "--json",

@@ -15,11 +15,6 @@ export function appSpecs(resources: readonly PlannedPolicyResource[]): Array<{ r
     .map((resource) => ({ resource, spec: JSON.parse(resource.props.spec as string) as SpecV1 }));
 }
 
-/** Kubernetes resources: every `kubernetes:` type except the provider itself. */
-export function kubernetesResources(resources: readonly PlannedPolicyResource[]): PlannedPolicyResource[] {
-  return resources.filter((r) => r.type.startsWith("kubernetes:"));
-}
-
 /** Cloud resource types that have no tags of their own (attachments and settings of tagged ones). */
 export const UNTAGGABLE_TYPES = new Set([
   "aws:iam/rolePolicy:RolePolicy",

@@ -12,9 +12,7 @@ import pino from "pino";
 import { parseSettings } from "../../gateway/config";
 import { Gateway } from "../../gateway/gateway";
 import { App } from "../../sdk";
-
-/** The API key the benchmark's gateway accepts. */
-export const BENCH_KEY = "bench-key-0123456789abcdef";
+import { BENCH_KEY } from "./bench-key";
 
 const [kind, upstream] = process.argv.slice(2);
 

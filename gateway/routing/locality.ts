@@ -50,8 +50,3 @@ export function pickRegion(
   }
   return firstHealthy(levels.central, isHealthy, turn) ?? (edges ? firstHealthy(edges, isHealthy, turn) : undefined);
 }
-
-/** The local runtime's simpler choice: matching edge, else central (no health). */
-export function chooseRegion(placedIn: readonly string[], regions: Record<string, RegionSpec>, locality: string | undefined): string {
-  return pickRegion(regionLevels(placedIn, regions), locality, () => true) ?? placedIn[0];
-}

@@ -7,19 +7,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
-import { toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { SAGEMAKER_SERVERLESS, toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy } from "./iam";
 
-/** SageMaker Serverless limits. */
-export const SERVERLESS_LIMITS = { memoryMb: { min: 1024, max: 6144, step: 1024 }, maxConcurrency: 200 } as const;
-
 /** Serverless memory: the model's declared memory rounded up to the next 1 GB step. */
 export function serverlessMemory(model: ModelSpec): number {
   const declared = model.memory ? toMegabytes(model.memory) : 2048;
-  return Math.min(SERVERLESS_LIMITS.memoryMb.max, Math.max(SERVERLESS_LIMITS.memoryMb.min, Math.ceil(declared / 1024) * 1024));
+  return Math.min(
+    SAGEMAKER_SERVERLESS.memoryMb.max,
+    Math.max(
+      SAGEMAKER_SERVERLESS.memoryMb.min,
+      Math.ceil(declared / SAGEMAKER_SERVERLESS.memoryMb.step) * SAGEMAKER_SERVERLESS.memoryMb.step,
+    ),
+  );
 }
 
 /** Inputs of one serverless model in one region. */
@@ -73,7 +76,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
       { ...child, dependsOn: [read] },
     );
     const maxConcurrency = Math.min(
-      SERVERLESS_LIMITS.maxConcurrency,
+      SAGEMAKER_SERVERLESS.maxConcurrency,
       Math.max(1, (args.scaling?.maxInstances ?? 1) * (args.scaling?.targetConcurrency ?? 1)),
     );
     const config = new EndpointConfiguration(

@@ -49,3 +49,6 @@ export const FUNCTION_LIMITS: Record<Target, FunctionLimits> = {
 export function isTarget(value: unknown): value is Target {
   return typeof value === "string" && (TARGETS as readonly string[]).includes(value);
 }
+
+/** SageMaker Serverless limits, which CPU models on AWS must fit: memory in 1 GB steps, and concurrency. */
+export const SAGEMAKER_SERVERLESS = { memoryMb: { min: 1024, max: 6144, step: 1024 }, maxConcurrency: 200 } as const;

@@ -4,11 +4,9 @@
  * in a Wavelength region is refused (GPU models run on the zone's EKS nodes).
  * CPU models go to SageMaker Serverless, whose memory and concurrency are capped.
  */
+import { SAGEMAKER_SERVERLESS } from "../targets";
 import { toMegabytes } from "../units";
 import { entries, type Rule } from "./report";
-
-/** SageMaker Serverless limits: memory 1,024–6,144 MB, max concurrency 200. */
-export const SAGEMAKER_SERVERLESS = { memoryMb: { min: 1024, max: 6144 }, maxConcurrency: 200 } as const;
 
 /** Checks Wavelength placements and SageMaker Serverless limits for the aws target. */
 export const awsRule: Rule = (spec, context, report) => {
