@@ -11,7 +11,7 @@ import { FunctionHost, type Invocation } from "./function-host";
 import { ModelHost, type Prediction } from "./model-host";
 import { resolveEnvironment } from "./secrets";
 import { remoteModelClient } from "./remote-model";
-import { toSample } from "./signature";
+import { toSample, unsupportedReason } from "./signature";
 import { poolSizing } from "./sizing";
 
 /**
@@ -54,10 +54,13 @@ export class LocalRuntime {
     const inScope = (region: string) => !scope.region || scope.region === region;
     for (const [key, model] of Object.entries(spec.models)) {
       if (!serves("model", key)) continue;
-      const artifact = loadVerifiedArtifact(
-        root,
-        scope.artifact ? { ...model, artifact: { ...model.artifact, path: scope.artifact } } : model,
-      );
+      const tensors = { ...model.signature.inputs, ...model.signature.outputs };
+      const unsupported = Object.entries(tensors)
+        .map(([name, tensor]) => unsupportedReason(name, tensor))
+        .find(Boolean);
+      const artifact = unsupported
+        ? { ok: false as const, reason: `model ${key}: ${unsupported}` }
+        : loadVerifiedArtifact(root, scope.artifact ? { ...model, artifact: { ...model.artifact, path: scope.artifact } } : model);
       if (!artifact.ok) {
         this.unavailable.set(key, artifact.reason);
         events.warn?.(artifact.reason);

@@ -14,7 +14,7 @@ export function sampleSize(tensor: TensorSpec): number {
   return tensor.shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
-/** The local runtime batches float32 tensors whose only dynamic axis is the first. */
+/** Why the local runtime cannot serve a tensor, if it cannot: it batches float32 tensors whose only dynamic axis is the first. */
 export function unsupportedReason(name: string, tensor: TensorSpec): string | undefined {
   if (tensor.type !== "float32") return `${name} is ${tensor.type}; the local runtime serves float32 tensors`;
   if (tensor.shape.slice(1).some((d) => d <= 0)) return `${name} has a dynamic axis after the batch axis`;
