@@ -8,7 +8,8 @@ import { isIP } from "node:net";
 import type { EndpointsMap, SpecV1 } from "../sdk/spec";
 
 const url = z.string().url();
-const endpoint = z.union([
+/** One endpoint: a base URL, or a URL with options (see `Endpoint`). */
+export const EndpointSchema = z.union([
   url,
   z
     .object({
@@ -29,7 +30,7 @@ function isCidr(value: string): boolean {
   const bits = Number(prefix);
   return rest.length === 0 && family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
 }
-const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), endpoint));
+const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
 
 /** The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
 export const EndpointsSchema = z.object({ functions: endpointsByRegion, models: endpointsByRegion }).strict();

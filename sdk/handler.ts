@@ -48,6 +48,11 @@ export type Handler<M extends string = string> = (
   context: HandlerContext<M>,
 ) => Promise<FunctionResponse | unknown> | FunctionResponse | unknown;
 
+/** True when a handler returned a full response rather than a plain body. */
+export function isFunctionResponse(value: unknown): value is FunctionResponse {
+  return typeof value === "object" && value !== null && typeof (value as FunctionResponse).status === "number" && "body" in value;
+}
+
 /** Marks a plain object as a full response rather than a body. */
 export function respond(status: number, body: unknown, headers?: Record<string, string>): FunctionResponse {
   return { status, body, headers };

@@ -30,6 +30,9 @@ cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<n
 3. With --spec and --only, serves one entry in one region, as a cluster pod:
    a model at POST /_cloudloom/models/<name@version>, a function at
    POST /_cloudloom/functions/<name>, calling its models at --model-url.
+4. As a SageMaker model container (\`serve\` with CLOUDLOOM_SAGEMAKER_MODEL set
+   to <name@version>): reads spec.json and model.onnx from /opt/ml/model and
+   answers GET /ping and POST /invocations on port 8080.
 
 --config FILE is a JSON file of gateway settings (API keys, trusted proxy
 hops, locality, Redis, limits). API keys also come from CLOUDLOOM_API_KEYS.
@@ -180,13 +183,35 @@ async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
   return 0;
 }
 
-async function servePod(args: ServeArgs, io: CommandIo): Promise<number> {
+/** Where SageMaker puts the model data of a container. */
+const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
+
+/**
+ * The arguments of a SageMaker model container, from its environment:
+ * SageMaker starts the image with `serve` and no other arguments.
+ */
+export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL_DIR): ServeArgs | undefined {
+  const model = env.CLOUDLOOM_SAGEMAKER_MODEL;
+  if (!model) return undefined;
+  return {
+    spec: `${modelDir}/spec.json`,
+    only: `model:${model}`,
+    region: env.CLOUDLOOM_REGION,
+    artifact: `${modelDir}/model.onnx`,
+    root: modelDir,
+    modelUrls: [],
+    port: 8080,
+    host: "0.0.0.0",
+  };
+}
+
+async function servePod(args: ServeArgs, io: CommandIo, sagemaker = false): Promise<number> {
   const loaded = loadScoped(args);
   if ("problems" in loaded) {
     io.err(`${args.spec} has problems:\n${loaded.problems}\n`);
     return 1;
   }
-  const server = new PodServer(loaded);
+  const server = new PodServer({ ...loaded, sagemaker });
   const address = await server.listen(args.port, args.host);
   io.out(`cloudloom: serving ${args.only} on http://${address.address}:${address.port}\n`);
   await untilSignal(server, io);
@@ -194,7 +219,9 @@ async function servePod(args: ServeArgs, io: CommandIo): Promise<number> {
 }
 
 /** Runs the right server for the arguments until a signal stops it. */
-export function serveCommand(args: ServeArgs, io: CommandIo): Promise<number> {
+export function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const sagemaker = !args.spec && !args.app ? sagemakerArgs(env) : undefined;
+  if (sagemaker) return servePod(sagemaker, io, true);
   if (args.spec && args.only) return servePod(args, io);
   if (args.spec && args.endpoints) return serveRemote(args, io);
   if (args.spec || args.endpoints) throw new ServeUsageError("--spec needs --endpoints (a gateway) or --only (a pod)");

@@ -4,7 +4,14 @@
  * the process on the local target.
  */
 import { resolve } from "node:path";
-import type { FunctionRequest, FunctionResponse, Handler, HandlerContext, ModelClient } from "../../sdk/handler";
+import {
+  isFunctionResponse,
+  type FunctionRequest,
+  type FunctionResponse,
+  type Handler,
+  type HandlerContext,
+  type ModelClient,
+} from "../../sdk/handler";
 import type { FunctionSpec } from "../../sdk/spec";
 import { GatewayError } from "../errors";
 import { InstancePool } from "./instance-pool";
@@ -26,10 +33,6 @@ export function loadHandler(root: string, spec: FunctionSpec): Handler {
     throw new Error(`${spec.handler.module} does not export a function named "${spec.handler.export}"`);
   }
   return handler as Handler;
-}
-
-function isResponse(value: unknown): value is FunctionResponse {
-  return typeof value === "object" && value !== null && typeof (value as FunctionResponse).status === "number" && "body" in value;
 }
 
 /** A function's pool of handler instances in one region. */
@@ -64,7 +67,7 @@ export class FunctionHost {
     const context: HandlerContext = { models: this.models, region, requestId, env: this.env };
     try {
       const result = await lease.instance(request, context);
-      const response = isResponse(result) ? result : { status: 200, body: result };
+      const response = isFunctionResponse(result) ? result : { status: 200, body: result };
       return { response, cold: lease.cold, coldStartMs: lease.coldStartMs };
     } catch (error) {
       if (error instanceof GatewayError) throw error;

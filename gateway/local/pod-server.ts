@@ -24,6 +24,11 @@ export interface PodServerOptions {
   logger?: Logger;
   /** Request body limit. @default "1mb" */
   bodyLimit?: string;
+  /**
+   * Also answer SageMaker's container contract: `GET /ping` (readiness) and
+   * `POST /invocations` (the entry's endpoint).
+   */
+  sagemaker?: boolean;
 }
 
 /** A running pod server. */
@@ -54,18 +59,14 @@ export class PodServer {
     this.app.disable("x-powered-by");
     this.app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "1mb" }));
     this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
-    this.app.get(
-      "/readyz",
-      (_req, res) =>
-        void res
-          .status(this.runtime.unavailable.size === 0 ? 200 : 503)
-          .json({ unavailable: Object.fromEntries(this.runtime.unavailable) }),
-    );
+    const ready = (_req: Request, res: Response) =>
+      void res.status(this.runtime.unavailable.size === 0 ? 200 : 503).json({ unavailable: Object.fromEntries(this.runtime.unavailable) });
+    this.app.get(options.sagemaker ? ["/readyz", "/ping"] : "/readyz", ready);
     this.app.get(
       "/metrics",
       async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
     );
-    this.app.post(path, async (req: Request, res: Response, next: NextFunction) => {
+    this.app.post(options.sagemaker ? [path, "/invocations"] : path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const requestId = req.get("x-request-id") ?? "-";

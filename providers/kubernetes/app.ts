@@ -22,7 +22,13 @@ export interface KubernetesAppArgs {
   /** The app's Spec v1. It is validated for the kubernetes target before anything is created. */
   spec: SpecV1;
   /** Model artifacts are fetched from `<artifactBaseUrl>/<model>/<version>/model.onnx` and sha256-checked. */
-  artifactBaseUrl: string;
+  artifactBaseUrl?: string;
+  /** Per model key, an `s3://` URI to fetch the artifact from instead (with the node role's credentials). */
+  artifactUris?: Record<string, pulumi.Input<string>>;
+  /** Per model key, a node port exposing the model's Service to a load balancer outside the cluster. */
+  modelNodePorts?: Record<string, number>;
+  /** Deploy the gateway in the cluster. @default true */
+  gateway?: boolean;
   /** Namespace for the app. @default the app's name */
   namespace?: string;
   /** Image of the cloudloom runtime that serves one model. @default "ghcr.io/cloudloom/runtime:0.1.0" */
@@ -42,8 +48,10 @@ export interface KubernetesAppArgs {
 }
 
 /** Defaults applied to `KubernetesAppArgs`. */
-export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels">> &
-  Pick<KubernetesAppArgs, "secrets" | "apiKeys"> & { acceleratorLabels: AcceleratorLabelScheme };
+export type ResolvedKubernetesArgs = Required<
+  Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels" | "artifactUris" | "modelNodePorts">
+> &
+  Pick<KubernetesAppArgs, "secrets" | "apiKeys" | "artifactUris" | "modelNodePorts"> & { acceleratorLabels: AcceleratorLabelScheme };
 
 /** The default runtime image. */
 export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/cloudloom/runtime:0.1.0";
@@ -53,6 +61,8 @@ function resolveArgs(args: KubernetesAppArgs): ResolvedKubernetesArgs {
   const labels = args.acceleratorLabels ?? "gke";
   return {
     ...args,
+    artifactBaseUrl: args.artifactBaseUrl ?? "",
+    gateway: args.gateway ?? true,
     namespace: args.namespace ?? args.spec.app,
     runtimeImage,
     functionImage: args.functionImage ?? runtimeImage,
@@ -71,7 +81,9 @@ function checkBeforeCreate(args: KubernetesAppArgs, resolved: ResolvedKubernetes
 function validated(args: KubernetesAppArgs): ResolvedKubernetesArgs {
   const result = validate(args.spec, { target: "kubernetes" });
   if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
-  if (!args.artifactBaseUrl) throw new Error("KubernetesApp: [artifactBaseUrl] is required: the URL model artifacts are fetched from");
+  const unsourced = Object.keys(args.spec.models).filter((key) => !args.artifactUris?.[key]);
+  if (unsourced.length > 0 && !args.artifactBaseUrl)
+    throw new Error(`KubernetesApp: [artifactBaseUrl] is required for ${unsourced.join(", ")}: the URL model artifacts are fetched from`);
   const resolved = resolveArgs(args);
   checkBeforeCreate(args, resolved);
   return resolved;

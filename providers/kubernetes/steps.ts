@@ -55,11 +55,35 @@ const serveArgs = (only: string, region: string) => [
 /** Name of the Secret holding function secrets. */
 export const secretsName = (app: string) => resourceName(app, "secrets");
 
+/**
+ * The init container that fetches a model's artifact into the pod and checks
+ * its sha256: wget for an HTTPS base URL, the AWS CLI for S3 (credentials
+ * from the node's role).
+ */
+function fetchArtifact(context: KubernetesContext, key: string): input.core.v1.Container {
+  const model = context.spec.models[key];
+  const s3Uri = context.args.artifactUris?.[key];
+  const url = s3Uri ?? `${context.args.artifactBaseUrl.replace(/\/$/, "")}/${model.name}/${model.version}/model.onnx`;
+  const download = s3Uri
+    ? 'aws s3 cp --only-show-errors "$ARTIFACT_URL" /models/model.onnx'
+    : 'wget -q -O /models/model.onnx "$ARTIFACT_URL"';
+  return {
+    name: "fetch-artifact",
+    image: s3Uri ? AWS_CLI_IMAGE : FETCH_IMAGE,
+    command: ["sh", "-c", `${download} && echo "$ARTIFACT_SHA256  /models/model.onnx" | sha256sum -c -`],
+    env: [
+      { name: "ARTIFACT_URL", value: url },
+      { name: "ARTIFACT_SHA256", value: model.artifact.sha256 },
+    ],
+    volumeMounts: [{ name: "model", mountPath: "/models" }],
+  };
+}
+
 const FETCH_IMAGE = "busybox:1.36";
+const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.22.0";
 
 function modelPodSpec(context: KubernetesContext, key: string, region: string): input.core.v1.PodSpec {
   const model = context.spec.models[key];
-  const url = `${context.args.artifactBaseUrl.replace(/\/$/, "")}/${model.name}/${model.version}/model.onnx`;
   const pool = model.pool ? context.pools.get(model.pool) : undefined;
   const scheduling = context.regions.get(region)!;
   return {
@@ -67,22 +91,7 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string): 
     tolerations: [...(scheduling.tolerations as input.core.v1.Toleration[]), ...(pool ? [pool.toleration] : [])],
     nodeSelector: pool?.nodeSelector,
     volumes: [{ name: "model", emptyDir: {} }, specVolume(context)],
-    initContainers: [
-      {
-        name: "fetch-artifact",
-        image: FETCH_IMAGE,
-        command: [
-          "sh",
-          "-c",
-          'wget -q -O /models/model.onnx "$ARTIFACT_URL" && echo "$ARTIFACT_SHA256  /models/model.onnx" | sha256sum -c -',
-        ],
-        env: [
-          { name: "ARTIFACT_URL", value: url },
-          { name: "ARTIFACT_SHA256", value: model.artifact.sha256 },
-        ],
-        volumeMounts: [{ name: "model", mountPath: "/models" }],
-      },
-    ],
+    initContainers: [fetchArtifact(context, key)],
     containers: [
       {
         name: "model-server",
@@ -133,9 +142,10 @@ function placeWorkload(
   labels: Record<string, string>,
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
+  nodePort?: number,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
-  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl };
+  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, nodePort };
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }
 
@@ -197,7 +207,8 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
           "cloudloom.dev/region": region,
         });
         const name = resourceName(context.name, modelPart(model.name, model.version), region);
-        const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling);
+        const nodePort = context.args.modelNodePorts?.[key];
+        const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling, nodePort);
         record(context.endpoints.models, key, region, url);
       }
     }
@@ -216,6 +227,7 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
 
   gateway(context) {
     const { spec, args, child } = context;
+    if (!args.gateway) return;
     const name = resourceName(context.name, "gateway");
     const labels = entryLabels(spec.app, "gateway", "gateway");
     const metadata = { name, namespace: context.namespace!, labels };

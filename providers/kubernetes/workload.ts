@@ -22,6 +22,8 @@ export interface WorkloadArgs {
   podSpec: input.core.v1.PodSpec;
   scaling?: ScalingPolicySpec;
   prometheusUrl: string;
+  /** Exposes the Service on this port of every node (for a load balancer outside the cluster). */
+  nodePort?: number;
 }
 
 /** Replicas before the autoscaler takes over: the policy's floor, or 1. */
@@ -59,7 +61,14 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     );
     const service = new core.Service(
       name,
-      { metadata, spec: { selector, ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT }] } },
+      {
+        metadata,
+        spec: {
+          type: args.nodePort ? "NodePort" : "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT, nodePort: args.nodePort }],
+        },
+      },
       child,
     );
     if (args.scaling) this.createAutoscaler(name, args, deployment, child);

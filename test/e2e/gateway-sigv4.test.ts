@@ -1,23 +1,17 @@
 import assert from "node:assert/strict";
-import aws4 from "aws4";
 import pino from "pino";
 import { parseSettings } from "../../gateway/config";
 import { Gateway } from "../../gateway/gateway";
 import { gatewaySpec, KEY_A, post } from "../support/gateway-app";
+import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 import { StubUpstream } from "../support/upstream";
-
-const CREDENTIALS = {
-  accessKeyId: "AKIDEXAMPLE",
-  secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-  sessionToken: "session-token-example",
-};
 
 describe("gateway: SigV4 to IAM-authenticated backends", () => {
   let upstream: StubUpstream;
   let gateway: Gateway;
   let base: string;
   const verdicts: boolean[] = [];
-  const saved = { ...process.env };
+  let restoreCredentials: () => void;
 
   before(async () => {
     upstream = await new StubUpstream("lambda").start();
@@ -26,29 +20,12 @@ describe("gateway: SigV4 to IAM-authenticated backends", () => {
       headers: {},
       delayMs: 0,
       body: (req, body) => {
-        // Verify as AWS would: sign the received request again with the same credentials.
-        const check = {
-          host: req.headers.host,
-          path: req.url,
-          method: req.method,
-          service: "lambda",
-          region: "eu-west-1",
-          body,
-          headers: { "content-type": req.headers["content-type"] as string, "X-Amz-Date": req.headers["x-amz-date"] as string },
-        };
-        aws4.sign(check, CREDENTIALS);
-        const valid =
-          (check.headers as Record<string, string>).Authorization === req.headers.authorization &&
-          req.headers["x-amz-security-token"] === CREDENTIALS.sessionToken;
+        const valid = verifySigv4(req, body, "lambda", "eu-west-1");
         verdicts.push(valid);
         return { valid };
       },
     };
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
-    });
+    restoreCredentials = useTestCredentials();
     const spec = gatewaySpec();
     const signed = { url: upstream.url, sigv4: { service: "lambda", region: "eu-west-1" } };
     const functions = Object.fromEntries(Object.keys(spec.functions).map((name) => [name, { central: signed }]));
@@ -63,10 +40,7 @@ describe("gateway: SigV4 to IAM-authenticated backends", () => {
   after(async () => {
     await gateway.close();
     await upstream.kill();
-    for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
+    restoreCredentials();
   });
 
   it("signs streamed and cached requests so the backend's own SigV4 check accepts them", async () => {

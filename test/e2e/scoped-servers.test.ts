@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { PodServer } from "../../gateway/local/pod-server";
-import { loadScoped, ServeUsageError } from "../../cli/commands/serve";
+import { loadScoped, sagemakerArgs, ServeUsageError } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 
 const json = async (response: Response): Promise<any> => response.json();
@@ -73,5 +73,48 @@ describe("pod-style servers: one entry, one region (real sockets)", () => {
     assert.throws(() => loadScoped({ spec, only: "function:classify", region: "mars", modelUrls: [] }), /no such region/);
     assert.throws(() => loadScoped({ spec, only: "gpu:x", modelUrls: [] }), /--only must be/);
     assert.throws(() => loadScoped({ spec, only: "function:classify", modelUrls: ["nourl"] }), /<name@version>=<url>/);
+  });
+});
+
+describe("SageMaker model container contract (real sockets)", () => {
+  let server: PodServer;
+  let base: string;
+
+  before(async () => {
+    // The model directory SageMaker fills from the S3 prefix: spec.json and model.onnx.
+    const modelDir = mkdtempSync(join(tmpdir(), "cloudloom-sagemaker-"));
+    writeFileSync(join(modelDir, "spec.json"), JSON.stringify(example.toSpec()));
+    copyFileSync(join(example.root, "model/intent.onnx"), join(modelDir, "model.onnx"));
+    const args = sagemakerArgs({ CLOUDLOOM_SAGEMAKER_MODEL: "intent@1", CLOUDLOOM_REGION: "central" }, modelDir)!;
+    assert.equal(args.port, 8080, "SageMaker calls the container on port 8080");
+    assert.equal(args.host, "0.0.0.0");
+    const loaded = loadScoped(args);
+    if ("problems" in loaded) throw new Error(loaded.problems);
+    server = new PodServer({ ...loaded, sagemaker: true, logger: pino({ level: "silent" }) });
+    base = `http://127.0.0.1:${(await server.listen(0)).port}`;
+  });
+  after(() => server.close());
+
+  it("answers GET /ping once the model is loaded", async () => {
+    const res = await fetch(`${base}/ping`);
+    assert.equal(res.status, 200);
+  });
+
+  it("answers POST /invocations with the model's outputs", async () => {
+    const features = new Array(512).fill(0);
+    features[7] = 1;
+    const res = await fetch(`${base}/invocations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ inputs: { features } }),
+    });
+    assert.equal(res.status, 200);
+    const { outputs } = await json(res);
+    assert.equal(outputs.probabilities.length, 5);
+    assert.ok(Math.abs(outputs.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
+  });
+
+  it("is not a SageMaker container without CLOUDLOOM_SAGEMAKER_MODEL", () => {
+    assert.equal(sagemakerArgs({}), undefined);
   });
 });
