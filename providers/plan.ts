@@ -27,17 +27,41 @@ export class UnmockedCallError extends Error {
 
 let planCount = 0;
 
+/** Placeholder account of offline ARNs. */
+const ACCOUNT = "123456789012";
+
 /**
- * Outputs a cloud would compute (ARNs, versions, URLs), filled with
- * recognizable placeholders so programs that pass them on keep working.
+ * Outputs a cloud would compute (ARNs, versions, URLs, security groups),
+ * filled with recognizable placeholders so programs that pass them on keep
+ * working. `region` is the region of the resource's explicit provider.
  */
-function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
   if (!type.startsWith("aws:")) return {};
   const service = type.split(":")[1].split("/")[0];
-  const state: Record<string, unknown> = { arn: `arn:aws:${service}:us-east-1:123456789012:${name}` };
-  if (type === "aws:lambda/function:Function") state.version = "1";
-  if (type === "aws:s3/bucket:Bucket") state.bucket = inputs.bucket ?? `${String(inputs.bucketPrefix ?? "")}offline`;
-  if (type === "aws:lambda/functionUrl:FunctionUrl") state.functionUrl = `https://${name}.lambda-url.us-east-1.on.aws/`;
+  const state: Record<string, unknown> = { arn: `arn:aws:${service}:${region}:${ACCOUNT}:${name}` };
+  switch (type) {
+    case "aws:lambda/function:Function":
+      state.version = "1";
+      break;
+    case "aws:s3/bucket:Bucket":
+      state.bucket = inputs.bucket ?? `${String(inputs.bucketPrefix ?? "")}offline`;
+      break;
+    case "aws:lambda/functionUrl:FunctionUrl":
+      state.functionUrl = `https://${name}.lambda-url.${region}.on.aws/`;
+      break;
+    case "aws:eks/cluster:Cluster":
+      state.endpoint = `https://${name}.eks.${region}.amazonaws.com`;
+      state.certificateAuthority = { data: "offline-ca" };
+      state.vpcConfig = { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${name}` };
+      break;
+    case "aws:eks/nodeGroup:NodeGroup":
+      state.resources = [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }];
+      break;
+    case "aws:apigatewayv2/api:Api":
+      state.apiEndpoint = `https://${name}.execute-api.${region}.amazonaws.com`;
+      state.executionArn = `arn:aws:execute-api:${region}:${ACCOUNT}:${name}`;
+      break;
+  }
   return state;
 }
 
@@ -57,11 +81,16 @@ export async function planUnderMocks<T>(
 ): Promise<{ result: T; resources: PlannedResource[] }> {
   const resources: PlannedResource[] = [];
   const unanswered: string[] = [];
+  const providerRegions = new Map<string, string>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...computedState(args.type, args.name, args.inputs), ...args.inputs } };
+        const id = `${args.name}-id`;
+        if (args.type === "pulumi:providers:aws") providerRegions.set(`::${args.name}::${id}`, String(args.inputs.region));
+        const providerKey = args.provider?.slice(args.provider.lastIndexOf("::", args.provider.lastIndexOf("::") - 1));
+        const region = (providerKey && providerRegions.get(providerKey)) ?? "us-east-1";
+        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) } };
       },
       call(args) {
         unanswered.push(args.token);

@@ -13,7 +13,7 @@ import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } fro
 import { entryLabels } from "../shared/labels";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
-import { assumeRolePolicy, functionPolicy } from "./iam";
+import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
 
 /** Inputs of one function in one region. */
 export interface AwsFunctionArgs {
@@ -26,8 +26,8 @@ export interface AwsFunctionArgs {
   code: pulumi.asset.Archive;
   /** Resolved environment (secrets already as secret outputs). */
   environment: Record<string, pulumi.Input<string>>;
-  /** SageMaker endpoints the function may invoke. */
-  modelEndpointArns: pulumi.Input<string>[];
+  /** The model endpoints the function may invoke. */
+  modelAccess: ModelAccess<pulumi.Input<string>>;
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
 }
@@ -54,7 +54,9 @@ export class AwsFunction extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         role: role.id,
-        policy: pulumi.all([logGroup.arn, pulumi.all(args.modelEndpointArns)]).apply(([arn, endpoints]) => functionPolicy(arn, endpoints)),
+        policy: pulumi
+          .all([logGroup.arn, pulumi.all(args.modelAccess.sagemakerEndpointArns), pulumi.all(args.modelAccess.executeApiArns)])
+          .apply(([arn, sagemakerEndpointArns, executeApiArns]) => functionPolicy(arn, { sagemakerEndpointArns, executeApiArns })),
       },
       child,
     );

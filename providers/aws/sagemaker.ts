@@ -11,7 +11,7 @@ import { SAGEMAKER_SERVERLESS, toMegabytes, type ModelSpec, type ScalingPolicySp
 import { entryLabels } from "../shared/labels";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
-import { assumeRolePolicy } from "./iam";
+import { assumeRolePolicy, readObjectsPolicy } from "./iam";
 
 /** Serverless memory: the model's declared memory rounded up to the next 1 GB step. */
 export function serverlessMemory(model: ModelSpec): number {
@@ -55,9 +55,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
       `${name}-read`,
       {
         role: role.id,
-        policy: args.artifact.arn.apply((arn) =>
-          JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: [arn] }] }),
-        ),
+        policy: args.artifact.arn.apply((arn) => readObjectsPolicy([arn])),
       },
       child,
     );

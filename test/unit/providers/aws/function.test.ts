@@ -33,7 +33,7 @@ describe("AWS function (Lambda)", () => {
           scaling: spec.scalingPolicies.interactive,
           code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({})") }),
           environment: { LOG_LEVEL: "info" },
-          modelEndpointArns: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"],
+          modelAccess: { sagemakerEndpointArns: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"], executeApiArns: [] },
         },
         { provider },
       ).url;
@@ -56,7 +56,7 @@ describe("AWS function (Lambda)", () => {
 
   it("reaches the function only through a SigV4-signed Function URL", () => {
     assert.equal(find(resources, "aws:lambda/functionUrl:FunctionUrl").inputs.authorizationType, "AWS_IAM");
-    assert.equal(url, "https://support-desk-classify-central-url.lambda-url.us-east-1.on.aws/");
+    assert.equal(url, "https://support-desk-classify-central-url.lambda-url.eu-west-1.on.aws/");
   });
 
   it("gives it a least-privilege role and a log group with retention", () => {
@@ -69,7 +69,7 @@ describe("AWS function (Lambda)", () => {
       {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: ["arn:aws:cloudwatch:us-east-1:123456789012:support-desk-classify-central-logs:*"],
+        Resource: ["arn:aws:cloudwatch:eu-west-1:123456789012:support-desk-classify-central-logs:*"],
       },
       { Effect: "Allow", Action: ["sagemaker:InvokeEndpoint"], Resource: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"] },
     ]);

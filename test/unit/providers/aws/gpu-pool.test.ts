@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/aws/provider";
 import example from "../../../../examples/support-desk/app";
+import { EksCluster } from "../../../../providers/aws/cluster";
 import { EksGpuPool } from "../../../../providers/aws/gpu-pool";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { gpuCostGuard } from "../../../../policy/policies/gpu-cost-guard";
@@ -8,20 +10,34 @@ import { cloudloomLabels } from "../../../../policy/policies/labels";
 import { leastPrivilege } from "../../../../policy/policies/least-privilege";
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 
-describe("AWS GPU pool (EKS managed node group)", () => {
+const ARTIFACT = "arn:aws:s3:::support-desk-models/intent/1/model.onnx";
+
+describe("AWS GPU pool (EKS cluster and managed node group)", () => {
   const pool = example.toSpec({ target: "aws" }).gpuPools["inference-t4"];
   let resources: PlannedResource[];
-  let kubeconfig: string;
+  let result: Record<string, string>;
 
   before(async () => {
-    ({ resources, result: kubeconfig } = await planUnderMocks(() => {
+    ({ resources, result } = await planUnderMocks(() => {
       const provider = new Provider("eu-west-1", { region: "eu-west-1" });
-      const created = new EksGpuPool(
-        "support-desk-t4-eu-west-1",
-        { app: "support-desk", entry: "inference-t4", pool, subnetIds: ["subnet-a", "subnet-b"] },
+      const cluster = new EksCluster(
+        "support-desk-eu-west-1",
+        { app: "support-desk", subnetIds: ["subnet-a", "subnet-b"] },
         { provider, region: "eu-west-1" },
       );
-      return created.kubeconfig!;
+      const group = new EksGpuPool(
+        "support-desk-t4-eu-west-1",
+        {
+          app: "support-desk",
+          entry: "inference-t4",
+          pool,
+          clusterName: cluster.name,
+          subnetIds: ["subnet-a", "subnet-b"],
+          artifactArns: [ARTIFACT],
+        },
+        { provider },
+      );
+      return pulumi.all({ kubeconfig: cluster.kubeconfig, asg: group.autoscalingGroupName, securityGroup: cluster.securityGroupId });
     }));
   });
 
@@ -34,6 +50,14 @@ describe("AWS GPU pool (EKS managed node group)", () => {
     assert.deepEqual(group.taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
     assert.equal(group.labels["k8s.amazonaws.com/accelerator"], "nvidia-tesla-t4");
     assert.deepEqual(group.subnetIds, ["subnet-a", "subnet-b"]);
+    assert.equal(group.clusterName, "support-desk-eu-west-1");
+  });
+
+  it("gives the nodes read access to exactly the artifacts they serve", () => {
+    const policy = resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-artifacts"))!;
+    assert.deepEqual(JSON.parse((policy.inputs as any).policy).Statement, [
+      { Effect: "Allow", Action: ["s3:GetObject"], Resource: [ARTIFACT] },
+    ]);
   });
 
   it("creates the cluster with AWS-managed policies only, and a kubeconfig for the Kubernetes module", () => {
@@ -47,31 +71,24 @@ describe("AWS GPU pool (EKS managed node group)", () => {
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     ]);
-    const config = JSON.parse(kubeconfig);
+    const config = JSON.parse(result.kubeconfig);
     assert.deepEqual(config.users[0].user.exec.args, [
       "eks",
       "get-token",
       "--cluster-name",
-      "support-desk-t4-eu-west-1-cluster",
+      "support-desk-eu-west-1",
       "--region",
       "eu-west-1",
     ]);
+    assert.equal(config.clusters[0].cluster.server, "https://support-desk-eu-west-1.eks.eu-west-1.amazonaws.com");
+  });
+
+  it("exposes the node group's Auto Scaling group and the cluster's security group", () => {
+    assert.equal(result.asg, "eks-support-desk-t4-eu-west-1-asg");
+    assert.equal(result.securityGroup, "sg-support-desk-eu-west-1");
   });
 
   it("passes the cost guard, least-privilege and label policies", async () => {
     assert.deepEqual(await evaluatePolicies(toPolicyResources(resources), {}, [gpuCostGuard, leastPrivilege, cloudloomLabels]), []);
-  });
-
-  it("adds only a node group to a cluster it is given", async () => {
-    const { resources: reused } = await planUnderMocks(() => {
-      const provider = new Provider("eu-west-1", { region: "eu-west-1" });
-      return new EksGpuPool(
-        "p",
-        { app: "a", entry: "p", pool, subnetIds: ["subnet-a"], clusterName: "shared" },
-        { provider, region: "eu-west-1" },
-      ).clusterName;
-    });
-    assert.ok(!reused.some((r) => r.type === "aws:eks/cluster:Cluster"));
-    assert.equal((reused.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup")!.inputs as any).clusterName, "shared");
   });
 });

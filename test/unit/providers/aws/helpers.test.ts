@@ -25,8 +25,12 @@ describe("AWS helpers", () => {
 
   it("writes function policies that name every action and resource", () => {
     const doc = JSON.parse(
-      functionPolicy("arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f", ["arn:aws:sagemaker:eu-west-1:1:endpoint/m"]),
+      functionPolicy("arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f", {
+        sagemakerEndpointArns: ["arn:aws:sagemaker:eu-west-1:1:endpoint/m"],
+        executeApiArns: ["arn:aws:execute-api:eu-west-1:1:api1/*/POST/models/intent-v1"],
+      }),
     );
+    assert.equal(doc.Statement.length, 3);
     for (const statement of doc.Statement) {
       assert.ok(![statement.Action].flat().some((a: string) => a.includes("*")));
       assert.ok([statement.Resource].flat().every((r: string) => r !== "*"));
@@ -36,5 +40,8 @@ describe("AWS helpers", () => {
       Action: ["sagemaker:InvokeEndpoint"],
       Resource: ["arn:aws:sagemaker:eu-west-1:1:endpoint/m"],
     });
+    assert.deepEqual(doc.Statement[2].Action, ["execute-api:Invoke"]);
+    const onlyLogs = JSON.parse(functionPolicy("arn:log", { sagemakerEndpointArns: [], executeApiArns: [] }));
+    assert.equal(onlyLogs.Statement.length, 1, "no statement for model kinds the function does not call");
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * The EKS cluster of one region: its control plane in the region's subnets
+ * (at least two Availability Zones), with AWS-managed policies only, and a
+ * kubeconfig for the Kubernetes module's explicit provider.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "@pulumi/aws/eks";
+import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { entryLabels } from "../shared/labels";
+import { assumeRolePolicy, MANAGED_POLICY } from "./iam";
+
+/** A kubeconfig that authenticates with `aws eks get-token`. */
+export function eksKubeconfig(cluster: { name: string; endpoint: string; certificateAuthority: string; region: string }): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: cluster.name, cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthority } }],
+    contexts: [{ name: cluster.name, context: { cluster: cluster.name, user: cluster.name } }],
+    "current-context": cluster.name,
+    users: [
+      {
+        name: cluster.name,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region],
+          },
+        },
+      },
+    ],
+  });
+}
+
+/** Inputs of a region's cluster. */
+export interface EksClusterArgs {
+  app: string;
+  /** Control-plane subnets, in at least two Availability Zones of the region. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** An EKS cluster and its role, typed `cloudloom:aws:Cluster`. */
+export class EksCluster extends pulumi.ComponentResource {
+  readonly name: pulumi.Output<string>;
+  /** The security group EKS gives the control plane and managed nodes. */
+  readonly securityGroupId: pulumi.Output<string>;
+  /** Kubeconfig for a `k8s.Provider` (authenticates with `aws eks get-token`). */
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: EksClusterArgs,
+    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource; region: string },
+  ) {
+    super("cloudloom:aws:Cluster", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const tags = entryLabels(args.app, "app", args.app);
+    const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"), tags }, child);
+    const attached = new RolePolicyAttachment(
+      `${name}-policy`,
+      { role: role.name, policyArn: `${MANAGED_POLICY}/AmazonEKSClusterPolicy` },
+      child,
+    );
+    const cluster = new Cluster(
+      name,
+      {
+        name,
+        roleArn: role.arn,
+        vpcConfig: { subnetIds: args.subnetIds, endpointPublicAccess: true, endpointPrivateAccess: true },
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+        tags,
+      },
+      { ...child, dependsOn: [attached] },
+    );
+    this.name = cluster.name;
+    this.securityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
+        .apply(([clusterName, endpoint, ca]) =>
+          eksKubeconfig({ name: clusterName, endpoint, certificateAuthority: ca?.data ?? "", region: opts.region }),
+        ),
+    );
+    this.registerOutputs({ name: this.name });
+  }
+}
