@@ -8,8 +8,8 @@ import { join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { planUnderMocks, type PlannedResource } from "../providers/plan";
-import { TARGET_FACTORIES } from "../providers/registry";
-import type { EndpointsMap, Target } from "../sdk";
+import { secretValues, TARGET_FACTORIES } from "../providers/registry";
+import { loadApp, type EndpointsMap, type Target } from "../sdk";
 import { runStack } from "../stacks/program";
 
 /** A planned resource with the component it belongs to. */
@@ -31,7 +31,17 @@ export interface Plan {
 const ROOT = resolve(__dirname, "..");
 
 /** Placeholders for settings a target requires, so a plan needs no stack config. */
-const PLACEHOLDERS: Record<string, string> = { artifactBaseUrl: "https://artifacts.example.invalid" };
+const PLACEHOLDERS: Partial<Record<Target, Record<string, string>>> = {
+  kubernetes: { artifactBaseUrl: "https://artifacts.example.invalid" },
+};
+
+/** Secret names the app's functions declare (their values are never in a plan). */
+function secretNames(appPath: string): string[] {
+  const names = Object.values(loadApp(appPath).toDraft().functions).flatMap((fn) =>
+    Object.values(fn.environment).flatMap((value) => (typeof value === "string" ? [] : [value.secret])),
+  );
+  return [...new Set(names)].sort();
+}
 
 /** The targets this version can plan. */
 export function plannableTargets(): Target[] {
@@ -43,18 +53,27 @@ export function stackConfig(target: string, file?: string): Record<string, strin
   const path = file ?? join(ROOT, `Pulumi.dev-${target}.yaml`);
   if (!existsSync(path)) return {};
   const parsed = yaml.load(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | undefined;
+  // Objects reach the program as JSON, as Pulumi's config.get gives them; encrypted
+  // values ({ secure: ... }) cannot be read offline and are left to placeholders.
   return Object.fromEntries(
     Object.entries(parsed?.config ?? {})
-      .filter(([key, value]) => key.startsWith("cloudloom:") && typeof value !== "object")
-      .map(([key, value]) => [key.slice("cloudloom:".length), String(value)]),
+      .filter(([key, value]) => key.startsWith("cloudloom:") && !(value && typeof value === "object" && "secure" in value))
+      .map(([key, value]) => [key.slice("cloudloom:".length), typeof value === "object" ? JSON.stringify(value) : String(value)]),
   );
 }
 
 /** Plans `appPath` on `target`. Throws SpecError / TargetConfigError like `pulumi up` would. */
 export async function planApp(appPath: string, target: Target, config: Record<string, string> = {}): Promise<Plan> {
   const values: Record<string, string> = { ...config };
-  const placeholders = Object.keys(PLACEHOLDERS).filter((key) => values[key] === undefined);
-  for (const key of placeholders) values[key] = PLACEHOLDERS[key];
+  const app = relative(ROOT, resolve(appPath));
+  const targetPlaceholders = PLACEHOLDERS[target] ?? {};
+  const placeholders = Object.keys(targetPlaceholders).filter((key) => values[key] === undefined);
+  for (const key of placeholders) values[key] = targetPlaceholders[key];
+  const secrets = secretNames(resolve(appPath));
+  if (values.secrets === undefined && secrets.length > 0) {
+    values.secrets = JSON.stringify(Object.fromEntries(secrets.map((name) => [name, "offline-placeholder"])));
+    placeholders.push("secrets");
+  }
   const parents = new Map<string, string>();
   const keys = new WeakMap<pulumi.Resource, string>();
   const record: pulumi.ResourceTransformation = (args) => {
@@ -63,10 +82,15 @@ export async function planApp(appPath: string, target: Target, config: Record<st
     if (args.opts.parent) parents.set(key, keys.get(args.opts.parent) ?? "");
     return undefined;
   };
-  const app = relative(ROOT, resolve(appPath));
   const { result, resources } = await planUnderMocks(() =>
     runStack(
-      { target, app, get: (key) => values[key], getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key])) },
+      {
+        target,
+        app,
+        get: (key) => values[key],
+        getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
+        secretKeys: (key) => (values[key] === undefined ? undefined : Object.keys(secretValues(values[key], key))),
+      },
       { transformations: [record] },
     ),
   );

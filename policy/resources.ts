@@ -27,6 +27,11 @@ export const UNTAGGABLE_TYPES = new Set([
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
   "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:apigatewayv2/integration:Integration",
+  "aws:apigatewayv2/route:Route",
+  "aws:autoscaling/attachment:Attachment",
+  // A Helm release has no labels of its own; its chart labels what it installs.
+  "kubernetes:helm.sh/v3:Release",
 ]);
 
 /** True for cloud resources that carry tags or labels (not components, providers or untaggable settings). */

@@ -5,7 +5,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { EndpointsMap, SpecV1, Target } from "../sdk/spec";
+import { AwsApp } from "./aws/app";
+import { parseNetworks } from "./aws/networks";
 import { KubernetesApp } from "./kubernetes/app";
+import { TargetConfigError } from "./shared/config-error";
 
 /** Stack settings a target reads, as strings from Pulumi config. */
 export interface TargetSettings {
@@ -13,19 +16,24 @@ export interface TargetSettings {
   get(key: string): string | undefined;
   /** Reads a secret setting. */
   getSecret(key: string): pulumi.Output<string> | undefined;
+  /** The keys of an object-valued secret setting (names are not secret; values stay encrypted). */
+  secretKeys(key: string): string[] | undefined;
+}
+
+/** The app a target builds: its spec, and the directory its handlers and artifacts are relative to. */
+export interface TargetApp {
+  spec: SpecV1;
+  root: string;
 }
 
 /** Builds an app on one target and returns its endpoints; `opts` reach the app's component. */
-export type TargetFactory = (spec: SpecV1, settings: TargetSettings, opts?: pulumi.ComponentResourceOptions) => pulumi.Output<EndpointsMap>;
+export type TargetFactory = (
+  app: TargetApp,
+  settings: TargetSettings,
+  opts?: pulumi.ComponentResourceOptions,
+) => pulumi.Output<EndpointsMap>;
 
-/** Thrown for a target with no provider in this version, or a setting a target needs. */
-export class TargetConfigError extends Error {
-  readonly code = "CL_TARGET_CONFIG";
-  constructor(message: string) {
-    super(message);
-    this.name = "TargetConfigError";
-  }
-}
+export { TargetConfigError };
 
 function required(settings: TargetSettings, key: string, example: string): string {
   const value = settings.get(key);
@@ -46,7 +54,7 @@ function acceleratorLabelsSetting(value: string | undefined): (typeof LABEL_PRES
 
 /** The targets this version can deploy to. */
 export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
-  kubernetes(spec, settings, opts = {}) {
+  kubernetes({ spec }, settings, opts = {}) {
     const kubeconfig = settings.getSecret("kubeconfig");
     const context = settings.get("kubeContext");
     const provider = kubeconfig || context ? new KubernetesProvider(`${spec.app}-k8s`, { kubeconfig, context }) : undefined;
@@ -69,7 +77,39 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
       { ...opts, provider },
     ).endpoints;
   },
+  aws({ spec, root }, settings, opts = {}) {
+    const secrets = settings.getSecret("secrets");
+    const secretNames = settings.secretKeys("secrets");
+    return new AwsApp(
+      spec.app,
+      {
+        spec,
+        root,
+        networks: parseNetworks(settings.get("networks"), spec),
+        sagemakerImage: settings.get("sagemakerImage"),
+        runtimeImage: settings.get("runtimeImage"),
+        secrets: secrets && secretNames ? { names: secretNames, values: secrets.apply((json) => secretValues(json)) } : undefined,
+        logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
+      },
+      opts,
+    ).endpoints;
+  },
 };
+
+/** Parses an object-valued setting (`cloudloom:secrets`): secret name → string value. */
+export function secretValues(json: string, key = "secrets"): Record<string, string> {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    values = undefined;
+  }
+  if (!values || typeof values !== "object" || Array.isArray(values) || Object.values(values).some((v) => typeof v !== "string"))
+    throw new TargetConfigError(
+      `stack config cloudloom:${key} must be an object of secret name → string value; set each with: pulumi config set --secret --path 'cloudloom:${key}.<name>' <value>`,
+    );
+  return values as Record<string, string>;
+}
 
 /** The factory of `target`, or a config error naming the available targets. */
 export function factoryFor(target: string | undefined): TargetFactory {

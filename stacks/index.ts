@@ -6,6 +6,7 @@
  * The spec is validated for the target before any resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { secretValues } from "../providers/registry";
 import { runStack } from "./program";
 
 const config = new pulumi.Config("cloudloom");
@@ -15,5 +16,9 @@ export const endpoints = runStack({
   target: config.require("target"),
   app: config.require("app"),
   get: (key) => config.get(key),
-  getSecret: (key) => config.getSecretObject<string>(key),
+  getSecret: (key) => config.getSecret(key),
+  secretKeys: (key) => {
+    const raw = pulumi.runtime.getConfig(`cloudloom:${key}`);
+    return raw === undefined ? undefined : Object.keys(secretValues(raw, key));
+  },
 });

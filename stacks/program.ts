@@ -21,5 +21,5 @@ export function runStack(settings: StackSettings, opts?: pulumi.ComponentResourc
   const app = loadApp(resolve(__dirname, "..", settings.app));
   const problems = app.problems({ target: settings.target });
   if (problems.length > 0) throw new SpecError(app.name, problems);
-  return factory(app.toDraft(), settings, opts);
+  return factory({ spec: app.toDraft(), root: app.root }, settings, opts);
 }

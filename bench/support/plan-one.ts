@@ -28,9 +28,10 @@ void (async () => {
   const settings = {
     get: (key: string) => (key === "artifactBaseUrl" ? "https://artifacts.example.invalid" : undefined),
     getSecret: () => undefined,
+    secretKeys: () => undefined,
   };
   const started = performance.now();
-  const { resources } = await planUnderMocks(() => TARGET_FACTORIES[target]!(spec, settings));
+  const { resources } = await planUnderMocks(() => TARGET_FACTORIES[target]!({ spec, root: process.cwd() }, settings));
   const ms = performance.now() - started;
   console.log(JSON.stringify({ ms, resources: resources.length, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 })();

@@ -1,5 +1,6 @@
 /** No function or model backend is reachable without the gateway's auth, on any target. */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { FRONTED_BY } from "../../providers/shared/labels";
 
 /** Backends are private: no public Kubernetes Service, anonymous Function URL or anonymous FC trigger. */
 export const noAnonymousEndpoints: StackValidationPolicy = {
@@ -9,12 +10,18 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
   validateStack: ({ resources }, report) => {
     for (const r of resources) {
       const kind = r.props.metadata?.labels?.["cloudloom.dev/kind"];
+      const type = r.props.spec?.type;
+      const fronted = type === "NodePort" && Boolean(r.props.metadata?.annotations?.[FRONTED_BY]);
       if (
         r.type === "kubernetes:core/v1:Service" &&
         (kind === "function" || kind === "model") &&
-        ["LoadBalancer", "NodePort"].includes(r.props.spec?.type)
+        ["LoadBalancer", "NodePort"].includes(type) &&
+        !fronted
       ) {
-        report(`Service ${r.name} exposes a ${kind} as ${r.props.spec.type}; make it ClusterIP and reach it through the gateway`, r.urn);
+        report(
+          `Service ${r.name} exposes a ${kind} as ${type}; make it ClusterIP and reach it through the gateway, or front its node port with an IAM-authenticated API and annotate ${FRONTED_BY}`,
+          r.urn,
+        );
       }
       if (r.type === "aws:lambda/functionUrl:FunctionUrl" && r.props.authorizationType !== "AWS_IAM") {
         report(

@@ -1,6 +1,9 @@
 /** Model artifacts live in private, encrypted storage, and are fetched over TLS. */
 import type { StackValidationPolicy } from "@pulumi/policy";
 
+/** Artifact URLs fetched over TLS: HTTPS, and the S3 and OSS clients (HTTPS with the node's credentials). */
+const TLS_SCHEMES = ["https://", "s3://", "oss://"];
+
 /** S3 buckets block public access and are encrypted; OSS buckets are private and encrypted; Kubernetes fetches over https. */
 export const privateArtifacts: StackValidationPolicy = {
   name: "cloudloom-private-encrypted-artifacts",
@@ -40,8 +43,11 @@ export const privateArtifacts: StackValidationPolicy = {
     for (const deployment of byType("kubernetes:apps/v1:Deployment")) {
       for (const init of deployment.props.spec?.template?.spec?.initContainers ?? []) {
         const url = (init.env as Array<{ name: string; value?: string }> | undefined)?.find((e) => e.name === "ARTIFACT_URL")?.value;
-        if (url && !url.startsWith("https://"))
-          report(`Deployment ${deployment.name} fetches its model over ${url.split(":")[0]}; serve artifacts over https`, deployment.urn);
+        if (url && !TLS_SCHEMES.some((scheme) => url.startsWith(scheme)))
+          report(
+            `Deployment ${deployment.name} fetches its model over ${url.split(":")[0]}; serve artifacts over https, or from a private s3:// or oss:// bucket`,
+            deployment.urn,
+          );
       }
     }
   },

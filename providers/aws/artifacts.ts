@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Bucket, BucketObjectv2, BucketPublicAccessBlock, BucketServerSideEncryptionConfiguration, BucketVersioning } from "@pulumi/aws/s3";
-import type { ModelSpec } from "../../sdk/spec";
+import { toCanonicalJson, type ModelSpec, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe } from "../shared/naming";
 
@@ -16,6 +16,10 @@ export interface StoredArtifact {
   uri: pulumi.Output<string>;
   /** The object's ARN, for least-privilege read access. */
   arn: pulumi.Output<string>;
+  /** `s3://bucket/<model>/<version>/`: the artifact and its serving spec, as SageMaker reads a model directory. */
+  prefixUri: pulumi.Output<string>;
+  /** The prefix's objects (ARN pattern `<bucket arn>/<model>/<version>/*`). */
+  prefixArn: pulumi.Output<string>;
 }
 
 /** The artifact bucket of an app in one region, typed `cloudloom:aws:ArtifactStore`. */
@@ -51,21 +55,36 @@ export class ArtifactStore extends pulumi.ComponentResource {
     this.registerOutputs({ bucket: this.bucket.id });
   }
 
-  /** Uploads one model version's ONNX file, pinned by its sha256. */
-  put(model: ModelSpec): StoredArtifact {
-    const key = `${model.name}/${model.version}/model.onnx`;
+  /**
+   * Uploads one model version's ONNX file, pinned by its sha256, and the
+   * spec its servers read (`spec.json`) beside it.
+   */
+  put(model: ModelSpec, servingSpec: SpecV1): StoredArtifact {
+    const prefix = `${model.name}/${model.version}/`;
+    const name = `${this.name}-${dnsSafe(`${model.name}-v${model.version}`)}`;
+    const tags = entryLabels(this.app, "model", model.name, { "cloudloom.dev/version": model.version });
     const object = new BucketObjectv2(
-      `${this.name}-${dnsSafe(`${model.name}-v${model.version}`)}`,
+      name,
       {
         bucket: this.bucket.id,
-        key,
+        key: `${prefix}model.onnx`,
         source: new pulumi.asset.FileAsset(resolve(this.root, model.artifact.path)),
         checksumAlgorithm: "SHA256",
         metadata: { sha256: model.artifact.sha256 },
-        tags: entryLabels(this.app, "model", model.name, { "cloudloom.dev/version": model.version }),
+        tags,
       },
       { ...this.child, dependsOn: this.ready },
     );
-    return { uri: pulumi.interpolate`s3://${this.bucket.bucket}/${key}`, arn: object.arn };
+    new BucketObjectv2(
+      `${name}-spec`,
+      { bucket: this.bucket.id, key: `${prefix}spec.json`, content: toCanonicalJson(servingSpec), contentType: "application/json", tags },
+      { ...this.child, dependsOn: this.ready },
+    );
+    return {
+      uri: pulumi.interpolate`s3://${this.bucket.bucket}/${prefix}model.onnx`,
+      arn: object.arn,
+      prefixUri: pulumi.interpolate`s3://${this.bucket.bucket}/${prefix}`,
+      prefixArn: pulumi.interpolate`${this.bucket.arn}/${prefix}*`,
+    };
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The EKS cluster of one region: its control plane in the region's subnets
- * (at least two Availability Zones), with AWS-managed policies only, and a
- * kubeconfig for the Kubernetes module's explicit provider.
+ * (at least two Availability Zones), with AWS-managed policies only, a small
+ * system node group for CoreDNS and the add-ons (GPU nodes are tainted), and
+ * a kubeconfig for the Kubernetes module's explicit provider.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster } from "@pulumi/aws/eks";
+import { Cluster, NodeGroup } from "@pulumi/aws/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { entryLabels } from "../shared/labels";
 import { assumeRolePolicy, MANAGED_POLICY } from "./iam";
@@ -31,6 +32,25 @@ export function eksKubeconfig(cluster: { name: string; endpoint: string; certifi
     ],
   });
 }
+
+/** The AWS-managed policies every EKS node needs. */
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
+
+/** A node role with the AWS-managed node policies; returns the role and its attachments (to depend on). */
+export function createNodeRole(
+  name: string,
+  tags: Record<string, string>,
+  child: pulumi.CustomResourceOptions,
+): { role: Role; attachments: pulumi.Resource[] } {
+  const role = new Role(`${name}-node-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), tags }, child);
+  const attachments = NODE_POLICIES.map(
+    (policy) => new RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: `${MANAGED_POLICY}/${policy}` }, child),
+  );
+  return { role, attachments };
+}
+
+/** Size of the system node group that runs CoreDNS and the add-ons (GPU nodes are tainted). */
+const SYSTEM_NODES = { instanceType: "t3.large", minSize: 1, maxSize: 3 };
 
 /** Inputs of a region's cluster. */
 export interface EksClusterArgs {
@@ -71,6 +91,22 @@ export class EksCluster extends pulumi.ComponentResource {
         tags,
       },
       { ...child, dependsOn: [attached] },
+    );
+    const system = createNodeRole(`${name}-system`, tags, child);
+    new NodeGroup(
+      `${name}-system`,
+      {
+        clusterName: cluster.name,
+        nodeGroupName: `${name}-system`,
+        nodeRoleArn: system.role.arn,
+        subnetIds: args.subnetIds,
+        amiType: "AL2023_x86_64_STANDARD",
+        instanceTypes: [SYSTEM_NODES.instanceType],
+        scalingConfig: { minSize: SYSTEM_NODES.minSize, maxSize: SYSTEM_NODES.maxSize, desiredSize: SYSTEM_NODES.minSize },
+        labels: { "cloudloom.dev/nodes": "system" },
+        tags,
+      },
+      { ...child, dependsOn: system.attachments, ignoreChanges: ["scalingConfig.desiredSize"] },
     );
     this.name = cluster.name;
     this.securityGroupId = cluster.vpcConfig.clusterSecurityGroupId;

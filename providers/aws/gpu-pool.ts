@@ -6,10 +6,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NodeGroup } from "@pulumi/aws/eks";
-import { Role, RolePolicy, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { RolePolicy } from "@pulumi/aws/iam";
 import { ACCELERATORS, type Accelerator, type GpuPoolSpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
-import { assumeRolePolicy, MANAGED_POLICY, readObjectsPolicy } from "./iam";
+import { createNodeRole } from "./cluster";
+import { readObjectsPolicy } from "./iam";
 import { gpuInstanceType } from "./instance-types";
 
 /** Inputs of one GPU pool in one region. */
@@ -35,10 +36,8 @@ export class EksGpuPool extends pulumi.ComponentResource {
     super("cloudloom:aws:GpuPool", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "gpu-pool", args.entry);
-    const nodeRole = new Role(`${name}-node-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), tags }, child);
-    const ready: pulumi.Resource[] = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map(
-      (policy) => new RolePolicyAttachment(`${name}-${policy}`, { role: nodeRole.name, policyArn: `${MANAGED_POLICY}/${policy}` }, child),
-    );
+    const { role: nodeRole, attachments } = createNodeRole(name, tags, child);
+    const ready = [...attachments];
     if (args.artifactArns.length > 0) {
       ready.push(
         new RolePolicy(

@@ -45,7 +45,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
   constructor(
     name: string,
     args: SageMakerModelArgs,
-    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource; region: string },
+    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource; region: string; specRegion: string },
   ) {
     super("cloudloom:aws:Model", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
@@ -55,7 +55,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
       `${name}-read`,
       {
         role: role.id,
-        policy: args.artifact.arn.apply((arn) => readObjectsPolicy([arn])),
+        policy: args.artifact.prefixArn.apply((arn) => readObjectsPolicy([arn])),
       },
       child,
     );
@@ -66,8 +66,9 @@ export class SageMakerModel extends pulumi.ComponentResource {
         executionRoleArn: role.arn,
         primaryContainer: {
           image: args.image,
-          modelDataSource: { s3DataSources: [{ s3Uri: args.artifact.uri, s3DataType: "S3Object", compressionType: "None" }] },
-          environment: { CLOUDLOOM_MODEL: `${args.model.name}@${args.model.version}`, CLOUDLOOM_ARTIFACT: "/opt/ml/model/model.onnx" },
+          // The prefix holds model.onnx and spec.json; SageMaker copies it to /opt/ml/model.
+          modelDataSource: { s3DataSources: [{ s3Uri: args.artifact.prefixUri, s3DataType: "S3Prefix", compressionType: "None" }] },
+          environment: { CLOUDLOOM_SAGEMAKER_MODEL: `${args.model.name}@${args.model.version}`, CLOUDLOOM_REGION: opts.specRegion },
         },
         tags,
       },

@@ -25,8 +25,8 @@ export interface KubernetesAppArgs {
   artifactBaseUrl?: string;
   /** Per model key, an `s3://` URI to fetch the artifact from instead (with the node role's credentials). */
   artifactUris?: Record<string, pulumi.Input<string>>;
-  /** Per model key, a node port exposing the model's Service to a load balancer outside the cluster. */
-  modelNodePorts?: Record<string, number>;
+  /** Node ports (by model key) exposing models to an authenticated front outside the cluster, which `frontedBy` names. */
+  modelNodePorts?: { frontedBy: string; ports: Record<string, number> };
   /** Deploy the gateway in the cluster. @default true */
   gateway?: boolean;
   /** Namespace for the app. @default the app's name */

@@ -10,7 +10,7 @@ import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { ResolvedKubernetesArgs } from "./app";
 import { containerEnv, CONTAINER_PORT, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
-import { KubernetesWorkload } from "./workload";
+import { KubernetesWorkload, type WorkloadArgs } from "./workload";
 
 /** What the steps share while building one app. */
 export interface KubernetesContext {
@@ -142,7 +142,7 @@ function placeWorkload(
   labels: Record<string, string>,
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
-  nodePort?: number,
+  nodePort?: WorkloadArgs["nodePort"],
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
   const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, nodePort };
@@ -207,7 +207,8 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
           "cloudloom.dev/region": region,
         });
         const name = resourceName(context.name, modelPart(model.name, model.version), region);
-        const nodePort = context.args.modelNodePorts?.[key];
+        const exposed = context.args.modelNodePorts;
+        const nodePort = exposed?.ports[key] ? { port: exposed.ports[key], frontedBy: exposed.frontedBy } : undefined;
         const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling, nodePort);
         record(context.endpoints.models, key, region, url);
       }

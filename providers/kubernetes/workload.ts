@@ -13,6 +13,7 @@ import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
 import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
 import { CONTAINER_PORT } from "./pod";
+import { FRONTED_BY } from "../shared/labels";
 
 /** Inputs of a workload. */
 export interface WorkloadArgs {
@@ -22,8 +23,11 @@ export interface WorkloadArgs {
   podSpec: input.core.v1.PodSpec;
   scaling?: ScalingPolicySpec;
   prometheusUrl: string;
-  /** Exposes the Service on this port of every node (for a load balancer outside the cluster). */
-  nodePort?: number;
+  /**
+   * Exposes the Service on this port of every node, for an authenticated
+   * front outside the cluster, which `frontedBy` names.
+   */
+  nodePort?: { port: number; frontedBy: string };
 }
 
 /** Replicas before the autoscaler takes over: the policy's floor, or 1. */
@@ -62,11 +66,11 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     const service = new core.Service(
       name,
       {
-        metadata,
+        metadata: args.nodePort ? { ...metadata, annotations: { [FRONTED_BY]: args.nodePort.frontedBy } } : metadata,
         spec: {
           type: args.nodePort ? "NodePort" : "ClusterIP",
           selector,
-          ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT, nodePort: args.nodePort }],
+          ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT, nodePort: args.nodePort?.port }],
         },
       },
       child,

@@ -10,3 +10,10 @@ export function entryLabels(app: string, kind: EntryKind, name: string, extra: R
 
 /** The label keys every resource carries. */
 export const REQUIRED_LABELS = ["cloudloom.dev/app", "cloudloom.dev/kind", "cloudloom.dev/name"] as const;
+
+/**
+ * Annotation of a node-port Service whose port only an authenticated front
+ * can reach (on AWS: a security group that admits only the load balancer
+ * behind an AWS_IAM API route). Its value names that front.
+ */
+export const FRONTED_BY = "cloudloom.dev/fronted-by";

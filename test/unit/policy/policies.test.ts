@@ -38,6 +38,13 @@ describe("policies, each with a passing and a failing resource", () => {
     assert.deepEqual(await messages(noAnonymousEndpoints, [r("aws:lambda/functionUrl:FunctionUrl", "u", { authorizationType: "NONE" })]), [
       "Function URL u has authorizationType NONE; set AWS_IAM (the gateway signs with SigV4)",
     ]);
+    const modelLabels = { ...labels, "cloudloom.dev/kind": "model" };
+    const nodePort = (annotations?: Record<string, string>) =>
+      r("kubernetes:core/v1:Service", "m", { metadata: { labels: modelLabels, annotations }, spec: { type: "NodePort" } });
+    assert.deepEqual(await messages(noAnonymousEndpoints, [nodePort({ "cloudloom.dev/fronted-by": "aws-apigateway-iam" })]), []);
+    assert.deepEqual(await messages(noAnonymousEndpoints, [nodePort()]), [
+      "Service m exposes a model as NodePort; make it ClusterIP and reach it through the gateway, or front its node port with an IAM-authenticated API and annotate cloudloom.dev/fronted-by",
+    ]);
   });
 
   it("least privilege", async () => {
@@ -64,6 +71,14 @@ describe("policies, each with a passing and a failing resource", () => {
       ]),
       ['OSS bucket b has acl public-read; set acl "private"'],
     );
+    const fetching = (url: string) =>
+      r("kubernetes:apps/v1:Deployment", "m", {
+        spec: { template: { spec: { initContainers: [{ env: [{ name: "ARTIFACT_URL", value: url }] }] } } },
+      });
+    assert.deepEqual(await messages(privateArtifacts, [fetching("s3://b/m/1/model.onnx"), fetching("https://m.example/m.onnx")]), []);
+    assert.deepEqual(await messages(privateArtifacts, [fetching("http://m.example/m.onnx")]), [
+      "Deployment m fetches its model over http; serve artifacts over https, or from a private s3:// or oss:// bucket",
+    ]);
   });
 
   it("GPU cost guard, with its config defaults applied", async () => {

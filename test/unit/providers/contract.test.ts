@@ -3,6 +3,7 @@ import { STEP_ORDER, type ProviderSteps } from "../../../providers/provider";
 import { factoryFor, TargetConfigError } from "../../../providers/registry";
 import { planUnderMocks, UnmockedCallError } from "../../../providers/plan";
 import { kubernetesSteps } from "../../../providers/kubernetes/steps";
+import { awsSteps } from "../../../providers/aws/steps";
 import * as pulumi from "@pulumi/pulumi";
 
 const noop = () => {};
@@ -12,13 +13,13 @@ describe("provider contract", () => {
     // @ts-expect-error: the gateway step (for routes) is missing
     const incomplete: ProviderSteps<unknown> = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop };
     assert.ok(incomplete);
-    assert.deepEqual(Object.keys(kubernetesSteps).sort(), [...STEP_ORDER].sort());
+    for (const steps of [kubernetesSteps, awsSteps]) assert.deepEqual(Object.keys(steps).sort(), [...STEP_ORDER].sort());
   });
 
   it("names the available targets when the stack asks for an unknown one", () => {
     assert.throws(
       () => factoryFor("gcp"),
-      (e: TargetConfigError) => e.code === "CL_TARGET_CONFIG" && /available targets: kubernetes/.test(e.message),
+      (e: TargetConfigError) => e.code === "CL_TARGET_CONFIG" && /available targets: kubernetes, aws/.test(e.message),
     );
   });
 

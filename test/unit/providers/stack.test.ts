@@ -34,6 +34,7 @@ describe("stack config errors", () => {
     app: "examples/support-desk",
     get: (key: string) => values[key],
     getSecret: () => undefined,
+    secretKeys: () => undefined,
   });
 
   it("names a missing required setting and the command that sets it", async () => {

@@ -42,7 +42,7 @@ describe("AWS GPU pool (EKS cluster and managed node group)", () => {
   });
 
   it("runs the NVIDIA AL2023 AMI on the mapped instance type, sized by the pool, tainted, on spot", () => {
-    const group = resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup")!.inputs as any;
+    const group = resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "support-desk-t4-eu-west-1")!.inputs as any;
     assert.equal(group.amiType, "AL2023_x86_64_NVIDIA");
     assert.deepEqual(group.instanceTypes, ["g4dn.xlarge"]);
     assert.equal(group.capacityType, "SPOT");
@@ -63,14 +63,14 @@ describe("AWS GPU pool (EKS cluster and managed node group)", () => {
   it("creates the cluster with AWS-managed policies only, and a kubeconfig for the Kubernetes module", () => {
     const attached = resources
       .filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-      .map((r) => (r.inputs as any).policyArn)
-      .sort();
-    assert.deepEqual(attached, [
+      .map((r) => (r.inputs as any).policyArn);
+    const nodePolicies = [
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-      "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    ]);
+    ];
+    // The control plane, the system nodes and the GPU nodes: AWS-managed policies only.
+    assert.deepEqual(attached.sort(), ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", ...nodePolicies, ...nodePolicies].sort());
     const config = JSON.parse(result.kubeconfig);
     assert.deepEqual(config.users[0].user.exec.args, [
       "eks",
@@ -81,6 +81,14 @@ describe("AWS GPU pool (EKS cluster and managed node group)", () => {
       "eu-west-1",
     ]);
     assert.equal(config.clusters[0].cluster.server, "https://support-desk-eu-west-1.eks.eu-west-1.amazonaws.com");
+  });
+
+  it("runs CoreDNS and the add-ons on a small untainted system node group", () => {
+    const system = resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "support-desk-eu-west-1-system")!
+      .inputs as any;
+    assert.equal(system.amiType, "AL2023_x86_64_STANDARD");
+    assert.deepEqual(system.scalingConfig, { minSize: 1, maxSize: 3, desiredSize: 1 });
+    assert.equal(system.taints, undefined);
   });
 
   it("exposes the node group's Auto Scaling group and the cluster's security group", () => {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { Provider } from "@pulumi/aws/provider";
 import { App } from "../../../../sdk";
 import example from "../../../../examples/support-desk/app";
+import { AwsApp } from "../../../../providers/aws/app";
 import { ArtifactStore } from "../../../../providers/aws/artifacts";
+import { modelsSpec } from "../../../../providers/shared/sub-spec";
 import { SageMakerModel } from "../../../../providers/aws/sagemaker";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { privateArtifacts } from "../../../../policy/policies/private-artifacts";
@@ -40,7 +42,7 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
     ({ resources, result: url } = await planUnderMocks(() => {
       const provider = new Provider("eu-west-1", { region: "eu-west-1" });
       const store = new ArtifactStore("cpu-app-eu-west-1", "cpu-app", example.root, { provider });
-      const artifact = store.put(spec.models["intent@2"]);
+      const artifact = store.put(spec.models["intent@2"], modelsSpec(spec, ["intent@2"], "central", spec.regions.central.placement));
       return new SageMakerModel(
         "cpu-app-intent-v2",
         {
@@ -50,7 +52,7 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
           artifact,
           image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloudloom-runtime:0.1.0",
         },
-        { provider, region: "eu-west-1" },
+        { provider, region: "eu-west-1", specRegion: "central" },
       ).url;
     }));
   });
@@ -67,10 +69,16 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
       "aws:kms",
     );
     assert.equal(one(resources, "aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration.status, "Enabled");
-    const object = one(resources, "aws:s3/bucketObjectv2:BucketObjectv2");
+    const objects = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs as any);
+    const object = objects.find((o) => o.key.endsWith("model.onnx"));
+    const servingSpec = objects.find((o) => o.key.endsWith("spec.json"));
     assert.equal(object.key, "intent/2/model.onnx");
     assert.equal(object.checksumAlgorithm, "SHA256");
     assert.deepEqual(object.metadata, { sha256 });
+    assert.equal(servingSpec.key, "intent/2/spec.json");
+    const served = JSON.parse(servingSpec.content);
+    assert.deepEqual(Object.keys(served.models), ["intent@2"], "the serving spec holds only this model version");
+    assert.deepEqual(served.functions, {});
   });
 
   it("serves a CPU model on SageMaker Serverless within its limits", () => {
@@ -78,10 +86,11 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
     assert.deepEqual(variant.serverlessConfig, { memorySizeInMb: 3072, maxConcurrency: 50 });
     const container = one(resources, "aws:sagemaker/model:Model").primaryContainer;
     assert.deepEqual(container.modelDataSource.s3DataSources[0], {
-      s3Uri: "s3://cpu-app-models-offline/intent/2/model.onnx",
-      s3DataType: "S3Object",
+      s3Uri: "s3://cpu-app-models-offline/intent/2/",
+      s3DataType: "S3Prefix",
       compressionType: "None",
     });
+    assert.deepEqual(container.environment, { CLOUDLOOM_SAGEMAKER_MODEL: "intent@2", CLOUDLOOM_REGION: "central" });
     assert.equal(url, "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/cpu-app-intent-v2/invocations");
   });
 
@@ -99,6 +108,23 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
     assert.deepEqual(await evaluatePolicies(toPolicyResources(resources), {}, [privateArtifacts, leastPrivilege, cloudloomLabels]), []);
     const read = JSON.parse(one(resources, "aws:iam/rolePolicy:RolePolicy").policy);
     assert.deepEqual(read.Statement[0].Action, ["s3:GetObject"]);
-    assert.match(read.Statement[0].Resource[0], /^arn:aws:s3:/);
+    assert.match(read.Statement[0].Resource[0], /^arn:aws:s3:.*\/intent\/2\/\*$/, "only this model version's prefix");
+  });
+});
+
+describe("AWS app with a CPU model", () => {
+  it("refuses to plan without the SageMaker image, naming the setting", async () => {
+    const app = new App("cpu-only", { root: example.root });
+    const central = app.region("central", { kind: "central", placement: { aws: { region: "eu-west-1" } } });
+    app.model("intent", {
+      version: "1",
+      artifact: example.toSpec().models["intent@1"].artifact,
+      signature: example.toSpec().models["intent@1"].signature,
+      regions: [central],
+    });
+    await assert.rejects(
+      planUnderMocks(() => new AwsApp("cpu-only", { spec: app.toSpec({ target: "aws" }), root: example.root, networks: {} }).endpoints),
+      /cloudloom:sagemakerImage is required: CPU models intent@1 run on SageMaker/,
+    );
   });
 });

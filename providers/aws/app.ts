@@ -1,0 +1,90 @@
+/**
+ * `AwsApp`: a whole cloudloom app on AWS. One explicit `aws.Provider` per
+ * declared region; functions on Lambda, CPU models on SageMaker Serverless,
+ * GPU models on EKS node groups behind an IAM-authenticated API. Everything
+ * that can be refused is refused before any resource is registered.
+ *
+ * @example
+ * const app = new AwsApp("support-desk", {
+ *   spec,                     // app.toSpec({ target: "aws" })
+ *   root: "examples/support-desk",
+ *   networks: { central: { vpcId: "vpc-0a1b", subnetIds: ["subnet-1", "subnet-2"] } },
+ * });
+ * export const endpoints = app.endpoints;
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { runSteps } from "../provider";
+import { TargetConfigError } from "../shared/config-error";
+import { endCron } from "../shared/cron";
+import { gpuInstanceType } from "./instance-types";
+import type { AwsNetwork } from "./networks";
+import { awsSteps, type AwsContext } from "./steps";
+
+/** Inputs of an AWS app. */
+export interface AwsAppArgs {
+  /** The app's Spec v1. It is validated for the aws target before anything is created. */
+  spec: SpecV1;
+  /** The app's directory: handler modules and model artifacts are relative to it. */
+  root: string;
+  /** VPC networks of the regions that run GPU models (see networks.ts). */
+  networks: Record<string, AwsNetwork>;
+  /** The cloudloom runtime image in ECR, for SageMaker (required when the app has CPU models). */
+  sagemakerImage?: string;
+  /** The cloudloom runtime image model servers on EKS run. @default "ghcr.io/cloudloom/runtime:0.1.0" */
+  runtimeImage?: string;
+  /** The secrets functions declare: their names (checked before creation) and their values. */
+  secrets?: { names: string[]; values: pulumi.Input<Record<string, string>> };
+  /** Days of function logs to keep. @default 14 */
+  logRetentionDays?: number;
+}
+
+/** The secret names functions declare. */
+export function declaredSecrets(spec: SpecV1): string[] {
+  const names = Object.values(spec.functions).flatMap((fn) =>
+    Object.values(fn.environment).flatMap((value) => (typeof value === "string" ? [] : [value.secret])),
+  );
+  return [...new Set(names)].sort();
+}
+
+function checkBeforeCreate(args: AwsAppArgs): void {
+  const result = validate(args.spec, { target: "aws" });
+  if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
+  const cpuModels = Object.entries(args.spec.models).filter(([, model]) => !model.pool);
+  if (cpuModels.length > 0 && !args.sagemakerImage)
+    throw new TargetConfigError(
+      `stack config cloudloom:sagemakerImage is required: CPU models ${cpuModels.map(([key]) => key).join(", ")} run on SageMaker, which pulls the cloudloom runtime from ECR (pulumi config set cloudloom:sagemakerImage <account>.dkr.ecr.<region>.amazonaws.com/cloudloom-runtime:0.1.0)`,
+    );
+  const missing = declaredSecrets(args.spec).filter((name) => !args.secrets?.names.includes(name));
+  if (missing.length > 0)
+    throw new TargetConfigError(
+      `functions declare secret ${missing.join(", ")}, and stack config cloudloom:secrets has no value for it; set it with: pulumi config set --secret --path 'cloudloom:secrets.${missing[0]}' <value>`,
+    );
+  for (const pool of Object.values(args.spec.gpuPools)) gpuInstanceType(pool);
+  for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
+}
+
+/** A cloudloom app on AWS, typed `cloudloom:aws:App`. */
+export class AwsApp extends pulumi.ComponentResource {
+  /** Every endpoint the gateway needs, per region, with the SigV4 signing each needs. */
+  readonly endpoints: pulumi.Output<EndpointsMap>;
+
+  constructor(name: string, args: AwsAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    checkBeforeCreate(args);
+    super("cloudloom:aws:App", name, { spec: toCanonicalJson(args.spec) }, opts);
+    const context: AwsContext = {
+      name,
+      spec: args.spec,
+      args,
+      parent: this,
+      regions: new Map(),
+      clusters: new Map(),
+      artifacts: new Map(),
+      models: new Map(),
+      endpoints: { functions: {}, models: {} },
+    };
+    runSteps(awsSteps, context);
+    this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * What a fresh EKS cluster needs before GPU model servers can run and scale
+ * there: the NVIDIA device plugin (AL2023 NVIDIA AMIs do not ship it), KEDA
+ * and a Prometheus (the model workloads' autoscalers), and the Cluster
+ * Autoscaler (GPU node groups scale from zero), which gets its AWS
+ * permissions through EKS Pod Identity, limited to this cluster's groups.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Addon, PodIdentityAssociation } from "@pulumi/aws/eks";
+import { Role, RolePolicy } from "@pulumi/aws/iam";
+import { Release } from "@pulumi/kubernetes/helm/v3";
+import { entryLabels } from "../shared/labels";
+
+/** Pinned charts: an upgrade is a reviewed change, never a surprise at `pulumi up`. */
+export const ADDON_CHARTS = {
+  nvidiaDevicePlugin: { chart: "nvidia-device-plugin", version: "0.17.0", repo: "https://nvidia.github.io/k8s-device-plugin" },
+  keda: { chart: "keda", version: "2.16.1", repo: "https://kedacore.github.io/charts" },
+  prometheus: { chart: "prometheus", version: "25.30.1", repo: "https://prometheus-community.github.io/helm-charts" },
+  clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.43.2", repo: "https://kubernetes.github.io/autoscaler" },
+} as const;
+
+const AUTOSCALER_ACCOUNT = "cluster-autoscaler";
+
+/** The Cluster Autoscaler's permissions: reads, and resizing only the groups tagged with this cluster. */
+export function autoscalerPolicy(clusterName: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:DescribeLaunchConfigurations",
+          "autoscaling:DescribeScalingActivities",
+          "ec2:DescribeImages",
+          "ec2:DescribeInstanceTypes",
+          "ec2:DescribeLaunchTemplateVersions",
+          "ec2:GetInstanceTypesFromInstanceRequirements",
+          "eks:DescribeNodegroup",
+        ],
+        // AWS offers no resource-level permissions for these reads.
+        Resource: ["*"],
+      },
+      {
+        Effect: "Allow",
+        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Resource: ["*"],
+        Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
+      },
+    ],
+  });
+}
+
+/** Inputs of a cluster's add-ons. */
+export interface EksClusterAddonsArgs {
+  app: string;
+  clusterName: pulumi.Input<string>;
+  /** The AWS region, for the Cluster Autoscaler. */
+  region: string;
+  /** Provider for the cluster's Kubernetes API. */
+  kubernetes: pulumi.ProviderResource;
+}
+
+/** Device plugin, KEDA, Prometheus and Cluster Autoscaler on one cluster, typed `cloudloom:aws:ClusterAddons`. */
+export class EksClusterAddons extends pulumi.ComponentResource {
+  /** Resources the app's workloads must wait for. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: EksClusterAddonsArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
+    super("cloudloom:aws:ClusterAddons", name, {}, opts);
+    const aws = { parent: this, provider: opts.provider };
+    const cluster = { parent: this, provider: args.kubernetes };
+    const tags = entryLabels(args.app, "app", args.app);
+    const agent = new Addon(`${name}-pod-identity`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", tags }, aws);
+    const role = new Role(
+      `${name}-autoscaler`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+        }),
+        tags,
+      },
+      aws,
+    );
+    new RolePolicy(`${name}-autoscaler`, { role: role.id, policy: pulumi.output(args.clusterName).apply(autoscalerPolicy) }, aws);
+    const association = new PodIdentityAssociation(
+      `${name}-autoscaler`,
+      { clusterName: args.clusterName, namespace: "kube-system", serviceAccount: AUTOSCALER_ACCOUNT, roleArn: role.arn, tags },
+      { ...aws, dependsOn: [agent] },
+    );
+    const release = (
+      key: keyof typeof ADDON_CHARTS,
+      namespace: string,
+      values: Record<string, unknown>,
+      dependsOn: pulumi.Resource[] = [],
+    ) => {
+      const { chart, version, repo } = ADDON_CHARTS[key];
+      return new Release(
+        `${name}-${chart}`,
+        { name: chart, chart, version, repositoryOpts: { repo }, namespace, createNamespace: true, values },
+        { ...cluster, dependsOn },
+      );
+    };
+    const gpuNodes = { key: "k8s.amazonaws.com/accelerator", operator: "Exists" };
+    this.ready = [
+      release("nvidiaDevicePlugin", "kube-system", {
+        affinity: {
+          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [gpuNodes] }] } },
+        },
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+      }),
+      release("keda", "keda", {}),
+      // Named "prometheus" in "monitoring": the model autoscalers query http://prometheus-server.monitoring.svc.
+      release("prometheus", "monitoring", { alertmanager: { enabled: false }, "prometheus-pushgateway": { enabled: false } }),
+      release(
+        "clusterAutoscaler",
+        "kube-system",
+        {
+          autoDiscovery: { clusterName: args.clusterName },
+          awsRegion: args.region,
+          rbac: { serviceAccount: { create: true, name: AUTOSCALER_ACCOUNT } },
+          extraArgs: { "balance-similar-node-groups": true, "skip-nodes-with-system-pods": false },
+        },
+        [association],
+      ),
+    ];
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,228 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { planApp, stackConfig, type Plan } from "../../../../cli/plan";
+import type { PlanEntry } from "../../../../cli/plan";
+
+const byType = (plan: Plan, type: string) => plan.resources.filter((r) => r.type === type);
+const only = (plan: Plan, type: string, name?: string): any => {
+  const found = byType(plan, type).filter((r) => name === undefined || r.name === name);
+  assert.equal(found.length, 1, `one ${type}${name ? ` ${name}` : ""}`);
+  return found[0].inputs;
+};
+const statements = (r: PlanEntry): any[] => JSON.parse(String((r.inputs as any).policy ?? (r.inputs as any).assumeRolePolicy)).Statement;
+
+describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
+  let plan: Plan;
+
+  before(async () => {
+    plan = await planApp("examples/support-desk", "aws", stackConfig("aws"));
+  });
+
+  it("creates exactly the documented resource types", () => {
+    const readme = readFileSync(require.resolve("../../../../providers/aws/README.md"), "utf8");
+    const documented = new Set([...readme.matchAll(/`((?:aws|kubernetes):[^`]+)`/g)].map((m) => m[1]));
+    const created = new Set(plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).map((r) => r.type));
+    assert.deepEqual([...created].sort(), [...documented].sort());
+  });
+
+  it("gives each region one explicit provider, and every AWS resource the provider of its own region", () => {
+    const providers = byType(plan, "pulumi:providers:aws");
+    assert.deepEqual(
+      providers.map((p) => [p.name, (p.inputs as any).region]),
+      [
+        ["support-desk-central", "eu-west-1"],
+        ["support-desk-edge-berlin", "eu-central-1"],
+      ],
+    );
+    const aws = plan.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
+    assert.ok(aws.length > 80);
+    for (const r of aws) {
+      const region = /central-models|central-artifacts|-central(-|$)/.test(r.name) ? "central" : "edge-berlin";
+      assert.match(
+        r.provider ?? "",
+        new RegExp(`pulumi:providers:aws::support-desk-${region}::`),
+        `${r.type} ${r.name} uses ${r.provider}`,
+      );
+    }
+    for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:")))
+      assert.match(r.provider ?? "", /pulumi:providers:kubernetes::support-desk-(central|edge-berlin)-eks::/, `${r.type} ${r.name}`);
+  });
+
+  it("runs each function on Lambda from its bundled handler, SigV4-only, with least-privilege access to its region's model", () => {
+    const fn = only(plan, "aws:lambda/function:Function", "support-desk-fn-classify-central");
+    assert.deepEqual([fn.runtime, fn.handler, fn.memorySize, fn.timeout, fn.publish], ["nodejs20.x", "index.handler", 512, 10, true]);
+    // The environment holds a secret (CRM_TOKEN), so Pulumi keeps the whole of it encrypted.
+    const secretSignature = "4dabf18193072939515e22adb298388d";
+    assert.ok(secretSignature in fn.environment, "the function's environment is stored as a secret");
+    const variables = fn.environment.value.variables;
+    const runtime = JSON.parse(variables.CLOUDLOOM_RUNTIME);
+    assert.deepEqual(runtime.models.intent, {
+      key: "intent@1",
+      version: "1",
+      endpoint: {
+        url: "https://support-desk-central-models.execute-api.eu-west-1.amazonaws.com/models/intent-v1",
+        exact: true,
+        sigv4: { service: "execute-api", region: "eu-west-1" },
+      },
+    });
+    assert.deepEqual(runtime.env, ["CRM_TOKEN", "LOG_LEVEL"]);
+    assert.equal(variables.LOG_LEVEL, "info");
+    assert.equal(variables.CRM_TOKEN, "offline-placeholder", "the secret's value comes from stack config cloudloom:secrets");
+    for (const url of byType(plan, "aws:lambda/functionUrl:FunctionUrl")) assert.equal((url.inputs as any).authorizationType, "AWS_IAM");
+    const policy = plan.resources.find((r) => r.name === "support-desk-fn-classify-central-policy")!;
+    assert.deepEqual(
+      statements(policy).map((s) => [s.Action, s.Resource]),
+      [
+        [
+          ["logs:CreateLogStream", "logs:PutLogEvents"],
+          ["arn:aws:cloudwatch:eu-west-1:123456789012:support-desk-fn-classify-central-logs:*"],
+        ],
+        [["execute-api:Invoke"], ["arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1"]],
+      ],
+    );
+    assert.equal(only(plan, "aws:cloudwatch/logGroup:LogGroup", "support-desk-fn-classify-central-logs").retentionInDays, 14);
+  });
+
+  it("grants no wildcard action anywhere, and * resources only for AWS reads that have no resource-level permissions", () => {
+    const documents = plan.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
+    assert.equal(documents.length, 6, "two functions, two node groups, two cluster autoscalers");
+    for (const doc of documents) {
+      for (const statement of statements(doc)) {
+        assert.ok(!statement.Action.some((a: string) => a.includes("*")), `${doc.name}: ${statement.Action}`);
+        if (!statement.Resource.includes("*")) continue;
+        const readsOnly = statement.Action.every((a: string) => /:(Describe|Get)/.test(a));
+        assert.ok(readsOnly || statement.Condition, `${doc.name} has * resources for ${statement.Action}`);
+      }
+    }
+    const autoscaler = documents.find((d) => d.name === "support-desk-central-addons-autoscaler")!;
+    assert.deepEqual(statements(autoscaler)[1].Condition, {
+      StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/support-desk-central": "owned" },
+    });
+  });
+
+  it("puts GPU models on EKS node groups: NVIDIA AMI, g4dn, tainted, spot, edge nodes in the Local Zone's subnet", () => {
+    const central = only(plan, "aws:eks/nodeGroup:NodeGroup", "support-desk-inference-t4-central");
+    assert.deepEqual(
+      [central.amiType, central.instanceTypes, central.capacityType, central.taints],
+      ["AL2023_x86_64_NVIDIA", ["g4dn.xlarge"], "SPOT", [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]],
+    );
+    assert.deepEqual(central.scalingConfig, { minSize: 0, maxSize: 4, desiredSize: 0 });
+    const edge = only(plan, "aws:eks/nodeGroup:NodeGroup", "support-desk-inference-t4-edge-berlin");
+    assert.deepEqual(edge.subnetIds, ["subnet-0a1b2c3d4e5f60023"]);
+    const server = only(plan, "kubernetes:apps/v1:Deployment", "support-desk-edge-berlin-intent-v1-edge-berlin").spec.template.spec;
+    assert.deepEqual(server.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions, [
+      { key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-central-1-ber-1a"] },
+    ]);
+    assert.deepEqual(server.nodeSelector, { "k8s.amazonaws.com/accelerator": "nvidia-tesla-t4" });
+    assert.equal(server.containers[0].resources.limits["nvidia.com/gpu"], "1");
+    const fetch = server.initContainers[0];
+    assert.match(fetch.image, /aws-cli/);
+    assert.equal(fetch.env[0].value, "s3://support-desk-models-offline/intent/1/model.onnx");
+    assert.match(fetch.command[2], /aws s3 cp .* && echo "\$ARTIFACT_SHA256  \/models\/model.onnx" \| sha256sum -c -/);
+  });
+
+  it("installs the NVIDIA device plugin, KEDA, Prometheus and the Cluster Autoscaler at pinned chart versions", () => {
+    const releases = byType(plan, "kubernetes:helm.sh/v3:Release").filter((r) => r.name.startsWith("support-desk-central-"));
+    assert.deepEqual(releases.map((r) => [(r.inputs as any).chart, (r.inputs as any).version]).sort(), [
+      ["cluster-autoscaler", "9.43.2"],
+      ["keda", "2.16.1"],
+      ["nvidia-device-plugin", "0.17.0"],
+      ["prometheus", "25.30.1"],
+    ]);
+    assert.equal(
+      only(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "support-desk-central-addons-autoscaler").serviceAccount,
+      "cluster-autoscaler",
+    );
+  });
+
+  it("reaches GPU models only through an AWS_IAM API route, a VPC link and an internal load balancer on the node port", () => {
+    const route = only(plan, "aws:apigatewayv2/route:Route", "support-desk-central-models-intent-v1");
+    assert.deepEqual([route.routeKey, route.authorizationType], ["POST /models/intent-v1", "AWS_IAM"]);
+    const integration = only(plan, "aws:apigatewayv2/integration:Integration", "support-desk-central-models-intent-v1");
+    assert.deepEqual(
+      [integration.connectionType, integration.integrationType, integration.requestParameters],
+      ["VPC_LINK", "HTTP_PROXY", { "overwrite:path": "/_cloudloom/models/intent%401" }],
+    );
+    const balancer = only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-edge-berlin-models");
+    assert.equal(balancer.internal, true);
+    assert.ok(balancer.subnets.includes("subnet-0a1b2c3d4e5f60023"), "the load balancer reaches the Local Zone's nodes");
+    const service = only(plan, "kubernetes:core/v1:Service", "support-desk-central-intent-v1-central");
+    assert.deepEqual([service.spec.type, service.spec.ports[0].nodePort], ["NodePort", 30080]);
+    assert.equal(only(plan, "aws:lb/targetGroup:TargetGroup", "support-desk-central-models-intent-v1").port, 30080);
+    const nodes = only(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "support-desk-central-models-nodes-from-lb");
+    assert.deepEqual([nodes.fromPort, nodes.toPort, nodes.securityGroupId], [30000, 32767, "sg-support-desk-central"]);
+  });
+
+  it("scales Lambda with provisioned concurrency, target tracking and scheduled floors in AWS cron with the timezone", () => {
+    const target = only(plan, "aws:appautoscaling/target:Target", "support-desk-fn-classify-central-scaling");
+    assert.deepEqual([target.scalableDimension, target.minCapacity, target.maxCapacity], ["lambda:function:ProvisionedConcurrency", 1, 20]);
+    const provisioned = only(
+      plan,
+      "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+      "support-desk-fn-classify-central-provisioned",
+    );
+    assert.equal(provisioned.provisionedConcurrentExecutions, 1);
+    const floor = only(plan, "aws:appautoscaling/scheduledAction:ScheduledAction", "support-desk-fn-classify-central-floor-0");
+    assert.deepEqual(
+      [floor.schedule, floor.timezone, floor.scalableTargetAction],
+      ["cron(0 8 ? * 2-6 *)", "Europe/Berlin", { minCapacity: 4, maxCapacity: 20 }],
+    );
+    const tracking = only(plan, "aws:appautoscaling/policy:Policy", "support-desk-fn-classify-central-tracking");
+    assert.equal(
+      tracking.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType,
+      "LambdaProvisionedConcurrencyUtilization",
+    );
+  });
+
+  it("outputs the endpoints map with the SigV4 signing each endpoint needs", () => {
+    assert.deepEqual(plan.endpoints.functions.classify["edge-berlin"], {
+      url: "https://support-desk-fn-classify-edge-berlin-url.lambda-url.eu-central-1.on.aws/",
+      exact: true,
+      sigv4: { service: "lambda", region: "eu-central-1" },
+    });
+    assert.deepEqual(plan.endpoints.models["intent@1"].central, {
+      url: "https://support-desk-central-models.execute-api.eu-west-1.amazonaws.com/models/intent-v1",
+      exact: true,
+      sigv4: { service: "execute-api", region: "eu-west-1" },
+    });
+  });
+});
+
+describe("AWS stack config errors (typed, naming the key and the fix, before any resource)", () => {
+  const networks = JSON.parse(stackConfig("aws").networks);
+  const plan = (values: Record<string, unknown>) =>
+    planApp(
+      "examples/support-desk",
+      "aws",
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
+  const refused = (pattern: RegExp) => (e: Error) => (e as { code?: string }).code === "CL_TARGET_CONFIG" && pattern.test(e.message);
+
+  it("asks for a VPC for each region that runs GPU models", async () => {
+    await assert.rejects(plan({}), refused(/cloudloom:networks\.central is required: region central runs GPU models on EKS/));
+  });
+
+  it("asks for Local Zone subnets where GPU nodes run in a zone", async () => {
+    const edge = { ...networks["edge-berlin"], zoneSubnetIds: undefined };
+    await assert.rejects(
+      plan({ networks: { ...networks, "edge-berlin": edge } }),
+      refused(/cloudloom:networks\.edge-berlin\.zoneSubnetIds is required: .* eu-central-1-ber-1a/),
+    );
+  });
+
+  it("names a malformed network field", async () => {
+    await assert.rejects(
+      plan({ networks: { ...networks, central: { ...networks.central, vpcId: "my-vpc" } } }),
+      refused(/cloudloom:networks\.central\.vpcId must be a VPC id/),
+    );
+    await assert.rejects(plan({ networks: "{not json" }), refused(/cloudloom:networks is not an object/));
+  });
+
+  it("names a declared secret with no value, and the command that sets it", async () => {
+    await assert.rejects(
+      plan({ networks, secrets: {} }),
+      refused(/declare secret crm-token.*pulumi config set --secret --path 'cloudloom:secrets.crm-token'/),
+    );
+    await assert.rejects(plan({ networks, secrets: "[1]" }), refused(/cloudloom:secrets must be an object/));
+  });
+});
