@@ -19,8 +19,13 @@ export const EndpointSchema = z.union([
         .object({ service: z.string().min(1), region: z.string().min(1) })
         .strict()
         .optional(),
+      jwt: z
+        .object({ issuer: z.string().min(1), audience: z.string().min(1) })
+        .strict()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .refine((e) => !(e.sigv4 && e.jwt), "an endpoint takes sigv4 or jwt, not both"),
 ]);
 
 /** True for `address/prefix` with a prefix that fits the address family. */

@@ -9,7 +9,6 @@ import { toMilliseconds, type EndpointsMap, type RouteSpec, type SpecV1 } from "
 import type { Backend } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
-import { credentialsFromEnv } from "./backends/sigv4";
 import type { GatewaySettings } from "./config";
 import type { LocalRuntime } from "./local/runtime";
 import { functionInvokePath, modelPredictPath } from "./local/remote-model";
@@ -125,16 +124,13 @@ export class RouteTable {
       const endpoint = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
       if (!endpoint) return undefined;
       const { ejectAfter, ejectForMs } = this.settings.health;
-      backend = new RemoteBackend(
-        {
-          endpoint,
-          path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
-          region,
-          timeoutMs: this.settings.limits.upstreamTimeoutMs,
-          health: new BackendHealth(ejectAfter, ejectForMs),
-        },
-        credentialsFromEnv(),
-      );
+      backend = new RemoteBackend({
+        endpoint,
+        path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
+        region,
+        timeoutMs: this.settings.limits.upstreamTimeoutMs,
+        health: new BackendHealth(ejectAfter, ejectForMs),
+      });
     }
     this.backends.set(id, backend);
     return backend;

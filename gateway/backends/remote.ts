@@ -9,9 +9,9 @@ import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ClientRequest } from "node:http";
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "http-proxy-middleware";
 import { Pool } from "undici";
-import type { Endpoint, Sigv4Signing } from "../../sdk/spec";
+import type { Endpoint } from "../../sdk/spec";
 import { BackendHealth } from "../routing/health";
-import { sigv4Headers, type AwsCredentials } from "./sigv4";
+import { authFor, type BackendAuth } from "./auth";
 import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
 
 /** Where and how to reach one remote backend. */
@@ -90,22 +90,16 @@ export class RemoteBackend implements Backend {
   private probe?: NodeJS.Timeout;
 
   private readonly host: string;
-  private readonly signing?: { sigv4: Sigv4Signing; credentials: AwsCredentials };
+  private readonly auth?: BackendAuth;
 
-  constructor(options: RemoteBackendOptions, credentials?: AwsCredentials) {
+  constructor(options: RemoteBackendOptions, env: NodeJS.ProcessEnv = process.env) {
     this.region = options.region;
     this.health = options.health;
     const endpoint = typeof options.endpoint === "string" ? { url: options.endpoint } : options.endpoint;
     const base = new URL(endpoint.url);
     this.origin = base.origin;
     this.host = base.host;
-    if (endpoint.sigv4) {
-      if (!credentials)
-        throw new Error(
-          `endpoint ${endpoint.url} needs SigV4 signing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) for the gateway`,
-        );
-      this.signing = { sigv4: endpoint.sigv4, credentials };
-    }
+    this.auth = authFor(options.endpoint, env);
     const path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
     this.agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
     this.pool = new Pool(this.origin, {
@@ -162,15 +156,11 @@ export class RemoteBackend implements Backend {
     return { status: response.statusCode, headers: out, body };
   }
 
-  /** SigV4 headers for the request, when the endpoint needs them. */
+  /** The headers that authenticate the request (SigV4 or a JWT), when the endpoint needs them. */
   private sign(request: BackendRequest): Record<string, string> {
-    if (!this.signing) return {};
+    if (!this.auth) return {};
     const contentType = typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
-    return sigv4Headers(
-      this.signing.sigv4,
-      { host: this.host, path: this.path, method: request.method, contentType, body: request.body },
-      this.signing.credentials,
-    );
+    return this.auth({ host: this.host, path: this.path, method: request.method, contentType, body: request.body });
   }
 
   startProbes(intervalMs: number, path: string): void {

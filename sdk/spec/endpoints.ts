@@ -10,11 +10,18 @@ export interface Sigv4Signing {
   region: string;
 }
 
+/** The JWT a backend accepts (Alibaba Cloud FC triggers with JWT auth): RS256, with this issuer and audience. */
+export interface JwtAuth {
+  issuer: string;
+  audience: string;
+}
+
 /**
  * One endpoint: a base URL (the gateway appends the internal path), or a URL
- * with options: `exact` sends requests to the URL's own path, `sigv4` signs them.
+ * with options: `exact` sends requests to the URL's own path, `sigv4` signs
+ * them, `jwt` carries a short-lived token.
  */
-export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Signing };
+export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Signing; jwt?: JwtAuth };
 
 /** `{ functions: { name: { region: endpoint } }, models: { "name@version": { region: endpoint } } }`. */
 export interface EndpointsMap {
