@@ -21,7 +21,8 @@ const edge = app.region("edge-berlin", {
   latencyBudget: "20 ms",
   placement: {
     aws: { region: "eu-central-1", zone: "eu-central-1-ber-1a", zoneType: "local-zone" },
-    alicloud: { region: "eu-central-1", ensRegion: "de-frankfurt-telekom" },
+    // Function Compute does not run on ENS nodes, so on Alibaba Cloud this edge runs in Frankfurt.
+    alicloud: { region: "eu-central-1" },
     kubernetes: {
       labels: { "topology.kubernetes.io/region": "eu-central-1", "cloudloom.dev/edge": "berlin" },
       tolerations: ["cloudloom.dev/edge"],

@@ -52,3 +52,11 @@ export function isTarget(value: unknown): value is Target {
 
 /** SageMaker Serverless limits, which CPU models on AWS must fit: memory in 1 GB steps, and concurrency. */
 export const SAGEMAKER_SERVERLESS = { memoryMb: { min: 1024, max: 6144, step: 1024 }, maxConcurrency: 200 } as const;
+
+/** Function Compute 3.0 limits beyond memory and timeout ranges: steps and per-instance caps. */
+export const FC_LIMITS = {
+  memoryStepMb: 64,
+  gpuMemoryStepMb: 1024,
+  maxInstanceConcurrency: 200,
+  source: "Function Compute 3.0 limits",
+} as const;

@@ -4,6 +4,7 @@
  * so each of their messages can trust the shape it reads.
  */
 import type { Problem } from "./problems";
+import { alicloudRule } from "./rules/alicloud";
 import { awsRule } from "./rules/aws";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
@@ -33,6 +34,7 @@ const RULES: readonly Rule[] = [
   routeRule,
   functionLimitsRule,
   awsRule,
+  alicloudRule,
 ];
 
 /** The outcome of validation: the typed spec when there were no problems. */

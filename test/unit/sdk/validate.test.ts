@@ -226,6 +226,44 @@ const CASES: Case[] = [
     mutate: (s) => (s.models["ranker@2"].memory = "8 GB"),
     options: { target: "aws" },
   },
+  {
+    code: "CL_ZONE_UNSUPPORTED",
+    path: "functions.rank.regions.1",
+    breaks: "an FC function in an Alibaba ENS region",
+    mutate: (s) => {
+      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-hangzhou-telecom" };
+      s.models["ranker@2"].regions = ["central"];
+    },
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_FC_LIMIT",
+    path: "functions.rank.memory",
+    breaks: "FC memory off its 64 MB step",
+    mutate: (s) => (s.functions.rank.memory = "1000 MB"),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_FC_LIMIT",
+    path: "gpuPools.gpu.gpuMemory",
+    breaks: "FC GPU memory off its 1,024 MB step",
+    mutate: (s) => (s.gpuPools.gpu.gpuMemory = "1500 MB"),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_FC_LIMIT",
+    path: "gpuPools.gpu.gpusPerInstance",
+    breaks: "more than one GPU per FC instance",
+    mutate: (s) => (s.gpuPools.gpu.gpusPerInstance = 4),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_TIMEOUT_OUT_OF_RANGE",
+    path: "functions.rank.timeout",
+    breaks: "a timeout beyond FC's 24 hours",
+    mutate: (s) => (s.functions.rank.timeout = "25 hours"),
+    options: { target: "alicloud" },
+  },
   { code: "CL_TARGET_UNKNOWN", path: "target", breaks: "a target cloudloom does not know", options: { target: "gcp" } },
   {
     code: "CL_DUPLICATE_NAME",

@@ -1,0 +1,74 @@
+/**
+ * Alibaba Cloud rules. Functions and models run on Function Compute 3.0,
+ * which does not run on ENS (Edge Node Service) nodes, so nothing may be
+ * placed in a region whose Alibaba placement names an `ensRegion` (use the
+ * nearest Alibaba region for that edge instead). FC sets memory in 64 MB
+ * steps and GPU memory in 1,024 MB steps, gives a GPU instance one GPU, and
+ * caps instance concurrency.
+ */
+import { ACCELERATORS, type Accelerator } from "../accelerators";
+import { FC_LIMITS } from "../targets";
+import { toMegabytes } from "../units";
+import { entries, type Rule } from "./report";
+
+/** Checks ENS placements and Function Compute limits for the alicloud target. */
+export const alicloudRule: Rule = (spec, context, report) => {
+  if (context.target !== "alicloud") return;
+  const ens = new Map(
+    entries(spec.regions).flatMap(([name, region]) =>
+      region.placement.alicloud?.ensRegion ? [[name, region.placement.alicloud.ensRegion]] : [],
+    ),
+  );
+  const placed = (kind: "functions" | "models", name: string, regions: string[]) =>
+    regions.forEach((region, index) => {
+      if (!ens.has(region)) return;
+      report(
+        "CL_ZONE_UNSUPPORTED",
+        `${kind}.${name}.regions.${index}`,
+        `${kind === "functions" ? "function" : "model"} ${name} is placed in ${region}, an ENS region (${ens.get(region)}), where Function Compute does not run`,
+        `drop ensRegion from region ${region}'s alicloud placement to run it in the nearest Alibaba region, or place the entry elsewhere`,
+      );
+    });
+  for (const [name, fn] of entries(spec.functions)) {
+    placed("functions", name, fn.regions);
+    if (toMegabytes(fn.memory) % FC_LIMITS.memoryStepMb !== 0)
+      report(
+        "CL_FC_LIMIT",
+        `functions.${name}.memory`,
+        `${fn.memory} is not a multiple of ${FC_LIMITS.memoryStepMb} MB (${FC_LIMITS.source})`,
+        `round memory to a multiple of ${FC_LIMITS.memoryStepMb} MB`,
+      );
+    if (fn.concurrency > FC_LIMITS.maxInstanceConcurrency)
+      report(
+        "CL_FC_LIMIT",
+        `functions.${name}.concurrency`,
+        `concurrency ${fn.concurrency} is above ${FC_LIMITS.maxInstanceConcurrency} per instance (${FC_LIMITS.source})`,
+        `lower concurrency to ${FC_LIMITS.maxInstanceConcurrency} or less; FC adds instances for more`,
+      );
+  }
+  for (const [key, model] of entries(spec.models)) placed("models", key, model.regions);
+  for (const [name, pool] of entries(spec.gpuPools)) {
+    const mapping = ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } } | undefined;
+    if (mapping?.alicloud && !mapping.alicloud.fcGpuType)
+      report(
+        "CL_FC_LIMIT",
+        `gpuPools.${name}.accelerator`,
+        `Function Compute offers no ${pool.accelerator} GPU (${FC_LIMITS.source})`,
+        "use nvidia-t4, nvidia-a10 or nvidia-l20 on alicloud",
+      );
+    if (toMegabytes(pool.gpuMemory) % FC_LIMITS.gpuMemoryStepMb !== 0)
+      report(
+        "CL_FC_LIMIT",
+        `gpuPools.${name}.gpuMemory`,
+        `${pool.gpuMemory} is not a multiple of ${FC_LIMITS.gpuMemoryStepMb} MB, as FC GPU memory must be (${FC_LIMITS.source})`,
+        `round gpuMemory to a multiple of ${FC_LIMITS.gpuMemoryStepMb} MB, e.g. "16 GB"`,
+      );
+    if (pool.gpusPerInstance !== 1)
+      report(
+        "CL_FC_LIMIT",
+        `gpuPools.${name}.gpusPerInstance`,
+        `an FC GPU instance has one GPU, not ${pool.gpusPerInstance} (${FC_LIMITS.source})`,
+        "set gpusPerInstance to 1; FC scales out with more instances",
+      );
+  }
+};
