@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { planUnderMocks, type PlannedResource } from "../providers/plan";
 import { secretValues, TARGET_FACTORIES } from "../providers/registry";
+import { declaredSecrets } from "../providers/shared/function-env";
 import { loadApp, type EndpointsMap, type Target } from "../sdk";
 import { runStack } from "../stacks/program";
 
@@ -33,15 +34,8 @@ const ROOT = resolve(__dirname, "..");
 /** Placeholders for settings a target requires, so a plan needs no stack config. */
 const PLACEHOLDERS: Partial<Record<Target, Record<string, string>>> = {
   kubernetes: { artifactBaseUrl: "https://artifacts.example.invalid" },
+  alicloud: { jwtPrivateKey: readFileSync(join(__dirname, "offline-plan-key.pem"), "utf8") },
 };
-
-/** Secret names the app's functions declare (their values are never in a plan). */
-function secretNames(appPath: string): string[] {
-  const names = Object.values(loadApp(appPath).toDraft().functions).flatMap((fn) =>
-    Object.values(fn.environment).flatMap((value) => (typeof value === "string" ? [] : [value.secret])),
-  );
-  return [...new Set(names)].sort();
-}
 
 /** The targets this version can plan. */
 export function plannableTargets(): Target[] {
@@ -69,7 +63,7 @@ export async function planApp(appPath: string, target: Target, config: Record<st
   const targetPlaceholders = PLACEHOLDERS[target] ?? {};
   const placeholders = Object.keys(targetPlaceholders).filter((key) => values[key] === undefined);
   for (const key of placeholders) values[key] = targetPlaceholders[key];
-  const secrets = secretNames(resolve(appPath));
+  const secrets = declaredSecrets(loadApp(resolve(appPath)).toDraft());
   if (values.secrets === undefined && secrets.length > 0) {
     values.secrets = JSON.stringify(Object.fromEntries(secrets.map((name) => [name, "offline-placeholder"])));
     placeholders.push("secrets");

@@ -30,6 +30,12 @@ export const UNTAGGABLE_TYPES = new Set([
   "aws:apigatewayv2/integration:Integration",
   "aws:apigatewayv2/route:Route",
   "aws:autoscaling/attachment:Attachment",
+  "alicloud:fc/v3Alias:V3Alias",
+  "alicloud:fc/v3FunctionVersion:V3FunctionVersion",
+  "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig",
+  "alicloud:fc/v3Trigger:V3Trigger",
+  "alicloud:oss/bucketObject:BucketObject",
+  "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
   // A Helm release has no labels of its own; its chart labels what it installs.
   "kubernetes:helm.sh/v3:Release",
 ]);

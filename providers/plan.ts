@@ -36,6 +36,7 @@ const ACCOUNT = "123456789012";
  * working. `region` is the region of the resource's explicit provider.
  */
 function computedState(type: string, name: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
+  if (type.startsWith("alicloud:")) return alicloudState(type, name, region);
   if (!type.startsWith("aws:")) return {};
   const service = type.split(":")[1].split("/")[0];
   const state: Record<string, unknown> = { arn: `arn:aws:${service}:${region}:${ACCOUNT}:${name}` };
@@ -65,6 +66,24 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
   return state;
 }
 
+/** Alibaba Cloud outputs: FC versions and trigger URLs, OSS bucket names. */
+function alicloudState(type: string, name: string, region: string): Record<string, unknown> {
+  switch (type) {
+    case "alicloud:fc/v3FunctionVersion:V3FunctionVersion":
+      return { versionId: "1" };
+    case "alicloud:fc/v3Trigger:V3Trigger":
+      return {
+        httpTrigger: { urlInternet: `https://${name}.${region}.fcapp.run`, urlIntranet: `https://${name}.${region}-vpc.fcapp.run` },
+      };
+    case "alicloud:oss/bucket:Bucket":
+      return { bucket: `${name}-offline` };
+    case "alicloud:ram/role:Role":
+      return { arn: `acs:ram::123456789012:role/${name}` };
+    default:
+      return {};
+  }
+}
+
 /** Resolves once `output` (and everything it depends on) has a value. */
 export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
   const value = await output;
@@ -87,7 +106,8 @@ export async function planUnderMocks<T>(
       newResource(args) {
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
         const id = `${args.name}-id`;
-        if (args.type === "pulumi:providers:aws") providerRegions.set(`::${args.name}::${id}`, String(args.inputs.region));
+        if (args.type === "pulumi:providers:aws" || args.type === "pulumi:providers:alicloud")
+          providerRegions.set(`::${args.name}::${id}`, String(args.inputs.region));
         const providerKey = args.provider?.slice(args.provider.lastIndexOf("::", args.provider.lastIndexOf("::") - 1));
         const region = (providerKey && providerRegions.get(providerKey)) ?? "us-east-1";
         return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) } };

@@ -5,10 +5,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { EndpointsMap, SpecV1, Target } from "../sdk/spec";
+import { AlicloudApp } from "./alicloud/app";
 import { AwsApp } from "./aws/app";
 import { parseNetworks } from "./aws/networks";
 import { KubernetesApp } from "./kubernetes/app";
 import { TargetConfigError } from "./shared/config-error";
+import type { SecretSettings } from "./shared/function-env";
 
 /** Stack settings a target reads, as strings from Pulumi config. */
 export interface TargetSettings {
@@ -78,8 +80,6 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
     ).endpoints;
   },
   aws({ spec, root }, settings, opts = {}) {
-    const secrets = settings.getSecret("secrets");
-    const secretNames = settings.secretKeys("secrets");
     return new AwsApp(
       spec.app,
       {
@@ -88,13 +88,33 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
         networks: parseNetworks(settings.get("networks"), spec),
         sagemakerImage: settings.get("sagemakerImage"),
         runtimeImage: settings.get("runtimeImage"),
-        secrets: secrets && secretNames ? { names: secretNames, values: secrets.apply((json) => secretValues(json)) } : undefined,
+        secrets: secretSettings(settings),
         logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
       },
       opts,
     ).endpoints;
   },
+  alicloud({ spec, root }, settings, opts = {}) {
+    return new AlicloudApp(
+      spec.app,
+      {
+        spec,
+        root,
+        runtimeImage: settings.get("runtimeImage"),
+        jwtPrivateKey: settings.getSecret("jwtPrivateKey"),
+        secrets: secretSettings(settings),
+      },
+      opts,
+    ).endpoints;
+  },
 };
+
+/** Secret names and values from `cloudloom:secrets`, when the stack sets it. */
+function secretSettings(settings: TargetSettings): SecretSettings | undefined {
+  const secrets = settings.getSecret("secrets");
+  const names = settings.secretKeys("secrets");
+  return secrets && names ? { names, values: secrets.apply((json) => secretValues(json)) } : undefined;
+}
 
 /** Parses an object-valued setting (`cloudloom:secrets`): secret name → string value. */
 export function secretValues(json: string, key = "secrets"): Record<string, string> {

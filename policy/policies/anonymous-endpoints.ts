@@ -2,6 +2,15 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { FRONTED_BY } from "../../providers/shared/labels";
 
+/** The authType of an FC HTTP trigger's config, or undefined when it cannot be read (treated as anonymous). */
+function triggerAuthType(config: unknown): string | undefined {
+  try {
+    return typeof config === "string" ? JSON.parse(config).authType : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Backends are private: no public Kubernetes Service, anonymous Function URL or anonymous FC trigger. */
 export const noAnonymousEndpoints: StackValidationPolicy = {
   name: "cloudloom-no-anonymous-endpoints",
@@ -33,8 +42,8 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
         report(`API Gateway route ${r.name} has no authorizer; set authorizationType AWS_IAM or JWT`, r.urn);
       }
       if (r.type === "alicloud:fc/v3Trigger:V3Trigger" && r.props.triggerType === "http") {
-        const authType = JSON.parse(String(r.props.triggerConfig ?? "{}")).authType;
-        if (authType === "anonymous" || authType === undefined)
+        const authType = triggerAuthType(r.props.triggerConfig);
+        if (authType !== "function" && authType !== "jwt")
           report(`FC trigger ${r.name} allows anonymous calls; set triggerConfig.authType to "function" or "jwt"`, r.urn);
       }
     }

@@ -17,6 +17,7 @@ import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } 
 import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
+import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { gpuInstanceType } from "./instance-types";
 import type { AwsNetwork } from "./networks";
 import { awsSteps, type AwsContext } from "./steps";
@@ -34,17 +35,9 @@ export interface AwsAppArgs {
   /** The cloudloom runtime image model servers on EKS run. @default "ghcr.io/cloudloom/runtime:0.1.0" */
   runtimeImage?: string;
   /** The secrets functions declare: their names (checked before creation) and their values. */
-  secrets?: { names: string[]; values: pulumi.Input<Record<string, string>> };
+  secrets?: SecretSettings;
   /** Days of function logs to keep. @default 14 */
   logRetentionDays?: number;
-}
-
-/** The secret names functions declare. */
-export function declaredSecrets(spec: SpecV1): string[] {
-  const names = Object.values(spec.functions).flatMap((fn) =>
-    Object.values(fn.environment).flatMap((value) => (typeof value === "string" ? [] : [value.secret])),
-  );
-  return [...new Set(names)].sort();
 }
 
 function checkBeforeCreate(args: AwsAppArgs): void {
@@ -55,11 +48,7 @@ function checkBeforeCreate(args: AwsAppArgs): void {
     throw new TargetConfigError(
       `stack config cloudloom:sagemakerImage is required: CPU models ${cpuModels.map(([key]) => key).join(", ")} run on SageMaker, which pulls the cloudloom runtime from ECR (pulumi config set cloudloom:sagemakerImage <account>.dkr.ecr.<region>.amazonaws.com/cloudloom-runtime:0.1.0)`,
     );
-  const missing = declaredSecrets(args.spec).filter((name) => !args.secrets?.names.includes(name));
-  if (missing.length > 0)
-    throw new TargetConfigError(
-      `functions declare secret ${missing.join(", ")}, and stack config cloudloom:secrets has no value for it; set it with: pulumi config set --secret --path 'cloudloom:secrets.${missing[0]}' <value>`,
-    );
+  checkSecrets(args.spec, args.secrets);
   for (const pool of Object.values(args.spec.gpuPools)) gpuInstanceType(pool);
   for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
 }

@@ -8,10 +8,11 @@ import { KubernetesApp } from "../kubernetes/app";
 import type { ProviderSteps } from "../provider";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
+import { functionEnvironment } from "../shared/function-env";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AwsAppArgs } from "./app";
 import { ArtifactStore, type StoredArtifact } from "./artifacts";
-import { bundleArchive } from "./bundle";
+import { bundleArchive } from "../shared/bundle";
 import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
 import { AwsFunction } from "./function";
@@ -137,27 +138,6 @@ function servedFor(context: AwsContext, key: string, region: string): ServedMode
   return here ?? context.models.get(`${key}/${context.spec.models[key].regions[0]}`)!;
 }
 
-/** A function's environment: its literals, its secrets (from stack config), and the runtime's wiring. */
-function functionEnvironment(context: AwsContext, fnName: string, region: string): Record<string, pulumi.Input<string>> {
-  const fn = context.spec.functions[fnName];
-  const secrets = pulumi.output(context.args.secrets?.values ?? {});
-  const environment: Record<string, pulumi.Input<string>> = {};
-  for (const [variable, value] of Object.entries(fn.environment)) {
-    environment[variable] = typeof value === "string" ? value : pulumi.secret(secrets.apply((values) => values[value.secret]));
-  }
-  const models = fn.models.map((key) => [context.spec.models[key].name, key, servedFor(context, key, region).endpoint] as const);
-  environment.CLOUDLOOM_RUNTIME = pulumi.all(models.map(([, , endpoint]) => endpoint)).apply((endpoints) =>
-    JSON.stringify({
-      region,
-      models: Object.fromEntries(
-        models.map(([modelName, key], i) => [modelName, { key, version: context.spec.models[key].version, endpoint: endpoints[i] }]),
-      ),
-      env: Object.keys(fn.environment).sort(),
-    }),
-  );
-  return environment;
-}
-
 /** The AWS mapping of each spec section. */
 export const awsSteps: ProviderSteps<AwsContext> = {
   regions(context) {
@@ -255,7 +235,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
             spec: fn,
             scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
             code,
-            environment: functionEnvironment(context, fnName, region),
+            environment: functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint),
             modelAccess: {
               sagemakerEndpointArns: access.filter((a) => a.kind === "sagemaker").map((a) => a.arn),
               executeApiArns: access.filter((a) => a.kind === "execute-api").map((a) => a.arn),

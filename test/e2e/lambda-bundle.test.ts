@@ -6,9 +6,9 @@ import { join } from "node:path";
 import pino from "pino";
 import { loadScoped } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
-import type { FunctionUrlEvent, FunctionUrlResult } from "../../gateway/lambda/adapter";
+import type { FunctionUrlEvent, FunctionUrlResult } from "../../gateway/serverless/adapter";
 import { PodServer } from "../../gateway/local/pod-server";
-import { bundleSource } from "../../providers/aws/bundle";
+import { bundleSource } from "../../providers/shared/bundle";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 
 type LambdaHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;

@@ -56,7 +56,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (10 policies, targets: kubernetes, aws)\n");
+    assert.equal(out, "no policy violations (10 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {

@@ -4,6 +4,7 @@ import { factoryFor, TargetConfigError } from "../../../providers/registry";
 import { planUnderMocks, UnmockedCallError } from "../../../providers/plan";
 import { kubernetesSteps } from "../../../providers/kubernetes/steps";
 import { awsSteps } from "../../../providers/aws/steps";
+import { alicloudSteps } from "../../../providers/alicloud/steps";
 import * as pulumi from "@pulumi/pulumi";
 
 const noop = () => {};
@@ -13,13 +14,13 @@ describe("provider contract", () => {
     // @ts-expect-error: the gateway step (for routes) is missing
     const incomplete: ProviderSteps<unknown> = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop };
     assert.ok(incomplete);
-    for (const steps of [kubernetesSteps, awsSteps]) assert.deepEqual(Object.keys(steps).sort(), [...STEP_ORDER].sort());
+    for (const steps of [kubernetesSteps, awsSteps, alicloudSteps]) assert.deepEqual(Object.keys(steps).sort(), [...STEP_ORDER].sort());
   });
 
   it("names the available targets when the stack asks for an unknown one", () => {
     assert.throws(
       () => factoryFor("gcp"),
-      (e: TargetConfigError) => e.code === "CL_TARGET_CONFIG" && /available targets: kubernetes, aws/.test(e.message),
+      (e: TargetConfigError) => e.code === "CL_TARGET_CONFIG" && /available targets: kubernetes, aws, alicloud/.test(e.message),
     );
   });
 

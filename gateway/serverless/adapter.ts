@@ -3,7 +3,7 @@
  * the handler's request, gives the handler its `ctx.models` (SigV4-signed
  * calls to the model endpoints the stack wired in), and turns the handler's
  * result into the Function URL response. Bundled into each function's zip
- * with the handler (providers/aws/bundle.ts).
+ * with the handler (providers/shared/bundle.ts); Function Compute uses it through fc.ts.
  */
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";

@@ -1,0 +1,79 @@
+/**
+ * `AlicloudApp`: a whole cloudloom app on Alibaba Cloud. One explicit
+ * `alicloud.Provider` per declared region (Alibaba resources carry no region
+ * of their own); functions on Function Compute 3.0, models on FC GPU (or
+ * CPU) functions running the cloudloom runtime container, artifacts in OSS.
+ * Every FC trigger requires the gateway's JWT. Everything that can be
+ * refused is refused before any resource is registered.
+ *
+ * @example
+ * const app = new AlicloudApp("support-desk", {
+ *   spec,                                 // app.toSpec({ target: "alicloud" })
+ *   root: "examples/support-desk",
+ *   runtimeImage: "registry.{region}.aliyuncs.com/cloudloom/runtime:0.1.0",
+ *   jwtPrivateKey: config.requireSecret("jwtPrivateKey"),
+ * });
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { runSteps } from "../provider";
+import { TargetConfigError } from "../shared/config-error";
+import { endCron } from "../shared/cron";
+import { checkSecrets, type SecretSettings } from "../shared/function-env";
+import { toFcCron } from "./cron";
+import { alicloudSteps, type AlicloudContext } from "./steps";
+
+/** Inputs of an Alibaba Cloud app. */
+export interface AlicloudAppArgs {
+  /** The app's Spec v1. It is validated for the alicloud target before anything is created. */
+  spec: SpecV1;
+  /** The app's directory: handler modules and model artifacts are relative to it. */
+  root: string;
+  /** The cloudloom runtime image in ACR; `{region}` is replaced by each region (FC pulls from its own region). Required for models. */
+  runtimeImage?: string;
+  /** PEM of the RSA key the gateway signs JWTs with; the triggers get its public half. */
+  jwtPrivateKey?: pulumi.Input<string>;
+  /** The secrets functions declare. */
+  secrets?: SecretSettings;
+}
+
+function checkBeforeCreate(args: AlicloudAppArgs): void {
+  const result = validate(args.spec, { target: "alicloud" });
+  if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
+  const models = Object.keys(args.spec.models);
+  if (models.length > 0 && !args.runtimeImage)
+    throw new TargetConfigError(
+      `stack config cloudloom:runtimeImage is required: models ${models.join(", ")} run the cloudloom runtime container on Function Compute (pulumi config set cloudloom:runtimeImage 'registry.{region}.aliyuncs.com/<namespace>/cloudloom-runtime:0.1.0')`,
+    );
+  if (!args.jwtPrivateKey)
+    throw new TargetConfigError(
+      "stack config cloudloom:jwtPrivateKey is required: every FC trigger accepts only the gateway's JWTs (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 | pulumi config set --secret cloudloom:jwtPrivateKey)",
+    );
+  checkSecrets(args.spec, args.secrets);
+  for (const policy of Object.values(args.spec.scalingPolicies))
+    for (const schedule of policy.schedules) [schedule.cron, endCron(schedule)].forEach(toFcCron);
+}
+
+/** A cloudloom app on Alibaba Cloud, typed `cloudloom:alicloud:App`. */
+export class AlicloudApp extends pulumi.ComponentResource {
+  /** Every endpoint the gateway needs, per region, with the JWT each needs. */
+  readonly endpoints: pulumi.Output<EndpointsMap>;
+
+  constructor(name: string, args: AlicloudAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    checkBeforeCreate(args);
+    super("cloudloom:alicloud:App", name, { spec: toCanonicalJson(args.spec) }, opts);
+    const context: AlicloudContext = {
+      name,
+      spec: args.spec,
+      args,
+      parent: this,
+      regions: new Map(),
+      artifacts: new Map(),
+      models: new Map(),
+      endpoints: { functions: {}, models: {} },
+    };
+    runSteps(alicloudSteps, context);
+    this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * One model version in one Alibaba Cloud region: an FC 3.0 function running
+ * the cloudloom runtime as a custom container, with a GPU from the pool's
+ * accelerator (or CPU only), the artifact's OSS prefix mounted read-only
+ * through a RAM role that may read only that prefix, published behind
+ * `live`, reachable only with the gateway's JWT, and provisioned from its
+ * scaling policy (GPUs kept allocated when the floor is at least one).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { V3Function } from "@pulumi/alicloud/fc";
+import { Policy, Role, RolePolicyAttachment } from "@pulumi/alicloud/ram";
+import { ACCELERATORS, toMegabytes, type Accelerator, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { entryLabels } from "../shared/labels";
+import type { OssArtifact } from "./artifacts";
+import { fcCpu } from "./function";
+import { jwtTrigger, provision, publishLive } from "./serving";
+
+/** Where the artifact's prefix is mounted in the container. */
+const MOUNT_DIR = "/mnt/model";
+/** The port the runtime listens on. */
+const PORT = 8080;
+
+/** FC's GPU type and memory for a pool: the catalog's type, the pool's GPU memory in MB (a multiple of 1,024). */
+export function fcGpu(pool: GpuPoolSpec): { gpuType: string; gpuMemorySize: number } {
+  const mapping = ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } };
+  const gpuType = mapping.alicloud?.fcGpuType;
+  if (!gpuType) throw new Error(`Function Compute offers no ${pool.accelerator} GPU`);
+  return { gpuType, gpuMemorySize: toMegabytes(pool.gpuMemory) };
+}
+
+/** Inputs of one model version in one region. */
+export interface FcModelArgs {
+  app: string;
+  /** The model's key, `name@version`. */
+  key: string;
+  /** The spec region it serves. */
+  region: string;
+  model: ModelSpec;
+  pool?: GpuPoolSpec;
+  scaling?: ScalingPolicySpec;
+  artifact: OssArtifact;
+  /** The cloudloom runtime image in Alibaba Container Registry. */
+  image: string;
+  /** The OSS endpoint of the region (internal). */
+  ossEndpoint: string;
+  jwks: pulumi.Input<object>;
+}
+
+/** A model served by Function Compute, typed `cloudloom:alicloud:Model`. */
+export class FcModel extends pulumi.ComponentResource {
+  /** Base URL of the model server (the gateway appends the internal predict path); JWT auth. */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: FcModelArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
+    super("cloudloom:alicloud:Model", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
+    const role = new Role(
+      `${name}-role`,
+      {
+        roleName: name,
+        assumeRolePolicyDocument: JSON.stringify({
+          Version: "1",
+          Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: ["fc.aliyuncs.com"] } }],
+        }),
+        tags,
+      },
+      child,
+    );
+    const read = new Policy(
+      `${name}-read`,
+      {
+        policyName: `${name}-read`,
+        policyDocument: pulumi.all([args.artifact.objectsResource, args.artifact.bucket]).apply(([objects, bucket]) =>
+          JSON.stringify({
+            Version: "1",
+            Statement: [
+              { Effect: "Allow", Action: ["oss:GetObject"], Resource: [objects] },
+              { Effect: "Allow", Action: ["oss:ListObjects"], Resource: [`acs:oss:*:*:${bucket}`] },
+            ],
+          }),
+        ),
+        tags,
+      },
+      child,
+    );
+    const attached = new RolePolicyAttachment(
+      `${name}-read`,
+      { roleName: role.roleName, policyName: read.policyName, policyType: "Custom" },
+      child,
+    );
+    const memory = args.model.memory ? toMegabytes(args.model.memory) : args.pool ? 16_384 : 2_048;
+    const fn = new V3Function(
+      name,
+      {
+        functionName: name,
+        runtime: "custom-container",
+        handler: "index.handler",
+        customContainerConfig: {
+          image: args.image,
+          port: PORT,
+          entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
+          commands: [
+            "serve",
+            "--spec",
+            `${MOUNT_DIR}/spec.json`,
+            "--only",
+            `model:${args.key}`,
+            "--region",
+            args.region,
+            "--artifact",
+            `${MOUNT_DIR}/model.onnx`,
+            "--root",
+            MOUNT_DIR,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            String(PORT),
+          ],
+          healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
+        },
+        gpuConfig: args.pool ? fcGpu(args.pool) : undefined,
+        memorySize: memory,
+        cpu: fcCpu(memory),
+        diskSize: 10_240,
+        timeout: 60,
+        instanceConcurrency: args.model.batching?.maxBatchSize ?? 16,
+        role: role.arn,
+        ossMountConfig: {
+          mountPoints: [
+            {
+              bucketName: args.artifact.bucket,
+              bucketPath: args.artifact.prefix,
+              endpoint: args.ossEndpoint,
+              mountDir: MOUNT_DIR,
+              readOnly: true,
+            },
+          ],
+        },
+        tags,
+      },
+      { ...child, dependsOn: [attached] },
+    );
+    const alias = publishLive(name, fn.functionName, child);
+    if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
+    this.url = jwtTrigger(name, fn.functionName, alias, args.jwks, child);
+    this.registerOutputs({ url: this.url });
+  }
+}

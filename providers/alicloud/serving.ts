@@ -1,0 +1,100 @@
+/**
+ * What every FC function cloudloom deploys gets around it: a published
+ * version behind the `live` alias, an HTTP trigger on that alias that only
+ * accepts the gateway's JWTs, and, from the scaling policy, a provision
+ * config with target tracking and scheduled floors.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { V3Alias, V3FunctionVersion, V3ProvisionConfig, V3Trigger } from "@pulumi/alicloud/fc";
+import type { ScalingPolicySpec } from "../../sdk/spec";
+import { endCron } from "../shared/cron";
+import { toFcCron } from "./cron";
+
+/** The alias every trigger and provision config targets. */
+export const LIVE_ALIAS = "live";
+
+/** Target utilization of provisioned instances when the policy states concurrency, not utilization. */
+const DEFAULT_UTILIZATION = 0.7;
+
+/** Publishes the function's current configuration and points `live` at it. */
+export function publishLive(name: string, functionName: pulumi.Input<string>, child: pulumi.CustomResourceOptions): V3Alias {
+  const version = new V3FunctionVersion(name, { functionName, description: "published by cloudloom" }, child);
+  return new V3Alias(name, { functionName, aliasName: LIVE_ALIAS, versionId: version.versionId }, child);
+}
+
+/** The HTTP trigger's config: JWT auth against the gateway's public key, never anonymous. */
+export function jwtTriggerConfig(jwks: object): string {
+  return JSON.stringify({
+    authType: "jwt",
+    authConfig: JSON.stringify({
+      jwks,
+      tokenLookup: [{ type: "header", name: "Authorization", prefix: "Bearer " }],
+      claimPassThrough: [],
+    }),
+    methods: ["POST", "GET"],
+    disableURLInternet: false,
+  });
+}
+
+/** An HTTP trigger on `live`; returns its internet URL. */
+export function jwtTrigger(
+  name: string,
+  functionName: pulumi.Input<string>,
+  alias: V3Alias,
+  jwks: pulumi.Input<object>,
+  child: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
+  const trigger = new V3Trigger(
+    name,
+    {
+      functionName,
+      triggerName: "http",
+      triggerType: "http",
+      qualifier: alias.aliasName,
+      triggerConfig: pulumi.output(jwks).apply(jwtTriggerConfig),
+    },
+    child,
+  );
+  return trigger.httpTrigger.apply((http) => http.urlInternet);
+}
+
+/** Provisioned instances: the floor, target tracking between floor and max, and one scheduled floor (and its end) per schedule. */
+export function provision(
+  name: string,
+  functionName: pulumi.Input<string>,
+  alias: V3Alias,
+  policy: ScalingPolicySpec,
+  gpu: boolean,
+  child: pulumi.CustomResourceOptions,
+): V3ProvisionConfig {
+  const floor = policy.scaleToZero ? 0 : policy.minInstances;
+  const metricTarget = policy.targetUtilization !== undefined ? policy.targetUtilization / 100 : DEFAULT_UTILIZATION;
+  return new V3ProvisionConfig(
+    name,
+    {
+      functionName,
+      qualifier: alias.aliasName,
+      target: floor,
+      alwaysAllocateGpu: gpu && floor >= 1,
+      targetTrackingPolicies: [
+        {
+          name: "concurrency",
+          metricType: "ProvisionedConcurrencyUtilization",
+          metricTarget,
+          minCapacity: floor,
+          maxCapacity: policy.maxInstances,
+        },
+      ],
+      scheduledActions: policy.schedules.flatMap((schedule, index) => [
+        {
+          name: `floor-${index}`,
+          scheduleExpression: toFcCron(schedule.cron),
+          target: schedule.minInstances,
+          timeZone: schedule.timezone,
+        },
+        { name: `floor-${index}-end`, scheduleExpression: toFcCron(endCron(schedule)), target: floor, timeZone: schedule.timezone },
+      ]),
+    },
+    child,
+  );
+}

@@ -1,0 +1,142 @@
+/** The Alibaba Cloud provider's steps, one per spec section. */
+import * as pulumi from "@pulumi/pulumi";
+import { Provider } from "@pulumi/alicloud/provider";
+import { publicJwks } from "../../gateway/backends/jwt";
+import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import type { ProviderSteps } from "../provider";
+import { bundleZipBase64 } from "../shared/bundle";
+import { functionEnvironment } from "../shared/function-env";
+import { modelPart, resourceName } from "../shared/naming";
+import { modelsSpec } from "../shared/sub-spec";
+import type { AlicloudAppArgs } from "./app";
+import { OssArtifactStore, type OssArtifact } from "./artifacts";
+import { FcFunction } from "./function";
+import { FcModel } from "./model";
+
+/** Issuer of the gateway's tokens. */
+export const JWT_ISSUER = "cloudloom";
+
+/** What the steps share while building one app. */
+export interface AlicloudContext {
+  name: string;
+  spec: SpecV1;
+  args: AlicloudAppArgs;
+  parent: pulumi.Resource;
+  regions: Map<string, { provider: Provider; alicloudRegion: string }>;
+  /** By `<model key>/<region>`. */
+  artifacts: Map<string, OssArtifact>;
+  /** By `<model key>/<region>`. */
+  models: Map<string, pulumi.Output<Endpoint>>;
+  endpoints: {
+    functions: Record<string, Record<string, pulumi.Input<Endpoint>>>;
+    models: Record<string, Record<string, pulumi.Input<Endpoint>>>;
+  };
+}
+
+const withJwt = (url: pulumi.Output<string>, audience: string): pulumi.Output<Endpoint> =>
+  url.apply((resolved) => ({ url: resolved, jwt: { issuer: JWT_ISSUER, audience } }));
+
+function record(
+  target: Record<string, Record<string, pulumi.Input<Endpoint>>>,
+  entry: string,
+  region: string,
+  endpoint: pulumi.Input<Endpoint>,
+) {
+  (target[entry] ??= {})[region] = endpoint;
+}
+
+/** The public JWKS of the gateway's key: derived from a secret, but public, so not kept secret. */
+const jwks = (context: AlicloudContext) => pulumi.unsecret(pulumi.output(context.args.jwtPrivateKey!).apply(publicJwks));
+
+/** The Alibaba Cloud mapping of each spec section. */
+export const alicloudSteps: ProviderSteps<AlicloudContext> = {
+  regions(context) {
+    const { spec, args, name, parent } = context;
+    for (const [regionName, region] of Object.entries(spec.regions)) {
+      const alicloudRegion = region.placement.alicloud!.region;
+      const provider = new Provider(resourceName(name, regionName), { region: alicloudRegion }, { parent });
+      context.regions.set(regionName, { provider, alicloudRegion });
+      const keys = Object.keys(spec.models).filter((key) => spec.models[key].regions.includes(regionName));
+      if (keys.length === 0) continue;
+      const store = new OssArtifactStore(resourceName(name, regionName, "artifacts"), spec.app, args.root, { parent, provider });
+      for (const key of keys)
+        context.artifacts.set(`${key}/${regionName}`, store.put(spec.models[key], modelsSpec(spec, [key], regionName, region.placement)));
+    }
+  },
+
+  gpuPools() {
+    // On Function Compute a GPU pool is not a resource: each model function
+    // carries its pool's GPU type and memory (gpuConfig), and FC schedules it.
+  },
+
+  scalingPolicies() {
+    // Policies attach to each function as provision configs; their schedules
+    // were converted to FC's cron syntax before any resource was created.
+  },
+
+  models(context) {
+    const { spec, args, name, parent } = context;
+    for (const [key, model] of Object.entries(spec.models)) {
+      for (const region of model.regions) {
+        const { provider, alicloudRegion } = context.regions.get(region)!;
+        const functionName = resourceName(name, modelPart(model.name, model.version), region);
+        const served = new FcModel(
+          functionName,
+          {
+            app: spec.app,
+            key,
+            region,
+            model,
+            pool: model.pool ? spec.gpuPools[model.pool] : undefined,
+            scaling: model.scaling ? spec.scalingPolicies[model.scaling] : undefined,
+            artifact: context.artifacts.get(`${key}/${region}`)!,
+            image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
+            ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
+            jwks: jwks(context),
+          },
+          { parent, provider },
+        );
+        const endpoint = withJwt(served.url, functionName);
+        context.models.set(`${key}/${region}`, endpoint);
+        record(context.endpoints.models, key, region, endpoint);
+      }
+    }
+  },
+
+  functions(context) {
+    const { spec, args, name, parent } = context;
+    for (const [fnName, fn] of Object.entries(spec.functions)) {
+      const zipFile = bundleZipBase64(args.root, fn);
+      // A function that calls models mints their JWTs with the gateway's key.
+      const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
+        ? { [JWT_KEY_VARIABLE]: pulumi.secret(args.jwtPrivateKey!) }
+        : {};
+      for (const region of fn.regions) {
+        const { provider } = context.regions.get(region)!;
+        const functionName = resourceName(name, "fn", fnName, region);
+        const endpointOf = (key: string) =>
+          context.models.get(`${key}/${region}`) ?? context.models.get(`${key}/${spec.models[key].regions[0]}`)!;
+        const created = new FcFunction(
+          functionName,
+          {
+            app: spec.app,
+            entry: fnName,
+            spec: fn,
+            scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
+            zipFile,
+            environment: functionEnvironment(spec, fnName, region, args.secrets, endpointOf, signing),
+            jwks: jwks(context),
+          },
+          { parent, provider },
+        );
+        record(context.endpoints.functions, fnName, region, withJwt(created.url, functionName));
+      }
+    }
+  },
+
+  gateway() {
+    // The gateway is not a cloud resource here: it runs wherever `cloudloom serve
+    // --endpoints` runs with CLOUDLOOM_JWT_PRIVATE_KEY, and carries a JWT on every call.
+  },
+};

@@ -1,0 +1,59 @@
+/**
+ * The environment a serverless function (Lambda, FC) runs with: its literal
+ * variables, its secrets' values (from stack config, stored as Pulumi
+ * secrets), and `CLOUDLOOM_RUNTIME`, which tells the bundled adapter where
+ * each of its models is served and how to authenticate there.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import { TargetConfigError } from "./config-error";
+
+/** Secret names and values from stack config `cloudloom:secrets`. */
+export interface SecretSettings {
+  names: string[];
+  values: pulumi.Input<Record<string, string>>;
+}
+
+/** The secret names the app's functions declare. */
+export function declaredSecrets(spec: SpecV1): string[] {
+  const names = Object.values(spec.functions).flatMap((fn) =>
+    Object.values(fn.environment).flatMap((value) => (typeof value === "string" ? [] : [value.secret])),
+  );
+  return [...new Set(names)].sort();
+}
+
+/** Refuses, before any resource, an app whose functions declare secrets the stack has no value for. */
+export function checkSecrets(spec: SpecV1, secrets: SecretSettings | undefined): void {
+  const missing = declaredSecrets(spec).filter((name) => !secrets?.names.includes(name));
+  if (missing.length > 0)
+    throw new TargetConfigError(
+      `functions declare secret ${missing.join(", ")}, and stack config cloudloom:secrets has no value for it; set it with: pulumi config set --secret --path 'cloudloom:secrets.${missing[0]}' <value>`,
+    );
+}
+
+/** A function's environment in `region`; `endpointOf` says where a model key is served for it. */
+export function functionEnvironment(
+  spec: SpecV1,
+  fnName: string,
+  region: string,
+  secrets: SecretSettings | undefined,
+  endpointOf: (key: string) => pulumi.Input<Endpoint>,
+  extra: Record<string, pulumi.Input<string>> = {},
+): Record<string, pulumi.Input<string>> {
+  const fn = spec.functions[fnName];
+  const values = pulumi.output(secrets?.values ?? {});
+  const environment: Record<string, pulumi.Input<string>> = { ...extra };
+  for (const [variable, value] of Object.entries(fn.environment))
+    environment[variable] = typeof value === "string" ? value : pulumi.secret(values.apply((all) => all[value.secret]));
+  const models = fn.models.map((key) => ({ name: spec.models[key].name, key, version: spec.models[key].version }));
+  environment.CLOUDLOOM_RUNTIME = pulumi.all(models.map((model) => endpointOf(model.key))).apply((endpoints) =>
+    JSON.stringify({
+      region,
+      models: Object.fromEntries(
+        models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
+      ),
+      env: Object.keys(fn.environment).sort(),
+    }),
+  );
+  return environment;
+}
