@@ -2,6 +2,10 @@
  * Plans a generated app with N functions on one target, in its own process
  * so its peak memory is its own. Prints `{ ms, resources, maxRssMb }`.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { App } from "../../sdk";
 import { planUnderMocks } from "../../providers/plan";
 import { TARGET_FACTORIES } from "../../providers/registry";
@@ -9,8 +13,15 @@ import type { Target } from "../../sdk";
 
 const [target, count] = [process.argv[2] as Target, Number(process.argv[3])];
 
-function generatedApp(functions: number): App {
-  const app = new App("gen");
+/** A directory with one small handler module per function (cloud targets bundle each one). */
+function handlerRoot(functions: number): string {
+  const root = mkdtempSync(join(tmpdir(), "cloudloom-plan-bench-"));
+  for (let i = 0; i < functions; i++) writeFileSync(join(root, `fn-${i}.ts`), `export const handler = async () => ({ index: ${i} });\n`);
+  return root;
+}
+
+function generatedApp(functions: number, root: string): App {
+  const app = new App("gen", { root });
   const central = app.region("central", {
     kind: "central",
     placement: { aws: { region: "us-east-1" }, alicloud: { region: "cn-hangzhou" }, kubernetes: { labels: { zone: "a" } } },
@@ -24,14 +35,16 @@ function generatedApp(functions: number): App {
 }
 
 void (async () => {
-  const spec = generatedApp(count).toSpec({ target, root: undefined });
+  const root = handlerRoot(count);
+  const spec = generatedApp(count, root).toSpec({ target });
+  const jwtKey = readFileSync(join(__dirname, "../../cli/offline-plan-key.pem"), "utf8");
   const settings = {
     get: (key: string) => (key === "artifactBaseUrl" ? "https://artifacts.example.invalid" : undefined),
-    getSecret: () => undefined,
+    getSecret: (key: string) => (key === "jwtPrivateKey" ? pulumi.secret(jwtKey) : undefined),
     secretKeys: () => undefined,
   };
   const started = performance.now();
-  const { resources } = await planUnderMocks(() => TARGET_FACTORIES[target]!({ spec, root: process.cwd() }, settings));
+  const { resources } = await planUnderMocks(() => TARGET_FACTORIES[target]!({ spec, root }, settings));
   const ms = performance.now() - started;
   console.log(JSON.stringify({ ms, resources: resources.length, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 })();
