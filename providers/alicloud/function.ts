@@ -22,7 +22,7 @@ export interface FcFunctionArgs {
   spec: FunctionSpec;
   scaling?: ScalingPolicySpec;
   /** The bundled handler, a base64 zip. */
-  zipFile: string;
+  zipFile: pulumi.Input<string>;
   environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Public JWKS the trigger verifies the gateway's tokens with. */
   jwks: pulumi.Input<object>;

@@ -5,7 +5,7 @@ import { publicJwks } from "../../gateway/backends/jwt";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
-import { bundleZipBase64 } from "../shared/bundle";
+import { bundleHandlers, fcZipBase64 } from "../shared/bundle";
 import { functionEnvironment } from "../shared/function-env";
 import { modelPart, resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
@@ -106,8 +106,9 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
 
   functions(context) {
     const { spec, args, name, parent } = context;
+    const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "fc"));
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const zipFile = bundleZipBase64(args.root, fn);
+      const zipFile = bundles.apply((sources) => fcZipBase64(sources[fnName]));
       // A function that calls models mints their JWTs with the gateway's key.
       const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
         ? { [JWT_KEY_VARIABLE]: pulumi.secret(args.jwtPrivateKey!) }

@@ -23,7 +23,7 @@ export interface AwsFunctionArgs {
   spec: FunctionSpec;
   scaling?: ScalingPolicySpec;
   /** The bundled handler. */
-  code: pulumi.asset.Archive;
+  code: pulumi.Input<pulumi.asset.Archive>;
   /** Resolved environment (secrets already as secret outputs). */
   environment: Record<string, pulumi.Input<string>>;
   /** The model endpoints the function may invoke. */

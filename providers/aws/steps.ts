@@ -12,7 +12,7 @@ import { functionEnvironment } from "../shared/function-env";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AwsAppArgs } from "./app";
 import { ArtifactStore, type StoredArtifact } from "./artifacts";
-import { bundleArchive } from "../shared/bundle";
+import { bundleHandlers, lambdaArchive } from "../shared/bundle";
 import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
 import { AwsFunction } from "./function";
@@ -222,8 +222,9 @@ export const awsSteps: ProviderSteps<AwsContext> = {
 
   functions(context) {
     const { spec, args, name, parent } = context;
+    const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "lambda"));
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const code = bundleArchive(args.root, fn);
+      const code = bundles.apply((sources) => lambdaArchive(sources[fnName]));
       for (const region of fn.regions) {
         const { provider, awsRegion } = context.regions.get(region)!;
         const access = fn.models.map((key) => servedFor(context, key, region).access);

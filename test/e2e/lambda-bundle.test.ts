@@ -8,7 +8,7 @@ import { loadScoped } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 import type { FunctionUrlEvent, FunctionUrlResult } from "../../gateway/serverless/adapter";
 import { PodServer } from "../../gateway/local/pod-server";
-import { bundleSource } from "../../providers/shared/bundle";
+import { bundleHandlers } from "../../providers/shared/bundle";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 
 type LambdaHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
@@ -83,7 +83,7 @@ describe("AWS Lambda: the bundled handler with the cloudloom adapter (real socke
       },
       env: ["LOG_LEVEL"],
     });
-    source = bundleSource(example.root, spec.functions.classify);
+    source = (await bundleHandlers(example.root, { classify: spec.functions.classify }, "lambda")).classify;
   });
   after(async () => {
     delete process.env.CLOUDLOOM_RUNTIME;
