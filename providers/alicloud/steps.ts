@@ -6,6 +6,7 @@ import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
 import { bundleHandlers, fcZipBase64 } from "../shared/bundle";
+import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
 import { modelPart, resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
@@ -28,23 +29,11 @@ export interface AlicloudContext {
   artifacts: Map<string, OssArtifact>;
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
-  endpoints: {
-    functions: Record<string, Record<string, pulumi.Input<Endpoint>>>;
-    models: Record<string, Record<string, pulumi.Input<Endpoint>>>;
-  };
+  endpoints: EndpointsBuilder;
 }
 
 const withJwt = (url: pulumi.Output<string>, audience: string): pulumi.Output<Endpoint> =>
   url.apply((resolved) => ({ url: resolved, jwt: { issuer: JWT_ISSUER, audience } }));
-
-function record(
-  target: Record<string, Record<string, pulumi.Input<Endpoint>>>,
-  entry: string,
-  region: string,
-  endpoint: pulumi.Input<Endpoint>,
-) {
-  (target[entry] ??= {})[region] = endpoint;
-}
 
 /** The public JWKS of the gateway's key: derived from a secret, but public, so not kept secret. */
 const jwks = (context: AlicloudContext) => pulumi.unsecret(pulumi.output(context.args.jwtPrivateKey!).apply(publicJwks));
@@ -99,7 +88,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
         );
         const endpoint = withJwt(served.url, functionName);
         context.models.set(`${key}/${region}`, endpoint);
-        record(context.endpoints.models, key, region, endpoint);
+        recordEndpoint(context.endpoints.models, key, region, endpoint);
       }
     }
   },
@@ -131,7 +120,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
           },
           { parent, provider },
         );
-        record(context.endpoints.functions, fnName, region, withJwt(created.url, functionName));
+        recordEndpoint(context.endpoints.functions, fnName, region, withJwt(created.url, functionName));
       }
     }
   },

@@ -13,6 +13,7 @@ import { modelsSpec } from "../shared/sub-spec";
 import type { AwsAppArgs } from "./app";
 import { ArtifactStore, type StoredArtifact } from "./artifacts";
 import { bundleHandlers, lambdaArchive } from "../shared/bundle";
+import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
 import { AwsFunction } from "./function";
@@ -50,23 +51,11 @@ export interface AwsContext {
   artifacts: Map<string, StoredArtifact>;
   /** By `<model key>/<region>`. */
   models: Map<string, ServedModel>;
-  endpoints: {
-    functions: Record<string, Record<string, pulumi.Input<Endpoint>>>;
-    models: Record<string, Record<string, pulumi.Input<Endpoint>>>;
-  };
+  endpoints: EndpointsBuilder;
 }
 
 const signed = (url: pulumi.Input<string>, service: string, region: string): pulumi.Output<Endpoint> =>
   pulumi.output(url).apply((resolved) => ({ url: resolved, exact: true, sigv4: { service, region } }));
-
-function record(
-  target: Record<string, Record<string, pulumi.Input<Endpoint>>>,
-  entry: string,
-  region: string,
-  endpoint: pulumi.Input<Endpoint>,
-) {
-  (target[entry] ??= {})[region] = endpoint;
-}
 
 function modelsIn(spec: SpecV1, region: string, gpu: boolean): string[] {
   return Object.keys(spec.models)
@@ -128,7 +117,7 @@ function placeClusterModels(context: AwsContext, region: string): void {
     const route = api.routes[key];
     const endpoint = signed(route.url, "execute-api", awsRegion);
     context.models.set(`${key}/${region}`, { endpoint, access: { kind: "execute-api", arn: route.invokeArn } });
-    record(context.endpoints.models, key, region, endpoint);
+    recordEndpoint(context.endpoints.models, key, region, endpoint);
   }
 }
 
@@ -214,7 +203,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
         );
         const endpoint = signed(served.url, "sagemaker", awsRegion);
         context.models.set(`${key}/${regionName}`, { endpoint, access: { kind: "sagemaker", arn: served.arn } });
-        record(context.endpoints.models, key, regionName, endpoint);
+        recordEndpoint(context.endpoints.models, key, regionName, endpoint);
       }
     }
     for (const region of context.clusters.keys()) placeClusterModels(context, region);
@@ -245,7 +234,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
           },
           { parent, provider },
         );
-        record(context.endpoints.functions, fnName, region, signed(created.url, "lambda", awsRegion));
+        recordEndpoint(context.endpoints.functions, fnName, region, signed(created.url, "lambda", awsRegion));
       }
     }
   },

@@ -6,6 +6,7 @@ import * as core from "@pulumi/kubernetes/core/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
+import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { ResolvedKubernetesArgs } from "./app";
@@ -18,10 +19,7 @@ export interface KubernetesContext {
   spec: SpecV1;
   args: ResolvedKubernetesArgs;
   child: { parent: pulumi.Resource; provider?: pulumi.ProviderResource };
-  endpoints: {
-    functions: Record<string, Record<string, pulumi.Output<string>>>;
-    models: Record<string, Record<string, pulumi.Output<string>>>;
-  };
+  endpoints: EndpointsBuilder<pulumi.Output<string>>;
   namespace?: pulumi.Output<string>;
   regions: Map<string, ReturnType<typeof regionScheduling>>;
   pools: Map<string, ReturnType<typeof gpuScheduling>>;
@@ -149,15 +147,6 @@ function placeWorkload(
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }
 
-function record(
-  target: Record<string, Record<string, pulumi.Output<string>>>,
-  entry: string,
-  region: string,
-  url: pulumi.Output<string>,
-): void {
-  (target[entry] ??= {})[region] = url;
-}
-
 /** The Kubernetes mapping of each spec section. */
 export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
   regions(context) {
@@ -210,7 +199,7 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
         const exposed = context.args.modelNodePorts;
         const nodePort = exposed?.ports[key] ? { port: exposed.ports[key], frontedBy: exposed.frontedBy } : undefined;
         const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling, nodePort);
-        record(context.endpoints.models, key, region, url);
+        recordEndpoint(context.endpoints.models, key, region, url);
       }
     }
   },
@@ -221,7 +210,7 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
         const labels = entryLabels(context.spec.app, "function", fnName, { "cloudloom.dev/region": region });
         const name = resourceName(context.name, "fn", fnName, region);
         const url = placeWorkload(context, "Function", name, labels, functionPodSpec(context, fnName, region), fn.scaling);
-        record(context.endpoints.functions, fnName, region, url);
+        recordEndpoint(context.endpoints.functions, fnName, region, url);
       }
     }
   },
