@@ -37,6 +37,8 @@ export interface GatewayOptions {
   settings: GatewaySettings;
   source: BackendSource;
   logger?: Logger;
+  /** Metrics to record into (the local target shares them with its runtime). @default a new registry */
+  metrics?: GatewayMetrics;
   /** Called by SIGHUP or POST /admin/reload to produce the next configuration. */
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
 }
@@ -52,7 +54,7 @@ const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-l
 /** A running gateway. */
 export class Gateway {
   readonly app = express();
-  readonly metrics = new GatewayMetrics();
+  readonly metrics: GatewayMetrics;
   readonly log: Logger;
   private readonly redis?: Redis;
   private readonly cache: ResponseCache;
@@ -71,6 +73,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
+    this.metrics = options.metrics ?? new GatewayMetrics();
     this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
     if (settings.redis)
       this.redis = new Redis(settings.redis.url, {

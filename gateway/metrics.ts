@@ -24,6 +24,18 @@ export class GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly prewarms = new Counter({
+    name: "cloudloom_prewarms_total",
+    help: "Instances the keep-alive policy loaded ahead of a predicted call, by entry and region.",
+    labelNames: ["entry", "region"] as const,
+    registers: [this.registry],
+  });
+  readonly warmIdleSeconds = new Counter({
+    name: "cloudloom_warm_idle_seconds_total",
+    help: "Seconds instances stayed loaded without serving (wasted warm time), by entry and region.",
+    labelNames: ["entry", "region"] as const,
+    registers: [this.registry],
+  });
   readonly batchSize = new Histogram({
     name: "cloudloom_model_batch_size",
     help: "Samples per model batch.",

@@ -14,7 +14,7 @@ import {
 } from "../../sdk/handler";
 import type { FunctionSpec } from "../../sdk/spec";
 import { GatewayError } from "../errors";
-import { InstancePool } from "./instance-pool";
+import { InstancePool, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
 
 /** What one invocation returned, normalized, and how it was served. */
@@ -46,9 +46,9 @@ export class FunctionHost {
     sizing: PoolSizing,
     private readonly env: Readonly<Record<string, string>>,
     private readonly models: Record<string, ModelClient>,
-    onColdStart?: (ms: number) => void,
+    events: PoolEvents = {},
   ) {
-    this.pool = new InstancePool({ ...sizing, slotsPerInstance: spec.concurrency, load: async () => loadHandler(root, spec), onColdStart });
+    this.pool = new InstancePool({ ...sizing, ...events, slotsPerInstance: spec.concurrency, load: async () => loadHandler(root, spec) });
   }
 
   /** Handler instances loaded now. */

@@ -4,26 +4,45 @@
  * is below max, a new instance starts (a measured cold start); at max, callers
  * wait in order. Instances above the floor unload after `idleWindowMs` idle,
  * which is how scale-to-zero happens.
+ *
+ * With a keep-alive policy (a scaling policy that declares `prewarm`), the
+ * policy decides after every call: how long to keep the instance, or to
+ * unload now and pre-warm one just before the next call it predicts.
  */
+import type { KeepAlivePolicy, Window } from "../../sdk/prewarm/policies";
+
+/** What a pool reports, for metrics. */
+export interface PoolEvents {
+  /** After every cold start, with its duration. */
+  onColdStart?: (ms: number) => void;
+  /** When the keep-alive policy loads an instance ahead of a predicted call. */
+  onPrewarm?: (window: Window) => void;
+  /** Seconds an instance stayed loaded without serving, when that stretch ends. */
+  onWarmIdle?: (seconds: number) => void;
+}
 
 /** Sizing and lifecycle of one pool. */
-export interface InstancePoolOptions<T> {
+export interface InstancePoolOptions<T> extends PoolEvents {
   min: number;
   max: number;
   slotsPerInstance: number;
   /** Idle time after which an instance above `min` unloads. */
   idleWindowMs: number;
+  /** Decides keep-alive and pre-warm windows from the idle times it observes. */
+  keepAlive?: KeepAlivePolicy;
   load: () => Promise<T>;
   unload?: (instance: T) => Promise<void> | void;
-  /** Called after every cold start with its duration. */
-  onColdStart?: (ms: number) => void;
 }
 
 interface Slot<T> {
   instance: T;
   busy: number;
   idleTimer?: NodeJS.Timeout;
+  /** When the slot last became idle (ms since the epoch). */
+  idleSince?: number;
 }
+
+const MINUTE_MS = 60_000;
 
 /** What `acquire` hands out; pass it back to `release`. */
 export interface Lease<T> {
@@ -39,8 +58,14 @@ export class InstancePool<T> {
   private readonly slots: Array<Slot<T>> = [];
   private starting = 0;
   private readonly waiters: Array<(lease: Lease<T>) => void> = [];
+  private lastCall?: number;
+  private prewarmTimer?: NodeJS.Timeout;
+  /** Idle window of the next parked instance: the policy's keep-alive, or the declared window. */
+  private idleMs: number;
 
-  constructor(private readonly options: InstancePoolOptions<T>) {}
+  constructor(private readonly options: InstancePoolOptions<T>) {
+    this.idleMs = options.idleWindowMs;
+  }
 
   /** Instances loaded now. */
   get size(): number {
@@ -55,6 +80,7 @@ export class InstancePool<T> {
 
   /** A slot on a warm instance, or a new instance, or a wait for one. */
   async acquire(): Promise<Lease<T>> {
+    this.observeCall();
     const free = this.slots.find((s) => s.busy < this.options.slotsPerInstance);
     if (free) return this.lease(free, false, 0);
     if (this.slots.length + this.starting < this.options.max) {
@@ -74,14 +100,44 @@ export class InstancePool<T> {
       waiter(this.lease(slot, false, 0));
       return;
     }
+    if (this.options.keepAlive) this.follow(this.options.keepAlive.decide());
     this.park(slot);
   }
 
   /** Unloads everything, for shutdown. */
   async close(): Promise<void> {
+    clearTimeout(this.prewarmTimer);
     const slots = this.slots.splice(0);
     for (const slot of slots) clearTimeout(slot.idleTimer);
     await Promise.all(slots.map((slot) => this.options.unload?.(slot.instance)));
+  }
+
+  /** Feeds the keep-alive policy the minutes since the previous call. */
+  private observeCall(): void {
+    const now = Date.now();
+    clearTimeout(this.prewarmTimer);
+    if (this.options.keepAlive && this.lastCall !== undefined)
+      this.options.keepAlive.observe(Math.floor((now - this.lastCall) / MINUTE_MS));
+    this.lastCall = now;
+  }
+
+  /**
+   * Applies a window: keep idle instances `keepAlive` minutes; or unload them
+   * now and load one again `prewarm` minutes from now, for `keepAlive` minutes.
+   */
+  private follow(window: Window): void {
+    this.idleMs = Math.max(1, window.keepAlive) * MINUTE_MS;
+    if (window.prewarm <= 0) return;
+    this.idleMs = 0;
+    this.prewarmTimer = setTimeout(() => {
+      this.idleMs = Math.max(1, window.keepAlive) * MINUTE_MS;
+      if (this.slots.length + this.starting > 0) return;
+      void this.start().then((slot) => {
+        this.options.onPrewarm?.(window);
+        this.park(slot);
+      });
+    }, window.prewarm * MINUTE_MS);
+    this.prewarmTimer.unref();
   }
 
   private async start(): Promise<Slot<T>> {
@@ -101,18 +157,29 @@ export class InstancePool<T> {
   private lease(slot: Slot<T>, cold: boolean, coldStartMs: number): Lease<T> {
     clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
+    this.endIdle(slot);
     slot.busy++;
     return { instance: slot.instance, cold, coldStartMs, slot };
   }
 
   private park(slot: Slot<T>): void {
-    if (slot.busy > 0 || this.slots.length <= this.options.min) return;
+    if (slot.busy > 0) return;
+    slot.idleSince = Date.now();
+    if (this.slots.length <= this.options.min) return;
     clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
       if (slot.busy > 0 || this.slots.length <= this.options.min) return;
       this.slots.splice(this.slots.indexOf(slot), 1);
+      this.endIdle(slot);
       void this.options.unload?.(slot.instance);
-    }, this.options.idleWindowMs);
+    }, this.idleMs);
     slot.idleTimer.unref();
+  }
+
+  /** Reports the stretch the slot spent loaded and idle. */
+  private endIdle(slot: Slot<T>): void {
+    if (slot.idleSince === undefined) return;
+    this.options.onWarmIdle?.((Date.now() - slot.idleSince) / 1000);
+    slot.idleSince = undefined;
   }
 }

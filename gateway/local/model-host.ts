@@ -5,7 +5,7 @@
 import * as ort from "onnxruntime-node";
 import type { ModelSpec } from "../../sdk/spec";
 import { DynamicBatcher } from "./batcher";
-import { InstancePool } from "./instance-pool";
+import { InstancePool, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";
 import type { PoolSizing } from "./sizing";
 
@@ -16,9 +16,8 @@ export interface Prediction {
   coldStartMs: number;
 }
 
-/** Hooks for metrics. */
-export interface ModelHostEvents {
-  onColdStart?: (ms: number) => void;
+/** Hooks for metrics: the pool's, and batch sizes. */
+export interface ModelHostEvents extends PoolEvents {
   onBatch?: (size: number) => void;
 }
 
@@ -42,6 +41,8 @@ export class ModelHost {
       load: () => ort.InferenceSession.create(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
       unload: (session) => session.release(),
       onColdStart: events.onColdStart,
+      onPrewarm: events.onPrewarm,
+      onWarmIdle: events.onWarmIdle,
     });
     this.batcher = new DynamicBatcher({ ...batching, concurrency: sizing.max }, (samples) => this.runBatch(samples));
   }

@@ -13,7 +13,7 @@ import { GatewayError, toErrorResponse } from "../errors";
 import { GatewayMetrics } from "../metrics";
 import { closeGracefully } from "../shutdown";
 import { functionInvokePath, modelPredictPath } from "./remote-model";
-import { LocalRuntime, type RuntimeScope } from "./runtime";
+import { LocalRuntime, metricsEvents, type RuntimeScope } from "./runtime";
 
 /** What a pod serves. */
 export interface PodServerOptions {
@@ -45,11 +45,7 @@ export class PodServer {
     this.runtime = new LocalRuntime(
       spec,
       options.root,
-      {
-        onColdStart: (entry, region, ms) => this.metrics.coldStarts.labels(entry, region).observe(ms / 1000),
-        onBatch: (model, size) => this.metrics.batchSize.labels(model).observe(size),
-        warn: (message) => this.log.warn(message),
-      },
+      metricsEvents(this.metrics, (message) => this.log.warn(message)),
       scope,
     );
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;

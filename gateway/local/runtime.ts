@@ -6,6 +6,8 @@
 import type { FunctionRequest, ModelClient } from "../../sdk/handler";
 import { toMilliseconds, type SpecV1 } from "../../sdk/spec";
 import { GatewayError } from "../errors";
+import type { GatewayMetrics } from "../metrics";
+import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";
 import { ModelHost, type Prediction } from "./model-host";
@@ -32,7 +34,31 @@ export interface RuntimeScope {
 export interface RuntimeEvents {
   onColdStart?: (entry: string, region: string, ms: number) => void;
   onBatch?: (model: string, size: number) => void;
+  /** The keep-alive policy loaded an instance ahead of a predicted call. */
+  onPrewarm?: (entry: string, region: string) => void;
+  /** An instance spent `seconds` loaded without serving. */
+  onWarmIdle?: (entry: string, region: string, seconds: number) => void;
   warn?: (message: string) => void;
+}
+
+/** Runtime events recorded in a server's metrics, warnings in its log. */
+export function metricsEvents(metrics: GatewayMetrics, warn: (message: string) => void): RuntimeEvents {
+  return {
+    onColdStart: (entry, region, ms) => metrics.coldStarts.labels(entry, region).observe(ms / 1000),
+    onBatch: (model, size) => metrics.batchSize.labels(model).observe(size),
+    onPrewarm: (entry, region) => metrics.prewarms.labels(entry, region).inc(),
+    onWarmIdle: (entry, region, seconds) => metrics.warmIdleSeconds.labels(entry, region).inc(seconds),
+    warn,
+  };
+}
+
+/** The pool events of one entry in one region. */
+function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolEvents {
+  return {
+    onColdStart: (ms) => events.onColdStart?.(entry, region, ms),
+    onPrewarm: () => events.onPrewarm?.(entry, region),
+    onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds),
+  };
 }
 
 const hostKey = (entry: string, region: string) => `${entry}|${region}`;
@@ -74,7 +100,7 @@ export class LocalRuntime {
       for (const region of model.regions.filter(inScope)) {
         const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
         const host = new ModelHost(model, artifact.bytes, sizing, batching, {
-          onColdStart: (ms) => events.onColdStart?.(key, region, ms),
+          ...poolEvents(events, key, region),
           onBatch: (size) => events.onBatch?.(key, size),
         });
         this.models.set(hostKey(key, region), host);
@@ -87,10 +113,7 @@ export class LocalRuntime {
       for (const region of fn.regions.filter(inScope)) {
         const clients = Object.fromEntries(fn.models.map((key) => [spec.models[key].name, this.modelClient(key, region)]));
         const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined);
-        this.functions.set(
-          hostKey(name, region),
-          new FunctionHost(name, fn, root, sizing, env, clients, (ms) => events.onColdStart?.(name, region, ms)),
-        );
+        this.functions.set(hostKey(name, region), new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region)));
       }
     }
   }

@@ -1,11 +1,13 @@
 /** Turns a spec scaling policy into local pool sizes. */
+import { CloudloomPolicy, type KeepAlivePolicy } from "../../sdk/prewarm/policies";
 import { toMilliseconds, type ScalingPolicySpec } from "../../sdk/spec";
 
-/** Min, max and idle window of a local pool. */
+/** Min, max and idle window of a local pool, and its keep-alive policy when pre-warm is declared. */
 export interface PoolSizing {
   min: number;
   max: number;
   idleWindowMs: number;
+  keepAlive?: KeepAlivePolicy;
 }
 
 /** Idle instances above the floor unload after this, when no scale-to-zero window is declared. */
@@ -14,7 +16,8 @@ const DEFAULT_IDLE_MS = 5 * 60_000;
 /**
  * Local pool sizing for an entry. Without a policy: one instance, never
  * unloaded. With scale-to-zero, the floor is zero and the window is the
- * declared one.
+ * declared one; with `prewarm` too, cloudloom's keep-alive policy decides
+ * the windows from the entry's own idle times.
  */
 export function poolSizing(policy: ScalingPolicySpec | undefined): PoolSizing {
   if (!policy) return { min: 1, max: 1, idleWindowMs: DEFAULT_IDLE_MS };
@@ -22,5 +25,6 @@ export function poolSizing(policy: ScalingPolicySpec | undefined): PoolSizing {
     min: policy.scaleToZero ? 0 : policy.minInstances,
     max: Math.max(1, policy.maxInstances),
     idleWindowMs: policy.scaleToZero ? toMilliseconds(policy.scaleToZero.idleWindow) : DEFAULT_IDLE_MS,
+    keepAlive: policy.scaleToZero && policy.prewarm ? new CloudloomPolicy() : undefined,
   };
 }

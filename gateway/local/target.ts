@@ -8,7 +8,8 @@ import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
 import type { GatewaySettings } from "../config";
 import { Gateway } from "../gateway";
-import { LocalRuntime } from "./runtime";
+import { GatewayMetrics } from "../metrics";
+import { LocalRuntime, metricsEvents } from "./runtime";
 
 /** What a local target serves. */
 export interface LocalTargetOptions {
@@ -26,12 +27,14 @@ export class LocalTarget {
 
   constructor(options: LocalTargetOptions) {
     const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
-    this.runtime = new LocalRuntime(options.spec, options.root, {
-      onColdStart: (entry, region, ms) => this.gateway.metrics.coldStarts.labels(entry, region).observe(ms / 1000),
-      onBatch: (model, size) => this.gateway.metrics.batchSize.labels(model).observe(size),
-      warn: (message) => logger.warn(message),
-    });
+    const metrics = new GatewayMetrics();
+    this.runtime = new LocalRuntime(
+      options.spec,
+      options.root,
+      metricsEvents(metrics, (message) => logger.warn(message)),
+    );
     this.gateway = new Gateway({
+      metrics,
       spec: options.spec,
       settings: options.settings,
       source: { kind: "local", runtime: this.runtime },
