@@ -41,10 +41,11 @@ function memoryWeights(): { byFunction: Map<string, number>; byApp: Map<string, 
 
 const MEMORY_MB = memoryWeights();
 
-const POLICIES: Array<[string, () => KeepAlivePolicy]> = [
+/** Each policy, made for one unit of `unitMb` memory in a fleet whose median is `referenceMb`. */
+const POLICIES: Array<[string, (memory: { unitMb: number; referenceMb: number }) => KeepAlivePolicy]> = [
   ...[5, 10, 20, 60, 120, 240].map((m): [string, () => KeepAlivePolicy] => [`fixed-${m}`, () => new FixedKeepAlive(m)]),
   ["hybrid", () => new HybridHistogram()],
-  ["cloudloom", () => new CloudloomPolicy()],
+  ["cloudloom", (memory) => new CloudloomPolicy({ memory })],
 ];
 
 function quantile(sorted: number[], q: number): number {
@@ -57,7 +58,9 @@ function table(level: "app" | "function", units: TraceUnit[]): TradeoffPoint[] {
   const known = active.map((u) => weights.get(level === "app" ? u.app : u.fn)).filter((w): w is number => w !== undefined);
   const median = known.sort((a, b) => a - b)[Math.floor(known.length / 2)] ?? 1;
   const weightOf = (u: TraceUnit) => weights.get(level === "app" ? u.app : u.fn) ?? median;
-  const results = new Map<string, ReplayResult[]>(POLICIES.map(([name, make]) => [name, active.map((u) => replay(u.counts, make()))]));
+  const results = new Map<string, ReplayResult[]>(
+    POLICIES.map(([name, make]) => [name, active.map((u) => replay(u.counts, make({ unitMb: weightOf(u), referenceMb: median })))]),
+  );
   const wasted = (name: string, weighted: boolean) =>
     results.get(name)!.reduce((sum, r, i) => sum + r.wastedMinutes * (weighted ? weightOf(active[i]) : 1), 0);
   console.log(`\n${level} level (${active.length} units with invocations; memory known for ${known.length})\n`);

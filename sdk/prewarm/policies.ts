@@ -107,32 +107,78 @@ export class HybridHistogram implements KeepAlivePolicy {
   }
 }
 
+/** Tunables of cloudloom's policy. */
+export interface CloudloomPolicyOptions {
+  /** Idle times remembered. */
+  window: number;
+  /** Idle times needed before the percentile window replaces the fallback. */
+  minSamples: number;
+  /** Minutes kept warm while there is too little history. */
+  fallbackKeepAlive: number;
+  /** Percentiles of recent idle times that bound the window. */
+  lower: number;
+  upper: number;
+  /** Fraction added to the upper bound (and taken off the lower). */
+  margin: number;
+  /** Minutes kept warm around a predicted periodic call. */
+  periodicKeepAlive: number;
+  /**
+   * The unit's memory against a reference memory (e.g. the fleet's median):
+   * a heavier unit gets a shorter fallback, a lighter one a longer, by the
+   * square root of the ratio, so warm memory-minutes are spent where they
+   * are cheap. Omitted: no scaling.
+   */
+  memory?: { unitMb: number; referenceMb: number };
+}
+
+/** Bounds of the memory-scaled fallback keep-alive, in minutes. */
+const FALLBACK_BOUNDS = { min: 10, max: 480 };
+
+/** The defaults, chosen by a sweep on the shared trace (bench/prewarm.ts). */
+export const CLOUDLOOM_DEFAULTS: CloudloomPolicyOptions = {
+  window: 30,
+  minSamples: 11,
+  fallbackKeepAlive: 110,
+  lower: 0.1,
+  upper: 0.75,
+  margin: 0.05,
+  periodicKeepAlive: 4,
+};
+
 /**
  * cloudloom's policy:
  * - a unit whose recent idle times agree within a minute is periodic (timers,
  *   cron-like clients). It learns that from two idle times, then unloads and
  *   pre-warms 2 minutes before the next period;
  * - with fewer than `minSamples` idle times and no period, a fallback
- *   keep-alive (shorter than the hybrid's 4 hours: 2 hours spends less
- *   warm memory on units that never come back);
- * - otherwise the recent idle times bound the window, from p5 − 10 % to
- *   p95 + 10 %, which trims the tail the hybrid keeps for rare outliers.
+ *   keep-alive (110 minutes, shorter than the hybrid's 4 hours), scaled by
+ *   the unit's memory: a cost model that spends warm minutes where they are
+ *   cheap;
+ * - otherwise the recent idle times bound the window, from p10 − 5 % to
+ *   p75 + 5 %, which trims the tail the hybrid keeps for rare outliers.
+ * The defaults come from a sweep on the shared trace (see the README).
  */
 export class CloudloomPolicy implements KeepAlivePolicy {
   readonly name = "cloudloom";
   private readonly history: number[] = [];
 
-  constructor(
-    private readonly options: { window: number; minSamples: number; fallbackKeepAlive: number } = {
-      window: 30,
-      minSamples: 5,
-      fallbackKeepAlive: 120,
-    },
-  ) {}
+  private readonly options: CloudloomPolicyOptions;
+
+  constructor(options: Partial<CloudloomPolicyOptions> = {}) {
+    this.options = { ...CLOUDLOOM_DEFAULTS, ...options };
+  }
 
   observe(idleMinutes: number): void {
     this.history.push(idleMinutes);
     if (this.history.length > this.options.window) this.history.shift();
+  }
+
+  /** The fallback keep-alive, scaled by the unit's memory when it is known. */
+  private fallback(): number {
+    const { fallbackKeepAlive, memory } = this.options;
+    if (!memory) return fallbackKeepAlive;
+    const scaled = Math.round(fallbackKeepAlive * Math.sqrt(memory.referenceMb / memory.unitMb));
+    return Math.min(FALLBACK_BOUNDS.max, Math.max(FALLBACK_BOUNDS.min, scaled));
   }
 
   decide(): Window {
@@ -141,22 +187,23 @@ export class CloudloomPolicy implements KeepAlivePolicy {
     if (recent.length >= 2 && median > 3 && recent.every((idle) => Math.abs(idle - median) <= 1)) {
       return {
         prewarm: median - 2,
-        keepAlive: 4,
+        keepAlive: this.options.periodicKeepAlive,
         reason: `periodic: the last ${recent.length} idle times are ${median} ± 1 min; pre-warm 2 min before the next call`,
       };
     }
     if (this.history.length < this.options.minSamples) {
-      const keep = this.options.fallbackKeepAlive;
+      const keep = this.fallback();
       return { prewarm: 0, keepAlive: keep, reason: `${this.history.length} idle time(s) and no period yet; keep ${keep} min` };
     }
     const sorted = [...this.history].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
-    const prewarm = Math.floor(at(0.05) * 0.9);
-    const keepAlive = Math.min(HISTOGRAM_MINUTES, Math.max(2, Math.ceil(at(0.95) * 1.1) - prewarm));
+    const { lower, upper, margin } = this.options;
+    const prewarm = Math.floor(at(lower) * (1 - margin));
+    const keepAlive = Math.min(HISTOGRAM_MINUTES, Math.max(2, Math.ceil(at(upper) * (1 + margin)) - prewarm));
     return {
       prewarm,
       keepAlive,
-      reason: `idle times p5 ${at(0.05)} min, p95 ${at(0.95)} min over the last ${sorted.length}: pre-warm after ${prewarm} min, keep ${keepAlive} min`,
+      reason: `idle times p${lower * 100} ${at(lower)} min, p${upper * 100} ${at(upper)} min over the last ${sorted.length}: pre-warm after ${prewarm} min, keep ${keepAlive} min`,
     };
   }
 }

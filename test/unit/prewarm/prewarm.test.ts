@@ -70,7 +70,7 @@ describe("cloudloom's pre-warm policy", () => {
     const counts = new Array(240).fill(0);
     for (let minute = 0; minute < 240; minute += 30) counts[minute] = 1;
     const result = replay(counts, new CloudloomPolicy());
-    // Minute 0 is the only cold start: the 2-hour fallback covers minutes 30 and 60 (29 idle minutes each);
+    // Minute 0 is the only cold start: the 110-minute fallback covers minutes 30 and 60 (29 idle minutes each);
     // from two equal idle times on it pre-warms 2 minutes ahead, wasting 2 minutes per period (6 periods).
     assert.deepEqual(result, { invocations: 8, coldStarts: 1, wastedMinutes: 29 + 29 + 2 * 6 });
     const policy = new CloudloomPolicy();
@@ -82,7 +82,21 @@ describe("cloudloom's pre-warm policy", () => {
 
   it("explains a window bounded by recent idle times", () => {
     const policy = new CloudloomPolicy();
-    for (const idle of [2, 9, 4, 15, 3]) policy.observe(idle);
-    assert.match(policy.decide().reason, /^idle times p5 2 min, p95 9 min over the last 5/);
+    for (const idle of [2, 9, 4, 15, 3, 6, 8, 5, 7, 12, 10]) policy.observe(idle);
+    const window = policy.decide();
+    assert.match(window.reason, /^idle times p10 3 min, p75 9 min over the last 11/);
+    assert.deepEqual([window.prewarm, window.keepAlive], [2, 8]);
+  });
+
+  it("keeps a heavy unit warm for less, and a light one for longer, while it learns", () => {
+    const keep = (unitMb: number) => {
+      const policy = new CloudloomPolicy({ memory: { unitMb, referenceMb: 256 } });
+      policy.observe(40);
+      return policy.decide().keepAlive;
+    };
+    assert.equal(keep(256), 110);
+    assert.equal(keep(1024), 55, "four times the memory: half the fallback");
+    assert.equal(keep(64), 220);
+    assert.equal(keep(1_000_000), 10, "never below 10 minutes");
   });
 });
