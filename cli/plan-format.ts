@@ -1,4 +1,5 @@
 /** Renders a plan as a readable tree (component → children, type, name, key inputs). */
+import type { SpecV1 } from "../sdk";
 import type { Plan, PlanEntry } from "./plan";
 
 const KEY_INPUTS: Record<string, Array<[string, string]>> = {
@@ -42,6 +43,18 @@ export function keyInputs(resource: PlanEntry): string {
     .join(" ");
 }
 
+/** Scheduled floors the plan derived from pre-warm history, each with why it exists. */
+export function derivedFloors(plan: Plan): string[] {
+  const app = plan.resources.find((r) => /^cloudloom:[a-z]+:App$/.test(r.type) && typeof r.inputs.spec === "string");
+  if (!app) return [];
+  const spec = JSON.parse(app.inputs.spec as string) as SpecV1;
+  return Object.entries(spec.scalingPolicies).flatMap(([name, policy]) =>
+    policy.schedules
+      .filter((schedule) => schedule.reason)
+      .map((s) => `  ${name}: "${s.cron}" ${s.timezone}, ${s.minInstances} instance(s) for ${s.duration}: ${s.reason}`),
+  );
+}
+
 /** The plan as an indented tree. */
 export function planTree(plan: Plan): string {
   const children = new Map<string, PlanEntry[]>();
@@ -65,5 +78,6 @@ export function planTree(plan: Plan): string {
       : []),
     ...lines,
     `${plan.resources.length - components} resources in ${components} components`,
+    ...(derivedFloors(plan).length ? ["Scheduled floors derived from pre-warm history:", ...derivedFloors(plan)] : []),
   ].join("\n");
 }

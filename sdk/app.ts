@@ -70,7 +70,7 @@ export class App {
 
   /** Declares a scaling policy. */
   scalingPolicy(name: string, args: ScalingPolicyArgs): ScalingPolicy {
-    this.add("scalingPolicies", name, () => this.normalizer.scalingPolicy(args ?? ({} as ScalingPolicyArgs)));
+    this.add("scalingPolicies", name, () => this.normalizer.scalingPolicy(`scalingPolicies.${name}`, args ?? ({} as ScalingPolicyArgs)));
     return new Declared(this, "scalingPolicy", name);
   }
 

@@ -98,8 +98,13 @@ export interface ScalingPolicyArgs {
   scaleToZero?: { idleWindow: Duration };
   /** Scheduled floors. @default [] */
   schedules?: ScheduleArgs[];
-  /** Predictive pre-warm: look back over history, warm `leadTime` before predicted peaks. */
-  prewarm?: { leadTime: Duration; lookBack: Duration };
+  /**
+   * Predictive pre-warm: warm `leadTime` before predicted calls. Locally the
+   * runtime learns from the calls it sees; with `history` (a trace CSV or a
+   * Prometheus range export of the gateway's request counter, relative to the
+   * app's root), the plan adds scheduled floors ahead of the busy hours.
+   */
+  prewarm?: { leadTime: Duration; lookBack?: Duration; history?: string };
 }
 
 /** One immutable version of an ONNX model. */

@@ -2,8 +2,10 @@
  * Turns declaration arguments into spec entries: defaults filled in, handles
  * replaced by names. Every reference is checked on the way, so a handle from
  * another app, or a plain string where a handle belongs, becomes a problem
- * instead of a crash.
+ * instead of a crash. Pre-warm history files become scheduled floors here.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   Declared,
   Model,
@@ -14,6 +16,8 @@ import {
   type RouteArgs,
   type ScalingPolicyArgs,
 } from "./declarations";
+import { deriveFloors } from "./prewarm/floors";
+import { parseHistory } from "./prewarm/history";
 import {
   ACCELERATORS,
   isAccelerator,
@@ -25,13 +29,15 @@ import {
   type RouteSpec,
   type RouteTargetSpec,
   type ScalingPolicySpec,
+  type ScheduleSpec,
   type Size,
+  toMilliseconds,
 } from "./spec";
 
 /** Collects problems found while normalizing one app's declarations. */
 export class Normalizer {
   readonly problems: Problem[] = [];
-  constructor(private readonly app: object) {}
+  constructor(private readonly app: { readonly root: string }) {}
 
   /** The name of a handle of `kind`, or undefined (with a problem) when it is not one. */
   ref(value: unknown, kind: string, path: string): string | undefined {
@@ -92,21 +98,42 @@ export class Normalizer {
     };
   }
 
-  scalingPolicy(args: ScalingPolicyArgs): ScalingPolicySpec {
+  scalingPolicy(path: string, args: ScalingPolicyArgs): ScalingPolicySpec {
+    const derived = args.prewarm?.history ? this.floorsFromHistory(path, args) : [];
     return {
       minInstances: args.minInstances ?? 0,
       maxInstances: args.maxInstances,
       targetConcurrency: args.targetConcurrency,
       targetUtilization: args.targetUtilization,
       scaleToZero: args.scaleToZero,
-      schedules: (args.schedules ?? []).map((s) => ({
-        cron: s?.cron,
-        timezone: s?.timezone ?? "UTC",
-        minInstances: s?.minInstances,
-        duration: s?.duration ?? "1 hour",
-      })),
+      schedules: (args.schedules ?? [])
+        .map((s) => ({
+          cron: s?.cron,
+          timezone: s?.timezone ?? "UTC",
+          minInstances: s?.minInstances,
+          duration: s?.duration ?? "1 hour",
+        }))
+        .concat(derived),
       prewarm: args.prewarm,
     };
+  }
+
+  /** Scheduled floors ahead of the busy hours of the policy's history file; a problem when it cannot be read. */
+  private floorsFromHistory(path: string, args: ScalingPolicyArgs): ScheduleSpec[] {
+    const file = args.prewarm!.history!;
+    try {
+      const history = parseHistory(readFileSync(resolve(this.app.root, file), "utf8"));
+      const leadMinutes = Math.round(toMilliseconds(args.prewarm!.leadTime) / 60_000);
+      return deriveFloors(history, { leadMinutes, maxInstances: args.maxInstances }) as ScheduleSpec[];
+    } catch (error) {
+      this.problems.push({
+        code: "CL_PREWARM_HISTORY",
+        path: `${path}.prewarm.history`,
+        message: `${file} cannot be used as invocation history: ${(error as Error).message}`,
+        fix: "give a trace CSV (HashOwner,HashApp,HashFunction,Trigger,1..N) or a Prometheus query_range JSON export, relative to the app's root",
+      });
+      return [];
+    }
   }
 
   model(name: string, path: string, args: ModelArgs): ModelSpec {

@@ -127,6 +127,8 @@ export const ScheduleSchema = z
     minInstances: count,
     /** How long the floor holds after each start. */
     duration,
+    /** Why the floor exists, for floors derived from history. */
+    reason: z.string().optional(),
   })
   .strict();
 
@@ -139,7 +141,15 @@ export const ScalingPolicySchema = z
     targetUtilization: z.number().positive().max(100).optional(),
     scaleToZero: z.object({ idleWindow: duration }).strict().optional(),
     schedules: z.array(ScheduleSchema),
-    prewarm: z.object({ leadTime: duration, lookBack: duration }).strict().optional(),
+    prewarm: z
+      .object({
+        leadTime: duration,
+        lookBack: duration.optional(),
+        /** An invocation history (trace CSV or Prometheus export), relative to the app's root, turned into scheduled floors. */
+        history: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -76,14 +76,6 @@ export const scalingRule: Rule = (spec, _context, report) => {
           'use a zone such as "UTC", "Europe/Berlin" or "Asia/Shanghai"',
         );
       }
-      if (policy.scaleToZero && schedule.minInstances > 0) {
-        report(
-          "CL_SCALE_TO_ZERO_CONFLICT",
-          `${path}.minInstances`,
-          `${base} scales to zero but schedule ${index} keeps a floor of ${schedule.minInstances}`,
-          "remove scaleToZero, or set the schedule's minInstances to 0",
-        );
-      }
       if (schedule.minInstances > policy.maxInstances) {
         report(
           "CL_MIN_GT_MAX",

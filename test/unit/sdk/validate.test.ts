@@ -81,12 +81,6 @@ const CASES: Case[] = [
   },
   {
     code: "CL_SCALE_TO_ZERO_CONFLICT",
-    path: "scalingPolicies.lazy.schedules.0.minInstances",
-    breaks: "scale-to-zero with a scheduled floor",
-    mutate: (s) => (s.scalingPolicies.lazy.schedules = [{ cron: "0 9 * * *", timezone: "UTC", minInstances: 1, duration: "1 hour" }]),
-  },
-  {
-    code: "CL_SCALE_TO_ZERO_CONFLICT",
     path: "scalingPolicies.lazy.minInstances",
     breaks: "scale-to-zero with a minimum",
     mutate: (s) => (s.scalingPolicies.lazy.minInstances = 1),
@@ -285,6 +279,21 @@ const CASES: Case[] = [
       const app = new App("mine");
       app.region("central", { kind: "central", ...REGION_PLACEMENT });
       app.function("f", { handler: "f.ts", regions: [other] });
+      return app;
+    },
+  },
+  {
+    code: "CL_PREWARM_HISTORY",
+    path: "scalingPolicies.p.prewarm.history",
+    breaks: "a pre-warm history file that does not exist",
+    declare: () => {
+      const app = new App("history", { root: "/nonexistent" });
+      app.scalingPolicy("p", {
+        maxInstances: 2,
+        targetConcurrency: 1,
+        scaleToZero: { idleWindow: "5 minutes" },
+        prewarm: { leadTime: "5 minutes", history: "calls.csv" },
+      });
       return app;
     },
   },
