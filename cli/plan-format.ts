@@ -71,6 +71,7 @@ export function planTree(plan: Plan): string {
   };
   walk("", "");
   const components = plan.resources.filter((r) => !r.custom).length;
+  const floors = derivedFloors(plan);
   return [
     `Offline plan of "${plan.app}" on ${plan.target}: Pulumi's mock runtime, no cloud, no credentials. Provider-computed defaults are not applied.`,
     ...(plan.placeholders.length
@@ -78,6 +79,6 @@ export function planTree(plan: Plan): string {
       : []),
     ...lines,
     `${plan.resources.length - components} resources in ${components} components`,
-    ...(derivedFloors(plan).length ? ["Scheduled floors derived from pre-warm history:", ...derivedFloors(plan)] : []),
+    ...(floors.length ? ["Scheduled floors derived from pre-warm history:", ...floors] : []),
   ].join("\n");
 }

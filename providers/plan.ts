@@ -107,9 +107,9 @@ export async function planUnderMocks<T>(
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
         const id = `${args.name}-id`;
         if (args.type === "pulumi:providers:aws" || args.type === "pulumi:providers:alicloud")
-          providerRegions.set(`::${args.name}::${id}`, String(args.inputs.region));
-        const providerKey = args.provider?.slice(args.provider.lastIndexOf("::", args.provider.lastIndexOf("::") - 1));
-        const region = (providerKey && providerRegions.get(providerKey)) ?? "us-east-1";
+          providerRegions.set(id, String(args.inputs.region));
+        const providerId = args.provider?.slice(args.provider.lastIndexOf("::") + 2);
+        const region = (providerId && providerRegions.get(providerId)) ?? "us-east-1";
         return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) } };
       },
       call(args) {

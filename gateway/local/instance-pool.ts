@@ -126,11 +126,11 @@ export class InstancePool<T> {
    * now and load one again `prewarm` minutes from now, for `keepAlive` minutes.
    */
   private follow(window: Window): void {
-    this.idleMs = Math.max(1, window.keepAlive) * MINUTE_MS;
+    const keepAliveMs = Math.max(1, window.keepAlive) * MINUTE_MS;
+    this.idleMs = window.prewarm > 0 ? 0 : keepAliveMs;
     if (window.prewarm <= 0) return;
-    this.idleMs = 0;
     this.prewarmTimer = setTimeout(() => {
-      this.idleMs = Math.max(1, window.keepAlive) * MINUTE_MS;
+      this.idleMs = keepAliveMs;
       if (this.slots.length + this.starting > 0) return;
       void this.start().then((slot) => {
         this.options.onPrewarm?.(window);

@@ -16,6 +16,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { publicJwks } from "../../gateway/backends/jwt";
 import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
@@ -68,6 +69,8 @@ export class AlicloudApp extends pulumi.ComponentResource {
       args,
       parent: this,
       regions: new Map(),
+      // Derived from a secret, but public: not kept secret.
+      jwks: pulumi.unsecret(pulumi.output(args.jwtPrivateKey!).apply(publicJwks)),
       artifacts: new Map(),
       models: new Map(),
       endpoints: { functions: {}, models: {} },

@@ -1,7 +1,6 @@
 /** The Alibaba Cloud provider's steps, one per spec section. */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/alicloud/provider";
-import { publicJwks } from "../../gateway/backends/jwt";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
@@ -25,6 +24,8 @@ export interface AlicloudContext {
   args: AlicloudAppArgs;
   parent: pulumi.Resource;
   regions: Map<string, { provider: Provider; alicloudRegion: string }>;
+  /** The public JWKS of the gateway's key, which every trigger verifies with. */
+  jwks: pulumi.Output<object>;
   /** By `<model key>/<region>`. */
   artifacts: Map<string, OssArtifact>;
   /** By `<model key>/<region>`. */
@@ -34,9 +35,6 @@ export interface AlicloudContext {
 
 const withJwt = (url: pulumi.Output<string>, audience: string): pulumi.Output<Endpoint> =>
   url.apply((resolved) => ({ url: resolved, jwt: { issuer: JWT_ISSUER, audience } }));
-
-/** The public JWKS of the gateway's key: derived from a secret, but public, so not kept secret. */
-const jwks = (context: AlicloudContext) => pulumi.unsecret(pulumi.output(context.args.jwtPrivateKey!).apply(publicJwks));
 
 /** The Alibaba Cloud mapping of each spec section. */
 export const alicloudSteps: ProviderSteps<AlicloudContext> = {
@@ -82,7 +80,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
             artifact: context.artifacts.get(`${key}/${region}`)!,
             image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
             ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
-            jwks: jwks(context),
+            jwks: context.jwks,
           },
           { parent, provider },
         );
@@ -116,7 +114,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
             scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
             zipFile,
             environment: functionEnvironment(spec, fnName, region, args.secrets, endpointOf, signing),
-            jwks: jwks(context),
+            jwks: context.jwks,
           },
           { parent, provider },
         );

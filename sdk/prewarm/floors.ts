@@ -41,10 +41,8 @@ export function deriveFloors(history: History, options: { leadMinutes: number; m
     let end = hour;
     while (end + 1 < 24 && busy[end + 1]) end++;
     const hours = end - hour + 1;
-    const start = hour * 60 - options.leadMinutes;
-    const startMinute = (start + 1440) % 1440;
     // A floor cannot cross midnight (schedulers hold it within one day), so a lead before 00:00 starts at 00:00.
-    const begin = start < 0 ? 0 : startMinute;
+    const begin = Math.max(0, hour * 60 - options.leadMinutes);
     // Schedulers end a floor within its day, so a window up to midnight ends at 23:59.
     const duration = Math.min(1439, hour * 60 + hours * 60) - begin;
     const topCalls = Math.max(...peak.slice(hour, end + 1));
