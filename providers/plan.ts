@@ -75,6 +75,8 @@ function alicloudState(type: string, name: string, region: string): Record<strin
       return {
         httpTrigger: { urlInternet: `https://${name}.${region}.fcapp.run`, urlIntranet: `https://${name}.${region}-vpc.fcapp.run` },
       };
+    case "alicloud:fc/v3LayerVersion:V3LayerVersion":
+      return { layerVersionArn: `acs:fc:${region}:123456789012:layers/${name}/versions/1` };
     case "alicloud:oss/bucket:Bucket":
       return { bucket: `${name}-offline` };
     case "alicloud:ram/role:Role":
@@ -83,6 +85,9 @@ function alicloudState(type: string, name: string, region: string): Record<strin
       return {};
   }
 }
+
+/** Pulumi's resource class, whose (private) `callsites` captures every resource's source position. */
+const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
 
 /** Resolves once `output` (and everything it depends on) has a value. */
 export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
@@ -121,25 +126,32 @@ export async function planUnderMocks<T>(
     options.stack ?? `plan-${++planCount}`,
     false,
   );
-  let result: T;
-  // Pulumi captures a stack trace for every internal promise (leak diagnostics and source
-  // positions, neither of which an offline plan reports); with source maps on, that capture
-  // was half of a large plan's time.
+  // Pulumi captures a stack trace for every resource (its source position) and every internal
+  // promise (leak diagnostics); an offline plan reports neither, and with source maps on the
+  // captures were half of a large plan's time. Both stay off until the last resource is in.
   const stackTraceLimit = Error.stackTraceLimit;
+  const callsites = resourceClass.callsites;
   Error.stackTraceLimit = 0;
+  resourceClass.callsites = () => [];
   try {
-    result = await settle(program());
+    const result = await settle(program());
+    await allRegistered(resources);
+    return { result, resources };
   } catch (error) {
     // Pulumi wraps errors thrown by mocks and drops their message; name the call instead.
     if (unanswered.length > 0) throw new UnmockedCallError(unanswered[0]);
     throw error;
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    resourceClass.callsites = callsites;
   }
+}
+
+/** Resolves once no resource has been registered for a few milliseconds (children of settled outputs). */
+async function allRegistered(resources: PlannedResource[]): Promise<void> {
   let seen = -1;
   while (seen !== resources.length) {
     seen = resources.length;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  return { result, resources };
 }

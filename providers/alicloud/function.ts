@@ -23,6 +23,8 @@ export interface FcFunctionArgs {
   scaling?: ScalingPolicySpec;
   /** The bundled handler, a base64 zip. */
   zipFile: pulumi.Input<string>;
+  /** ARN of the region's cloudloom runtime layer, which the handler requires. */
+  runtimeLayer: pulumi.Input<string>;
   environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Public JWKS the trigger verifies the gateway's tokens with. */
   jwks: pulumi.Input<object>;
@@ -44,6 +46,7 @@ export class FcFunction extends pulumi.ComponentResource {
         runtime: "nodejs20",
         handler: "index.handler",
         code: { zipFile: args.zipFile },
+        layers: [args.runtimeLayer],
         memorySize: memory,
         cpu: fcCpu(memory),
         diskSize: 512,

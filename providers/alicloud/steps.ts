@@ -4,10 +4,12 @@ import { Provider } from "@pulumi/alicloud/provider";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
-import { bundleHandlers, fcZipBase64 } from "../shared/bundle";
+import { V3LayerVersion } from "@pulumi/alicloud/fc";
+import { bundleHandlers, bundleRuntime, fcZipBase64, RUNTIME_LAYER_PATH } from "../shared/bundle";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
 import { modelPart, resourceName } from "../shared/naming";
+import { oncePerRegion } from "../shared/once-per-region";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AlicloudAppArgs } from "./app";
 import { OssArtifactStore, type OssArtifact } from "./artifacts";
@@ -93,9 +95,19 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
 
   functions(context) {
     const { spec, args, name, parent } = context;
+    if (Object.keys(spec.functions).length === 0) return;
     const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "fc"));
+    const runtime = pulumi.output(bundleRuntime()).apply((source) => fcZipBase64({ [RUNTIME_LAYER_PATH]: source }));
+    const runtimeLayer = oncePerRegion((region) => {
+      const layerName = resourceName(name, region, "runtime");
+      return new V3LayerVersion(
+        layerName,
+        { layerName, code: { zipFile: runtime }, compatibleRuntimes: ["nodejs20"], description: "cloudloom serverless runtime" },
+        { parent, provider: context.regions.get(region)!.provider },
+      ).layerVersionArn;
+    });
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const zipFile = bundles.apply((sources) => fcZipBase64(sources[fnName]));
+      const zipFile = bundles.apply((sources) => fcZipBase64({ "index.js": sources[fnName] }));
       // A function that calls models mints their JWTs with the gateway's key.
       const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
         ? { [JWT_KEY_VARIABLE]: pulumi.secret(args.jwtPrivateKey!) }
@@ -113,6 +125,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
             spec: fn,
             scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
             zipFile,
+            runtimeLayer: runtimeLayer(region),
             environment: functionEnvironment(spec, fnName, region, args.secrets, endpointOf, signing),
             jwks: context.jwks,
           },

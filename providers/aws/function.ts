@@ -24,6 +24,8 @@ export interface AwsFunctionArgs {
   scaling?: ScalingPolicySpec;
   /** The bundled handler. */
   code: pulumi.Input<pulumi.asset.Archive>;
+  /** ARN of the region's cloudloom runtime layer, which the handler requires. */
+  runtimeLayer: pulumi.Input<string>;
   /** Resolved environment (secrets already as secret outputs). */
   environment: Record<string, pulumi.Input<string>>;
   /** The model endpoints the function may invoke. */
@@ -68,6 +70,7 @@ export class AwsFunction extends pulumi.ComponentResource {
         runtime: "nodejs20.x",
         handler: "index.handler",
         code: args.code,
+        layers: [args.runtimeLayer],
         memorySize: toMegabytes(args.spec.memory),
         timeout: Math.ceil(toSeconds(args.spec.timeout)),
         publish: true,

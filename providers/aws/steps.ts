@@ -1,5 +1,6 @@
 /** The AWS provider's steps, one per spec section. */
 import * as pulumi from "@pulumi/pulumi";
+import { LayerVersion } from "@pulumi/aws/lambda";
 import { Provider } from "@pulumi/aws/provider";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
@@ -9,10 +10,11 @@ import type { ProviderSteps } from "../provider";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import { functionEnvironment } from "../shared/function-env";
+import { oncePerRegion } from "../shared/once-per-region";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AwsAppArgs } from "./app";
 import { ArtifactStore, type StoredArtifact } from "./artifacts";
-import { bundleHandlers, lambdaArchive } from "../shared/bundle";
+import { bundleHandlers, bundleRuntime, lambdaArchive, RUNTIME_LAYER_PATH } from "../shared/bundle";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
@@ -211,9 +213,19 @@ export const awsSteps: ProviderSteps<AwsContext> = {
 
   functions(context) {
     const { spec, args, name, parent } = context;
+    if (Object.keys(spec.functions).length === 0) return;
     const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "lambda"));
+    const runtime = pulumi.output(bundleRuntime()).apply((source) => lambdaArchive({ [RUNTIME_LAYER_PATH]: source }));
+    const runtimeLayer = oncePerRegion((region) => {
+      const layerName = resourceName(name, region, "runtime");
+      return new LayerVersion(
+        layerName,
+        { layerName, code: runtime, compatibleRuntimes: ["nodejs20.x"], description: "cloudloom serverless runtime" },
+        { parent, provider: context.regions.get(region)!.provider },
+      ).arn;
+    });
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const code = bundles.apply((sources) => lambdaArchive(sources[fnName]));
+      const code = bundles.apply((sources) => lambdaArchive({ "index.js": sources[fnName] }));
       for (const region of fn.regions) {
         const { provider, awsRegion } = context.regions.get(region)!;
         const access = fn.models.map((key) => servedFor(context, key, region).access);
@@ -225,6 +237,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
             spec: fn,
             scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
             code,
+            runtimeLayer: runtimeLayer(region),
             environment: functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint),
             modelAccess: {
               sagemakerEndpointArns: access.filter((a) => a.kind === "sagemaker").map((a) => a.arn),

@@ -1,6 +1,7 @@
 /**
- * Bundles a function's handler with a cloudloom serverless adapter into one
- * self-contained `index.js` (esbuild): Lambda and Function Compute both run
+ * Serverless packaging (esbuild): the cloudloom runtime, bundled once into a
+ * layer, and each function's handler, bundled into its own `index.js` that
+ * requires the runtime from the layer. Lambda and Function Compute both run
  * it as `index.handler`.
  */
 import { resolve } from "node:path";
@@ -9,28 +10,51 @@ import { zipSync } from "fflate";
 import * as pulumi from "@pulumi/pulumi";
 import type { FunctionSpec } from "../../sdk/spec";
 
-/** The adapter of each serverless platform: its module and the wrapper it exports. */
-export const ADAPTERS = {
-  lambda: { module: resolve(__dirname, "../../gateway/serverless/adapter.ts"), wrapper: "lambdaHandler" },
-  fc: { module: resolve(__dirname, "../../gateway/serverless/fc.ts"), wrapper: "fcHandler" },
-} as const;
+/**
+ * The module the runtime layer provides. Lambda and FC extract layers to
+ * `/opt` and put `/opt/nodejs/node_modules` on NODE_PATH, so a function's
+ * `require("cloudloom-runtime")` finds it.
+ */
+export const RUNTIME_MODULE = "cloudloom-runtime";
 
-/** The entry module of one function: its handler wrapped by the platform's adapter. */
+/** Where the runtime sits inside a layer's archive. */
+export const RUNTIME_LAYER_PATH = `nodejs/node_modules/${RUNTIME_MODULE}/index.js`;
+
+/** The wrapper each serverless platform's functions call, exported by the runtime module. */
+export const ADAPTERS = { lambda: "lambdaHandler", fc: "fcHandler" } as const;
+
+/** The entry module of one function: its handler wrapped by the platform's adapter from the runtime layer. */
 function entrySource(root: string, spec: FunctionSpec, platform: keyof typeof ADAPTERS): string {
-  const adapter = ADAPTERS[platform];
   return [
     `import * as handlerModule from ${JSON.stringify(resolve(root, spec.handler.module))};`,
-    `import { ${adapter.wrapper} } from ${JSON.stringify(adapter.module)};`,
-    `export const handler = ${adapter.wrapper}(handlerModule[${JSON.stringify(spec.handler.export)}]);`,
+    `import { ${ADAPTERS[platform]} } from ${JSON.stringify(RUNTIME_MODULE)};`,
+    `export const handler = ${ADAPTERS[platform]}(handlerModule[${JSON.stringify(spec.handler.export)}]);`,
   ].join("\n");
+}
+
+/** Options shared by the runtime's bundle and the functions'. */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  write: false,
+  legalComments: "none",
+  logLevel: "silent",
+} as const;
+
+/** The runtime layer's module: every platform adapter and its dependencies, self-contained. */
+export async function bundleRuntime(): Promise<string> {
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [resolve(__dirname, "../../gateway/serverless/runtime.ts")] });
+  return result.outputFiles[0].text;
 }
 
 const ENTRY = "cloudloom-entry";
 
 /**
- * Bundles every function of an app in one esbuild run (the adapter and its
- * dependencies are parsed once, not once per function); resolves to each
- * function's self-contained source, by function name.
+ * Bundles every function of an app in one esbuild run; resolves to each
+ * function's source, by function name. A function's source holds its handler
+ * and the handler's own imports; it requires only the runtime layer's module.
  */
 export async function bundleHandlers(
   root: string,
@@ -40,15 +64,10 @@ export async function bundleHandlers(
   const names = Object.keys(functions);
   if (names.length === 0) return {};
   const result = await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: Object.fromEntries(names.map((name, i) => [`fn-${i}`, `${ENTRY}:${name}`])),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
     outdir: "/cloudloom-bundles",
-    write: false,
-    legalComments: "none",
-    logLevel: "silent",
+    external: [RUNTIME_MODULE],
     plugins: [
       {
         name: ENTRY,
@@ -70,13 +89,16 @@ export async function bundleHandlers(
   return Object.fromEntries(names.map((name, i) => [name, byFile.get(`/cloudloom-bundles/fn-${i}.js`)!]));
 }
 
-/** Lambda's deployment package: `index.js` only. */
-export function lambdaArchive(source: string): pulumi.asset.AssetArchive {
-  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(source) });
+/** A Lambda archive of `files` (path → source). */
+export function lambdaArchive(files: Record<string, string>): pulumi.asset.AssetArchive {
+  return new pulumi.asset.AssetArchive(
+    Object.fromEntries(Object.entries(files).map(([path, source]) => [path, new pulumi.asset.StringAsset(source)])),
+  );
 }
 
-/** FC's code package: a zip holding `index.js`, base64-encoded, with a fixed timestamp so it is byte-stable. */
-export function fcZipBase64(source: string): string {
-  const zip = zipSync({ "index.js": [Buffer.from(source), { mtime: new Date("2020-01-01T00:00:00Z") }] });
+/** An FC code package of `files` (path → source): a zip, base64-encoded, with a fixed timestamp so it is byte-stable. */
+export function fcZipBase64(files: Record<string, string>): string {
+  const mtime = new Date("2020-01-01T00:00:00Z");
+  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([path, source]) => [path, [Buffer.from(source), { mtime }]])));
   return Buffer.from(zip).toString("base64");
 }

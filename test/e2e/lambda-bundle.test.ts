@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import pino from "pino";
 import { loadScoped } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 import type { FunctionUrlEvent, FunctionUrlResult } from "../../gateway/serverless/adapter";
 import { PodServer } from "../../gateway/local/pod-server";
-import { bundleHandlers } from "../../providers/shared/bundle";
+import { bundleHandlers, bundleRuntime, RUNTIME_LAYER_PATH } from "../../providers/shared/bundle";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
-
-type LambdaHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
 
 const event = (body: string): FunctionUrlEvent => ({
   rawPath: "/",
@@ -20,20 +20,38 @@ const event = (body: string): FunctionUrlEvent => ({
   requestContext: { requestId: "req-1", http: { method: "POST" } },
 });
 
-/** Loads a bundle the way Lambda does: a fresh module from its own file. */
-function loadBundle(source: string): { handler: LambdaHandler } {
-  const file = join(mkdtempSync(join(tmpdir(), "cloudloom-lambda-")), "index.js");
-  writeFileSync(file, source);
-  return require(file);
+/** What Lambda's Node runtime runs for one event: the function's `index.handler`, the layer on NODE_PATH. */
+const INVOKE = `const { handler } = require(process.argv[1]);
+handler(JSON.parse(process.argv[2])).then((result) => process.stdout.write(JSON.stringify(result)));`;
+
+/**
+ * Lays out a function package and the runtime layer as Lambda does (`/var/task` and
+ * `/opt`), and returns an invoker that runs one event in a fresh Node process whose
+ * NODE_PATH is the layer's `nodejs/node_modules`, as Lambda's is.
+ */
+function deploy(functionSource: string, runtimeSource: string): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
+  const root = mkdtempSync(join(tmpdir(), "cloudloom-lambda-"));
+  const layerFile = join(root, "opt", RUNTIME_LAYER_PATH);
+  mkdirSync(dirname(layerFile), { recursive: true });
+  writeFileSync(layerFile, runtimeSource);
+  mkdirSync(join(root, "task"));
+  writeFileSync(join(root, "task/index.js"), functionSource);
+  return async (event) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", INVOKE, join(root, "task/index.js"), JSON.stringify(event)], {
+      env: { ...process.env, NODE_OPTIONS: "", NODE_PATH: join(root, "opt/nodejs/node_modules") },
+    });
+    return JSON.parse(stdout);
+  };
 }
 
-describe("AWS Lambda: the bundled handler with the cloudloom adapter (real sockets)", () => {
+describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real sockets, a process per invocation)", () => {
   const spec = example.toSpec({ target: "aws" });
   const verdicts: boolean[] = [];
   let modelServer: PodServer;
   let signedFront: Server;
   let restoreCredentials: () => void;
   let source: string;
+  let invoke: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
 
   before(async () => {
     restoreCredentials = useTestCredentials();
@@ -84,6 +102,7 @@ describe("AWS Lambda: the bundled handler with the cloudloom adapter (real socke
       env: ["LOG_LEVEL"],
     });
     source = (await bundleHandlers(example.root, { classify: spec.functions.classify }, "lambda")).classify;
+    invoke = deploy(source, await bundleRuntime());
   });
   after(async () => {
     delete process.env.CLOUDLOOM_RUNTIME;
@@ -92,14 +111,13 @@ describe("AWS Lambda: the bundled handler with the cloudloom adapter (real socke
     await modelServer.close();
   });
 
-  it("is one self-contained file: no require of the repository's modules at run time", () => {
-    assert.doesNotMatch(source, /require\(["'][./]/, "everything of cloudloom's and the handler's is inlined");
-    assert.match(source, /exports|module\.exports/);
+  it("holds the handler and its own imports, and requires only the runtime layer's module", () => {
+    assert.deepEqual(source.match(/require\(["'][^"']+["']\)/g), ['require("cloudloom-runtime")']);
+    assert.ok(source.length < 8_000, `the function's package is ${source.length} bytes; the runtime lives in the layer`);
   });
 
   it("serves a Function URL event: the handler's model call is SigV4-signed and answered by the real model", async () => {
-    const { handler } = loadBundle(source);
-    const result = await handler(event(JSON.stringify({ message: "my card was charged twice, refund please" })));
+    const result = await invoke(event(JSON.stringify({ message: "my card was charged twice, refund please" })));
     assert.equal(result.statusCode, 200);
     const body = JSON.parse(result.body);
     assert.equal(body.intent, "billing");
@@ -108,18 +126,17 @@ describe("AWS Lambda: the bundled handler with the cloudloom adapter (real socke
   });
 
   it("answers bad JSON with 400 and keeps the handler's own 4xx", async () => {
-    const { handler } = loadBundle(source);
-    assert.equal((await handler(event("{not json"))).statusCode, 400);
-    const empty = await handler(event(JSON.stringify({ message: "" })));
+    assert.equal((await invoke(event("{not json"))).statusCode, 400);
+    const empty = await invoke(event(JSON.stringify({ message: "" })));
     assert.equal(empty.statusCode, 400);
     assert.equal(JSON.parse(empty.body).error.code, "BAD_MESSAGE");
   });
 
-  it("fails at load with the variable and field named when CLOUDLOOM_RUNTIME is wrong", () => {
+  it("fails at load with the variable and field named when CLOUDLOOM_RUNTIME is wrong", async () => {
     const saved = process.env.CLOUDLOOM_RUNTIME;
     process.env.CLOUDLOOM_RUNTIME = JSON.stringify({ region: "central", models: {}, env: "LOG_LEVEL" });
     try {
-      assert.throws(() => loadBundle(source), /CLOUDLOOM_RUNTIME\.env: Expected array/);
+      await assert.rejects(invoke(event("{}")), /CLOUDLOOM_RUNTIME\.env: Expected array/);
     } finally {
       process.env.CLOUDLOOM_RUNTIME = saved;
     }

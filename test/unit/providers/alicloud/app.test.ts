@@ -53,7 +53,15 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     );
     const files = unzipSync(Buffer.from(fn.code.zipFile, "base64"));
     assert.deepEqual(Object.keys(files), ["index.js"]);
-    assert.match(Buffer.from(files["index.js"]).toString(), /fcHandler/);
+    const handler = Buffer.from(files["index.js"]).toString();
+    assert.match(handler, /fcHandler/);
+    assert.deepEqual(handler.match(/require\("[^"]+"\)/g), ['require("cloudloom-runtime")'], "the runtime comes from the layer");
+    const layer = only(plan, "alicloud:fc/v3LayerVersion:V3LayerVersion", "support-desk-central-runtime");
+    assert.deepEqual(layer.compatibleRuntimes, ["nodejs20"]);
+    const runtime = unzipSync(Buffer.from(layer.code.zipFile, "base64"));
+    assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
+    assert.match(Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/index.js"]).toString(), /fcHandler/);
+    assert.deepEqual(fn.layers, ["acs:fc:eu-central-1:123456789012:layers/support-desk-central-runtime/versions/1"]);
     assert.ok(SECRET in fn.environmentVariables, "the environment holds secrets, so Pulumi keeps it encrypted");
     const env = fn.environmentVariables.value;
     assert.equal(env.LOG_LEVEL, "info");

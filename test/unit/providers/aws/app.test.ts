@@ -9,6 +9,11 @@ const only = (plan: Plan, type: string, name?: string): any => {
   assert.equal(found.length, 1, `one ${type}${name ? ` ${name}` : ""}`);
   return found[0].inputs;
 };
+/** The files of a planned asset archive, by path. */
+async function archiveFiles(archive: { assets: Promise<Record<string, { text: Promise<string> }>> }): Promise<Record<string, string>> {
+  const assets = await archive.assets;
+  return Object.fromEntries(await Promise.all(Object.entries(assets).map(async ([path, asset]) => [path, await asset.text])));
+}
 const statements = (r: PlanEntry): any[] => JSON.parse(String((r.inputs as any).policy ?? (r.inputs as any).assumeRolePolicy)).Statement;
 
 describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
@@ -23,6 +28,19 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     const documented = new Set([...readme.matchAll(/`((?:aws|kubernetes):[^`]+)`/g)].map((m) => m[1]));
     const created = new Set(plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).map((r) => r.type));
     assert.deepEqual([...created].sort(), [...documented].sort());
+  });
+
+  it("ships the cloudloom runtime once per region as a layer, and each function's package holds only its handler", async () => {
+    const layer = only(plan, "aws:lambda/layerVersion:LayerVersion", "support-desk-central-runtime");
+    assert.deepEqual([layer.layerName, layer.compatibleRuntimes], ["support-desk-central-runtime", ["nodejs20.x"]]);
+    const runtime = await archiveFiles(layer.code);
+    assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
+    assert.match(runtime["nodejs/node_modules/cloudloom-runtime/index.js"], /lambdaHandler/);
+    const fn = only(plan, "aws:lambda/function:Function", "support-desk-fn-classify-central");
+    assert.deepEqual(fn.layers, ["arn:aws:lambda:eu-west-1:123456789012:support-desk-central-runtime"]);
+    const handler = (await archiveFiles(fn.code))["index.js"];
+    assert.deepEqual(handler.match(/require\("[^"]+"\)/g), ['require("cloudloom-runtime")'], "the runtime comes from the layer");
+    assert.ok(handler.length < 8_000, `the handler's package is ${handler.length} bytes`);
   });
 
   it("gives each region one explicit provider, and every AWS resource the provider of its own region", () => {

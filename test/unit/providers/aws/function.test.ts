@@ -32,6 +32,7 @@ describe("AWS function (Lambda)", () => {
           spec: spec.functions.classify,
           scaling: spec.scalingPolicies.interactive,
           code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({})") }),
+          runtimeLayer: "arn:aws:lambda:eu-west-1:123456789012:layer:support-desk-central-runtime:3",
           environment: { LOG_LEVEL: "info" },
           modelAccess: { sagemakerEndpointArns: ["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/intent-v1"], executeApiArns: [] },
         },
@@ -46,6 +47,7 @@ describe("AWS function (Lambda)", () => {
     assert.equal(fn.memorySize, 512);
     assert.equal(fn.timeout, 10);
     assert.equal(fn.publish, true);
+    assert.deepEqual(fn.layers, ["arn:aws:lambda:eu-west-1:123456789012:layer:support-desk-central-runtime:3"]);
     assert.deepEqual(fn.environment, { variables: { LOG_LEVEL: "info" } });
     assert.deepEqual(find(resources, "aws:lambda/alias:Alias").inputs, {
       name: "live",
