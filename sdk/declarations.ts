@@ -71,6 +71,13 @@ export interface GpuPoolArgs {
   maxSize: number;
   /** @default "on-demand" */
   capacity?: "spot" | "on-demand";
+  /**
+   * `"kubernetes"` runs the pool's models on Kubernetes node pools (ACK on
+   * alicloud); `"serverless"` on the cloud's serverless GPUs (Function
+   * Compute GPU functions). @default the target's choice: serverless on
+   * alicloud, Kubernetes on aws and kubernetes
+   */
+  platform?: "serverless" | "kubernetes";
   regions: Region[];
 }
 

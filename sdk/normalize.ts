@@ -94,6 +94,7 @@ export class Normalizer {
       minSize: args.minSize ?? 0,
       maxSize: args.maxSize,
       capacity: args.capacity ?? "on-demand",
+      ...(args.platform === undefined ? {} : { platform: args.platform }),
       regions: this.refs(args.regions, "region", `${path}.regions`),
     };
   }

@@ -2,6 +2,7 @@
  * `cloudloom serve`: the gateway on the embedded local target, the gateway
  * in front of a deployed stack's endpoints, or one entry as a cluster pod.
  */
+import { jwtRequirementFromEnv, type JwtRequirement } from "../../gateway/local/require-jwt";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -205,13 +206,20 @@ export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL
   };
 }
 
-async function servePod(args: ServeArgs, io: CommandIo, sagemaker = false): Promise<number> {
+async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, sagemaker = false): Promise<number> {
   const loaded = loadScoped(args);
   if ("problems" in loaded) {
     io.err(`${args.spec} has problems:\n${loaded.problems}\n`);
     return 1;
   }
-  const server = new PodServer({ ...loaded, sagemaker });
+  let jwt: JwtRequirement | undefined;
+  try {
+    jwt = jwtRequirementFromEnv(env);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n`);
+    return 1;
+  }
+  const server = new PodServer({ ...loaded, sagemaker, jwt });
   const address = await server.listen(args.port, args.host);
   io.out(`cloudloom: serving ${args.only} on http://${address.address}:${address.port}\n`);
   await untilSignal(server, io);
@@ -221,8 +229,8 @@ async function servePod(args: ServeArgs, io: CommandIo, sagemaker = false): Prom
 /** Runs the right server for the arguments until a signal stops it. */
 export function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const sagemaker = !args.spec && !args.app ? sagemakerArgs(env) : undefined;
-  if (sagemaker) return servePod(sagemaker, io, true);
-  if (args.spec && args.only) return servePod(args, io);
+  if (sagemaker) return servePod(sagemaker, io, env, true);
+  if (args.spec && args.only) return servePod(args, io, env);
   if (args.spec && args.endpoints) return serveRemote(args, io);
   if (args.spec || args.endpoints) throw new ServeUsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
   return serveApp(args, io);

@@ -5,7 +5,7 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
 import { LocalBackend } from "../backends/local";
@@ -13,6 +13,7 @@ import { GatewayError, toErrorResponse } from "../errors";
 import { GatewayMetrics } from "../metrics";
 import { closeGracefully } from "../shutdown";
 import { functionInvokePath, modelPredictPath } from "./remote-model";
+import { requireJwt, type JwtRequirement } from "./require-jwt";
 import { LocalRuntime, metricsEvents, type RuntimeScope } from "./runtime";
 
 /** What a pod serves. */
@@ -29,6 +30,8 @@ export interface PodServerOptions {
    * `POST /invocations` (the entry's endpoint).
    */
   sagemaker?: boolean;
+  /** Serve only calls carrying the gateway's JWT (a pod reachable from outside its cluster). */
+  jwt?: JwtRequirement;
 }
 
 /** A running pod server. */
@@ -62,7 +65,8 @@ export class PodServer {
       "/metrics",
       async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
     );
-    this.app.post(options.sagemaker ? [path, "/invocations"] : path, async (req: Request, res: Response, next: NextFunction) => {
+    const guard: RequestHandler[] = options.jwt ? [requireJwt(options.jwt)] : [];
+    this.app.post(options.sagemaker ? [path, "/invocations"] : path, ...guard, async (req: Request, res: Response, next: NextFunction) => {
       try {
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const requestId = req.get("x-request-id") ?? "-";

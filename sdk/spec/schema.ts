@@ -116,6 +116,12 @@ export const GpuPoolSchema = z
     minSize: count,
     maxSize: count,
     capacity: z.enum(["spot", "on-demand"]),
+    /**
+     * Where the pool's models run: the cloud's serverless GPUs (Function
+     * Compute on alicloud) or Kubernetes node pools (EKS, ACK, your cluster).
+     * Absent: the target's own choice (alicloud serverless, the others Kubernetes).
+     */
+    platform: z.enum(["serverless", "kubernetes"]).optional(),
     regions: z.array(name),
   })
   .strict();

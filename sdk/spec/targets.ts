@@ -45,6 +45,14 @@ export const FUNCTION_LIMITS: Record<Target, FunctionLimits> = {
   },
 };
 
+/** Where GPU pools run: the cloud's serverless GPUs, or Kubernetes node pools. */
+export type PoolPlatform = "serverless" | "kubernetes";
+
+/** Where a GPU pool's models run on `target`: its declared platform, else the target's own choice (serverless GPUs exist only on alicloud). */
+export function poolPlatform(pool: { platform?: PoolPlatform }, target: Target): PoolPlatform {
+  return pool.platform ?? (target === "alicloud" ? "serverless" : "kubernetes");
+}
+
 /** True when `value` names a known target. */
 export function isTarget(value: unknown): value is Target {
   return typeof value === "string" && (TARGETS as readonly string[]).includes(value);

@@ -1,13 +1,14 @@
 /**
- * Alibaba Cloud rules. Functions and models run on Function Compute 3.0,
- * which does not run on ENS (Edge Node Service) nodes, so nothing may be
- * placed in a region whose Alibaba placement names an `ensRegion` (use the
- * nearest Alibaba region for that edge instead). FC sets memory in 64 MB
- * steps and GPU memory in 1,024 MB steps, gives a GPU instance one GPU, and
- * caps instance concurrency.
+ * Alibaba Cloud rules. Functions and serverless models run on Function
+ * Compute 3.0, Kubernetes-platform pools on regional ACK node pools; neither
+ * runs on ENS (Edge Node Service) nodes, so nothing may be placed in a region
+ * whose Alibaba placement names an `ensRegion` (use the nearest Alibaba
+ * region for that edge instead). FC sets memory in 64 MB steps and GPU
+ * memory in 1,024 MB steps, gives a GPU instance one GPU, and caps instance
+ * concurrency; those pool limits apply to serverless pools only.
  */
 import { ACCELERATORS, type Accelerator } from "../accelerators";
-import { FC_LIMITS } from "../targets";
+import { FC_LIMITS, poolPlatform } from "../targets";
 import { toMegabytes } from "../units";
 import { entries, type Rule } from "./report";
 
@@ -25,7 +26,7 @@ export const alicloudRule: Rule = (spec, context, report) => {
       report(
         "CL_ZONE_UNSUPPORTED",
         `${kind}.${name}.regions.${index}`,
-        `${kind === "functions" ? "function" : "model"} ${name} is placed in ${region}, an ENS region (${ens.get(region)}), where Function Compute does not run`,
+        `${kind === "functions" ? "function" : "model"} ${name} is placed in ${region}, an ENS region (${ens.get(region)}); Function Compute and cloudloom's ACK node pools do not run on ENS nodes`,
         `drop ensRegion from region ${region}'s alicloud placement to run it in the nearest Alibaba region, or place the entry elsewhere`,
       );
     });
@@ -48,13 +49,14 @@ export const alicloudRule: Rule = (spec, context, report) => {
   }
   for (const [key, model] of entries(spec.models)) placed("models", key, model.regions);
   for (const [name, pool] of entries(spec.gpuPools)) {
+    if (poolPlatform(pool, "alicloud") === "kubernetes") continue;
     const mapping = ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } } | undefined;
     if (mapping?.alicloud && !mapping.alicloud.fcGpuType)
       report(
         "CL_FC_LIMIT",
         `gpuPools.${name}.accelerator`,
         `Function Compute offers no ${pool.accelerator} GPU (${FC_LIMITS.source})`,
-        "use nvidia-t4, nvidia-a10 or nvidia-l20 on alicloud",
+        'use nvidia-t4, nvidia-a10 or nvidia-l20 on Function Compute, or set platform: "kubernetes" to run the pool on ACK',
       );
     if (toMegabytes(pool.gpuMemory) % FC_LIMITS.gpuMemoryStepMb !== 0)
       report(

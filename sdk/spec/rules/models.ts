@@ -76,6 +76,14 @@ export const acceleratorRule: Rule = (spec, context, report) => {
         "lower gpuMemory, raise gpusPerInstance, or pick a larger accelerator",
       );
     }
+    if (context.target && context.target !== "alicloud" && pool.platform === "serverless") {
+      report(
+        "CL_POOL_PLATFORM",
+        `gpuPools.${name}.platform`,
+        `${context.target} has no serverless GPUs; its GPU pools run on Kubernetes node pools`,
+        `drop platform (or set it to "kubernetes") for ${context.target}; serverless GPU pools run on alicloud (Function Compute)`,
+      );
+    }
     if (context.target && !targetsOffering(pool.accelerator).includes(context.target)) {
       report(
         "CL_ACCELERATOR_UNMAPPED",

@@ -252,6 +252,13 @@ const CASES: Case[] = [
     options: { target: "alicloud" },
   },
   {
+    code: "CL_POOL_PLATFORM",
+    path: "gpuPools.gpu.platform",
+    breaks: "a serverless GPU pool on AWS, which has no serverless GPUs",
+    mutate: (s) => (s.gpuPools.gpu.platform = "serverless"),
+    options: { target: "aws" },
+  },
+  {
     code: "CL_TIMEOUT_OUT_OF_RANGE",
     path: "functions.rank.timeout",
     breaks: "a timeout beyond FC's 24 hours",
