@@ -1,8 +1,9 @@
 /**
  * Runs a Pulumi program under Pulumi's mock runtime and records every
  * resource it registers, with its inputs. No cloud, credentials or Pulumi CLI
- * is involved; provider-computed defaults are not applied. Any provider
- * function call fails loudly, so a program cannot silently depend on one.
+ * is involved; provider-computed defaults are not applied. A provider
+ * function call fails loudly, so a program cannot silently depend on one,
+ * unless the plan knows it and answers with a placeholder (`KNOWN_CALLS`).
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -37,6 +38,8 @@ const ACCOUNT = "123456789012";
  */
 function computedState(type: string, name: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
   if (type.startsWith("alicloud:")) return alicloudState(type, name, region);
+  if (type === "kubernetes:core/v1:Service" && (inputs.spec as { type?: string } | undefined)?.type === "LoadBalancer")
+    return { status: { loadBalancer: { ingress: [{ ip: "192.0.2.10" }] } } };
   if (!type.startsWith("aws:")) return {};
   const service = type.split(":")[1].split("/")[0];
   const state: Record<string, unknown> = { arn: `arn:aws:${service}:${region}:${ACCOUNT}:${name}` };
@@ -89,6 +92,15 @@ function alicloudState(type: string, name: string, region: string): Record<strin
 /** Pulumi's resource class, whose (private) `callsites` captures every resource's source position. */
 const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
 
+/** Provider functions the offline plan answers with placeholders, by token. */
+const KNOWN_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  // The credential an ACK cluster's Kubernetes provider is built from.
+  "alicloud:cs/getClusterCredential:getClusterCredential": (inputs) => ({
+    clusterId: inputs.clusterId,
+    kubeConfig: `apiVersion: v1\nkind: Config\nclusters: [{ name: offline, cluster: { server: "https://${String(inputs.clusterId)}.offline" } }]\n`,
+  }),
+};
+
 /** Resolves once `output` (and everything it depends on) has a value. */
 export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
   const value = await output;
@@ -118,6 +130,8 @@ export async function planUnderMocks<T>(
         return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) } };
       },
       call(args) {
+        const answer = KNOWN_CALLS[args.token];
+        if (answer) return answer(args.inputs);
         unanswered.push(args.token);
         throw new UnmockedCallError(args.token);
       },

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { EndpointsMap, SpecV1, Target } from "../sdk/spec";
+import { parseAckSettings } from "./alicloud/ack-settings";
 import { AlicloudApp } from "./alicloud/app";
 import { AwsApp } from "./aws/app";
 import { parseNetworks } from "./aws/networks";
@@ -102,6 +103,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
         root,
         runtimeImage: settings.get("runtimeImage"),
         jwtPrivateKey: settings.getSecret("jwtPrivateKey"),
+        ack: parseAckSettings(settings.get("ack"), spec),
         secrets: secretSettings(settings),
       },
       opts,

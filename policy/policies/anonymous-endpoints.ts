@@ -1,6 +1,23 @@
 /** No function or model backend is reachable without the gateway's auth, on any target. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { FRONTED_BY } from "../../providers/shared/labels";
+import type { PolicyResource } from "@pulumi/policy";
+import { FRONTED_BY, REQUIRES_AUTH } from "../../providers/shared/labels";
+
+/** The variable whose presence makes a model pod require the gateway's JWT (gateway/local/require-jwt.ts). */
+const JWT_JWKS_VARIABLE = "CLOUDLOOM_JWT_JWKS";
+
+/** Names of the Deployments whose every container requires the gateway's JWT. */
+function jwtGuardedDeployments(resources: readonly Pick<PolicyResource, "type" | "props">[]): Set<string> {
+  return new Set(
+    resources
+      .filter((r) => r.type === "kubernetes:apps/v1:Deployment")
+      .filter((r) => {
+        const containers: Array<{ env?: Array<{ name: string }> }> = r.props.spec?.template?.spec?.containers ?? [];
+        return containers.length > 0 && containers.every((c) => (c.env ?? []).some((e) => e.name === JWT_JWKS_VARIABLE));
+      })
+      .map((r) => String(r.props.metadata?.name)),
+  );
+}
 
 /** The authType of an FC HTTP trigger's config, or undefined when it cannot be read (treated as anonymous). */
 function triggerAuthType(config: unknown): string | undefined {
@@ -17,10 +34,14 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
   description: "Function and model backends are reachable only through the gateway or with signed requests.",
   enforcementLevel: "mandatory",
   validateStack: ({ resources }, report) => {
+    const guarded = jwtGuardedDeployments(resources);
     for (const r of resources) {
       const kind = r.props.metadata?.labels?.["cloudloom.dev/kind"];
       const type = r.props.spec?.type;
-      const fronted = type === "NodePort" && Boolean(r.props.metadata?.annotations?.[FRONTED_BY]);
+      const annotations = r.props.metadata?.annotations ?? {};
+      const fronted =
+        (type === "NodePort" && Boolean(annotations[FRONTED_BY])) ||
+        (type === "LoadBalancer" && annotations[REQUIRES_AUTH] === "jwt" && guarded.has(String(r.props.metadata?.name)));
       if (
         r.type === "kubernetes:core/v1:Service" &&
         (kind === "function" || kind === "model") &&
@@ -28,7 +49,7 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
         !fronted
       ) {
         report(
-          `Service ${r.name} exposes a ${kind} as ${type}; make it ClusterIP and reach it through the gateway, or front its node port with an IAM-authenticated API and annotate ${FRONTED_BY}`,
+          `Service ${r.name} exposes a ${kind} as ${type}; make it ClusterIP and reach it through the gateway, front its node port with an IAM-authenticated API and annotate ${FRONTED_BY}, or make its pods require the gateway's JWT (${JWT_JWKS_VARIABLE}) and annotate ${REQUIRES_AUTH}: jwt`,
           r.urn,
         );
       }

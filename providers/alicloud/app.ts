@@ -2,8 +2,9 @@
  * `AlicloudApp`: a whole cloudloom app on Alibaba Cloud. One explicit
  * `alicloud.Provider` per declared region (Alibaba resources carry no region
  * of their own); functions on Function Compute 3.0, models on FC GPU (or
- * CPU) functions running the cloudloom runtime container, artifacts in OSS.
- * Every FC trigger requires the gateway's JWT. Everything that can be
+ * CPU) functions running the cloudloom runtime container, or on ACK GPU node
+ * pools for pools that ask for Kubernetes; artifacts in OSS. Every endpoint
+ * requires the gateway's JWT. Everything that can be
  * refused is refused before any resource is registered.
  *
  * @example
@@ -15,13 +16,15 @@
  * });
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
+import { poolPlatform, SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
 import { publicJwks } from "../../gateway/backends/jwt";
 import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
+import { ackRegions, type AckSettings } from "./ack-settings";
 import { toFcCron } from "./cron";
+import { ecsGpuInstanceType } from "./instance-types";
 import { alicloudSteps, type AlicloudContext } from "./steps";
 
 /** Inputs of an Alibaba Cloud app. */
@@ -36,6 +39,8 @@ export interface AlicloudAppArgs {
   jwtPrivateKey?: pulumi.Input<string>;
   /** The secrets functions declare. */
   secrets?: SecretSettings;
+  /** Per region running Kubernetes-platform GPU pools: the ACK cluster's vSwitches, and a cluster to reuse. */
+  ack?: Record<string, AckSettings>;
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
@@ -51,6 +56,19 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
       "stack config cloudloom:jwtPrivateKey is required: every FC trigger accepts only the gateway's JWTs (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 | pulumi config set --secret cloudloom:jwtPrivateKey)",
     );
   checkSecrets(args.spec, args.secrets);
+  for (const region of ackRegions(args.spec))
+    if (!args.ack?.[region])
+      throw new TargetConfigError(
+        `stack config cloudloom:ack.${region} is required: region ${region} runs GPU pools on ACK (pulumi config set --path 'cloudloom:ack.${region}.vswitchIds[0]' vsw-...)`,
+      );
+  for (const [name, pool] of Object.entries(args.spec.gpuPools))
+    if (poolPlatform(pool, "alicloud") === "kubernetes") {
+      try {
+        ecsGpuInstanceType(pool);
+      } catch (error) {
+        throw new TargetConfigError(`gpuPools.${name}: ${(error as Error).message}`);
+      }
+    }
   for (const policy of Object.values(args.spec.scalingPolicies))
     for (const schedule of policy.schedules) [schedule.cron, endCron(schedule)].forEach(toFcCron);
 }
@@ -72,6 +90,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       // Derived from a secret, but public: not kept secret.
       jwks: pulumi.unsecret(pulumi.output(args.jwtPrivateKey!).apply(publicJwks)),
       artifacts: new Map(),
+      clusters: new Map(),
       models: new Map(),
       endpoints: { functions: {}, models: {} },
     };

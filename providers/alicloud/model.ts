@@ -8,9 +8,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { V3Function } from "@pulumi/alicloud/fc";
-import { Policy, Role, RolePolicyAttachment } from "@pulumi/alicloud/ram";
 import { ACCELERATORS, toMegabytes, type Accelerator, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
+import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { fcCpu } from "./function";
 import { jwtTrigger, provision, publishLive } from "./serving";
@@ -55,40 +55,7 @@ export class FcModel extends pulumi.ComponentResource {
     super("cloudloom:alicloud:Model", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
-    const role = new Role(
-      `${name}-role`,
-      {
-        roleName: name,
-        assumeRolePolicyDocument: JSON.stringify({
-          Version: "1",
-          Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: ["fc.aliyuncs.com"] } }],
-        }),
-        tags,
-      },
-      child,
-    );
-    const read = new Policy(
-      `${name}-read`,
-      {
-        policyName: `${name}-read`,
-        policyDocument: pulumi.all([args.artifact.objectsResource, args.artifact.bucket]).apply(([objects, bucket]) =>
-          JSON.stringify({
-            Version: "1",
-            Statement: [
-              { Effect: "Allow", Action: ["oss:GetObject"], Resource: [objects] },
-              { Effect: "Allow", Action: ["oss:ListObjects"], Resource: [`acs:oss:*:*:${bucket}`] },
-            ],
-          }),
-        ),
-        tags,
-      },
-      child,
-    );
-    const attached = new RolePolicyAttachment(
-      `${name}-read`,
-      { roleName: role.roleName, policyName: read.policyName, policyType: "Custom" },
-      child,
-    );
+    const { role, attached } = artifactReader(name, "fc.aliyuncs.com", [args.artifact], tags, child);
     const memory = args.model.memory ? toMegabytes(args.model.memory) : args.pool ? 16_384 : 2_048;
     const fn = new V3Function(
       name,

@@ -2,7 +2,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/alicloud/provider";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
-import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import { poolPlatform, type Endpoint, type SpecV1 } from "../../sdk/spec";
+import type { NodePool } from "@pulumi/alicloud/cs";
+import { KubernetesApp } from "../kubernetes/app";
+import { entryLabels } from "../shared/labels";
 import type { ProviderSteps } from "../provider";
 import { V3LayerVersion } from "@pulumi/alicloud/fc";
 import { bundleHandlers, bundleRuntime, fcZipBase64, RUNTIME_LAYER_PATH } from "../shared/bundle";
@@ -12,6 +15,9 @@ import { modelPart, resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AlicloudAppArgs } from "./app";
+import { AckCluster } from "./ack";
+import { ackRegions } from "./ack-settings";
+import { artifactReader, type ArtifactReader } from "./artifact-reader";
 import { OssArtifactStore, type OssArtifact } from "./artifacts";
 import { FcFunction } from "./function";
 import { FcModel } from "./model";
@@ -30,6 +36,8 @@ export interface AlicloudContext {
   jwks: pulumi.Output<object>;
   /** By `<model key>/<region>`. */
   artifacts: Map<string, OssArtifact>;
+  /** By spec region: the ACK cluster of Kubernetes-platform pools, its GPU node pools and their artifact reader. */
+  clusters: Map<string, { cluster: AckCluster; pools: NodePool[]; reader: ArtifactReader }>;
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
   endpoints: EndpointsBuilder;
@@ -37,6 +45,57 @@ export interface AlicloudContext {
 
 const withJwt = (url: pulumi.Output<string>, audience: string): pulumi.Output<Endpoint> =>
   url.apply((resolved) => ({ url: resolved, jwt: { issuer: JWT_ISSUER, audience } }));
+
+/** True when a model runs on an ACK node pool (its pool asks for Kubernetes). */
+function onAck(spec: SpecV1, key: string): boolean {
+  const pool = spec.models[key].pool;
+  return pool !== undefined && poolPlatform(spec.gpuPools[pool], "alicloud") === "kubernetes";
+}
+
+/** Models of Kubernetes-platform pools placed in `region`. */
+function ackModelsIn(spec: SpecV1, region: string): string[] {
+  return Object.keys(spec.models)
+    .filter((key) => onAck(spec, key) && spec.models[key].regions.includes(region))
+    .sort();
+}
+
+/**
+ * A region's ACK models: the Kubernetes module on the cluster, each model on
+ * a VPC-internal load balancer whose pods require the gateway's JWT, fetching
+ * its artifact from OSS with the GPU nodes' RAM role.
+ */
+function placeAckModels(context: AlicloudContext, region: string): void {
+  const { spec, args, name, parent } = context;
+  const { cluster, pools, reader } = context.clusters.get(region)!;
+  const { alicloudRegion } = context.regions.get(region)!;
+  const keys = ackModelsIn(spec, region);
+  const artifactUri = (key: string) => {
+    const artifact = context.artifacts.get(`${key}/${region}`)!;
+    return pulumi.interpolate`oss://${artifact.bucket}${artifact.prefix}/model.onnx`;
+  };
+  const served = new KubernetesApp(
+    resourceName(name, region, "ack"),
+    {
+      spec: modelsSpec(spec, keys, region, { kubernetes: { labels: {} } }),
+      artifactUris: Object.fromEntries(keys.map((key) => [key, artifactUri(key)])),
+      ossAccess: { endpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`, roleName: reader.role.roleName },
+      modelJwt: { jwks: context.jwks, issuer: JWT_ISSUER, annotations: { [ACK_LOAD_BALANCER_ADDRESS_TYPE]: "intranet" } },
+      gateway: false,
+      acceleratorLabels: "ack",
+      runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
+      namespace: spec.app,
+    },
+    { parent, provider: cluster.kubernetes, dependsOn: [...pools, ...cluster.ready] },
+  );
+  for (const key of keys) {
+    const endpoint = served.endpoints.apply((endpoints) => endpoints.models[key][region] as Endpoint);
+    context.models.set(`${key}/${region}`, endpoint);
+    recordEndpoint(context.endpoints.models, key, region, endpoint);
+  }
+}
+
+/** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
+const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
 
 /** The Alibaba Cloud mapping of each spec section. */
 export const alicloudSteps: ProviderSteps<AlicloudContext> = {
@@ -54,9 +113,30 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
     }
   },
 
-  gpuPools() {
+  gpuPools(context) {
     // On Function Compute a GPU pool is not a resource: each model function
     // carries its pool's GPU type and memory (gpuConfig), and FC schedules it.
+    // Pools that ask for Kubernetes become ACK node pools, in every region running their models.
+    const { spec, args, name, parent } = context;
+    for (const region of ackRegions(spec)) {
+      const { provider } = context.regions.get(region)!;
+      const keys = ackModelsIn(spec, region);
+      const cluster = new AckCluster(
+        resourceName(name, region, "ack"),
+        { app: spec.app, settings: args.ack![region] },
+        { parent, provider },
+      );
+      const reader = artifactReader(
+        resourceName(name, region, "gpu-nodes"),
+        "ecs.aliyuncs.com",
+        keys.map((key) => context.artifacts.get(`${key}/${region}`)!),
+        entryLabels(spec.app, "app", spec.app),
+        { parent, provider },
+      );
+      const poolNames = [...new Set(keys.map((key) => spec.models[key].pool!))].sort();
+      const pools = poolNames.map((pool) => cluster.addGpuPool(resourceName(name, pool, region), pool, spec.gpuPools[pool], reader));
+      context.clusters.set(region, { cluster, pools, reader });
+    }
   },
 
   scalingPolicies() {
@@ -66,7 +146,9 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
 
   models(context) {
     const { spec, args, name, parent } = context;
+    for (const region of context.clusters.keys()) placeAckModels(context, region);
     for (const [key, model] of Object.entries(spec.models)) {
+      if (onAck(spec, key)) continue;
       for (const region of model.regions) {
         const { provider, alicloudRegion } = context.regions.get(region)!;
         const functionName = resourceName(name, modelPart(model.name, model.version), region);

@@ -8,16 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Addon, PodIdentityAssociation } from "@pulumi/aws/eks";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
-import { Release } from "@pulumi/kubernetes/helm/v3";
 import { entryLabels } from "../shared/labels";
-
-/** Pinned charts: an upgrade is a reviewed change, never a surprise at `pulumi up`. */
-export const ADDON_CHARTS = {
-  nvidiaDevicePlugin: { chart: "nvidia-device-plugin", version: "0.17.0", repo: "https://nvidia.github.io/k8s-device-plugin" },
-  keda: { chart: "keda", version: "2.16.1", repo: "https://kedacore.github.io/charts" },
-  prometheus: { chart: "prometheus", version: "25.30.1", repo: "https://prometheus-community.github.io/helm-charts" },
-  clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.43.2", repo: "https://kubernetes.github.io/autoscaler" },
-} as const;
+import { pinnedRelease, workloadAutoscalers } from "../shared/pinned-charts";
 
 const AUTOSCALER_ACCOUNT = "cluster-autoscaler";
 
@@ -90,31 +82,23 @@ export class EksClusterAddons extends pulumi.ComponentResource {
       { clusterName: args.clusterName, namespace: "kube-system", serviceAccount: AUTOSCALER_ACCOUNT, roleArn: role.arn, tags },
       { ...aws, dependsOn: [agent] },
     );
-    const release = (
-      key: keyof typeof ADDON_CHARTS,
-      namespace: string,
-      values: Record<string, unknown>,
-      dependsOn: pulumi.Resource[] = [],
-    ) => {
-      const { chart, version, repo } = ADDON_CHARTS[key];
-      return new Release(
-        `${name}-${chart}`,
-        { name: chart, chart, version, repositoryOpts: { repo }, namespace, createNamespace: true, values },
-        { ...cluster, dependsOn },
-      );
-    };
     const gpuNodes = { key: "k8s.amazonaws.com/accelerator", operator: "Exists" };
     this.ready = [
-      release("nvidiaDevicePlugin", "kube-system", {
-        affinity: {
-          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [gpuNodes] }] } },
+      pinnedRelease(
+        name,
+        "nvidiaDevicePlugin",
+        "kube-system",
+        {
+          affinity: {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [gpuNodes] }] } },
+          },
+          tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
         },
-        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-      }),
-      release("keda", "keda", {}),
-      // Named "prometheus" in "monitoring": the model autoscalers query http://prometheus-server.monitoring.svc.
-      release("prometheus", "monitoring", { alertmanager: { enabled: false }, "prometheus-pushgateway": { enabled: false } }),
-      release(
+        cluster,
+      ),
+      ...workloadAutoscalers(name, cluster),
+      pinnedRelease(
+        name,
         "clusterAutoscaler",
         "kube-system",
         {
@@ -123,7 +107,7 @@ export class EksClusterAddons extends pulumi.ComponentResource {
           rbac: { serviceAccount: { create: true, name: AUTOSCALER_ACCOUNT } },
           extraArgs: { "balance-similar-node-groups": true, "skip-nodes-with-system-pods": false },
         },
-        [association],
+        { ...cluster, dependsOn: [association] },
       ),
     ];
     this.registerOutputs({});

@@ -23,10 +23,19 @@ export interface KubernetesAppArgs {
   spec: SpecV1;
   /** Model artifacts are fetched from `<artifactBaseUrl>/<model>/<version>/model.onnx` and sha256-checked. */
   artifactBaseUrl?: string;
-  /** Per model key, an `s3://` URI to fetch the artifact from instead (with the node role's credentials). */
+  /** Per model key, an `s3://` URI (or `oss://` with `ossAccess`) to fetch the artifact from instead, with the node role's credentials. */
   artifactUris?: Record<string, pulumi.Input<string>>;
+  /** `artifactUris` are `oss://`: fetch them through this OSS endpoint with the nodes' ECS RAM role. */
+  ossAccess?: { endpoint: string; roleName: pulumi.Input<string> };
   /** Node ports (by model key) exposing models to an authenticated front outside the cluster, which `frontedBy` names. */
   modelNodePorts?: { frontedBy: string; ports: Record<string, number> };
+  /**
+   * Expose models on VPC-internal load balancers instead, each pod serving
+   * only calls with the gateway's RS256 JWT (issued by `issuer`, verified
+   * against `jwks`, audience = the workload's name); `annotations` go on each
+   * Service (the cloud's load-balancer settings).
+   */
+  modelJwt?: { jwks: pulumi.Input<object>; issuer: string; annotations: Record<string, string> };
   /** Deploy the gateway in the cluster. @default true */
   gateway?: boolean;
   /** Namespace for the app. @default the app's name */
@@ -49,9 +58,11 @@ export interface KubernetesAppArgs {
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<
-  Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels" | "artifactUris" | "modelNodePorts">
+  Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels" | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt">
 > &
-  Pick<KubernetesAppArgs, "secrets" | "apiKeys" | "artifactUris" | "modelNodePorts"> & { acceleratorLabels: AcceleratorLabelScheme };
+  Pick<KubernetesAppArgs, "secrets" | "apiKeys" | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt"> & {
+    acceleratorLabels: AcceleratorLabelScheme;
+  };
 
 /** The default runtime image. */
 export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/cloudloom/runtime:0.1.0";

@@ -4,14 +4,15 @@ import * as apps from "@pulumi/kubernetes/apps/v1";
 import * as autoscaling from "@pulumi/kubernetes/autoscaling/v2";
 import * as core from "@pulumi/kubernetes/core/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
-import type { SpecV1 } from "../../sdk/spec";
+import { endpointUrl, type Endpoint, type SpecV1 } from "../../sdk/spec";
 import type { ProviderSteps } from "../provider";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
+import { JWT_ENV } from "../../gateway/local/require-jwt";
 import type { ResolvedKubernetesArgs } from "./app";
 import { containerEnv, CONTAINER_PORT, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
-import { KubernetesWorkload, type WorkloadArgs } from "./workload";
+import { KubernetesWorkload, type WorkloadExposure } from "./workload";
 
 /** What the steps share while building one app. */
 export interface KubernetesContext {
@@ -19,7 +20,7 @@ export interface KubernetesContext {
   spec: SpecV1;
   args: ResolvedKubernetesArgs;
   child: { parent: pulumi.Resource; provider?: pulumi.ProviderResource };
-  endpoints: EndpointsBuilder<pulumi.Output<string>>;
+  endpoints: EndpointsBuilder<pulumi.Output<Endpoint>>;
   namespace?: pulumi.Output<string>;
   regions: Map<string, ReturnType<typeof regionScheduling>>;
   pools: Map<string, ReturnType<typeof gpuScheduling>>;
@@ -58,21 +59,33 @@ export const secretsName = (app: string) => resourceName(app, "secrets");
  * its sha256: wget for an HTTPS base URL, the AWS CLI for S3 (credentials
  * from the node's role).
  */
+/** How the init container downloads an artifact: its image, command and extra variables. */
+function artifactDownload(context: KubernetesContext): { image: string; command: string; env: input.core.v1.EnvVar[] } {
+  const { artifactUris, ossAccess, runtimeImage } = context.args;
+  if (artifactUris && ossAccess)
+    return {
+      // The runtime image ships ossutil; the node's RAM role may read only this app's artifacts.
+      image: runtimeImage,
+      command: 'ossutil cp -e "$OSS_ENDPOINT" --mode EcsRamRole --ecs-role-name "$OSS_ROLE" "$ARTIFACT_URL" /models/model.onnx',
+      env: [
+        { name: "OSS_ENDPOINT", value: ossAccess.endpoint },
+        { name: "OSS_ROLE", value: ossAccess.roleName },
+      ],
+    };
+  if (artifactUris) return { image: AWS_CLI_IMAGE, command: 'aws s3 cp --only-show-errors "$ARTIFACT_URL" /models/model.onnx', env: [] };
+  return { image: FETCH_IMAGE, command: 'wget -q -O /models/model.onnx "$ARTIFACT_URL"', env: [] };
+}
+
 function fetchArtifact(context: KubernetesContext, key: string): input.core.v1.Container {
   const model = context.spec.models[key];
-  const s3Uri = context.args.artifactUris?.[key];
-  const url = s3Uri ?? `${context.args.artifactBaseUrl.replace(/\/$/, "")}/${model.name}/${model.version}/model.onnx`;
-  const download = s3Uri
-    ? 'aws s3 cp --only-show-errors "$ARTIFACT_URL" /models/model.onnx'
-    : 'wget -q -O /models/model.onnx "$ARTIFACT_URL"';
+  const url =
+    context.args.artifactUris?.[key] ?? `${context.args.artifactBaseUrl.replace(/\/$/, "")}/${model.name}/${model.version}/model.onnx`;
+  const download = artifactDownload(context);
   return {
     name: "fetch-artifact",
-    image: s3Uri ? AWS_CLI_IMAGE : FETCH_IMAGE,
-    command: ["sh", "-c", `${download} && echo "$ARTIFACT_SHA256  /models/model.onnx" | sha256sum -c -`],
-    env: [
-      { name: "ARTIFACT_URL", value: url },
-      { name: "ARTIFACT_SHA256", value: model.artifact.sha256 },
-    ],
+    image: download.image,
+    command: ["sh", "-c", `${download.command} && echo "$ARTIFACT_SHA256  /models/model.onnx" | sha256sum -c -`],
+    env: [{ name: "ARTIFACT_URL", value: url }, { name: "ARTIFACT_SHA256", value: model.artifact.sha256 }, ...download.env],
     volumeMounts: [{ name: "model", mountPath: "/models" }],
   };
 }
@@ -80,7 +93,26 @@ function fetchArtifact(context: KubernetesContext, key: string): input.core.v1.C
 const FETCH_IMAGE = "busybox:1.36";
 const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.22.0";
 
-function modelPodSpec(context: KubernetesContext, key: string, region: string): input.core.v1.PodSpec {
+/** How a model's Service is reached from outside the cluster, if it is. */
+function exposure(context: KubernetesContext, key: string): WorkloadExposure | undefined {
+  const { modelNodePorts, modelJwt } = context.args;
+  if (modelJwt) return { type: "LoadBalancer", annotations: modelJwt.annotations };
+  const port = modelNodePorts?.ports[key];
+  return port ? { type: "NodePort", port, frontedBy: modelNodePorts.frontedBy } : undefined;
+}
+
+/** The variables that make a model pod require the gateway's JWT for its audience (the workload's name). */
+function jwtEnv(context: KubernetesContext, audience: string): input.core.v1.EnvVar[] {
+  const jwt = context.args.modelJwt;
+  if (!jwt) return [];
+  return [
+    { name: JWT_ENV.jwks, value: pulumi.output(jwt.jwks).apply((jwks) => JSON.stringify(jwks)) },
+    { name: JWT_ENV.issuer, value: jwt.issuer },
+    { name: JWT_ENV.audience, value: audience },
+  ];
+}
+
+function modelPodSpec(context: KubernetesContext, key: string, region: string, workload: string): input.core.v1.PodSpec {
   const model = context.spec.models[key];
   const pool = model.pool ? context.pools.get(model.pool) : undefined;
   const scheduling = context.regions.get(region)!;
@@ -95,6 +127,7 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string): 
         name: "model-server",
         image: context.args.runtimeImage,
         args: [...serveArgs(`model:${key}`, region), "--artifact", "/models/model.onnx"],
+        env: jwtEnv(context, workload),
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
         volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
         resources: pool
@@ -112,7 +145,7 @@ function functionPodSpec(context: KubernetesContext, name: string, region: strin
   const modelUrls = fn.models.flatMap((key) => {
     const urls = context.endpoints.models[key] ?? {};
     const url = urls[region] ?? Object.values(urls)[0];
-    return url ? ["--model-url", pulumi.interpolate`${key}=${url}`] : [];
+    return url ? ["--model-url", pulumi.interpolate`${key}=${url.apply(endpointUrl)}`] : [];
   });
   return {
     ...scheduling,
@@ -140,10 +173,10 @@ function placeWorkload(
   labels: Record<string, string>,
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
-  nodePort?: WorkloadArgs["nodePort"],
+  exposure?: WorkloadExposure,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
-  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, nodePort };
+  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, exposure };
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }
 
@@ -196,10 +229,22 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
           "cloudloom.dev/region": region,
         });
         const name = resourceName(context.name, modelPart(model.name, model.version), region);
-        const exposed = context.args.modelNodePorts;
-        const nodePort = exposed?.ports[key] ? { port: exposed.ports[key], frontedBy: exposed.frontedBy } : undefined;
-        const url = placeWorkload(context, "Model", name, labels, modelPodSpec(context, key, region), model.scaling, nodePort);
-        recordEndpoint(context.endpoints.models, key, region, url);
+        const url = placeWorkload(
+          context,
+          "Model",
+          name,
+          labels,
+          modelPodSpec(context, key, region, name),
+          model.scaling,
+          exposure(context, key),
+        );
+        const jwt = context.args.modelJwt;
+        recordEndpoint(
+          context.endpoints.models,
+          key,
+          region,
+          jwt ? url.apply((resolved) => ({ url: resolved, jwt: { issuer: jwt.issuer, audience: name } })) : url,
+        );
       }
     }
   },

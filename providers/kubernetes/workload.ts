@@ -13,7 +13,7 @@ import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
 import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
 import { CONTAINER_PORT } from "./pod";
-import { FRONTED_BY } from "../shared/labels";
+import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 
 /** Inputs of a workload. */
 export interface WorkloadArgs {
@@ -23,11 +23,21 @@ export interface WorkloadArgs {
   podSpec: input.core.v1.PodSpec;
   scaling?: ScalingPolicySpec;
   prometheusUrl: string;
-  /**
-   * Exposes the Service on this port of every node, for an authenticated
-   * front outside the cluster, which `frontedBy` names.
-   */
-  nodePort?: { port: number; frontedBy: string };
+  /** How the Service is reached from outside the cluster; absent: ClusterIP. */
+  exposure?: WorkloadExposure;
+}
+
+/**
+ * A Service reachable from outside the cluster: on a node port that only an
+ * authenticated front (named by `frontedBy`) can reach, or on a load balancer
+ * whose pods require the gateway's JWT.
+ */
+export type WorkloadExposure =
+  { type: "NodePort"; port: number; frontedBy: string } | { type: "LoadBalancer"; annotations: Record<string, string> };
+
+/** The Service's annotations for an exposure. */
+function exposureAnnotations(exposure: WorkloadExposure): Record<string, string> {
+  return exposure.type === "NodePort" ? { [FRONTED_BY]: exposure.frontedBy } : { ...exposure.annotations, [REQUIRES_AUTH]: "jwt" };
 }
 
 /** Replicas before the autoscaler takes over: the policy's floor, or 1. */
@@ -38,7 +48,7 @@ function initialReplicas(scaling: ScalingPolicySpec | undefined): number {
 
 /** A Deployment + Service (+ autoscaler, + PDB), typed `cloudloom:kubernetes:<Kind>`. */
 export class KubernetesWorkload extends pulumi.ComponentResource {
-  /** In-cluster URL of the workload's Service. */
+  /** URL of the workload's Service: in-cluster, or its load balancer's. */
   readonly url: pulumi.Output<string>;
 
   constructor(
@@ -66,11 +76,18 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     const service = new core.Service(
       name,
       {
-        metadata: args.nodePort ? { ...metadata, annotations: { [FRONTED_BY]: args.nodePort.frontedBy } } : metadata,
+        metadata: args.exposure ? { ...metadata, annotations: exposureAnnotations(args.exposure) } : metadata,
         spec: {
-          type: args.nodePort ? "NodePort" : "ClusterIP",
+          type: args.exposure?.type ?? "ClusterIP",
           selector,
-          ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT, nodePort: args.nodePort?.port }],
+          ports: [
+            {
+              name: "http",
+              port: 80,
+              targetPort: CONTAINER_PORT,
+              nodePort: args.exposure?.type === "NodePort" ? args.exposure.port : undefined,
+            },
+          ],
         },
       },
       child,
@@ -79,7 +96,10 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     if (args.scaling && args.scaling.minInstances >= 2 && !args.scaling.scaleToZero) {
       new policy.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
-    this.url = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc.cluster.local`;
+    this.url =
+      args.exposure?.type === "LoadBalancer"
+        ? pulumi.interpolate`http://${service.status.loadBalancer.ingress[0].ip}`
+        : pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc.cluster.local`;
     this.registerOutputs({ url: this.url });
   }
 

@@ -17,3 +17,9 @@ export const REQUIRED_LABELS = ["cloudloom.dev/app", "cloudloom.dev/kind", "clou
  * behind an AWS_IAM API route). Its value names that front.
  */
 export const FRONTED_BY = "cloudloom.dev/fronted-by";
+
+/**
+ * Annotation of a load-balanced Service whose pods serve only calls with the
+ * gateway's JWT (their container has `CLOUDLOOM_JWT_JWKS`). Its value is `jwt`.
+ */
+export const REQUIRES_AUTH = "cloudloom.dev/requires-auth";

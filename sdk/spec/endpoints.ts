@@ -28,3 +28,8 @@ export interface EndpointsMap {
   functions: Record<string, Record<string, Endpoint>>;
   models: Record<string, Record<string, Endpoint>>;
 }
+
+/** The URL of an endpoint, whichever form it is written in. */
+export function endpointUrl(endpoint: Endpoint): string {
+  return typeof endpoint === "string" ? endpoint : endpoint.url;
+}

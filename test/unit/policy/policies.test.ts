@@ -42,9 +42,24 @@ describe("policies, each with a passing and a failing resource", () => {
     const nodePort = (annotations?: Record<string, string>) =>
       r("kubernetes:core/v1:Service", "m", { metadata: { labels: modelLabels, annotations }, spec: { type: "NodePort" } });
     assert.deepEqual(await messages(noAnonymousEndpoints, [nodePort({ "cloudloom.dev/fronted-by": "aws-apigateway-iam" })]), []);
-    assert.deepEqual(await messages(noAnonymousEndpoints, [nodePort()]), [
-      "Service m exposes a model as NodePort; make it ClusterIP and reach it through the gateway, or front its node port with an IAM-authenticated API and annotate cloudloom.dev/fronted-by",
-    ]);
+    const fix = (type: string) =>
+      `Service m exposes a model as ${type}; make it ClusterIP and reach it through the gateway, front its node port with an IAM-authenticated API and annotate cloudloom.dev/fronted-by, or make its pods require the gateway's JWT (CLOUDLOOM_JWT_JWKS) and annotate cloudloom.dev/requires-auth: jwt`;
+    assert.deepEqual(await messages(noAnonymousEndpoints, [nodePort()]), [fix("NodePort")]);
+    const loadBalanced = r("kubernetes:core/v1:Service", "m", {
+      metadata: { name: "m", labels: modelLabels, annotations: { "cloudloom.dev/requires-auth": "jwt" } },
+      spec: { type: "LoadBalancer" },
+    });
+    const pods = (env: Array<{ name: string; value: string }>) =>
+      r("kubernetes:apps/v1:Deployment", "m", {
+        metadata: { name: "m", labels: modelLabels },
+        spec: { template: { spec: { containers: [{ name: "model-server", env }] } } },
+      });
+    assert.deepEqual(await messages(noAnonymousEndpoints, [loadBalanced, pods([{ name: "CLOUDLOOM_JWT_JWKS", value: "{}" }])]), []);
+    assert.deepEqual(
+      await messages(noAnonymousEndpoints, [loadBalanced, pods([])]),
+      [fix("LoadBalancer")],
+      "the annotation alone is not enough: the pods must require the JWT",
+    );
   });
 
   it("least privilege", async () => {
