@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { poolPlatform, type SpecV1 } from "../../sdk/spec";
 import { TargetConfigError } from "../shared/config-error";
+import { parseRegionSettings } from "../shared/object-setting";
 
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be a CIDR such as "172.20.0.0/16"');
 
@@ -43,23 +44,16 @@ export function ackRegions(spec: SpecV1): string[] {
 
 /** Parses `cloudloom:ack` and checks that every region that needs a cluster has its settings. */
 export function parseAckSettings(json: string | undefined, spec: SpecV1): Record<string, AckSettings> {
-  let raw: unknown = {};
-  if (json !== undefined) {
-    try {
-      raw = JSON.parse(json);
-    } catch {
-      throw new TargetConfigError(`stack config cloudloom:ack is not an object; set it per region: ${EXAMPLE}`);
-    }
-  }
-  const parsed = z.record(z.string(), AckSettingsSchema).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TargetConfigError(`stack config cloudloom:ack.${issue.path.join(".")} ${issue.message}; ${EXAMPLE}`);
-  }
+  const settings = parseRegionSettings("ack", json, AckSettingsSchema, EXAMPLE);
+  checkAckSettings(spec, settings);
+  return settings;
+}
+
+/** Throws a `TargetConfigError` naming the first region that runs GPU pools on ACK without settings. */
+export function checkAckSettings(spec: SpecV1, settings: Record<string, AckSettings> | undefined): void {
   for (const region of ackRegions(spec))
-    if (!parsed.data[region])
+    if (!settings?.[region])
       throw new TargetConfigError(
         `stack config cloudloom:ack.${region} is required: region ${region} runs GPU pools on ACK, whose nodes need vSwitches; ${EXAMPLE}`,
       );
-  return parsed.data;
 }

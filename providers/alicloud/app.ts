@@ -22,7 +22,7 @@ import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
-import { ackRegions, type AckSettings } from "./ack-settings";
+import { checkAckSettings, type AckSettings } from "./ack-settings";
 import { toFcCron } from "./cron";
 import { ecsGpuInstanceType } from "./instance-types";
 import { alicloudSteps, type AlicloudContext } from "./steps";
@@ -56,11 +56,7 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
       "stack config cloudloom:jwtPrivateKey is required: every FC trigger accepts only the gateway's JWTs (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 | pulumi config set --secret cloudloom:jwtPrivateKey)",
     );
   checkSecrets(args.spec, args.secrets);
-  for (const region of ackRegions(args.spec))
-    if (!args.ack?.[region])
-      throw new TargetConfigError(
-        `stack config cloudloom:ack.${region} is required: region ${region} runs GPU pools on ACK (pulumi config set --path 'cloudloom:ack.${region}.vswitchIds[0]' vsw-...)`,
-      );
+  checkAckSettings(args.spec, args.ack);
   for (const [name, pool] of Object.entries(args.spec.gpuPools))
     if (poolPlatform(pool, "alicloud") === "kubernetes") {
       try {

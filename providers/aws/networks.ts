@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { SpecV1 } from "../../sdk/spec";
 import { TargetConfigError } from "../shared/config-error";
+import { parseRegionSettings } from "../shared/object-setting";
 
 const NetworkSchema = z
   .object({
@@ -33,20 +34,7 @@ export function clusterRegions(spec: SpecV1): string[] {
 
 /** Parses `cloudloom:networks` and checks that every region that needs a network has one. */
 export function parseNetworks(json: string | undefined, spec: SpecV1): Record<string, AwsNetwork> {
-  let raw: unknown = {};
-  if (json !== undefined) {
-    try {
-      raw = JSON.parse(json);
-    } catch {
-      throw new TargetConfigError(`stack config cloudloom:networks is not an object; set it per region: ${EXAMPLE}`);
-    }
-  }
-  const parsed = z.record(z.string(), NetworkSchema).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TargetConfigError(`stack config cloudloom:networks.${issue.path.join(".")} ${issue.message}; ${EXAMPLE}`);
-  }
-  const networks = parsed.data;
+  const networks = parseRegionSettings("networks", json, NetworkSchema, EXAMPLE);
   for (const region of clusterRegions(spec)) {
     const network = networks[region];
     if (!network)

@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
-import { loadScoped } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 import type { FunctionUrlEvent, FunctionUrlResult } from "../../gateway/serverless/adapter";
 import { PodServer } from "../../gateway/local/pod-server";
 import { bundleHandlers, bundleRuntime, RUNTIME_LAYER_PATH } from "../../providers/shared/bundle";
+import { exampleModelPod } from "../support/example-model-pod";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 
 const event = (body: string): FunctionUrlEvent => ({
@@ -55,17 +55,7 @@ describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real s
 
   before(async () => {
     restoreCredentials = useTestCredentials();
-    const specFile = join(mkdtempSync(join(tmpdir(), "cloudloom-spec-")), "spec.json");
-    writeFileSync(specFile, JSON.stringify(spec));
-    const scoped = loadScoped({
-      spec: specFile,
-      root: example.root,
-      only: "model:intent@1",
-      artifact: join(example.root, "model/intent.onnx"),
-      modelUrls: [],
-    });
-    if ("problems" in scoped) throw new Error(scoped.problems);
-    modelServer = new PodServer({ ...scoped, logger: pino({ level: "silent" }) });
+    modelServer = new PodServer({ ...exampleModelPod("aws"), logger: pino({ level: "silent" }) });
     const modelPort = (await modelServer.listen(0)).port;
     // An IAM-authenticated front (as API Gateway is): verify the signature, then pass the call on.
     signedFront = createServer((req, res) => {

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pino from "pino";
-import { loadScoped } from "../../cli/commands/serve";
-import example from "../../examples/support-desk/app";
 import { JwtMinter, publicJwks } from "../../gateway/backends/jwt";
 import { PodServer } from "../../gateway/local/pod-server";
 import { jwtRequirementFromEnv } from "../../gateway/local/require-jwt";
+import { exampleModelPod } from "../support/example-model-pod";
 
 const pem = (): string =>
   generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -20,16 +16,7 @@ describe("A model pod reachable from outside its cluster: only the gateway's JWT
   let base: string;
 
   before(async () => {
-    const specFile = join(mkdtempSync(join(tmpdir(), "cloudloom-spec-")), "spec.json");
-    writeFileSync(specFile, JSON.stringify(example.toSpec({ target: "alicloud" })));
-    const scoped = loadScoped({
-      spec: specFile,
-      root: example.root,
-      only: "model:intent@1",
-      artifact: join(example.root, "model/intent.onnx"),
-      modelUrls: [],
-    });
-    if ("problems" in scoped) throw new Error(scoped.problems);
+    const scoped = exampleModelPod("alicloud");
     const jwt = jwtRequirementFromEnv({
       CLOUDLOOM_JWT_JWKS: JSON.stringify(publicJwks(gatewayKey)),
       CLOUDLOOM_JWT_ISSUER: "cloudloom",

@@ -1,0 +1,29 @@
+/** Object-valued stack settings (`cloudloom:networks`, `cloudloom:ack`): JSON, checked per region against a schema. */
+import { z } from "zod";
+import { TargetConfigError } from "./config-error";
+
+/**
+ * Parses stack config `cloudloom:<key>` (absent: `{}`) as region → `schema`;
+ * a malformed value throws a `TargetConfigError` naming the field and showing `example`.
+ */
+export function parseRegionSettings<T extends z.ZodTypeAny>(
+  key: string,
+  json: string | undefined,
+  schema: T,
+  example: string,
+): Record<string, z.infer<T>> {
+  let raw: unknown = {};
+  if (json !== undefined) {
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      throw new TargetConfigError(`stack config cloudloom:${key} is not an object; set it per region: ${example}`);
+    }
+  }
+  const parsed = z.record(z.string(), schema).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TargetConfigError(`stack config cloudloom:${key}.${issue.path.join(".")} ${issue.message}; ${example}`);
+  }
+  return parsed.data;
+}
