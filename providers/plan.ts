@@ -101,6 +101,12 @@ const KNOWN_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<st
   }),
 };
 
+/** Pulumi's promise wrapper, which records every internal promise for leak diagnostics. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+  debuggablePromise: <T>(promise: Promise<T>, label: string) => Promise<T>;
+};
+
 /** Resolves once `output` (and everything it depends on) has a value. */
 export async function settle<T>(output: pulumi.Input<T>): Promise<T> {
   const value = await output;
@@ -140,13 +146,17 @@ export async function planUnderMocks<T>(
     options.stack ?? `plan-${++planCount}`,
     false,
   );
-  // Pulumi captures a stack trace for every resource (its source position) and every internal
-  // promise (leak diagnostics); an offline plan reports neither, and with source maps on the
-  // captures were half of a large plan's time. Both stay off until the last resource is in.
+  // Pulumi captures a stack trace for every resource (its source position), and tags and
+  // tracks every internal promise for leak diagnostics. An offline plan reports neither;
+  // the captures were half of a large plan's time, and the tracking a third of the rest
+  // (1,000 AWS functions: 15.8 -> 10.6 s, 1.7 -> 1.2 GB). All stay off until the last
+  // resource is in.
   const stackTraceLimit = Error.stackTraceLimit;
   const callsites = resourceClass.callsites;
+  const { debuggablePromise } = debuggable;
   Error.stackTraceLimit = 0;
   resourceClass.callsites = () => [];
+  debuggable.debuggablePromise = (promise) => promise;
   try {
     const result = await settle(program());
     await allRegistered(resources);
@@ -158,6 +168,7 @@ export async function planUnderMocks<T>(
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
     resourceClass.callsites = callsites;
+    debuggable.debuggablePromise = debuggablePromise;
   }
 }
 
