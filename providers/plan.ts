@@ -102,7 +102,6 @@ const KNOWN_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<st
 };
 
 /** Pulumi's promise wrapper, which records every internal promise for leak diagnostics. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
   debuggablePromise: <T>(promise: Promise<T>, label: string) => Promise<T>;
 };
