@@ -39,7 +39,7 @@ export const PROBLEM_CODES = {
   CL_ZONE_UNSUPPORTED:
     "A function or model is placed where its target's service does not run: an AWS Wavelength zone (Lambda, SageMaker) or an Alibaba ENS region (Function Compute).",
   CL_FC_LIMIT:
-    "A function or GPU pool breaks a Function Compute 3.0 limit: memory in 64 MB steps, GPU memory in 1,024 MB steps, one GPU per instance, instance concurrency up to 200, an accelerator FC offers.",
+    "A function, model or GPU pool breaks a Function Compute 3.0 limit: memory in 64 MB steps, GPU memory in 1,024 MB steps, one GPU per instance, instance concurrency up to 200, an accelerator FC offers.",
   CL_SERVERLESS_LIMIT: "A CPU model exceeds SageMaker Serverless memory (6,144 MB) or concurrency (200) on AWS.",
   CL_PREWARM_HISTORY: "A scaling policy's pre-warm history file is missing or malformed.",
   CL_POOL_PLATFORM: "A GPU pool asks for a platform the chosen target cannot give it (serverless GPUs exist only on alicloud).",

@@ -47,7 +47,17 @@ export const alicloudRule: Rule = (spec, context, report) => {
         `lower concurrency to ${FC_LIMITS.maxInstanceConcurrency} or less; FC adds instances for more`,
       );
   }
-  for (const [key, model] of entries(spec.models)) placed("models", key, model.regions);
+  const onFunctionCompute = (pool: string | undefined) => !pool || poolPlatform(spec.gpuPools[pool] ?? {}, "alicloud") === "serverless";
+  for (const [key, model] of entries(spec.models)) {
+    placed("models", key, model.regions);
+    if (model.memory && onFunctionCompute(model.pool) && toMegabytes(model.memory) % FC_LIMITS.memoryStepMb !== 0)
+      report(
+        "CL_FC_LIMIT",
+        `models.${key}.memory`,
+        `${model.memory} is not a multiple of ${FC_LIMITS.memoryStepMb} MB, as the memory of an FC model function must be (${FC_LIMITS.source})`,
+        `round memory to a multiple of ${FC_LIMITS.memoryStepMb} MB`,
+      );
+  }
   for (const [name, pool] of entries(spec.gpuPools)) {
     if (poolPlatform(pool, "alicloud") === "kubernetes") continue;
     const mapping = ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } } | undefined;

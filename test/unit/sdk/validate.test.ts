@@ -239,6 +239,13 @@ const CASES: Case[] = [
   },
   {
     code: "CL_FC_LIMIT",
+    path: "models.ranker@2.memory",
+    breaks: "an FC model function's memory off its 64 MB step",
+    mutate: (s) => (s.models["ranker@2"].memory = "3000 MB"),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_FC_LIMIT",
     path: "gpuPools.gpu.gpuMemory",
     breaks: "FC GPU memory off its 1,024 MB step",
     mutate: (s) => (s.gpuPools.gpu.gpuMemory = "1500 MB"),
