@@ -5,10 +5,10 @@
  * provisioned from its scaling policy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3Function } from "@pulumi/alicloud/fc";
+import { V3Function, type V3FunctionArgs } from "@pulumi/alicloud/fc";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
-import { jwtTrigger, provision, publishLive } from "./serving";
+import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
 /** vCPUs for a memory size: FC needs 1–4 GB per vCPU, in 0.05 vCPU steps; cloudloom gives 2 GB per vCPU. */
 export function fcCpu(memoryMb: number): number {
@@ -39,26 +39,23 @@ export class FcFunction extends pulumi.ComponentResource {
     super("cloudloom:alicloud:Function", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const memory = toMegabytes(args.spec.memory);
-    const fn = new V3Function(
-      name,
-      {
-        functionName: name,
-        runtime: "nodejs20",
-        handler: "index.handler",
-        code: { zipFile: args.zipFile },
-        layers: [args.runtimeLayer],
-        memorySize: memory,
-        cpu: fcCpu(memory),
-        diskSize: 512,
-        timeout: Math.ceil(toSeconds(args.spec.timeout)),
-        instanceConcurrency: args.spec.concurrency,
-        internetAccess: true,
-        environmentVariables: args.environment,
-        tags: entryLabels(args.app, "function", args.entry),
-      },
-      child,
-    );
-    const alias = publishLive(name, fn.functionName, child);
+    const configuration: V3FunctionArgs = {
+      functionName: name,
+      runtime: "nodejs20",
+      handler: "index.handler",
+      code: { zipFile: args.zipFile },
+      layers: [args.runtimeLayer],
+      memorySize: memory,
+      cpu: fcCpu(memory),
+      diskSize: 512,
+      timeout: Math.ceil(toSeconds(args.spec.timeout)),
+      instanceConcurrency: args.spec.concurrency,
+      internetAccess: true,
+      environmentVariables: args.environment,
+      tags: entryLabels(args.app, "function", args.entry),
+    };
+    const fn = new V3Function(name, configuration, child);
+    const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, false, child);
     this.url = jwtTrigger(name, fn.functionName, alias, args.jwks, child);
     this.registerOutputs({ url: this.url });

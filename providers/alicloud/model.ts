@@ -7,13 +7,13 @@
  * scaling policy (GPUs kept allocated when the floor is at least one).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3Function } from "@pulumi/alicloud/fc";
+import { V3Function, type V3FunctionArgs } from "@pulumi/alicloud/fc";
 import { ACCELERATORS, toMegabytes, type Accelerator, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { fcCpu } from "./function";
-import { jwtTrigger, provision, publishLive } from "./serving";
+import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
 /** Where the artifact's prefix is mounted in the container. */
 const MOUNT_DIR = "/mnt/model";
@@ -57,58 +57,55 @@ export class FcModel extends pulumi.ComponentResource {
     const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", [args.artifact], tags, child);
     const memory = args.model.memory ? toMegabytes(args.model.memory) : args.pool ? 16_384 : 2_048;
-    const fn = new V3Function(
-      name,
-      {
-        functionName: name,
-        runtime: "custom-container",
-        handler: "index.handler",
-        customContainerConfig: {
-          image: args.image,
-          port: PORT,
-          entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
-          commands: [
-            "serve",
-            "--spec",
-            `${MOUNT_DIR}/spec.json`,
-            "--only",
-            `model:${args.key}`,
-            "--region",
-            args.region,
-            "--artifact",
-            `${MOUNT_DIR}/model.onnx`,
-            "--root",
-            MOUNT_DIR,
-            "--host",
-            "0.0.0.0",
-            "--port",
-            String(PORT),
-          ],
-          healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
-        },
-        gpuConfig: args.pool ? fcGpu(args.pool) : undefined,
-        memorySize: memory,
-        cpu: fcCpu(memory),
-        diskSize: 10_240,
-        timeout: 60,
-        instanceConcurrency: args.model.batching?.maxBatchSize ?? 16,
-        role: role.arn,
-        ossMountConfig: {
-          mountPoints: [
-            {
-              bucketName: args.artifact.bucket,
-              bucketPath: args.artifact.prefix,
-              endpoint: args.ossEndpoint,
-              mountDir: MOUNT_DIR,
-              readOnly: true,
-            },
-          ],
-        },
-        tags,
+    const configuration: V3FunctionArgs = {
+      functionName: name,
+      runtime: "custom-container",
+      handler: "index.handler",
+      customContainerConfig: {
+        image: args.image,
+        port: PORT,
+        entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
+        commands: [
+          "serve",
+          "--spec",
+          `${MOUNT_DIR}/spec.json`,
+          "--only",
+          `model:${args.key}`,
+          "--region",
+          args.region,
+          "--artifact",
+          `${MOUNT_DIR}/model.onnx`,
+          "--root",
+          MOUNT_DIR,
+          "--host",
+          "0.0.0.0",
+          "--port",
+          String(PORT),
+        ],
+        healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
       },
-      { ...child, dependsOn: [attached] },
-    );
-    const alias = publishLive(name, fn.functionName, child);
+      gpuConfig: args.pool ? fcGpu(args.pool) : undefined,
+      memorySize: memory,
+      cpu: fcCpu(memory),
+      diskSize: 10_240,
+      timeout: 60,
+      instanceConcurrency: args.model.batching?.maxBatchSize ?? 16,
+      role: role.arn,
+      ossMountConfig: {
+        mountPoints: [
+          {
+            bucketName: args.artifact.bucket,
+            bucketPath: args.artifact.prefix,
+            endpoint: args.ossEndpoint,
+            mountDir: MOUNT_DIR,
+            readOnly: true,
+          },
+        ],
+      },
+      tags,
+    };
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
+    const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
     this.url = jwtTrigger(name, fn.functionName, alias, args.jwks, child);
     this.registerOutputs({ url: this.url });

@@ -4,6 +4,7 @@
  * accepts the gateway's JWTs, and, from the scaling policy, a provision
  * config with target tracking and scheduled floors.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { V3Alias, V3FunctionVersion, V3ProvisionConfig, V3Trigger } from "@pulumi/alicloud/fc";
 import type { ScalingPolicySpec } from "../../sdk/spec";
@@ -16,9 +17,35 @@ export const LIVE_ALIAS = "live";
 /** Target utilization of provisioned instances when the policy states concurrency, not utilization. */
 const DEFAULT_UTILIZATION = 0.7;
 
-/** Publishes the function's current configuration and points `live` at it. */
-export function publishLive(name: string, functionName: pulumi.Input<string>, child: pulumi.CustomResourceOptions): V3Alias {
-  const version = new V3FunctionVersion(name, { functionName, description: "published by cloudloom" }, child);
+/**
+ * A short digest of a function's whole configuration (code, image, command,
+ * environment, sizes). It names the published version, so any change to the
+ * configuration publishes a new one.
+ */
+export function configurationRevision(args: pulumi.Inputs): pulumi.Output<string> {
+  // A digest of secret values reveals none of them.
+  return pulumi.unsecret(
+    pulumi.output(args).apply((resolved) => createHash("sha256").update(JSON.stringify(resolved)).digest("hex").slice(0, 16)),
+  );
+}
+
+/**
+ * Publishes the function's configuration and points `live` at it. A version
+ * is an immutable snapshot, so a new `revision` (the configuration's digest)
+ * replaces it: the new version is published, `live` moves to it, and only
+ * then is the old one deleted.
+ */
+export function publishLive(
+  name: string,
+  functionName: pulumi.Input<string>,
+  revision: pulumi.Input<string>,
+  child: pulumi.CustomResourceOptions,
+): V3Alias {
+  const version = new V3FunctionVersion(
+    name,
+    { functionName, description: pulumi.interpolate`cloudloom revision ${revision}` },
+    { ...child, replaceOnChanges: ["description"] },
+  );
   return new V3Alias(name, { functionName, aliasName: LIVE_ALIAS, versionId: version.versionId }, child);
 }
 

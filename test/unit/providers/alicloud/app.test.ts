@@ -192,6 +192,36 @@ describe("Alibaba Cloud details", () => {
     const fn = resources.find((r) => r.type === "alicloud:fc/v3Function:V3Function")!.inputs as any;
     assert.deepEqual(fn.gpuConfig, { gpuType: "fc.gpu.ampere.1", gpuMemorySize: 24576 });
   });
+
+  it("publishes a new version whenever a function's configuration changes, and only then", async () => {
+    const { AlicloudApp } = await import("../../../../providers/alicloud/app.js");
+    const { planUnderMocks } = await import("../../../../providers/plan.js");
+    const revisions = async (change: (spec: ReturnType<typeof example.toSpec>) => void = () => {}) => {
+      const spec = example.toSpec({ target: "alicloud" });
+      change(spec);
+      const { resources } = await planUnderMocks(
+        () =>
+          new AlicloudApp("support-desk", {
+            spec,
+            root: example.root,
+            runtimeImage: "registry.{region}.aliyuncs.com/x/runtime:1",
+            jwtPrivateKey: placeholderKey,
+            secrets: { names: ["crm-token"], values: { "crm-token": "offline" } },
+          }).endpoints,
+      );
+      return Object.fromEntries(
+        resources
+          .filter((r) => r.type === "alicloud:fc/v3FunctionVersion:V3FunctionVersion")
+          .map((r) => [r.name, (r.inputs as { description: string }).description]),
+      );
+    };
+    const first = await revisions();
+    assert.match(first["support-desk-fn-classify-central"], /^cloudloom revision [0-9a-f]{16}$/);
+    assert.deepEqual(await revisions(), first, "the same configuration keeps its version");
+    const resized = await revisions((spec) => (spec.functions.classify.memory = "1024 MB"));
+    assert.notEqual(resized["support-desk-fn-classify-central"], first["support-desk-fn-classify-central"]);
+    assert.equal(resized["support-desk-intent-v1-central"], first["support-desk-intent-v1-central"], "the model did not change");
+  });
 });
 
 describe("Alibaba Cloud stack config errors (typed, naming the key and the fix, before any resource)", () => {
