@@ -37,8 +37,13 @@ function isCidr(value: string): boolean {
 }
 const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
 
-/** The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`. */
-export const EndpointsSchema = z.object({ functions: endpointsByRegion, models: endpointsByRegion }).strict();
+/**
+ * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
+ * and `canaries: { name: { region: url } }` where the backend splits a model's versions itself.
+ */
+export const EndpointsSchema = z
+  .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })
+  .strict();
 
 /** Operational settings, all with safe defaults. */
 export const GatewaySettingsSchema = z

@@ -26,7 +26,7 @@ import { clientAddressResolver } from "./pipeline/client-address";
 import { ConcurrencyCap } from "./pipeline/concurrency";
 import { localityResolver } from "./pipeline/locality";
 import { requestId } from "./pipeline/request-id";
-import { RouteTable, type BackendSource, type CompiledRoute } from "./route-table";
+import { BACKEND_CHOOSES_VERSION, RouteTable, type BackendSource, type CompiledRoute } from "./route-table";
 import { breakerStateValue, RetryBudget } from "./routing/resilience";
 import { closeGracefully } from "./shutdown";
 import { pickVersion } from "./routing/versions";
@@ -218,6 +218,8 @@ export class Gateway {
       if (capKey !== undefined) this.cap.release(capKey);
       record.status = res.statusCode;
       record.ms = performance.now() - started;
+      // Where the backend picked the version, its response named it.
+      if (record.version === BACKEND_CHOOSES_VERSION) record.version = String(res.getHeader("x-cloudloom-version") ?? "-");
       this.observe(record);
       if (--generation.inFlight === 0 && generation.retired) void generation.table.close();
     }
@@ -256,7 +258,7 @@ export class Gateway {
       requestId: record.id,
       tenant: record.tenant,
     };
-    res.setHeader("x-cloudloom-version", target.version);
+    if (target.version !== BACKEND_CHOOSES_VERSION) res.setHeader("x-cloudloom-version", target.version);
     if (route.cache) {
       const key = cacheKey(record.tenant, route.key, request.method, body, req.headers, route.cache.vary);
       const { response, hit } = await this.cache.get(key, route.cache.ttlMs, async () => {

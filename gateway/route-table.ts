@@ -5,7 +5,7 @@
  */
 import type Redis from "ioredis";
 import type { CircuitBreakerPolicy } from "cockatiel";
-import { toMilliseconds, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
+import { toMilliseconds, type Endpoint, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
 import type { Backend } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
@@ -18,6 +18,9 @@ import { regionLevels, type RegionLevels } from "./routing/locality";
 import { createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
 
+/** The version of a target whose backend picks the version per call (and names it in `x-cloudloom-version`). */
+export const BACKEND_CHOOSES_VERSION = "";
+
 /** Where a gateway's backends are: the in-process runtime, or remote endpoints. */
 export type BackendSource = { kind: "local"; runtime: LocalRuntime } | { kind: "remote"; endpoints: EndpointsMap };
 
@@ -26,7 +29,7 @@ export interface CompiledTarget {
   kind: "function" | "model";
   /** Function name or model key. */
   entry: string;
-  /** Response header value naming the version. */
+  /** Response header value naming the version; empty when the backend picks it per call. */
   version: string;
   levels: RegionLevels;
   backends: Map<string, Backend>;
@@ -92,6 +95,11 @@ export class RouteTable {
       route.targets.set("-", this.target("function", spec.target.name, fn.models.join(",") || "-", fn.regions));
       return route;
     }
+    const canary = this.canary(spec);
+    if (canary) {
+      route.targets.set("-", canary);
+      return route;
+    }
     route.split = compileSplit(spec.target.weights, spec.target.sticky);
     for (const version of Object.keys(spec.target.weights)) {
       const entry = `${spec.target.name}@${version}`;
@@ -100,17 +108,49 @@ export class RouteTable {
     return route;
   }
 
+  /**
+   * The route's target when its backend splits the model's versions itself
+   * (a `canaries` endpoint; never for sticky splits, which the gateway keeps):
+   * one target, on the model's version-less path, whose responses name the version.
+   */
+  private canary(spec: RouteSpec): CompiledTarget | undefined {
+    if (spec.target.kind !== "model" || spec.target.sticky || this.source.kind !== "remote") return undefined;
+    const endpoints = this.source.endpoints.canaries?.[spec.target.name];
+    if (!endpoints) return undefined;
+    const path = modelPredictPath(spec.target.name);
+    const backends = Object.entries(endpoints).map(
+      ([region, endpoint]) => [region, this.remote(`canary:${spec.target.name}|${region}`, endpoint, path, region)] as const,
+    );
+    return this.assemble("model", spec.target.name, BACKEND_CHOOSES_VERSION, backends);
+  }
+
   private target(kind: "function" | "model", entry: string, version: string, regions: string[]): CompiledTarget {
-    const backends = new Map<string, Backend>();
-    const breakers = new Map<string, CircuitBreakerPolicy>();
-    const { consecutiveFailures, halfOpenAfterMs } = this.settings.breaker;
-    for (const region of regions) {
+    const backends = regions.flatMap((region) => {
       const backend = this.backend(kind, entry, region);
-      if (!backend) continue;
-      backends.set(region, backend);
-      breakers.set(region, createBreaker(consecutiveFailures, halfOpenAfterMs));
-    }
-    return { kind, entry, version, levels: regionLevels([...backends.keys()], this.spec.regions), backends, breakers };
+      return backend ? [[region, backend] as const] : [];
+    });
+    return this.assemble(kind, entry, version, backends);
+  }
+
+  /** A target over `backends` (by region), each with its own circuit breaker. */
+  private assemble(
+    kind: "function" | "model",
+    entry: string,
+    version: string,
+    backends: ReadonlyArray<readonly [string, Backend]>,
+  ): CompiledTarget {
+    const { consecutiveFailures, halfOpenAfterMs } = this.settings.breaker;
+    return {
+      kind,
+      entry,
+      version,
+      levels: regionLevels(
+        backends.map(([region]) => region),
+        this.spec.regions,
+      ),
+      backends: new Map(backends),
+      breakers: new Map(backends.map(([region]) => [region, createBreaker(consecutiveFailures, halfOpenAfterMs)])),
+    };
   }
 
   private backend(kind: "function" | "model", entry: string, region: string): Backend | undefined {
@@ -123,15 +163,24 @@ export class RouteTable {
     } else {
       const endpoint = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
       if (!endpoint) return undefined;
-      const { ejectAfter, ejectForMs } = this.settings.health;
-      backend = new RemoteBackend({
-        endpoint,
-        path: kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry),
-        region,
-        timeoutMs: this.settings.limits.upstreamTimeoutMs,
-        health: new BackendHealth(ejectAfter, ejectForMs),
-      });
+      return this.remote(id, endpoint, kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry), region);
     }
+    this.backends.set(id, backend);
+    return backend;
+  }
+
+  /** The remote backend `id`, created once per generation. */
+  private remote(id: string, endpoint: Endpoint, path: string, region: string): Backend {
+    const existing = this.backends.get(id);
+    if (existing) return existing;
+    const { ejectAfter, ejectForMs } = this.settings.health;
+    const backend = new RemoteBackend({
+      endpoint,
+      path,
+      region,
+      timeoutMs: this.settings.limits.upstreamTimeoutMs,
+      health: new BackendHealth(ejectAfter, ejectForMs),
+    });
     this.backends.set(id, backend);
     return backend;
   }

@@ -206,10 +206,28 @@ export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL
   };
 }
 
+/** The variable naming the model version a version-agnostic pod serves (`{version}` in its arguments). */
+export const MODEL_VERSION_VARIABLE = "CLOUDLOOM_MODEL_VERSION";
+
+/**
+ * Replaces `{version}` in a pod's arguments with `CLOUDLOOM_MODEL_VERSION`:
+ * one FC function serves each model version from its own published version,
+ * whose environment names it.
+ */
+export function withModelVersion(args: ServeArgs, env: NodeJS.ProcessEnv): ServeArgs {
+  const fields = ["spec", "only", "artifact", "root"] as const;
+  if (!fields.some((field) => args[field]?.includes("{version}"))) return args;
+  const version = env[MODEL_VERSION_VARIABLE];
+  if (!version)
+    throw new ServeUsageError(`the arguments name {version}, so ${MODEL_VERSION_VARIABLE} must be set to the model version to serve`);
+  return { ...args, ...Object.fromEntries(fields.map((field) => [field, args[field]?.replaceAll("{version}", version)])) };
+}
+
 async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, sagemaker = false): Promise<number> {
-  const loaded = loadScoped(args);
+  const pod = withModelVersion(args, env);
+  const loaded = loadScoped(pod);
   if ("problems" in loaded) {
-    io.err(`${args.spec} has problems:\n${loaded.problems}\n`);
+    io.err(`${pod.spec} has problems:\n${loaded.problems}\n`);
     return 1;
   }
   let jwt: JwtRequirement | undefined;
@@ -221,7 +239,7 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
   }
   const server = new PodServer({ ...loaded, sagemaker, jwt });
   const address = await server.listen(args.port, args.host);
-  io.out(`cloudloom: serving ${args.only} on http://${address.address}:${address.port}\n`);
+  io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
   await untilSignal(server, io);
   return 0;
 }

@@ -54,7 +54,10 @@ export class PodServer {
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;
     const region = scope.region ?? entries[scope.only.name].regions[0];
     const backend = new LocalBackend(this.runtime, scope.only.kind, scope.only.name, region);
-    const path = scope.only.kind === "model" ? modelPredictPath(scope.only.name) : functionInvokePath(scope.only.name);
+    const model = scope.only.kind === "model" ? spec.models[scope.only.name] : undefined;
+    // A model pod also answers on its model's version-less path: behind a backend that
+    // splits traffic between versions (an FC alias), the caller does not know which it reaches.
+    const paths = model ? [modelPredictPath(scope.only.name), modelPredictPath(model.name)] : [functionInvokePath(scope.only.name)];
     this.app.disable("x-powered-by");
     this.app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "1mb" }));
     this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
@@ -66,24 +69,30 @@ export class PodServer {
       async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
     );
     const guard: RequestHandler[] = options.jwt ? [requireJwt(options.jwt)] : [];
-    this.app.post(options.sagemaker ? [path, "/invocations"] : path, ...guard, async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const requestId = req.get("x-request-id") ?? "-";
-        const response = await backend.call({
-          method: req.method,
-          path: req.path,
-          headers: req.headers,
-          query: req.query,
-          body,
-          requestId,
-          tenant: req.get("x-cloudloom-tenant") ?? "public",
-        });
-        res.status(response.status).set(response.headers).send(response.body);
-      } catch (error) {
-        next(error);
-      }
-    });
+    this.app.post(
+      options.sagemaker ? [...paths, "/invocations"] : paths,
+      ...guard,
+      async (req: Request, res: Response, next: NextFunction) => {
+        try {
+          const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+          const requestId = req.get("x-request-id") ?? "-";
+          const response = await backend.call({
+            method: req.method,
+            path: req.path,
+            headers: req.headers,
+            query: req.query,
+            body,
+            requestId,
+            tenant: req.get("x-cloudloom-tenant") ?? "public",
+          });
+          res.status(response.status).set(response.headers);
+          if (model) res.set("x-cloudloom-version", model.version);
+          res.send(response.body);
+        } catch (error) {
+          next(error);
+        }
+      },
+    );
     this.app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "this pod serves only its internal endpoint")));
     this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const known =

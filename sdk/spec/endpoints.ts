@@ -27,6 +27,13 @@ export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Sig
 export interface EndpointsMap {
   functions: Record<string, Record<string, Endpoint>>;
   models: Record<string, Record<string, Endpoint>>;
+  /**
+   * By model name: where the backend itself splits a route's traffic between
+   * the model's versions with the route's weights (an FC alias with
+   * `additionalVersionWeight`). The gateway sends such a route's calls there,
+   * to the model's version-less path, instead of splitting them itself.
+   */
+  canaries?: Record<string, Record<string, Endpoint>>;
 }
 
 /** The URL of an endpoint, whichever form it is written in. */

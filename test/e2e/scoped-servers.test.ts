@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { PodServer } from "../../gateway/local/pod-server";
-import { loadScoped, sagemakerArgs, ServeUsageError } from "../../cli/commands/serve";
+import { loadScoped, withModelVersion, sagemakerArgs, ServeUsageError } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 
 const json = async (response: Response): Promise<any> => response.json();
@@ -54,6 +54,31 @@ describe("pod-style servers: one entry, one region (real sockets)", () => {
     assert.equal((await json(res)).intent, "billing");
     assert.equal(servers[1].runtime.modelHost("intent@1", "central"), undefined, "the function server loads no model itself");
     assert.ok(servers[0].runtime.modelHost("intent@1", "central")!.batchesRun >= 1);
+  });
+
+  it("answers on its model's version-less path too, naming the version it served", async () => {
+    const features = new Array(512).fill(0);
+    const res = await fetch(`${modelUrl}/_cloudloom/models/intent`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ inputs: { features } }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-cloudloom-version"), "1");
+  });
+
+  it("fills {version} in its arguments from CLOUDLOOM_MODEL_VERSION, and asks for it when it is missing", () => {
+    const args = { spec: "/mnt/models/{version}/spec.json", only: "model:intent@{version}", modelUrls: [], port: 9000, host: "0.0.0.0" };
+    assert.deepEqual(withModelVersion(args, { CLOUDLOOM_MODEL_VERSION: "2" }), {
+      ...args,
+      spec: "/mnt/models/2/spec.json",
+      only: "model:intent@2",
+      artifact: undefined,
+      root: undefined,
+    });
+    assert.throws(() => withModelVersion(args, {}), /CLOUDLOOM_MODEL_VERSION must be set/);
+    const plain = { ...args, spec: "spec.json", only: "model:intent@1" };
+    assert.equal(withModelVersion(plain, {}), plain, "no placeholder, nothing to fill");
   });
 
   it("serves only its internal endpoint, not the app's public routes", async () => {
