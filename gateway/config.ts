@@ -39,7 +39,7 @@ const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1)
 
 /**
  * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
- * and `canaries: { name: { region: url } }` where the backend splits a model's versions itself.
+ * and `canaries: { "METHOD /path": { region: url } }` where the backend splits a route's model versions itself.
  */
 export const EndpointsSchema = z
   .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })

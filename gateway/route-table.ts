@@ -95,7 +95,7 @@ export class RouteTable {
       route.targets.set("-", this.target("function", spec.target.name, fn.models.join(",") || "-", fn.regions));
       return route;
     }
-    const canary = this.canary(spec);
+    const canary = this.canary(key, spec);
     if (canary) {
       route.targets.set("-", canary);
       return route;
@@ -113,13 +113,13 @@ export class RouteTable {
    * (a `canaries` endpoint; never for sticky splits, which the gateway keeps):
    * one target, on the model's version-less path, whose responses name the version.
    */
-  private canary(spec: RouteSpec): CompiledTarget | undefined {
+  private canary(key: string, spec: RouteSpec): CompiledTarget | undefined {
     if (spec.target.kind !== "model" || spec.target.sticky || this.source.kind !== "remote") return undefined;
-    const endpoints = this.source.endpoints.canaries?.[spec.target.name];
+    const endpoints = this.source.endpoints.canaries?.[key];
     if (!endpoints) return undefined;
     const path = modelPredictPath(spec.target.name);
     const backends = Object.entries(endpoints).map(
-      ([region, endpoint]) => [region, this.remote(`canary:${spec.target.name}|${region}`, endpoint, path, region)] as const,
+      ([region, endpoint]) => [region, this.remote(`canary:${key}|${region}`, endpoint, path, region)] as const,
     );
     return this.assemble("model", spec.target.name, BACKEND_CHOOSES_VERSION, backends);
   }

@@ -94,6 +94,8 @@ const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[]
 
 /** Provider functions the offline plan answers with placeholders, by token. */
 const KNOWN_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  // The account whose FC API endpoint (`<id>.<region>.fc.aliyuncs.com`) publishes model versions.
+  "alicloud:index/getAccount:getAccount": () => ({ id: ACCOUNT }),
   // The credential an ACK cluster's Kubernetes provider is built from.
   "alicloud:cs/getClusterCredential:getClusterCredential": (inputs) => ({
     clusterId: inputs.clusterId,
@@ -122,6 +124,7 @@ export async function planUnderMocks<T>(
 ): Promise<{ result: T; resources: PlannedResource[] }> {
   const resources: PlannedResource[] = [];
   const unanswered: string[] = [];
+  const published = new Map<string, number>();
   const providerRegions = new Map<string, string>();
   await pulumi.runtime.setMocks(
     {
@@ -132,7 +135,14 @@ export async function planUnderMocks<T>(
           providerRegions.set(id, String(args.inputs.region));
         const providerId = args.provider?.slice(args.provider.lastIndexOf("::") + 2);
         const region = (providerId && providerRegions.get(providerId)) ?? "us-east-1";
-        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) } };
+        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) };
+        // A dynamic resource publishing FC versions: FC numbers each function's versions from 1.
+        if (args.type === "pulumi-nodejs:dynamic:Resource" && typeof args.inputs.functionName === "string") {
+          const next = (published.get(args.inputs.functionName) ?? 0) + 1;
+          published.set(args.inputs.functionName, next);
+          state.versionId = String(next);
+        }
+        return { id, state };
       },
       call(args) {
         const answer = KNOWN_CALLS[args.token];

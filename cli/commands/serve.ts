@@ -2,6 +2,7 @@
  * `cloudloom serve`: the gateway on the embedded local target, the gateway
  * in front of a deployed stack's endpoints, or one entry as a cluster pod.
  */
+import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-server";
 import { jwtRequirementFromEnv, type JwtRequirement } from "../../gateway/local/require-jwt";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -205,9 +206,6 @@ export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL
     host: "0.0.0.0",
   };
 }
-
-/** The variable naming the model version a version-agnostic pod serves (`{version}` in its arguments). */
-export const MODEL_VERSION_VARIABLE = "CLOUDLOOM_MODEL_VERSION";
 
 /**
  * Replaces `{version}` in a pod's arguments with `CLOUDLOOM_MODEL_VERSION`:

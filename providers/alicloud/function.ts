@@ -57,7 +57,7 @@ export class FcFunction extends pulumi.ComponentResource {
     const fn = new V3Function(name, configuration, child);
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, false, child);
-    this.url = jwtTrigger(name, fn.functionName, alias, args.jwks, child);
+    this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
   }
 }

@@ -16,7 +16,7 @@ import { fcCpu } from "./function";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
 /** Where the artifact's prefix is mounted in the container. */
-const MOUNT_DIR = "/mnt/model";
+export const MOUNT_DIR = "/mnt/model";
 /** The port the runtime listens on. */
 const PORT = 8080;
 
@@ -26,6 +26,78 @@ export function fcGpu(pool: GpuPoolSpec): { gpuType: string; gpuMemorySize: numb
   const gpuType = mapping.alicloud?.fcGpuType;
   if (!gpuType) throw new Error(`Function Compute offers no ${pool.accelerator} GPU`);
   return { gpuType, gpuMemorySize: toMegabytes(pool.gpuMemory) };
+}
+
+/** What a model function serves, and where its files are. */
+export interface ModelServing {
+  /** The model version (for its memory and batching). */
+  model: ModelSpec;
+  /** The key the runtime serves: `name@version`, or `name@{version}` for a function serving several. */
+  key: string;
+  region: string;
+  pool?: GpuPoolSpec;
+  image: string;
+  roleArn: pulumi.Input<string>;
+  /** The OSS prefix mounted read-only at MOUNT_DIR. */
+  mount: { bucket: pulumi.Input<string>; prefix: string; endpoint: string };
+  /** The directory holding the served version's spec.json and model.onnx. */
+  servingDir: string;
+  tags: Record<string, string>;
+  environment?: Record<string, string>;
+}
+
+/** The configuration of an FC function running the cloudloom runtime as a custom container for a model. */
+export function modelFunctionConfiguration(name: string, serving: ModelServing): V3FunctionArgs {
+  const memory = serving.model.memory ? toMegabytes(serving.model.memory) : serving.pool ? 16_384 : 2_048;
+  const dir = serving.servingDir;
+  return {
+    functionName: name,
+    runtime: "custom-container",
+    handler: "index.handler",
+    customContainerConfig: {
+      image: serving.image,
+      port: PORT,
+      entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
+      commands: [
+        "serve",
+        "--spec",
+        `${dir}/spec.json`,
+        "--only",
+        `model:${serving.key}`,
+        "--region",
+        serving.region,
+        "--artifact",
+        `${dir}/model.onnx`,
+        "--root",
+        dir,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        String(PORT),
+      ],
+      healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
+    },
+    gpuConfig: serving.pool ? fcGpu(serving.pool) : undefined,
+    memorySize: memory,
+    cpu: fcCpu(memory),
+    diskSize: 10_240,
+    timeout: 60,
+    instanceConcurrency: serving.model.batching?.maxBatchSize ?? 16,
+    role: serving.roleArn,
+    environmentVariables: serving.environment,
+    ossMountConfig: {
+      mountPoints: [
+        {
+          bucketName: serving.mount.bucket,
+          bucketPath: serving.mount.prefix,
+          endpoint: serving.mount.endpoint,
+          mountDir: MOUNT_DIR,
+          readOnly: true,
+        },
+      ],
+    },
+    tags: serving.tags,
+  };
 }
 
 /** Inputs of one model version in one region. */
@@ -56,58 +128,21 @@ export class FcModel extends pulumi.ComponentResource {
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", [args.artifact], tags, child);
-    const memory = args.model.memory ? toMegabytes(args.model.memory) : args.pool ? 16_384 : 2_048;
-    const configuration: V3FunctionArgs = {
-      functionName: name,
-      runtime: "custom-container",
-      handler: "index.handler",
-      customContainerConfig: {
-        image: args.image,
-        port: PORT,
-        entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
-        commands: [
-          "serve",
-          "--spec",
-          `${MOUNT_DIR}/spec.json`,
-          "--only",
-          `model:${args.key}`,
-          "--region",
-          args.region,
-          "--artifact",
-          `${MOUNT_DIR}/model.onnx`,
-          "--root",
-          MOUNT_DIR,
-          "--host",
-          "0.0.0.0",
-          "--port",
-          String(PORT),
-        ],
-        healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
-      },
-      gpuConfig: args.pool ? fcGpu(args.pool) : undefined,
-      memorySize: memory,
-      cpu: fcCpu(memory),
-      diskSize: 10_240,
-      timeout: 60,
-      instanceConcurrency: args.model.batching?.maxBatchSize ?? 16,
-      role: role.arn,
-      ossMountConfig: {
-        mountPoints: [
-          {
-            bucketName: args.artifact.bucket,
-            bucketPath: args.artifact.prefix,
-            endpoint: args.ossEndpoint,
-            mountDir: MOUNT_DIR,
-            readOnly: true,
-          },
-        ],
-      },
+    const configuration = modelFunctionConfiguration(name, {
+      model: args.model,
+      key: args.key,
+      region: args.region,
+      pool: args.pool,
+      image: args.image,
+      roleArn: role.arn,
+      mount: { bucket: args.artifact.bucket, prefix: args.artifact.prefix, endpoint: args.ossEndpoint },
+      servingDir: MOUNT_DIR,
       tags,
-    };
+    });
     const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
-    this.url = jwtTrigger(name, fn.functionName, alias, args.jwks, child);
+    this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
   }
 }

@@ -63,21 +63,22 @@ export function jwtTriggerConfig(jwks: object): string {
   });
 }
 
-/** An HTTP trigger on `live`; returns its internet URL. */
+/** An HTTP trigger on a qualifier (`live`, another alias, or a version), named `triggerName`; returns its internet URL. */
 export function jwtTrigger(
   name: string,
   functionName: pulumi.Input<string>,
-  alias: V3Alias,
+  qualifier: pulumi.Input<string>,
   jwks: pulumi.Input<object>,
   child: pulumi.CustomResourceOptions,
+  triggerName = "http",
 ): pulumi.Output<string> {
   const trigger = new V3Trigger(
     name,
     {
       functionName,
-      triggerName: "http",
+      triggerName,
       triggerType: "http",
-      qualifier: alias.aliasName,
+      qualifier,
       triggerConfig: pulumi.output(jwks).apply(jwtTriggerConfig),
     },
     child,

@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/alicloud/provider";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
-import { poolPlatform, type Endpoint, type SpecV1 } from "../../sdk/spec";
+import { fcCanaries, poolPlatform, type Endpoint, type FcCanary, type SpecV1 } from "../../sdk/spec";
+import { getAccountOutput } from "@pulumi/alicloud";
 import type { NodePool } from "@pulumi/alicloud/cs";
 import { KubernetesApp } from "../kubernetes/app";
 import { entryLabels } from "../shared/labels";
@@ -11,7 +12,7 @@ import { V3LayerVersion } from "@pulumi/alicloud/fc";
 import { bundleHandlers, bundleRuntime, fcZipBase64, RUNTIME_LAYER_PATH } from "../shared/bundle";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
-import { modelPart, resourceName } from "../shared/naming";
+import { dnsSafe, modelPart, resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AlicloudAppArgs } from "./app";
@@ -21,6 +22,7 @@ import { artifactReader, type ArtifactReader } from "./artifact-reader";
 import { OssArtifactStore, type OssArtifact } from "./artifacts";
 import { FcFunction } from "./function";
 import { FcModel } from "./model";
+import { FcModelFamily, routeAlias } from "./model-family";
 
 /** Issuer of the gateway's tokens. */
 export const JWT_ISSUER = "cloudloom";
@@ -94,6 +96,64 @@ function placeAckModels(context: AlicloudContext, region: string): void {
   }
 }
 
+/** By model name: the versions (keys, in version order) that FC aliases split, and the routes that split them. */
+function modelFamilies(spec: SpecV1): Map<string, { keys: string[]; canaries: FcCanary[] }> {
+  const families = new Map<string, { keys: string[]; canaries: FcCanary[] }>();
+  for (const canary of fcCanaries(spec)) {
+    const family = families.get(canary.model) ?? { keys: [], canaries: [] };
+    family.canaries.push(canary);
+    family.keys = [...new Set([...family.keys, ...Object.keys(canary.weights).map((version) => `${canary.model}@${version}`)])].sort(
+      (a, b) => a.localeCompare(b, undefined, { numeric: true }),
+    );
+    families.set(canary.model, family);
+  }
+  return families;
+}
+
+/**
+ * A model whose versions a route splits on FC: one function per region
+ * serving them all, a published version each, an alias per splitting route.
+ * Pinned calls reach a version's own trigger; the route's calls the alias's.
+ */
+function placeModelFamily(context: AlicloudContext, model: string, family: { keys: string[]; canaries: FcCanary[] }): void {
+  const { spec, args, name, parent } = context;
+  const versions = family.keys.map((key) => spec.models[key]);
+  for (const region of versions[0].regions) {
+    const { provider, alicloudRegion } = context.regions.get(region)!;
+    const functionName = resourceName(name, dnsSafe(model), region);
+    const account = getAccountOutput({ provider, parent });
+    const served = new FcModelFamily(
+      functionName,
+      {
+        app: spec.app,
+        region,
+        versions,
+        pool: versions[0].pool ? spec.gpuPools[versions[0].pool] : undefined,
+        scaling: versions[0].scaling ? spec.scalingPolicies[versions[0].scaling] : undefined,
+        artifacts: Object.fromEntries(versions.map((m) => [m.version, context.artifacts.get(`${m.name}@${m.version}/${region}`)!])),
+        image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
+        ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
+        fcApiEndpoint: pulumi.interpolate`${account.id}.${alicloudRegion}.fc.aliyuncs.com`,
+        canaries: family.canaries,
+        jwks: context.jwks,
+      },
+      { parent, provider },
+    );
+    for (const version of versions) {
+      const endpoint = withJwt(served.versionUrls[version.version], `${functionName}-v${version.version}`);
+      context.models.set(`${model}@${version.version}/${region}`, endpoint);
+      recordEndpoint(context.endpoints.models, `${model}@${version.version}`, region, endpoint);
+    }
+    for (const canary of family.canaries)
+      recordEndpoint(
+        (context.endpoints.canaries ??= {}),
+        canary.route,
+        region,
+        withJwt(served.routeUrls[canary.route], `${functionName}-${routeAlias(canary.route)}`),
+      );
+  }
+}
+
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
 
@@ -147,8 +207,11 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
   models(context) {
     const { spec, args, name, parent } = context;
     for (const region of context.clusters.keys()) placeAckModels(context, region);
+    const families = modelFamilies(spec);
+    for (const [model, family] of families) placeModelFamily(context, model, family);
+    const inFamily = new Set([...families.values()].flatMap((family) => family.keys));
     for (const [key, model] of Object.entries(spec.models)) {
-      if (onAck(spec, key)) continue;
+      if (onAck(spec, key) || inFamily.has(key)) continue;
       for (const region of model.regions) {
         const { provider, alicloudRegion } = context.regions.get(region)!;
         const functionName = resourceName(name, modelPart(model.name, model.version), region);

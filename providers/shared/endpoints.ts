@@ -6,6 +6,8 @@ import type { Endpoint } from "../../sdk/spec";
 export interface EndpointsBuilder<T = pulumi.Input<Endpoint>> {
   functions: Record<string, Record<string, T>>;
   models: Record<string, Record<string, T>>;
+  /** By route key: where the backend splits the route's versions itself. */
+  canaries?: Record<string, Record<string, T>>;
 }
 
 /** Records where `entry` is served in `region`. */

@@ -28,10 +28,10 @@ export interface EndpointsMap {
   functions: Record<string, Record<string, Endpoint>>;
   models: Record<string, Record<string, Endpoint>>;
   /**
-   * By model name: where the backend itself splits a route's traffic between
-   * the model's versions with the route's weights (an FC alias with
-   * `additionalVersionWeight`). The gateway sends such a route's calls there,
-   * to the model's version-less path, instead of splitting them itself.
+   * By route key (`"POST /v1/rank"`): where the backend itself splits the
+   * route's traffic between the model's versions with the route's weights (an
+   * FC alias with `additionalVersionWeight`). The gateway sends such a route's
+   * calls there, to the model's version-less path, instead of splitting them.
    */
   canaries?: Record<string, Record<string, Endpoint>>;
 }

@@ -7,6 +7,7 @@ export * from "./canonical";
 export * from "./problems";
 export * from "./schema";
 export * from "./targets";
+export * from "./canaries";
 export * from "./units";
 export { isCron, isTimezone } from "./rules/scaling";
 export { validate, type ValidateOptions, type ValidationResult } from "./validate";

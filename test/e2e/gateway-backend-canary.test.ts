@@ -19,7 +19,7 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     gateway = new Gateway({
       spec,
       settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
-      source: { kind: "remote", endpoints: { ...endpointsFor(spec, central, edge), canaries: { m: { central: alias.url } } } },
+      source: { kind: "remote", endpoints: { ...endpointsFor(spec, central, edge), canaries: { "POST /model": { central: alias.url } } } },
       logger: pino({ level: "silent" }),
     });
     base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
@@ -48,7 +48,7 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     if (route.kind === "model") route.sticky = true;
     await gateway.reload(sticky, {
       kind: "remote",
-      endpoints: { ...endpointsFor(sticky, central, edge), canaries: { m: { central: alias.url } } },
+      endpoints: { ...endpointsFor(sticky, central, edge), canaries: { "POST /model": { central: alias.url } } },
     });
     const before = alias.received.length;
     const res = await post(base, "/model", { inputs: { x: [[1]] } });

@@ -1,0 +1,133 @@
+/**
+ * Several versions of one model in one region as ONE FC function, so that
+ * an FC alias can split traffic between them with the spec's weights
+ * (`additionalVersionWeight`). The function mounts the model's whole OSS
+ * prefix and serves `<name>@{version}`, the version its environment names.
+ * Each model version is a published FC version, published in order by
+ * `FcVersionPublish` (set CLOUDLOOM_MODEL_VERSION, publish); each version
+ * gets a trigger of its own (pinned calls), and each route that splits the
+ * model gets an alias with the route's weights and a trigger on it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { V3Alias, V3Function } from "@pulumi/alicloud/fc";
+import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-server";
+import type { FcCanary, GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
+import { entryLabels } from "../shared/labels";
+import { dnsSafe } from "../shared/naming";
+import { artifactReader } from "./artifact-reader";
+import type { OssArtifact } from "./artifacts";
+import { modelFunctionConfiguration, MOUNT_DIR } from "./model";
+import { configurationRevision, jwtTrigger, provision } from "./serving";
+import { FcVersionPublish } from "./version-publisher";
+
+/** Inputs of one model's canaried versions in one region. */
+export interface FcModelFamilyArgs {
+  app: string;
+  region: string;
+  /** The versions, in publishing order; they share pool, memory, scaling and regions. */
+  versions: ModelSpec[];
+  pool?: GpuPoolSpec;
+  scaling?: ScalingPolicySpec;
+  /** Each version's artifact, by version. */
+  artifacts: Record<string, OssArtifact>;
+  image: string;
+  ossEndpoint: string;
+  /** FC's API endpoint in the region, `<account id>.<region>.fc.aliyuncs.com`. */
+  fcApiEndpoint: pulumi.Input<string>;
+  /** The routes that split this model here. */
+  canaries: FcCanary[];
+  jwks: pulumi.Input<object>;
+}
+
+/** FC's alias name for a route: letters, digits, `-` and `_`, starting with a letter. */
+export const routeAlias = (route: string) => `route-${dnsSafe(route.toLowerCase())}`.slice(0, 128);
+
+/** A model's versions behind one FC function, typed `cloudloom:alicloud:ModelFamily`. */
+export class FcModelFamily extends pulumi.ComponentResource {
+  /** Each version's trigger URL (calls pinned to that version), by version. */
+  readonly versionUrls: Record<string, pulumi.Output<string>> = {};
+  /** Each splitting route's alias trigger URL, by route key. */
+  readonly routeUrls: Record<string, pulumi.Output<string>> = {};
+
+  constructor(name: string, args: FcModelFamilyArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
+    super("cloudloom:alicloud:ModelFamily", name, {}, opts);
+    const child = { parent: this, provider: opts.provider };
+    const first = args.versions[0];
+    const last = args.versions[args.versions.length - 1];
+    const tags = entryLabels(args.app, "model", first.name);
+    const artifacts = args.versions.map((model) => args.artifacts[model.version]);
+    const { role, attached } = artifactReader(name, "fc.aliyuncs.com", artifacts, tags, child);
+    const modelPrefix = artifacts[0].prefix.slice(0, artifacts[0].prefix.lastIndexOf("/"));
+    const environment = (version: string) => ({ [MODEL_VERSION_VARIABLE]: version });
+    const configuration = modelFunctionConfiguration(name, {
+      model: first,
+      key: `${first.name}@{version}`,
+      region: args.region,
+      pool: args.pool,
+      image: args.image,
+      roleArn: role.arn,
+      mount: { bucket: artifacts[0].bucket, prefix: modelPrefix, endpoint: args.ossEndpoint },
+      servingDir: `${MOUNT_DIR}/{version}`,
+      tags,
+      // After a deployment the function's own configuration serves the last version.
+      environment: environment(last.version),
+    });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
+    const revision = configurationRevision(configuration);
+    const versionIds: Record<string, pulumi.Output<string>> = {};
+    let previous: pulumi.Resource = fn;
+    for (const model of args.versions) {
+      const published = new FcVersionPublish(
+        `${name}-v${model.version}`,
+        {
+          endpoint: args.fcApiEndpoint,
+          functionName: fn.functionName,
+          environment: environment(model.version),
+          description: pulumi.interpolate`cloudloom ${model.name}@${model.version} revision ${revision}`,
+        },
+        { parent: this, dependsOn: [previous] },
+      );
+      previous = published;
+      versionIds[model.version] = published.versionId;
+      this.versionUrls[model.version] = jwtTrigger(
+        `${name}-v${model.version}`,
+        fn.functionName,
+        published.versionId,
+        args.jwks,
+        child,
+        `http-v${dnsSafe(model.version)}`,
+      );
+    }
+    for (const canary of args.canaries) this.routeUrls[canary.route] = this.split(name, fn, canary, versionIds, args, child);
+    this.registerOutputs({ versionUrls: this.versionUrls, routeUrls: this.routeUrls });
+  }
+
+  /** The route's alias: its heaviest version, the others by weight; provisioned from the scaling policy; with a trigger. */
+  private split(
+    name: string,
+    fn: V3Function,
+    canary: FcCanary,
+    versionIds: Record<string, pulumi.Output<string>>,
+    args: FcModelFamilyArgs,
+    child: pulumi.CustomResourceOptions,
+  ): pulumi.Output<string> {
+    const [primary, ...others] = Object.keys(canary.weights).sort((a, b) => canary.weights[b] - canary.weights[a] || a.localeCompare(b));
+    const aliasName = routeAlias(canary.route);
+    const aliasResource = `${name}-${aliasName}`;
+    const alias = new V3Alias(
+      aliasResource,
+      {
+        functionName: fn.functionName,
+        aliasName,
+        versionId: versionIds[primary],
+        additionalVersionWeight: pulumi
+          .all(others.map((version) => versionIds[version]))
+          .apply((ids) => Object.fromEntries(ids.map((id, i) => [id, canary.weights[others[i]] / 100]))),
+        description: `cloudloom route ${canary.route}`,
+      },
+      child,
+    );
+    if (args.scaling) provision(aliasResource, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
+    return jwtTrigger(aliasResource, fn.functionName, alias.aliasName, args.jwks, child, `http-${aliasName}`.slice(0, 128));
+  }
+}
