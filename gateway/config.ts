@@ -160,6 +160,12 @@ export function parseEndpoints(value: unknown, spec: SpecV1, source = "endpoints
         });
     }
   }
+  for (const route of Object.keys(endpoints.canaries ?? {}))
+    if (spec.routes[route]?.target.kind !== "model")
+      missing.push({
+        path: `canaries.${route}`,
+        message: "not a model route of the spec; a backend split belongs to a route that splits a model's versions",
+      });
   if (missing.length > 0) throw new GatewayConfigError(source, missing);
   return endpoints;
 }

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { GatewayConfigError, parseEndpoints, parseSettings } from "../../../gateway/config";
 import { gatewaySpec } from "../../support/gateway-app";
 
+/** An endpoint in the central region for every entry of a spec section. */
+const endpointsOf = (entries: object) =>
+  Object.fromEntries(Object.keys(entries).map((name) => [name, { central: "https://backend.example" }]));
+
 describe("gateway configuration", () => {
   it("fills safe defaults", () => {
     const settings = parseSettings({});
@@ -36,5 +40,17 @@ describe("gateway configuration", () => {
       (e: GatewayConfigError) => e.problems.some((p) => p.path === "functions.echo") && e.problems.some((p) => p.path === "models.m@2"),
     );
     assert.throws(() => parseEndpoints({ functions: { echo: { central: "not a url" } }, models: {} }, spec), /functions\.echo\.central/);
+  });
+
+  it("accepts a backend split for a model route, and names one for anything else", () => {
+    const spec = gatewaySpec();
+    const base = { functions: endpointsOf(spec.functions), models: endpointsOf(spec.models) };
+    assert.deepEqual(parseEndpoints({ ...base, canaries: { "POST /model": { central: "https://alias.example" } } }, spec).canaries, {
+      "POST /model": { central: "https://alias.example" },
+    });
+    assert.throws(
+      () => parseEndpoints({ ...base, canaries: { "POST /echo": { central: "https://alias.example" } } }, spec),
+      (e: GatewayConfigError) => e.problems.some((p) => p.path === "canaries.POST /echo" && /not a model route/.test(p.message)),
+    );
   });
 });
