@@ -21,6 +21,55 @@ const KEY_INPUTS: Record<string, Array<[string, string]>> = {
   ],
   "kubernetes:core/v1:Namespace": [["name", "metadata.name"]],
   "kubernetes:policy/v1:PodDisruptionBudget": [["maxUnavailable", "spec.maxUnavailable"]],
+  "aws:lambda/function:Function": [
+    ["runtime", "runtime"],
+    ["memory", "memorySize"],
+    ["timeout", "timeout"],
+  ],
+  "aws:lambda/functionUrl:FunctionUrl": [["auth", "authorizationType"]],
+  "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": [["provisioned", "provisionedConcurrentExecutions"]],
+  "aws:appautoscaling/target:Target": [
+    ["min", "minCapacity"],
+    ["max", "maxCapacity"],
+  ],
+  "aws:appautoscaling/scheduledAction:ScheduledAction": [
+    ["schedule", "schedule"],
+    ["timezone", "timezone"],
+  ],
+  "aws:eks/nodeGroup:NodeGroup": [
+    ["instances", "instanceTypes"],
+    ["min", "scalingConfig.minSize"],
+    ["max", "scalingConfig.maxSize"],
+    ["capacity", "capacityType"],
+  ],
+  "aws:apigatewayv2/route:Route": [
+    ["route", "routeKey"],
+    ["auth", "authorizationType"],
+  ],
+  "alicloud:fc/v3Function:V3Function": [
+    ["runtime", "runtime"],
+    ["memory", "memorySize"],
+    ["cpu", "cpu"],
+    ["gpu", "gpuConfig.gpuType"],
+  ],
+  "alicloud:fc/v3Alias:V3Alias": [
+    ["alias", "aliasName"],
+    ["version", "versionId"],
+    ["weights", "additionalVersionWeight"],
+  ],
+  "alicloud:fc/v3Trigger:V3Trigger": [["qualifier", "qualifier"]],
+  "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig": [
+    ["qualifier", "qualifier"],
+    ["floor", "target"],
+  ],
+  "alicloud:cs/nodePool:NodePool": [
+    ["instances", "instanceTypes"],
+    ["min", "scalingConfig.minSize"],
+    ["max", "scalingConfig.maxSize"],
+    ["spot", "spotStrategy"],
+  ],
+  "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
+  "pulumi-nodejs:dynamic:Resource": [["env", "environment"]],
 };
 
 function at(value: unknown, path: string): unknown {
@@ -30,7 +79,8 @@ function at(value: unknown, path: string): unknown {
 }
 
 function describe(value: unknown): string {
-  if (Array.isArray(value)) return value.map((item) => (item as { type?: string })?.type ?? JSON.stringify(item)).join("+");
+  if (Array.isArray(value))
+    return value.map((item) => (typeof item === "string" ? item : ((item as { type?: string })?.type ?? JSON.stringify(item)))).join("+");
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 

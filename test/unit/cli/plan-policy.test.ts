@@ -24,6 +24,24 @@ describe("cloudloom plan", () => {
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
+  it("shows the key inputs of cloud resources too (AWS, Alibaba Cloud)", async () => {
+    const aws = await run("plan", "examples/support-desk", "--target", "aws");
+    assert.equal(aws.code, 0);
+    assert.match(aws.out, /aws:lambda\/function:Function support-desk-fn-classify-central {2}runtime=nodejs20\.x memory=512 timeout=10\n/);
+    assert.match(aws.out, /aws:lambda\/functionUrl:FunctionUrl support-desk-fn-classify-central-url {2}auth=AWS_IAM\n/);
+    assert.match(
+      aws.out,
+      /aws:eks\/nodeGroup:NodeGroup support-desk-inference-t4-central {2}instances=g4dn\.xlarge min=0 max=4 capacity=SPOT\n/,
+    );
+    const alicloud = await run("plan", "examples/support-desk", "--target", "alicloud");
+    assert.equal(alicloud.code, 0);
+    assert.match(
+      alicloud.out,
+      /alicloud:fc\/v3Function:V3Function support-desk-intent-v1-central {2}runtime=custom-container memory=16384 cpu=8 gpu=fc\.gpu\.tesla\.1\n/,
+    );
+    assert.match(alicloud.out, /alicloud:fc\/v3Alias:V3Alias support-desk-fn-classify-central {2}alias=live version=1\n/);
+  });
+
   it("renders the same JSON plan on every run", async () => {
     const first = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
     const second = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
