@@ -25,7 +25,8 @@ import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { checkAckSettings, type AckSettings } from "./ack-settings";
 import { toFcCron } from "./cron";
 import { ecsGpuInstanceType } from "./instance-types";
-import { alicloudSteps, type AlicloudContext } from "./steps";
+import type { AlicloudContext } from "./context";
+import { alicloudSteps } from "./steps";
 
 /** Inputs of an Alibaba Cloud app. */
 export interface AlicloudAppArgs {

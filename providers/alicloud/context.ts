@@ -1,0 +1,35 @@
+/** What the Alibaba Cloud steps share while building one app, and how its endpoints carry the gateway's JWT. */
+import type * as pulumi from "@pulumi/pulumi";
+import type { NodePool } from "@pulumi/alicloud/cs";
+import type { Provider } from "@pulumi/alicloud/provider";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import type { EndpointsBuilder } from "../shared/endpoints";
+import type { AckCluster } from "./ack";
+import type { AlicloudAppArgs } from "./app";
+import type { ArtifactReader } from "./artifact-reader";
+import type { OssArtifact } from "./artifacts";
+
+/** Issuer of the gateway's tokens. */
+export const JWT_ISSUER = "cloudloom";
+
+/** What the steps share while building one app. */
+export interface AlicloudContext {
+  name: string;
+  spec: SpecV1;
+  args: AlicloudAppArgs;
+  parent: pulumi.Resource;
+  regions: Map<string, { provider: Provider; alicloudRegion: string }>;
+  /** The public JWKS of the gateway's key, which every trigger verifies with. */
+  jwks: pulumi.Output<object>;
+  /** By `<model key>/<region>`. */
+  artifacts: Map<string, OssArtifact>;
+  /** By spec region: the ACK cluster of Kubernetes-platform pools, its GPU node pools and their artifact reader. */
+  clusters: Map<string, { cluster: AckCluster; pools: NodePool[]; reader: ArtifactReader }>;
+  /** By `<model key>/<region>`. */
+  models: Map<string, pulumi.Output<Endpoint>>;
+  endpoints: EndpointsBuilder;
+}
+
+/** An endpoint at `url` that takes the gateway's JWT for `audience`. */
+export const withJwt = (url: pulumi.Output<string>, audience: string): pulumi.Output<Endpoint> =>
+  url.apply((resolved) => ({ url: resolved, jwt: { issuer: JWT_ISSUER, audience } }));
