@@ -155,33 +155,36 @@ export class RouteTable {
 
   private backend(kind: "function" | "model", entry: string, region: string): Backend | undefined {
     const id = `${kind}:${entry}|${region}`;
-    const existing = this.backends.get(id);
-    if (existing) return existing;
-    let backend: Backend | undefined;
-    if (this.source.kind === "local") {
-      backend = new LocalBackend(this.source.runtime, kind, entry, region);
-    } else {
-      const endpoint = (kind === "function" ? this.source.endpoints.functions : this.source.endpoints.models)[entry]?.[region];
-      if (!endpoint) return undefined;
-      return this.remote(id, endpoint, kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry), region);
-    }
-    this.backends.set(id, backend);
-    return backend;
+    const source = this.source;
+    if (source.kind === "local") return this.shared(id, () => new LocalBackend(source.runtime, kind, entry, region));
+    const endpoint = (kind === "function" ? source.endpoints.functions : source.endpoints.models)[entry]?.[region];
+    if (!endpoint) return undefined;
+    return this.remote(id, endpoint, kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry), region);
   }
 
-  /** The remote backend `id`, created once per generation. */
+  /** The remote backend `id` at `endpoint` + `path`. */
   private remote(id: string, endpoint: Endpoint, path: string, region: string): Backend {
-    const existing = this.backends.get(id);
-    if (existing) return existing;
     const { ejectAfter, ejectForMs } = this.settings.health;
-    const backend = new RemoteBackend({
-      endpoint,
-      path,
-      region,
-      timeoutMs: this.settings.limits.upstreamTimeoutMs,
-      health: new BackendHealth(ejectAfter, ejectForMs),
-    });
-    this.backends.set(id, backend);
+    return this.shared(
+      id,
+      () =>
+        new RemoteBackend({
+          endpoint,
+          path,
+          region,
+          timeoutMs: this.settings.limits.upstreamTimeoutMs,
+          health: new BackendHealth(ejectAfter, ejectForMs),
+        }),
+    );
+  }
+
+  /** Backend `id`, created once per generation and shared by every route that reaches it. */
+  private shared(id: string, create: () => Backend): Backend {
+    let backend = this.backends.get(id);
+    if (!backend) {
+      backend = create();
+      this.backends.set(id, backend);
+    }
     return backend;
   }
 }

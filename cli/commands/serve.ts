@@ -2,7 +2,7 @@
  * `cloudloom serve`: the gateway on the embedded local target, the gateway
  * in front of a deployed stack's endpoints, or one entry as a cluster pod.
  */
-import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-server";
+import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-env";
 import { jwtRequirementFromEnv, type JwtRequirement } from "../../gateway/local/require-jwt";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";

@@ -34,9 +34,6 @@ export interface PodServerOptions {
   jwt?: JwtRequirement;
 }
 
-/** The variable naming the model version a version-agnostic pod serves (`{version}` in `cloudloom serve`'s arguments). */
-export const MODEL_VERSION_VARIABLE = "CLOUDLOOM_MODEL_VERSION";
-
 /** A running pod server. */
 export class PodServer {
   readonly app = express();

@@ -9,11 +9,9 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { z } from "zod";
 import { GatewayError } from "../errors";
+import { JWT_ENV } from "./pod-env";
 
 const CHALLENGE = { "www-authenticate": 'Bearer realm="cloudloom"' };
-
-/** The environment variables a pod's JWT requirement comes from. */
-export const JWT_ENV = { jwks: "CLOUDLOOM_JWT_JWKS", issuer: "CLOUDLOOM_JWT_ISSUER", audience: "CLOUDLOOM_JWT_AUDIENCE" } as const;
 
 /** What the pod accepts: tokens signed by a key of `jwks`, issued by `issuer`, for `audience`. */
 export interface JwtRequirement {

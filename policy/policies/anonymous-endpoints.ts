@@ -3,8 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyResource } from "@pulumi/policy";
 import { FRONTED_BY, REQUIRES_AUTH } from "../../providers/shared/labels";
 
-/** The variable whose presence makes a model pod require the gateway's JWT (gateway/local/require-jwt.ts). */
-const JWT_JWKS_VARIABLE = "CLOUDLOOM_JWT_JWKS";
+import { JWT_ENV } from "../../gateway/local/pod-env";
 
 /** Names of the Deployments whose every container requires the gateway's JWT. */
 function jwtGuardedDeployments(resources: readonly Pick<PolicyResource, "type" | "props">[]): Set<string> {
@@ -13,7 +12,7 @@ function jwtGuardedDeployments(resources: readonly Pick<PolicyResource, "type" |
       .filter((r) => r.type === "kubernetes:apps/v1:Deployment")
       .filter((r) => {
         const containers: Array<{ env?: Array<{ name: string }> }> = r.props.spec?.template?.spec?.containers ?? [];
-        return containers.length > 0 && containers.every((c) => (c.env ?? []).some((e) => e.name === JWT_JWKS_VARIABLE));
+        return containers.length > 0 && containers.every((c) => (c.env ?? []).some((e) => e.name === JWT_ENV.jwks));
       })
       .map((r) => String(r.props.metadata?.name)),
   );
@@ -49,7 +48,7 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
         !fronted
       ) {
         report(
-          `Service ${r.name} exposes a ${kind} as ${type}; make it ClusterIP and reach it through the gateway, front its node port with an IAM-authenticated API and annotate ${FRONTED_BY}, or make its pods require the gateway's JWT (${JWT_JWKS_VARIABLE}) and annotate ${REQUIRES_AUTH}: jwt`,
+          `Service ${r.name} exposes a ${kind} as ${type}; make it ClusterIP and reach it through the gateway, front its node port with an IAM-authenticated API and annotate ${FRONTED_BY}, or make its pods require the gateway's JWT (${JWT_ENV.jwks}) and annotate ${REQUIRES_AUTH}: jwt`,
           r.urn,
         );
       }

@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { V3Alias, V3Function } from "@pulumi/alicloud/fc";
-import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-server";
+import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-env";
 import type { FcCanary, GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe } from "../shared/naming";

@@ -4,7 +4,7 @@ import { V3LayerVersion } from "@pulumi/alicloud/fc";
 import { Provider } from "@pulumi/alicloud/provider";
 import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
 import type { ProviderSteps } from "../provider";
-import { bundleHandlers, bundleRuntime, fcZipBase64, RUNTIME_LAYER_PATH } from "../shared/bundle";
+import { fcZipBase64, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
 import { entryLabels } from "../shared/labels";
@@ -105,18 +105,17 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
   functions(context) {
     const { spec, args, name, parent } = context;
     if (Object.keys(spec.functions).length === 0) return;
-    const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "fc"));
-    const runtime = pulumi.output(bundleRuntime()).apply((source) => fcZipBase64({ [RUNTIME_LAYER_PATH]: source }));
+    const packages = serverlessPackages(args.root, spec.functions, "fc", fcZipBase64);
     const runtimeLayer = oncePerRegion((region) => {
       const layerName = resourceName(name, region, "runtime");
       return new V3LayerVersion(
         layerName,
-        { layerName, code: { zipFile: runtime }, compatibleRuntimes: ["nodejs20"], description: "cloudloom serverless runtime" },
+        { layerName, code: { zipFile: packages.runtime }, compatibleRuntimes: ["nodejs20"], description: "cloudloom serverless runtime" },
         { parent, provider: context.regions.get(region)!.provider },
       ).layerVersionArn;
     });
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const zipFile = bundles.apply((sources) => fcZipBase64({ "index.js": sources[fnName] }));
+      const zipFile = packages.handler(fnName);
       // A function that calls models mints their JWTs with the gateway's key.
       const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
         ? { [JWT_KEY_VARIABLE]: pulumi.secret(args.jwtPrivateKey!) }

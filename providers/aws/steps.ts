@@ -14,7 +14,7 @@ import { oncePerRegion } from "../shared/once-per-region";
 import { modelsSpec } from "../shared/sub-spec";
 import type { AwsAppArgs } from "./app";
 import { ArtifactStore, type StoredArtifact } from "./artifacts";
-import { bundleHandlers, bundleRuntime, lambdaArchive, RUNTIME_LAYER_PATH } from "../shared/bundle";
+import { lambdaArchive, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
@@ -214,18 +214,17 @@ export const awsSteps: ProviderSteps<AwsContext> = {
   functions(context) {
     const { spec, args, name, parent } = context;
     if (Object.keys(spec.functions).length === 0) return;
-    const bundles = pulumi.output(bundleHandlers(args.root, spec.functions, "lambda"));
-    const runtime = pulumi.output(bundleRuntime()).apply((source) => lambdaArchive({ [RUNTIME_LAYER_PATH]: source }));
+    const packages = serverlessPackages(args.root, spec.functions, "lambda", lambdaArchive);
     const runtimeLayer = oncePerRegion((region) => {
       const layerName = resourceName(name, region, "runtime");
       return new LayerVersion(
         layerName,
-        { layerName, code: runtime, compatibleRuntimes: ["nodejs20.x"], description: "cloudloom serverless runtime" },
+        { layerName, code: packages.runtime, compatibleRuntimes: ["nodejs20.x"], description: "cloudloom serverless runtime" },
         { parent, provider: context.regions.get(region)!.provider },
       ).arn;
     });
     for (const [fnName, fn] of Object.entries(spec.functions)) {
-      const code = bundles.apply((sources) => lambdaArchive({ "index.js": sources[fnName] }));
+      const code = packages.handler(fnName);
       for (const region of fn.regions) {
         const { provider, awsRegion } = context.regions.get(region)!;
         const access = fn.models.map((key) => servedFor(context, key, region).access);

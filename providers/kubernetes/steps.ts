@@ -9,7 +9,7 @@ import type { ProviderSteps } from "../provider";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
-import { JWT_ENV } from "../../gateway/local/require-jwt";
+import { JWT_ENV } from "../../gateway/local/pod-env";
 import type { ResolvedKubernetesArgs } from "./app";
 import { containerEnv, CONTAINER_PORT, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
 import { KubernetesWorkload, type WorkloadExposure } from "./workload";

@@ -89,6 +89,24 @@ export async function bundleHandlers(
   return Object.fromEntries(names.map((name, i) => [name, byFile.get(`/cloudloom-bundles/fn-${i}.js`)!]));
 }
 
+/**
+ * The packages of an app's functions for one platform: the runtime layer's
+ * contents, and each function's own (its bundled `index.js`), both in the
+ * platform's archive format (`pack`).
+ */
+export function serverlessPackages<T>(
+  root: string,
+  functions: Record<string, FunctionSpec>,
+  platform: keyof typeof ADAPTERS,
+  pack: (files: Record<string, string>) => T,
+): { runtime: pulumi.Output<T>; handler: (name: string) => pulumi.Output<T> } {
+  const bundles = pulumi.output(bundleHandlers(root, functions, platform));
+  return {
+    runtime: pulumi.output(bundleRuntime()).apply((source) => pack({ [RUNTIME_LAYER_PATH]: source })),
+    handler: (name) => bundles.apply((sources) => pack({ "index.js": sources[name] })),
+  };
+}
+
 /** A Lambda archive of `files` (path → source). */
 export function lambdaArchive(files: Record<string, string>): pulumi.asset.AssetArchive {
   return new pulumi.asset.AssetArchive(
