@@ -15,6 +15,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY sdk ./sdk
+COPY runtime ./runtime
 COPY gateway ./gateway
 COPY cli ./cli
 COPY tsconfig.json ./

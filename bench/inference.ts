@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import pino from "pino";
-import { LocalRuntime } from "../gateway/local/runtime";
+import { LocalRuntime } from "../runtime/runtime";
 import example from "../examples/support-desk/app";
 import { percentile, runLoad, type LoadResult } from "./support/load";
 import { writeLargeModel } from "./support/large-model";

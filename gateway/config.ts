@@ -5,28 +5,7 @@
  */
 import { z } from "zod";
 import { isIP } from "node:net";
-import type { EndpointsMap, SpecV1 } from "../sdk/spec";
-
-const url = z.string().url();
-/** One endpoint: a base URL, or a URL with options (see `Endpoint`). */
-export const EndpointSchema = z.union([
-  url,
-  z
-    .object({
-      url,
-      exact: z.boolean().optional(),
-      sigv4: z
-        .object({ service: z.string().min(1), region: z.string().min(1) })
-        .strict()
-        .optional(),
-      jwt: z
-        .object({ issuer: z.string().min(1), audience: z.string().min(1) })
-        .strict()
-        .optional(),
-    })
-    .strict()
-    .refine((e) => !(e.sigv4 && e.jwt), "an endpoint takes sigv4 or jwt, not both"),
-]);
+import { EndpointsSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
 
 /** True for `address/prefix` with a prefix that fits the address family. */
 function isCidr(value: string): boolean {
@@ -35,16 +14,6 @@ function isCidr(value: string): boolean {
   const bits = Number(prefix);
   return rest.length === 0 && family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
 }
-const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
-
-/**
- * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
- * and `canaries: { "METHOD /path": { region: url } }` where the backend splits a route's model versions itself.
- */
-export const EndpointsSchema = z
-  .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })
-  .strict();
-
 /** Operational settings, all with safe defaults. */
 export const GatewaySettingsSchema = z
   .object({

@@ -15,9 +15,10 @@ import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendRequest, BufferedResponse } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { GatewayError, toErrorResponse } from "./errors";
+import { ServingError, toErrorResponse } from "../runtime/errors";
 import { invokeBuffered, invokeStreaming, type InvokeContext } from "./invoke";
 import { GatewayMetrics } from "./metrics";
+import { metricsRegistry } from "../runtime/metrics";
 import { accessLogger, type AccessRecord } from "./pipeline/access-log";
 import { apiKeyAuthenticator } from "./pipeline/auth";
 import { readBody } from "./pipeline/body";
@@ -28,7 +29,7 @@ import { localityResolver } from "./pipeline/locality";
 import { requestId } from "./pipeline/request-id";
 import { BACKEND_CHOOSES_VERSION, RouteTable, type BackendSource, type CompiledRoute } from "./route-table";
 import { breakerStateValue, RetryBudget } from "./routing/resilience";
-import { closeGracefully } from "./shutdown";
+import { closeGracefully } from "../runtime/shutdown";
 import { pickVersion } from "./routing/versions";
 
 /** Everything a gateway serves from. */
@@ -73,7 +74,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
-    this.metrics = options.metrics ?? new GatewayMetrics();
+    this.metrics = options.metrics ?? new GatewayMetrics(metricsRegistry());
     this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
     if (settings.redis)
       this.redis = new Redis(settings.redis.url, {
@@ -184,14 +185,14 @@ export class Gateway {
     try {
       const url = req.url ?? "/";
       if (url.length > this.options.settings.limits.maxUrlLength)
-        throw new GatewayError("URI_TOO_LONG", `the URL is longer than ${this.options.settings.limits.maxUrlLength} characters`);
+        throw new ServingError("URI_TOO_LONG", `the URL is longer than ${this.options.settings.limits.maxUrlLength} characters`);
       const query = url.indexOf("?");
       const path = query < 0 ? url : url.slice(0, query);
       const route = generation.table.routes.get(`${req.method} ${path}`);
       if (!route)
         throw generation.table.paths.has(path)
-          ? new GatewayError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
-          : new GatewayError("NOT_FOUND", "no route matches this method and path");
+          ? new ServingError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
+          : new ServingError("NOT_FOUND", "no route matches this method and path");
       record.route = route.key;
       const client = this.clientOf(req);
       if (route.spec.auth === "api-key") record.tenant = this.authenticate(req);
@@ -298,7 +299,7 @@ export class Gateway {
 
   private sendError(error: unknown, res: ServerResponse, record: AccessRecord): void {
     const { status, headers, body } = toErrorResponse(error);
-    if (status >= 500 && !(error instanceof GatewayError))
+    if (status >= 500 && !(error instanceof ServingError))
       this.log.error({ err: error, requestId: record.id, route: record.route }, "unexpected error");
     if (res.headersSent) {
       res.destroy();
@@ -336,7 +337,7 @@ export class Gateway {
     const key = req.get("x-admin-key");
     const presented = key ? createHash("sha256").update(key).digest() : undefined;
     if (!this.adminDigest || !presented || !timingSafeEqual(this.adminDigest, presented)) {
-      this.sendError(new GatewayError("UNAUTHORIZED", "the admin key is not valid"), res, {
+      this.sendError(new ServingError("UNAUTHORIZED", "the admin key is not valid"), res, {
         id: "-",
         method: "POST",
         route: "admin",

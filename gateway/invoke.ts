@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BrokenCircuitError } from "cockatiel";
 import type { Backend, BackendRequest, BufferedResponse } from "./backends/backend";
 import { FastFailure } from "./backends/backend";
-import { GatewayError } from "./errors";
+import { ServingError } from "../runtime/errors";
 import type { CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
 import { isBackendFault, type RetryBudget } from "./routing/resilience";
@@ -40,7 +40,7 @@ function choose(ctx: InvokeContext, excluded: Set<string>): { region: string; ba
   const usable = (region: string) => !excluded.has(region) && ctx.target.backends.get(region)!.health.healthy;
   const region = pickRegion(ctx.target.levels, ctx.locality, usable, ctx.spillBelow, ctx.turn);
   if (!region)
-    throw new GatewayError("NO_HEALTHY_BACKEND", `no healthy region can serve ${ctx.target.entry} right now`, { "retry-after": "1" });
+    throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${ctx.target.entry} right now`, { "retry-after": "1" });
   return { region, backend: ctx.target.backends.get(region)! };
 }
 
@@ -78,13 +78,13 @@ async function attempt<T>(
         backend.health.eject();
         ctx.onUpstreamError(region, "unreachable");
         if (ctx.budget.spend()) continue;
-        throw new GatewayError("BAD_GATEWAY", "the upstream is unreachable");
+        throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
       if (!isBackendFault(error)) throw error;
       backend.health.failed();
       ctx.onUpstreamError(region, "error");
-      if (error instanceof GatewayError) throw error;
-      throw new GatewayError("GATEWAY_TIMEOUT", "the upstream did not answer in time");
+      if (error instanceof ServingError) throw error;
+      throw new ServingError("GATEWAY_TIMEOUT", "the upstream did not answer in time");
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import { parseSettings } from "../../gateway/config";
-import { LocalTarget } from "../../gateway/local/target";
+import { LocalTarget } from "../../cli/local-target";
 import { App } from "../../sdk";
 
 const [root, sha256] = process.argv.slice(2);

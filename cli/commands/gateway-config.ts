@@ -1,6 +1,6 @@
 /** `cloudloom gateway config`: the gateway's endpoints file from `pulumi stack output --json`. */
 import { readFileSync, writeFileSync } from "node:fs";
-import { EndpointsSchema } from "../../gateway/config";
+import { EndpointsSchema } from "../../sdk/spec";
 import type { CommandIo } from "../io";
 
 /** Usage text of the gateway config command. */

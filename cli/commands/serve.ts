@@ -2,17 +2,20 @@
  * `cloudloom serve`: the gateway on the embedded local target, the gateway
  * in front of a deployed stack's endpoints, or one entry as a cluster pod.
  */
-import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-env";
-import { jwtRequirementFromEnv, type JwtRequirement } from "../../gateway/local/require-jwt";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway/config";
-import { Gateway } from "../../gateway/gateway";
-import { PodServer } from "../../gateway/local/pod-server";
-import type { RuntimeScope } from "../../gateway/local/runtime";
-import { sampleSize } from "../../gateway/local/signature";
-import { LocalTarget } from "../../gateway/local/target";
+import { Gateway, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
+import {
+  jwtRequirementFromEnv,
+  PodServer,
+  RUNTIME_ENV,
+  SAGEMAKER_MODEL_DIR,
+  sampleSize,
+  type JwtRequirement,
+  type RuntimeScope,
+} from "../../runtime";
+import { LocalTarget } from "../local-target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
 import { loadApp } from "../../sdk/load-app";
 import type { CommandIo } from "../io";
@@ -126,7 +129,7 @@ function exampleBody(spec: SpecV1, root: string, routeKey: string): unknown {
 /** Settings with a generated key when the app has keyed routes and none was configured. */
 function withDevKey(settings: GatewaySettings, spec: SpecV1): { settings: GatewaySettings; devKey?: string } {
   const keyed = Object.values(spec.routes).some((route) => route.auth === "api-key");
-  if (!keyed || settings.apiKeys.length > 0 || process.env.CLOUDLOOM_API_KEYS) return { settings };
+  if (!keyed || settings.apiKeys.length > 0 || process.env[RUNTIME_ENV.apiKeys]) return { settings };
   const devKey = `dev-${randomBytes(16).toString("hex")}`;
   return { settings: { ...settings, apiKeys: [devKey] }, devKey };
 }
@@ -185,20 +188,17 @@ async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
   return 0;
 }
 
-/** Where SageMaker puts the model data of a container. */
-const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
-
 /**
  * The arguments of a SageMaker model container, from its environment:
  * SageMaker starts the image with `serve` and no other arguments.
  */
 export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL_DIR): ServeArgs | undefined {
-  const model = env.CLOUDLOOM_SAGEMAKER_MODEL;
+  const model = env[RUNTIME_ENV.sagemakerModel];
   if (!model) return undefined;
   return {
     spec: `${modelDir}/spec.json`,
     only: `model:${model}`,
-    region: env.CLOUDLOOM_REGION,
+    region: env[RUNTIME_ENV.region],
     artifact: `${modelDir}/model.onnx`,
     root: modelDir,
     modelUrls: [],
@@ -215,9 +215,9 @@ export function sagemakerArgs(env: NodeJS.ProcessEnv, modelDir = SAGEMAKER_MODEL
 export function withModelVersion(args: ServeArgs, env: NodeJS.ProcessEnv): ServeArgs {
   const fields = ["spec", "only", "artifact", "root"] as const;
   if (!fields.some((field) => args[field]?.includes("{version}"))) return args;
-  const version = env[MODEL_VERSION_VARIABLE];
+  const version = env[RUNTIME_ENV.modelVersion];
   if (!version)
-    throw new ServeUsageError(`the arguments name {version}, so ${MODEL_VERSION_VARIABLE} must be set to the model version to serve`);
+    throw new ServeUsageError(`the arguments name {version}, so ${RUNTIME_ENV.modelVersion} must be set to the model version to serve`);
   return { ...args, ...Object.fromEntries(fields.map((field) => [field, args[field]?.replaceAll("{version}", version)])) };
 }
 

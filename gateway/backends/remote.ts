@@ -11,7 +11,7 @@ import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "h
 import { Pool } from "undici";
 import type { Endpoint } from "../../sdk/spec";
 import { BackendHealth } from "../routing/health";
-import { authFor, type BackendAuth } from "./auth";
+import { authFor, type BackendAuth } from "../../runtime/auth/backend-auth";
 import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
 
 /** Where and how to reach one remote backend. */

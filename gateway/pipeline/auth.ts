@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { GatewayError } from "../errors";
+import { ServingError } from "../../runtime/errors";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
@@ -23,11 +23,11 @@ export function apiKeyAuthenticator(keys: readonly string[]): (req: IncomingMess
   const known = keys.map((key) => ({ digest: digest(key), tenant: `t-${digest(key).toString("hex").slice(0, 12)}` }));
   return (req) => {
     const key = presentedKey(req);
-    if (!key) throw new GatewayError("UNAUTHORIZED", "this route needs an API key: send Authorization: Bearer <key>");
+    if (!key) throw new ServingError("UNAUTHORIZED", "this route needs an API key: send Authorization: Bearer <key>");
     const presented = digest(key);
     let tenant: string | undefined;
     for (const entry of known) if (timingSafeEqual(entry.digest, presented)) tenant = entry.tenant;
-    if (!tenant) throw new GatewayError("UNAUTHORIZED", "the API key is not valid");
+    if (!tenant) throw new ServingError("UNAUTHORIZED", "the API key is not valid");
     return tenant;
   };
 }

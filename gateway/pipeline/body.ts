@@ -1,13 +1,13 @@
 /** Reads a request body into memory, refusing more than the limit with 413. */
 import type { IncomingMessage } from "node:http";
-import { GatewayError } from "../errors";
+import { ServingError } from "../../runtime/errors";
 
 const EMPTY = Buffer.alloc(0);
 
 /** The whole body, at most `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) return Promise.reject(new GatewayError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`));
+  if (declared > limit) return Promise.reject(new ServingError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`));
   if (req.method === "GET" || req.method === "HEAD" || (declared === 0 && !req.headers["transfer-encoding"])) return Promise.resolve(EMPTY);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -17,7 +17,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.removeAllListeners("data");
         req.resume();
-        reject(new GatewayError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`));
+        reject(new ServingError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`));
         return;
       }
       chunks.push(chunk);

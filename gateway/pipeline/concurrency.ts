@@ -1,5 +1,5 @@
 /** A cap on requests in flight per key (tenant or client), so one caller cannot take every slot. */
-import { GatewayError } from "../errors";
+import { ServingError } from "../../runtime/errors";
 
 /** Tracks in-flight requests per key. */
 export class ConcurrencyCap {
@@ -10,7 +10,7 @@ export class ConcurrencyCap {
   acquire(key: string): void {
     const current = this.inFlight.get(key) ?? 0;
     if (current >= this.limit)
-      throw new GatewayError("CONCURRENCY_LIMIT", `more than ${this.limit} requests in flight for this caller`, { "retry-after": "1" });
+      throw new ServingError("CONCURRENCY_LIMIT", `more than ${this.limit} requests in flight for this caller`, { "retry-after": "1" });
     this.inFlight.set(key, current + 1);
   }
 

@@ -9,7 +9,7 @@
 import type Redis from "ioredis";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { toSeconds, type RateLimitSpec } from "../../sdk/spec";
-import { GatewayError } from "../errors";
+import { ServingError } from "../../runtime/errors";
 
 /** What happened to one request at the limiter. */
 export type LimitDecision = "allowed" | "limited" | "store-failed-open" | "store-failed-closed" | "store-failed-local";
@@ -20,7 +20,7 @@ export type DecisionCounter = (route: string, decision: LimitDecision) => void;
 /** The outcome the pipeline acts on: headers to send, and whether to refuse. */
 export interface LimitOutcome {
   headers: Record<string, string>;
-  refuse?: GatewayError;
+  refuse?: ServingError;
 }
 
 function build(spec: RateLimitSpec, route: string, redis: Redis | undefined, insurance?: RateLimiterAbstract): RateLimiterAbstract {
@@ -73,7 +73,7 @@ export class RouteLimiter {
         const retryAfter = String(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
         return {
           headers: { ...this.headers(error), "retry-after": retryAfter },
-          refuse: new GatewayError("RATE_LIMITED", `rate limit of ${this.spec.requests} per ${this.spec.per} exceeded`, {
+          refuse: new ServingError("RATE_LIMITED", `rate limit of ${this.spec.requests} per ${this.spec.per} exceeded`, {
             "retry-after": retryAfter,
           }),
         };
@@ -90,7 +90,7 @@ export class RouteLimiter {
     this.count(this.route, "store-failed-closed");
     return {
       headers: { "ratelimit-policy": this.policy },
-      refuse: new GatewayError("LIMITER_UNAVAILABLE", "the rate limiter's store is unavailable; retry shortly", { "retry-after": "1" }),
+      refuse: new ServingError("LIMITER_UNAVAILABLE", "the rate limiter's store is unavailable; retry shortly", { "retry-after": "1" }),
     };
   }
 

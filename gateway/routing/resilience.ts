@@ -4,14 +4,14 @@
  * outage.
  */
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
-import { GatewayError } from "../errors";
+import { ServingError } from "../../runtime/errors";
 
 /**
  * Errors that say nothing about a backend's health: the caller's own mistakes
  * (4xx) and deliberate load shedding (a full model queue).
  */
 export function isBackendFault(error: unknown): boolean {
-  if (!(error instanceof GatewayError)) return true;
+  if (!(error instanceof ServingError)) return true;
   return error.status >= 500 && error.code !== "QUEUE_FULL";
 }
 

@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyResource } from "@pulumi/policy";
 import { FRONTED_BY, REQUIRES_AUTH } from "../../providers/shared/labels";
 
-import { JWT_ENV } from "../../gateway/local/pod-env";
+import { JWT_ENV } from "../../runtime/contract";
 
 /** Names of the Deployments whose every container requires the gateway's JWT. */
 function jwtGuardedDeployments(resources: readonly Pick<PolicyResource, "type" | "props">[]): Set<string> {

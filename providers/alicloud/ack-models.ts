@@ -5,7 +5,8 @@ import { KubernetesApp } from "../kubernetes/app";
 import { recordEndpoint } from "../shared/endpoints";
 import { resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
-import { JWT_ISSUER, type AlicloudContext } from "./context";
+import { JWT_ISSUER } from "../../runtime/contract";
+import type { AlicloudContext } from "./context";
 
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";

@@ -3,14 +3,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { NodePool } from "@pulumi/alicloud/cs";
 import type { Provider } from "@pulumi/alicloud/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import { JWT_ISSUER } from "../../runtime/contract";
 import type { EndpointsBuilder } from "../shared/endpoints";
 import type { AckCluster } from "./ack";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
-
-/** Issuer of the gateway's tokens. */
-export const JWT_ISSUER = "cloudloom";
 
 /** What the steps share while building one app. */
 export interface AlicloudContext {

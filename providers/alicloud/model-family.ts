@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { V3Alias, V3Function } from "@pulumi/alicloud/fc";
-import { MODEL_VERSION_VARIABLE } from "../../gateway/local/pod-env";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import type { FcCanary, GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe } from "../shared/naming";
@@ -58,7 +58,7 @@ export class FcModelFamily extends pulumi.ComponentResource {
     const artifacts = args.versions.map((model) => args.artifacts[model.version]);
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", artifacts, tags, child);
     const modelPrefix = artifacts[0].prefix.slice(0, artifacts[0].prefix.lastIndexOf("/"));
-    const environment = (version: string) => ({ [MODEL_VERSION_VARIABLE]: version });
+    const environment = (version: string) => ({ [RUNTIME_ENV.modelVersion]: version });
     const configuration = modelFunctionConfiguration(name, {
       model: first,
       key: `${first.name}@{version}`,

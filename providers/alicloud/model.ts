@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { V3Function, type V3FunctionArgs } from "@pulumi/alicloud/fc";
 import { ACCELERATORS, toMegabytes, type Accelerator, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { CONTAINER_PORT, HEALTH_PATHS, podServeArgs, RUNTIME_ENTRYPOINT } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
@@ -17,8 +18,6 @@ import { configurationRevision, jwtTrigger, provision, publishLive } from "./ser
 
 /** Where the artifact's prefix is mounted in the container. */
 export const MOUNT_DIR = "/mnt/model";
-/** The port the runtime listens on. */
-const PORT = 8080;
 
 /** FC's GPU type and memory for a pool: the catalog's type, the pool's GPU memory in MB (a multiple of 1,024). */
 export function fcGpu(pool: GpuPoolSpec): { gpuType: string; gpuMemorySize: number } {
@@ -56,26 +55,16 @@ export function modelFunctionConfiguration(name: string, serving: ModelServing):
     handler: "index.handler",
     customContainerConfig: {
       image: serving.image,
-      port: PORT,
-      entrypoints: ["node", "/opt/cloudloom/cli/bin.js"],
-      commands: [
-        "serve",
-        "--spec",
-        `${dir}/spec.json`,
-        "--only",
-        `model:${serving.key}`,
-        "--region",
-        serving.region,
-        "--artifact",
-        `${dir}/model.onnx`,
-        "--root",
-        dir,
-        "--host",
-        "0.0.0.0",
-        "--port",
-        String(PORT),
-      ],
-      healthCheckConfig: { httpGetUrl: "/readyz", initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
+      port: CONTAINER_PORT,
+      entrypoints: [...RUNTIME_ENTRYPOINT],
+      commands: podServeArgs({
+        spec: `${dir}/spec.json`,
+        only: `model:${serving.key}`,
+        region: serving.region,
+        artifact: `${dir}/model.onnx`,
+        root: dir,
+      }),
+      healthCheckConfig: { httpGetUrl: HEALTH_PATHS.ready, initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
     },
     gpuConfig: serving.pool ? fcGpu(serving.pool) : undefined,
     memorySize: memory,

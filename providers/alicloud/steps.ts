@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { V3LayerVersion } from "@pulumi/alicloud/fc";
 import { Provider } from "@pulumi/alicloud/provider";
-import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import type { ProviderSteps } from "../provider";
 import { fcZipBase64, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
@@ -118,7 +118,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
       const zipFile = packages.handler(fnName);
       // A function that calls models mints their JWTs with the gateway's key.
       const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
-        ? { [JWT_KEY_VARIABLE]: pulumi.secret(args.jwtPrivateKey!) }
+        ? { [RUNTIME_ENV.jwtPrivateKey]: pulumi.secret(args.jwtPrivateKey!) }
         : {};
       for (const region of fn.regions) {
         const { provider } = context.regions.get(region)!;

@@ -8,6 +8,7 @@ import { Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
 import { SAGEMAKER_SERVERLESS, toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
@@ -68,7 +69,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
           image: args.image,
           // The prefix holds model.onnx and spec.json; SageMaker copies it to /opt/ml/model.
           modelDataSource: { s3DataSources: [{ s3Uri: args.artifact.prefixUri, s3DataType: "S3Prefix", compressionType: "None" }] },
-          environment: { CLOUDLOOM_SAGEMAKER_MODEL: `${args.model.name}@${args.model.version}`, CLOUDLOOM_REGION: opts.specRegion },
+          environment: { [RUNTIME_ENV.sagemakerModel]: `${args.model.name}@${args.model.version}`, [RUNTIME_ENV.region]: opts.specRegion },
         },
         tags,
       },

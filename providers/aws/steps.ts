@@ -4,7 +4,7 @@ import { LayerVersion } from "@pulumi/aws/lambda";
 import { Provider } from "@pulumi/aws/provider";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
-import { modelPredictPath } from "../../gateway/local/remote-model";
+import { modelPredictPath } from "../../runtime/contract";
 import { KubernetesApp } from "../kubernetes/app";
 import type { ProviderSteps } from "../provider";
 import { entryLabels } from "../shared/labels";

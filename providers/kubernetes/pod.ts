@@ -4,13 +4,11 @@
  */
 import type * as input from "@pulumi/kubernetes/types/input";
 import { toMegabytes, type EnvValue, type GpuPoolSpec, type RegionSpec } from "../../sdk/spec";
+import { CONTAINER_PORT, HEALTH_PATHS } from "../../runtime/contract";
 import { acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
 
 type PodSpec = input.core.v1.PodSpec;
 type Toleration = input.core.v1.Toleration;
-
-/** Port every cloudloom container listens on. */
-export const CONTAINER_PORT = 8080;
 
 /** Node affinity and tolerations that pin a workload to one region. */
 export function regionScheduling(region: RegionSpec): Pick<PodSpec, "affinity" | "tolerations"> {
@@ -59,7 +57,7 @@ export function containerEnv(environment: Record<string, EnvValue>, secretName: 
 /** Liveness and readiness probes on the runtime's health endpoints. */
 export function healthProbes(): Pick<input.core.v1.Container, "livenessProbe" | "readinessProbe"> {
   return {
-    livenessProbe: { httpGet: { path: "/healthz", port: CONTAINER_PORT }, periodSeconds: 10, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: "/readyz", port: CONTAINER_PORT }, periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { httpGet: { path: HEALTH_PATHS.live, port: CONTAINER_PORT }, periodSeconds: 10, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: HEALTH_PATHS.ready, port: CONTAINER_PORT }, periodSeconds: 5, failureThreshold: 2 },
   };
 }

@@ -9,9 +9,9 @@ import type { ProviderSteps } from "../provider";
 import { recordEndpoint, type EndpointsBuilder } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
-import { JWT_ENV } from "../../gateway/local/pod-env";
+import { CONTAINER_PORT, JWT_ENV, podServeArgs, RUNTIME_ENV } from "../../runtime/contract";
 import type { ResolvedKubernetesArgs } from "./app";
-import { containerEnv, CONTAINER_PORT, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
+import { containerEnv, functionResources, gpuScheduling, healthProbes, regionScheduling } from "./pod";
 import { KubernetesWorkload, type WorkloadExposure } from "./workload";
 
 /** What the steps share while building one app. */
@@ -37,19 +37,6 @@ const specVolume = (context: KubernetesContext): input.core.v1.Volume => ({
   configMap: { name: specConfigName(context.spec.app) },
 });
 const specMount: input.core.v1.VolumeMount = { name: "spec", mountPath: SPEC_DIR, readOnly: true };
-const serveArgs = (only: string, region: string) => [
-  "serve",
-  "--spec",
-  `${SPEC_DIR}/spec.json`,
-  "--only",
-  only,
-  "--region",
-  region,
-  "--host",
-  "0.0.0.0",
-  "--port",
-  String(CONTAINER_PORT),
-];
 
 /** Name of the Secret holding function secrets. */
 export const secretsName = (app: string) => resourceName(app, "secrets");
@@ -126,7 +113,7 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string, w
       {
         name: "model-server",
         image: context.args.runtimeImage,
-        args: [...serveArgs(`model:${key}`, region), "--artifact", "/models/model.onnx"],
+        args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `model:${key}`, region, artifact: "/models/model.onnx" }),
         env: jwtEnv(context, workload),
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
         volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
@@ -145,7 +132,7 @@ function functionPodSpec(context: KubernetesContext, name: string, region: strin
   const modelUrls = fn.models.flatMap((key) => {
     const urls = context.endpoints.models[key] ?? {};
     const url = urls[region] ?? Object.values(urls)[0];
-    return url ? ["--model-url", pulumi.interpolate`${key}=${url.apply(endpointUrl)}`] : [];
+    return url ? [pulumi.interpolate`${key}=${url.apply(endpointUrl)}`] : [];
   });
   return {
     ...scheduling,
@@ -154,7 +141,7 @@ function functionPodSpec(context: KubernetesContext, name: string, region: strin
       {
         name: "function",
         image: context.args.functionImage,
-        args: [...serveArgs(`function:${name}`, region), "--root", "/app", ...modelUrls],
+        args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
         env: containerEnv(fn.environment, secretsName(context.spec.app)),
         volumeMounts: [specMount],
@@ -298,7 +285,7 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
                   image: args.gatewayImage,
                   args: ["serve", "--spec", "/etc/cloudloom/spec.json", "--endpoints", "/etc/cloudloom/endpoints.json"],
                   ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-                  env: [{ name: "CLOUDLOOM_API_KEYS", valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } }],
+                  env: [{ name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } }],
                   volumeMounts: [{ name: "config", mountPath: "/etc/cloudloom", readOnly: true }],
                   resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
                   ...healthProbes(),

@@ -12,7 +12,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
 import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
-import { CONTAINER_PORT } from "./pod";
+import { CONTAINER_PORT } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 
 /** Inputs of a workload. */

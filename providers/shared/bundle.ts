@@ -9,26 +9,27 @@ import { build } from "esbuild";
 import { zipSync } from "fflate";
 import * as pulumi from "@pulumi/pulumi";
 import type { FunctionSpec } from "../../sdk/spec";
+import { SERVERLESS_ADAPTERS, SERVERLESS_RUNTIME_MODULE } from "../../runtime/contract";
 
 /**
- * The module the runtime layer provides. Lambda and FC extract layers to
- * `/opt` and put `/opt/nodejs/node_modules` on NODE_PATH, so a function's
- * `require("cloudloom-runtime")` finds it.
+ * Where the runtime sits inside a layer's archive. Lambda and FC extract
+ * layers to `/opt` and put `/opt/nodejs/node_modules` on NODE_PATH, so a
+ * function's `require("cloudloom-runtime")` finds it.
  */
-export const RUNTIME_MODULE = "cloudloom-runtime";
+export const RUNTIME_LAYER_PATH = `nodejs/node_modules/${SERVERLESS_RUNTIME_MODULE}/index.js`;
 
-/** Where the runtime sits inside a layer's archive. */
-export const RUNTIME_LAYER_PATH = `nodejs/node_modules/${RUNTIME_MODULE}/index.js`;
+/** The serverless runtime's source module, as the bundler resolves it (the package's own `exports`). */
+const RUNTIME_SOURCE = "cloudloom/runtime/serverless";
 
-/** The wrapper each serverless platform's functions call, exported by the runtime module. */
-export const ADAPTERS = { lambda: "lambdaHandler", fc: "fcHandler" } as const;
+/** The package root, where the bundler resolves `cloudloom/...` from. */
+const PACKAGE_ROOT = resolve(__dirname, "../..");
 
 /** The entry module of one function: its handler wrapped by the platform's adapter from the runtime layer. */
-function entrySource(root: string, spec: FunctionSpec, platform: keyof typeof ADAPTERS): string {
+function entrySource(root: string, spec: FunctionSpec, platform: keyof typeof SERVERLESS_ADAPTERS): string {
   return [
     `import * as handlerModule from ${JSON.stringify(resolve(root, spec.handler.module))};`,
-    `import { ${ADAPTERS[platform]} } from ${JSON.stringify(RUNTIME_MODULE)};`,
-    `export const handler = ${ADAPTERS[platform]}(handlerModule[${JSON.stringify(spec.handler.export)}]);`,
+    `import { ${SERVERLESS_ADAPTERS[platform]} } from ${JSON.stringify(SERVERLESS_RUNTIME_MODULE)};`,
+    `export const handler = ${SERVERLESS_ADAPTERS[platform]}(handlerModule[${JSON.stringify(spec.handler.export)}]);`,
   ].join("\n");
 }
 
@@ -45,7 +46,10 @@ const BUNDLE_OPTIONS = {
 
 /** The runtime layer's module: every platform adapter and its dependencies, self-contained. */
 export async function bundleRuntime(): Promise<string> {
-  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [resolve(__dirname, "../../gateway/serverless/runtime.ts")] });
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    stdin: { contents: `export * from ${JSON.stringify(RUNTIME_SOURCE)};`, resolveDir: PACKAGE_ROOT, loader: "ts" },
+  });
   return result.outputFiles[0].text;
 }
 
@@ -59,7 +63,7 @@ const ENTRY = "cloudloom-entry";
 export async function bundleHandlers(
   root: string,
   functions: Record<string, FunctionSpec>,
-  platform: keyof typeof ADAPTERS,
+  platform: keyof typeof SERVERLESS_ADAPTERS,
 ): Promise<Record<string, string>> {
   const names = Object.keys(functions);
   if (names.length === 0) return {};
@@ -67,7 +71,7 @@ export async function bundleHandlers(
     ...BUNDLE_OPTIONS,
     entryPoints: Object.fromEntries(names.map((name, i) => [`fn-${i}`, `${ENTRY}:${name}`])),
     outdir: "/cloudloom-bundles",
-    external: [RUNTIME_MODULE],
+    external: [SERVERLESS_RUNTIME_MODULE],
     plugins: [
       {
         name: ENTRY,
@@ -97,7 +101,7 @@ export async function bundleHandlers(
 export function serverlessPackages<T>(
   root: string,
   functions: Record<string, FunctionSpec>,
-  platform: keyof typeof ADAPTERS,
+  platform: keyof typeof SERVERLESS_ADAPTERS,
   pack: (files: Record<string, string>) => T,
 ): { runtime: pulumi.Output<T>; handler: (name: string) => pulumi.Output<T> } {
   const bundles = pulumi.output(bundleHandlers(root, functions, platform));

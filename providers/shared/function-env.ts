@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { TargetConfigError } from "./config-error";
 
 /** Secret names and values from stack config `cloudloom:secrets`. */
@@ -46,7 +47,7 @@ export function functionEnvironment(
   for (const [variable, value] of Object.entries(fn.environment))
     environment[variable] = typeof value === "string" ? value : pulumi.secret(values.apply((all) => all[value.secret]));
   const models = fn.models.map((key) => ({ name: spec.models[key].name, key, version: spec.models[key].version }));
-  environment.CLOUDLOOM_RUNTIME = pulumi.all(models.map((model) => endpointOf(model.key))).apply((endpoints) =>
+  environment[RUNTIME_ENV.serverlessConfig] = pulumi.all(models.map((model) => endpointOf(model.key))).apply((endpoints) =>
     JSON.stringify({
       region,
       models: Object.fromEntries(

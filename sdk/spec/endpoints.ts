@@ -3,6 +3,7 @@
  * per region. Stack outputs write it; the gateway reads it; the local target
  * makes its own.
  */
+import { z } from "zod";
 
 /** How the gateway must sign requests to an endpoint (AWS SigV4, for IAM-auth Function URLs and SageMaker). */
 export interface Sigv4Signing {
@@ -40,3 +41,34 @@ export interface EndpointsMap {
 export function endpointUrl(endpoint: Endpoint): string {
   return typeof endpoint === "string" ? endpoint : endpoint.url;
 }
+
+const url = z.string().url();
+/** One endpoint: a base URL, or a URL with options (see `Endpoint`). */
+export const EndpointSchema = z.union([
+  url,
+  z
+    .object({
+      url,
+      exact: z.boolean().optional(),
+      sigv4: z
+        .object({ service: z.string().min(1), region: z.string().min(1) })
+        .strict()
+        .optional(),
+      jwt: z
+        .object({ issuer: z.string().min(1), audience: z.string().min(1) })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .refine((e) => !(e.sigv4 && e.jwt), "an endpoint takes sigv4 or jwt, not both"),
+]);
+
+const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
+
+/**
+ * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
+ * and `canaries: { "METHOD /path": { region: url } }` where the backend splits a route's model versions itself.
+ */
+export const EndpointsSchema = z
+  .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })
+  .strict();

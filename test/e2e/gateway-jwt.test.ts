@@ -3,8 +3,9 @@ import { generateKeyPairSync } from "node:crypto";
 import pino from "pino";
 import { parseEndpoints, parseSettings } from "../../gateway/config";
 import { Gateway } from "../../gateway/gateway";
-import { JWT_KEY_VARIABLE } from "../../gateway/backends/auth";
-import { JwtMinter, publicJwks } from "../../gateway/backends/jwt";
+import { publicJwks } from "../../providers/shared/jwks";
+import { JwtMinter } from "../../runtime/auth/jwt";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { gatewaySpec, KEY_A, post } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
 
@@ -23,11 +24,11 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
   let upstream: StubUpstream;
   let gateway: Gateway;
   let base: string;
-  const saved = process.env[JWT_KEY_VARIABLE];
+  const saved = process.env[RUNTIME_ENV.jwtPrivateKey];
 
   before(async () => {
     upstream = await new StubUpstream("fc").start();
-    process.env[JWT_KEY_VARIABLE] = PEM;
+    process.env[RUNTIME_ENV.jwtPrivateKey] = PEM;
     const spec = gatewaySpec();
     const endpoint = { url: upstream.url, jwt: AUTH };
     gateway = new Gateway({
@@ -44,8 +45,8 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
   after(async () => {
     await gateway.close();
     await upstream.kill();
-    if (saved === undefined) delete process.env[JWT_KEY_VARIABLE];
-    else process.env[JWT_KEY_VARIABLE] = saved;
+    if (saved === undefined) delete process.env[RUNTIME_ENV.jwtPrivateKey];
+    else process.env[RUNTIME_ENV.jwtPrivateKey] = saved;
   });
 
   it("carries a short-lived RS256 token that the trigger's JWKS verifies, on streamed and cached routes", async () => {
@@ -73,7 +74,7 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
   });
 
   it("refuses to start without the signing key, naming the variable", () => {
-    delete process.env[JWT_KEY_VARIABLE];
+    delete process.env[RUNTIME_ENV.jwtPrivateKey];
     assert.throws(
       () =>
         new Gateway({
@@ -82,9 +83,9 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
           source: { kind: "remote", endpoints: { functions: { echo: { central: { url: upstream.url, jwt: AUTH } } }, models: {} } },
           logger: pino({ level: "silent" }),
         }),
-      new RegExp(`set ${JWT_KEY_VARIABLE}`),
+      new RegExp(`set ${RUNTIME_ENV.jwtPrivateKey}`),
     );
-    process.env[JWT_KEY_VARIABLE] = PEM;
+    process.env[RUNTIME_ENV.jwtPrivateKey] = PEM;
   });
 
   it("rejects an endpoint that asks for both SigV4 and a JWT", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import pino from "pino";
 import { parseSettings } from "../../gateway/config";
-import { LocalTarget } from "../../gateway/local/target";
+import { LocalTarget } from "../../cli/local-target";
 import { featurize } from "../../examples/support-desk/model/featurize";
 import app from "../fixtures/local-app/app";
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import pino from "pino";
-import { JwtMinter, publicJwks } from "../../gateway/backends/jwt";
-import { PodServer } from "../../gateway/local/pod-server";
-import { jwtRequirementFromEnv } from "../../gateway/local/require-jwt";
+import { publicJwks } from "../../providers/shared/jwks";
+import { JwtMinter } from "../../runtime/auth/jwt";
+import { PodServer } from "../../runtime/pod/pod-server";
+import { jwtRequirementFromEnv } from "../../runtime/pod/require-jwt";
 import { exampleModelPod } from "../support/example-model-pod";
 
 const pem = (): string =>

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { PodServer } from "../../gateway/local/pod-server";
+import { PodServer } from "../../runtime/pod/pod-server";
 import { loadScoped, withModelVersion, sagemakerArgs, ServeUsageError } from "../../cli/commands/serve";
 import example from "../../examples/support-desk/app";
 

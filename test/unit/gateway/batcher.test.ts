@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DynamicBatcher } from "../../../gateway/local/batcher";
-import { GatewayError } from "../../../gateway/errors";
+import { DynamicBatcher } from "../../../runtime/batcher";
+import { ServingError } from "../../../runtime/errors";
 
 describe("DynamicBatcher", () => {
   it("runs up to maxBatchSize samples at once and returns each caller its own result", async () => {
@@ -49,7 +49,7 @@ describe("DynamicBatcher", () => {
     const queued = [batcher.submit(2), batcher.submit(3)];
     await assert.rejects(
       batcher.submit(4),
-      (error: GatewayError) => error.code === "QUEUE_FULL" && error.status === 503 && error.headers["retry-after"] === "1",
+      (error: ServingError) => error.code === "QUEUE_FULL" && error.status === 503 && error.headers["retry-after"] === "1",
     );
     release();
     assert.deepEqual(await Promise.all([running, ...queued]), [1, 2, 3]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InstancePool } from "../../../gateway/local/instance-pool";
+import { InstancePool } from "../../../runtime/instance-pool";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LocalRuntime } from "../../../gateway/local/runtime";
+import { LocalRuntime } from "../../../runtime/runtime";
 import { App } from "../../../sdk";
 import example from "../../../examples/support-desk/app";
 

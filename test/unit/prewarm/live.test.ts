@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { mock } from "node:test";
-import { InstancePool } from "../../../gateway/local/instance-pool";
-import { GatewayMetrics } from "../../../gateway/metrics";
-import { metricsEvents } from "../../../gateway/local/runtime";
-import { poolSizing } from "../../../gateway/local/sizing";
+import { InstancePool } from "../../../runtime/instance-pool";
+import { metricsRegistry, RuntimeMetrics } from "../../../runtime/metrics";
+import { poolSizing } from "../../../runtime/sizing";
 import { CloudloomPolicy } from "../../../sdk/prewarm/policies";
 import example from "../../../examples/support-desk/app";
 
@@ -59,8 +58,8 @@ describe("live pre-warm in the local runtime (fake timers)", () => {
     const spec = example.toSpec();
     assert.ok(poolSizing(spec.scalingPolicies.bursty).keepAlive instanceof CloudloomPolicy, "bursty declares prewarm");
     assert.equal(poolSizing(spec.scalingPolicies.interactive).keepAlive, undefined, "interactive keeps a floor instead");
-    const metrics = new GatewayMetrics();
-    const events = metricsEvents(metrics, () => {});
+    const metrics = new RuntimeMetrics(metricsRegistry());
+    const events = metrics.events(() => {});
     events.onPrewarm!("intent@1", "central");
     events.onWarmIdle!("intent@1", "central", 42);
     const text = await metrics.registry.metrics();

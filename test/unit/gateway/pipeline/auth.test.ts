@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { apiKeyAuthenticator } from "../../../../gateway/pipeline/auth";
-import { GatewayError } from "../../../../gateway/errors";
+import { ServingError } from "../../../../runtime/errors";
 
 const withHeaders = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -26,7 +26,7 @@ describe("API-key auth", () => {
     ]) {
       assert.throws(
         () => authenticate(withHeaders(headers)),
-        (e: GatewayError) => e.code === "UNAUTHORIZED" && e.status === 401,
+        (e: ServingError) => e.code === "UNAUTHORIZED" && e.status === 401,
       );
     }
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import example from "../../../../examples/support-desk/app";
-import { publicJwks } from "../../../../gateway/backends/jwt";
+import { publicJwks } from "../../../../providers/shared/jwks";
 import { AlicloudApp, type AlicloudAppArgs } from "../../../../providers/alicloud/app";
 import { parseAckSettings } from "../../../../providers/alicloud/ack-settings";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";

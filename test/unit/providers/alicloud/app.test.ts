@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { planApp, stackConfig, type Plan } from "../../../../cli/plan";
-import { publicJwks } from "../../../../gateway/backends/jwt";
+import { publicJwks } from "../../../../providers/shared/jwks";
 import { toFcCron } from "../../../../providers/alicloud/cron";
 import { App } from "../../../../sdk";
 import example from "../../../../examples/support-desk/app";

@@ -1,9 +1,10 @@
 /** Resolves a function's environment for the local target. */
-import type { EnvValue } from "../../sdk/spec";
+import type { EnvValue } from "../sdk/spec";
+import { RUNTIME_ENV } from "./contract";
 
 /** The variable that holds secret `name` locally: `CLOUDLOOM_SECRET_<NAME>`, upper-cased, dashes as underscores. */
 export function secretVariable(name: string): string {
-  return `CLOUDLOOM_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return `${RUNTIME_ENV.secretPrefix}${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
 /** Literal values as they are; secrets from the process environment. Missing secrets are listed, not invented. */

@@ -7,8 +7,9 @@
  */
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";
-import { EndpointSchema } from "../config";
-import { remoteModelClient } from "../local/remote-model";
+import { EndpointSchema } from "../../sdk/spec";
+import { RUNTIME_ENV } from "../contract";
+import { remoteModelClient } from "../remote-model";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
 export interface FunctionUrlEvent {
@@ -49,7 +50,7 @@ export type LambdaRuntimeConfig = z.infer<typeof LambdaRuntimeConfigSchema>;
 export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaRuntimeConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(env.CLOUDLOOM_RUNTIME ?? "");
+    raw = JSON.parse(env[RUNTIME_ENV.serverlessConfig] ?? "");
   } catch {
     throw new Error("CLOUDLOOM_RUNTIME is missing or not JSON; the cloudloom stack sets it on every function it deploys");
   }

@@ -4,16 +4,11 @@
  * model's predict endpoint. Keep-alive connections come from undici's
  * global dispatcher.
  */
-import type { ModelClient } from "../../sdk/handler";
-import type { Endpoint } from "../../sdk/spec";
-import { authFor } from "../backends/auth";
-import { GatewayError } from "../errors";
-
-/** Internal path a model server answers predictions on. */
-export const modelPredictPath = (key: string) => `/_cloudloom/models/${encodeURIComponent(key)}`;
-
-/** Internal path a function server answers invocations on. */
-export const functionInvokePath = (name: string) => `/_cloudloom/functions/${encodeURIComponent(name)}`;
+import type { ModelClient } from "../sdk/handler";
+import type { Endpoint } from "../sdk/spec";
+import { authFor } from "./auth/backend-auth";
+import { modelPredictPath } from "./contract";
+import { ServingError } from "./errors";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
 function predictUrl(endpoint: Endpoint, key: string): URL {
@@ -40,7 +35,7 @@ export function remoteModelClient(endpoint: Endpoint, key: string, version: stri
         JSON.stringify({ inputs: Object.fromEntries(Object.entries(inputs).map(([name, data]) => [name, Array.from(data)])) }),
       );
       const response = await fetch(url, { method: "POST", headers: callHeaders(body), body });
-      if (!response.ok) throw new GatewayError("BAD_GATEWAY", `model ${key} answered ${response.status}`);
+      if (!response.ok) throw new ServingError("BAD_GATEWAY", `model ${key} answered ${response.status}`);
       const { outputs } = (await response.json()) as { outputs: Record<string, number[]> };
       return Object.fromEntries(Object.entries(outputs).map(([name, data]) => [name, Float32Array.from(data)]));
     },

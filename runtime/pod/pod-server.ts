@@ -8,13 +8,13 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
-import { LocalBackend } from "../backends/local";
-import { GatewayError, toErrorResponse } from "../errors";
-import { GatewayMetrics } from "../metrics";
+import { functionInvokePath, HEALTH_PATHS, modelPredictPath } from "../contract";
+import { callEntry } from "../entry-call";
+import { ServingError, toErrorResponse } from "../errors";
+import { metricsRegistry, RuntimeMetrics } from "../metrics";
+import { LocalRuntime, type RuntimeScope } from "../runtime";
 import { closeGracefully } from "../shutdown";
-import { functionInvokePath, modelPredictPath } from "./remote-model";
 import { requireJwt, type JwtRequirement } from "./require-jwt";
-import { LocalRuntime, metricsEvents, type RuntimeScope } from "./runtime";
 
 /** What a pod serves. */
 export interface PodServerOptions {
@@ -38,7 +38,7 @@ export interface PodServerOptions {
 export class PodServer {
   readonly app = express();
   readonly runtime: LocalRuntime;
-  readonly metrics = new GatewayMetrics();
+  readonly metrics = new RuntimeMetrics(metricsRegistry());
   private readonly log: Logger;
   private server: Server | undefined;
 
@@ -48,22 +48,21 @@ export class PodServer {
     this.runtime = new LocalRuntime(
       spec,
       options.root,
-      metricsEvents(this.metrics, (message) => this.log.warn(message)),
+      this.metrics.events((message) => this.log.warn(message)),
       scope,
     );
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;
     const region = scope.region ?? entries[scope.only.name].regions[0];
-    const backend = new LocalBackend(this.runtime, scope.only.kind, scope.only.name, region);
     const model = scope.only.kind === "model" ? spec.models[scope.only.name] : undefined;
     // A model pod also answers on its model's version-less path: behind a backend that
     // splits traffic between versions (an FC alias), the caller does not know which it reaches.
     const paths = model ? [modelPredictPath(scope.only.name), modelPredictPath(model.name)] : [functionInvokePath(scope.only.name)];
     this.app.disable("x-powered-by");
     this.app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "1mb" }));
-    this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+    this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
     const ready = (_req: Request, res: Response) =>
       void res.status(this.runtime.unavailable.size === 0 ? 200 : 503).json({ unavailable: Object.fromEntries(this.runtime.unavailable) });
-    this.app.get(options.sagemaker ? ["/readyz", "/ping"] : "/readyz", ready);
+    this.app.get(options.sagemaker ? [HEALTH_PATHS.ready, "/ping"] : HEALTH_PATHS.ready, ready);
     this.app.get(
       "/metrics",
       async (_req, res) => void res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
@@ -76,14 +75,13 @@ export class PodServer {
         try {
           const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
           const requestId = req.get("x-request-id") ?? "-";
-          const response = await backend.call({
+          const response = await callEntry(this.runtime, scope.only.kind, scope.only.name, region, {
             method: req.method,
             path: req.path,
             headers: req.headers,
             query: req.query,
             body,
             requestId,
-            tenant: req.get("x-cloudloom-tenant") ?? "public",
           });
           res.status(response.status).set(response.headers);
           if (model) res.set("x-cloudloom-version", model.version);
@@ -93,11 +91,11 @@ export class PodServer {
         }
       },
     );
-    this.app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "this pod serves only its internal endpoint")));
+    this.app.use((_req, _res, next) => next(new ServingError("NOT_FOUND", "this pod serves only its internal endpoint")));
     this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const known =
         (error as { type?: string })?.type === "entity.too.large"
-          ? new GatewayError("PAYLOAD_TOO_LARGE", "the request body is larger than the limit")
+          ? new ServingError("PAYLOAD_TOO_LARGE", "the request body is larger than the limit")
           : error;
       const { status, headers, body } = toErrorResponse(known);
       if (status >= 500) this.log.error({ err: (known as { cause?: unknown }).cause ?? known }, body.error.message);

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { ModelSpec } from "../../sdk/spec";
+import type { ModelSpec } from "../sdk/spec";
 
 /** A verified artifact, or why the version cannot be served. */
 export type ArtifactCheck = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };

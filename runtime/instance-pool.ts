@@ -9,7 +9,7 @@
  * policy decides after every call: how long to keep the instance, or to
  * unload now and pre-warm one just before the next call it predicts.
  */
-import type { KeepAlivePolicy, Window } from "../../sdk/prewarm/policies";
+import type { KeepAlivePolicy, Window } from "../sdk/prewarm/policies";
 
 /** What a pool reports, for metrics. */
 export interface PoolEvents {

@@ -5,6 +5,7 @@
  * one refuses startup, naming the variables.
  */
 import type { Endpoint } from "../../sdk/spec";
+import { RUNTIME_ENV } from "../contract";
 import { JwtMinter } from "./jwt";
 import { credentialsFromEnv, sigv4Headers } from "./sigv4";
 
@@ -20,9 +21,6 @@ export interface SignedRequest {
 /** Adds the headers that authenticate one request. */
 export type BackendAuth = (request: SignedRequest) => Record<string, string>;
 
-/** The environment variable holding the gateway's JWT signing key (PEM). */
-export const JWT_KEY_VARIABLE = "CLOUDLOOM_JWT_PRIVATE_KEY";
-
 /** The authentication an endpoint needs, or undefined for a plain one. */
 export function authFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): BackendAuth | undefined {
   if (typeof endpoint === "string") return undefined;
@@ -36,10 +34,10 @@ export function authFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env
     return (request) => sigv4Headers(signing, request, credentials);
   }
   if (endpoint.jwt) {
-    const key = env[JWT_KEY_VARIABLE];
+    const key = env[RUNTIME_ENV.jwtPrivateKey];
     if (!key)
       throw new Error(
-        `endpoint ${endpoint.url} needs a JWT: set ${JWT_KEY_VARIABLE} to the PEM of the key whose public half the stack configured (cloudloom:jwtPrivateKey)`,
+        `endpoint ${endpoint.url} needs a JWT: set ${RUNTIME_ENV.jwtPrivateKey} to the PEM of the key whose public half the stack configured (cloudloom:jwtPrivateKey)`,
       );
     const minter = new JwtMinter(key, endpoint.jwt);
     return () => minter.headers();

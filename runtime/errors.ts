@@ -31,14 +31,14 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** An error meant for a client: a code, a safe message, and optional headers. */
-export class GatewayError extends Error {
+export class ServingError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
-    this.name = "GatewayError";
+    this.name = "ServingError";
   }
 
   /** HTTP status from the one map. */
@@ -58,7 +58,7 @@ export function toErrorResponse(error: unknown): {
   headers: Record<string, string>;
   body: { error: { code: ErrorCode; message: string } };
 } {
-  const known = error instanceof GatewayError ? error : new GatewayError("INTERNAL", "internal error");
+  const known = error instanceof ServingError ? error : new ServingError("INTERNAL", "internal error");
   const message = SAFE_5XX[known.code] ?? known.message;
   return { status: known.status, headers: known.headers, body: { error: { code: known.code, message } } };
 }

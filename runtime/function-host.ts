@@ -11,9 +11,9 @@ import {
   type Handler,
   type HandlerContext,
   type ModelClient,
-} from "../../sdk/handler";
-import type { FunctionSpec } from "../../sdk/spec";
-import { GatewayError } from "../errors";
+} from "../sdk/handler";
+import type { FunctionSpec } from "../sdk/spec";
+import { ServingError } from "./errors";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
 
@@ -70,8 +70,8 @@ export class FunctionHost {
       const response = isFunctionResponse(result) ? result : { status: 200, body: result };
       return { response, cold: lease.cold, coldStartMs: lease.coldStartMs };
     } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw Object.assign(new GatewayError("FUNCTION_FAILED", `function ${this.name} failed`), { cause: error });
+      if (error instanceof ServingError) throw error;
+      throw Object.assign(new ServingError("FUNCTION_FAILED", `function ${this.name} failed`), { cause: error });
     } finally {
       this.pool.release(lease);
     }

@@ -3,7 +3,7 @@
  * made from the verified artifact, fed by a dynamic batcher.
  */
 import * as ort from "onnxruntime-node";
-import type { ModelSpec } from "../../sdk/spec";
+import type { ModelSpec } from "../sdk/spec";
 import { DynamicBatcher } from "./batcher";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";

@@ -14,16 +14,10 @@ const REFRESH_BEFORE_SECONDS = 60;
 
 const base64url = (value: Buffer | string) => Buffer.from(value).toString("base64url");
 
-/** The key id both sides agree on: the RFC 7638 thumbprint of the public key. */
-export function keyId(publicKey: KeyObject): string {
+/** The key id both sides agree on: the RFC 7638 thumbprint of the public key (providers/shared/jwks.ts publishes it). */
+function keyId(publicKey: KeyObject): string {
   const { e, kty, n } = publicKey.export({ format: "jwk" });
   return createHash("sha256").update(JSON.stringify({ e, kty, n })).digest("base64url");
-}
-
-/** The public JWKS a backend verifies with, from the private key's PEM. */
-export function publicJwks(privateKeyPem: string): { keys: Array<Record<string, unknown>> } {
-  const publicKey = createPublicKey(createPrivateKey(privateKeyPem));
-  return { keys: [{ ...publicKey.export({ format: "jwk" }), kid: keyId(publicKey), alg: "RS256", use: "sig" }] };
 }
 
 /** Mints and caches tokens for one audience. */

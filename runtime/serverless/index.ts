@@ -5,5 +5,5 @@
  * `/opt/nodejs/node_modules/cloudloom-runtime`, so each function's own
  * package holds only its handler.
  */
-export { lambdaHandler } from "./adapter";
+export { lambdaHandler } from "./lambda";
 export { fcHandler } from "./fc";

@@ -1,15 +1,14 @@
 /**
  * The embedded local target: the whole app on one machine, behind the same
  * gateway pipeline a cloud deployment gets (auth, limits, cache, locality,
- * canary), with the in-process runtime as every route's backend.
+ * canary), with the in-process runtime as every route's backend. It composes
+ * what the gateway is handed: one metrics registry shared with the runtime.
  */
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
-import type { SpecV1 } from "../../sdk/spec";
-import type { GatewaySettings } from "../config";
-import { Gateway } from "../gateway";
-import { GatewayMetrics } from "../metrics";
-import { LocalRuntime, metricsEvents } from "./runtime";
+import { Gateway, GatewayMetrics, type GatewaySettings } from "../gateway";
+import { LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
+import type { SpecV1 } from "../sdk/spec";
 
 /** What a local target serves. */
 export interface LocalTargetOptions {
@@ -27,14 +26,14 @@ export class LocalTarget {
 
   constructor(options: LocalTargetOptions) {
     const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
-    const metrics = new GatewayMetrics();
+    const registry = metricsRegistry();
     this.runtime = new LocalRuntime(
       options.spec,
       options.root,
-      metricsEvents(metrics, (message) => logger.warn(message)),
+      new RuntimeMetrics(registry).events((message) => logger.warn(message)),
     );
     this.gateway = new Gateway({
-      metrics,
+      metrics: new GatewayMetrics(registry),
       spec: options.spec,
       settings: options.settings,
       source: { kind: "local", runtime: this.runtime },

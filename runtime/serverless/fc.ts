@@ -4,7 +4,7 @@
  * this turns it into the shape the shared adapter serves.
  */
 import type { Handler } from "../../sdk/handler";
-import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./adapter";
+import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./lambda";
 
 /** An FC 3.0 HTTP trigger event: the fields the adapter reads. */
 export interface FcHttpEvent {

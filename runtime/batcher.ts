@@ -4,7 +4,7 @@
  * gets its own result back. A failing batch fails only its own requests; the
  * queue is bounded and refuses work beyond `maxQueue`.
  */
-import { GatewayError } from "../errors";
+import { ServingError } from "./errors";
 
 /** Limits of one batcher. */
 export interface BatcherOptions {
@@ -49,7 +49,7 @@ export class DynamicBatcher<In, Out> {
     if (this.queue.length >= this.options.maxQueue) {
       const retryAfter = Math.max(1, Math.ceil(this.options.maxDelayMs / 1000));
       return Promise.reject(
-        new GatewayError("QUEUE_FULL", `the model queue is full (${this.options.maxQueue} waiting); retry shortly`, {
+        new ServingError("QUEUE_FULL", `the model queue is full (${this.options.maxQueue} waiting); retry shortly`, {
           "retry-after": String(retryAfter),
         }),
       );

@@ -8,8 +8,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { z } from "zod";
-import { GatewayError } from "../errors";
-import { JWT_ENV } from "./pod-env";
+import { ServingError } from "../errors";
+import { JWT_ENV } from "../contract";
 
 const CHALLENGE = { "www-authenticate": 'Bearer realm="cloudloom"' };
 
@@ -47,10 +47,10 @@ export function requireJwt(requirement: JwtRequirement): RequestHandler {
   const keys = createLocalJWKSet(requirement.jwks);
   return (req: Request, _res: Response, next: NextFunction) => {
     const token = /^Bearer (.+)$/i.exec(req.get("authorization") ?? "")?.[1];
-    if (!token) return next(new GatewayError("UNAUTHORIZED", "this endpoint needs the gateway's bearer token", CHALLENGE));
+    if (!token) return next(new ServingError("UNAUTHORIZED", "this endpoint needs the gateway's bearer token", CHALLENGE));
     jwtVerify(token, keys, { issuer: requirement.issuer, audience: requirement.audience, algorithms: ["RS256"] }).then(
       () => next(),
-      (error: Error) => next(new GatewayError("UNAUTHORIZED", `the bearer token was refused: ${error.message}`, CHALLENGE)),
+      (error: Error) => next(new ServingError("UNAUTHORIZED", `the bearer token was refused: ${error.message}`, CHALLENGE)),
     );
   };
 }

@@ -3,8 +3,8 @@
  * or type is a 400 that names the field rather than an error deep inside
  * onnxruntime.
  */
-import type { TensorSpec } from "../../sdk/spec";
-import { GatewayError } from "../errors";
+import type { TensorSpec } from "../sdk/spec";
+import { ServingError } from "./errors";
 
 /** One sample's inputs, each a flat typed array in the declared shape without the batch axis. */
 export type Sample = Record<string, Float32Array>;
@@ -23,11 +23,11 @@ export function unsupportedReason(name: string, tensor: TensorSpec): string | un
 
 /**
  * Reads `inputs` (from a JSON body or a handler) into a sample.
- * @throws GatewayError INVALID_INPUT naming the field.
+ * @throws ServingError INVALID_INPUT naming the field.
  */
 export function toSample(inputs: unknown, declared: Record<string, TensorSpec>): Sample {
   if (inputs === null || typeof inputs !== "object" || Array.isArray(inputs)) {
-    throw new GatewayError(
+    throw new ServingError(
       "INVALID_INPUT",
       `inputs must be an object with ${Object.keys(declared)
         .map((n) => `"${n}"`)
@@ -36,22 +36,22 @@ export function toSample(inputs: unknown, declared: Record<string, TensorSpec>):
   }
   const given = inputs as Record<string, unknown>;
   const unknown = Object.keys(given).filter((name) => !Object.hasOwn(declared, name));
-  if (unknown.length > 0) throw new GatewayError("INVALID_INPUT", `inputs.${unknown[0]} is not an input of this model`);
+  if (unknown.length > 0) throw new ServingError("INVALID_INPUT", `inputs.${unknown[0]} is not an input of this model`);
   const sample: Sample = {};
   for (const [name, tensor] of Object.entries(declared)) {
     const size = sampleSize(tensor);
     const value = given[name];
     if (!(value instanceof Float32Array) && !Array.isArray(value)) {
-      throw new GatewayError("INVALID_INPUT", `inputs.${name} must be an array of ${size} ${tensor.type} values`);
+      throw new ServingError("INVALID_INPUT", `inputs.${name} must be an array of ${size} ${tensor.type} values`);
     }
     if (value.length !== size) {
-      throw new GatewayError(
+      throw new ServingError(
         "INVALID_INPUT",
         `inputs.${name} has ${value.length} values; shape [${tensor.shape.slice(1).join(", ")}] needs ${size}`,
       );
     }
     if (Array.isArray(value) && !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
-      throw new GatewayError("INVALID_INPUT", `inputs.${name} must hold only finite numbers (${tensor.type})`);
+      throw new ServingError("INVALID_INPUT", `inputs.${name} must hold only finite numbers (${tensor.type})`);
     }
     sample[name] = value instanceof Float32Array ? value : Float32Array.from(value as number[]);
   }

@@ -1,12 +1,12 @@
 /**
- * The embedded local target: the same spec, on one machine. Every model
- * version and function gets a pool per region it is placed in, so the
- * routing decision between edge and central stays real and visible.
+ * The runtime: functions in-process and models on onnxruntime-node, each
+ * with a pool per region it is placed in. The local target runs the whole
+ * app in it, so the routing decision between edge and central stays real
+ * and visible; a pod or a serverless function runs one entry of it.
  */
-import type { FunctionRequest, ModelClient } from "../../sdk/handler";
-import { toMilliseconds, type SpecV1 } from "../../sdk/spec";
-import { GatewayError } from "../errors";
-import type { GatewayMetrics } from "../metrics";
+import type { FunctionRequest, ModelClient } from "../sdk/handler";
+import { toMilliseconds, type SpecV1 } from "../sdk/spec";
+import { ServingError } from "./errors";
 import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";
@@ -39,17 +39,6 @@ export interface RuntimeEvents {
   /** An instance spent `seconds` loaded without serving. */
   onWarmIdle?: (entry: string, region: string, seconds: number) => void;
   warn?: (message: string) => void;
-}
-
-/** Runtime events recorded in a server's metrics, warnings in its log. */
-export function metricsEvents(metrics: GatewayMetrics, warn: (message: string) => void): RuntimeEvents {
-  return {
-    onColdStart: (entry, region, ms) => metrics.coldStarts.labels(entry, region).observe(ms / 1000),
-    onBatch: (model, size) => metrics.batchSize.labels(model).observe(size),
-    onPrewarm: (entry, region) => metrics.prewarms.labels(entry, region).inc(),
-    onWarmIdle: (entry, region, seconds) => metrics.warmIdleSeconds.labels(entry, region).inc(seconds),
-    warn,
-  };
 }
 
 /** The pool events of one entry in one region. */
@@ -136,16 +125,16 @@ export class LocalRuntime {
   /** Runs one sample through a model version in a region. */
   predict(key: string, region: string, inputs: unknown): Promise<Prediction> {
     const reason = this.unavailable.get(key);
-    if (reason) throw new GatewayError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
+    if (reason) throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
     const host = this.models.get(hostKey(key, region));
-    if (!host) throw new GatewayError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
+    if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
     return host.predict(toSample(inputs, host.spec.signature.inputs));
   }
 
   /** Calls a function in a region. */
   invoke(name: string, region: string, request: FunctionRequest, requestId: string): Promise<Invocation> {
     const host = this.functions.get(hostKey(name, region));
-    if (!host) throw new GatewayError("NOT_FOUND", `function ${name} is not placed in region ${region}`);
+    if (!host) throw new ServingError("NOT_FOUND", `function ${name} is not placed in region ${region}`);
     return host.invoke(request, region, requestId);
   }
 

@@ -1,0 +1,100 @@
+/**
+ * The runtime's contract with everything that deploys, checks or calls it:
+ * the environment variables it reads, the internal paths it answers on, the
+ * JWT it may require, and the arguments its container takes. Providers set
+ * these, the policy pack checks them, the gateway calls them and the runtime
+ * reads them, all from this one module.
+ *
+ * It imports nothing, so planning a stack or evaluating a policy never loads
+ * the runtime (onnxruntime, jose, express).
+ */
+
+/** The port every runtime container listens on. */
+export const CONTAINER_PORT = 8080;
+
+/** Environment variables the runtime reads. */
+export const RUNTIME_ENV = {
+  /** Function secrets arrive as `CLOUDLOOM_SECRET_<NAME>` on the local target. */
+  secretPrefix: "CLOUDLOOM_SECRET_",
+  /** JSON the stack gives a serverless function: its region, its models' endpoints, its declared variables. */
+  serverlessConfig: "CLOUDLOOM_RUNTIME",
+  /** The model version a version-agnostic pod serves (`{version}` in its arguments). */
+  modelVersion: "CLOUDLOOM_MODEL_VERSION",
+  /** `<name>@<version>`: set on a SageMaker model container, which is started with `serve` and no other arguments. */
+  sagemakerModel: "CLOUDLOOM_SAGEMAKER_MODEL",
+  /** The spec region a SageMaker model container serves. */
+  region: "CLOUDLOOM_REGION",
+  /** API keys the gateway accepts, comma- or newline-separated. */
+  apiKeys: "CLOUDLOOM_API_KEYS",
+  /** The PEM of the private key the gateway (and a function calling JWT-guarded models) signs backend JWTs with. */
+  jwtPrivateKey: "CLOUDLOOM_JWT_PRIVATE_KEY",
+} as const;
+
+/** What makes a pod require the gateway's JWT: the public JWKS, the issuer and the pod's audience. */
+export const JWT_ENV = { jwks: "CLOUDLOOM_JWT_JWKS", issuer: "CLOUDLOOM_JWT_ISSUER", audience: "CLOUDLOOM_JWT_AUDIENCE" } as const;
+
+/** The issuer of the JWTs the gateway mints for its backends. */
+export const JWT_ISSUER = "cloudloom";
+
+/** The prefix of every internal path. */
+export const INTERNAL_PREFIX = "/_cloudloom";
+
+/** Internal path a model server answers predictions on (`key` is `name@version`, or a model name behind a backend split). */
+export const modelPredictPath = (key: string): string => `${INTERNAL_PREFIX}/models/${encodeURIComponent(key)}`;
+
+/** Internal path a function server answers invocations on. */
+export const functionInvokePath = (name: string): string => `${INTERNAL_PREFIX}/functions/${encodeURIComponent(name)}`;
+
+/** Readiness (503 until every entry of the pod can serve) and liveness paths of a runtime container. */
+export const HEALTH_PATHS = { ready: "/readyz", live: "/healthz" } as const;
+
+/** The command that starts the runtime in its image. */
+export const RUNTIME_ENTRYPOINT = ["node", "/opt/cloudloom/cli/bin.js"] as const;
+
+/** What one runtime container serves: one function or model version of a spec, in one region. */
+export interface PodServeArgs<T = string> {
+  /** Path of the spec JSON inside the container. */
+  spec: string;
+  /** `model:<name@version>` (or `model:<name>@{version}`) or `function:<name>`. */
+  only: string;
+  region: string;
+  /** Path of the model artifact, for a model. */
+  artifact?: string;
+  /** Directory handler modules and artifacts are relative to. */
+  root?: string;
+  /** `<name@version>=<url>` per model a function calls. */
+  modelUrls?: readonly T[];
+}
+
+/**
+ * The arguments of `cloudloom serve` for one runtime container listening on
+ * every interface at CONTAINER_PORT. Elements of `modelUrls` pass through
+ * as they are (a provider may hand in values it resolves later).
+ */
+export function podServeArgs<T = string>(args: PodServeArgs<T>): Array<string | T> {
+  return [
+    "serve",
+    "--spec",
+    args.spec,
+    "--only",
+    args.only,
+    "--region",
+    args.region,
+    "--host",
+    "0.0.0.0",
+    "--port",
+    String(CONTAINER_PORT),
+    ...(args.artifact ? ["--artifact", args.artifact] : []),
+    ...(args.root ? ["--root", args.root] : []),
+    ...(args.modelUrls ?? []).flatMap((url) => ["--model-url", url]),
+  ];
+}
+
+/** Where SageMaker puts a model container's data (the artifact prefix: `spec.json` and `model.onnx`). */
+export const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
+
+/** The module a serverless runtime layer provides (found on NODE_PATH under `/opt/nodejs/node_modules`). */
+export const SERVERLESS_RUNTIME_MODULE = "cloudloom-runtime";
+
+/** The wrapper each serverless platform's functions call, exported by the runtime module. */
+export const SERVERLESS_ADAPTERS = { lambda: "lambdaHandler", fc: "fcHandler" } as const;

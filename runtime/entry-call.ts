@@ -1,0 +1,69 @@
+/**
+ * One HTTP call to one entry of the runtime: the JSON body in, the
+ * function's response or the model's outputs out. The pod server answers
+ * with it; the gateway's in-process backend calls it with no network hop.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { ServingError } from "./errors";
+import type { LocalRuntime } from "./runtime";
+
+/** The parts of a request an entry sees; the body is already read. */
+export interface EntryCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  query: Record<string, unknown>;
+  body: Buffer;
+  requestId: string;
+}
+
+/** A whole response. */
+export interface EntryResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new ServingError("BAD_JSON", "the request body is not valid JSON");
+  }
+}
+
+const coldHeaders = (cold: boolean, ms: number): Record<string, string> =>
+  cold ? { "x-cloudloom-cold": "true", "x-cloudloom-cold-start-ms": ms.toFixed(1) } : { "x-cloudloom-cold": "false" };
+
+/** Calls function `entry` (or predicts with model version `entry`) in `region`. */
+export async function callEntry(
+  runtime: LocalRuntime,
+  kind: "function" | "model",
+  entry: string,
+  region: string,
+  call: EntryCall,
+): Promise<EntryResponse> {
+  const body = parseJson(call.body);
+  if (kind === "function") {
+    const { response, cold, coldStartMs } = await runtime.invoke(
+      entry,
+      region,
+      { method: call.method, path: call.path, headers: call.headers, query: call.query, body },
+      call.requestId,
+    );
+    return {
+      status: response.status,
+      headers: { "content-type": "application/json; charset=utf-8", ...response.headers, ...coldHeaders(cold, coldStartMs) },
+      body: Buffer.from(JSON.stringify(response.body ?? null)),
+    };
+  }
+  const prediction = await runtime.predict(entry, region, (body as { inputs?: unknown } | undefined)?.inputs);
+  const outputs = Object.fromEntries(Object.entries(prediction.outputs).map(([name, data]) => [name, Array.from(data)]));
+  const [model, version] = entry.split("@");
+  return {
+    status: 200,
+    headers: { "content-type": "application/json; charset=utf-8", ...coldHeaders(prediction.cold, prediction.coldStartMs) },
+    body: Buffer.from(JSON.stringify({ model, version, outputs })),
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * The runtime's public entry, for the CLI and the local target that host it:
+ * the in-process runtime, the pod server, and what their command lines need.
+ * Providers and the policy pack import `./contract` only.
+ */
+export { LocalRuntime, type RuntimeEvents, type RuntimeScope } from "./runtime";
+export { PodServer, type PodServerOptions } from "./pod/pod-server";
+export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
+export { metricsRegistry, RuntimeMetrics } from "./metrics";
+export { sampleSize } from "./signature";
+export * from "./contract";
