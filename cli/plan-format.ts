@@ -1,76 +1,7 @@
 /** Renders a plan as a readable tree (component → children, type, name, key inputs). */
-import type { SpecV1 } from "../sdk";
+import { describeTarget } from "../providers/registry";
+import type { SpecV1, Target } from "../sdk";
 import type { Plan, PlanEntry } from "./plan";
-
-const KEY_INPUTS: Record<string, Array<[string, string]>> = {
-  "kubernetes:apps/v1:Deployment": [
-    ["replicas", "spec.replicas"],
-    ["image", "spec.template.spec.containers.0.image"],
-    ["gpu", "spec.template.spec.containers.0.resources.limits.nvidia\\.com/gpu"],
-    ["memory", "spec.template.spec.containers.0.resources.limits.memory"],
-  ],
-  "kubernetes:core/v1:Service": [["port", "spec.ports.0.port"]],
-  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [
-    ["min", "spec.minReplicas"],
-    ["max", "spec.maxReplicas"],
-  ],
-  "kubernetes:keda.sh/v1alpha1:ScaledObject": [
-    ["min", "spec.minReplicaCount"],
-    ["max", "spec.maxReplicaCount"],
-    ["triggers", "spec.triggers"],
-  ],
-  "kubernetes:core/v1:Namespace": [["name", "metadata.name"]],
-  "kubernetes:policy/v1:PodDisruptionBudget": [["maxUnavailable", "spec.maxUnavailable"]],
-  "aws:lambda/function:Function": [
-    ["runtime", "runtime"],
-    ["memory", "memorySize"],
-    ["timeout", "timeout"],
-  ],
-  "aws:lambda/functionUrl:FunctionUrl": [["auth", "authorizationType"]],
-  "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": [["provisioned", "provisionedConcurrentExecutions"]],
-  "aws:appautoscaling/target:Target": [
-    ["min", "minCapacity"],
-    ["max", "maxCapacity"],
-  ],
-  "aws:appautoscaling/scheduledAction:ScheduledAction": [
-    ["schedule", "schedule"],
-    ["timezone", "timezone"],
-  ],
-  "aws:eks/nodeGroup:NodeGroup": [
-    ["instances", "instanceTypes"],
-    ["min", "scalingConfig.minSize"],
-    ["max", "scalingConfig.maxSize"],
-    ["capacity", "capacityType"],
-  ],
-  "aws:apigatewayv2/route:Route": [
-    ["route", "routeKey"],
-    ["auth", "authorizationType"],
-  ],
-  "alicloud:fc/v3Function:V3Function": [
-    ["runtime", "runtime"],
-    ["memory", "memorySize"],
-    ["cpu", "cpu"],
-    ["gpu", "gpuConfig.gpuType"],
-  ],
-  "alicloud:fc/v3Alias:V3Alias": [
-    ["alias", "aliasName"],
-    ["version", "versionId"],
-    ["weights", "additionalVersionWeight"],
-  ],
-  "alicloud:fc/v3Trigger:V3Trigger": [["qualifier", "qualifier"]],
-  "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig": [
-    ["qualifier", "qualifier"],
-    ["floor", "target"],
-  ],
-  "alicloud:cs/nodePool:NodePool": [
-    ["instances", "instanceTypes"],
-    ["min", "scalingConfig.minSize"],
-    ["max", "scalingConfig.maxSize"],
-    ["spot", "spotStrategy"],
-  ],
-  "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
-  "pulumi-nodejs:dynamic:Resource": [["env", "environment"]],
-};
 
 function at(value: unknown, path: string): unknown {
   return path
@@ -84,9 +15,9 @@ function describe(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** The key inputs of a resource as `name=value` pairs. */
-export function keyInputs(resource: PlanEntry): string {
-  return (KEY_INPUTS[resource.type] ?? [])
+/** The key inputs of a resource as `name=value` pairs, as its target describes them. */
+export function keyInputs(resource: PlanEntry, target: Target): string {
+  return (describeTarget(target).keyInputs[resource.type] ?? [])
     .map(([label, path]) => [label, at(resource.inputs, path)] as const)
     .filter(([, value]) => value !== undefined)
     .map(([label, value]) => `${label}=${describe(value)}`)
@@ -114,7 +45,7 @@ export function planTree(plan: Plan): string {
     const list = children.get(parent) ?? [];
     list.forEach((r, index) => {
       const last = index === list.length - 1;
-      const inputs = keyInputs(r);
+      const inputs = keyInputs(r, plan.target);
       lines.push(`${indent}${last ? "└─" : "├─"} ${r.type} ${r.name}${inputs ? `  ${inputs}` : ""}`);
       walk(`${r.type}::${r.name}`, `${indent}${last ? "   " : "│  "}`);
     });

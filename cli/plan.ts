@@ -8,7 +8,7 @@ import { join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { planUnderMocks, type PlannedResource } from "../providers/plan";
-import { secretValues, TARGET_FACTORIES } from "../providers/registry";
+import { describeTarget, secretValues, TARGET_FACTORIES } from "../providers/registry";
 import { declaredSecrets } from "../providers/shared/function-env";
 import { loadApp, type EndpointsMap, type Target } from "../sdk";
 import { runStack } from "../stacks/program";
@@ -30,12 +30,6 @@ export interface Plan {
 }
 
 const ROOT = resolve(__dirname, "..");
-
-/** Placeholders for settings a target requires, so a plan needs no stack config. */
-const PLACEHOLDERS: Partial<Record<Target, Record<string, string>>> = {
-  kubernetes: { artifactBaseUrl: "https://artifacts.example.invalid" },
-  alicloud: { jwtPrivateKey: readFileSync(join(__dirname, "offline-plan-key.pem"), "utf8") },
-};
 
 /** The targets this version can plan. */
 export function plannableTargets(): Target[] {
@@ -60,7 +54,8 @@ export function stackConfig(target: string, file?: string): Record<string, strin
 export async function planApp(appPath: string, target: Target, config: Record<string, string> = {}): Promise<Plan> {
   const values: Record<string, string> = { ...config };
   const app = relative(ROOT, resolve(appPath));
-  const targetPlaceholders = PLACEHOLDERS[target] ?? {};
+  // Settings the target requires get its placeholders, so a plan needs no stack config.
+  const targetPlaceholders = describeTarget(target).placeholders();
   const placeholders = Object.keys(targetPlaceholders).filter((key) => values[key] === undefined);
   for (const key of placeholders) values[key] = targetPlaceholders[key];
   const secrets = declaredSecrets(loadApp(resolve(appPath)).toDraft());

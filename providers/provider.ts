@@ -5,6 +5,7 @@
  * in every provider until each one handles it.
  */
 import type { SpecV1 } from "../sdk/spec";
+import type { PlannedResource } from "./plan";
 
 /** The sections of Spec v1 a provider materializes. */
 export type SpecSection = Exclude<keyof SpecV1, "apiVersion" | "app">;
@@ -21,4 +22,18 @@ export const STEP_ORDER: ReadonlyArray<StepName> = ["regions", "gpuPools", "scal
 /** Runs a provider's steps in order. */
 export function runSteps<C>(steps: ProviderSteps<C>, context: C): void {
   for (const step of STEP_ORDER) steps[step](context);
+}
+
+/**
+ * What a target tells tools about its resources, so that the CLI needs no
+ * knowledge of any cloud: which inputs a plan shows, how it plans without
+ * stack config, and what it renders for `plan --out`.
+ */
+export interface TargetDescription {
+  /** Per resource type, the inputs a plan shows: a label and a path (dots separate keys; `\.` is a dot inside one). */
+  keyInputs: Record<string, Array<[label: string, path: string]>>;
+  /** Values of the settings the target requires, for plans whose stack config has none. */
+  placeholders(): Record<string, string>;
+  /** The planned resources as files a user could apply themselves, for targets that have such (Kubernetes manifests). */
+  manifests?(resources: readonly PlannedResource[]): string;
 }

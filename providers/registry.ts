@@ -1,15 +1,20 @@
 /**
  * The one place that knows every target: maps a target name to the
- * component that materializes an app there.
+ * component that materializes an app there, and to its description (what
+ * tools such as the CLI show of its plans).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { EndpointsMap, SpecV1, Target } from "../sdk/spec";
 import { parseAckSettings } from "./alicloud/ack-settings";
 import { AlicloudApp } from "./alicloud/app";
+import { alicloudDescription } from "./alicloud/describe";
 import { AwsApp } from "./aws/app";
+import { awsDescription } from "./aws/describe";
 import { parseNetworks } from "./aws/networks";
 import { KubernetesApp } from "./kubernetes/app";
+import { kubernetesDescription } from "./kubernetes/describe";
+import type { TargetDescription } from "./provider";
 import { TargetConfigError } from "./shared/config-error";
 import type { SecretSettings } from "./shared/function-env";
 
@@ -110,6 +115,18 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
     ).endpoints;
   },
 };
+
+/** What each target tells tools about its plans; a target that can be planned has one. */
+export const TARGET_DESCRIPTIONS: Partial<Record<Target, TargetDescription>> = {
+  kubernetes: kubernetesDescription,
+  aws: awsDescription,
+  alicloud: alicloudDescription,
+};
+
+/** The description of `target`; one with no entry shows no key inputs and has no placeholders. */
+export function describeTarget(target: Target): TargetDescription {
+  return TARGET_DESCRIPTIONS[target] ?? { keyInputs: {}, placeholders: () => ({}) };
+}
 
 /** Secret names and values from `cloudloom:secrets`, when the stack sets it. */
 function secretSettings(settings: TargetSettings): SecretSettings | undefined {

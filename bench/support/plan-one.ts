@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../../sdk";
+import { OFFLINE_PLAN_KEY_PATH } from "../../providers/alicloud/describe";
 import { planUnderMocks } from "../../providers/plan";
 import { TARGET_FACTORIES } from "../../providers/registry";
 import type { Target } from "../../sdk";
@@ -37,7 +38,7 @@ function generatedApp(functions: number, root: string): App {
 void (async () => {
   const root = handlerRoot(count);
   const spec = generatedApp(count, root).toSpec({ target });
-  const jwtKey = readFileSync(join(__dirname, "../../cli/offline-plan-key.pem"), "utf8");
+  const jwtKey = readFileSync(OFFLINE_PLAN_KEY_PATH, "utf8");
   const settings = {
     get: (key: string) => (key === "artifactBaseUrl" ? "https://artifacts.example.invalid" : undefined),
     getSecret: (key: string) => (key === "jwtPrivateKey" ? pulumi.secret(jwtKey) : undefined),

@@ -1,7 +1,7 @@
 /** `cloudloom plan <app> --target T [--json] [--out DIR]`: what `pulumi up` would create, offline. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { toManifests, toYaml } from "../../providers/kubernetes/render";
+import { describeTarget } from "../../providers/registry";
 import { isTarget } from "../../sdk";
 import type { CommandIo } from "../io";
 import { planApp, plannableTargets, stackConfig } from "../plan";
@@ -43,13 +43,14 @@ export async function planCommand(
     io.out(`${planTree(plan)}\n`);
   }
   if (args.out) {
-    if (plan.target !== "kubernetes") {
+    const { manifests } = describeTarget(plan.target);
+    if (!manifests) {
       io.err(`--out writes Kubernetes manifests; ${plan.target} has none\n`);
       return 2;
     }
     mkdirSync(args.out, { recursive: true });
     const file = join(args.out, `${plan.app}.yaml`);
-    writeFileSync(file, toYaml(toManifests(plan.resources)));
+    writeFileSync(file, manifests(plan.resources));
     io.err(`wrote ${file}\n`);
   }
   return 0;

@@ -5,7 +5,7 @@ import type { Provider } from "@pulumi/alicloud/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { EndpointsBuilder } from "../shared/endpoints";
-import type { AckCluster } from "./ack";
+import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";

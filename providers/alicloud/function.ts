@@ -5,9 +5,16 @@
  * provisioned from its scaling policy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3Function, type V3FunctionArgs } from "@pulumi/alicloud/fc";
+import { V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { fcZipBase64, serverlessPackages } from "../shared/bundle";
+import { recordEndpoint } from "../shared/endpoints";
+import { functionEnvironment } from "../shared/function-env";
 import { entryLabels } from "../shared/labels";
+import { resourceName } from "../shared/naming";
+import { oncePerRegion } from "../shared/once-per-region";
+import { withJwt, type AlicloudContext } from "./context";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
 /** vCPUs for a memory size: FC needs 1–4 GB per vCPU, in 0.05 vCPU steps; cloudloom gives 2 GB per vCPU. */
@@ -59,5 +66,48 @@ export class FcFunction extends pulumi.ComponentResource {
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, false, child);
     this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
+  }
+}
+
+/** The functions step: the runtime layer once per region, and an FC function per function per region. */
+export function placeFunctions(context: AlicloudContext): void {
+  const { spec, args, name, parent } = context;
+  if (Object.keys(spec.functions).length === 0) return;
+  const packages = serverlessPackages(args.root, spec.functions, "fc", fcZipBase64);
+  const runtimeLayer = oncePerRegion((region) => {
+    const layerName = resourceName(name, region, "runtime");
+    return new V3LayerVersion(
+      layerName,
+      { layerName, code: { zipFile: packages.runtime }, compatibleRuntimes: ["nodejs20"], description: "cloudloom serverless runtime" },
+      { parent, provider: context.regions.get(region)!.provider },
+    ).layerVersionArn;
+  });
+  for (const [fnName, fn] of Object.entries(spec.functions)) {
+    const zipFile = packages.handler(fnName);
+    // A function that calls models mints their JWTs with the gateway's key.
+    const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
+      ? { [RUNTIME_ENV.jwtPrivateKey]: pulumi.secret(args.jwtPrivateKey!) }
+      : {};
+    for (const region of fn.regions) {
+      const { provider } = context.regions.get(region)!;
+      const functionName = resourceName(name, "fn", fnName, region);
+      const endpointOf = (key: string) =>
+        context.models.get(`${key}/${region}`) ?? context.models.get(`${key}/${spec.models[key].regions[0]}`)!;
+      const created = new FcFunction(
+        functionName,
+        {
+          app: spec.app,
+          entry: fnName,
+          spec: fn,
+          scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
+          zipFile,
+          runtimeLayer: runtimeLayer(region),
+          environment: functionEnvironment(spec, fnName, region, args.secrets, endpointOf, signing),
+          jwks: context.jwks,
+        },
+        { parent, provider },
+      );
+      recordEndpoint(context.endpoints.functions, fnName, region, withJwt(created.url, functionName));
+    }
   }
 }

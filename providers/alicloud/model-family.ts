@@ -9,14 +9,17 @@
  * model gets an alias with the route's weights and a trigger on it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { getAccountOutput } from "@pulumi/alicloud";
 import { V3Alias, V3Function } from "@pulumi/alicloud/fc";
 import { RUNTIME_ENV } from "../../runtime/contract";
-import type { FcCanary, GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
+import { fcCanaries, type FcCanary, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
-import { dnsSafe } from "../shared/naming";
+import { recordEndpoint } from "../shared/endpoints";
+import { dnsSafe, resourceName } from "../shared/naming";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
-import { modelFunctionConfiguration, MOUNT_DIR } from "./model";
+import { withJwt, type AlicloudContext } from "./context";
+import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { configurationRevision, jwtTrigger, provision } from "./serving";
 import { FcVersionPublish } from "./version-publisher";
 
@@ -129,5 +132,63 @@ export class FcModelFamily extends pulumi.ComponentResource {
     );
     if (args.scaling) provision(aliasResource, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
     return jwtTrigger(aliasResource, fn.functionName, alias.aliasName, args.jwks, child, `http-${aliasName}`.slice(0, 128));
+  }
+}
+
+/** By model name: the versions (keys, in version order) that FC aliases split, and the routes that split them. */
+export function modelFamilies(spec: SpecV1): Map<string, { keys: string[]; canaries: FcCanary[] }> {
+  const families = new Map<string, { keys: string[]; canaries: FcCanary[] }>();
+  for (const canary of fcCanaries(spec)) {
+    const family = families.get(canary.model) ?? { keys: [], canaries: [] };
+    family.canaries.push(canary);
+    family.keys = [...new Set([...family.keys, ...Object.keys(canary.weights).map((version) => `${canary.model}@${version}`)])].sort(
+      (a, b) => a.localeCompare(b, undefined, { numeric: true }),
+    );
+    families.set(canary.model, family);
+  }
+  return families;
+}
+
+/**
+ * A model whose versions a route splits on FC: one function per region
+ * serving them all, a published version each, an alias per splitting route.
+ * Pinned calls reach a version's own trigger; the route's calls the alias's.
+ */
+export function placeModelFamily(context: AlicloudContext, model: string, family: { keys: string[]; canaries: FcCanary[] }): void {
+  const { spec, args, name, parent } = context;
+  const versions = family.keys.map((key) => spec.models[key]);
+  for (const region of versions[0].regions) {
+    const { provider, alicloudRegion } = context.regions.get(region)!;
+    const functionName = resourceName(name, dnsSafe(model), region);
+    const account = getAccountOutput({ provider, parent });
+    const served = new FcModelFamily(
+      functionName,
+      {
+        app: spec.app,
+        region,
+        versions,
+        pool: versions[0].pool ? spec.gpuPools[versions[0].pool] : undefined,
+        scaling: versions[0].scaling ? spec.scalingPolicies[versions[0].scaling] : undefined,
+        artifacts: Object.fromEntries(versions.map((m) => [m.version, context.artifacts.get(`${m.name}@${m.version}/${region}`)!])),
+        image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
+        ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
+        fcApiEndpoint: pulumi.interpolate`${account.id}.${alicloudRegion}.fc.aliyuncs.com`,
+        canaries: family.canaries,
+        jwks: context.jwks,
+      },
+      { parent, provider },
+    );
+    for (const version of versions) {
+      const endpoint = withJwt(served.versionUrls[version.version], `${functionName}-v${version.version}`);
+      context.models.set(`${model}@${version.version}/${region}`, endpoint);
+      recordEndpoint(context.endpoints.models, `${model}@${version.version}`, region, endpoint);
+    }
+    for (const canary of family.canaries)
+      recordEndpoint(
+        (context.endpoints.canaries ??= {}),
+        canary.route,
+        region,
+        withJwt(served.routeUrls[canary.route], `${functionName}-${routeAlias(canary.route)}`),
+      );
   }
 }

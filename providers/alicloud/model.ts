@@ -5,89 +5,22 @@
  * through a RAM role that may read only that prefix, published behind
  * `live`, reachable only with the gateway's JWT, and provisioned from its
  * scaling policy (GPUs kept allocated when the floor is at least one).
+ * Models of Kubernetes-platform pools run on ACK (cluster-models.ts), and
+ * versions a route splits share one function (model-family.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3Function, type V3FunctionArgs } from "@pulumi/alicloud/fc";
-import { ACCELERATORS, toMegabytes, type Accelerator, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
-import { CONTAINER_PORT, HEALTH_PATHS, podServeArgs, RUNTIME_ENTRYPOINT } from "../../runtime/contract";
+import { V3Function } from "@pulumi/alicloud/fc";
+import type { GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
+import { recordEndpoint } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
+import { modelPart, resourceName } from "../shared/naming";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
-import { fcCpu } from "./function";
+import { onAck, placeAckModels } from "./cluster-models";
+import { withJwt, type AlicloudContext } from "./context";
+import { modelFamilies, placeModelFamily } from "./model-family";
+import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
-
-/** Where the artifact's prefix is mounted in the container. */
-export const MOUNT_DIR = "/mnt/model";
-
-/** FC's GPU type and memory for a pool: the catalog's type, the pool's GPU memory in MB (a multiple of 1,024). */
-export function fcGpu(pool: GpuPoolSpec): { gpuType: string; gpuMemorySize: number } {
-  const mapping = ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } };
-  const gpuType = mapping.alicloud?.fcGpuType;
-  if (!gpuType) throw new Error(`Function Compute offers no ${pool.accelerator} GPU`);
-  return { gpuType, gpuMemorySize: toMegabytes(pool.gpuMemory) };
-}
-
-/** What a model function serves, and where its files are. */
-export interface ModelServing {
-  /** The model version (for its memory and batching). */
-  model: ModelSpec;
-  /** The key the runtime serves: `name@version`, or `name@{version}` for a function serving several. */
-  key: string;
-  region: string;
-  pool?: GpuPoolSpec;
-  image: string;
-  roleArn: pulumi.Input<string>;
-  /** The OSS prefix mounted read-only at MOUNT_DIR. */
-  mount: { bucket: pulumi.Input<string>; prefix: string; endpoint: string };
-  /** The directory holding the served version's spec.json and model.onnx. */
-  servingDir: string;
-  tags: Record<string, string>;
-  environment?: Record<string, string>;
-}
-
-/** The configuration of an FC function running the cloudloom runtime as a custom container for a model. */
-export function modelFunctionConfiguration(name: string, serving: ModelServing): V3FunctionArgs {
-  const memory = serving.model.memory ? toMegabytes(serving.model.memory) : serving.pool ? 16_384 : 2_048;
-  const dir = serving.servingDir;
-  return {
-    functionName: name,
-    runtime: "custom-container",
-    handler: "index.handler",
-    customContainerConfig: {
-      image: serving.image,
-      port: CONTAINER_PORT,
-      entrypoints: [...RUNTIME_ENTRYPOINT],
-      commands: podServeArgs({
-        spec: `${dir}/spec.json`,
-        only: `model:${serving.key}`,
-        region: serving.region,
-        artifact: `${dir}/model.onnx`,
-        root: dir,
-      }),
-      healthCheckConfig: { httpGetUrl: HEALTH_PATHS.ready, initialDelaySeconds: 1, periodSeconds: 5, failureThreshold: 3 },
-    },
-    gpuConfig: serving.pool ? fcGpu(serving.pool) : undefined,
-    memorySize: memory,
-    cpu: fcCpu(memory),
-    diskSize: 10_240,
-    timeout: 60,
-    instanceConcurrency: serving.model.batching?.maxBatchSize ?? 16,
-    role: serving.roleArn,
-    environmentVariables: serving.environment,
-    ossMountConfig: {
-      mountPoints: [
-        {
-          bucketName: serving.mount.bucket,
-          bucketPath: serving.mount.prefix,
-          endpoint: serving.mount.endpoint,
-          mountDir: MOUNT_DIR,
-          readOnly: true,
-        },
-      ],
-    },
-    tags: serving.tags,
-  };
-}
 
 /** Inputs of one model version in one region. */
 export interface FcModelArgs {
@@ -133,5 +66,40 @@ export class FcModel extends pulumi.ComponentResource {
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
     this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
+  }
+}
+
+/** The models step: ACK models, canaried model families, then one FC function per other model version per region. */
+export function placeModels(context: AlicloudContext): void {
+  const { spec, args, name, parent } = context;
+  for (const region of context.clusters.keys()) placeAckModels(context, region);
+  const families = modelFamilies(spec);
+  for (const [model, family] of families) placeModelFamily(context, model, family);
+  const inFamily = new Set([...families.values()].flatMap((family) => family.keys));
+  for (const [key, model] of Object.entries(spec.models)) {
+    if (onAck(spec, key) || inFamily.has(key)) continue;
+    for (const region of model.regions) {
+      const { provider, alicloudRegion } = context.regions.get(region)!;
+      const functionName = resourceName(name, modelPart(model.name, model.version), region);
+      const served = new FcModel(
+        functionName,
+        {
+          app: spec.app,
+          key,
+          region,
+          model,
+          pool: model.pool ? spec.gpuPools[model.pool] : undefined,
+          scaling: model.scaling ? spec.scalingPolicies[model.scaling] : undefined,
+          artifact: context.artifacts.get(`${key}/${region}`)!,
+          image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
+          ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
+          jwks: context.jwks,
+        },
+        { parent, provider },
+      );
+      const endpoint = withJwt(served.url, functionName);
+      context.models.set(`${key}/${region}`, endpoint);
+      recordEndpoint(context.endpoints.models, key, region, endpoint);
+    }
   }
 }

@@ -20,7 +20,8 @@ import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { gpuInstanceType } from "./instance-types";
 import type { AwsNetwork } from "./networks";
-import { awsSteps, type AwsContext } from "./steps";
+import type { AwsContext } from "./context";
+import { awsSteps } from "./steps";
 
 /** Inputs of an AWS app. */
 export interface AwsAppArgs {

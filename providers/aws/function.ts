@@ -8,9 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
-import { Alias, Function as LambdaFunction, FunctionUrl, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
+import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { lambdaArchive, serverlessPackages } from "../shared/bundle";
+import { recordEndpoint } from "../shared/endpoints";
+import { functionEnvironment } from "../shared/function-env";
 import { entryLabels } from "../shared/labels";
+import { resourceName } from "../shared/naming";
+import { oncePerRegion } from "../shared/once-per-region";
+import { signed, type AwsContext, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
@@ -140,5 +146,52 @@ export class AwsFunction extends pulumi.ComponentResource {
         child,
       );
     });
+  }
+}
+
+/** The model version a function in `region` calls: the one in its own region, else the first region serving it. */
+function servedFor(context: AwsContext, key: string, region: string): ServedModel {
+  const here = context.models.get(`${key}/${region}`);
+  return here ?? context.models.get(`${key}/${context.spec.models[key].regions[0]}`)!;
+}
+
+/** The functions step: the runtime layer once per region, and a Lambda function per function per region. */
+export function placeFunctions(context: AwsContext): void {
+  const { spec, args, name, parent } = context;
+  if (Object.keys(spec.functions).length === 0) return;
+  const packages = serverlessPackages(args.root, spec.functions, "lambda", lambdaArchive);
+  const runtimeLayer = oncePerRegion((region) => {
+    const layerName = resourceName(name, region, "runtime");
+    return new LayerVersion(
+      layerName,
+      { layerName, code: packages.runtime, compatibleRuntimes: ["nodejs20.x"], description: "cloudloom serverless runtime" },
+      { parent, provider: context.regions.get(region)!.provider },
+    ).arn;
+  });
+  for (const [fnName, fn] of Object.entries(spec.functions)) {
+    const code = packages.handler(fnName);
+    for (const region of fn.regions) {
+      const { provider, awsRegion } = context.regions.get(region)!;
+      const access = fn.models.map((key) => servedFor(context, key, region).access);
+      const created = new AwsFunction(
+        resourceName(name, "fn", fnName, region),
+        {
+          app: spec.app,
+          entry: fnName,
+          spec: fn,
+          scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
+          code,
+          runtimeLayer: runtimeLayer(region),
+          environment: functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint),
+          modelAccess: {
+            sagemakerEndpointArns: access.filter((a) => a.kind === "sagemaker").map((a) => a.arn),
+            executeApiArns: access.filter((a) => a.kind === "execute-api").map((a) => a.arn),
+          },
+          logRetentionDays: args.logRetentionDays,
+        },
+        { parent, provider },
+      );
+      recordEndpoint(context.endpoints.functions, fnName, region, signed(created.url, "lambda", awsRegion));
+    }
   }
 }

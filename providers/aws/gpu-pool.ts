@@ -9,9 +9,12 @@ import { NodeGroup } from "@pulumi/aws/eks";
 import { RolePolicy } from "@pulumi/aws/iam";
 import { ACCELERATORS, type Accelerator, type GpuPoolSpec } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
-import { createNodeRole } from "./cluster";
+import { resourceName } from "../shared/naming";
+import { createNodeRole, EksCluster } from "./cluster";
+import { modelsIn, type AwsContext } from "./context";
 import { readObjectsPolicy } from "./iam";
 import { gpuInstanceType } from "./instance-types";
+import { clusterRegions } from "./networks";
 
 /** Inputs of one GPU pool in one region. */
 export interface EksGpuPoolArgs {
@@ -68,5 +71,39 @@ export class EksGpuPool extends pulumi.ComponentResource {
     );
     this.autoscalingGroupName = group.resources.apply((resources) => resources[0].autoscalingGroups[0].name);
     this.registerOutputs({ autoscalingGroupName: this.autoscalingGroupName });
+  }
+}
+
+/** The gpuPools step: in every region serving GPU models, an EKS cluster and a node group per pool those models use. */
+export function placeGpuPools(context: AwsContext): void {
+  const { spec, args, name, parent } = context;
+  for (const region of clusterRegions(spec)) {
+    const { provider, awsRegion } = context.regions.get(region)!;
+    const network = args.networks[region];
+    const cluster = new EksCluster(
+      resourceName(name, region),
+      { app: spec.app, subnetIds: network.subnetIds },
+      { parent, provider, region: awsRegion },
+    );
+    const pools = new Map<string, EksGpuPool>();
+    const served = modelsIn(spec, region, true);
+    for (const [poolName, pool] of Object.entries(spec.gpuPools)) {
+      const keys = served.filter((key) => spec.models[key].pool === poolName);
+      if (keys.length === 0) continue;
+      const group = new EksGpuPool(
+        resourceName(name, poolName, region),
+        {
+          app: spec.app,
+          entry: poolName,
+          pool,
+          clusterName: cluster.name,
+          subnetIds: network.zoneSubnetIds ?? network.subnetIds,
+          artifactArns: keys.map((key) => context.artifacts.get(`${key}/${region}`)!.arn),
+        },
+        { parent, provider },
+      );
+      pools.set(poolName, group);
+    }
+    context.clusters.set(region, { cluster, pools });
   }
 }

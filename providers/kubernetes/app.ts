@@ -15,7 +15,8 @@ import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } 
 import { runSteps } from "../provider";
 import { endCron } from "../shared/cron";
 import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
-import { kubernetesSteps, type KubernetesContext } from "./steps";
+import type { KubernetesContext } from "./context";
+import { kubernetesSteps } from "./steps";
 
 /** Inputs of a Kubernetes app. */
 export interface KubernetesAppArgs {

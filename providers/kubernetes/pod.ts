@@ -1,42 +1,11 @@
 /**
- * Pure builders of pod specs: region pinning, GPU scheduling, resources and
- * environment. No Pulumi here, so every rule is testable on plain data.
+ * Pure builders of container fields every workload shares: resources,
+ * environment and health probes. No Pulumi here, so every rule is testable
+ * on plain data.
  */
 import type * as input from "@pulumi/kubernetes/types/input";
-import { toMegabytes, type EnvValue, type GpuPoolSpec, type RegionSpec } from "../../sdk/spec";
+import { toMegabytes, type EnvValue } from "../../sdk/spec";
 import { CONTAINER_PORT, HEALTH_PATHS } from "../../runtime/contract";
-import { acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
-
-type PodSpec = input.core.v1.PodSpec;
-type Toleration = input.core.v1.Toleration;
-
-/** Node affinity and tolerations that pin a workload to one region. */
-export function regionScheduling(region: RegionSpec): Pick<PodSpec, "affinity" | "tolerations"> {
-  const labels = region.placement.kubernetes?.labels ?? {};
-  const expressions = Object.entries(labels)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => ({ key, operator: "In", values: [value] }));
-  const tolerations: Toleration[] = (region.placement.kubernetes?.tolerations ?? []).map((key) => ({
-    key,
-    operator: "Exists",
-    effect: "NoSchedule",
-  }));
-  return {
-    affinity: expressions.length
-      ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: expressions }] } } }
-      : undefined,
-    tolerations,
-  };
-}
-
-/** Node selector, toleration and limits that put a workload on a GPU pool. */
-export function gpuScheduling(pool: GpuPoolSpec, labels: AcceleratorLabelScheme) {
-  return {
-    nodeSelector: acceleratorSelector(labels, pool.accelerator as never),
-    toleration: { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" } satisfies Toleration,
-    limits: { "nvidia.com/gpu": String(pool.gpusPerInstance) },
-  };
-}
 
 /** Memory and CPU from a declared memory size: CPU grows with memory, as on Lambda (1 vCPU per 1,769 MB). */
 export function functionResources(memory: string): input.core.v1.ResourceRequirements {

@@ -1,7 +1,7 @@
 /**
- * One function or model version in one region: a Deployment, its Service,
- * its autoscaler, and a PodDisruptionBudget when at least two replicas must
- * stay up.
+ * One function, model version or gateway in one region: a Deployment, its
+ * Service, its autoscaler, and a PodDisruptionBudget when at least two
+ * replicas must stay up.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as apps from "@pulumi/kubernetes/apps/v1";
@@ -14,14 +14,30 @@ import type { ScalingPolicySpec } from "../../sdk/spec";
 import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
 import { CONTAINER_PORT } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
+import type { KubernetesContext } from "./context";
+
+/** The kinds of workload, each its own component type `cloudloom:kubernetes:<Kind>`. */
+export type WorkloadKind = "Function" | "Model" | "Gateway";
 
 /** Inputs of a workload. */
 export interface WorkloadArgs {
   namespace: pulumi.Input<string>;
   labels: Record<string, string>;
-  /** The pod template's spec. */
-  podSpec: input.core.v1.PodSpec;
+  /**
+   * The pod template's spec, or a builder of it for pods that mount
+   * resources of their own, which it creates with `child` (the workload's
+   * options) so that they belong to the workload.
+   */
+  podSpec: input.core.v1.PodSpec | ((child: pulumi.CustomResourceOptions) => input.core.v1.PodSpec);
   scaling?: ScalingPolicySpec;
+  /** Keep a PodDisruptionBudget when the floor is two or more. @default true */
+  disruptionBudget?: boolean;
+  /**
+   * The parent the workload's resources had before they were grouped under
+   * this component: an alias to it lets `pulumi up` keep them instead of
+   * replacing them.
+   */
+  formerParent?: pulumi.Resource;
   prometheusUrl: string;
   /** How the Service is reached from outside the cluster; absent: ClusterIP. */
   exposure?: WorkloadExposure;
@@ -52,15 +68,20 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
 
   constructor(
-    kind: "Function" | "Model",
+    kind: WorkloadKind,
     name: string,
     args: WorkloadArgs,
     opts: pulumi.ComponentResourceOptions & { provider?: pulumi.ProviderResource },
   ) {
     super(`cloudloom:kubernetes:${kind}`, name, {}, opts);
-    const child = { parent: this, provider: opts.provider };
+    const child = {
+      parent: this,
+      provider: opts.provider,
+      aliases: args.formerParent ? [{ parent: args.formerParent }] : undefined,
+    };
     const metadata = { name, namespace: args.namespace, labels: args.labels };
     const selector = { "cloudloom.dev/workload": name };
+    const podSpec = typeof args.podSpec === "function" ? args.podSpec(child) : args.podSpec;
     const deployment = new apps.Deployment(
       name,
       {
@@ -68,7 +89,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
         spec: {
           replicas: initialReplicas(args.scaling),
           selector: { matchLabels: selector },
-          template: { metadata: { labels: { ...args.labels, ...selector } }, spec: args.podSpec },
+          template: { metadata: { labels: { ...args.labels, ...selector } }, spec: podSpec },
         },
       },
       { ...child, ignoreChanges: args.scaling ? ["spec.replicas"] : [] },
@@ -93,7 +114,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
       child,
     );
     if (args.scaling) this.createAutoscaler(name, args, deployment, child);
-    if (args.scaling && args.scaling.minInstances >= 2 && !args.scaling.scaleToZero) {
+    if (args.scaling && args.scaling.minInstances >= 2 && !args.scaling.scaleToZero && args.disruptionBudget !== false) {
       new policy.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
     this.url =
@@ -116,4 +137,19 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
       { ...child, dependsOn: [deployment] },
     );
   }
+}
+
+/** Creates one function or model workload of the app and returns its URL. */
+export function placeWorkload(
+  context: KubernetesContext,
+  kind: "Function" | "Model",
+  name: string,
+  labels: Record<string, string>,
+  podSpec: input.core.v1.PodSpec,
+  scaling: string | undefined,
+  exposure?: WorkloadExposure,
+): pulumi.Output<string> {
+  const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
+  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, exposure };
+  return new KubernetesWorkload(kind, name, args, context.child).url;
 }

@@ -20,7 +20,7 @@ describe("cloudloom plan", () => {
       out,
       /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}replicas=0 image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/,
     );
-    assert.match(out, /19 resources in 5 components/);
+    assert.match(out, /19 resources in 6 components/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
@@ -48,7 +48,7 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 24);
+    assert.equal(plan.resources.length, 25);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {

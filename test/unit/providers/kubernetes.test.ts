@@ -36,6 +36,7 @@ describe("Kubernetes provider", () => {
       "cloudloom:kubernetes:App support-desk",
       "cloudloom:kubernetes:Function support-desk-fn-classify-central",
       "cloudloom:kubernetes:Function support-desk-fn-classify-edge-berlin",
+      "cloudloom:kubernetes:Gateway support-desk-gateway",
       "cloudloom:kubernetes:Model support-desk-intent-v1-central",
       "cloudloom:kubernetes:Model support-desk-intent-v1-edge-berlin",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",

@@ -12,7 +12,7 @@ import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 /** The Alibaba resource types only ACK pools create (app.test.ts adds them to the example's when checking the README). */
 export const ACK_TYPES = ["alicloud:cs/managedKubernetes:ManagedKubernetes", "alicloud:cs/nodePool:NodePool"];
 
-const placeholderKey = readFileSync(join(__dirname, "../../../../cli/offline-plan-key.pem"), "utf8");
+const placeholderKey = readFileSync(join(__dirname, "../../../../providers/alicloud/offline-plan-key.pem"), "utf8");
 const VSWITCHES = { vswitchIds: ["vsw-gw8a1b2c3d", "vsw-gw8e4f5a6b"] };
 
 /** The example with its T4 pool on ACK instead of FC GPU functions. */

@@ -16,7 +16,7 @@ const only = (plan: Plan, type: string, name: string): any => {
   return found[0].inputs;
 };
 const byType = (plan: Plan, type: string) => plan.resources.filter((r) => r.type === type);
-const placeholderKey = readFileSync(join(__dirname, "../../../../cli/offline-plan-key.pem"), "utf8");
+const placeholderKey = readFileSync(join(__dirname, "../../../../providers/alicloud/offline-plan-key.pem"), "utf8");
 
 describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.yaml)", () => {
   let plan: Plan;

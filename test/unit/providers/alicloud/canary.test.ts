@@ -7,7 +7,7 @@ import { planUnderMocks, type PlannedResource } from "../../../../providers/plan
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 import { App, fcCanaries, type SpecV1 } from "../../../../sdk";
 
-const placeholderKey = readFileSync(join(__dirname, "../../../../cli/offline-plan-key.pem"), "utf8");
+const placeholderKey = readFileSync(join(__dirname, "../../../../providers/alicloud/offline-plan-key.pem"), "utf8");
 const intent = example.toSpec().models["intent@1"];
 
 /** Two versions of the intent model on a T4 pool, split by a route (sticky or not); `v2Memory` makes version 2 unlike version 1. */

@@ -5,7 +5,7 @@ import example from "../../../../examples/support-desk/app";
 import { AwsApp } from "../../../../providers/aws/app";
 import { ArtifactStore } from "../../../../providers/aws/artifacts";
 import { modelsSpec } from "../../../../providers/shared/sub-spec";
-import { SageMakerModel } from "../../../../providers/aws/sagemaker";
+import { SageMakerModel } from "../../../../providers/aws/model";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { privateArtifacts } from "../../../../policy/policies/private-artifacts";
 import { leastPrivilege } from "../../../../policy/policies/least-privilege";

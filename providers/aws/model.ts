@@ -1,7 +1,8 @@
 /**
- * A CPU model on SageMaker Serverless in one region: an execution role that
- * may read only its own artifact, the model, a serverless endpoint
- * configuration and the endpoint, scaled by Application Auto Scaling.
+ * Models on AWS. A CPU model on SageMaker Serverless in one region: an
+ * execution role that may read only its own artifact, the model, a
+ * serverless endpoint configuration and the endpoint, scaled by Application
+ * Auto Scaling. GPU models run on EKS (cluster-models.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
@@ -10,6 +11,10 @@ import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
 import { SAGEMAKER_SERVERLESS, toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { RUNTIME_ENV } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
+import { recordEndpoint } from "../shared/endpoints";
+import { modelPart, resourceName } from "../shared/naming";
+import { placeClusterModels } from "./cluster-models";
+import { modelsIn, signed, type AwsContext } from "./context";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, readObjectsPolicy } from "./iam";
@@ -113,4 +118,29 @@ export class SageMakerModel extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`https://runtime.sagemaker.${opts.region}.amazonaws.com/endpoints/${endpoint.name}/invocations`;
     this.registerOutputs({ url: this.url, arn: this.arn });
   }
+}
+
+/** The models step: CPU models on SageMaker Serverless, GPU models on each region's cluster (cluster-models.ts). */
+export function placeModels(context: AwsContext): void {
+  const { spec, args, name, parent } = context;
+  for (const [regionName, { provider, awsRegion }] of context.regions) {
+    for (const key of modelsIn(spec, regionName, false)) {
+      const model = spec.models[key];
+      const served = new SageMakerModel(
+        resourceName(name, modelPart(model.name, model.version), regionName),
+        {
+          app: spec.app,
+          model,
+          scaling: model.scaling ? spec.scalingPolicies[model.scaling] : undefined,
+          artifact: context.artifacts.get(`${key}/${regionName}`)!,
+          image: args.sagemakerImage!,
+        },
+        { parent, provider, region: awsRegion, specRegion: regionName },
+      );
+      const endpoint = signed(served.url, "sagemaker", awsRegion);
+      context.models.set(`${key}/${regionName}`, { endpoint, access: { kind: "sagemaker", arn: served.arn } });
+      recordEndpoint(context.endpoints.models, key, regionName, endpoint);
+    }
+  }
+  for (const region of context.clusters.keys()) placeClusterModels(context, region);
 }

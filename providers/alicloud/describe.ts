@@ -1,0 +1,45 @@
+/**
+ * What the CLI shows of an Alibaba Cloud plan (its own resources' key
+ * inputs, and those of the Kubernetes module on ACK), and the placeholder
+ * JWT key it plans with.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
+import type { TargetDescription } from "../provider";
+
+/** A public, throwaway RSA key: offline plans need a key to derive the triggers' JWKS from, never a real one. */
+export const OFFLINE_PLAN_KEY_PATH = join(__dirname, "offline-plan-key.pem");
+
+/** The Alibaba Cloud target's description. */
+export const alicloudDescription: TargetDescription = {
+  keyInputs: {
+    ...KUBERNETES_KEY_INPUTS,
+    "alicloud:fc/v3Function:V3Function": [
+      ["runtime", "runtime"],
+      ["memory", "memorySize"],
+      ["cpu", "cpu"],
+      ["gpu", "gpuConfig.gpuType"],
+    ],
+    "alicloud:fc/v3Alias:V3Alias": [
+      ["alias", "aliasName"],
+      ["version", "versionId"],
+      ["weights", "additionalVersionWeight"],
+    ],
+    "alicloud:fc/v3Trigger:V3Trigger": [["qualifier", "qualifier"]],
+    "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig": [
+      ["qualifier", "qualifier"],
+      ["floor", "target"],
+    ],
+    "alicloud:cs/nodePool:NodePool": [
+      ["instances", "instanceTypes"],
+      ["min", "scalingConfig.minSize"],
+      ["max", "scalingConfig.maxSize"],
+      ["spot", "spotStrategy"],
+    ],
+    "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
+    // The dynamic resource that publishes a canaried model's FC versions (version-publisher.ts).
+    "pulumi-nodejs:dynamic:Resource": [["env", "environment"]],
+  },
+  placeholders: () => ({ jwtPrivateKey: readFileSync(OFFLINE_PLAN_KEY_PATH, "utf8") }),
+};

@@ -1,0 +1,49 @@
+/** What the AWS steps share while building one app, and how its endpoints are signed. */
+import * as pulumi from "@pulumi/pulumi";
+import type { Provider } from "@pulumi/aws/provider";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import type { EndpointsBuilder } from "../shared/endpoints";
+import type { AwsAppArgs } from "./app";
+import type { StoredArtifact } from "./artifacts";
+import type { EksCluster } from "./cluster";
+import type { EksGpuPool } from "./gpu-pool";
+
+/** One declared region on AWS. */
+export interface AwsRegion {
+  provider: Provider;
+  /** The AWS region (a Local Zone region runs in its parent region). */
+  awsRegion: string;
+}
+
+/** Where a model version is served in one region, and how callers are authorized. */
+export interface ServedModel {
+  endpoint: pulumi.Output<Endpoint>;
+  access: { kind: "sagemaker" | "execute-api"; arn: pulumi.Output<string> };
+}
+
+/** What the steps share while building one app. */
+export interface AwsContext {
+  name: string;
+  spec: SpecV1;
+  args: AwsAppArgs;
+  parent: pulumi.Resource;
+  regions: Map<string, AwsRegion>;
+  /** By spec region: the cluster and its node groups by pool name. */
+  clusters: Map<string, { cluster: EksCluster; pools: Map<string, EksGpuPool> }>;
+  /** By `<model key>/<region>`. */
+  artifacts: Map<string, StoredArtifact>;
+  /** By `<model key>/<region>`. */
+  models: Map<string, ServedModel>;
+  endpoints: EndpointsBuilder;
+}
+
+/** An endpoint at `url` that takes SigV4-signed calls for `service` in `region`. */
+export const signed = (url: pulumi.Input<string>, service: string, region: string): pulumi.Output<Endpoint> =>
+  pulumi.output(url).apply((resolved) => ({ url: resolved, exact: true, sigv4: { service, region } }));
+
+/** The models of `region` served on GPU pools (`gpu`) or on CPU, by key. */
+export function modelsIn(spec: SpecV1, region: string, gpu: boolean): string[] {
+  return Object.keys(spec.models)
+    .filter((key) => spec.models[key].regions.includes(region) && Boolean(spec.models[key].pool) === gpu)
+    .sort();
+}

@@ -1,0 +1,19 @@
+/** What the Kubernetes steps share while building one app. */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import type { EndpointsBuilder } from "../shared/endpoints";
+import type { ResolvedKubernetesArgs } from "./app";
+import type { gpuScheduling } from "./gpu-pool";
+import type { regionScheduling } from "./region";
+
+/** What the steps share while building one app. */
+export interface KubernetesContext {
+  name: string;
+  spec: SpecV1;
+  args: ResolvedKubernetesArgs;
+  child: { parent: pulumi.Resource; provider?: pulumi.ProviderResource };
+  endpoints: EndpointsBuilder<pulumi.Output<Endpoint>>;
+  namespace?: pulumi.Output<string>;
+  regions: Map<string, ReturnType<typeof regionScheduling>>;
+  pools: Map<string, ReturnType<typeof gpuScheduling>>;
+}

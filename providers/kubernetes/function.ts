@@ -1,0 +1,54 @@
+/**
+ * Functions on Kubernetes: one workload per function per region, running the
+ * function's handler in the cloudloom runtime, sized like a Lambda function
+ * (CPU grows with memory), calling its models over their in-cluster URLs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as input from "@pulumi/kubernetes/types/input";
+import { endpointUrl } from "../../sdk/spec";
+import { CONTAINER_PORT, podServeArgs } from "../../runtime/contract";
+import { recordEndpoint } from "../shared/endpoints";
+import { entryLabels } from "../shared/labels";
+import { resourceName } from "../shared/naming";
+import type { KubernetesContext } from "./context";
+import { containerEnv, functionResources, healthProbes } from "./pod";
+import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
+import { placeWorkload } from "./workload";
+
+function functionPodSpec(context: KubernetesContext, name: string, region: string): input.core.v1.PodSpec {
+  const fn = context.spec.functions[name];
+  const scheduling = context.regions.get(region)!;
+  const modelUrls = fn.models.flatMap((key) => {
+    const urls = context.endpoints.models[key] ?? {};
+    const url = urls[region] ?? Object.values(urls)[0];
+    return url ? [pulumi.interpolate`${key}=${url.apply(endpointUrl)}`] : [];
+  });
+  return {
+    ...scheduling,
+    volumes: [specVolume(context.spec.app)],
+    containers: [
+      {
+        name: "function",
+        image: context.args.functionImage,
+        args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
+        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+        env: containerEnv(fn.environment, secretsName(context.spec.app)),
+        volumeMounts: [specMount],
+        resources: functionResources(fn.memory),
+        ...healthProbes(),
+      },
+    ],
+  };
+}
+
+/** The functions step: a `cloudloom:kubernetes:Function` workload per function per region. */
+export function placeFunctions(context: KubernetesContext): void {
+  for (const [fnName, fn] of Object.entries(context.spec.functions)) {
+    for (const region of fn.regions) {
+      const labels = entryLabels(context.spec.app, "function", fnName, { "cloudloom.dev/region": region });
+      const name = resourceName(context.name, "fn", fnName, region);
+      const url = placeWorkload(context, "Function", name, labels, functionPodSpec(context, fnName, region), fn.scaling);
+      recordEndpoint(context.endpoints.functions, fnName, region, url);
+    }
+  }
+}
