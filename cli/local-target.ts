@@ -6,9 +6,10 @@
  */
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
-import { Gateway, GatewayMetrics, type GatewaySettings } from "../gateway";
+import type { Gateway, GatewaySettings } from "../gateway";
 import { LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
+import { composeGateway, type ComposedGateway } from "./compose-gateway";
 
 /** What a local target serves. */
 export interface LocalTargetOptions {
@@ -23,6 +24,7 @@ export interface LocalTargetOptions {
 export class LocalTarget {
   readonly runtime: LocalRuntime;
   readonly gateway: Gateway;
+  private readonly composed: ComposedGateway;
 
   constructor(options: LocalTargetOptions) {
     const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
@@ -32,13 +34,14 @@ export class LocalTarget {
       options.root,
       new RuntimeMetrics(registry).events((message) => logger.warn(message)),
     );
-    this.gateway = new Gateway({
-      metrics: new GatewayMetrics(registry),
+    this.composed = composeGateway({
       spec: options.spec,
       settings: options.settings,
       source: { kind: "local", runtime: this.runtime },
+      registry,
       logger,
     });
+    this.gateway = this.composed.gateway;
   }
 
   /** Warms every pool's floor, then listens. */
@@ -49,7 +52,7 @@ export class LocalTarget {
 
   /** Finishes requests in flight, then unloads the runtime. */
   async close(): Promise<void> {
-    await this.gateway.close();
+    await this.composed.close();
     await this.runtime.close();
   }
 }

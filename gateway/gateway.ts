@@ -1,45 +1,39 @@
 /**
- * The unified gateway. One express app hosts a single dispatcher that runs
- * the pipeline over a route table compiled once per configuration:
- *   request id → client address → auth → concurrency cap → rate limit →
- *   body → cache → locality + version → backend (with failover) → metrics.
- * Reloading swaps the table atomically; requests in flight finish on the
- * table they started with, whose backends close after its last request.
+ * The unified gateway. One express app hosts the operational endpoints; app
+ * requests run the stages of pipeline.ts over a route table compiled once
+ * per configuration. Reloading swaps the table atomically; requests in
+ * flight finish on the table they started with, whose backends close after
+ * its last request. The gateway is handed what it does not own (Redis
+ * client, API keys, metrics, logger): the CLI or the local target composes
+ * them, and closes what it opened.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
-import Redis from "ioredis";
-import pino, { type Logger } from "pino";
+import type Redis from "ioredis";
+import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
-import type { BackendRequest, BufferedResponse } from "./backends/backend";
 import type { GatewaySettings } from "./config";
 import { ServingError, toErrorResponse } from "../runtime/errors";
-import { invokeBuffered, invokeStreaming, type InvokeContext } from "./invoke";
-import { GatewayMetrics } from "./metrics";
-import { metricsRegistry } from "../runtime/metrics";
-import { accessLogger, type AccessRecord } from "./pipeline/access-log";
-import { apiKeyAuthenticator } from "./pipeline/auth";
-import { readBody } from "./pipeline/body";
-import { cacheKey, ResponseCache, storability, type StoredResponse } from "./pipeline/cache";
-import { clientAddressResolver } from "./pipeline/client-address";
-import { ConcurrencyCap } from "./pipeline/concurrency";
-import { localityResolver } from "./pipeline/locality";
-import { requestId } from "./pipeline/request-id";
-import { BACKEND_CHOOSES_VERSION, RouteTable, type BackendSource, type CompiledRoute } from "./route-table";
-import { breakerStateValue, RetryBudget } from "./routing/resilience";
+import { Exchange, type Stage } from "./exchange";
+import type { GatewayMetrics } from "./metrics";
+import { requestPipeline } from "./pipeline";
+import { RouteTable, type BackendSource } from "./route-table";
 import { closeGracefully } from "../runtime/shutdown";
-import { pickVersion } from "./routing/versions";
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
   spec: SpecV1;
   settings: GatewaySettings;
   source: BackendSource;
-  logger?: Logger;
-  /** Metrics to record into (the local target shares them with its runtime). @default a new registry */
-  metrics?: GatewayMetrics;
+  /** Every API key accepted on `api-key` routes: the composer merges the settings' keys with the environment's. */
+  apiKeys: readonly string[];
+  /** Shared store for rate limits and the L2 cache, connected (and later closed) by the composer. */
+  redis?: Redis;
+  /** Metrics to record into (the local target shares their registry with its runtime). */
+  metrics: GatewayMetrics;
+  logger: Logger;
   /** Called by SIGHUP or POST /admin/reload to produce the next configuration. */
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
 }
@@ -50,55 +44,21 @@ interface Generation {
   retired: boolean;
 }
 
-const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
-
 /** A running gateway. */
 export class Gateway {
   readonly app = express();
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
-  private readonly redis?: Redis;
-  private readonly cache: ResponseCache;
-  private readonly cap: ConcurrencyCap;
-  private readonly budget: RetryBudget;
-  private readonly authenticate: (req: IncomingMessage) => string;
-  private readonly clientOf: (req: IncomingMessage) => string;
-  private readonly localityOf: (req: IncomingMessage, client: string) => string | undefined;
-  private readonly access: (record: AccessRecord) => void;
+  private readonly stages: readonly Stage[];
   private readonly adminDigest?: Buffer;
   private generation: Generation;
-  /** Label children bound once per (route, region, version, status), so requests skip label hashing. */
-  private readonly boundMetrics = new Map<string, { requests: { inc(): void }; latency: { observe(value: number): void } }>();
   private server?: Server;
-  private turn = 0;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
-    this.metrics = options.metrics ?? new GatewayMetrics(metricsRegistry());
-    this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
-    if (settings.redis)
-      this.redis = new Redis(settings.redis.url, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 1_000,
-        lazyConnect: false,
-        retryStrategy: (times) => Math.min(times * 200, 2_000),
-      });
-    this.redis?.on("error", (error) => this.log.debug({ err: error.message }, "redis"));
-    this.cache = new ResponseCache(10_000, this.redis);
-    this.cap = new ConcurrencyCap(settings.limits.perKeyConcurrency);
-    this.budget = new RetryBudget(settings.retryBudgetPercent);
-    const keys = [
-      ...settings.apiKeys,
-      ...(process.env.CLOUDLOOM_API_KEYS ?? "")
-        .split(/[,\n]/)
-        .map((k) => k.trim())
-        .filter(Boolean),
-    ];
-    this.authenticate = apiKeyAuthenticator(keys);
-    this.clientOf = clientAddressResolver(settings.trustProxyHops);
-    this.localityOf = localityResolver(settings.locality);
-    this.access = accessLogger(this.log, settings.logSampleRate);
+    this.metrics = options.metrics;
+    this.log = options.logger;
+    this.stages = requestPipeline(options);
     this.adminDigest = settings.adminKey ? createHash("sha256").update(settings.adminKey).digest() : undefined;
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.app.disable("x-powered-by");
@@ -149,11 +109,10 @@ export class Gateway {
     await this.reload(spec, source);
   }
 
-  /** Stops accepting, finishes requests in flight, closes backends and Redis. */
+  /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
   async close(): Promise<void> {
     await closeGracefully(this.server);
     await this.generation.table.close();
-    this.redis?.disconnect();
   }
 
   /**
@@ -169,135 +128,32 @@ export class Gateway {
   }
 
   private compile(spec: SpecV1, source: BackendSource): RouteTable {
-    return new RouteTable(spec, this.options.settings, source, this.redis, (route, decision) =>
+    return new RouteTable(spec, this.options.settings, source, this.options.redis, (route, decision) =>
       this.metrics.limiter.labels(route, decision).inc(),
     );
   }
 
+  /** Runs the stages over one exchange, on the table the request started with. */
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
     const generation = this.generation;
     generation.inFlight++;
-    const id = requestId(req);
-    res.setHeader("x-request-id", id);
-    const record: AccessRecord = { id, method: req.method ?? "GET", route: "unmatched", status: 0, ms: 0, tenant: "public" };
-    let capKey: string | undefined;
+    const exchange = new Exchange(req, res, generation.table);
+    const stages = this.stages;
     try {
-      const url = req.url ?? "/";
-      if (url.length > this.options.settings.limits.maxUrlLength)
-        throw new ServingError("URI_TOO_LONG", `the URL is longer than ${this.options.settings.limits.maxUrlLength} characters`);
-      const query = url.indexOf("?");
-      const path = query < 0 ? url : url.slice(0, query);
-      const route = generation.table.routes.get(`${req.method} ${path}`);
-      if (!route)
-        throw generation.table.paths.has(path)
-          ? new ServingError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
-          : new ServingError("NOT_FOUND", "no route matches this method and path");
-      record.route = route.key;
-      const client = this.clientOf(req);
-      if (route.spec.auth === "api-key") record.tenant = this.authenticate(req);
-      capKey = record.tenant === "public" ? client : record.tenant;
-      this.cap.acquire(capKey);
-      if (route.limiter) {
-        const outcome = await route.limiter.consume(route.limiter.keyFor(record.tenant, client));
-        for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]);
-        if (outcome.refuse) throw outcome.refuse;
+      for (let i = 0; i < stages.length && !exchange.answered; i++) {
+        // Only stages with work to wait for return a promise, so the rest cost no microtask.
+        const pending = stages[i].run?.(exchange);
+        if (pending) await pending;
       }
-      const body = await readBody(req, this.options.settings.limits.bodyBytes);
-      await this.serve(
-        route,
-        req,
-        res,
-        body,
-        client,
-        record,
-        query < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(query + 1))),
-      );
     } catch (error) {
-      this.sendError(error, res, record);
+      this.sendError(error, res, exchange.record);
     } finally {
-      if (capKey !== undefined) this.cap.release(capKey);
-      record.status = res.statusCode;
-      record.ms = performance.now() - started;
-      // Where the backend picked the version, its response named it.
-      if (record.version === BACKEND_CHOOSES_VERSION) record.version = String(res.getHeader("x-cloudloom-version") ?? "-");
-      this.observe(record);
+      for (let i = 0; i < stages.length; i++) stages[i].finish?.(exchange);
       if (--generation.inFlight === 0 && generation.retired) void generation.table.close();
     }
   }
 
-  private async serve(
-    route: CompiledRoute,
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: Buffer,
-    client: string,
-    record: AccessRecord,
-    query: Record<string, unknown>,
-  ): Promise<void> {
-    const version = route.split ? pickVersion(route.split, record.id) : "-";
-    const target = route.targets.get(version)!;
-    record.version = target.version;
-    this.budget.earn();
-    const ctx: InvokeContext = {
-      target,
-      locality: this.localityOf(req, client),
-      spillBelow: this.options.settings.health.spillBelow,
-      budget: this.budget,
-      turn: this.turn++,
-      onUpstreamError: (region, kind) => {
-        this.metrics.upstreamErrors.labels(route.key, region, kind).inc();
-        this.metrics.breaker.labels(route.key, region).set(breakerStateValue(target.breakers.get(region)!));
-      },
-    };
-    const request: BackendRequest = {
-      method: req.method ?? "POST",
-      path: req.url ?? "/",
-      headers: req.headers,
-      query,
-      body,
-      requestId: record.id,
-      tenant: record.tenant,
-    };
-    if (target.version !== BACKEND_CHOOSES_VERSION) res.setHeader("x-cloudloom-version", target.version);
-    if (route.cache) {
-      const key = cacheKey(record.tenant, route.key, request.method, body, req.headers, route.cache.vary);
-      const { response, hit } = await this.cache.get(key, route.cache.ttlMs, async () => {
-        const { result, region: served } = await invokeBuffered(ctx, request);
-        return {
-          ...result,
-          headers: { ...result.headers, "x-cloudloom-region": served },
-          storedAt: Date.now(),
-          ...storability(result.status, result.headers),
-        };
-      });
-      record.cache = hit ? "HIT" : response.storable ? "MISS" : "BYPASS";
-      record.region = response.headers["x-cloudloom-region"];
-      this.metrics.cache.labels(route.key, record.cache).inc();
-      this.send(res, response, record.region, {
-        "x-cache": record.cache,
-        age: String(Math.max(0, Math.floor((Date.now() - response.storedAt) / 1000))),
-      });
-      return;
-    }
-    const { result, region } = await invokeStreaming(ctx, req, res, request, (region) => {
-      res.setHeader("x-cloudloom-region", region);
-      record.region = region;
-    });
-    record.region = region;
-    if (typeof result !== "number") this.send(res, result, region);
-  }
-
-  private send(res: ServerResponse, response: BufferedResponse | StoredResponse, region: string, extra: Record<string, string> = {}): void {
-    for (const name in response.headers) if (!HOP.has(name) && name !== "set-cookie") res.setHeader(name, response.headers[name]);
-    res.setHeader("x-cloudloom-region", region);
-    for (const name in extra) res.setHeader(name, extra[name]);
-    res.setHeader("content-length", response.body.length);
-    res.statusCode = response.status;
-    res.end(response.body);
-  }
-
-  private sendError(error: unknown, res: ServerResponse, record: AccessRecord): void {
+  private sendError(error: unknown, res: ServerResponse, record: { id: string; route: string }): void {
     const { status, headers, body } = toErrorResponse(error);
     if (status >= 500 && !(error instanceof ServingError))
       this.log.error({ err: error, requestId: record.id, route: record.route }, "unexpected error");
@@ -313,22 +169,6 @@ export class Gateway {
     res.end(payload);
   }
 
-  private observe(record: AccessRecord): void {
-    const region = record.region ?? "-";
-    const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
-    let bound = this.boundMetrics.get(key);
-    if (!bound) {
-      bound = {
-        requests: this.metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)),
-        latency: this.metrics.latency.labels(record.route, region),
-      };
-      this.boundMetrics.set(key, bound);
-    }
-    bound.requests.inc();
-    bound.latency.observe(record.ms / 1000);
-    this.access(record);
-  }
-
   private async sendMetrics(res: express.Response): Promise<void> {
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
@@ -337,14 +177,7 @@ export class Gateway {
     const key = req.get("x-admin-key");
     const presented = key ? createHash("sha256").update(key).digest() : undefined;
     if (!this.adminDigest || !presented || !timingSafeEqual(this.adminDigest, presented)) {
-      this.sendError(new ServingError("UNAUTHORIZED", "the admin key is not valid"), res, {
-        id: "-",
-        method: "POST",
-        route: "admin",
-        status: 401,
-        ms: 0,
-        tenant: "admin",
-      });
+      this.sendError(new ServingError("UNAUTHORIZED", "the admin key is not valid"), res, { id: "-", route: "admin" });
       return;
     }
     try {

@@ -9,10 +9,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BrokenCircuitError } from "cockatiel";
 import type { Backend, BackendRequest, BufferedResponse } from "./backends/backend";
 import { FastFailure } from "./backends/backend";
+import type { GatewaySettings } from "./config";
+import type { GatewayMetrics } from "./metrics";
 import { ServingError } from "../runtime/errors";
-import type { CompiledTarget } from "./route-table";
+import type { CompiledRoute, CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
-import { isBackendFault, type RetryBudget } from "./routing/resilience";
+import { breakerStateValue, isBackendFault, RetryBudget } from "./routing/resilience";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -23,37 +25,63 @@ class UpstreamStatus extends Error {
   }
 }
 
-/** What the invoker needs from the gateway. */
-export interface InvokeContext {
-  target: CompiledTarget;
-  locality: string | undefined;
-  spillBelow: number;
-  budget: RetryBudget;
-  turn: number;
-  onUpstreamError: (region: string, kind: string) => void;
+/** One call: the exchange is one. */
+export interface Call {
+  readonly route: CompiledRoute;
+  readonly target: CompiledTarget;
+  readonly locality: string | undefined;
+  readonly turn: number;
 }
 
-function choose(ctx: InvokeContext, excluded: Set<string>): { region: string; backend: Backend } {
+/** A call whose response may stream straight to the client. */
+export interface StreamingCall extends Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Called with the region about to stream, before any header is sent. */
+  streamingFrom(region: string): void;
+}
+
+/** What every call of a gateway shares: the spill threshold, the retry budget, and where upstream errors are counted. */
+export interface CallPolicy {
+  readonly spillBelow: number;
+  readonly budget: RetryBudget;
+  onUpstreamError(call: Call, region: string, kind: string): void;
+}
+
+/** The call policy of a gateway with `settings`, counting upstream errors and breaker states in `metrics`. */
+export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): CallPolicy {
+  return {
+    spillBelow: settings.health.spillBelow,
+    budget: new RetryBudget(settings.retryBudgetPercent),
+    onUpstreamError(call, region, kind) {
+      metrics.upstreamErrors.labels(call.route.key, region, kind).inc();
+      metrics.breaker.labels(call.route.key, region).set(breakerStateValue(call.target.breakers.get(region)!));
+    },
+  };
+}
+
+function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region: string; backend: Backend } {
   // An open breaker is not skipped here: cockatiel refuses the call without touching the
   // upstream (BrokenCircuitError, then the next region), and lets a trial through once
   // halfOpenAfter has passed, which is how a recovered upstream closes it again.
-  const usable = (region: string) => !excluded.has(region) && ctx.target.backends.get(region)!.health.healthy;
-  const region = pickRegion(ctx.target.levels, ctx.locality, usable, ctx.spillBelow, ctx.turn);
+  const usable = (region: string) => !excluded.has(region) && call.target.backends.get(region)!.health.healthy;
+  const region = pickRegion(call.target.levels, call.locality, usable, policy.spillBelow, call.turn);
   if (!region)
-    throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${ctx.target.entry} right now`, { "retry-after": "1" });
-  return { region, backend: ctx.target.backends.get(region)! };
+    throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${call.target.entry} right now`, { "retry-after": "1" });
+  return { region, backend: call.target.backends.get(region)! };
 }
 
 async function attempt<T>(
-  ctx: InvokeContext,
+  policy: CallPolicy,
+  call: Call,
   method: string,
   run: (backend: Backend) => Promise<T>,
   statusOf: (result: T) => number,
 ): Promise<{ result: T; region: string }> {
   const excluded = new Set<string>();
   for (;;) {
-    const { region, backend } = choose(ctx, excluded);
-    const breaker = ctx.target.breakers.get(region)!;
+    const { region, backend } = choose(policy, call, excluded);
+    const breaker = call.target.breakers.get(region)!;
     try {
       const result = await breaker.execute(async () => {
         const value = await run(backend);
@@ -66,23 +94,23 @@ async function attempt<T>(
       excluded.add(region);
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
-        ctx.onUpstreamError(region, "5xx");
-        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && ctx.budget.spend()) continue;
+        policy.onUpstreamError(call, region, "5xx");
+        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && policy.budget.spend()) continue;
         return { result: error.response as T, region };
       }
       if (error instanceof BrokenCircuitError) {
-        ctx.onUpstreamError(region, "circuit-open");
+        policy.onUpstreamError(call, region, "circuit-open");
         continue;
       }
       if (error instanceof FastFailure) {
         backend.health.eject();
-        ctx.onUpstreamError(region, "unreachable");
-        if (ctx.budget.spend()) continue;
+        policy.onUpstreamError(call, region, "unreachable");
+        if (policy.budget.spend()) continue;
         throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
       if (!isBackendFault(error)) throw error;
       backend.health.failed();
-      ctx.onUpstreamError(region, "error");
+      policy.onUpstreamError(call, region, "error");
       if (error instanceof ServingError) throw error;
       throw new ServingError("GATEWAY_TIMEOUT", "the upstream did not answer in time");
     }
@@ -90,30 +118,34 @@ async function attempt<T>(
 }
 
 /** Calls the target and buffers its response. */
-export function invokeBuffered(ctx: InvokeContext, request: BackendRequest): Promise<{ result: BufferedResponse; region: string }> {
+export function invokeBuffered(
+  policy: CallPolicy,
+  call: Call,
+  request: BackendRequest,
+): Promise<{ result: BufferedResponse; region: string }> {
   return attempt(
-    ctx,
+    policy,
+    call,
     request.method,
     (backend) => backend.call(request),
     (r) => r.status,
   );
 }
 
-/** Streams the target's response to `res` when the backend can; otherwise buffers. */
+/** Streams the target's response to the call's `res` when the backend can; otherwise buffers. */
 export function invokeStreaming(
-  ctx: InvokeContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  policy: CallPolicy,
+  call: StreamingCall,
   request: BackendRequest,
-  beforeHeaders: (region: string) => void,
 ): Promise<{ result: number | BufferedResponse; region: string }> {
   return attempt<number | BufferedResponse>(
-    ctx,
+    policy,
+    call,
     request.method,
     (backend) => {
       if (!backend.stream) return backend.call(request);
-      beforeHeaders(backend.region);
-      return backend.stream(req, res, request);
+      call.streamingFrom(backend.region);
+      return backend.stream(call.req, call.res, request);
     },
     (r) => (typeof r === "number" ? r : r.status),
   );

@@ -12,14 +12,20 @@ import { RemoteBackend } from "./backends/remote";
 import type { GatewaySettings } from "./config";
 import type { LocalRuntime } from "../runtime/runtime";
 import { functionInvokePath, modelPredictPath } from "../runtime/contract";
-import { RouteLimiter, type DecisionCounter } from "./pipeline/rate-limit";
+import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
 import { regionLevels, type RegionLevels } from "./routing/locality";
 import { createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
 
-/** The version of a target whose backend picks the version per call (and names it in `x-cloudloom-version`). */
-export const BACKEND_CHOOSES_VERSION = "";
+/** What names the version in a target's responses (`x-cloudloom-version`, and the requests metric's version label). */
+export type ResponseVersion =
+  /** The model version the gateway's split picked. */
+  | { namedBy: "split"; version: string }
+  /** A function: the models it calls, comma-separated ("-" for none). */
+  | { namedBy: "function"; models: string }
+  /** The backend, which splits the model's versions itself and names the one each response came from. */
+  | { namedBy: "backend" };
 
 /** Where a gateway's backends are: the in-process runtime, or remote endpoints. */
 export type BackendSource = { kind: "local"; runtime: LocalRuntime } | { kind: "remote"; endpoints: EndpointsMap };
@@ -29,8 +35,8 @@ export interface CompiledTarget {
   kind: "function" | "model";
   /** Function name or model key. */
   entry: string;
-  /** Response header value naming the version; empty when the backend picks it per call. */
-  version: string;
+  /** What names the version in this target's responses. */
+  responseVersion: ResponseVersion;
   levels: RegionLevels;
   backends: Map<string, Backend>;
   breakers: Map<string, CircuitBreakerPolicy>;
@@ -92,7 +98,10 @@ export class RouteTable {
     };
     if (spec.target.kind === "function") {
       const fn = this.spec.functions[spec.target.name];
-      route.targets.set("-", this.target("function", spec.target.name, fn.models.join(",") || "-", fn.regions));
+      route.targets.set(
+        "-",
+        this.target("function", spec.target.name, { namedBy: "function", models: fn.models.join(",") || "-" }, fn.regions),
+      );
       return route;
     }
     const canary = this.canary(key, spec);
@@ -103,7 +112,7 @@ export class RouteTable {
     route.split = compileSplit(spec.target.weights, spec.target.sticky);
     for (const version of Object.keys(spec.target.weights)) {
       const entry = `${spec.target.name}@${version}`;
-      route.targets.set(version, this.target("model", entry, version, this.spec.models[entry].regions));
+      route.targets.set(version, this.target("model", entry, { namedBy: "split", version }, this.spec.models[entry].regions));
     }
     return route;
   }
@@ -121,29 +130,29 @@ export class RouteTable {
     const backends = Object.entries(endpoints).map(
       ([region, endpoint]) => [region, this.remote(`canary:${key}|${region}`, endpoint, path, region)] as const,
     );
-    return this.assemble("model", spec.target.name, BACKEND_CHOOSES_VERSION, backends);
+    return this.assemble("model", spec.target.name, { namedBy: "backend" }, backends);
   }
 
-  private target(kind: "function" | "model", entry: string, version: string, regions: string[]): CompiledTarget {
+  private target(kind: "function" | "model", entry: string, responseVersion: ResponseVersion, regions: string[]): CompiledTarget {
     const backends = regions.flatMap((region) => {
       const backend = this.backend(kind, entry, region);
       return backend ? [[region, backend] as const] : [];
     });
-    return this.assemble(kind, entry, version, backends);
+    return this.assemble(kind, entry, responseVersion, backends);
   }
 
   /** A target over `backends` (by region), each with its own circuit breaker. */
   private assemble(
     kind: "function" | "model",
     entry: string,
-    version: string,
+    responseVersion: ResponseVersion,
     backends: ReadonlyArray<readonly [string, Backend]>,
   ): CompiledTarget {
     const { consecutiveFailures, halfOpenAfterMs } = this.settings.breaker;
     return {
       kind,
       entry,
-      version,
+      responseVersion,
       levels: regionLevels(
         backends.map(([region]) => region),
         this.spec.regions,

@@ -9,8 +9,8 @@
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
+import { composeGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
-import { Gateway } from "../../gateway/gateway";
 import { App } from "../../sdk";
 import { BENCH_KEY } from "./bench-key";
 
@@ -73,7 +73,7 @@ async function gateway(): Promise<void> {
     limits: { perKeyConcurrency: 1024 },
     health: { probeIntervalMs: 60_000 },
   });
-  const server = new Gateway({ spec, settings, source: { kind: "remote", endpoints }, logger: pino({ level: "warn" }) });
+  const { gateway: server } = composeGateway({ spec, settings, source: { kind: "remote", endpoints }, logger: pino({ level: "warn" }) });
   console.log((await server.listen(0)).port);
 }
 

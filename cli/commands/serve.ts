@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Gateway, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
+import { parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
 import {
   jwtRequirementFromEnv,
   PodServer,
@@ -15,6 +15,7 @@ import {
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
+import { composeGateway } from "../compose-gateway";
 import { LocalTarget } from "../local-target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
 import { loadApp } from "../../sdk/load-app";
@@ -175,7 +176,8 @@ async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
     };
   };
   const { spec, source } = load();
-  const gateway = new Gateway({ spec, settings: settingsFrom(args), source, reloadFrom: async () => load() });
+  const composed = composeGateway({ spec, settings: settingsFrom(args), source, reloadFrom: async () => load() });
+  const { gateway } = composed;
   const address = await gateway.listen(args.port, args.host);
   io.out(
     `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n`,
@@ -183,7 +185,7 @@ async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
   const onHangup = () =>
     void gateway.reloadFromSource().catch((error) => gateway.log.error({ err: error }, "reload failed; the previous configuration stays"));
   process.on("SIGHUP", onHangup);
-  await untilSignal(gateway, io);
+  await untilSignal(composed, io);
   process.off("SIGHUP", onHangup);
   return 0;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { Gateway } from "../../gateway/gateway";
+import { composeGateway } from "../../cli/compose-gateway";
+import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { endpointsFor, gatewaySpec, post } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
@@ -16,12 +17,12 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     await Promise.all([central.start(), edge.start(), alias.start()]);
     alias.behaviour = { status: 200, headers: { "x-cloudloom-version": "2" }, delayMs: 0 };
     const spec = gatewaySpec({ v1: 90, v2: 10 });
-    gateway = new Gateway({
+    gateway = composeGateway({
       spec,
       settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
       source: { kind: "remote", endpoints: { ...endpointsFor(spec, central, edge), canaries: { "POST /model": { central: alias.url } } } },
       logger: pino({ level: "silent" }),
-    });
+    }).gateway;
     base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
   });
   after(async () => {

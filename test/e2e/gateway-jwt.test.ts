@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import pino from "pino";
 import { parseEndpoints, parseSettings } from "../../gateway/config";
-import { Gateway } from "../../gateway/gateway";
+import { composeGateway } from "../../cli/compose-gateway";
+import type { Gateway } from "../../gateway/gateway";
 import { publicJwks } from "../../providers/shared/jwks";
 import { JwtMinter } from "../../runtime/auth/jwt";
 import { RUNTIME_ENV } from "../../runtime/contract";
@@ -31,7 +32,7 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
     process.env[RUNTIME_ENV.jwtPrivateKey] = PEM;
     const spec = gatewaySpec();
     const endpoint = { url: upstream.url, jwt: AUTH };
-    gateway = new Gateway({
+    gateway = composeGateway({
       spec,
       settings: parseSettings({ apiKeys: [KEY_A] }),
       source: {
@@ -39,7 +40,7 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
         endpoints: { functions: Object.fromEntries(Object.keys(spec.functions).map((n) => [n, { central: endpoint }])), models: {} },
       },
       logger: pino({ level: "silent" }),
-    });
+    }).gateway;
     base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
   });
   after(async () => {
@@ -77,7 +78,7 @@ describe("gateway: JWT to Function Compute triggers with JWT auth", () => {
     delete process.env[RUNTIME_ENV.jwtPrivateKey];
     assert.throws(
       () =>
-        new Gateway({
+        composeGateway({
           spec: gatewaySpec(),
           settings: parseSettings({}),
           source: { kind: "remote", endpoints: { functions: { echo: { central: { url: upstream.url, jwt: AUTH } } }, models: {} } },

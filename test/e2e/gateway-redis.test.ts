@@ -10,7 +10,7 @@ describe("gateway with a real redis-server", () => {
   let redis: RedisServer | undefined;
   let central: StubUpstream;
   let edge: StubUpstream;
-  let gateways: Array<{ gateway: Gateway; base: string }>;
+  let gateways: Array<{ gateway: Gateway; base: string; close: () => Promise<void> }>;
 
   beforeEach(async function () {
     redis = await redisForSuite(this);
@@ -21,7 +21,7 @@ describe("gateway with a real redis-server", () => {
     await new Promise((r) => setTimeout(r, 100));
   });
   afterEach(async () => {
-    await Promise.all((gateways ?? []).map(({ gateway }) => gateway.close()));
+    await Promise.all((gateways ?? []).map(({ close }) => close()));
     await central?.kill();
     await edge?.kill();
     await redis?.stop();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import pino from "pino";
 import { parseSettings } from "../../gateway/config";
-import { Gateway } from "../../gateway/gateway";
+import { composeGateway } from "../../cli/compose-gateway";
+import type { Gateway } from "../../gateway/gateway";
 import { gatewaySpec, KEY_A, post } from "../support/gateway-app";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 import { StubUpstream } from "../support/upstream";
@@ -29,12 +30,12 @@ describe("gateway: SigV4 to IAM-authenticated backends", () => {
     const spec = gatewaySpec();
     const signed = { url: upstream.url, sigv4: { service: "lambda", region: "eu-west-1" } };
     const functions = Object.fromEntries(Object.keys(spec.functions).map((name) => [name, { central: signed }]));
-    gateway = new Gateway({
+    gateway = composeGateway({
       spec,
       settings: parseSettings({ apiKeys: [KEY_A] }),
       source: { kind: "remote", endpoints: { functions, models: {} } },
       logger: pino({ level: "silent" }),
-    });
+    }).gateway;
     base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
   });
   after(async () => {
@@ -58,7 +59,7 @@ describe("gateway: SigV4 to IAM-authenticated backends", () => {
     delete process.env.AWS_ACCESS_KEY_ID;
     assert.throws(
       () =>
-        new Gateway({
+        composeGateway({
           spec: gatewaySpec(),
           settings: parseSettings({}),
           source: {

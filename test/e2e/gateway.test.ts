@@ -222,11 +222,11 @@ describe("gateway over remote upstreams (real sockets)", () => {
 
   it("reloads through the admin endpoint only with the admin key", async () => {
     await gateway.close();
-    const { Gateway } = await import("../../gateway/gateway.js");
+    const { composeGateway } = await import("../../cli/compose-gateway.js");
     const { parseSettings } = await import("../../gateway/config.js");
     const pino = (await import("pino")).default;
     let reloads = 0;
-    gateway = new Gateway({
+    gateway = composeGateway({
       spec: gatewaySpec(),
       settings: parseSettings({ adminKey: "admin-key-0123456789" }),
       source: { kind: "remote", endpoints: endpointsFor(gatewaySpec(), central, edge) },
@@ -238,7 +238,7 @@ describe("gateway over remote upstreams (real sockets)", () => {
           source: { kind: "remote" as const, endpoints: endpointsFor(gatewaySpec(), central, edge) },
         }
       ),
-    });
+    }).gateway;
     base = `http://127.0.0.1:${(await gateway.listen(0)).port}`;
     const denied = await fetch(`${base}/admin/reload`, { method: "POST", headers: { "x-admin-key": "wrong-key-0123456789" } });
     assert.equal(denied.status, 401);

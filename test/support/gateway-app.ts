@@ -1,6 +1,7 @@
 /** A spec and helpers for gateway tests: routes of every kind over stub upstreams. */
 import pino from "pino";
-import { Gateway } from "../../gateway/gateway";
+import { composeGateway } from "../../cli/compose-gateway";
+import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { App, type SpecV1 } from "../../sdk";
 import type { StubUpstream } from "./upstream";
@@ -64,21 +65,21 @@ export function endpointsFor(spec: SpecV1, central: StubUpstream, edge: StubUpst
   return { functions, models };
 }
 
-/** Starts a gateway over the stubs; returns it and its base URL. */
+/** Starts a gateway over the stubs; returns it, its base URL, and what closes it and its Redis client. */
 export async function startGateway(
   spec: SpecV1,
   central: StubUpstream,
   edge: StubUpstream,
   settings: Record<string, unknown> = {},
-): Promise<{ gateway: Gateway; base: string }> {
-  const gateway = new Gateway({
+): Promise<{ gateway: Gateway; base: string; close: () => Promise<void> }> {
+  const { gateway, close } = composeGateway({
     spec,
     settings: parseSettings({ apiKeys: [KEY_A, KEY_B], health: { probeIntervalMs: 60_000 }, ...settings }),
     source: { kind: "remote", endpoints: endpointsFor(spec, central, edge) },
     logger: pino({ level: "silent" }),
   });
   const { port } = await gateway.listen(0);
-  return { gateway, base: `http://127.0.0.1:${port}` };
+  return { gateway, base: `http://127.0.0.1:${port}`, close };
 }
 
 /** POSTs JSON with optional API key and headers. */

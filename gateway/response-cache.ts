@@ -12,7 +12,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import CachePolicy from "http-cache-semantics";
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
-import { canonicalize } from "../../sdk/spec";
+import { canonicalize } from "../sdk/spec";
 
 /** A response as the cache stores and replays it. */
 export interface StoredResponse {

@@ -1,5 +1,6 @@
 /** A cap on requests in flight per key (tenant or client), so one caller cannot take every slot. */
 import { ServingError } from "../../runtime/errors";
+import type { Stage } from "../exchange";
 
 /** Tracks in-flight requests per key. */
 export class ConcurrencyCap {
@@ -20,4 +21,19 @@ export class ConcurrencyCap {
     if (current <= 1) this.inFlight.delete(key);
     else this.inFlight.set(key, current - 1);
   }
+}
+
+/** Holds one of `limit` slots per tenant (or client address, on public routes) while the request is in flight. */
+export function concurrencyCap(limit: number): Stage {
+  const cap = new ConcurrencyCap(limit);
+  return {
+    run(exchange) {
+      const key = exchange.record.tenant === "public" ? exchange.client : exchange.record.tenant;
+      cap.acquire(key);
+      exchange.slot = key;
+    },
+    finish(exchange) {
+      if (exchange.slot !== undefined) cap.release(exchange.slot);
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
-import { apiKeyAuthenticator } from "../../../../gateway/pipeline/auth";
+import { apiKeyAuthenticator, authenticate } from "../../../../gateway/stages/authenticate";
 import { ServingError } from "../../../../runtime/errors";
+import { exchange, request, route } from "./exchange-fixture";
 
 const withHeaders = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -29,5 +30,25 @@ describe("API-key auth", () => {
         (e: ServingError) => e.code === "UNAUTHORIZED" && e.status === 401,
       );
     }
+  });
+});
+
+describe("authenticate stage", () => {
+  const stage = authenticate(["first-key-0123456789"]);
+
+  it("names the tenant on api-key routes and leaves other routes' callers public", () => {
+    const keyed = exchange(request({ headers: { authorization: "Bearer first-key-0123456789" } }), route("POST /k", { auth: "api-key" }));
+    stage.run!(keyed);
+    assert.match(keyed.record.tenant, /^t-[0-9a-f]{12}$/);
+    const open = exchange(request({ headers: { authorization: "Bearer first-key-0123456789" } }), route("POST /o", { auth: "none" }));
+    stage.run!(open);
+    assert.equal(open.record.tenant, "public");
+  });
+
+  it("refuses an api-key route without a valid key", () => {
+    assert.throws(
+      () => stage.run!(exchange(request(), route("POST /k", { auth: "api-key" }))),
+      (e: ServingError) => e.code === "UNAUTHORIZED",
+    );
   });
 });

@@ -5,6 +5,7 @@
  * spoofed header buys nothing for rate limits or locality.
  */
 import type { IncomingMessage } from "node:http";
+import type { Stage } from "../exchange";
 
 /** Returns the resolver for `hops` trusted proxies. */
 export function clientAddressResolver(hops: number): (req: IncomingMessage) => string {
@@ -18,5 +19,15 @@ export function clientAddressResolver(hops: number): (req: IncomingMessage) => s
     // chain = [client?, ..., proxy n-1]; the socket peer is the last proxy.
     const index = chain.length - hops;
     return index >= 0 ? chain[index] : (chain[0] ?? req.socket.remoteAddress ?? "unknown");
+  };
+}
+
+/** Resolves the client's address once, for the concurrency cap, rate limits and locality. */
+export function clientAddress(hops: number): Stage {
+  const resolve = clientAddressResolver(hops);
+  return {
+    run(exchange) {
+      exchange.client = resolve(exchange.req);
+    },
   };
 }

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { ServingError } from "../../runtime/errors";
+import type { Stage } from "../exchange";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
@@ -29,5 +30,15 @@ export function apiKeyAuthenticator(keys: readonly string[]): (req: IncomingMess
     for (const entry of known) if (timingSafeEqual(entry.digest, presented)) tenant = entry.tenant;
     if (!tenant) throw new ServingError("UNAUTHORIZED", "the API key is not valid");
     return tenant;
+  };
+}
+
+/** Names the tenant of every request to an `api-key` route; other routes' callers stay "public". */
+export function authenticate(keys: readonly string[]): Stage {
+  const tenantOf = apiKeyAuthenticator(keys);
+  return {
+    run(exchange) {
+      if (exchange.route.spec.auth === "api-key") exchange.record.tenant = tenantOf(exchange.req);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
-import { clientAddressResolver } from "../../../../gateway/pipeline/client-address";
+import { clientAddress, clientAddressResolver } from "../../../../gateway/stages/client-address";
+import { exchange, request as incoming } from "./exchange-fixture";
 
 const request = (peer: string, xff?: string) =>
   ({ socket: { remoteAddress: peer }, headers: xff ? { "x-forwarded-for": xff } : {} }) as unknown as IncomingMessage;
@@ -15,5 +16,13 @@ describe("client address", () => {
     assert.equal(resolve(request("10.0.0.1", "6.6.6.6, 203.0.113.5")), "203.0.113.5");
     assert.equal(resolve(request("10.0.0.1", "203.0.113.5")), "203.0.113.5");
     assert.equal(clientAddressResolver(2)(request("10.0.0.1", "6.6.6.6, 203.0.113.5, 10.0.0.2")), "203.0.113.5");
+  });
+});
+
+describe("client address stage", () => {
+  it("records the address the trusted proxies name", () => {
+    const x = exchange(incoming({ peer: "10.0.0.1", headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.5" } }));
+    clientAddress(1).run!(x);
+    assert.equal(x.client, "203.0.113.5");
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * One request's way through the pipeline: the request and response, and what
+ * the stages learn about it (route, caller, body, target), in one object that
+ * every stage reads and adds to. Its fields are all set up front so each
+ * exchange has the same shape, which keeps the hot path monomorphic.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BackendRequest, BufferedResponse } from "./backends/backend";
+import type { CompiledRoute, CompiledTarget, RouteTable } from "./route-table";
+import type { AccessRecord } from "./stages/observe";
+
+const EMPTY = Buffer.alloc(0);
+const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
+
+/** One step of the request path, made once by its factory and run for every request. */
+export interface Stage {
+  /**
+   * Acts on the exchange. A stage that answers the request ends the path;
+   * one that refuses it throws a ServingError, which becomes the error response.
+   */
+  run?(exchange: Exchange): void | Promise<void>;
+  /** Runs once the response is out, answered or failed, for every stage in order: releases what `run` took, records what happened. */
+  finish?(exchange: Exchange): void;
+}
+
+/** A request in flight, and what the stages found out about it. */
+export class Exchange {
+  /** When the gateway took the request (performance.now()). */
+  readonly started = performance.now();
+  /** The access-log line, filled in as the request goes. */
+  readonly record: AccessRecord;
+  /** The matched route; set by the route match (undefined before it). */
+  route!: CompiledRoute;
+  /** The client's address under the trust-proxy setting. */
+  client = "";
+  /** The caller whose concurrency slot this request holds, until it finishes. */
+  slot: string | undefined = undefined;
+  /** The request body, read whole. */
+  body: Buffer = EMPTY;
+  /** The function or model version this request goes to; set by the locality-and-version stage (undefined before it). */
+  target!: CompiledTarget;
+  /** The client's locality, when known. */
+  locality: string | undefined = undefined;
+  /** This request's turn, which spreads load over equally near regions. */
+  turn = 0;
+  /** True once a stage has sent the whole response. */
+  answered = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** The route table of the configuration this request started on. */
+    readonly table: RouteTable,
+  ) {
+    this.record = { id: "", method: req.method ?? "GET", route: "unmatched", status: 0, ms: 0, tenant: "public" };
+  }
+
+  /** The request as a backend takes it (the caller's credentials stay with the gateway). */
+  backendRequest(): BackendRequest {
+    const url = this.req.url ?? "/";
+    const query = url.indexOf("?");
+    return {
+      method: this.req.method ?? "POST",
+      path: url,
+      headers: this.req.headers,
+      query: query < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(query + 1))),
+      body: this.body,
+      requestId: this.record.id,
+      tenant: this.record.tenant,
+    };
+  }
+
+  /** Called with the region about to stream its response, before any header is sent. */
+  streamingFrom(region: string): void {
+    this.res.setHeader("x-cloudloom-region", region);
+    this.record.region = region;
+  }
+
+  /** Sends a whole response from `region`, with `extra` headers over the upstream's. */
+  answer(response: BufferedResponse, region: string, extra?: Record<string, string>): void {
+    const res = this.res;
+    for (const name in response.headers) if (!HOP.has(name) && name !== "set-cookie") res.setHeader(name, response.headers[name]);
+    res.setHeader("x-cloudloom-region", region);
+    if (extra) for (const name in extra) res.setHeader(name, extra[name]);
+    res.setHeader("content-length", response.body.length);
+    res.statusCode = response.status;
+    res.end(response.body);
+    this.answered = true;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Once a request is over: the requests and latency metrics, and the access
+ * log, pino JSON lines sampled on the hot path. Every error (status ≥ 500) is
+ * logged; successes at `sampleRate`. API keys never appear: only the tenant
+ * id derived from them.
+ */
+import type { Logger } from "pino";
+import type { Stage } from "../exchange";
+import type { GatewayMetrics } from "../metrics";
+
+/** What one access-log line records. */
+export interface AccessRecord {
+  id: string;
+  method: string;
+  route: string;
+  status: number;
+  ms: number;
+  region?: string;
+  version?: string;
+  tenant: string;
+  cache?: string;
+}
+
+/** Returns a function that logs (or skips) one finished request. */
+export function accessLogger(logger: Logger, sampleRate: number, random: () => number = Math.random): (record: AccessRecord) => void {
+  return (record) => {
+    if (record.status >= 500) logger.warn(record, "request failed");
+    else if (sampleRate > 0 && random() < sampleRate) logger.info(record, "request");
+  };
+}
+
+/** Metric children bound to one (route, region, version, status). */
+interface Bound {
+  requests: { inc(): void };
+  latency: { observe(value: number): void };
+}
+
+/** Records every finished request in `metrics` and hands it to `log`. */
+export function observe(metrics: GatewayMetrics, log: (record: AccessRecord) => void): Stage {
+  // Label children bound once per (route, region, version, status), so requests skip label hashing.
+  const bound = new Map<string, Bound>();
+  return {
+    finish(exchange) {
+      const record = exchange.record;
+      record.status = exchange.res.statusCode;
+      record.ms = performance.now() - exchange.started;
+      const region = record.region ?? "-";
+      const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
+      let children = bound.get(key);
+      if (!children) {
+        children = {
+          requests: metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)),
+          latency: metrics.latency.labels(record.route, region),
+        };
+        bound.set(key, children);
+      }
+      children.requests.inc();
+      children.latency.observe(record.ms / 1000);
+      log(record);
+    },
+  };
+}

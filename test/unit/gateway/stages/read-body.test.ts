@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { readBody } from "../../../../gateway/stages/read-body";
+import type { ServingError } from "../../../../runtime/errors";
+import { exchange, request } from "./exchange-fixture";
+
+const tooLarge = (e: ServingError) => e.code === "PAYLOAD_TOO_LARGE" && e.status === 413;
+
+describe("body stage", () => {
+  const stage = readBody(8);
+
+  it("reads a body within the limit, declared or streamed", async () => {
+    const declared = exchange(request({ headers: { "content-length": "5" }, chunks: ["hel", "lo"] }));
+    await stage.run!(declared);
+    assert.equal(declared.body.toString(), "hello");
+    const streamed = exchange(request({ headers: { "transfer-encoding": "chunked" }, chunks: ["12345678"] }));
+    await stage.run!(streamed);
+    assert.equal(streamed.body.toString(), "12345678");
+  });
+
+  it("refuses a declared length over the limit before reading anything", () => {
+    assert.throws(() => stage.run!(exchange(request({ headers: { "content-length": "9" } }))), tooLarge);
+  });
+
+  it("refuses a streamed body once it grows over the limit", async () => {
+    const x = exchange(request({ headers: { "transfer-encoding": "chunked" }, chunks: ["12345", "6789"] }));
+    await assert.rejects(async () => stage.run!(x), tooLarge);
+  });
+
+  it("reads nothing for GET, or without a length or chunked encoding", () => {
+    const get = exchange(request({ method: "GET", headers: { "content-length": "3" }, chunks: ["abc"] }));
+    assert.equal(stage.run!(get), undefined);
+    assert.equal(get.body.length, 0);
+    assert.equal(stage.run!(exchange(request())), undefined);
+  });
+});
