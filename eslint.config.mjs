@@ -1,9 +1,59 @@
-// Lint rules, including the dependency direction of DESIGN.md:
-// sdk/spec imports nothing of ours; the gateway never sees Pulumi or providers;
-// providers see the spec and their own cloud only.
+// Lint rules, including the dependency direction of docs/architecture.md, for
+// every folder (test/unit/lint/dependency-direction.test.ts shows each rule
+// refusing a bad import):
+//   sdk/spec  imports nothing of ours
+//   sdk       imports sdk/spec (and its own files)
+//   runtime   imports sdk/spec and sdk/handler; runtime/contract.ts imports nothing
+//   gateway   imports sdk/spec and runtime, never providers or Pulumi
+//   providers import sdk/spec, runtime/contract.ts and their own cloud
+//   policy    imports sdk/spec, providers and runtime/contract.ts
+//   cli       reaches gateway and runtime through their public entries only
+//   stacks    import sdk and the provider registry
 import tseslint from "typescript-eslint";
 
-const pulumi = { group: ["@pulumi/*"], message: "the gateway and the SDK never depend on Pulumi" };
+/**
+ * A top-level folder of ours, reached upward: `folder("gateway")` matches
+ * `../gateway` and `../../gateway/x`, not a sibling file `./gateway` (every
+ * provider has one) nor `../aws/gateway`.
+ */
+const folder = (name) => `^(\\.\\./)+${name}(/|$)`;
+
+const pulumi = { group: ["@pulumi/*"], message: "only providers, stacks and the policy pack depend on Pulumi" };
+const appBuilder = {
+  regex: "^(\\.\\./)+sdk(/index|/app|/normalize|/declarations|/load-app)?$",
+  message: "import sdk/spec (and sdk/handler), not the App builder",
+};
+const runtimeInternals = {
+  regex: "^(\\.\\./)+runtime(/(?!contract$).*)?$",
+  message: "outside the runtime, import only runtime/contract.ts (names, paths, arguments), never its implementation",
+};
+const gatewayAny = { regex: folder("gateway"), message: "the gateway is reached only from cli/ (through gateway/index.ts)" };
+const cliAny = { regex: folder("cli"), message: "nothing imports the CLI" };
+const stacksAny = { regex: folder("stacks"), message: "nothing imports the stack program but the CLI" };
+const policyAny = { regex: folder("policy"), message: "nothing imports the policy pack but the CLI" };
+const providersAny = { regex: folder("providers"), message: "only stacks, the CLI and the policy pack see providers" };
+
+/** One `no-restricted-imports` rule over `files`. */
+const restrict = (files, patterns, ignores = []) => ({
+  files,
+  ignores,
+  rules: { "no-restricted-imports": ["error", { patterns }] },
+});
+
+/** A provider folder: its own cloud, the spec and the runtime contract. */
+const provider = (name, otherClouds) =>
+  restrict(
+    [`providers/${name}/**/*.ts`],
+    [
+      gatewayAny,
+      cliAny,
+      stacksAny,
+      policyAny,
+      runtimeInternals,
+      appBuilder,
+      { group: otherClouds.map((cloud) => `@pulumi/${cloud}*`), message: `providers/${name} uses its own cloud's package only` },
+    ],
+  );
 
 export default tseslint.config(
   { ignores: ["node_modules/**", ".bench/**", "cli/bin.js"] },
@@ -14,56 +64,83 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
-  {
-    files: ["sdk/spec/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              group: ["../../*", "../app", "../normalize", "../declarations", "../handler", "../index", "../../../*"],
-              message: "sdk/spec imports nothing else of cloudloom's",
-            },
-            pulumi,
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ["sdk/**/*.ts"],
-    ignores: ["sdk/spec/**"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { group: ["../providers/*", "../gateway/*", "../stacks/*", "../cli/*"], message: "the SDK depends on sdk/spec only" },
-            pulumi,
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ["gateway/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            pulumi,
-            { group: ["**/providers/**", "**/stacks/**"], message: "the gateway reads the spec and an endpoints map, never providers" },
-            {
-              regex: "(^|/)sdk(/index|/app|/normalize|/declarations)?$",
-              message: "the gateway imports sdk/spec (and sdk/handler), not the App builder",
-            },
-          ],
-        },
-      ],
-    },
-  },
+  restrict(
+    ["sdk/spec/**/*.ts"],
+    [
+      {
+        group: [
+          "../../*",
+          "../app",
+          "../normalize",
+          "../declarations",
+          "../handler",
+          "../index",
+          "../load-app",
+          "../prewarm/*",
+          "../../../*",
+        ],
+        message: "sdk/spec imports nothing else of cloudloom's",
+      },
+      pulumi,
+    ],
+  ),
+  restrict(
+    ["sdk/**/*.ts"],
+    [
+      {
+        regex: `${folder("providers")}|${folder("gateway")}|${folder("runtime")}|${folder("stacks")}|${folder("cli")}|${folder("policy")}`,
+        message: "the SDK depends on sdk/spec only",
+      },
+      pulumi,
+    ],
+    ["sdk/spec/**"],
+  ),
+  restrict(
+    ["runtime/contract.ts"],
+    [
+      {
+        regex: ".*",
+        allowTypeImports: true,
+        message: "runtime/contract.ts imports nothing, so providers and policies never load the runtime",
+      },
+    ],
+  ),
+  restrict(
+    ["runtime/**/*.ts"],
+    [
+      { regex: folder("gateway"), message: "the runtime never sees the gateway; the gateway calls the runtime" },
+      providersAny,
+      cliAny,
+      stacksAny,
+      policyAny,
+      appBuilder,
+      pulumi,
+    ],
+    ["runtime/contract.ts"],
+  ),
+  restrict(["gateway/**/*.ts"], [providersAny, cliAny, stacksAny, policyAny, appBuilder, pulumi]),
+  restrict(["providers/*.ts", "providers/shared/**/*.ts"], [gatewayAny, cliAny, stacksAny, policyAny, runtimeInternals, appBuilder]),
+  provider("aws", ["alicloud"]),
+  provider("alicloud", ["aws"]),
+  provider("kubernetes", ["aws", "alicloud"]),
+  restrict(["policy/**/*.ts"], [gatewayAny, cliAny, stacksAny, runtimeInternals]),
+  restrict(
+    ["cli/**/*.ts"],
+    [
+      { regex: "^(\\.\\./)+gateway/.+", message: "the CLI uses the gateway through its public entry, gateway/index.ts" },
+      { regex: "^(\\.\\./)+runtime/.+", message: "the CLI uses the runtime through its public entry, runtime/index.ts" },
+    ],
+  ),
+  restrict(
+    ["stacks/**/*.ts"],
+    [
+      gatewayAny,
+      runtimeInternals,
+      cliAny,
+      policyAny,
+      { regex: "^(\\.\\./)+providers/(?!registry$).+", message: "stacks reach providers through providers/registry.ts" },
+    ],
+  ),
   {
     // Policies read resource props, which @pulumi/policy types as Record<string, any>.
     files: ["policy/**/*.ts"],

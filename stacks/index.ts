@@ -1,6 +1,6 @@
 /**
  * The Pulumi program (`pulumi up` at the repository root). Stack config:
- *   cloudloom:target   kubernetes (aws and alicloud as their providers land)
+ *   cloudloom:target   aws | alicloud | kubernetes
  *   cloudloom:app      path of the app module, e.g. examples/support-desk
  *   plus the target's own settings (see providers/<target>/README.md).
  * The spec is validated for the target before any resource is created.
