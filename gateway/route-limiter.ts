@@ -23,13 +23,25 @@ export interface LimitOutcome {
   refuse?: ServingError;
 }
 
-function build(spec: RateLimitSpec, route: string, redis: Redis | undefined, insurance?: RateLimiterAbstract): RateLimiterAbstract {
+/**
+ * The route's limiter: one bucket, or the rate bucket plus the burst bucket.
+ * On Redis with `local` insurance each bucket is insured by a per-instance
+ * bucket of its own size (rate-limiter-flexible insures one store limiter at
+ * a time, so a BurstyRateLimiter cannot insure one).
+ */
+function build(spec: RateLimitSpec, route: string, redis: Redis | undefined, localInsurance: boolean): RateLimiterAbstract {
   const duration = Math.max(1, Math.round(toSeconds(spec.per)));
   const options = (points: number, prefix: string) => ({ points, duration, keyPrefix: `cl:${prefix}:${route}` });
-  const make = (points: number, prefix: string) =>
-    redis
-      ? new RateLimiterRedis({ ...options(points, prefix), storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: insurance })
-      : new RateLimiterMemory(options(points, prefix));
+  const make = (points: number, prefix: string) => {
+    const memory = new RateLimiterMemory(options(points, prefix));
+    if (!redis) return memory;
+    return new RateLimiterRedis({
+      ...options(points, prefix),
+      storeClient: redis,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: localInsurance ? memory : undefined,
+    });
+  };
   const main = make(spec.requests, "rate");
   return spec.burst > 0 ? (new BurstyRateLimiter(main, make(spec.burst, "burst")) as unknown as RateLimiterAbstract) : main;
 }
@@ -47,8 +59,7 @@ export class RouteLimiter {
     private readonly count: DecisionCounter,
   ) {
     this.windowSeconds = Math.max(1, Math.round(toSeconds(spec.per)));
-    const insurance = redis && spec.onStoreFailure === "local" ? build(spec, route, undefined) : undefined;
-    this.limiter = build(spec, route, redis, insurance);
+    this.limiter = build(spec, route, redis, spec.onStoreFailure === "local");
     this.policy = `"route";q=${spec.requests};w=${this.windowSeconds}${spec.burst > 0 ? `, "burst";q=${spec.burst};w=${this.windowSeconds}` : ""}`;
   }
 

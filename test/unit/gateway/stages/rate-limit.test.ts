@@ -92,5 +92,18 @@ describe("rate limit stage", () => {
       assert.deepEqual(outcomes, ["ok", "ok", "RATE_LIMITED"]);
       assert.deepEqual(decisions, ["store-failed-local", "store-failed-local", "limited"]);
     });
+
+    for (const onStoreFailure of ["open", "closed", "local"] as const)
+      it(`builds a route with a burst bucket on Redis, failing ${onStoreFailure}`, async () => {
+        const limiter = new RouteLimiter("POST /x", spec({ burst: 1, onStoreFailure }), redis, count);
+        const outcomes = [await call(limiter), await call(limiter), await call(limiter), await call(limiter)];
+        const codes = outcomes.map((o) => o.refused?.code ?? "ok");
+        const expected = {
+          open: ["ok", "ok", "ok", "ok"],
+          closed: Array(4).fill("LIMITER_UNAVAILABLE"),
+          local: ["ok", "ok", "ok", "RATE_LIMITED"],
+        };
+        assert.deepEqual(codes, expected[onStoreFailure]);
+      });
   });
 });
