@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Gateway } from "../../gateway/gateway";
 import { Pool } from "undici";
 import { endpointsFor, gatewaySpec, KEY_A, KEY_B, post, startGateway } from "../support/gateway-app";
+import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
 
 const json = async (response: Response): Promise<any> => response.json();
@@ -185,19 +186,24 @@ describe("gateway over remote upstreams (real sockets)", () => {
         }
       }),
     );
+    // Each configuration serves a share of the load before the next replaces it, however fast the machine is.
+    const served = async (requests: number) => {
+      const from = done;
+      await until(() => done >= from + requests);
+    };
     for (const weights of [
       { v1: 50, v2: 50 },
       { v1: 0, v2: 100 },
       { v1: 100, v2: 0 },
     ]) {
-      await new Promise((r) => setTimeout(r, 150));
+      await served(40);
       await gateway.reload(gatewaySpec(weights), { kind: "remote", endpoints: endpointsFor(gatewaySpec(weights), central, edge) });
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await served(40);
     stop = true;
     await load;
     assert.equal(failures, 0);
-    assert.ok(done > 100, `only ${done} requests ran`);
+    assert.ok(done >= 160, `only ${done} requests ran`);
     const after = await post(base, "/model", { inputs: { x: [1] } });
     assert.equal(after.headers.get("x-cloudloom-version"), "1", "the last reload (v1 100%) is in force");
   });
@@ -208,12 +214,15 @@ describe("gateway over remote upstreams (real sockets)", () => {
     assert.equal((await json(long)).error.code, "URI_TOO_LONG");
     await gateway.close();
     ({ gateway, base } = await startGateway(gatewaySpec(), central, edge, { limits: { perKeyConcurrency: 2 } }));
-    central.behaviour = { status: 200, headers: {}, delayMs: 400 };
+    let release = () => {};
+    central.behaviour = { status: 200, headers: {}, delayMs: 0, hold: new Promise<void>((resolve) => (release = resolve)) };
+    const received = central.received.length;
     const first = [post(base, "/open"), post(base, "/open")];
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => central.received.length === received + 2);
     const refused = await post(base, "/open");
     assert.equal(refused.status, 429);
     assert.equal((await json(refused)).error.code, "CONCURRENCY_LIMIT");
+    release();
     assert.deepEqual(
       (await Promise.all(first)).map((r) => r.status),
       [200, 200],

@@ -10,6 +10,8 @@ export interface StubBehaviour {
   status: number;
   headers: Record<string, string>;
   delayMs: number;
+  /** When set, the stub answers only once this settles (then after `delayMs`): a test decides when a slow upstream answers. */
+  hold?: Promise<void>;
   body?: (req: IncomingMessage, requestBody: string) => unknown;
 }
 
@@ -45,12 +47,15 @@ export class StubUpstream {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       this.received.push({ path: req.url ?? "", headers: req.headers, body });
-      const { status, headers, delayMs } = this.behaviour;
+      const { status, headers, delayMs, hold } = this.behaviour;
       const payload = JSON.stringify(this.behaviour.body?.(req, body) ?? { upstream: this.name, path: req.url, echo: body });
-      setTimeout(() => {
-        res.writeHead(status, { "content-type": "application/json", ...headers });
-        res.end(payload);
-      }, delayMs);
+      const send = () =>
+        setTimeout(() => {
+          res.writeHead(status, { "content-type": "application/json", ...headers });
+          res.end(payload);
+        }, delayMs);
+      if (hold) void hold.then(send);
+      else send();
     });
   }
 }
