@@ -3,8 +3,8 @@
 // refusing a bad import):
 //   sdk/spec  imports nothing of ours
 //   sdk       imports sdk/spec (and its own files)
-//   runtime   imports sdk/spec and sdk/handler; runtime/contract.ts imports nothing
-//   gateway   imports sdk/spec and runtime, never providers or Pulumi
+//   runtime   imports sdk/spec and sdk/handler; runtime/contract.ts imports nothing (types aside)
+//   gateway   imports sdk/spec and runtime/contract.ts, never providers or Pulumi
 //   providers import sdk/spec, runtime/contract.ts and their own cloud
 //   policy    imports sdk/spec, providers and runtime/contract.ts
 //   cli       reaches gateway and runtime through their public entries only
@@ -118,7 +118,7 @@ export default tseslint.config(
     ],
     ["runtime/contract.ts"],
   ),
-  restrict(["gateway/**/*.ts"], [providersAny, cliAny, stacksAny, policyAny, appBuilder, pulumi]),
+  restrict(["gateway/**/*.ts"], [providersAny, cliAny, stacksAny, policyAny, runtimeInternals, appBuilder, pulumi]),
   restrict(["providers/*.ts", "providers/shared/**/*.ts"], [gatewayAny, cliAny, stacksAny, policyAny, runtimeInternals, appBuilder]),
   provider("aws", ["alicloud"]),
   provider("alicloud", ["aws"]),

@@ -8,10 +8,10 @@ import Redis from "ioredis";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Gateway, GatewayMetrics, type GatewayOptions, type GatewaySettings } from "../gateway";
-import { metricsRegistry, RUNTIME_ENV } from "../runtime";
+import { authFor, metricsRegistry, RUNTIME_ENV } from "../runtime";
 
 /** What composeGateway needs besides the gateway's own configuration. */
-export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | "redis" | "metrics" | "logger"> {
+export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | "redis" | "metrics" | "logger" | "backendAuth"> {
   /** Where CLOUDLOOM_API_KEYS and LOG_LEVEL are read. @default process.env */
   env?: NodeJS.ProcessEnv;
   /** The registry to record into (the local target shares its runtime's). @default a new one */
@@ -60,6 +60,7 @@ export function composeGateway({ env = process.env, registry, logger, ...options
     gateway = new Gateway({
       ...options,
       apiKeys: apiKeysFrom(options.settings, env),
+      backendAuth: (endpoint) => authFor(endpoint, env),
       redis,
       metrics: new GatewayMetrics(registry ?? metricsRegistry()),
       logger: log,

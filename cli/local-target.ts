@@ -7,7 +7,7 @@
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import type { Gateway, GatewaySettings } from "../gateway";
-import { LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
+import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
 import { composeGateway, type ComposedGateway } from "./compose-gateway";
 
@@ -37,7 +37,7 @@ export class LocalTarget {
     this.composed = composeGateway({
       spec: options.spec,
       settings: options.settings,
-      source: { kind: "local", runtime: this.runtime },
+      source: { kind: "local", call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request) },
       registry,
       logger,
     });

@@ -14,13 +14,13 @@ import express from "express";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
+import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { ServingError, toErrorResponse } from "../runtime/errors";
+import { closeGracefully, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import { RouteTable, type BackendSource } from "./route-table";
-import { closeGracefully } from "../runtime/shutdown";
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
@@ -34,6 +34,8 @@ export interface GatewayOptions {
   /** Metrics to record into (the local target shares their registry with its runtime). */
   metrics: GatewayMetrics;
   logger: Logger;
+  /** How requests to an endpoint authenticate (SigV4, JWT); the composer hands over the runtime's. */
+  backendAuth: BackendAuthFor;
   /** Called by SIGHUP or POST /admin/reload to produce the next configuration. */
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
 }
@@ -128,8 +130,13 @@ export class Gateway {
   }
 
   private compile(spec: SpecV1, source: BackendSource): RouteTable {
-    return new RouteTable(spec, this.options.settings, source, this.options.redis, (route, decision) =>
-      this.metrics.limiter.labels(route, decision).inc(),
+    return new RouteTable(
+      spec,
+      this.options.settings,
+      source,
+      this.options.redis,
+      (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
+      this.options.backendAuth,
     );
   }
 

@@ -11,7 +11,7 @@ import type { Backend, BackendRequest, BufferedResponse } from "./backends/backe
 import { FastFailure } from "./backends/backend";
 import type { GatewaySettings } from "./config";
 import type { GatewayMetrics } from "./metrics";
-import { ServingError } from "../runtime/errors";
+import { ServingError } from "../runtime/contract";
 import type { CompiledRoute, CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
 import { breakerStateValue, isBackendFault, RetryBudget } from "./routing/resilience";

@@ -9,7 +9,7 @@
 import type Redis from "ioredis";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { toSeconds, type RateLimitSpec } from "../sdk/spec";
-import { ServingError } from "../runtime/errors";
+import { ServingError } from "../runtime/contract";
 
 /** What happened to one request at the limiter. */
 export type LimitDecision = "allowed" | "limited" | "store-failed-open" | "store-failed-closed" | "store-failed-local";

@@ -6,11 +6,10 @@
 import type Redis from "ioredis";
 import type { CircuitBreakerPolicy } from "cockatiel";
 import { toMilliseconds, type Endpoint, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
-import type { Backend } from "./backends/backend";
+import type { Backend, BackendAuthFor, BackendRequest, BufferedResponse } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
 import type { GatewaySettings } from "./config";
-import type { LocalRuntime } from "../runtime/runtime";
 import { functionInvokePath, modelPredictPath } from "../runtime/contract";
 import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
@@ -28,7 +27,10 @@ export type ResponseVersion =
   | { namedBy: "backend" };
 
 /** Where a gateway's backends are: the in-process runtime, or remote endpoints. */
-export type BackendSource = { kind: "local"; runtime: LocalRuntime } | { kind: "remote"; endpoints: EndpointsMap };
+export type BackendSource = { kind: "local"; call: LocalCall } | { kind: "remote"; endpoints: EndpointsMap };
+
+/** Calls one function or model version of the in-process runtime, which the local target hands over. */
+export type LocalCall = (kind: "function" | "model", entry: string, region: string, request: BackendRequest) => Promise<BufferedResponse>;
 
 /** One function or model version, with a backend per region. */
 export interface CompiledTarget {
@@ -65,6 +67,7 @@ export class RouteTable {
     private readonly source: BackendSource,
     redis: Redis | undefined,
     countDecision: DecisionCounter,
+    private readonly authFor: BackendAuthFor,
   ) {
     for (const [key, route] of Object.entries(spec.routes)) {
       this.paths.add(key.slice(key.indexOf(" ") + 1));
@@ -165,7 +168,7 @@ export class RouteTable {
   private backend(kind: "function" | "model", entry: string, region: string): Backend | undefined {
     const id = `${kind}:${entry}|${region}`;
     const source = this.source;
-    if (source.kind === "local") return this.shared(id, () => new LocalBackend(source.runtime, kind, entry, region));
+    if (source.kind === "local") return this.shared(id, () => new LocalBackend(source.call, kind, entry, region));
     const endpoint = (kind === "function" ? source.endpoints.functions : source.endpoints.models)[entry]?.[region];
     if (!endpoint) return undefined;
     return this.remote(id, endpoint, kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry), region);
@@ -183,6 +186,7 @@ export class RouteTable {
           region,
           timeoutMs: this.settings.limits.upstreamTimeoutMs,
           health: new BackendHealth(ejectAfter, ejectForMs),
+          auth: this.authFor(endpoint),
         }),
     );
   }

@@ -4,7 +4,7 @@
  * gets its own result back. A failing batch fails only its own requests; the
  * queue is bounded and refuses work beyond `maxQueue`.
  */
-import { ServingError } from "./errors";
+import { ServingError } from "./contract";
 
 /** Limits of one batcher. */
 export interface BatcherOptions {

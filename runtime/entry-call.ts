@@ -4,7 +4,7 @@
  * with it; the gateway's in-process backend calls it with no network hop.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { ServingError } from "./errors";
+import { ServingError } from "./contract";
 import type { LocalRuntime } from "./runtime";
 
 /** The parts of a request an entry sees; the body is already read. */

@@ -13,7 +13,7 @@ import {
   type ModelClient,
 } from "../sdk/handler";
 import type { FunctionSpec } from "../sdk/spec";
-import { ServingError } from "./errors";
+import { ServingError } from "./contract";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
 

@@ -3,8 +3,10 @@
  * the in-process runtime, the pod server, and what their command lines need.
  * Providers and the policy pack import `./contract` only.
  */
-export { LocalRuntime, type RuntimeEvents, type RuntimeScope } from "./runtime";
-export { PodServer, type PodServerOptions } from "./pod/pod-server";
+export { LocalRuntime, type RuntimeScope } from "./runtime";
+export { callEntry } from "./entry-call";
+export { authFor } from "./auth/backend-auth";
+export { PodServer } from "./pod/pod-server";
 export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
 export { metricsRegistry, RuntimeMetrics } from "./metrics";
 export { sampleSize } from "./signature";

@@ -7,8 +7,7 @@
 import type { ModelClient } from "../sdk/handler";
 import type { Endpoint } from "../sdk/spec";
 import { authFor } from "./auth/backend-auth";
-import { modelPredictPath } from "./contract";
-import { ServingError } from "./errors";
+import { modelPredictPath, ServingError } from "./contract";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
 function predictUrl(endpoint: Endpoint, key: string): URL {

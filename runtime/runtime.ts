@@ -6,7 +6,7 @@
  */
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
 import { toMilliseconds, type SpecV1 } from "../sdk/spec";
-import { ServingError } from "./errors";
+import { ServingError } from "./contract";
 import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";

@@ -4,7 +4,7 @@
  * onnxruntime.
  */
 import type { TensorSpec } from "../sdk/spec";
-import { ServingError } from "./errors";
+import { ServingError } from "./contract";
 
 /** One sample's inputs, each a flat typed array in the declared shape without the batch axis. */
 export type Sample = Record<string, Float32Array>;

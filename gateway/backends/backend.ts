@@ -1,5 +1,6 @@
 /** What every backend (in-process runtime or remote endpoint) offers the pipeline. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Endpoint } from "../../sdk/spec";
 import type { BackendHealth } from "../routing/health";
 
 /** The parts of a request a backend needs; the body is already read. */
@@ -12,6 +13,25 @@ export interface BackendRequest {
   requestId: string;
   tenant: string;
 }
+
+/** The request fields a backend signature covers. */
+export interface SignedRequest {
+  host: string;
+  path: string;
+  method: string;
+  contentType?: string;
+  body: Buffer;
+}
+
+/** Adds the headers that authenticate one request to a backend (SigV4, a minted JWT). */
+export type BackendAuth = (request: SignedRequest) => Record<string, string>;
+
+/**
+ * The authentication an endpoint needs, or undefined for a plain one. The
+ * composer hands it over (the runtime's, which functions calling models use too);
+ * it throws, naming the variables, when credentials are missing.
+ */
+export type BackendAuthFor = (endpoint: Endpoint) => BackendAuth | undefined;
 
 /** A whole response. */
 export interface BufferedResponse {

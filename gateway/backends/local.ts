@@ -1,9 +1,8 @@
 /**
  * The in-process backend of the local target: the runtime called directly,
- * with no network hop.
+ * with no network hop, through the call the local target hands over.
  */
-import { callEntry } from "../../runtime/entry-call";
-import type { LocalRuntime } from "../../runtime/runtime";
+import type { LocalCall } from "../route-table";
 import { BackendHealth } from "../routing/health";
 import type { Backend, BackendRequest, BufferedResponse } from "./backend";
 
@@ -12,14 +11,14 @@ export class LocalBackend implements Backend {
   readonly health = new BackendHealth(Number.MAX_SAFE_INTEGER, 1);
 
   constructor(
-    private readonly runtime: LocalRuntime,
+    private readonly localCall: LocalCall,
     private readonly kind: "function" | "model",
     private readonly entry: string,
     readonly region: string,
   ) {}
 
   call(request: BackendRequest): Promise<BufferedResponse> {
-    return callEntry(this.runtime, this.kind, this.entry, this.region, request);
+    return this.localCall(this.kind, this.entry, this.region, request);
   }
 
   async close(): Promise<void> {}

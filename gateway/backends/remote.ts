@@ -11,8 +11,15 @@ import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "h
 import { Pool } from "undici";
 import type { Endpoint } from "../../sdk/spec";
 import { BackendHealth } from "../routing/health";
-import { authFor, type BackendAuth } from "../../runtime/auth/backend-auth";
-import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
+import {
+  FastFailure,
+  HOP_BY_HOP,
+  NOT_FORWARDED,
+  type Backend,
+  type BackendAuth,
+  type BackendRequest,
+  type BufferedResponse,
+} from "./backend";
 
 /** Where and how to reach one remote backend. */
 export interface RemoteBackendOptions {
@@ -22,6 +29,8 @@ export interface RemoteBackendOptions {
   region: string;
   timeoutMs: number;
   health: BackendHealth;
+  /** How requests to it authenticate, when the endpoint needs it. */
+  auth?: BackendAuth;
 }
 
 const FAST_FAILURES = new Set([
@@ -92,14 +101,14 @@ export class RemoteBackend implements Backend {
   private readonly host: string;
   private readonly auth?: BackendAuth;
 
-  constructor(options: RemoteBackendOptions, env: NodeJS.ProcessEnv = process.env) {
+  constructor(options: RemoteBackendOptions) {
     this.region = options.region;
     this.health = options.health;
     const endpoint = typeof options.endpoint === "string" ? { url: options.endpoint } : options.endpoint;
     const base = new URL(endpoint.url);
     this.origin = base.origin;
     this.host = base.host;
-    this.auth = authFor(options.endpoint, env);
+    this.auth = options.auth;
     const path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
     this.agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
     this.pool = new Pool(this.origin, {

@@ -4,7 +4,7 @@
  * outage.
  */
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
-import { ServingError } from "../../runtime/errors";
+import { ServingError } from "../../runtime/contract";
 
 /**
  * Errors that say nothing about a backend's health: the caller's own mistakes

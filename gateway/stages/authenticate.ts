@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { ServingError } from "../../runtime/errors";
+import { ServingError } from "../../runtime/contract";
 import type { Stage } from "../exchange";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();

@@ -1,5 +1,5 @@
 /** A cap on requests in flight per key (tenant or client), so one caller cannot take every slot. */
-import { ServingError } from "../../runtime/errors";
+import { ServingError } from "../../runtime/contract";
 import type { Stage } from "../exchange";
 
 /** Tracks in-flight requests per key. */

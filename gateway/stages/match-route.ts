@@ -1,5 +1,5 @@
 /** Finds the request's route in the table: 414 for an over-long URL, 404 for an unknown path, 405 for a known path's other methods. */
-import { ServingError } from "../../runtime/errors";
+import { ServingError } from "../../runtime/contract";
 import type { Stage } from "../exchange";
 
 /** Matches method and path (a map lookup), refusing URLs longer than `maxUrlLength`. */

@@ -1,5 +1,5 @@
 /** Reads a request body into memory, refusing more than the limit with 413. */
-import { ServingError } from "../../runtime/errors";
+import { ServingError } from "../../runtime/contract";
 import type { Exchange, Stage } from "../exchange";
 
 const tooLarge = (limit: number) => new ServingError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`);

@@ -8,12 +8,10 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
-import { functionInvokePath, HEALTH_PATHS, modelPredictPath } from "../contract";
+import { closeGracefully, functionInvokePath, HEALTH_PATHS, modelPredictPath, ServingError, toErrorResponse } from "../contract";
 import { callEntry } from "../entry-call";
-import { ServingError, toErrorResponse } from "../errors";
 import { metricsRegistry, RuntimeMetrics } from "../metrics";
 import { LocalRuntime, type RuntimeScope } from "../runtime";
-import { closeGracefully } from "../shutdown";
 import { requireJwt, type JwtRequirement } from "./require-jwt";
 
 /** What a pod serves. */

@@ -8,8 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { z } from "zod";
-import { ServingError } from "../errors";
-import { JWT_ENV } from "../contract";
+import { JWT_ENV, ServingError } from "../contract";
 
 const CHALLENGE = { "www-authenticate": 'Bearer realm="cloudloom"' };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DynamicBatcher } from "../../../runtime/batcher";
-import { ServingError } from "../../../runtime/errors";
+import { ServingError } from "../../../runtime/contract";
 
 describe("DynamicBatcher", () => {
   it("runs up to maxBatchSize samples at once and returns each caller its own result", async () => {

@@ -18,6 +18,7 @@ const refused: Array<[folder: string, file: string, source: string, reason: RegE
   ["runtime", "runtime/x.ts", 'import "@pulumi/pulumi";', /depend on Pulumi/],
   ["gateway", "gateway/stages/x.ts", 'import "../../providers/registry";', /see providers/],
   ["gateway", "gateway/x.ts", 'import "@pulumi/pulumi";', /depend on Pulumi/],
+  ["gateway", "gateway/backends/x.ts", 'import "../../runtime/runtime";', /only runtime\/contract.ts/],
   ["providers", "providers/aws/x.ts", 'import "../../gateway/gateway";', /reached only from cli/],
   ["providers", "providers/aws/x.ts", 'import "../../runtime/pod/pod-server";', /only runtime\/contract.ts/],
   ["providers", "providers/aws/x.ts", 'import "@pulumi/alicloud/fc";', /own cloud's package only/],
@@ -32,7 +33,7 @@ const allowed: Array<[file: string, source: string]> = [
   ["runtime/contract.ts", 'import type { Server } from "node:http";'],
   ["providers/kubernetes/x.ts", 'import "./gateway";'],
   ["providers/aws/x.ts", 'import "../../runtime/contract";'],
-  ["gateway/x.ts", 'import "../runtime/errors";'],
+  ["gateway/x.ts", 'import "../runtime/contract";'],
   ["cli/x.ts", 'import "../gateway";'],
   ["stacks/x.ts", 'import "../providers/registry";'],
 ];

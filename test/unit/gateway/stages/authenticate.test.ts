@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { apiKeyAuthenticator, authenticate } from "../../../../gateway/stages/authenticate";
-import { ServingError } from "../../../../runtime/errors";
+import { ServingError } from "../../../../runtime/contract";
 import { exchange, request, route } from "./exchange-fixture";
 
 const withHeaders = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;

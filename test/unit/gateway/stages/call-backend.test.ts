@@ -5,7 +5,7 @@ import { callPolicy } from "../../../../gateway/invoke";
 import { GatewayMetrics } from "../../../../gateway/metrics";
 import { callBackend } from "../../../../gateway/stages/call-backend";
 import { metricsRegistry } from "../../../../runtime/metrics";
-import type { ServingError } from "../../../../runtime/errors";
+import type { ServingError } from "../../../../runtime/contract";
 import { exchange, request, route, target } from "./exchange-fixture";
 
 describe("backend call stage", () => {

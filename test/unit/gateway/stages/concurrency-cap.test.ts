@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConcurrencyCap, concurrencyCap } from "../../../../gateway/stages/concurrency-cap";
-import type { ServingError } from "../../../../runtime/errors";
+import type { ServingError } from "../../../../runtime/contract";
 import { exchange, request, route } from "./exchange-fixture";
 
 const limited = (e: ServingError) => e.code === "CONCURRENCY_LIMIT" && e.status === 429 && e.headers["retry-after"] === "1";

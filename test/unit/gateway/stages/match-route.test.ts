@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Exchange } from "../../../../gateway/exchange";
 import { matchRoute } from "../../../../gateway/stages/match-route";
-import type { ServingError } from "../../../../runtime/errors";
+import type { ServingError } from "../../../../runtime/contract";
 import { request, route, table } from "./exchange-fixture";
 
 describe("route match stage", () => {

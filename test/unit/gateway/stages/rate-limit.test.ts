@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import Redis from "ioredis";
 import { RouteLimiter, type LimitDecision } from "../../../../gateway/route-limiter";
 import { rateLimit } from "../../../../gateway/stages/rate-limit";
-import type { ServingError } from "../../../../runtime/errors";
+import type { ServingError } from "../../../../runtime/contract";
 import type { RateLimitSpec } from "../../../../sdk/spec";
 import { exchange, request, route } from "./exchange-fixture";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readBody } from "../../../../gateway/stages/read-body";
-import type { ServingError } from "../../../../runtime/errors";
+import type { ServingError } from "../../../../runtime/contract";
 import { exchange, request } from "./exchange-fixture";
 
 const tooLarge = (e: ServingError) => e.code === "PAYLOAD_TOO_LARGE" && e.status === 413;
