@@ -40,7 +40,7 @@ const restrict = (files, patterns, ignores = []) => ({
   rules: { "no-restricted-imports": ["error", { patterns }] },
 });
 
-/** A provider folder: its own cloud, the spec and the runtime contract. */
+/** A provider folder: its own cloud, the spec and the runtime contract (EKS and ACK models reuse providers/kubernetes). */
 const provider = (name, otherClouds) =>
   restrict(
     [`providers/${name}/**/*.ts`],
@@ -52,6 +52,7 @@ const provider = (name, otherClouds) =>
       runtimeInternals,
       appBuilder,
       { group: otherClouds.map((cloud) => `@pulumi/${cloud}*`), message: `providers/${name} uses its own cloud's package only` },
+      { regex: `^\\.\\./(${otherClouds.join("|")})(/|$)`, message: `providers/${name} never reaches into another cloud's provider` },
     ],
   );
 
@@ -64,26 +65,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
-  restrict(
-    ["sdk/spec/**/*.ts"],
-    [
-      {
-        group: [
-          "../../*",
-          "../app",
-          "../normalize",
-          "../declarations",
-          "../handler",
-          "../index",
-          "../load-app",
-          "../prewarm/*",
-          "../../../*",
-        ],
-        message: "sdk/spec imports nothing else of cloudloom's",
-      },
-      pulumi,
-    ],
-  ),
+  restrict(["sdk/spec/*.ts"], [{ regex: "^\\.\\.(/|$)", message: "sdk/spec imports nothing else of cloudloom's" }, pulumi]),
+  restrict(["sdk/spec/*/**/*.ts"], [{ regex: "^\\.\\./\\.\\.(/|$)", message: "sdk/spec imports nothing else of cloudloom's" }, pulumi]),
   restrict(
     ["sdk/**/*.ts"],
     [
@@ -123,12 +106,12 @@ export default tseslint.config(
   provider("aws", ["alicloud"]),
   provider("alicloud", ["aws"]),
   provider("kubernetes", ["aws", "alicloud"]),
-  restrict(["policy/**/*.ts"], [gatewayAny, cliAny, stacksAny, runtimeInternals]),
+  restrict(["policy/**/*.ts"], [gatewayAny, cliAny, stacksAny, runtimeInternals, appBuilder]),
   restrict(
     ["cli/**/*.ts"],
     [
-      { regex: "^(\\.\\./)+gateway/.+", message: "the CLI uses the gateway through its public entry, gateway/index.ts" },
-      { regex: "^(\\.\\./)+runtime/.+", message: "the CLI uses the runtime through its public entry, runtime/index.ts" },
+      { regex: "^(\\.\\./)+gateway/(?!index$).+", message: "the CLI uses the gateway through its public entry, gateway/index.ts" },
+      { regex: "^(\\.\\./)+runtime/(?!index$).+", message: "the CLI uses the runtime through its public entry, runtime/index.ts" },
     ],
   ),
   restrict(
@@ -141,6 +124,23 @@ export default tseslint.config(
       { regex: "^(\\.\\./)+providers/(?!registry$).+", message: "stacks reach providers through providers/registry.ts" },
     ],
   ),
+  {
+    // A require() or import() that leaves its folder would slip past no-restricted-imports: such modules are imported statically.
+    files: ["sdk/**/*.ts", "runtime/**/*.ts", "gateway/**/*.ts", "providers/**/*.ts", "policy/**/*.ts", "cli/**/*.ts", "stacks/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.name='require'] > Literal[value=/(^|\\/)\\.\\.\\//]",
+          message: "import modules of other folders statically, so the dependency rules see them",
+        },
+        {
+          selector: "ImportExpression > Literal[value=/(^|\\/)\\.\\.\\//]",
+          message: "import modules of other folders statically, so the dependency rules see them",
+        },
+      ],
+    },
+  },
   {
     // Policies read resource props, which @pulumi/policy types as Record<string, any>.
     files: ["policy/**/*.ts"],

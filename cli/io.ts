@@ -4,6 +4,9 @@ export interface CommandIo {
   err(text: string): void;
 }
 
+/** A command-line value that does not fit: the CLI prints its message and exits 2. */
+export class UsageError extends Error {}
+
 /** The process's stdout and stderr. */
 export const processIo: CommandIo = {
   out: (text) => process.stdout.write(text),

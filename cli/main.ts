@@ -5,12 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AppLoadError } from "../sdk/load-app";
-import { gatewayConfigCommand, GATEWAY_CONFIG_USAGE } from "./commands/gateway-config";
-import { planCommand, PLAN_USAGE } from "./commands/plan";
-import { policyCommand, POLICY_USAGE } from "./commands/policy";
-import { serveCommand, ServeUsageError, SERVE_USAGE } from "./commands/serve";
-import { specCommand, SPEC_USAGE } from "./commands/spec";
-import { processIo, type CommandIo } from "./io";
+import { processIo, UsageError, type CommandIo } from "./io";
 
 const USAGE = `cloudloom <command> [options]
 
@@ -26,43 +21,56 @@ Exit codes: 0 success, 1 problems found, 2 usage error.`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/**
+ * A command. Its module loads only when it runs (or prints its usage), so a
+ * pod's `serve` never loads Pulumi and `plan` never loads onnxruntime.
+ */
 interface Command {
-  usage: string;
+  usage(): Promise<string>;
   options: NonNullable<ParseArgsConfig["options"]>;
   /** How many positionals it takes. */
   positionals: [min: number, max: number];
-  run(values: Values, positionals: string[], io: CommandIo): number | Promise<number>;
+  run(values: Values, positionals: string[], io: CommandIo): Promise<number>;
 }
+
+const spec = async () => require("./commands/spec") as typeof import("./commands/spec");
+const plan = async () => require("./commands/plan") as typeof import("./commands/plan");
+const policy = async () => require("./commands/policy") as typeof import("./commands/policy");
+const serve = async () => require("./commands/serve") as typeof import("./commands/serve");
+const gatewayConfig = async () => require("./commands/gateway-config") as typeof import("./commands/gateway-config");
 
 const str = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
 
 const COMMANDS: Record<string, Command> = {
   spec: {
-    usage: SPEC_USAGE,
+    usage: async () => (await spec()).SPEC_USAGE,
     options: { target: str },
     positionals: [1, 1],
-    run: (v, [app], io) => specCommand({ app, target: v.target as string | undefined }, io),
+    run: async (v, [app], io) => (await spec()).specCommand({ app, target: v.target as string | undefined }, io),
   },
   plan: {
-    usage: PLAN_USAGE,
+    usage: async () => (await plan()).PLAN_USAGE,
     options: { target: str, json: flag, out: str, "stack-config": str },
     positionals: [1, 1],
-    run: (v, [app], io) =>
-      planCommand(
+    run: async (v, [app], io) =>
+      (await plan()).planCommand(
         { app, target: v.target as string, json: v.json as boolean, out: v.out as string, stackConfig: v["stack-config"] as string },
         io,
       ),
   },
   policy: {
-    usage: POLICY_USAGE,
+    usage: async () => (await policy()).POLICY_USAGE,
     options: { target: str, format: str, "policy-config": str },
     positionals: [1, 1],
-    run: (v, [app], io) =>
-      policyCommand({ app, target: v.target as string, format: v.format as string, policyConfig: v["policy-config"] as string }, io),
+    run: async (v, [app], io) =>
+      (await policy()).policyCommand(
+        { app, target: v.target as string, format: v.format as string, policyConfig: v["policy-config"] as string },
+        io,
+      ),
   },
   serve: {
-    usage: SERVE_USAGE,
+    usage: async () => (await serve()).SERVE_USAGE,
     options: {
       port: str,
       host: str,
@@ -76,10 +84,10 @@ const COMMANDS: Record<string, Command> = {
       "model-url": { type: "string", multiple: true },
     },
     positionals: [0, 1],
-    run: (v, [app], io) => {
+    run: async (v, [app], io) => {
       const port = Number(v.port ?? process.env.PORT ?? 8080);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeUsageError(`--port ${String(v.port)} is not a port number`);
-      return serveCommand(
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${String(v.port)} is not a port number`);
+      return (await serve()).serveCommand(
         {
           ...(v as Record<string, string>),
           app,
@@ -92,12 +100,12 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   gateway: {
-    usage: GATEWAY_CONFIG_USAGE,
+    usage: async () => (await gatewayConfig()).GATEWAY_CONFIG_USAGE,
     options: { "stack-output": str, out: str },
     positionals: [1, 1],
-    run: (v, [sub], io) => {
-      if (sub !== "config") throw new ServeUsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config`);
-      return gatewayConfigCommand({ stackOutput: v["stack-output"] as string, out: v.out as string }, io);
+    run: async (v, [sub], io) => {
+      if (sub !== "config") throw new UsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config`);
+      return (await gatewayConfig()).gatewayConfigCommand({ stackOutput: v["stack-output"] as string, out: v.out as string }, io);
     },
   },
 };
@@ -120,8 +128,9 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       allowPositionals: true,
       options: { ...command.options, help: { type: "boolean", short: "h" } },
     });
-    if (values.help) return usage(io, command.usage, 0);
-    if (positionals.length < command.positionals[0] || positionals.length > command.positionals[1]) return usage(io, command.usage, 2);
+    if (values.help) return usage(io, await command.usage(), 0);
+    if (positionals.length < command.positionals[0] || positionals.length > command.positionals[1])
+      return usage(io, await command.usage(), 2);
     return await command.run(values as Values, positionals, io);
   } catch (error) {
     return reportError(error, io);
@@ -130,7 +139,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
 
 function reportError(error: unknown, io: CommandIo): number {
   const code = (error as { code?: string } | undefined)?.code;
-  if (error instanceof ServeUsageError || code?.startsWith("ERR_PARSE_ARGS")) {
+  if (error instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS")) {
     io.err(`${(error as Error).message}\n`);
     return 2;
   }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { isIP } from "node:net";
 import { EndpointsSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
+import { HEALTH_PATHS } from "../runtime/contract";
 
 /** True for `address/prefix` with a prefix that fits the address family. */
 function isCidr(value: string): boolean {
@@ -60,7 +61,7 @@ export const GatewaySettingsSchema = z
     health: z
       .object({
         probeIntervalMs: z.number().int().positive().default(2_000),
-        probePath: z.string().startsWith("/").default("/healthz"),
+        probePath: z.string().startsWith("/").default(HEALTH_PATHS.live),
         /** Consecutive failures that eject a backend. */
         ejectAfter: z.number().int().positive().default(3),
         ejectForMs: z.number().int().positive().default(10_000),

@@ -16,7 +16,7 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, ServingError, toErrorResponse } from "../runtime/contract";
+import { closeGracefully, HEALTH_PATHS, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
@@ -65,9 +65,9 @@ export class Gateway {
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.app.disable("x-powered-by");
     this.app.disable("etag");
-    this.app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+    this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
     this.app.get(
-      "/readyz",
+      HEALTH_PATHS.ready,
       (_req, res) => void res.status(this.server?.listening ? 200 : 503).json({ ready: Boolean(this.server?.listening) }),
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
@@ -124,7 +124,7 @@ export class Gateway {
    */
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
-    if (url.startsWith("/healthz") || url.startsWith("/readyz") || url.startsWith("/metrics") || url.startsWith("/admin/"))
+    if (url.startsWith(HEALTH_PATHS.live) || url.startsWith(HEALTH_PATHS.ready) || url.startsWith("/metrics") || url.startsWith("/admin/"))
       this.app(req as never, res as never);
     else void this.dispatch(req, res);
   }

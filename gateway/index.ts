@@ -1,5 +1,4 @@
 /** The gateway's public entry, for the CLI and the local target that compose it. */
 export { Gateway, type GatewayOptions } from "./gateway";
 export { GatewayMetrics } from "./metrics";
-export { GatewayConfigError, parseEndpoints, parseSettings, type GatewaySettings } from "./config";
-export type { BackendSource } from "./route-table";
+export { parseEndpoints, parseSettings, type GatewaySettings } from "./config";

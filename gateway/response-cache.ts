@@ -31,7 +31,7 @@ export interface StoredResponse {
 export type Loader = () => Promise<StoredResponse>;
 
 /** Hash of the body; JSON bodies are canonicalized first so key order does not matter. */
-export function bodyHash(body: Buffer, contentType: string | undefined): string {
+function bodyHash(body: Buffer, contentType: string | undefined): string {
   let normalized: Buffer | string = body;
   if (contentType?.includes("json") && body.length > 0) {
     try {

@@ -117,7 +117,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
 };
 
 /** What each target tells tools about its plans; a target that can be planned has one. */
-export const TARGET_DESCRIPTIONS: Partial<Record<Target, TargetDescription>> = {
+const TARGET_DESCRIPTIONS: Partial<Record<Target, TargetDescription>> = {
   kubernetes: kubernetesDescription,
   aws: awsDescription,
   alicloud: alicloudDescription,

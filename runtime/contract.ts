@@ -99,6 +99,15 @@ export function podServeArgs<T = string>(args: PodServeArgs<T>): Array<string | 
 /** Where SageMaker puts a model container's data (the artifact prefix: `spec.json` and `model.onnx`). */
 export const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
 
+/**
+ * The arguments of `cloudloom serve` for a gateway container: the spec and
+ * the endpoints map (both files in `configDir`), on every interface at
+ * CONTAINER_PORT. API keys come from `RUNTIME_ENV.apiKeys`.
+ */
+export function gatewayServeArgs(configDir: string): string[] {
+  return ["serve", "--spec", `${configDir}/spec.json`, "--endpoints", `${configDir}/endpoints.json`];
+}
+
 /** The module a serverless runtime layer provides (found on NODE_PATH under `/opt/nodejs/node_modules`). */
 export const SERVERLESS_RUNTIME_MODULE = "cloudloom-runtime";
 

@@ -25,7 +25,7 @@ export interface Invocation {
 }
 
 /** Loads the handler export from a module under `root`. */
-export function loadHandler(root: string, spec: FunctionSpec): Handler {
+function loadHandler(root: string, spec: FunctionSpec): Handler {
   const modulePath = resolve(root, spec.handler.module);
   const exports = require(modulePath) as Record<string, unknown>;
   const handler = exports[spec.handler.export];

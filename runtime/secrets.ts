@@ -3,7 +3,7 @@ import type { EnvValue } from "../sdk/spec";
 import { RUNTIME_ENV } from "./contract";
 
 /** The variable that holds secret `name` locally: `CLOUDLOOM_SECRET_<NAME>`, upper-cased, dashes as underscores. */
-export function secretVariable(name: string): string {
+function secretVariable(name: string): string {
   return `${RUNTIME_ENV.secretPrefix}${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 

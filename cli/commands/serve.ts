@@ -19,7 +19,7 @@ import { composeGateway } from "../compose-gateway";
 import { LocalTarget } from "../local-target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
 import { loadApp } from "../../sdk/load-app";
-import type { CommandIo } from "../io";
+import { UsageError, type CommandIo } from "../io";
 
 /** Usage text of the serve command. */
 export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H] [--config FILE]
@@ -61,9 +61,6 @@ export interface ServeArgs {
   host: string;
 }
 
-/** Thrown for command-line values that do not fit the spec. */
-export class ServeUsageError extends Error {}
-
 /** Something that listens and closes. */
 interface Listener {
   listen(port: number, host: string): Promise<{ address: string; port: number }>;
@@ -74,7 +71,7 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new ServeUsageError(`${what} ${file} cannot be read as JSON: ${(error as Error).message}`);
+    throw new UsageError(`${what} ${file} cannot be read as JSON: ${(error as Error).message}`);
   }
 }
 
@@ -90,17 +87,16 @@ export function loadScoped(
   const spec = readSpec(args.spec!);
   if ("problems" in spec) return spec;
   const [kind, name] = (args.only ?? "").split(/:(.*)/s);
-  if ((kind !== "model" && kind !== "function") || !name)
-    throw new ServeUsageError("--only must be model:<name@version> or function:<name>");
+  if ((kind !== "model" && kind !== "function") || !name) throw new UsageError("--only must be model:<name@version> or function:<name>");
   const entries = kind === "model" ? spec.models : spec.functions;
   if (!Object.hasOwn(entries, name))
-    throw new ServeUsageError(`--only ${args.only}: the spec declares no ${kind} "${name}"; it has: ${Object.keys(entries).join(", ")}`);
+    throw new UsageError(`--only ${args.only}: the spec declares no ${kind} "${name}"; it has: ${Object.keys(entries).join(", ")}`);
   if (args.region && !Object.hasOwn(spec.regions, args.region))
-    throw new ServeUsageError(`--region ${args.region}: the spec declares no such region`);
+    throw new UsageError(`--region ${args.region}: the spec declares no such region`);
   const remoteModels = Object.fromEntries(
     args.modelUrls.map((pair) => {
       const at = pair.indexOf("=");
-      if (at <= 0) throw new ServeUsageError(`--model-url ${pair}: write it as <name@version>=<url>`);
+      if (at <= 0) throw new UsageError(`--model-url ${pair}: write it as <name@version>=<url>`);
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
@@ -169,7 +165,7 @@ async function serveApp(args: ServeArgs, io: CommandIo): Promise<number> {
 async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
   const load = () => {
     const spec = readSpec(args.spec!);
-    if ("problems" in spec) throw new ServeUsageError(`${args.spec} has problems:\n${spec.problems}`);
+    if ("problems" in spec) throw new UsageError(`${args.spec} has problems:\n${spec.problems}`);
     return {
       spec,
       source: { kind: "remote" as const, endpoints: parseEndpoints(readJson(args.endpoints!, "endpoints file"), spec, args.endpoints) },
@@ -219,7 +215,7 @@ export function withModelVersion(args: ServeArgs, env: NodeJS.ProcessEnv): Serve
   if (!fields.some((field) => args[field]?.includes("{version}"))) return args;
   const version = env[RUNTIME_ENV.modelVersion];
   if (!version)
-    throw new ServeUsageError(`the arguments name {version}, so ${RUNTIME_ENV.modelVersion} must be set to the model version to serve`);
+    throw new UsageError(`the arguments name {version}, so ${RUNTIME_ENV.modelVersion} must be set to the model version to serve`);
   return { ...args, ...Object.fromEntries(fields.map((field) => [field, args[field]?.replaceAll("{version}", version)])) };
 }
 
@@ -250,7 +246,7 @@ export function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.Process
   if (sagemaker) return servePod(sagemaker, io, env, true);
   if (args.spec && args.only) return servePod(args, io, env);
   if (args.spec && args.endpoints) return serveRemote(args, io);
-  if (args.spec || args.endpoints) throw new ServeUsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
+  if (args.spec || args.endpoints) throw new UsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
   return serveApp(args, io);
 }
 

@@ -44,7 +44,7 @@ const FAST_FAILURES = new Set([
 ]);
 
 /** True for errors that happen before the upstream saw the request. */
-export function isFastFailure(error: unknown): boolean {
+function isFastFailure(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   return code !== undefined && FAST_FAILURES.has(code);
 }

@@ -24,7 +24,7 @@ export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: numb
 }
 
 /** True while a breaker refuses calls. */
-export function isOpen(breaker: CircuitBreakerPolicy): boolean {
+function isOpen(breaker: CircuitBreakerPolicy): boolean {
   return breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated;
 }
 

@@ -12,7 +12,7 @@ import type { Stage } from "../exchange";
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key`. */
-export function presentedKey(req: IncomingMessage): string | undefined {
+function presentedKey(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
   if (authorization?.startsWith("Bearer ")) return authorization.slice(7).trim();
   const header = req.headers["x-api-key"];

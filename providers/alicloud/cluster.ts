@@ -21,7 +21,7 @@ import { ecsGpuInstanceType } from "./instance-types";
 const CREDENTIAL_MINUTES = 120;
 
 /** The taint every GPU node carries, so only GPU workloads (which tolerate it) land there. */
-export const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
+const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
 
 /** Inputs of one region's ACK cluster. */
 export interface AckClusterArgs {

@@ -43,7 +43,7 @@ export interface FcModelFamilyArgs {
 }
 
 /** FC's alias name for a route: letters, digits, `-` and `_`, starting with a letter. */
-export const routeAlias = (route: string) => `route-${dnsSafe(route.toLowerCase())}`.slice(0, 128);
+const routeAlias = (route: string) => `route-${dnsSafe(route.toLowerCase())}`.slice(0, 128);
 
 /** A model's versions behind one FC function, typed `cloudloom:alicloud:ModelFamily`. */
 export class FcModelFamily extends pulumi.ComponentResource {

@@ -13,6 +13,7 @@ import { Attachment } from "@pulumi/aws/autoscaling";
 import { SecurityGroup } from "@pulumi/aws/ec2";
 import { Listener, LoadBalancer, TargetGroup } from "@pulumi/aws/lb";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
+import { HEALTH_PATHS } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 
 /** The port range Kubernetes allocates node ports from. */
@@ -122,7 +123,7 @@ export class EksModelApi extends pulumi.ComponentResource {
           protocol: "HTTP",
           targetType: "instance",
           vpcId: args.vpcId,
-          healthCheck: { protocol: "HTTP", path: "/readyz", port: "traffic-port" },
+          healthCheck: { protocol: "HTTP", path: HEALTH_PATHS.ready, port: "traffic-port" },
           tags,
         },
         child,

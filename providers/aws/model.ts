@@ -20,7 +20,7 @@ import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, readObjectsPolicy } from "./iam";
 
 /** Serverless memory: the model's declared memory rounded up to the next 1 GB step. */
-export function serverlessMemory(model: ModelSpec): number {
+function serverlessMemory(model: ModelSpec): number {
   const declared = model.memory ? toMegabytes(model.memory) : 2048;
   return Math.min(
     SAGEMAKER_SERVERLESS.memoryMb.max,

@@ -66,7 +66,7 @@ export type ResolvedKubernetesArgs = Required<
   };
 
 /** The default runtime image. */
-export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/cloudloom/runtime:0.1.0";
+const DEFAULT_RUNTIME_IMAGE = "ghcr.io/cloudloom/runtime:0.1.0";
 
 function resolveArgs(args: KubernetesAppArgs): ResolvedKubernetesArgs {
   const runtimeImage = args.runtimeImage ?? DEFAULT_RUNTIME_IMAGE;

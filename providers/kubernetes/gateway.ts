@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as core from "@pulumi/kubernetes/core/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec, SpecV1 } from "../../sdk/spec";
-import { CONTAINER_PORT, RUNTIME_ENV } from "../../runtime/contract";
+import { CONTAINER_PORT, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
@@ -57,7 +57,7 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
       {
         name: "gateway",
         image: args.image,
-        args: ["serve", "--spec", `${CONFIG_DIR}/spec.json`, "--endpoints", `${CONFIG_DIR}/endpoints.json`],
+        args: gatewayServeArgs(CONFIG_DIR),
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
         env: [{ name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } }],
         volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],

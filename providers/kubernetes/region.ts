@@ -13,7 +13,7 @@ import type { KubernetesContext } from "./context";
 type PodSpec = input.core.v1.PodSpec;
 
 /** Name of the ConfigMap every workload reads the spec from. */
-export const specConfigName = (app: string) => resourceName(app, "spec");
+const specConfigName = (app: string) => resourceName(app, "spec");
 
 /** Name of the Secret holding function secrets. */
 export const secretsName = (app: string) => resourceName(app, "secrets");

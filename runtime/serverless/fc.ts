@@ -1,7 +1,7 @@
 /**
  * The cloudloom runtime inside Alibaba Cloud Function Compute 3.0 (nodejs20,
  * HTTP trigger): FC hands the handler its HTTP event as a Buffer of JSON;
- * this turns it into the shape the shared adapter serves.
+ * this turns it into the Function URL event `lambdaHandler` (lambda.ts) serves.
  */
 import type { Handler } from "../../sdk/handler";
 import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./lambda";

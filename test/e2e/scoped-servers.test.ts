@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { PodServer } from "../../runtime/pod/pod-server";
-import { loadScoped, withModelVersion, sagemakerArgs, ServeUsageError } from "../../cli/commands/serve";
+import { loadScoped, withModelVersion, sagemakerArgs } from "../../cli/commands/serve";
+import { UsageError } from "../../cli/io";
 import example from "../../examples/support-desk/app";
 
 const json = async (response: Response): Promise<any> => response.json();
@@ -93,7 +94,7 @@ describe("pod-style servers: one entry, one region (real sockets)", () => {
   it("refuses an --only entry or a --region the spec does not declare, naming what exists", () => {
     assert.throws(
       () => loadScoped({ spec, only: "model:intent@9", modelUrls: [] }),
-      (e: Error) => e instanceof ServeUsageError && /it has: intent@1/.test(e.message),
+      (e: Error) => e instanceof UsageError && /it has: intent@1/.test(e.message),
     );
     assert.throws(() => loadScoped({ spec, only: "function:classify", region: "mars", modelUrls: [] }), /no such region/);
     assert.throws(() => loadScoped({ spec, only: "gpu:x", modelUrls: [] }), /--only must be/);

@@ -4,14 +4,16 @@ import { ESLint } from "eslint";
 
 const ROOT = resolve(__dirname, "../../..");
 
-/** The no-restricted-imports messages eslint.config.mjs gives `source` placed at `file`. */
+/** The dependency-rule messages eslint.config.mjs gives `source` placed at `file`. */
 async function refusals(file: string, source: string): Promise<string[]> {
   const [result] = await new ESLint({ cwd: ROOT }).lintText(`${source}\nexport {};\n`, { filePath: resolve(ROOT, file) });
-  return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax").map((m) => m.message);
 }
 
 const refused: Array<[folder: string, file: string, source: string, reason: RegExp]> = [
   ["sdk/spec", "sdk/spec/x.ts", 'import "../app";', /sdk\/spec imports nothing else/],
+  ["sdk/spec", "sdk/spec/x.ts", 'import "..";', /sdk\/spec imports nothing else/],
+  ["sdk/spec", "sdk/spec/rules/x.ts", 'import "../../handler";', /sdk\/spec imports nothing else/],
   ["sdk", "sdk/x.ts", 'import "../runtime/runtime";', /the SDK depends on sdk\/spec only/],
   ["runtime/contract.ts", "runtime/contract.ts", 'import { readFileSync } from "node:fs";', /imports nothing/],
   ["runtime", "runtime/pod/x.ts", 'import "../../gateway/gateway";', /the runtime never sees the gateway/],
@@ -22,6 +24,9 @@ const refused: Array<[folder: string, file: string, source: string, reason: RegE
   ["providers", "providers/aws/x.ts", 'import "../../gateway/gateway";', /reached only from cli/],
   ["providers", "providers/aws/x.ts", 'import "../../runtime/pod/pod-server";', /only runtime\/contract.ts/],
   ["providers", "providers/aws/x.ts", 'import "@pulumi/alicloud/fc";', /own cloud's package only/],
+  ["providers", "providers/kubernetes/x.ts", 'import "../aws/function";', /never reaches into another cloud's provider/],
+  ["runtime/contract.ts", "runtime/contract.ts", 'require("../gateway/gateway");', /import modules of other folders statically/],
+  ["providers", "providers/aws/x.ts", 'void import("../../gateway/gateway");', /import modules of other folders statically/],
   ["providers", "providers/registry.ts", 'import "../runtime";', /only runtime\/contract.ts/],
   ["policy", "policy/policies/x.ts", 'import "../../runtime/runtime";', /only runtime\/contract.ts/],
   ["cli", "cli/commands/x.ts", 'import "../../gateway/gateway";', /public entry, gateway\/index.ts/],
@@ -31,10 +36,15 @@ const refused: Array<[folder: string, file: string, source: string, reason: RegE
 
 const allowed: Array<[file: string, source: string]> = [
   ["runtime/contract.ts", 'import type { Server } from "node:http";'],
+  ["sdk/spec/rules/x.ts", 'import "../units";'],
   ["providers/kubernetes/x.ts", 'import "./gateway";'],
   ["providers/aws/x.ts", 'import "../../runtime/contract";'],
   ["gateway/x.ts", 'import "../runtime/contract";'],
   ["cli/x.ts", 'import "../gateway";'],
+  ["cli/x.ts", 'import "../runtime/index";'],
+  ["providers/aws/x.ts", 'import "../kubernetes/app";'],
+  ["cli/x.ts", 'require(resolve(root, "handler.ts"));'],
+  ["cli/main.ts", 'void import("./commands/plan.js");'],
   ["stacks/x.ts", 'import "../providers/registry";'],
 ];
 
