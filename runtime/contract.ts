@@ -39,6 +39,18 @@ export const RUNTIME_ENV = {
 /** What makes a pod require the gateway's JWT: the public JWKS, the issuer and the pod's audience. */
 export const JWT_ENV = { jwks: "CLOUDLOOM_JWT_JWKS", issuer: "CLOUDLOOM_JWT_ISSUER", audience: "CLOUDLOOM_JWT_AUDIENCE" } as const;
 
+/** The request fields a backend signature covers. */
+export interface SignedRequest {
+  host: string;
+  path: string;
+  method: string;
+  contentType?: string;
+  body: Buffer;
+}
+
+/** Adds the headers that authenticate one request to a backend (SigV4, a minted JWT). */
+export type BackendAuth = (request: SignedRequest) => Record<string, string>;
+
 /** The issuer of the JWTs the gateway mints for its backends. */
 export const JWT_ISSUER = "cloudloom";
 

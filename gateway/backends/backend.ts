@@ -1,6 +1,7 @@
 /** What every backend (in-process runtime or remote endpoint) offers the pipeline. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Endpoint } from "../../sdk/spec";
+import type { BackendAuth } from "../../runtime/contract";
 import type { BackendHealth } from "../routing/health";
 
 /** The parts of a request a backend needs; the body is already read. */
@@ -13,18 +14,6 @@ export interface BackendRequest {
   requestId: string;
   tenant: string;
 }
-
-/** The request fields a backend signature covers. */
-export interface SignedRequest {
-  host: string;
-  path: string;
-  method: string;
-  contentType?: string;
-  body: Buffer;
-}
-
-/** Adds the headers that authenticate one request to a backend (SigV4, a minted JWT). */
-export type BackendAuth = (request: SignedRequest) => Record<string, string>;
 
 /**
  * The authentication an endpoint needs, or undefined for a plain one. The

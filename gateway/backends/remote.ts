@@ -10,16 +10,9 @@ import type { ClientRequest } from "node:http";
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "http-proxy-middleware";
 import { Pool } from "undici";
 import type { Endpoint } from "../../sdk/spec";
+import type { BackendAuth } from "../../runtime/contract";
 import { BackendHealth } from "../routing/health";
-import {
-  FastFailure,
-  HOP_BY_HOP,
-  NOT_FORWARDED,
-  type Backend,
-  type BackendAuth,
-  type BackendRequest,
-  type BufferedResponse,
-} from "./backend";
+import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
 
 /** Where and how to reach one remote backend. */
 export interface RemoteBackendOptions {

@@ -5,21 +5,9 @@
  * one refuses startup, naming the variables.
  */
 import type { Endpoint } from "../../sdk/spec";
-import { RUNTIME_ENV } from "../contract";
+import { RUNTIME_ENV, type BackendAuth } from "../contract";
 import { JwtMinter } from "./jwt";
 import { credentialsFromEnv, sigv4Headers } from "./sigv4";
-
-/** The request fields a signature covers. */
-export interface SignedRequest {
-  host: string;
-  path: string;
-  method: string;
-  contentType?: string;
-  body: Buffer;
-}
-
-/** Adds the headers that authenticate one request. */
-export type BackendAuth = (request: SignedRequest) => Record<string, string>;
 
 /** The authentication an endpoint needs, or undefined for a plain one. */
 export function authFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): BackendAuth | undefined {
