@@ -36,10 +36,16 @@ function apiKeysFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): string[
   return [...settings.apiKeys, ...fromEnv];
 }
 
-/** A client of the settings' Redis, if any: it fails fast while Redis is down, so limits and the L2 fall back at once. */
+/**
+ * A client of the settings' Redis, if any. It fails fast while Redis is down
+ * (no offline queue), and bounds every command by `commandTimeoutMs` for a
+ * Redis that is connected but does not answer, so limits and the L2 fall back
+ * within that bound instead of waiting for it.
+ */
 function redisClient(settings: GatewaySettings, logger: Logger): Redis | undefined {
   if (!settings.redis) return undefined;
   const redis = new Redis(settings.redis.url, {
+    commandTimeout: settings.redis.commandTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 1_000,

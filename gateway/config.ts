@@ -7,6 +7,7 @@ import { z } from "zod";
 import { isIP } from "node:net";
 import { EndpointsSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
 import { HEALTH_PATHS } from "../runtime/contract";
+import { DEFAULT_CACHE_BYTES } from "./response-cache";
 
 /** True for `address/prefix` with a prefix that fits the address family. */
 function isCidr(value: string): boolean {
@@ -15,13 +16,24 @@ function isCidr(value: string): boolean {
   const bits = Number(prefix);
   return rest.length === 0 && family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
 }
+/** True for an IP address, or an address range as isCidr takes it. */
+const isAddressOrCidr = (value: string) => (value.includes("/") ? isCidr(value) : isIP(value) !== 0);
+
 /** Operational settings, all with safe defaults. */
 export const GatewaySettingsSchema = z
   .object({
     /** API keys accepted on `auth: api-key` routes (also read from CLOUDLOOM_API_KEYS, comma-separated). */
     apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
-    /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. 0 trusts none. */
-    trustProxyHops: z.number().int().min(0).max(10).default(0),
+    /**
+     * Addresses and ranges of the proxies in front of the gateway. X-Forwarded-For
+     * is read only when the connecting peer is one of them, and only as far left
+     * as the hops it names are too (express's `trust proxy` with a list).
+     */
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrCidr, "must be an IP address such as 10.0.0.7 or a range such as 10.0.0.0/8"))
+      .default([]),
+    /** At most this many trusted proxies are skipped from the right of X-Forwarded-For (0 ignores the header); unset, as many as are trusted. */
+    trustProxyHops: z.number().int().min(0).max(10).optional(),
     locality: z
       .object({
         /** Trusted header the edge sets with the client's locality. */
@@ -44,7 +56,15 @@ export const GatewaySettingsSchema = z
       .default({}),
     /** Shared store for rate limits and the L2 cache. Without it, both are per instance. */
     redis: z
-      .object({ url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL") })
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+        /**
+         * Bound on every Redis command. A Redis that stops answering (a stalled
+         * host keeps its connections open) fails each command after this long,
+         * so the route's onStoreFailure applies instead of requests piling up.
+         */
+        commandTimeoutMs: z.number().int().min(1).max(10_000).default(50),
+      })
       .strict()
       .optional(),
     limits: z
@@ -55,6 +75,18 @@ export const GatewaySettingsSchema = z
         headersTimeoutMs: z.number().int().positive().default(10_000),
         requestTimeoutMs: z.number().int().positive().default(30_000),
         upstreamTimeoutMs: z.number().int().positive().default(15_000),
+        /**
+         * Wrong API keys (or admin keys) a client address may present per window. Beyond it the
+         * address gets 429 for the rest of the window, even with a valid key, so a right guess
+         * reveals nothing. Counted in Redis when configured, so the limit holds across instances.
+         */
+        authFailures: z
+          .object({
+            perAddress: z.number().int().positive().default(10),
+            windowSeconds: z.number().int().positive().max(86_400).default(60),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -67,6 +99,17 @@ export const GatewaySettingsSchema = z
         ejectForMs: z.number().int().positive().default(10_000),
         /** Below this healthy share, a priority level spills to the next one (Envoy-style). */
         spillBelow: z.number().min(0).max(1).default(0.7),
+        /**
+         * What counts against a backend's health and its circuit breaker. `gateway-failures` (Envoy's
+         * consecutive_gateway_failure): connect errors, resets, timeouts, 502, 503 and 504, so a client
+         * whose input makes a function fail (500) cannot take it down for everyone. `all-5xx` adds every 5xx.
+         */
+        ejectOn: z.enum(["gateway-failures", "all-5xx"]).default("gateway-failures"),
+        /**
+         * At most this share of a target's regions is ejected at once; past it, ejection is ignored for
+         * that target (Envoy's panic routing), so the last backend stays in service.
+         */
+        maxEjectionPercent: z.number().min(0).max(100).default(50),
       })
       .strict()
       .default({}),
@@ -78,10 +121,29 @@ export const GatewaySettingsSchema = z
     retryBudgetPercent: z.number().min(0).max(100).default(20),
     /** Share of successful requests written to the access log; errors are always logged. */
     logSampleRate: z.number().min(0).max(1).default(0.01),
+    cache: z
+      .object({
+        /** Responses the L1 keeps at most. */
+        maxEntries: z.number().int().positive().default(10_000),
+        /** Bytes the L1 keeps at most (keys, headers and bodies); one response may take an eighth of it. */
+        maxBytes: z.number().int().positive().default(DEFAULT_CACHE_BYTES),
+      })
+      .strict()
+      .default({}),
     /** Key for POST /admin/reload. Without it, reload is SIGHUP only. */
     adminKey: z.string().min(16).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((settings, context) => {
+    // Hops alone trusted X-Forwarded-For from any peer, so a client reaching the gateway directly could name itself.
+    if (settings.trustProxyHops && settings.trustedProxies.length === 0)
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["trustProxyHops"],
+        message:
+          'trusts X-Forwarded-For only from known proxies now: list their addresses or ranges in trustedProxies (e.g. ["10.0.0.0/8"]), and keep trustProxyHops only to cap how many of them a request may pass',
+      });
+  });
 
 /** Validated settings. */
 export type GatewaySettings = z.infer<typeof GatewaySettingsSchema>;

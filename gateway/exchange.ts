@@ -5,7 +5,7 @@
  * exchange has the same shape, which keeps the hot path monomorphic.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { BackendRequest, BufferedResponse } from "./backends/backend";
+import { forwardedHeaders, type BackendRequest, type BufferedResponse } from "./backends/backend";
 import type { CompiledRoute, CompiledTarget, RouteTable } from "./route-table";
 import type { AccessRecord } from "./stages/observe";
 
@@ -55,14 +55,14 @@ export class Exchange {
     this.record = { id: "", method: req.method ?? "GET", route: "unmatched", status: 0, ms: 0, tenant: "public" };
   }
 
-  /** The request as a backend takes it (the caller's credentials stay with the gateway). */
+  /** The request as a backend takes it (the caller's credentials and any x-cloudloom-* header a client wrote stay with the gateway). */
   backendRequest(): BackendRequest {
     const url = this.req.url ?? "/";
     const query = url.indexOf("?");
     return {
       method: this.req.method ?? "POST",
       path: url,
-      headers: this.req.headers,
+      headers: forwardedHeaders(this.req.headers, this.record.id, this.record.tenant),
       query: query < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(query + 1))),
       body: this.body,
       requestId: this.record.id,

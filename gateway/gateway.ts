@@ -7,7 +7,6 @@
  * client, API keys, metrics, logger): the CLI or the local target composes
  * them, and closes what it opened.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
@@ -16,10 +15,11 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, HEALTH_PATHS, ServingError, toErrorResponse } from "../runtime/contract";
+import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
+import { adminKeyCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource } from "./route-table";
 
 /** Everything a gateway serves from. */
@@ -52,7 +52,7 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   private readonly stages: readonly Stage[];
-  private readonly adminDigest?: Buffer;
+  private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
 
@@ -61,7 +61,7 @@ export class Gateway {
     this.metrics = options.metrics;
     this.log = options.logger;
     this.stages = requestPipeline(options);
-    this.adminDigest = settings.adminKey ? createHash("sha256").update(settings.adminKey).digest() : undefined;
+    this.adminCheck = adminKeyCheck(settings, options.redis);
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.app.disable("x-powered-by");
     this.app.disable("etag");
@@ -85,7 +85,14 @@ export class Gateway {
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     const { limits } = this.options.settings;
     this.server = createServer(
-      { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: 5_000 },
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node enforces both timeouts only when it checks its connections (every 30 s by default), so a
+        // slow client would hold its connection up to 30 s past them; checking each second bounds that.
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs, limits.requestTimeoutMs),
+        keepAliveTimeout: 5_000,
+      },
       (req, res) => this.handle(req, res),
     );
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
@@ -146,6 +153,7 @@ export class Gateway {
     generation.inFlight++;
     const exchange = new Exchange(req, res, generation.table);
     const stages = this.stages;
+    let failed = false;
     try {
       for (let i = 0; i < stages.length && !exchange.answered; i++) {
         // Only stages with work to wait for return a promise, so the rest cost no microtask.
@@ -153,8 +161,14 @@ export class Gateway {
         if (pending) await pending;
       }
     } catch (error) {
-      this.sendError(error, res, exchange.record);
+      failed = !(error instanceof ServingError && error.code === "CLIENT_CLOSED");
+      if (failed) this.sendError(error, res, exchange.record);
     } finally {
+      // The client went away before its whole response (or Node timed its request out and answered
+      // 408 itself): nothing more can be sent, and the record says which, for metrics and the log.
+      if (!failed && res.destroyed && !res.writableFinished)
+        res.statusCode =
+          (req.socket.errored as NodeJS.ErrnoException | null)?.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : ERROR_STATUS.CLIENT_CLOSED;
       for (let i = 0; i < stages.length; i++) stages[i].finish?.(exchange);
       if (--generation.inFlight === 0 && generation.retired) void generation.table.close();
     }
@@ -165,6 +179,8 @@ export class Gateway {
     if (status >= 500 && !(error instanceof ServingError))
       this.log.error({ err: error, requestId: record.id, route: record.route }, "unexpected error");
     if (res.headersSent) {
+      // Mid-stream: the client sees the connection cut; the record still says how the request ended.
+      res.statusCode = status;
       res.destroy();
       return;
     }
@@ -181,10 +197,11 @@ export class Gateway {
   }
 
   private async adminReload(req: express.Request, res: express.Response): Promise<void> {
-    const key = req.get("x-admin-key");
-    const presented = key ? createHash("sha256").update(key).digest() : undefined;
-    if (!this.adminDigest || !presented || !timingSafeEqual(this.adminDigest, presented)) {
-      this.sendError(new ServingError("UNAUTHORIZED", "the admin key is not valid"), res, { id: "-", route: "admin" });
+    try {
+      // The key in constant time, and wrong keys limited per client address (429 once over).
+      await this.adminCheck(req);
+    } catch (error) {
+      this.sendError(error, res, { id: "-", route: "admin" });
       return;
     }
     try {
@@ -192,7 +209,8 @@ export class Gateway {
       res.json({ reloaded: true, routes: this.generation.table.routes.size });
     } catch (error) {
       this.log.error({ err: error }, "reload failed; the previous configuration stays");
-      res.status(500).json({ error: { code: "RELOAD_FAILED", message: (error as Error).message } });
+      // The cause (a path, a parse error) is for the log only: the client gets INTERNAL's fixed text.
+      this.sendError(new ServingError("INTERNAL", "the reload failed"), res, { id: "-", route: "admin" });
     }
   }
 }

@@ -4,6 +4,12 @@
  * retry budget, tries the next region; idempotent requests may also retry a
  * 5xx. Each (route, region) has a circuit breaker; while it is open, calls
  * to that region are refused at once and the next region is tried.
+ *
+ * As in Envoy's outlier detection, only gateway failures (resets, timeouts,
+ * 502/503/504) count against a backend by default, so one client's bad input
+ * cannot eject a function for everyone; and past `maxEjectionPercent` of a
+ * target's regions ejected, ejection is ignored (panic routing) rather than
+ * leaving the target with no backend at all.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BrokenCircuitError } from "cockatiel";
@@ -14,7 +20,7 @@ import type { GatewayMetrics } from "./metrics";
 import { ServingError } from "../runtime/contract";
 import type { CompiledRoute, CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
-import { breakerStateValue, isBackendFault, RetryBudget } from "./routing/resilience";
+import { breakerStateValue, isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -41,9 +47,11 @@ export interface StreamingCall extends Call {
   streamingFrom(region: string): void;
 }
 
-/** What every call of a gateway shares: the spill threshold, the retry budget, and where upstream errors are counted. */
+/** What every call of a gateway shares: the spill threshold, outlier detection, the retry budget, and where upstream errors are counted. */
 export interface CallPolicy {
   readonly spillBelow: number;
+  readonly ejectOn: EjectOn;
+  readonly maxEjectionPercent: number;
   readonly budget: RetryBudget;
   onUpstreamError(call: Call, region: string, kind: string): void;
 }
@@ -52,6 +60,8 @@ export interface CallPolicy {
 export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): CallPolicy {
   return {
     spillBelow: settings.health.spillBelow,
+    ejectOn: settings.health.ejectOn,
+    maxEjectionPercent: settings.health.maxEjectionPercent,
     budget: new RetryBudget(settings.retryBudgetPercent),
     onUpstreamError(call, region, kind) {
       metrics.upstreamErrors.labels(call.route.key, region, kind).inc();
@@ -64,7 +74,11 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   // An open breaker is not skipped here: cockatiel refuses the call without touching the
   // upstream (BrokenCircuitError, then the next region), and lets a trial through once
   // halfOpenAfter has passed, which is how a recovered upstream closes it again.
-  const usable = (region: string) => !excluded.has(region) && call.target.backends.get(region)!.health.healthy;
+  const backends = call.target.backends;
+  let ejected = 0;
+  for (const backend of backends.values()) if (!backend.health.healthy) ejected++;
+  const panic = ejected * 100 > policy.maxEjectionPercent * backends.size;
+  const usable = (region: string) => !excluded.has(region) && (panic || backends.get(region)!.health.healthy);
   const region = pickRegion(call.target.levels, call.locality, usable, policy.spillBelow, call.turn);
   if (!region)
     throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${call.target.entry} right now`, { "retry-after": "1" });
@@ -85,10 +99,16 @@ async function attempt<T>(
     try {
       const result = await breaker.execute(async () => {
         const value = await run(backend);
-        if (statusOf(value) >= 500) throw new UpstreamStatus(value as never);
+        if (statusCounts(statusOf(value), policy.ejectOn)) throw new UpstreamStatus(value as never);
         return value;
       });
+      // The backend answered: a 5xx that is not a gateway failure is the request's, not the backend's.
       backend.health.succeeded();
+      if (statusOf(result) >= 500) {
+        excluded.add(region);
+        policy.onUpstreamError(call, region, "5xx");
+        if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) continue;
+      }
       return { result, region };
     } catch (error) {
       excluded.add(region);
@@ -108,7 +128,7 @@ async function attempt<T>(
         if (policy.budget.spend()) continue;
         throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
-      if (!isBackendFault(error)) throw error;
+      if (!isBackendFault(error, policy.ejectOn)) throw error;
       backend.health.failed();
       policy.onUpstreamError(call, region, "error");
       if (error instanceof ServingError) throw error;

@@ -12,7 +12,7 @@ import type { Stage } from "./exchange";
 import { callPolicy } from "./invoke";
 import type { GatewayMetrics } from "./metrics";
 import { ResponseCache } from "./response-cache";
-import { authenticate } from "./stages/authenticate";
+import { AuthFailures, authenticate } from "./stages/authenticate";
 import { cache } from "./stages/cache";
 import { callBackend } from "./stages/call-backend";
 import { clientAddress } from "./stages/client-address";
@@ -31,7 +31,7 @@ export interface PipelineParts {
   apiKeys: readonly string[];
   metrics: GatewayMetrics;
   logger: Logger;
-  /** The L2 of the response cache, shared by instances. */
+  /** Shared by instances: the L2 of the response cache and the count of failed authentications. */
   redis?: Redis;
 }
 
@@ -41,13 +41,13 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: P
   return [
     requestId(),
     matchRoute(settings.limits.maxUrlLength),
-    clientAddress(settings.trustProxyHops),
-    authenticate(apiKeys),
+    clientAddress(settings),
+    authenticate(apiKeys, new AuthFailures(settings.limits.authFailures, "api-key", redis)),
     concurrencyCap(settings.limits.perKeyConcurrency),
     rateLimit(),
     readBody(settings.limits.bodyBytes),
     localityAndVersion(settings.locality, calls.budget),
-    cache(new ResponseCache(10_000, redis), calls, metrics),
+    cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
     callBackend(calls),
     observe(metrics, accessLogger(logger, settings.logSampleRate)),
   ];

@@ -1,18 +1,30 @@
 /**
- * The response cache. Keys are derived by the server: tenant, route, method,
- * a hash of the normalized body, and the route's declared vary headers. A
- * client cannot choose another tenant's entry. Upstream Cache-Control is
- * honored through http-cache-semantics (no-store, private, max-age); responses
- * with Set-Cookie or a non-2xx status are never stored. Concurrent misses on
- * one key make one upstream call (lru-cache's fetchMethod). The L1 lives in
- * memory; an optional L2 in Redis is shared by instances.
+ * The response cache. Keys are derived by the server, in two parts. The
+ * primary key is the tenant, route, method, version and a hash of the content
+ * type, the normalized query and the normalized body: a client cannot choose
+ * another tenant's entry, and a query or version the key left out cannot be
+ * replayed to requests without it. The variant is the request's values of the
+ * headers the response varies on: the route's declared vary headers, the
+ * backend's `Vary`, and Accept-Encoding when the response is encoded. A
+ * response's Vary is only known once it arrives, so the cache remembers, per
+ * primary key, the header names its last response varied on, and keys the
+ * next lookup on them. A response that varies on `*` or on a header the key
+ * cannot hold is not stored.
+ *
+ * Upstream Cache-Control is honored through http-cache-semantics (no-store,
+ * private, max-age); responses with Set-Cookie or a non-2xx status are never
+ * stored. Concurrent misses on one key make one upstream call (lru-cache's
+ * fetchMethod). The L1 lives in memory, bounded by entries and bytes; an
+ * optional L2 in Redis, shared by instances, holds the same keys.
  */
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import CachePolicy from "http-cache-semantics";
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
+import { ServingError } from "../runtime/contract";
 import { canonicalize } from "../sdk/spec";
+import { NOT_FORWARDED } from "./backends/backend";
 
 /** A response as the cache stores and replays it. */
 export interface StoredResponse {
@@ -25,115 +37,408 @@ export interface StoredResponse {
   storable: boolean;
   /** Longest time upstream allows it to be reused (Infinity when upstream says nothing). */
   maxTtlMs: number;
+  /** The request headers it varies on (lower-case, sorted), whose values pick its variant; empty when not storable. */
+  vary: readonly string[];
 }
 
 /** Produces a response on a miss. */
 export type Loader = () => Promise<StoredResponse>;
 
-/** Hash of the body; JSON bodies are canonicalized first so key order does not matter. */
-function bodyHash(body: Buffer, contentType: string | undefined): string {
-  let normalized: Buffer | string = body;
-  if (contentType?.includes("json") && body.length > 0) {
+/** What the cache needs of a request to find its entry. */
+export interface CacheRequest {
+  /** The request's primary key (see primaryKey). */
+  primary: string;
+  /** The headers the route declares it varies on. */
+  declared: readonly string[];
+  /** The request's headers, whose values of the varied names pick the variant. */
+  headers: IncomingHttpHeaders;
+}
+
+/** How a request was answered: from the cache, by a call whose response was stored, or by one whose response was not. */
+export type CacheOutcome = "HIT" | "MISS" | "BYPASS";
+
+/** Deepest nesting of arrays and objects a cached route's JSON body may have: far beyond any spec'd input. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Largest JSON body that is canonicalized (parsed, keys sorted, serialized)
+ * for the key; larger ones are hashed as sent. Canonicalizing costs far more
+ * than hashing (sorting keys is n log n), and on a hit it is most of the
+ * request's cost, so it is bounded; a larger body sent with another key order
+ * is only another entry.
+ */
+export const MAX_CANONICAL_BYTES = 64 * 1024;
+
+/** The response cache's byte bound when none is given. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** One entry may take at most this share of the byte bound, so one response cannot flush the cache. */
+const ENTRY_SHARE = 8;
+
+/** Bookkeeping an entry costs beyond its key, headers and body (objects, the LRU's slots). */
+const ENTRY_OVERHEAD = 256;
+
+/** Most header names a stored response may vary on; more and it is not stored, which bounds the key's cost. */
+const MAX_VARY_NAMES = 16;
+
+/** The content codings the cache tells apart in Accept-Encoding, sorted; any other is dropped. */
+const CODINGS = ["br", "deflate", "gzip", "zstd"];
+
+/** A valid header name (RFC 9110 token). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+const DEFAULT_TTL_MS = 60_000;
+
+/** Whether JSON text nests arrays and objects deeper than `limit`. One pass over the bytes, no parse; brackets inside strings do not count. */
+export function nestsDeeperThan(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === 0x5c) i++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * The query of `url`, normalized: parameters sorted by name, each name's
+ * values kept in their order (a backend may read the first or the last), and
+ * percent-encoding made uniform.
+ */
+export function normalizedQuery(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0 || at === url.length - 1) return "";
+  const params = [...new URLSearchParams(url.slice(at + 1))];
+  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new URLSearchParams(params).toString();
+}
+
+/**
+ * Accept-Encoding reduced to the set of codings the cache tells apart
+ * (`br,deflate,gzip,zstd`, sorted, comma-joined), honoring `q=0` and `*`;
+ * `identity` when none is accepted or the header is absent. The key holds
+ * this, and the backend of a cached route is sent this, so what it encodes
+ * for is what the key says.
+ */
+export function normalizedAcceptEncoding(value: string | string[] | undefined): string {
+  if (value === undefined) return "identity";
+  const stated = new Map<string, boolean>();
+  for (const part of (Array.isArray(value) ? value.join(",") : value).split(",")) {
+    const [coding, ...params] = part.split(";");
+    const refused = params.some((param) => /^\s*q\s*=\s*0(\.0{0,3})?\s*$/i.test(param));
+    stated.set(coding.trim().toLowerCase(), !refused);
+  }
+  const any = stated.get("*") === true;
+  const accepted = CODINGS.filter((coding) => stated.get(coding) ?? any);
+  return accepted.length > 0 ? accepted.join(",") : "identity";
+}
+
+/** The value of header `name` that picks a variant; absent and empty are told apart. */
+function variantValue(headers: IncomingHttpHeaders, name: string): string {
+  if (name === "accept-encoding") return normalizedAcceptEncoding(headers[name]);
+  const value = headers[name];
+  if (value === undefined) return "\u0001";
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+const normalizedNames = new WeakMap<readonly string[], readonly string[]>();
+
+/** `names` lower-cased, deduplicated and sorted, computed once per array (a route's declared list is built once). */
+function varyNames(names: readonly string[]): readonly string[] {
+  let normalized = normalizedNames.get(names);
+  if (!normalized) {
+    normalized = [...new Set(names.map((name) => name.trim().toLowerCase()))].sort();
+    normalizedNames.set(names, normalized);
+  }
+  return normalized;
+}
+
+/**
+ * The primary key of one request: tenant, route, method, the version it goes
+ * to, and a hash of its content type, normalized query and body (JSON
+ * canonicalized up to MAX_CANONICAL_BYTES, so key order does not matter).
+ * The hashed parts are the ones a client writes, so no separator inside them
+ * can make two requests collide.
+ *
+ * @throws ServingError INVALID_INPUT when a JSON body nests deeper than MAX_JSON_DEPTH.
+ */
+export function primaryKey(request: {
+  tenant: string;
+  route: string;
+  method: string;
+  version: string;
+  url: string;
+  contentType: string | undefined;
+  body: Buffer;
+}): string {
+  const { body } = request;
+  const contentType = request.contentType?.trim().toLowerCase() ?? "";
+  const json = contentType.includes("json");
+  // Checked before anything parses the body: building the key of deeply nested JSON
+  // (parse, then canonicalize, both recursive) would hold the event loop for every request.
+  if (json && nestsDeeperThan(body, MAX_JSON_DEPTH))
+    throw new ServingError("INVALID_INPUT", `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const hash = createHash("sha256").update(`${contentType}\0${normalizedQuery(request.url)}\0`);
+  let canonical: string | undefined;
+  if (json && body.length > 0 && body.length <= MAX_CANONICAL_BYTES) {
     try {
-      normalized = JSON.stringify(canonicalize(JSON.parse(body.toString("utf8"))));
+      canonical = JSON.stringify(canonicalize(JSON.parse(body.toString("utf8"))));
     } catch {
-      normalized = body;
+      canonical = undefined;
     }
   }
-  return createHash("sha256").update(normalized).digest("base64url");
+  hash.update(canonical ?? body);
+  return `${request.tenant}|${request.route}|${request.method}|${request.version}|${hash.digest("base64url")}`;
 }
 
-/** The cache key of one request. */
-export function cacheKey(
-  tenant: string,
-  route: string,
-  method: string,
-  body: Buffer,
-  headers: IncomingHttpHeaders,
-  vary: readonly string[],
-): string {
-  const varied = vary.map((name) => `${name}=${String(headers[name] ?? "")}`).join("&");
-  return `${tenant}|${route}|${method}|${bodyHash(body, headers["content-type"])}|${varied}`;
+/**
+ * The key of the variant of `primary` that a request with `headers` selects,
+ * when the response varies on `names`: the names and values joined by NUL,
+ * which neither a header name nor a value Node's parser accepts can contain
+ * (so no two requests collide), without a hash, since this runs on every hit.
+ */
+export function variantKey(primary: string, names: readonly string[], headers: IncomingHttpHeaders): string {
+  let key = primary;
+  for (const name of names) key += `\0${name}\0${variantValue(headers, name)}`;
+  return key;
 }
 
-/** Whether a response may be stored, per http-cache-semantics and cloudloom's own rules. */
-export function storability(status: number, responseHeaders: Record<string, string>): { storable: boolean; maxTtlMs: number } {
-  if (status < 200 || status >= 300 || responseHeaders["set-cookie"] !== undefined) return { storable: false, maxTtlMs: 0 };
-  // The key covers tenant, body and vary headers, so the policy is asked about the response
+/** The L2's key of an entry: hashed, so header values the variant holds (a cookie, say) are not written out as key names. */
+function l2Key(key: string): string {
+  return `cl:cache:${createHash("sha256").update(key).digest("base64url")}`;
+}
+
+/**
+ * The request headers a response varies on: the route's `declared` ones,
+ * those its Vary names, and Accept-Encoding when it is encoded (a coding the
+ * client did not accept must not reach it, Vary or not). Undefined when the
+ * key cannot hold them: Vary `*`, a header the gateway never forwards (a
+ * credential, Host, a hop-by-hop header: the key would hold secrets or names
+ * the backend never saw), a malformed name, or more than MAX_VARY_NAMES.
+ */
+export function responseVary(declared: readonly string[], responseHeaders: Record<string, string>): readonly string[] | undefined {
+  const names = new Set(varyNames(declared));
+  for (const part of (responseHeaders.vary ?? "").split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name === "") continue;
+    if (name === "*" || NOT_FORWARDED.has(name) || !TOKEN.test(name)) return undefined;
+    names.add(name);
+  }
+  const encoding = responseHeaders["content-encoding"]?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") names.add("accept-encoding");
+  if (names.size > MAX_VARY_NAMES) return undefined;
+  return [...names].sort();
+}
+
+/**
+ * Whether a response may be stored, per http-cache-semantics and cloudloom's
+ * own rules, for how long, and the headers it varies on.
+ */
+export function storability(
+  status: number,
+  responseHeaders: Record<string, string>,
+  declared: readonly string[] = [],
+): { storable: boolean; maxTtlMs: number; vary: readonly string[] } {
+  const refused = { storable: false, maxTtlMs: 0, vary: [] };
+  if (status < 200 || status >= 300 || responseHeaders["set-cookie"] !== undefined) return refused;
+  const vary = responseVary(declared, responseHeaders);
+  if (!vary) return refused;
+  // The key covers tenant, body and the varied headers, so the policy is asked about the response
   // alone, as if to an anonymous GET: what matters is what upstream's Cache-Control allows.
   const policy = new CachePolicy({ method: "GET", url: "/", headers: {} }, { status, headers: responseHeaders }, { shared: true });
-  if (!policy.storable()) return { storable: false, maxTtlMs: 0 };
+  if (!policy.storable()) return refused;
   const directives = responseHeaders["cache-control"] ?? "";
   const explicit = /\b(s-maxage|max-age)=\d+/i.test(directives) || responseHeaders.expires !== undefined;
-  if (explicit && policy.timeToLive() <= 0) return { storable: false, maxTtlMs: 0 };
-  return { storable: true, maxTtlMs: explicit ? policy.timeToLive() : Number.POSITIVE_INFINITY };
+  if (explicit && policy.timeToLive() <= 0) return refused;
+  return { storable: true, maxTtlMs: explicit ? policy.timeToLive() : Number.POSITIVE_INFINITY, vary };
 }
+
+/** What an entry costs the L1's byte bound: its key, headers and body, plus bookkeeping. */
+function entryBytes(response: StoredResponse, key: string): number {
+  let bytes = ENTRY_OVERHEAD + key.length + response.body.length;
+  for (const name in response.headers) bytes += name.length + response.headers[name].length;
+  return bytes;
+}
+
+/**
+ * The fetch's response is not kept under the key it was fetched for: it may
+ * not be stored (`variant` undefined), or it varies on other headers than the
+ * fetch was keyed on and is kept under `variant`. Every request that waited
+ * on the fetch gets this, and decides whether the response is also theirs.
+ */
+class NotKept extends Error {
+  constructor(
+    readonly response: StoredResponse,
+    readonly variant?: string,
+  ) {
+    super("the response is not kept under the key it was fetched for");
+  }
+}
+
+/** What a fetch needs beyond its key: the first caller's request and loader. */
+interface FetchContext {
+  primary: string;
+  headers: IncomingHttpHeaders;
+  load: Loader;
+}
+
+/** Rounds of lookup a request makes when the response it waited on turns out to be another variant. */
+const MAX_ROUNDS = 2;
 
 /** The L1 (and optional L2) response cache of a gateway. */
 export class ResponseCache {
-  private readonly l1: LRUCache<string, StoredResponse, Loader>;
+  private readonly l1: LRUCache<string, StoredResponse, FetchContext>;
+  /** Per primary key, the header names its last response varied on. */
+  private readonly varies: LRUCache<string, readonly string[]>;
+  private readonly maxEntryBytes: number;
 
+  /**
+   * A cache of at most `maxEntries` entries and `maxBytes` bytes (keys,
+   * headers and bodies), one entry at most an eighth of that, with `redis`
+   * as its L2 when given.
+   */
   constructor(
     maxEntries: number,
     private readonly redis?: Redis,
+    maxBytes = DEFAULT_CACHE_BYTES,
   ) {
-    this.l1 = new LRUCache<string, StoredResponse, Loader>({
+    this.maxEntryBytes = Math.max(1, Math.floor(maxBytes / ENTRY_SHARE));
+    this.l1 = new LRUCache<string, StoredResponse, FetchContext>({
       max: maxEntries,
-      ttl: 60_000,
+      maxSize: maxBytes,
+      maxEntrySize: this.maxEntryBytes,
+      sizeCalculation: (response, key) => entryBytes(response, key),
+      ttl: DEFAULT_TTL_MS,
       ttlAutopurge: false,
-      fetchMethod: async (key, _stale, { context, options }) => {
-        const shared = await this.readL2(key);
-        if (shared) return shared;
-        const fresh = await context();
-        if (fresh.maxTtlMs < (options.ttl ?? Infinity)) options.ttl = Math.max(1, fresh.maxTtlMs);
-        if (fresh.storable) void this.writeL2(key, fresh, options.ttl ?? 60_000);
-        return fresh;
-      },
+      // A fetch whose placeholder was evicted still answers the requests waiting on it.
+      ignoreFetchAbort: true,
+      fetchMethod: (key, _stale, { context, options }) => this.fill(key, context, options),
     });
+    this.varies = new LRUCache<string, readonly string[]>({ max: maxEntries, ttl: DEFAULT_TTL_MS });
+  }
+
+  /** Entries held in the L1, and the bytes they count against its bound. */
+  usage(): { entries: number; bytes: number } {
+    return { entries: this.l1.size, bytes: this.l1.calculatedSize };
   }
 
   /**
-   * The cached response for `key`, or the loader's, made once for all
-   * concurrent callers. `ttlMs` is the route's TTL; upstream max-age can only
-   * shorten it.
+   * The cached response for `request`, or the loader's, made once for all
+   * concurrent requests with the same key. `ttlMs` is the route's TTL;
+   * upstream max-age can only shorten it. A request that waited on a response
+   * of another variant, or on one that may not be stored, loads its own.
    */
-  async get(key: string, ttlMs: number, load: Loader): Promise<{ response: StoredResponse; hit: boolean }> {
-    const cached = this.l1.get(key);
-    if (cached) return { response: cached, hit: true };
-    let loaded = false;
-    const response = await this.l1.fetch(key, {
-      context: async () => {
-        loaded = true;
-        return load();
-      },
-      ttl: ttlMs,
-    });
-    if (!response!.storable) this.l1.delete(key);
-    return { response: response!, hit: !loaded };
+  async get(request: CacheRequest, ttlMs: number, load: Loader): Promise<{ response: StoredResponse; outcome: CacheOutcome }> {
+    const { primary, headers } = request;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const declared = varyNames(request.declared);
+      const names = this.varies.get(primary) ?? (this.redis ? await this.readVary(primary, declared, ttlMs) : declared);
+      const key = variantKey(primary, names, headers);
+      const cached = this.l1.get(key);
+      if (cached) return { response: cached, outcome: "HIT" };
+      let loaded = false;
+      const context: FetchContext = {
+        primary,
+        headers,
+        load: () => {
+          loaded = true;
+          return load();
+        },
+      };
+      try {
+        const response = await this.l1.fetch(key, { ttl: ttlMs, context });
+        if (response) return { response, outcome: loaded ? "MISS" : "HIT" };
+      } catch (error) {
+        if (!(error instanceof NotKept)) throw error;
+        if (loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
+        if (error.variant === undefined) break;
+        if (variantKey(primary, error.response.vary, headers) === error.variant) return { response: error.response, outcome: "HIT" };
+      }
+    }
+    return { response: await load(), outcome: "BYPASS" };
   }
 
-  private async readL2(key: string): Promise<StoredResponse | undefined> {
-    if (!this.redis || this.redis.status !== "ready") return undefined;
+  /** The fetchMethod: the L2's entry for `key`, else the loader's response, stored under the variant it selects. */
+  private async fill(key: string, context: FetchContext, options: LRUCache.FetcherFetchOptions<string, StoredResponse, FetchContext>) {
+    const { primary, headers, load } = context;
+    const shared = await this.readEntry(key);
+    if (shared) {
+      options.ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, shared.maxTtlMs));
+      this.varies.set(primary, shared.vary, { ttl: options.ttl });
+      return shared;
+    }
+    const fresh = await load();
+    if (!fresh.storable) throw new NotKept(fresh);
+    const variant = variantKey(primary, fresh.vary, headers);
+    if (entryBytes(fresh, variant) > this.maxEntryBytes) throw new NotKept(fresh);
+    const ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, fresh.maxTtlMs));
+    options.ttl = ttl;
+    this.varies.set(primary, fresh.vary, { ttl });
+    void this.writeL2(primary, variant, fresh, ttl);
+    if (variant === key) return fresh;
+    this.l1.set(variant, fresh, { ttl });
+    throw new NotKept(fresh, variant);
+  }
+
+  /**
+   * The names `primary`'s responses vary on, as an instance recorded them in
+   * the L2, else `declared`. Remembered in the L1 for `ttlMs` either way, so
+   * the L2 is asked once per primary key, not on every miss.
+   */
+  private async readVary(primary: string, declared: readonly string[], ttlMs: number): Promise<readonly string[]> {
+    if (this.redis?.status !== "ready") return declared;
+    let names = declared;
     try {
-      const raw = await this.redis.getBuffer(`cl:cache:${key}`);
+      const raw = await this.redis.get(`cl:cache-vary:${primary}`);
+      const recorded = raw === null ? undefined : (JSON.parse(raw) as unknown);
+      if (Array.isArray(recorded) && recorded.every((name) => typeof name === "string")) names = varyNames(recorded);
+    } catch {
+      // An unreadable record is no record: the first response names the headers again.
+    }
+    this.varies.set(primary, names, { ttl: ttlMs });
+    return names;
+  }
+
+  private async readEntry(key: string): Promise<StoredResponse | undefined> {
+    if (this.redis?.status !== "ready") return undefined;
+    try {
+      const raw = await this.redis.getBuffer(l2Key(key));
       if (!raw) return undefined;
-      const { status, headers, storedAt, body } = JSON.parse(raw.toString("utf8")) as Omit<StoredResponse, "body" | "storable"> & {
-        body: string;
-      };
-      return { status, headers, storedAt, body: Buffer.from(body, "base64"), storable: true, maxTtlMs: Number.POSITIVE_INFINITY };
+      const { status, headers, storedAt, expiresAt, vary, body } = JSON.parse(raw.toString("utf8")) as Omit<
+        StoredResponse,
+        "body" | "storable" | "maxTtlMs"
+      > & { body: string; expiresAt: number };
+      const maxTtlMs = expiresAt - Date.now();
+      if (!(maxTtlMs > 0) || !Array.isArray(vary)) return undefined;
+      return { status, headers, storedAt, vary, body: Buffer.from(body, "base64"), storable: true, maxTtlMs };
     } catch {
       return undefined;
     }
   }
 
-  private async writeL2(key: string, response: StoredResponse, ttlMs: number): Promise<void> {
-    if (!this.redis || this.redis.status !== "ready" || !Number.isFinite(ttlMs)) return;
+  /** Writes the entry and the names its primary key varies on in one transaction, so an instance that finds one finds both. */
+  private async writeL2(primary: string, variant: string, response: StoredResponse, ttlMs: number): Promise<void> {
+    if (this.redis?.status !== "ready") return;
+    const ms = Math.max(1, Math.round(ttlMs));
     const payload = JSON.stringify({
       status: response.status,
       headers: response.headers,
       storedAt: response.storedAt,
+      expiresAt: Date.now() + ms,
+      vary: response.vary,
       body: response.body.toString("base64"),
     });
-    await this.redis.set(`cl:cache:${key}`, payload, "PX", Math.max(1, Math.round(ttlMs))).catch(() => undefined);
+    await this.redis
+      .multi()
+      .set(`cl:cache-vary:${primary}`, JSON.stringify(response.vary), "PX", ms)
+      .set(l2Key(variant), payload, "PX", ms)
+      .exec()
+      .catch(() => undefined);
   }
 }

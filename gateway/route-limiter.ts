@@ -3,7 +3,9 @@
  * `burst` from a second bucket (BurstyRateLimiter). With Redis, limits hold
  * across gateway instances; when Redis is unreachable the route's
  * `onStoreFailure` decides: `open` lets requests through, `closed` answers
- * 503, `local` falls back to a per-instance limiter. Each case is counted.
+ * 503, `local` falls back to a per-instance limiter. A Redis that does not
+ * answer fails each command after the client's `commandTimeout`, so the
+ * policy applies within that bound. Each case is counted.
  * Every response gets IETF RateLimit / RateLimit-Policy headers.
  */
 import type Redis from "ioredis";
@@ -24,23 +26,15 @@ export interface LimitOutcome {
 }
 
 /**
- * The route's limiter: one bucket, or the rate bucket plus the burst bucket.
- * On Redis with `local` insurance each bucket is insured by a per-instance
- * bucket of its own size (rate-limiter-flexible insures one store limiter at
- * a time, so a BurstyRateLimiter cannot insure one).
+ * The route's limiter on one store: one bucket, or the rate bucket plus the
+ * burst bucket (BurstyRateLimiter), in Redis when given, else in memory.
  */
-function build(spec: RateLimitSpec, route: string, redis: Redis | undefined, localInsurance: boolean): RateLimiterAbstract {
+function build(spec: RateLimitSpec, route: string, redis: Redis | undefined): RateLimiterAbstract {
   const duration = Math.max(1, Math.round(toSeconds(spec.per)));
-  const options = (points: number, prefix: string) => ({ points, duration, keyPrefix: `cl:${prefix}:${route}` });
   const make = (points: number, prefix: string) => {
-    const memory = new RateLimiterMemory(options(points, prefix));
-    if (!redis) return memory;
-    return new RateLimiterRedis({
-      ...options(points, prefix),
-      storeClient: redis,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: localInsurance ? memory : undefined,
-    });
+    const options = { points, duration, keyPrefix: `cl:${prefix}:${route}` };
+    // Not ready (down, reconnecting) rejects at once; a frozen Redis rejects after the client's commandTimeout.
+    return redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }) : new RateLimiterMemory(options);
   };
   const main = make(spec.requests, "rate");
   return spec.burst > 0 ? (new BurstyRateLimiter(main, make(spec.burst, "burst")) as unknown as RateLimiterAbstract) : main;
@@ -49,17 +43,24 @@ function build(spec: RateLimitSpec, route: string, redis: Redis | undefined, loc
 /** The rate limit of one route. */
 export class RouteLimiter {
   private readonly limiter: RateLimiterAbstract;
+  /**
+   * The per-instance limiter a `local` route on Redis falls back to. It is
+   * consulted only when the store fails, so it counts only the requests the
+   * store could not, and each fallback is known (and counted) as one.
+   */
+  private readonly local?: RateLimiterAbstract;
   private readonly policy: string;
   private readonly windowSeconds: number;
 
   constructor(
     private readonly route: string,
     private readonly spec: RateLimitSpec,
-    private readonly redis: Redis | undefined,
+    redis: Redis | undefined,
     private readonly count: DecisionCounter,
   ) {
     this.windowSeconds = Math.max(1, Math.round(toSeconds(spec.per)));
-    this.limiter = build(spec, route, redis, spec.onStoreFailure === "local");
+    this.limiter = build(spec, route, redis);
+    if (redis && spec.onStoreFailure === "local") this.local = build(spec, route, undefined);
     this.policy = `"route";q=${spec.requests};w=${this.windowSeconds}${spec.burst > 0 ? `, "burst";q=${spec.burst};w=${this.windowSeconds}` : ""}`;
   }
 
@@ -72,25 +73,31 @@ export class RouteLimiter {
 
   /** Takes one point for `key`. */
   async consume(key: string): Promise<LimitOutcome> {
+    return this.take(this.limiter, key, "allowed");
+  }
+
+  /** Takes a point from `limiter`; a store failure (Redis down, or a command timed out) goes to the route's policy. */
+  private async take(limiter: RateLimiterAbstract, key: string, allowed: LimitDecision): Promise<LimitOutcome> {
+    let res: RateLimiterRes;
     try {
-      const res = await this.limiter.consume(key, 1);
-      const decision =
-        this.redis && this.spec.onStoreFailure === "local" && !this.redis.status.startsWith("ready") ? "store-failed-local" : "allowed";
-      this.count(this.route, decision);
-      return { headers: this.headers(res) };
+      res = await limiter.consume(key, 1);
     } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        this.count(this.route, "limited");
-        const retryAfter = String(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-        return {
-          headers: { ...this.headers(error), "retry-after": retryAfter },
-          refuse: new ServingError("RATE_LIMITED", `rate limit of ${this.spec.requests} per ${this.spec.per} exceeded`, {
-            "retry-after": retryAfter,
-          }),
-        };
-      }
-      return this.storeFailed();
+      if (error instanceof RateLimiterRes) return this.limited(error);
+      return this.local && limiter !== this.local ? this.take(this.local, key, "store-failed-local") : this.storeFailed();
     }
+    this.count(this.route, allowed);
+    return { headers: this.headers(res) };
+  }
+
+  private limited(res: RateLimiterRes): LimitOutcome {
+    this.count(this.route, "limited");
+    const retryAfter = String(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+    return {
+      headers: { ...this.headers(res), "retry-after": retryAfter },
+      refuse: new ServingError("RATE_LIMITED", `rate limit of ${this.spec.requests} per ${this.spec.per} exceeded`, {
+        "retry-after": retryAfter,
+      }),
+    };
   }
 
   private storeFailed(): LimitOutcome {

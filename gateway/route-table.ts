@@ -161,7 +161,9 @@ export class RouteTable {
         this.spec.regions,
       ),
       backends: new Map(backends),
-      breakers: new Map(backends.map(([region]) => [region, createBreaker(consecutiveFailures, halfOpenAfterMs)])),
+      breakers: new Map(
+        backends.map(([region]) => [region, createBreaker(consecutiveFailures, halfOpenAfterMs, this.settings.health.ejectOn)]),
+      ),
     };
   }
 

@@ -142,6 +142,8 @@ export const ERROR_STATUS = {
   URI_TOO_LONG: 414,
   RATE_LIMITED: 429,
   CONCURRENCY_LIMIT: 429,
+  /** The client closed the connection before its response: recorded and counted, never sent. */
+  CLIENT_CLOSED: 499,
   FUNCTION_FAILED: 500,
   INTERNAL: 500,
   BAD_GATEWAY: 502,

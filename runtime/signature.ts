@@ -14,6 +14,18 @@ export function sampleSize(tensor: TensorSpec): number {
   return tensor.shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** True when every value is a number float32 holds as a finite value. */
+function everyFloat32(values: ArrayLike<unknown>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number" || !(Math.abs(v) <= FLOAT32_MAX)) return false;
+  }
+  return true;
+}
+
 /** Why the local runtime cannot serve a tensor, if it cannot: it batches float32 tensors whose only dynamic axis is the first. */
 export function unsupportedReason(name: string, tensor: TensorSpec): string | undefined {
   if (tensor.type !== "float32") return `${name} is ${tensor.type}; the local runtime serves float32 tensors`;
@@ -50,8 +62,9 @@ export function toSample(inputs: unknown, declared: Record<string, TensorSpec>):
         `inputs.${name} has ${value.length} values; shape [${tensor.shape.slice(1).join(", ")}] needs ${size}`,
       );
     }
-    if (Array.isArray(value) && !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
-      throw new ServingError("INVALID_INPUT", `inputs.${name} must hold only finite numbers (${tensor.type})`);
+    // A finite JavaScript number may still overflow float32 (3.5e38 becomes Infinity, and every output null).
+    if (!everyFloat32(value)) {
+      throw new ServingError("INVALID_INPUT", `inputs.${name} must hold only finite numbers within float32's range (±${FLOAT32_MAX})`);
     }
     sample[name] = value instanceof Float32Array ? value : Float32Array.from(value as number[]);
   }

@@ -1,5 +1,5 @@
 /** What every backend (in-process runtime or remote endpoint) offers the pipeline. */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Endpoint } from "../../sdk/spec";
 import type { BackendAuth } from "../../runtime/contract";
 import type { BackendHealth } from "../routing/health";
@@ -8,7 +8,8 @@ import type { BackendHealth } from "../routing/health";
 export interface BackendRequest {
   method: string;
   path: string;
-  headers: IncomingMessage["headers"];
+  /** What the backend may see of the client's headers, with the gateway's own (see forwardedHeaders). */
+  headers: IncomingHttpHeaders;
   query: Record<string, unknown>;
   body: Buffer;
   requestId: string;
@@ -62,5 +63,22 @@ export const HOP_BY_HOP = [
   "upgrade",
 ];
 
-/** Headers of the client that stay at the gateway: credentials and hop-by-hop ones. */
+/** Headers of the client that stay at the gateway: credentials, hop-by-hop ones and the body's framing. */
 export const NOT_FORWARDED = new Set([...HOP_BY_HOP, "authorization", "x-api-key", "host", "content-length"]);
+
+/** The prefix of the headers only the gateway sets (tenant, version, region): a client's are never passed on. */
+const GATEWAY_HEADER_PREFIX = "x-cloudloom-";
+
+/**
+ * The headers a backend (remote endpoint or in-process handler) gets: the
+ * client's, without credentials, hop-by-hop headers or any `x-cloudloom-*`
+ * header a client wrote (a backend trusts those as the gateway's), plus the
+ * gateway's request id and tenant.
+ */
+export function forwardedHeaders(client: IncomingHttpHeaders, requestId: string, tenant: string): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (const name in client) if (!NOT_FORWARDED.has(name) && !name.startsWith(GATEWAY_HEADER_PREFIX)) headers[name] = client[name];
+  headers["x-request-id"] = requestId;
+  headers["x-cloudloom-tenant"] = tenant;
+  return headers;
+}

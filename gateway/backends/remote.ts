@@ -1,18 +1,27 @@
 /**
  * A backend reached over HTTP: a function or model pod's internal endpoint.
  * Streaming goes through http-proxy-middleware on a keep-alive agent (one
- * middleware per backend, created once); the cache's buffered calls go
- * through an undici pool. Both strip hop-by-hop headers both ways and never
- * forward the client's credentials.
+ * middleware per backend, created once), the cache's buffered calls through
+ * an undici pool. Both send exactly the body the gateway read, framed by its
+ * length (never bytes of the client's stream the gateway did not read, which
+ * would reach the backend as a request of their own), strip hop-by-hop
+ * headers both ways and never forward the client's credentials.
+ *
+ * A streamed call always settles: with the upstream's status once the
+ * response is out, with GATEWAY_TIMEOUT's cause when the upstream is idle for
+ * the timeout (a timeout on the upstream's socket, never the client's), and
+ * with CLIENT_CLOSED when the client goes away, which also aborts the
+ * upstream request.
  */
-import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
-import type { ClientRequest } from "node:http";
+import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "http-proxy-middleware";
 import { Pool } from "undici";
 import type { Endpoint } from "../../sdk/spec";
-import type { BackendAuth } from "../../runtime/contract";
+import { ServingError, type BackendAuth } from "../../runtime/contract";
 import { BackendHealth } from "../routing/health";
-import { FastFailure, HOP_BY_HOP, NOT_FORWARDED, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
+import { FastFailure, HOP_BY_HOP, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
 
 /** Where and how to reach one remote backend. */
 export interface RemoteBackendOptions {
@@ -42,53 +51,73 @@ function isFastFailure(error: unknown): boolean {
   return code !== undefined && FAST_FAILURES.has(code);
 }
 
-interface PendingProxy {
-  /** Signing headers, computed before the proxy writes the request. */
-  signed: Record<string, string>;
+const HOP = new Set(HOP_BY_HOP);
+
+/** The upstream sent nothing for the timeout: a backend fault, answered 504 GATEWAY_TIMEOUT. */
+class UpstreamTimeout extends Error {
+  constructor(ms: number) {
+    super(`the upstream sent nothing for ${ms} ms`);
+    this.name = "UpstreamTimeout";
+  }
+}
+
+/** One streamed call, as the proxy's hooks see it. */
+interface ProxiedCall {
+  /** Exactly the headers that go upstream. */
+  headers: Record<string, string | string[]>;
   body: Buffer;
-  tenant: string;
-  requestId: string;
-  resolve: (status: number) => void;
-  reject: (error: unknown) => void;
+  timeoutMs: number;
+  /** The request to the upstream, once the proxy made it. */
+  upstream?: ClientRequest;
+  /** Set once the upstream's response head arrived: from then on, nothing is retried elsewhere. */
+  responded: boolean;
+  fail(error: unknown): void;
+  succeed(status: number): void;
 }
 
-const PENDING = Symbol("cloudloom.proxy");
-type ProxiedRequest = IncomingMessage & { [PENDING]?: PendingProxy };
+const CALL = Symbol("cloudloom.call");
+type ProxiedRequest = IncomingMessage & { [CALL]?: ProxiedCall };
 
-function stripResponseHeaders(headers: Record<string, unknown>): void {
-  for (const name of HOP_BY_HOP) if (name !== "transfer-encoding") delete headers[name];
+function onProxyReq(upstream: ClientRequest, req: IncomingMessage): void {
+  const call = (req as ProxiedRequest)[CALL]!;
+  call.upstream = upstream;
+  // The gateway's own header set replaces the client's, which the proxy copied.
+  for (const name of upstream.getHeaderNames()) if (name !== "host") upstream.removeHeader(name);
+  for (const name in call.headers) upstream.setHeader(name, call.headers[name]);
+  // Idle time on the upstream socket: waiting for the response's head, and between its body's chunks.
+  upstream.setTimeout(call.timeoutMs, () => call.fail(new UpstreamTimeout(call.timeoutMs)));
+  upstream.once("close", () => {
+    if (!call.responded) call.fail(new Error("the upstream closed the connection before answering"));
+  });
+  // The body the gateway read, framed by its length. The client's stream was read to its end
+  // (read-body reads every method's body), so the proxy's pipe of it only ends the request.
+  if (call.body.length > 0) upstream.write(call.body);
 }
 
-function onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
-  const pending = (req as ProxiedRequest)[PENDING]!;
-  for (const name of NOT_FORWARDED) if (name !== "host") proxyReq.removeHeader(name);
-  proxyReq.setHeader("x-request-id", pending.requestId);
-  proxyReq.setHeader("x-cloudloom-tenant", pending.tenant);
-  proxyReq.setHeader("content-length", pending.body.length);
-  for (const name in pending.signed) proxyReq.setHeader(name, pending.signed[name]);
-  if (pending.body.length > 0) proxyReq.write(pending.body);
-}
-
-function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage): void {
-  stripResponseHeaders(proxyRes.headers);
-  const pending = (req as ProxiedRequest)[PENDING]!;
-  proxyRes.once("end", () => pending.resolve(proxyRes.statusCode ?? 502));
+function onProxyRes(response: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+  const call = (req as ProxiedRequest)[CALL]!;
+  call.responded = true;
+  for (const name of HOP_BY_HOP) if (name !== "transfer-encoding") delete response.headers[name];
+  const status = response.statusCode ?? 502;
+  response.once("close", () => {
+    if (!response.complete) call.fail(new Error("the upstream closed its response early"));
+  });
+  res.once("finish", () => call.succeed(status));
 }
 
 function onProxyError(error: Error, req: IncomingMessage): void {
-  const pending = (req as ProxiedRequest)[PENDING];
-  pending?.reject(isFastFailure(error) ? new FastFailure(error) : error);
+  (req as ProxiedRequest)[CALL]?.fail(error);
 }
 
 /** A remote function or model version in one region. */
 export class RemoteBackend implements Backend {
   readonly region: string;
   readonly health: BackendHealth;
-  private readonly origin: string;
-  private readonly agent: Agent;
+  private readonly agent: HttpAgent;
   private readonly pool: Pool;
   private readonly proxy: RequestHandler;
   private readonly path: string;
+  private readonly timeoutMs: number;
   private probe?: NodeJS.Timeout;
 
   private readonly host: string;
@@ -99,63 +128,84 @@ export class RemoteBackend implements Backend {
     this.health = options.health;
     const endpoint = typeof options.endpoint === "string" ? { url: options.endpoint } : options.endpoint;
     const base = new URL(endpoint.url);
-    this.origin = base.origin;
     this.host = base.host;
     this.auth = options.auth;
-    const path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
-    this.pool = new Pool(this.origin, {
+    this.timeoutMs = options.timeoutMs;
+    this.path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
+    const agentOptions = { keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 };
+    this.agent = base.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.pool = new Pool(base.origin, {
       connections: 128,
       keepAliveTimeout: 10_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+    const path = this.path;
     this.proxy = createProxyMiddleware({
-      target: this.origin,
+      target: base.origin,
       changeOrigin: true,
       agent: this.agent,
-      proxyTimeout: options.timeoutMs,
-      timeout: options.timeoutMs,
+      // No `timeout` or `proxyTimeout`: the first would time the client's socket; onProxyReq times the upstream's.
       pathRewrite: () => path,
       ejectPlugins: true,
       plugins: [proxyEventsPlugin],
       on: { proxyReq: onProxyReq, proxyRes: onProxyRes, error: onProxyError },
     });
-    this.path = path;
   }
 
   stream(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
     return new Promise((resolve, reject) => {
-      (req as ProxiedRequest)[PENDING] = {
-        signed: this.sign(request),
+      let settled = false;
+      const call: ProxiedCall = {
+        headers: this.headers(request),
         body: request.body,
-        tenant: request.tenant,
-        requestId: request.requestId,
-        resolve,
-        reject,
+        timeoutMs: this.timeoutMs,
+        responded: false,
+        fail: (error) => {
+          if (settled) return;
+          settled = true;
+          // Ends the upstream request (and its socket) whatever state it is in.
+          call.upstream?.destroy();
+          // Before any response byte, nothing reached a handler's answer: safe to retry elsewhere.
+          reject(!call.responded && isFastFailure(error) ? new FastFailure(error) : error);
+        },
+        succeed: (status) => {
+          if (settled) return;
+          settled = true;
+          resolve(status);
+        },
       };
-      void this.proxy(req as never, res as never, reject as never);
+      (req as ProxiedRequest)[CALL] = call;
+      res.once("close", () => {
+        if (!res.writableFinished) call.fail(new ServingError("CLIENT_CLOSED", "the client closed the connection before its response"));
+      });
+      void this.proxy(req as never, res as never, call.fail as never);
     });
   }
 
   async call(request: BackendRequest): Promise<BufferedResponse> {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers))
-      if (!NOT_FORWARDED.has(name) && typeof value === "string") headers[name] = value;
-    headers["x-request-id"] = request.requestId;
-    headers["x-cloudloom-tenant"] = request.tenant;
-    Object.assign(headers, this.sign(request));
     let response;
     try {
-      response = await this.pool.request({ path: this.path, method: request.method as "POST", headers, body: request.body });
+      response = await this.pool.request({
+        path: this.path,
+        method: request.method as "POST",
+        headers: this.headers(request),
+        body: request.body,
+      });
     } catch (error) {
       throw isFastFailure(error) ? new FastFailure(error) : error;
     }
     const body = Buffer.from(await response.body.arrayBuffer());
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers))
-      if (!HOP_BY_HOP.includes(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+      if (!HOP.has(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
     return { status: response.statusCode, headers: out, body };
+  }
+
+  /** What goes upstream: the forwarded headers, the body's exact length, and the signature when the endpoint needs one. */
+  private headers(request: BackendRequest): Record<string, string | string[]> {
+    const headers = { ...request.headers, "content-length": String(request.body.length), ...this.sign(request) };
+    return headers as Record<string, string | string[]>;
   }
 
   /** The headers that authenticate the request (SigV4 or a JWT), when the endpoint needs them. */

@@ -6,21 +6,37 @@
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import { ServingError } from "../../runtime/contract";
 
-/**
- * Errors that say nothing about a backend's health: the caller's own mistakes
- * (4xx) and deliberate load shedding (a full model queue).
- */
-export function isBackendFault(error: unknown): boolean {
-  if (!(error instanceof ServingError)) return true;
-  return error.status >= 500 && error.code !== "QUEUE_FULL";
+/** What counts against a backend's health (the `health.ejectOn` setting). */
+export type EjectOn = "gateway-failures" | "all-5xx";
+
+/** Upstream statuses that say the backend, not the request, failed: Envoy's gateway failures. */
+const GATEWAY_FAILURE_STATUSES = new Set([502, 503, 504]);
+
+/** True when an upstream status counts against the backend's health. */
+export function statusCounts(status: number, ejectOn: EjectOn): boolean {
+  return ejectOn === "all-5xx" ? status >= 500 : GATEWAY_FAILURE_STATUSES.has(status);
 }
 
-/** A breaker that opens after `consecutiveFailures` and half-opens after `halfOpenAfterMs`. */
-export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: number): CircuitBreakerPolicy {
-  return circuitBreaker(handleWhen(isBackendFault), {
-    halfOpenAfter: halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(consecutiveFailures),
-  });
+/**
+ * True when an error counts against the backend's health: anything that is
+ * not a ServingError (a reset, a timeout) and errors whose status counts.
+ * Never the caller's own mistakes (4xx), nor deliberate load shedding (a full
+ * model queue).
+ */
+export function isBackendFault(error: unknown, ejectOn: EjectOn): boolean {
+  if (!(error instanceof ServingError)) return true;
+  return statusCounts(error.status, ejectOn) && error.code !== "QUEUE_FULL";
+}
+
+/** A breaker that opens after `consecutiveFailures` faults and half-opens after `halfOpenAfterMs`. */
+export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: number, ejectOn: EjectOn): CircuitBreakerPolicy {
+  return circuitBreaker(
+    handleWhen((error) => isBackendFault(error, ejectOn)),
+    {
+      halfOpenAfter: halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(consecutiveFailures),
+    },
+  );
 }
 
 /** True while a breaker refuses calls. */

@@ -3,19 +3,57 @@
  * a hit is replayed, a miss calls the backend once for every concurrent
  * request with the same key, buffered, and stores what upstream allows.
  * `X-Cache: HIT|MISS|BYPASS` and `Age` say which.
+ *
+ * The key holds the version the request goes to, so the version a hit
+ * reports is the version that produced it. What the backend of a cached
+ * route is sent is what the key can hold: Accept-Encoding normalized as the
+ * key normalizes it, and none of the headers that frameworks build links or
+ * routes from without saying Vary (X-Forwarded-Host and the like, the
+ * locality header) unless the route declares them as vary headers.
  */
 import type { Exchange, Stage } from "../exchange";
 import { invokeBuffered, type CallPolicy } from "../invoke";
 import type { GatewayMetrics } from "../metrics";
-import { cacheKey, storability, type ResponseCache, type StoredResponse } from "../response-cache";
+import { normalizedAcceptEncoding, primaryKey, storability, type ResponseCache, type StoredResponse } from "../response-cache";
 
-async function load(calls: CallPolicy, exchange: Exchange): Promise<StoredResponse> {
-  const { result, region } = await invokeBuffered(calls, exchange, exchange.backendRequest());
+/**
+ * Request headers a backend may build absolute links, routes or the method
+ * from without naming them in Vary: replayed from the cache, one client's
+ * values would reach everyone. Not forwarded on cached routes, where the key
+ * could hold them only by splitting the cache per proxy and per client.
+ */
+export const UNKEYED_FORWARDING = [
+  "forwarded",
+  "x-forwarded-host",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
+  "x-forwarded-proto",
+  "x-forwarded-scheme",
+  "x-forwarded-server",
+  "x-host",
+  "x-http-method",
+  "x-http-method-override",
+  "x-method-override",
+  "x-original-url",
+  "x-rewrite-url",
+];
+
+async function load(
+  calls: CallPolicy,
+  exchange: Exchange,
+  withheld: readonly string[],
+  declared: readonly string[],
+): Promise<StoredResponse> {
+  const request = exchange.backendRequest();
+  const headers = { ...request.headers };
+  for (const name of withheld) if (!declared.includes(name)) delete headers[name];
+  headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
+  const { result, region } = await invokeBuffered(calls, exchange, { ...request, headers });
   return {
     ...result,
     headers: { ...result.headers, "x-cloudloom-region": region },
     storedAt: Date.now(),
-    ...storability(result.status, result.headers),
+    ...storability(result.status, result.headers, declared),
   };
 }
 
@@ -23,27 +61,49 @@ async function answerCached(
   responses: ResponseCache,
   calls: CallPolicy,
   metrics: GatewayMetrics,
+  withheld: readonly string[],
   exchange: Exchange,
   settings: { ttlMs: number; vary: string[] },
 ): Promise<void> {
   const { route, req, record } = exchange;
-  const key = cacheKey(record.tenant, route.key, req.method ?? "POST", exchange.body, req.headers, settings.vary);
-  const { response, hit } = await responses.get(key, settings.ttlMs, () => load(calls, exchange));
-  record.cache = hit ? "HIT" : response.storable ? "MISS" : "BYPASS";
+  const primary = primaryKey({
+    tenant: record.tenant,
+    route: route.key,
+    method: req.method ?? "POST",
+    version: exchange.target.entry,
+    url: req.url ?? "/",
+    contentType: req.headers["content-type"],
+    body: exchange.body,
+  });
+  const { response, outcome } = await responses.get({ primary, declared: settings.vary, headers: req.headers }, settings.ttlMs, () =>
+    load(calls, exchange, withheld, settings.vary),
+  );
+  record.cache = outcome;
   record.region = response.headers["x-cloudloom-region"];
-  metrics.cache.labels(route.key, record.cache).inc();
+  metrics.cache.labels(route.key, outcome).inc();
   exchange.answer(response, record.region, {
-    "x-cache": record.cache,
+    "x-cache": outcome,
     age: String(Math.max(0, Math.floor((Date.now() - response.storedAt) / 1000))),
   });
 }
 
-/** Serves routes that declare a cache from `responses`, calling the backend under `calls` on a miss; other routes pass. */
-export function cache(responses: ResponseCache, calls: CallPolicy, metrics: GatewayMetrics): Stage {
+/**
+ * Serves routes that declare a cache from `responses`, calling the backend
+ * under `calls` on a miss; other routes pass. `localityHeader` is the
+ * settings' trusted locality header (locality.header), withheld from cached
+ * routes' backends like UNKEYED_FORWARDING.
+ */
+export function cache(
+  responses: ResponseCache,
+  calls: CallPolicy,
+  metrics: GatewayMetrics,
+  localityHeader = "x-cloudloom-locality",
+): Stage {
+  const withheld = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
   return {
     run(exchange) {
       const settings = exchange.route.cache;
-      return settings && answerCached(responses, calls, metrics, exchange, settings);
+      return settings && answerCached(responses, calls, metrics, withheld, exchange, settings);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Once a request is over: the requests and latency metrics, and the access
  * log, pino JSON lines sampled on the hot path. Every error (status ≥ 500) is
- * logged; successes at `sampleRate`. API keys never appear: only the tenant
+ * logged, and every request its client abandoned (408 timed out, 499 closed);
+ * successes at `sampleRate`. API keys never appear: only the tenant
  * id derived from them.
  */
 import type { Logger } from "pino";
@@ -21,10 +22,11 @@ export interface AccessRecord {
   cache?: string;
 }
 
-/** Returns a function that logs (or skips) one finished request. */
+/** Returns a function that logs (or skips) one finished request: every failure, every request its client abandoned (408, 499), a sample of the rest. */
 export function accessLogger(logger: Logger, sampleRate: number, random: () => number = Math.random): (record: AccessRecord) => void {
   return (record) => {
     if (record.status >= 500) logger.warn(record, "request failed");
+    else if (record.status === 499 || record.status === 408) logger.info(record, "request abandoned by its client");
     else if (sampleRate > 0 && random() < sampleRate) logger.info(record, "request");
   };
 }

@@ -1,8 +1,14 @@
-/** Reads a request body into memory, refusing more than the limit with 413. */
+/**
+ * Reads a request body into memory, refusing more than the limit with 413.
+ * Every method's body is read, a GET's too: a backend then gets it framed by
+ * its exact length, and no byte of the client's stream is ever left over for
+ * a proxy to pass on unframed (where it would be parsed as another request).
+ */
 import { ServingError } from "../../runtime/contract";
 import type { Exchange, Stage } from "../exchange";
 
 const tooLarge = (limit: number) => new ServingError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`);
+const clientClosed = () => new ServingError("CLIENT_CLOSED", "the client closed the connection before its body was read");
 
 function read(exchange: Exchange, limit: number): Promise<void> {
   const req = exchange.req;
@@ -24,7 +30,9 @@ function read(exchange: Exchange, limit: number): Promise<void> {
       exchange.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       resolve();
     });
-    req.on("error", reject);
+    // An aborted or timed-out request errors or closes before its end; after the end, settling again is a no-op.
+    req.on("error", () => reject(clientClosed()));
+    req.on("close", () => reject(clientClosed()));
   });
 }
 
@@ -35,7 +43,7 @@ export function readBody(limit: number): Stage {
       const req = exchange.req;
       const declared = Number(req.headers["content-length"] ?? 0);
       if (declared > limit) throw tooLarge(limit);
-      if (req.method === "GET" || req.method === "HEAD" || (declared === 0 && !req.headers["transfer-encoding"])) return;
+      if (declared === 0 && !req.headers["transfer-encoding"]) return;
       return read(exchange, limit);
     },
   };

@@ -135,10 +135,14 @@ describe("gateway over remote upstreams (real sockets)", () => {
       breaker: { consecutiveFailures: 3, halfOpenAfterMs: 300 },
       health: { ejectAfter: 100, probeIntervalMs: 60_000 },
     }));
-    central.behaviour = { status: 500, headers: {}, delayMs: 0 };
+    // 503 is a gateway failure; a 500 is the request's own and opens nothing (test/adversarial/outlier-detection.test.ts).
+    central.behaviour = { status: 503, headers: {}, delayMs: 0 };
     const failing = [];
-    for (let i = 0; i < 5; i++) failing.push((await post(base, "/open")).status);
-    assert.deepEqual(failing, [500, 500, 500, 503, 503]);
+    for (let i = 0; i < 5; i++) {
+      const res = await post(base, "/open");
+      failing.push(`${res.status} ${(await json(res))?.error?.code ?? "upstream"}`);
+    }
+    assert.deepEqual(failing, ["503 upstream", "503 upstream", "503 upstream", "503 NO_HEALTHY_BACKEND", "503 NO_HEALTHY_BACKEND"]);
     assert.equal(central.received.length, 3, "an open circuit sends nothing upstream");
     assert.match(await (await fetch(`${base}/metrics`)).text(), /cloudloom_breaker_state\{route="POST \/open",region="central"\} 2/);
     central.behaviour = { status: 200, headers: {}, delayMs: 0 };

@@ -84,6 +84,9 @@ describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
     assert.match((await json(short)).error.message, /inputs\.features has 3 values; shape \[512\] needs 512/);
     const strings = await post(base, "/models/intent", { inputs: { features: new Array(512).fill("x") } });
     assert.match((await json(strings)).error.message, /inputs\.features must hold only finite numbers/);
+    const overflow = await post(base, "/models/intent", { inputs: { features: [3.5e38, ...new Array(511).fill(0)] } });
+    assert.equal(overflow.status, 400);
+    assert.match((await json(overflow)).error.message, /inputs\.features must hold only finite numbers within float32's range/);
     const extra = await post(base, "/models/intent", { inputs: { features: new Array(512).fill(0), mask: [1] } });
     assert.match((await json(extra)).error.message, /inputs\.mask is not an input/);
     const broken = await post(base, "/models/intent", "{not json");

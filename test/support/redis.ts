@@ -4,6 +4,7 @@
  * CI=true, where a missing service is a failure.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Context } from "mocha";
 
@@ -38,6 +39,28 @@ export class RedisServer {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /**
+   * Freezes it with SIGSTOP, as a stalled host would: connections stay open but
+   * nothing is answered. Resolves once the kernel reports the process stopped.
+   */
+  async freeze(): Promise<void> {
+    await this.signal("SIGSTOP", (state) => state === "T");
+  }
+
+  /** Resumes a frozen server with SIGCONT; resolves once it runs again. */
+  async thaw(): Promise<void> {
+    await this.signal("SIGCONT", (state) => state !== "T");
+  }
+
+  /** Sends `signal` and waits until the process state in /proc satisfies `reached`. */
+  private async signal(signal: NodeJS.Signals, reached: (state: string) => boolean): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error("redis-server is not running");
+    process.kill(pid, signal);
+    const stateOf = () => /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1] ?? "";
+    while (!reached(stateOf())) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** Stops it (as an outage would). */

@@ -18,6 +18,8 @@ export interface StubBehaviour {
 /** A stub upstream that counts what it receives. */
 export class StubUpstream {
   readonly received: Array<{ path: string; headers: IncomingMessage["headers"]; body: string }> = [];
+  /** Paths of requests whose connection closed before the stub answered them (the caller gave up). */
+  readonly abandoned: string[] = [];
   behaviour: StubBehaviour = { status: 200, headers: {}, delayMs: 0 };
   private server?: Server;
   url = "";
@@ -42,6 +44,9 @@ export class StubUpstream {
   }
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
+    res.once("close", () => {
+      if (!res.writableFinished) this.abandoned.push(req.url ?? "");
+    });
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -51,6 +56,7 @@ export class StubUpstream {
       const payload = JSON.stringify(this.behaviour.body?.(req, body) ?? { upstream: this.name, path: req.url, echo: body });
       const send = () =>
         setTimeout(() => {
+          if (res.destroyed) return;
           res.writeHead(status, { "content-type": "application/json", ...headers });
           res.end(payload);
         }, delayMs);

@@ -9,9 +9,18 @@ const endpointsOf = (entries: object) =>
 describe("gateway configuration", () => {
   it("fills safe defaults", () => {
     const settings = parseSettings({});
-    assert.equal(settings.trustProxyHops, 0);
+    assert.deepEqual(settings.trustedProxies, []);
+    assert.equal(settings.trustProxyHops, undefined);
     assert.equal(settings.limits.bodyBytes, 1_048_576);
+    assert.deepEqual(settings.limits.authFailures, { perAddress: 10, windowSeconds: 60 });
     assert.equal(settings.locality.header, "x-cloudloom-locality");
+    assert.equal(parseSettings({ redis: { url: "redis://10.0.0.5:6379" } }).redis?.commandTimeoutMs, 50);
+  });
+
+  it("takes proxies as addresses or ranges of either family, with an optional cap on hops", () => {
+    const settings = parseSettings({ trustedProxies: ["10.0.0.0/8", "127.0.0.1", "2001:db8::/32", "::1"], trustProxyHops: 2 });
+    assert.equal(settings.trustedProxies.length, 4);
+    assert.equal(settings.trustProxyHops, 2);
   });
 
   it("names every bad field", () => {
@@ -19,18 +28,38 @@ describe("gateway configuration", () => {
       () =>
         parseSettings({
           trustProxyHops: -1,
+          trustedProxies: ["10.0.0.0/8", "proxy.internal"],
           apiKeys: ["short"],
-          redis: { url: "http://x" },
+          redis: { url: "http://x", commandTimeoutMs: 0 },
+          limits: { authFailures: { perAddress: 0 } },
           limitz: {},
           locality: { cidrs: [{ cidr: "10.0.0.0/33", locality: "x" }] },
         }),
       (e: GatewayConfigError) =>
         e.code === "CL_GATEWAY_CONFIG" &&
-        ["trustProxyHops", "apiKeys.0", "redis.url", "", "locality.cidrs.0.cidr"].every((path) =>
-          e.problems.some((p) => p.path === path),
-        ) &&
+        [
+          "trustProxyHops",
+          "trustedProxies.1",
+          "apiKeys.0",
+          "redis.url",
+          "redis.commandTimeoutMs",
+          "limits.authFailures.perAddress",
+          "",
+          "locality.cidrs.0.cidr",
+        ].every((path) => e.problems.some((p) => p.path === path)) &&
         /API keys must be at least 16 characters/.test(e.message),
     );
+  });
+
+  it("refuses trustProxyHops alone, which trusted X-Forwarded-For from any peer, naming trustedProxies as the fix", () => {
+    assert.throws(
+      () => parseSettings({ trustProxyHops: 1 }),
+      (e: GatewayConfigError) =>
+        e.problems.length === 1 &&
+        e.problems[0].path === "trustProxyHops" &&
+        /list their addresses or ranges in trustedProxies/.test(e.message),
+    );
+    assert.equal(parseSettings({ trustProxyHops: 0 }).trustProxyHops, 0, "trusting no hop needs no proxy list");
   });
 
   it("refuses an endpoints map that misses a routed function or model version", () => {

@@ -5,7 +5,7 @@ import { callPolicy } from "../../../../gateway/invoke";
 import { GatewayMetrics } from "../../../../gateway/metrics";
 import { callBackend } from "../../../../gateway/stages/call-backend";
 import { metricsRegistry } from "../../../../runtime/metrics";
-import type { ServingError } from "../../../../runtime/contract";
+import { ServingError } from "../../../../runtime/contract";
 import { exchange, request, route, target } from "./exchange-fixture";
 
 describe("backend call stage", () => {
@@ -36,6 +36,18 @@ describe("backend call stage", () => {
     assert.equal(x.res.getHeader("connection"), undefined, "hop-by-hop headers stay upstream");
     assert.equal(x.res.getHeader("x-cloudloom-region"), "central");
     assert.deepEqual([seen?.requestId, seen?.tenant, seen?.body.toString(), seen?.query], ["req-12345678", "t-1", "{}", { region: "de" }]);
+  });
+
+  it("passes a client's abort through as CLIENT_CLOSED, never counted against the backend", async () => {
+    const x = over(async () => {
+      throw new ServingError("CLIENT_CLOSED", "the client closed the connection before its response");
+    });
+    await assert.rejects(
+      async () => stage.run!(x),
+      (e: ServingError) => e.code === "CLIENT_CLOSED" && e.status === 499,
+    );
+    assert.equal(x.target.backends.get("central")!.health.healthy, true);
+    assert.doesNotMatch(await metrics.registry.getSingleMetricAsString("cloudloom_upstream_errors_total"), /kind="error"\} 1/);
   });
 
   it("turns a backend fault into GATEWAY_TIMEOUT and counts it per route and region", async () => {

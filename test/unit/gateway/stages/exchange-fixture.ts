@@ -35,7 +35,7 @@ export function target(
     responseVersion,
     levels: { edgesByLocality: new Map(), central: ["central"] },
     backends: new Map([["central", backend]]),
-    breakers: new Map([["central", createBreaker(5, 5_000)]]),
+    breakers: new Map([["central", createBreaker(5, 5_000, "gateway-failures")]]),
     backend,
   };
 }

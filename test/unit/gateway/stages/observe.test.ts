@@ -26,6 +26,20 @@ describe("access log", () => {
     assert.equal(sampled.lines.length, 1);
   });
 
+  it("logs every request its client abandoned (499 closed, 408 timed out), unsampled", () => {
+    const { log, lines } = capture(0, () => 0.5);
+    log(record(499));
+    log(record(408));
+    log(record(200));
+    assert.deepEqual(
+      lines.map((l) => [l.status, l.msg]),
+      [
+        [499, "request abandoned by its client"],
+        [408, "request abandoned by its client"],
+      ],
+    );
+  });
+
   it("records the tenant id, never a key", () => {
     const { log, lines } = capture(1, () => 0);
     log(record(200));

@@ -26,10 +26,28 @@ describe("body stage", () => {
     await assert.rejects(async () => stage.run!(x), tooLarge);
   });
 
-  it("reads nothing for GET, or without a length or chunked encoding", () => {
-    const get = exchange(request({ method: "GET", headers: { "content-length": "3" }, chunks: ["abc"] }));
-    assert.equal(stage.run!(get), undefined);
-    assert.equal(get.body.length, 0);
+  it("reads a GET's body too, so none of it is left on the connection unframed", async () => {
+    for (const headers of [{ "content-length": "3" }, { "transfer-encoding": "chunked" }] as Array<Record<string, string>>) {
+      const get = exchange(request({ method: "GET", headers, chunks: ["abc"] }));
+      await stage.run!(get);
+      assert.equal(get.body.toString(), "abc");
+    }
+  });
+
+  it("reads nothing without a length or chunked encoding", () => {
+    assert.equal(stage.run!(exchange(request({ method: "GET" }))), undefined);
     assert.equal(stage.run!(exchange(request())), undefined);
+  });
+
+  it("turns a client that closes mid-body into CLIENT_CLOSED (499, never sent)", async () => {
+    const req = request({ headers: { "content-length": "8" } });
+    req.push(Buffer.from("1234"));
+    const x = exchange(req);
+    const reading = stage.run!(x);
+    req.destroy();
+    await assert.rejects(
+      async () => reading,
+      (e: ServingError) => e.code === "CLIENT_CLOSED" && e.status === 499,
+    );
   });
 });
