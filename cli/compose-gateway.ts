@@ -4,6 +4,7 @@
  * name one, the metrics on a registry, and the logger. The gateway is handed
  * all of them; what is opened here is closed here.
  */
+import { once } from "node:events";
 import Redis from "ioredis";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -23,6 +24,8 @@ export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | 
 /** A gateway and what was opened for it. */
 export interface ComposedGateway {
   readonly gateway: Gateway;
+  /** Resolves once the Redis client (if any) is connected, so limits and the L2 are shared from the first request. */
+  connected(): Promise<void>;
   /** Closes the gateway, then disconnects its Redis client. */
   close(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export function composeGateway({ env = process.env, registry, logger, ...options
   }
   return {
     gateway,
+    connected: () => (redis && redis.status !== "ready" ? once(redis, "ready").then(() => undefined) : Promise.resolve()),
     async close() {
       await gateway.close();
       redis?.disconnect();

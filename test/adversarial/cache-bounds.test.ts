@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import type { Gateway } from "../../gateway/gateway";
 import { ResponseCache, type StoredResponse } from "../../gateway/response-cache";
-import { gatewaySpec, KEY_A, startGateway } from "../support/gateway-app";
-import { StubUpstream } from "../support/upstream";
+import { gatewayRig, KEY_A } from "../support/gateway-app";
 
 const MiB = 1024 * 1024;
 
@@ -21,34 +19,20 @@ function postRaw(base: string, path: string, body: string): Promise<Response> {
 }
 
 describe("what a cached request may cost the gateway (issue hole 12)", () => {
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateway: Gateway;
-  let base: string;
-
-  beforeEach(async () => {
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    ({ gateway, base } = await startGateway(gatewaySpec(), central, edge));
-  });
-  afterEach(async () => {
-    await gateway.close();
-    await central.kill();
-    await edge.kill();
-  });
+  const rig = gatewayRig();
 
   it("refuses 1 MB of deeply nested JSON with INVALID_INPUT before building a key, and /healthz answers meanwhile", async () => {
     const bodies = [nested("[", "]"), nested('{"a":', "}"), nested("[", "]"), nested('{"a":', "}"), nested("[", "]")];
-    const attacks = bodies.map((body) => postRaw(base, "/echo", body));
-    const health = await fetch(`${base}/healthz`);
+    const attacks = bodies.map((body) => postRaw(rig.base, "/echo", body));
+    const health = await fetch(`${rig.base}/healthz`);
     assert.equal(health.status, 200);
     for (const res of await Promise.all(attacks)) {
       assert.equal(res.status, 400);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, "INVALID_INPUT");
     }
-    assert.equal(central.received.length, 0, "nothing that deep reaches the backend");
+    assert.equal(rig.central.received.length, 0, "nothing that deep reaches the backend");
     // Nesting within the bound, and deep-looking text inside strings, still pass.
-    const shallow = await postRaw(base, "/echo", JSON.stringify({ a: [[[{ b: [[1]] }]]], text: "[[[[".repeat(1000) }));
+    const shallow = await postRaw(rig.base, "/echo", JSON.stringify({ a: [[[{ b: [[1]] }]]], text: "[[[[".repeat(1000) }));
     assert.equal(shallow.status, 200);
   });
 });

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import type { Gateway } from "../../gateway/gateway";
 import { App, type SpecV1 } from "../../sdk";
 import pino from "pino";
 import { composeGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
-import { endpointsFor, post, startGateway } from "../support/gateway-app";
+import { endpointsFor, gatewayRig, post } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
 
 /** A model split 50/50 between versions 1 and 2, on an open route with a cache. */
@@ -33,26 +32,12 @@ function spec(): SpecV1 {
 }
 
 describe("a canary route with a cache (issue hole 5)", () => {
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateway: Gateway;
-  let base: string;
-
-  beforeEach(async () => {
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    ({ gateway, base } = await startGateway(spec(), central, edge));
-  });
-  afterEach(async () => {
-    await gateway.close();
-    await central.kill();
-    await edge.kill();
-  });
+  const rig = gatewayRig({ spec });
 
   it("reports, on every hit, the version that produced the body it serves", async () => {
     const served: Array<{ version: string | null; cache: string | null; path: string }> = [];
     for (let i = 0; i < 40; i++) {
-      const res = await post(base, "/predict", { x: [[1]] });
+      const res = await post(rig.base, "/predict", { x: [[1]] });
       assert.equal(res.status, 200);
       // The stub echoes the path it was called on: /_cloudloom/models/m%40<version>.
       const { path } = (await res.json()) as { path: string };
@@ -61,9 +46,9 @@ describe("a canary route with a cache (issue hole 5)", () => {
     for (const { version, path } of served) assert.equal(path, `/_cloudloom/models/${encodeURIComponent(`m@${version}`)}`);
     // Both versions were picked (2^-39 odds otherwise), each filled its own entry once, and the rest were hits.
     assert.deepEqual(new Set(served.map((s) => s.version)), new Set(["1", "2"]));
-    assert.equal(central.received.length, 2);
+    assert.equal(rig.central.received.length, 2);
     assert.equal(served.filter((s) => s.cache === "HIT").length, 38);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${rig.base}/metrics`)).text();
     const counted = (version: string) =>
       Number(
         new RegExp(`cloudloom_requests_total\\{[^}]*route="POST /predict"[^}]*version="${version}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0,
@@ -80,7 +65,7 @@ describe("a canary route with a cache (issue hole 5)", () => {
       settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
       source: {
         kind: "remote",
-        endpoints: { ...endpointsFor(split, central, edge), canaries: { "POST /predict": { central: alias.url } } },
+        endpoints: { ...endpointsFor(split, rig.central, rig.edge), canaries: { "POST /predict": { central: alias.url } } },
       },
       logger: pino({ level: "silent" }),
     });

@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
 import Redis from "ioredis";
-import type { Gateway } from "../../gateway/gateway";
-import { gatewaySpec, KEY_A, post, startGateway } from "../support/gateway-app";
-import { redisForSuite, type RedisServer } from "../support/redis";
-import { StubUpstream } from "../support/upstream";
+import { gatewayRig, KEY_A, post } from "../support/gateway-app";
 
 describe("the Redis L2 keys variants as the L1 does (issue hole 4)", () => {
-  let server: RedisServer | undefined;
+  const rig = gatewayRig({ instances: 2, redis: true });
   let probe: Redis | undefined;
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateways: Array<{ gateway: Gateway; base: string; close: () => Promise<void> }>;
-
-  beforeEach(async function () {
-    server = await redisForSuite(this);
-    probe = new Redis(server!.url);
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    const settings = { redis: { url: server!.url } };
-    gateways = [await startGateway(gatewaySpec(), central, edge, settings), await startGateway(gatewaySpec(), central, edge, settings)];
-  });
-  afterEach(async () => {
-    await Promise.all((gateways ?? []).map(({ close }) => close()));
-    probe?.disconnect();
-    await central?.kill();
-    await edge?.kill();
-    await server?.stop();
-  });
+  beforeEach(() => void (probe = new Redis(rig.redis!.url)));
+  afterEach(() => probe?.disconnect());
 
   /** Waits until the L2 holds `count` entries: a write the response did not wait for has landed. */
   async function entries(count: number): Promise<void> {
@@ -34,8 +14,8 @@ describe("the Redis L2 keys variants as the L1 does (issue hole 4)", () => {
   }
 
   it("never hands another instance a variant its headers do not select, and shares the one they do", async () => {
-    const [one, two] = gateways;
-    central.behaviour = {
+    const [one, two] = rig.gateways;
+    rig.central.behaviour = {
       status: 200,
       headers: { vary: "x-tier" },
       delayMs: 0,
@@ -54,6 +34,6 @@ describe("the Redis L2 keys variants as the L1 does (issue hole 4)", () => {
     const shared = await post(two.base, "/echo?page=1", { q: 1 }, KEY_A, { "x-tier": "gold" });
     assert.equal(shared.headers.get("x-cache"), "HIT", "instance two takes gold from the L2");
     assert.deepEqual(await shared.json(), { tier: "gold" });
-    assert.equal(central.received.length, 3);
+    assert.equal(rig.central.received.length, 3);
   });
 });

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import type { Gateway } from "../../gateway/gateway";
-import { gatewaySpec, KEY_A, startGateway } from "../support/gateway-app";
-import { StubUpstream } from "../support/upstream";
+import { gatewayRig, KEY_A } from "../support/gateway-app";
 
 /** What the client got back, read whole. */
 interface Answer {
@@ -34,114 +32,100 @@ function send(base: string, path: string, headers: Record<string, string> = {}, 
 }
 
 describe("response cache poisoning (issue hole 4)", () => {
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateway: Gateway;
-  let base: string;
-
-  beforeEach(async () => {
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    ({ gateway, base } = await startGateway(gatewaySpec(), central, edge));
-  });
-  afterEach(async () => {
-    await gateway.close();
-    await central.kill();
-    await edge.kill();
-  });
+  const rig = gatewayRig();
 
   for (const header of ["x-forwarded-host", "x-forwarded-proto", "forwarded", "x-cloudloom-locality"])
     it(`never replays what one client's ${header} made the backend write to a client without it`, async () => {
       // Like a framework building absolute links from the forwarding headers, without saying Vary.
-      central.behaviour = {
+      rig.central.behaviour = {
         status: 200,
         headers: {},
         delayMs: 0,
-        body: (req) => ({ next: `https://${String(req.headers[header] ?? "gateway.example")}/page/2` }),
+        body: (req) => ({ next: `https://${String(req.headers[header] ?? "rig.gateway.example")}/page/2` }),
       };
-      const attacker = await send(base, "/echo", { [header]: "evil.example" });
-      const victim = await send(base, "/echo");
+      const attacker = await send(rig.base, "/echo", { [header]: "evil.example" });
+      const victim = await send(rig.base, "/echo");
       assert.equal(attacker.status, 200);
       assert.equal(victim.status, 200);
       assert.doesNotMatch(victim.text, /evil/, `the victim was served the attacker's ${header}`);
       assert.ok(
-        central.received.every((r) => r.headers[header] === undefined),
+        rig.central.received.every((r) => r.headers[header] === undefined),
         `${header} reached the backend of a cached route, where the key cannot hold it`,
       );
     });
 
   it("keys on the backend's Vary: another Accept-Encoding is another entry", async () => {
-    central.behaviour = {
+    rig.central.behaviour = {
       status: 200,
       headers: { vary: "Accept-Encoding" },
       delayMs: 0,
       body: (req) => ({ encodedFor: req.headers["accept-encoding"] ?? "identity" }),
     };
-    const gzip = await send(base, "/echo", { "accept-encoding": "gzip" });
-    const plain = await send(base, "/echo");
+    const gzip = await send(rig.base, "/echo", { "accept-encoding": "gzip" });
+    const plain = await send(rig.base, "/echo");
     assert.deepEqual([gzip.headers["x-cache"], plain.headers["x-cache"]], ["MISS", "MISS"]);
     assert.deepEqual(JSON.parse(plain.text), { encodedFor: "identity" });
-    assert.equal((await send(base, "/echo", { "accept-encoding": "gzip" })).headers["x-cache"], "HIT");
-    assert.equal(central.received.length, 2);
+    assert.equal((await send(rig.base, "/echo", { "accept-encoding": "gzip" })).headers["x-cache"], "HIT");
+    assert.equal(rig.central.received.length, 2);
   });
 
   it("keys on any other header the backend's Vary names", async () => {
-    central.behaviour = {
+    rig.central.behaviour = {
       status: 200,
       headers: { vary: "x-tier" },
       delayMs: 0,
       body: (req) => ({ tier: req.headers["x-tier"] ?? "free" }),
     };
-    await send(base, "/echo", { "x-tier": "gold" });
-    const free = await send(base, "/echo");
+    await send(rig.base, "/echo", { "x-tier": "gold" });
+    const free = await send(rig.base, "/echo");
     assert.equal(free.headers["x-cache"], "MISS");
     assert.deepEqual(JSON.parse(free.text), { tier: "free" });
-    const gold = await send(base, "/echo", { "x-tier": "gold" });
+    const gold = await send(rig.base, "/echo", { "x-tier": "gold" });
     assert.deepEqual([gold.headers["x-cache"], JSON.parse(gold.text)], ["HIT", { tier: "gold" }]);
   });
 
   it("normalizes Accept-Encoding: equivalent lists share an entry, and the backend sees the canonical one", async () => {
-    central.behaviour = { status: 200, headers: { vary: "accept-encoding" }, delayMs: 0 };
-    const first = await send(base, "/echo", { "accept-encoding": "br;q=1.0, GZIP, x-unknown" });
-    const second = await send(base, "/echo", { "accept-encoding": "gzip,br" });
+    rig.central.behaviour = { status: 200, headers: { vary: "accept-encoding" }, delayMs: 0 };
+    const first = await send(rig.base, "/echo", { "accept-encoding": "br;q=1.0, GZIP, x-unknown" });
+    const second = await send(rig.base, "/echo", { "accept-encoding": "gzip,br" });
     assert.deepEqual([first.headers["x-cache"], second.headers["x-cache"]], ["MISS", "HIT"]);
-    assert.equal(central.received[0].headers["accept-encoding"], "br,gzip");
-    const refused = await send(base, "/echo", { "accept-encoding": "gzip;q=0, br" });
+    assert.equal(rig.central.received[0].headers["accept-encoding"], "br,gzip");
+    const refused = await send(rig.base, "/echo", { "accept-encoding": "gzip;q=0, br" });
     assert.equal(refused.headers["x-cache"], "MISS", "gzip;q=0 refuses gzip: not the same set");
   });
 
   it("never replays an encoded response to a client that did not accept the encoding, even without Vary", async () => {
-    central.behaviour = { status: 200, headers: { "content-encoding": "gzip" }, delayMs: 0 };
-    const gzip = await send(base, "/echo", { "accept-encoding": "gzip" });
-    const plain = await send(base, "/echo", { "accept-encoding": "identity" });
+    rig.central.behaviour = { status: 200, headers: { "content-encoding": "gzip" }, delayMs: 0 };
+    const gzip = await send(rig.base, "/echo", { "accept-encoding": "gzip" });
+    const plain = await send(rig.base, "/echo", { "accept-encoding": "identity" });
     assert.equal(gzip.headers["content-encoding"], "gzip");
     assert.deepEqual([gzip.headers["x-cache"], plain.headers["x-cache"]], ["MISS", "MISS"]);
-    assert.equal(central.received.length, 2);
+    assert.equal(rig.central.received.length, 2);
   });
 
   it("never stores a response that varies on * or on what the key cannot hold", async () => {
     for (const vary of ["*", "accept-language, *", "authorization", "host"]) {
-      central.behaviour = { status: 200, headers: { vary }, delayMs: 0 };
+      rig.central.behaviour = { status: 200, headers: { vary }, delayMs: 0 };
       const body = JSON.stringify({ vary });
-      const first = await send(base, "/echo", {}, body);
-      const second = await send(base, "/echo", {}, body);
+      const first = await send(rig.base, "/echo", {}, body);
+      const second = await send(rig.base, "/echo", {}, body);
       assert.deepEqual([first.headers["x-cache"], second.headers["x-cache"]], ["BYPASS", "BYPASS"], `Vary: ${vary}`);
     }
-    assert.equal(central.received.length, 8);
+    assert.equal(rig.central.received.length, 8);
   });
 
   it("keys on the normalized query: ?lang=evil is not replayed without it, parameter order does not matter", async () => {
-    const evil = await send(base, "/echo?lang=evil");
-    const clean = await send(base, "/echo");
+    const evil = await send(rig.base, "/echo?lang=evil");
+    const clean = await send(rig.base, "/echo");
     assert.deepEqual([evil.headers["x-cache"], clean.headers["x-cache"]], ["MISS", "MISS"]);
-    assert.equal((await send(base, "/echo?b=2&a=1")).headers["x-cache"], "MISS");
-    assert.equal((await send(base, "/echo?a=1&b=2")).headers["x-cache"], "HIT");
-    assert.equal((await send(base, "/echo?a=2&a=1")).headers["x-cache"], "MISS", "repeated parameters keep their order");
+    assert.equal((await send(rig.base, "/echo?b=2&a=1")).headers["x-cache"], "MISS");
+    assert.equal((await send(rig.base, "/echo?a=1&b=2")).headers["x-cache"], "HIT");
+    assert.equal((await send(rig.base, "/echo?a=2&a=1")).headers["x-cache"], "MISS", "repeated parameters keep their order");
   });
 
   it("coalesces concurrent misses but gives no waiter a variant its own headers do not select", async () => {
     let release!: () => void;
-    central.behaviour = {
+    rig.central.behaviour = {
       status: 200,
       headers: { vary: "x-tier" },
       delayMs: 0,
@@ -149,12 +133,12 @@ describe("response cache poisoning (issue hole 4)", () => {
       body: (req) => ({ tier: req.headers["x-tier"] ?? "free" }),
     };
     const tiers = ["gold", "gold", "free", "silver", "gold", "free"];
-    const pending = tiers.map((tier) => send(base, "/echo", tier === "free" ? {} : { "x-tier": tier }));
+    const pending = tiers.map((tier) => send(rig.base, "/echo", tier === "free" ? {} : { "x-tier": tier }));
     // Until the first response names its Vary, the requests share one key: one backend call.
-    while (central.received.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    while (rig.central.received.length === 0) await new Promise((resolve) => setImmediate(resolve));
     release();
     const answers = await Promise.all(pending);
     answers.forEach((answer, i) => assert.deepEqual(JSON.parse(answer.text), { tier: tiers[i] }, `request ${i} (${tiers[i]})`));
-    assert.ok(central.received.length <= 3, `one backend call per variant at most, got ${central.received.length}`);
+    assert.ok(rig.central.received.length <= 3, `one backend call per variant at most, got ${rig.central.received.length}`);
   });
 });

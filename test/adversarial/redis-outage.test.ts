@@ -6,11 +6,8 @@
  * 503 LIMITER_UNAVAILABLE, local counts against a per-instance limit.
  */
 import assert from "node:assert/strict";
-import type { Gateway } from "../../gateway/gateway";
-import { gatewaySpec, post, startGateway } from "../support/gateway-app";
-import { redisForSuite, type RedisServer } from "../support/redis";
+import { gatewayRig, post } from "../support/gateway-app";
 import { until } from "../support/until";
-import { StubUpstream } from "../support/upstream";
 
 /** The test app's routes whose limit (2 per minute, one bucket per route) fails open, closed and local. */
 const ROUTES = ["/fail-open", "/fail-closed", "/fail-local"] as const;
@@ -31,26 +28,10 @@ interface Sample {
 const waitFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
-  let redis: RedisServer | undefined;
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateways: Array<{ gateway: Gateway; base: string; close: () => Promise<void> }>;
-
-  beforeEach(async function () {
-    redis = await redisForSuite(this);
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    const settings = { redis: { url: redis!.url } };
-    gateways = [await startGateway(gatewaySpec(), central, edge, settings), await startGateway(gatewaySpec(), central, edge, settings)];
-    // Both clients connected: a limited route answers from Redis, not from a fallback.
-    for (const { base } of gateways) await readyOn(base);
-  });
-  afterEach(async () => {
-    await redis?.thaw().catch(() => undefined);
-    await Promise.all((gateways ?? []).map(({ close }) => close()));
-    await central?.kill();
-    await edge?.kill();
-    await redis?.stop();
+  const rig = gatewayRig({ instances: 2, redis: true });
+  // Both clients connected: a limited route answers from Redis, not from a fallback.
+  beforeEach(async () => {
+    for (const { base } of rig.gateways) await readyOn(base);
   });
 
   /** Resolves once `base` answers /fail-closed from Redis (anything but 503). */
@@ -63,9 +44,9 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
 
   /** Uses up each route's shared budget (2 per minute across both instances), so Redis alone answers 429. */
   async function exhaustBudgets(): Promise<void> {
-    for (const route of ROUTES) for (let i = 0; i < 3; i++) await post(gateways[i % 2].base, route);
+    for (const route of ROUTES) for (let i = 0; i < 3; i++) await post(rig.gateways[i % 2].base, route);
     for (const route of ROUTES)
-      for (const { base } of gateways)
+      for (const { base } of rig.gateways)
         assert.equal((await post(base, route)).status, 429, `${route} is limited by Redis before the outage`);
   }
 
@@ -74,7 +55,7 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
     const samples: Sample[] = [];
     let stopped = false;
     const workers = ROUTES.flatMap((route) =>
-      gateways.map(async ({ base }, instance) => {
+      rig.gateways.map(async ({ base }, instance) => {
         for (let n = 0; n < 60 && !stopped; n++) {
           const started = performance.now();
           const response = await post(base, route);
@@ -99,10 +80,10 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
     await exhaustBudgets();
     const traffic = load();
     await until(() => traffic.samples.length >= 12);
-    await redis!.freeze();
+    await rig.redis!.freeze();
     const frozenAt = performance.now();
     await waitFor(OUTAGE_MS);
-    await redis!.thaw();
+    await rig.redis!.thaw();
     const thawedAt = performance.now();
     await traffic.stop();
 
@@ -132,7 +113,7 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
       assert.ok(local.every((s) => s.status === 200 || s.code === "RATE_LIMITED"));
     }
 
-    const decisions = await gateways[0].gateway.metrics.registry.getSingleMetricAsString("cloudloom_rate_limit_decisions_total");
+    const decisions = await rig.gateways[0].gateway.metrics.registry.getSingleMetricAsString("cloudloom_rate_limit_decisions_total");
     assert.match(
       decisions,
       /route="POST \/fail-local",decision="store-failed-local"\} 2\b/,
@@ -140,7 +121,7 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
     );
 
     // Redis answers again, with the counts it held (and the increments that timed out): every route is limited.
-    for (const { base } of gateways)
+    for (const { base } of rig.gateways)
       for (const route of ROUTES) {
         const response = await post(base, route);
         assert.equal(response.status, 429, `${route} after SIGCONT`);
@@ -152,7 +133,7 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
     await exhaustBudgets();
     const traffic = load();
     await until(() => traffic.samples.length >= 12);
-    await redis!.stop();
+    await rig.redis!.stop();
     const downAt = performance.now();
     await waitFor(OUTAGE_MS);
     await traffic.stop();
@@ -169,14 +150,14 @@ describe("gateway when Redis freezes or dies mid-load (hole 8)", () => {
     for (const instance of [0, 1])
       assert.equal(traffic.samples.filter((s) => s.route === "/fail-local" && s.instance === instance && s.status === 200).length, 2);
 
-    await redis!.start();
-    for (const { base } of gateways) await readyOn(base);
+    await rig.redis!.start();
+    for (const { base } of rig.gateways) await readyOn(base);
     // A fresh Redis has no counts; readyOn took one point of /fail-closed per instance. Both instances share one budget again.
     for (const route of ["/fail-open", "/fail-local"]) {
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await post(gateways[i % 2].base, route)).status);
+      for (let i = 0; i < 6; i++) statuses.push((await post(rig.gateways[i % 2].base, route)).status);
       assert.deepEqual(statuses, [200, 200, 429, 429, 429, 429], `${route} once Redis is back`);
     }
-    assert.equal((await post(gateways[0].base, "/fail-closed")).status, 429);
+    assert.equal((await post(rig.gateways[0].base, "/fail-closed")).status, 429);
   });
 });

@@ -1,52 +1,31 @@
 import assert from "node:assert/strict";
-import type { Gateway } from "../../gateway/gateway";
-import { gatewaySpec, KEY_A, post, startGateway } from "../support/gateway-app";
-import { redisForSuite, type RedisServer } from "../support/redis";
-import { StubUpstream } from "../support/upstream";
+import { gatewayRig, KEY_A, post } from "../support/gateway-app";
 
 const json = async (response: Response): Promise<any> => response.json();
 
 describe("gateway with a real redis-server", () => {
-  let redis: RedisServer | undefined;
-  let central: StubUpstream;
-  let edge: StubUpstream;
-  let gateways: Array<{ gateway: Gateway; base: string; close: () => Promise<void> }>;
-
-  beforeEach(async function () {
-    redis = await redisForSuite(this);
-    central = await new StubUpstream("central").start();
-    edge = await new StubUpstream("edge").start();
-    const settings = { redis: { url: redis!.url } };
-    gateways = [await startGateway(gatewaySpec(), central, edge, settings), await startGateway(gatewaySpec(), central, edge, settings)];
-    await new Promise((r) => setTimeout(r, 100));
-  });
-  afterEach(async () => {
-    await Promise.all((gateways ?? []).map(({ close }) => close()));
-    await central?.kill();
-    await edge?.kill();
-    await redis?.stop();
-  });
+  const rig = gatewayRig({ instances: 2, redis: true });
 
   it("holds one limit across two gateway instances sharing Redis", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 15; i++) statuses.push((await post(gateways[i % 2].base, "/limited", {}, KEY_A)).status);
+    for (let i = 0; i < 15; i++) statuses.push((await post(rig.gateways[i % 2].base, "/limited", {}, KEY_A)).status);
     assert.equal(statuses.filter((s) => s === 200).length, 10);
     assert.deepEqual(statuses.slice(10), [429, 429, 429, 429, 429]);
   });
 
   it("shares cached responses between instances through the L2", async () => {
-    const first = await post(gateways[0].base, "/echo", { shared: 1 }, KEY_A);
+    const first = await post(rig.gateways[0].base, "/echo", { shared: 1 }, KEY_A);
     assert.equal(first.headers.get("x-cache"), "MISS");
     await new Promise((r) => setTimeout(r, 50));
-    const second = await post(gateways[1].base, "/echo", { shared: 1 }, KEY_A);
+    const second = await post(rig.gateways[1].base, "/echo", { shared: 1 }, KEY_A);
     assert.equal(second.headers.get("x-cache"), "HIT");
-    assert.equal(central.received.length, 1);
+    assert.equal(rig.central.received.length, 1);
   });
 
   it("applies each route's policy when Redis goes down: open, closed, or a local limiter", async () => {
-    const { base, gateway } = gateways[0];
+    const { base, gateway } = rig.gateways[0];
     assert.equal((await post(base, "/fail-closed")).status, 200, "Redis is up: the limit is enforced and answers normally");
-    await redis!.stop();
+    await rig.redis!.stop();
     await new Promise((r) => setTimeout(r, 300));
 
     const open = [await post(base, "/fail-open"), await post(base, "/fail-open"), await post(base, "/fail-open")];

@@ -4,7 +4,8 @@ import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { App, type SpecV1 } from "../../sdk";
-import type { StubUpstream } from "./upstream";
+import { redisForSuite, type RedisServer } from "./redis";
+import { StubUpstream } from "./upstream";
 
 /** API keys of two tenants. */
 export const KEY_A = "key-a-0123456789abcdef";
@@ -65,19 +66,20 @@ export function endpointsFor(spec: SpecV1, central: StubUpstream, edge: StubUpst
   return { functions, models };
 }
 
-/** Starts a gateway over the stubs; returns it, its base URL, and what closes it and its Redis client. */
+/** Starts a gateway over the stubs, connected to its Redis when it has one; returns it, its base URL, and what closes it and its Redis client. */
 export async function startGateway(
   spec: SpecV1,
   central: StubUpstream,
   edge: StubUpstream,
   settings: Record<string, unknown> = {},
 ): Promise<{ gateway: Gateway; base: string; close: () => Promise<void> }> {
-  const { gateway, close } = composeGateway({
+  const { gateway, connected, close } = composeGateway({
     spec,
     settings: parseSettings({ apiKeys: [KEY_A, KEY_B], health: { probeIntervalMs: 60_000 }, ...settings }),
     source: { kind: "remote", endpoints: endpointsFor(spec, central, edge) },
     logger: pino({ level: "silent" }),
   });
+  await connected();
   const { port } = await gateway.listen(0);
   return { gateway, base: `http://127.0.0.1:${port}`, close };
 }
@@ -95,4 +97,60 @@ export function post(
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/** A started gateway instance. */
+export interface StartedGateway {
+  gateway: Gateway;
+  base: string;
+  close: () => Promise<void>;
+}
+
+/** What a suite's tests run against, made afresh for each test by `gatewayRig`. */
+export interface GatewayRig {
+  central: StubUpstream;
+  edge: StubUpstream;
+  /** The redis-server the instances share, when the rig has one. */
+  redis?: RedisServer;
+  /** Every instance, in start order. */
+  gateways: StartedGateway[];
+  /** The first instance. */
+  gateway: Gateway;
+  base: string;
+}
+
+/** What a rig runs: the spec, how many gateway instances, whether they share a real redis-server, and their settings. */
+export interface GatewayRigOptions {
+  spec?: () => SpecV1;
+  instances?: number;
+  redis?: boolean;
+  settings?: Record<string, unknown>;
+}
+
+/**
+ * Registers hooks that give each test of the suite fresh central and edge
+ * stubs, a real redis-server when asked (skipped locally without one, a
+ * failure under CI), and gateways over them; all are closed after the test.
+ */
+export function gatewayRig(options: GatewayRigOptions = {}): GatewayRig {
+  const rig = { gateways: [] as StartedGateway[] } as GatewayRig;
+  beforeEach(async function () {
+    rig.redis = options.redis ? await redisForSuite(this) : undefined;
+    rig.central = await new StubUpstream("central").start();
+    rig.edge = await new StubUpstream("edge").start();
+    const { redis, ...rest } = options.settings ?? {};
+    const settings = rig.redis ? { ...rest, redis: { url: rig.redis.url, ...(redis as object) } } : rest;
+    rig.gateways = [];
+    for (let i = 0; i < (options.instances ?? 1); i++)
+      rig.gateways.push(await startGateway((options.spec ?? gatewaySpec)(), rig.central, rig.edge, settings));
+    ({ gateway: rig.gateway, base: rig.base } = rig.gateways[0]);
+  });
+  afterEach(async () => {
+    await rig.redis?.thaw().catch(() => undefined);
+    await Promise.all(rig.gateways.map(({ close }) => close()));
+    await rig.central?.kill();
+    await rig.edge?.kill();
+    await rig.redis?.stop();
+  });
+  return rig;
 }
