@@ -35,20 +35,34 @@ export interface RemoteBackendOptions {
   auth?: BackendAuth;
 }
 
-const FAST_FAILURES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
+/** Errors of a connection that never opened: the upstream cannot have seen the request. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
-/** True for errors that happen before the upstream saw the request. */
-function isFastFailure(error: unknown): boolean {
+/** Errors of a connection cut mid-call: the upstream may already have acted on a request it received whole. */
+const CUT_OFF = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+/** How a failed call is answered: retried elsewhere when it may be, else 502 for a connection cut off (504 comes from timeouts). */
+function upstreamFailure(error: unknown, method: string, deliveredWhole: boolean): unknown {
+  if (isFastFailure(error, method, deliveredWhole)) return new FastFailure(error);
   const code = (error as { code?: string })?.code;
-  return code !== undefined && FAST_FAILURES.has(code);
+  return code !== undefined && CUT_OFF.has(code)
+    ? new ServingError("BAD_GATEWAY", "the upstream connection broke before its response")
+    : error;
+}
+
+/** Methods whose request may run twice. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+/**
+ * True when the call may be tried in another region: the connection never
+ * opened, or it was cut before the upstream had the whole request, or the
+ * method is safe to repeat. A POST the upstream received whole is never sent
+ * again, since it may already have run.
+ */
+function isFastFailure(error: unknown, method: string, deliveredWhole: boolean): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code === undefined) return false;
+  return NEVER_CONNECTED.has(code) || (CUT_OFF.has(code) && (!deliveredWhole || IDEMPOTENT.has(method)));
 }
 
 const HOP = new Set(HOP_BY_HOP);
@@ -69,6 +83,8 @@ interface ProxiedCall {
   timeoutMs: number;
   /** The request to the upstream, once the proxy made it. */
   upstream?: ClientRequest;
+  /** Set once the whole request went out: from then on the upstream may have acted on it. */
+  delivered: boolean;
   /** Set once the upstream's response head arrived: from then on, nothing is retried elsewhere. */
   responded: boolean;
   fail(error: unknown): void;
@@ -92,6 +108,7 @@ function onProxyReq(upstream: ClientRequest, req: IncomingMessage): void {
   // The body the gateway read, framed by its length. The client's stream was read to its end
   // (read-body reads every method's body), so the proxy's pipe of it only ends the request.
   if (call.body.length > 0) upstream.write(call.body);
+  upstream.once("finish", () => (call.delivered = true));
 }
 
 function onProxyRes(response: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
@@ -160,6 +177,7 @@ export class RemoteBackend implements Backend {
         headers: this.headers(request),
         body: request.body,
         timeoutMs: this.timeoutMs,
+        delivered: false,
         responded: false,
         fail: (error) => {
           if (settled) return;
@@ -167,7 +185,7 @@ export class RemoteBackend implements Backend {
           // Ends the upstream request (and its socket) whatever state it is in.
           call.upstream?.destroy();
           // Before any response byte, nothing reached a handler's answer: safe to retry elsewhere.
-          reject(!call.responded && isFastFailure(error) ? new FastFailure(error) : error);
+          reject(call.responded ? error : upstreamFailure(error, request.method, call.delivered));
         },
         succeed: (status) => {
           if (settled) return;
@@ -193,7 +211,8 @@ export class RemoteBackend implements Backend {
         body: request.body,
       });
     } catch (error) {
-      throw isFastFailure(error) ? new FastFailure(error) : error;
+      // undici does not say how much of the request went out: assume all of it.
+      throw upstreamFailure(error, request.method, true);
     }
     const body = Buffer.from(await response.body.arrayBuffer());
     const out: Record<string, string> = {};
