@@ -57,7 +57,7 @@ const provider = (name, otherClouds) =>
   );
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".bench/**", "cli/bin.js"] },
+  { ignores: ["node_modules/**", ".bench/**", "dist/**", "docs/reference/**", "cli/bin.js"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -11,6 +11,38 @@ import type { Registry } from "prom-client";
 import { Gateway, GatewayMetrics, type GatewayOptions, type GatewaySettings } from "../gateway";
 import { authFor, metricsRegistry, RUNTIME_ENV } from "../runtime";
 
+/**
+ * The CLI's logger at LOG_LEVEL (else info): human-readable lines (pino-pretty,
+ * synchronous, colored) when stdout is a terminal, JSON lines otherwise, so
+ * log shippers get JSON and people get something they can read.
+ * LOG_FORMAT=json or LOG_FORMAT=pretty overrides the choice.
+ */
+export function cliLogger(
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean } = process.stdout,
+  destination?: NodeJS.WritableStream,
+): Logger {
+  const level = env.LOG_LEVEL ?? "info";
+  const pretty = env.LOG_FORMAT === "pretty" || (env.LOG_FORMAT !== "json" && Boolean(stdout.isTTY));
+  if (!pretty) return destination ? pino({ level }, destination) : pino({ level });
+  // Loaded only for a terminal: a container's JSON logger never pays for it.
+  const { build } = require("pino-pretty") as typeof import("pino-pretty");
+  return pino(
+    { level },
+    build({
+      sync: true,
+      colorize: Boolean(stdout.isTTY) && !destination,
+      translateTime: "SYS:HH:MM:ss.l",
+      ...(destination ? { destination } : {}),
+    }),
+  );
+}
+
+/** Thrown when the environment lacks a credential a backend needs: the CLI prints its one line and exits 2. */
+export class MissingCredentialError extends Error {
+  readonly code = "CL_MISSING_CREDENTIAL";
+}
+
 /** What composeGateway needs besides the gateway's own configuration. */
 export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | "redis" | "metrics" | "logger" | "backendAuth"> {
   /** Where CLOUDLOOM_API_KEYS and LOG_LEVEL are read. @default process.env */
@@ -31,7 +63,7 @@ export interface ComposedGateway {
 }
 
 /** The settings' API keys and those of CLOUDLOOM_API_KEYS (comma- or newline-separated). */
-function apiKeysFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): string[] {
+export function apiKeysFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): string[] {
   const fromEnv = (env[RUNTIME_ENV.apiKeys] ?? "")
     .split(/[,\n]/)
     .map((key) => key.trim())
@@ -62,14 +94,20 @@ function redisClient(settings: GatewaySettings, logger: Logger): Redis | undefin
 
 /** Builds a gateway with everything it is handed. */
 export function composeGateway({ env = process.env, registry, logger, ...options }: ComposeGatewayOptions): ComposedGateway {
-  const log = logger ?? pino({ level: env.LOG_LEVEL ?? "info" });
+  const log = logger ?? cliLogger(env);
   const redis = redisClient(options.settings, log);
   let gateway: Gateway;
   try {
     gateway = new Gateway({
       ...options,
       apiKeys: apiKeysFrom(options.settings, env),
-      backendAuth: (endpoint) => authFor(endpoint, env),
+      backendAuth: (endpoint) => {
+        try {
+          return authFor(endpoint, env);
+        } catch (error) {
+          throw new MissingCredentialError((error as Error).message);
+        }
+      },
       redis,
       metrics: new GatewayMetrics(registry ?? metricsRegistry()),
       logger: log,

@@ -5,11 +5,11 @@
  * what the gateway is handed: one metrics registry shared with the runtime.
  */
 import type { AddressInfo } from "node:net";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import type { Gateway, GatewaySettings } from "../gateway";
 import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
-import { composeGateway, type ComposedGateway } from "./compose-gateway";
+import { cliLogger, composeGateway, type ComposedGateway } from "./compose-gateway";
 
 /** What a local target serves. */
 export interface LocalTargetOptions {
@@ -27,7 +27,7 @@ export class LocalTarget {
   private readonly composed: ComposedGateway;
 
   constructor(options: LocalTargetOptions) {
-    const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
+    const logger = options.logger ?? cliLogger();
     const registry = metricsRegistry();
     this.runtime = new LocalRuntime(
       options.spec,
@@ -44,10 +44,15 @@ export class LocalTarget {
     this.gateway = this.composed.gateway;
   }
 
-  /** Warms every pool's floor, then listens. */
+  /** Warms every pool's floor, then listens; when it cannot (a port in use), unloads again and rethrows. */
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     await this.runtime.warm();
-    return this.gateway.listen(port, host);
+    try {
+      return await this.gateway.listen(port, host);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
   }
 
   /** Finishes requests in flight, then unloads the runtime. */

@@ -1,22 +1,29 @@
 /**
  * The `cloudloom` command line. Exit codes: 0 success, 1 the app, plan or
  * configuration has problems (or a mandatory policy is violated), 2 usage
- * error (unknown command, flag or target; missing file).
+ * error (unknown command, flag or target; missing file; a port in use; a
+ * missing credential).
+ *
+ * This module loads nothing but node:util and ./io: `--help` and
+ * `--version` answer without loading the SDK, and each command loads only
+ * its own module when it runs.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { AppLoadError } from "../sdk/load-app";
 import { processIo, UsageError, type CommandIo } from "./io";
 
 const USAGE = `cloudloom <command> [options]
 
 Commands:
+  init [dir]              scaffold an app: app.ts, a handler, a Pulumi project and a stack file per target
   spec <app>              print the app's validated Spec v1, or its problems
   plan <app> --target T   what \`pulumi up\` would create, offline (tree, --json, --out manifests)
   policy <app> --target T the policy pack on the offline plan (the CI gate; --format sarif)
   serve [<app>]           the gateway on the local target, a deployed stack, or one pod's entry
   gateway config          the gateway's endpoints file from \`pulumi stack output --json\`
 
-Run \`cloudloom <command> --help\` for a command's options.
+Run \`cloudloom <command> --help\` for a command's options; \`cloudloom --version\` prints the version.
 Exit codes: 0 success, 1 problems found, 2 usage error.`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -43,6 +50,13 @@ const str = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
 
 const COMMANDS: Record<string, Command> = {
+  init: {
+    usage: async () => (require("./commands/init") as typeof import("./commands/init")).INIT_USAGE,
+    options: { name: str },
+    positionals: [0, 1],
+    run: async (v, [dir], io) =>
+      (require("./commands/init") as typeof import("./commands/init")).initCommand({ dir, name: v.name as string }, io),
+  },
   spec: {
     usage: async () => (await spec()).SPEC_USAGE,
     options: { target: str },
@@ -61,11 +75,22 @@ const COMMANDS: Record<string, Command> = {
   },
   policy: {
     usage: async () => (await policy()).POLICY_USAGE,
-    options: { target: str, format: str, "policy-config": str },
+    options: {
+      target: { type: "string", multiple: true },
+      format: str,
+      "policy-config": str,
+      "stack-config": { type: "string", multiple: true },
+    },
     positionals: [1, 1],
     run: async (v, [app], io) =>
       (await policy()).policyCommand(
-        { app, target: v.target as string, format: v.format as string, policyConfig: v["policy-config"] as string },
+        {
+          app,
+          targets: (v.target as string[] | undefined) ?? [],
+          format: v.format as string,
+          policyConfig: v["policy-config"] as string,
+          stackConfigs: (v["stack-config"] as string[] | undefined) ?? [],
+        },
         io,
       ),
   },
@@ -117,6 +142,11 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     io.out(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
+  if (name === "--version" || name === "-v" || name === "-V") {
+    const { version } = JSON.parse(readFileSync(join(__dirname, "../package.json"), "utf8")) as { version: string };
+    io.out(`${version}\n`);
+    return 0;
+  }
   const command = COMMANDS[name];
   if (!command) {
     io.err(`unknown command "${name}"\n\n${USAGE}\n`);
@@ -143,8 +173,13 @@ function reportError(error: unknown, io: CommandIo): number {
     io.err(`${(error as Error).message}\n`);
     return 2;
   }
-  if (error instanceof AppLoadError) {
-    io.err(`${error.message}\n  fix: ${error.fix}\n`);
+  // AppLoadError, matched by its code so that this module need not load the SDK.
+  if (code === "CL_APP_LOAD") {
+    io.err(`${(error as Error).message}\n  fix: ${(error as { fix?: string }).fix}\n`);
+    return 2;
+  }
+  if (code === "CL_MISSING_CREDENTIAL") {
+    io.err(`${(error as Error).message}\n`);
     return 2;
   }
   if (code === "CL_GATEWAY_CONFIG" || code === "CL_INVALID_SPEC" || code === "CL_TARGET_CONFIG" || code === "CL_SCHEDULE_UNSUPPORTED") {

@@ -50,8 +50,16 @@ export function stackConfig(target: string, file?: string): Record<string, strin
   );
 }
 
-/** Plans `appPath` on `target`. Throws SpecError / TargetConfigError like `pulumi up` would. */
-export async function planApp(appPath: string, target: Target, config: Record<string, string> = {}): Promise<Plan> {
+/**
+ * Plans `appPath` on `target`. Throws SpecError / TargetConfigError like `pulumi up` would.
+ * `onResource` hears of each resource as the program registers it (progress for long plans).
+ */
+export async function planApp(
+  appPath: string,
+  target: Target,
+  config: Record<string, string> = {},
+  onResource?: (key: string) => void,
+): Promise<Plan> {
   const values: Record<string, string> = { ...config };
   const app = relative(ROOT, resolve(appPath));
   // Settings the target requires get its placeholders, so a plan needs no stack config.
@@ -69,6 +77,7 @@ export async function planApp(appPath: string, target: Target, config: Record<st
     const key = `${args.type}::${args.name}`;
     keys.set(args.resource, key);
     if (args.opts.parent) parents.set(key, keys.get(args.opts.parent) ?? "");
+    onResource?.(key);
     return undefined;
   };
   const { result, resources } = await planUnderMocks(() =>

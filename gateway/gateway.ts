@@ -15,10 +15,11 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, ServingError, toErrorResponse } from "../runtime/contract";
+import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
+import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource } from "./route-table";
 
@@ -95,7 +96,11 @@ export class Gateway {
       },
       (req, res) => this.handle(req, res),
     );
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    // Node answers an expectation other than 100-continue with its own bare 417 unless someone listens:
+    // the pipeline's expectation stage answers it instead, with the request id and a JSON body.
+    this.server.on("checkExpectation", (req, res) => this.handle(req, res));
+    // A port in use rejects here (EADDRINUSE) rather than crashing the process; the CLI says so in one line.
+    await listenOn(this.server, port, host);
     this.generation.table.startProbes();
     return this.server.address() as AddressInfo;
   }
@@ -174,10 +179,19 @@ export class Gateway {
     }
   }
 
-  private sendError(error: unknown, res: ServerResponse, record: { id: string; route: string }): void {
+  /**
+   * Sends the one error response. For a 5xx, the code and the cause (a handler's exception with its
+   * stack, a model session's error, the unexpected error itself) go on the request's record, which the
+   * access log writes with the request id: in the log, never in the response.
+   */
+  private sendError(error: unknown, res: ServerResponse, record: Pick<AccessRecord, "id" | "route" | "code" | "err" | "reason">): void {
     const { status, headers, body } = toErrorResponse(error);
-    if (status >= 500 && !(error instanceof ServingError))
-      this.log.error({ err: error, requestId: record.id, route: record.route }, "unexpected error");
+    if (status >= 500) {
+      record.code = body.error.code;
+      const cause = error instanceof ServingError ? error.cause : error;
+      if (cause !== undefined) record.err = cause;
+      else if (error instanceof ServingError) record.reason = error.message;
+    }
     if (res.headersSent) {
       // Mid-stream: the client sees the connection cut; the record still says how the request ended.
       res.statusCode = status;
@@ -201,6 +215,7 @@ export class Gateway {
       // The key in constant time, and wrong keys limited per client address (429 once over).
       await this.adminCheck(req);
     } catch (error) {
+      if (!(error instanceof ServingError)) this.log.error({ err: error, route: "admin" }, "admin request failed");
       this.sendError(error, res, { id: "-", route: "admin" });
       return;
     }

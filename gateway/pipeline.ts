@@ -15,6 +15,7 @@ import { ResponseCache } from "./response-cache";
 import { AuthFailures, authenticate } from "./stages/authenticate";
 import { cache } from "./stages/cache";
 import { callBackend } from "./stages/call-backend";
+import { expectation } from "./stages/expectation";
 import { clientAddress } from "./stages/client-address";
 import { concurrencyCap } from "./stages/concurrency-cap";
 import { localityAndVersion } from "./stages/locality-and-version";
@@ -40,6 +41,7 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: P
   const calls = callPolicy(settings, metrics);
   return [
     requestId(),
+    expectation(),
     matchRoute(settings.limits.maxUrlLength),
     clientAddress(settings),
     authenticate(apiKeys, new AuthFailures(settings.limits.authFailures, "api-key", redis)),

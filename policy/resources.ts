@@ -8,6 +8,24 @@ import type { SpecV1 } from "../sdk/spec";
 /** The parts of a policy resource the policies read (what the offline runner can provide). */
 export type PlannedPolicyResource = Pick<PolicyResource, "type" | "name" | "urn" | "props">;
 
+/**
+ * Reports a violation of the declaration at spec path `path` (`gpuPools.big`,
+ * `routes.POST /rank`): the offline runner points its SARIF result at that
+ * declaration's line. Pulumi's own engine takes (message, urn) and ignores
+ * the path.
+ */
+export function reportAt(report: (message: string, urn?: string) => void, message: string, urn: string, path: string): void {
+  (report as (message: string, urn: string, path: string) => void)(message, urn, path);
+}
+
+/** The spec path of the entry a cloud resource serves, from its `cloudloom.dev/kind` and `cloudloom.dev/name` labels or tags. */
+export function specPathOf(resource: PlannedPolicyResource): string | undefined {
+  const labels = labelsOf(resource);
+  const section = { function: "functions", model: "models", gateway: undefined }[labels["cloudloom.dev/kind"] ?? ""];
+  const name = labels["cloudloom.dev/name"];
+  return section && name ? `${section}.${name}` : undefined;
+}
+
 /** The specs of every cloudloom App component in the stack. */
 export function appSpecs(resources: readonly PlannedPolicyResource[]): Array<{ resource: PlannedPolicyResource; spec: SpecV1 }> {
   return resources

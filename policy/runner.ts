@@ -6,7 +6,7 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
 import type { PlannedResource } from "../providers/plan";
 import { POLICIES } from "./policies";
-import type { PlannedPolicyResource } from "./resources";
+import { specPathOf, type PlannedPolicyResource } from "./resources";
 
 /** One violation. */
 export interface Violation {
@@ -15,6 +15,8 @@ export interface Violation {
   /** `type::name` of the resource, or the app. */
   resource: string;
   message: string;
+  /** The spec path of the declaration at fault (`gpuPools.big`), when the policy or the resource's labels name it. */
+  path?: string;
 }
 
 /** Per-policy config, keyed by policy name (as in a policy pack's config file). */
@@ -53,10 +55,12 @@ export async function evaluatePolicies(
         throw new Error(`not applicable: ${reason ?? ""}`);
       },
     };
-    await policy.validateStack(
-      args,
-      (message, urn) => void violations.push({ policy: policy.name, level, resource: urn ?? "stack", message }),
-    );
+    const report = (message: string, urn?: string, path?: string) => {
+      const resource = urn === undefined ? undefined : resources.find((r) => r.urn === urn);
+      const at = path ?? (resource ? specPathOf(resource) : undefined);
+      violations.push({ policy: policy.name, level, resource: urn ?? "stack", message, ...(at ? { path: at } : {}) });
+    };
+    await policy.validateStack(args, report as (message: string, urn?: string) => void);
   }
   return violations;
 }

@@ -140,11 +140,14 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
+  EXPECTATION_FAILED: 417,
   RATE_LIMITED: 429,
   CONCURRENCY_LIMIT: 429,
   /** The client closed the connection before its response: recorded and counted, never sent. */
   CLIENT_CLOSED: 499,
   FUNCTION_FAILED: 500,
+  /** A model version's session failed while running a batch (the cause goes to the log). */
+  MODEL_FAILED: 500,
   INTERNAL: 500,
   BAD_GATEWAY: 502,
   QUEUE_FULL: 503,
@@ -176,6 +179,7 @@ export class ServingError extends Error {
 
 const SAFE_5XX: Partial<Record<ErrorCode, string>> = {
   FUNCTION_FAILED: "the function failed; see the server log for this request id",
+  MODEL_FAILED: "the model failed to run; see the server log for this request id",
   INTERNAL: "internal error; see the server log for this request id",
 };
 
@@ -188,6 +192,21 @@ export function toErrorResponse(error: unknown): {
   const known = error instanceof ServingError ? error : new ServingError("INTERNAL", "internal error");
   const message = SAFE_5XX[known.code] ?? known.message;
   return { status: known.status, headers: known.headers, body: { error: { code: known.code, message } } };
+}
+
+/**
+ * Starts `server` listening; rejects (instead of crashing the process with an
+ * unhandled 'error' event) when the port is in use or may not be bound.
+ */
+export function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
 }
 
 /** Graceful HTTP shutdown, as every cloudloom server drains within its termination grace period. */

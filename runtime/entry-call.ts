@@ -36,8 +36,27 @@ function parseJson(body: Buffer): unknown {
 const coldHeaders = (cold: boolean, ms: number): Record<string, string> =>
   cold ? { "x-cloudloom-cold": "true", "x-cloudloom-cold-start-ms": ms.toFixed(1) } : { "x-cloudloom-cold": "false" };
 
-/** Calls function `entry` (or predicts with model version `entry`) in `region`. */
+/**
+ * Calls function `entry` (or predicts with model version `entry`) in `region`.
+ * Anything thrown that is not a ServingError becomes INTERNAL with the
+ * original as its cause: a 500 whose cause the server logs, never a timeout.
+ */
 export async function callEntry(
+  runtime: LocalRuntime,
+  kind: "function" | "model",
+  entry: string,
+  region: string,
+  call: EntryCall,
+): Promise<EntryResponse> {
+  try {
+    return await callEntryUnchecked(runtime, kind, entry, region, call);
+  } catch (error) {
+    if (error instanceof ServingError) throw error;
+    throw Object.assign(new ServingError("INTERNAL", `${kind} ${entry} failed unexpectedly`), { cause: error });
+  }
+}
+
+async function callEntryUnchecked(
   runtime: LocalRuntime,
   kind: "function" | "model",
   entry: string,

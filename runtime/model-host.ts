@@ -5,6 +5,7 @@
 import * as ort from "onnxruntime-node";
 import type { ModelSpec } from "../sdk/spec";
 import { DynamicBatcher } from "./batcher";
+import { ServingError } from "./contract";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";
 import type { PoolSizing } from "./sizing";
@@ -84,7 +85,16 @@ export class ModelHost {
         samples.forEach((sample, i) => data.set(sample[name], i * size));
         feeds[name] = new ort.Tensor("float32", data, [samples.length, ...tensor.shape.slice(1)]);
       }
-      const results = await lease.instance.run(feeds);
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = await lease.instance.run(feeds);
+      } catch (error) {
+        // The session failed at run time (a shape the graph refuses, an operator error): the request's
+        // failure, not a slow or unreachable backend, so 500 MODEL_FAILED, with the cause for the log.
+        throw Object.assign(new ServingError("MODEL_FAILED", `model ${this.spec.name}@${this.spec.version} failed to run`), {
+          cause: error,
+        });
+      }
       return samples.map((_, i) => {
         const outputs: Record<string, Float32Array> = {};
         for (const [name, tensor] of Object.entries(this.spec.signature.outputs)) {

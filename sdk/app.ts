@@ -23,6 +23,7 @@ import {
   type ScalingPolicy,
   type ScalingPolicyArgs,
 } from "./declarations";
+import { handlerProblems } from "./check-handlers";
 import { Normalizer } from "./normalize";
 import { API_VERSION, canonicalize, SpecError, validate, type Problem, type SpecV1, type ValidateOptions } from "./spec";
 
@@ -30,6 +31,13 @@ import { API_VERSION, canonicalize, SpecError, validate, type Problem, type Spec
 export interface AppOptions {
   /** Directory that handler modules and model artifacts are relative to. @default process.cwd() */
   root?: string;
+  /**
+   * Also check what the app's files hold: handler modules load and export
+   * their handler, and ONNX graphs match their models' signatures.
+   * `loadApp()` (and so every `cloudloom` command) turns this on.
+   * @default false
+   */
+  inspectFiles?: boolean;
 }
 
 type Section = "regions" | "gpuPools" | "scalingPolicies" | "models" | "functions" | "routes";
@@ -48,48 +56,55 @@ export class App {
     routes: {},
   };
 
+  /**
+   * Whether `problems()` and `toSpec()` also load each handler module and
+   * read each model's ONNX graph (see {@link AppOptions.inspectFiles}).
+   */
+  inspectFiles: boolean;
+
   constructor(
     /** The app's name; it prefixes every resource on every target. */
     readonly name: string,
     options: AppOptions = {},
   ) {
-    this.root = options.root ?? process.cwd();
+    this.root = options?.root ?? process.cwd();
+    this.inspectFiles = options?.inspectFiles ?? false;
   }
 
   /** Declares a region. */
   region(name: string, args: RegionArgs): Region {
-    this.add("regions", name, () => this.normalizer.region(args ?? ({} as RegionArgs)));
+    this.add("regions", name, () => this.normalizer.region(`regions.${name}`, args));
     return new Declared(this, "region", name);
   }
 
   /** Declares a GPU pool. */
   gpuPool(name: string, args: GpuPoolArgs): GpuPool {
-    this.add("gpuPools", name, () => this.normalizer.gpuPool(`gpuPools.${name}`, args ?? ({} as GpuPoolArgs)));
+    this.add("gpuPools", name, () => this.normalizer.gpuPool(`gpuPools.${name}`, args));
     return new Declared(this, "gpuPool", name);
   }
 
   /** Declares a scaling policy. */
   scalingPolicy(name: string, args: ScalingPolicyArgs): ScalingPolicy {
-    this.add("scalingPolicies", name, () => this.normalizer.scalingPolicy(`scalingPolicies.${name}`, args ?? ({} as ScalingPolicyArgs)));
+    this.add("scalingPolicies", name, () => this.normalizer.scalingPolicy(`scalingPolicies.${name}`, args));
     return new Declared(this, "scalingPolicy", name);
   }
 
   /** Declares one immutable version of a model; a new version is a new call. */
   model(name: string, args: ModelArgs): Model {
     const key = `${name}@${args?.version}`;
-    this.add("models", key, () => this.normalizer.model(name, `models.${key}`, args ?? ({} as ModelArgs)));
+    this.add("models", key, () => this.normalizer.model(name, `models.${key}`, args));
     return new Model(this, name, String(args?.version));
   }
 
   /** Declares a function. */
   function(name: string, args: FunctionArgs): Fn {
-    this.add("functions", name, () => this.normalizer.function(`functions.${name}`, args ?? ({} as FunctionArgs)));
+    this.add("functions", name, () => this.normalizer.function(`functions.${name}`, args));
     return new Declared(this, "function", name);
   }
 
   /** Declares a route, keyed `"<METHOD> /path"`. */
   route(key: string, args: RouteArgs): void {
-    this.add("routes", key, () => this.normalizer.route(`routes.${key}`, args ?? ({} as RouteArgs)));
+    this.add("routes", key, () => this.normalizer.route(`routes.${key}`, args));
   }
 
   /** The spec as declared, in canonical form, without validation. */
@@ -97,10 +112,17 @@ export class App {
     return canonicalize({ apiVersion: API_VERSION, app: this.name, ...this.draft });
   }
 
-  /** Every problem of this app: declaration problems, then the spec's. */
+  /**
+   * Every problem of this app: declaration problems, then the spec's, then
+   * (with `inspectFiles` and a root) those of its handler modules. Pass
+   * `root: undefined` to skip every check that reads a file.
+   */
   problems(options: ValidateOptions = {}): Problem[] {
-    const result = validate(this.toDraft(), { root: this.root, ...options });
-    return [...this.normalizer.problems, ...result.problems];
+    const settings: ValidateOptions = { root: this.root, inspectFiles: this.inspectFiles, ...options };
+    const draft = this.toDraft();
+    const result = validate(draft, settings);
+    const handlers = settings.inspectFiles && settings.root !== undefined ? handlerProblems(settings.root, draft.functions) : [];
+    return [...this.normalizer.problems, ...result.problems, ...handlers];
   }
 
   /**

@@ -2,7 +2,9 @@
  * Turns declaration arguments into spec entries: defaults filled in, handles
  * replaced by names. Every reference is checked on the way, so a handle from
  * another app, or a plain string where a handle belongs, becomes a problem
- * instead of a crash. Pre-warm history files become scheduled floors here.
+ * instead of a crash. Fields a declaration does not know are reported (with
+ * the closest known one) and left out. Pre-warm history files become
+ * scheduled floors here.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -16,6 +18,7 @@ import {
   type RouteArgs,
   type ScalingPolicyArgs,
 } from "./declarations";
+import { DECLARATION_FIELDS, isFields, knownFields, type Shape } from "./fields";
 import { deriveFloors } from "./prewarm/floors";
 import { parseHistory } from "./prewarm/history";
 import {
@@ -80,17 +83,38 @@ export class Normalizer {
     return value === undefined ? undefined : this.ref(value, kind, path);
   }
 
-  region(args: RegionArgs): RegionSpec {
+  /**
+   * The arguments of `call` with only the fields its declaration knows; a
+   * problem for each other field, and for arguments that are not an object.
+   */
+  private fields<T>(path: string, value: unknown, shape: Shape, call: string): T {
+    if (!isFields(value)) {
+      this.problems.push({
+        code: "CL_FIELD_TYPE",
+        path,
+        message: `${call} takes an object of fields, not ${describe(value)}`,
+        fix: `pass the fields as an object, e.g. ${call.replace("()", `("name", { ... })`)}`,
+      });
+      return {} as T;
+    }
+    return knownFields(value, shape, path, this.problems) as T;
+  }
+
+  region(path: string, raw: unknown): RegionSpec {
+    const args = this.fields<RegionArgs>(path, raw, DECLARATION_FIELDS.region, "app.region()");
     return { kind: args.kind, localities: args.localities ?? [], latencyBudget: args.latencyBudget, placement: args.placement };
   }
 
-  gpuPool(path: string, args: GpuPoolArgs): GpuPoolSpec {
+  gpuPool(path: string, raw: unknown): GpuPoolSpec {
+    const args = this.fields<GpuPoolArgs>(path, raw, DECLARATION_FIELDS.gpuPool, "app.gpuPool()");
     const gpus = args.gpusPerInstance ?? 1;
-    const memory: Size | undefined = isAccelerator(args.accelerator) ? `${ACCELERATORS[args.accelerator].memoryGb * gpus} GB` : undefined;
+    // An accelerator outside the catalog has no memory to default to; "0 GB" stands in, so that
+    // validation reports the accelerator (CL_UNKNOWN_ACCELERATOR) rather than a missing gpuMemory.
+    const memory: Size = isAccelerator(args.accelerator) ? `${ACCELERATORS[args.accelerator].memoryGb * gpus} GB` : "0 GB";
     return {
       accelerator: args.accelerator,
       gpusPerInstance: gpus,
-      gpuMemory: (args.gpuMemory ?? memory)!,
+      gpuMemory: args.gpuMemory ?? memory,
       minSize: args.minSize ?? 0,
       maxSize: args.maxSize,
       capacity: args.capacity ?? "on-demand",
@@ -99,22 +123,27 @@ export class Normalizer {
     };
   }
 
-  scalingPolicy(path: string, args: ScalingPolicyArgs): ScalingPolicySpec {
-    const derived = args.prewarm?.history ? this.floorsFromHistory(path, args) : [];
+  scalingPolicy(path: string, raw: unknown): ScalingPolicySpec {
+    const args = this.fields<ScalingPolicyArgs>(path, raw, DECLARATION_FIELDS.scalingPolicy, "app.scalingPolicy()");
+    const derived = isFields(args.prewarm) && args.prewarm.history ? this.floorsFromHistory(path, args) : [];
+    const schedules = args.schedules ?? [];
     return {
       minInstances: args.minInstances ?? 0,
       maxInstances: args.maxInstances,
       targetConcurrency: args.targetConcurrency,
       targetUtilization: args.targetUtilization,
       scaleToZero: args.scaleToZero,
-      schedules: (args.schedules ?? [])
-        .map((s) => ({
-          cron: s?.cron,
-          timezone: s?.timezone ?? "UTC",
-          minInstances: s?.minInstances,
-          duration: s?.duration ?? "1 hour",
-        }))
-        .concat(derived),
+      // A non-list is passed on as it is, for validation to report its type.
+      schedules: Array.isArray(schedules)
+        ? schedules
+            .map((s) => ({
+              cron: s?.cron,
+              timezone: s?.timezone ?? "UTC",
+              minInstances: s?.minInstances,
+              duration: s?.duration ?? "1 hour",
+            }))
+            .concat(derived)
+        : schedules,
       prewarm: args.prewarm,
     };
   }
@@ -137,18 +166,21 @@ export class Normalizer {
     }
   }
 
-  model(name: string, path: string, args: ModelArgs): ModelSpec {
+  model(name: string, path: string, raw: unknown): ModelSpec {
+    const args = this.fields<ModelArgs>(path, raw, DECLARATION_FIELDS.model, "app.model()");
     return {
       name,
       version: args.version,
       artifact: args.artifact,
       signature: args.signature,
       pool: this.optionalRef(args.pool, "gpuPool", `${path}.pool`),
-      batching: {
-        maxBatchSize: args.batching?.maxBatchSize ?? 16,
-        maxDelay: args.batching?.maxDelay ?? "5 ms",
-        maxQueue: args.batching?.maxQueue ?? 256,
-      },
+      batching: isFields(args.batching ?? {})
+        ? {
+            maxBatchSize: args.batching?.maxBatchSize ?? 16,
+            maxDelay: args.batching?.maxDelay ?? "5 ms",
+            maxQueue: args.batching?.maxQueue ?? 256,
+          }
+        : (args.batching as ModelSpec["batching"]),
       regions: this.refs(args.regions, "region", `${path}.regions`),
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
       coldStart: args.coldStart,
@@ -156,11 +188,14 @@ export class Normalizer {
     };
   }
 
-  function(path: string, args: FunctionArgs): FunctionSpec {
+  function(path: string, raw: unknown): FunctionSpec {
+    const args = this.fields<FunctionArgs>(path, raw, DECLARATION_FIELDS.function, "app.function()");
     const handler =
       typeof args.handler === "string"
         ? { module: args.handler, export: "handler" }
-        : { module: args.handler?.module, export: args.handler?.export ?? "handler" };
+        : isFields(args.handler)
+          ? { module: args.handler.module, export: args.handler.export ?? "handler" }
+          : args.handler;
     return {
       handler: handler as FunctionSpec["handler"],
       memory: args.memory ?? "512 MB",
@@ -173,19 +208,23 @@ export class Normalizer {
     };
   }
 
-  route(path: string, args: RouteArgs): RouteSpec {
-    const limit = args.rateLimit;
+  route(path: string, raw: unknown): RouteSpec {
+    const args = this.fields<RouteArgs>(path, raw, DECLARATION_FIELDS.route, "app.route()");
+    const { rateLimit: limit, cache } = args;
     return {
       target: this.routeTarget(`${path}.target`, args.target),
       auth: args.auth ?? "api-key",
-      rateLimit: limit && {
-        requests: limit.requests,
-        per: limit.per,
-        burst: limit.burst ?? 0,
-        key: limit.key ?? "api-key",
-        onStoreFailure: limit.onStoreFailure ?? "local",
-      },
-      cache: args.cache && { ttl: args.cache.ttl, varyHeaders: (args.cache.varyHeaders ?? []).map((h) => String(h).toLowerCase()).sort() },
+      // Values that are not objects are passed on as they are, for validation to report their type.
+      rateLimit: !isFields(limit)
+        ? (limit as RouteSpec["rateLimit"])
+        : {
+            requests: limit.requests,
+            per: limit.per,
+            burst: limit.burst ?? 0,
+            key: limit.key ?? "api-key",
+            onStoreFailure: limit.onStoreFailure ?? "local",
+          },
+      cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
     };
   }
 
@@ -215,8 +254,14 @@ export class Normalizer {
   }
 }
 
+/** Header names in lowercase and sorted; a non-list is passed on for validation to report its type. */
+function headerNames(names: unknown): string[] {
+  return Array.isArray(names) ? names.map((h) => String(h).toLowerCase()).sort() : (names as string[]);
+}
+
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === "string") return `the string "${value}"`;
+  if (Array.isArray(value)) return "a list";
   return `a ${typeof value}`;
 }

@@ -1,24 +1,13 @@
 /**
- * The Pulumi program (`pulumi up` at the repository root). Stack config:
+ * The Pulumi program (`pulumi up` at the repository root). Stack config
+ * (typed in Pulumi.yaml):
  *   cloudloom:target   aws | alicloud | kubernetes
- *   cloudloom:app      path of the app module, e.g. examples/support-desk
+ *   cloudloom:app      path of the app module, relative to the project, e.g. examples/support-desk
  *   plus the target's own settings (see providers/<target>/README.md).
- * The spec is validated for the target before any resource is created.
+ * The spec is validated for the target before any resource is created. A
+ * user's own project runs the same program through `cloudloom/pulumi`.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { secretValues } from "../providers/registry";
-import { runStack } from "./program";
-
-const config = new pulumi.Config("cloudloom");
+import { cloudloomStack } from "./pulumi";
 
 /** Every endpoint the gateway needs; `cloudloom gateway config` turns it into the gateway's endpoints file. */
-export const endpoints = runStack({
-  target: config.require("target"),
-  app: config.require("app"),
-  get: (key) => config.get(key),
-  getSecret: (key) => config.getSecret(key),
-  secretKeys: (key) => {
-    const raw = pulumi.runtime.getConfig(`cloudloom:${key}`);
-    return raw === undefined ? undefined : Object.keys(secretValues(raw, key));
-  },
-});
+export const endpoints = cloudloomStack();

@@ -11,14 +11,20 @@ import { factoryFor, type TargetSettings } from "../providers/registry";
 /** Stack settings: `cloudloom:target`, `cloudloom:app`, and the target's own. */
 export interface StackSettings extends TargetSettings {
   target: string;
-  /** Path of the app module, relative to the repository root. */
+  /** Path of the app module, relative to `projectDir`. */
   app: string;
+  /**
+   * The directory `app` is relative to: the user's Pulumi project. Defaults to
+   * the folder above this file (the repository root, or the package's `dist/`,
+   * which `cloudloom plan` computes its relative paths against).
+   */
+  projectDir?: string;
 }
 
 /** Validates the app for the target, then builds it; returns the endpoints map. */
 export function runStack(settings: StackSettings, opts?: pulumi.ComponentResourceOptions): pulumi.Output<EndpointsMap> {
   const factory = factoryFor(settings.target);
-  const app = loadApp(resolve(__dirname, "..", settings.app));
+  const app = loadApp(resolve(settings.projectDir ?? resolve(__dirname, ".."), settings.app));
   const problems = app.problems({ target: settings.target });
   if (problems.length > 0) throw new SpecError(app.name, problems);
   return factory({ spec: app.toDraft(), root: app.root }, settings, opts);

@@ -1,12 +1,12 @@
 /** `cloudloom plan <app> --target T [--json] [--out DIR]`: what `pulumi up` would create, offline. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeTarget } from "../../providers/registry";
 import { isTarget } from "../../sdk";
 import type { CommandIo } from "../io";
 import { planApp, plannableTargets, stackConfig } from "../plan";
 import { planTree } from "../plan-format";
-import { progress } from "../progress";
+import { countedProgress } from "../progress";
 
 /** Usage text of the plan command. */
 export const PLAN_USAGE = `cloudloom plan <app> --target kubernetes [--json] [--out DIR] [--stack-config FILE]
@@ -32,8 +32,12 @@ export async function planCommand(
   io: CommandIo,
 ): Promise<number> {
   if (!checkTarget(args.target, io)) return 2;
-  const plan = await progress(io, `planning ${args.app} on ${args.target}`, () =>
-    planApp(args.app, args.target as never, stackConfig(args.target!, args.stackConfig)),
+  if (args.stackConfig && !existsSync(args.stackConfig)) {
+    io.err(`--stack-config ${args.stackConfig} does not exist\n`);
+    return 2;
+  }
+  const plan = await countedProgress(io, `planning ${args.app} on ${args.target}`, "resources", (counter) =>
+    planApp(args.app, args.target as never, stackConfig(args.target!, args.stackConfig), (key) => counter.tick(key)),
   );
   if (args.json) {
     io.out(

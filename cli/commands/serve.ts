@@ -15,7 +15,7 @@ import {
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
-import { composeGateway } from "../compose-gateway";
+import { apiKeysFrom, cliLogger, composeGateway } from "../compose-gateway";
 import { LocalTarget } from "../local-target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
 import { loadApp } from "../../sdk/load-app";
@@ -41,10 +41,16 @@ cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<n
    answers GET /ping and POST /invocations on port 8080.
 
 --config FILE is a JSON file of gateway settings (API keys, trusted proxy
-hops, locality, Redis, limits). API keys also come from CLOUDLOOM_API_KEYS.
-Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests.
+hops, locality, Redis, limits). API keys also come from CLOUDLOOM_API_KEYS;
+serve warns at startup when api-key routes have none to accept.
+Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests. SIGHUP reloads
+the gateway of a deployed stack; the local target and a pod log it and go on.
+Logs are JSON lines, or readable lines when stdout is a terminal
+(LOG_FORMAT=json|pretty to choose, LOG_LEVEL for the level).
 
-Exit codes: 0 stopped cleanly, 1 the app, spec or configuration has problems, 2 usage error.`;
+Exit codes: 0 stopped cleanly, 1 the app or spec has problems, 2 usage error
+(a port in use, a config or endpoints file that cannot be read or is invalid,
+a missing credential).`;
 
 /** Options of the serve command, as given on the command line. */
 export interface ServeArgs {
@@ -71,7 +77,56 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new UsageError(`${what} ${file} cannot be read as JSON: ${(error as Error).message}`);
+    throw new UsageError(`${what} ${file} cannot be read as JSON: ${oneLine((error as Error).message)}`);
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ");
+
+/** Runs `parse`, turning a gateway configuration error into one line naming the file and every field at fault. */
+function parsed<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const problems = (error as { code?: string; problems?: Array<{ path: string; message: string }> }).problems;
+    if ((error as { code?: string }).code !== "CL_GATEWAY_CONFIG" || !problems) throw error;
+    throw new UsageError(`${file} is not valid: ${problems.map((p) => `${p.path || "(root)"}: ${oneLine(p.message)}`).join("; ")}`);
+  }
+}
+
+/** Listens, turning a port in use (or one not allowed) into one line. */
+async function listening<T>(what: string, port: number, host: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE")
+      throw new UsageError(
+        `cannot serve ${what}: port ${port} on ${host} is already in use; stop what listens there, or pick another port with --port (or PORT)`,
+      );
+    if (code === "EACCES")
+      throw new UsageError(
+        `cannot serve ${what}: listening on port ${port} on ${host} is not permitted; pick a port above 1023 with --port (or PORT)`,
+      );
+    if (code === "EADDRNOTAVAIL")
+      throw new UsageError(`cannot serve ${what}: ${host} is not an address of this machine; pick another with --host`);
+    throw error;
+  }
+}
+
+/**
+ * What SIGHUP does. The handler is installed as soon as serve starts, so a
+ * hangup never kills it (Node's default for SIGHUP is to exit): the remote
+ * gateway reloads, the local target and a pod log that they keep serving.
+ */
+class Hangup {
+  handle: () => void = () => undefined;
+  private readonly listener = () => this.handle();
+  constructor() {
+    process.on("SIGHUP", this.listener);
+  }
+  remove(): void {
+    process.off("SIGHUP", this.listener);
   }
 }
 
@@ -108,7 +163,19 @@ export function loadScoped(
 }
 
 function settingsFrom(args: ServeArgs): GatewaySettings {
-  return parseSettings(args.config ? readJson(args.config, "config file") : {}, args.config ?? "gateway settings");
+  if (!args.config) return parseSettings({});
+  const file = args.config;
+  return parsed(`config file ${file}`, () => parseSettings(readJson(file, "config file"), `config file ${file}`));
+}
+
+/** The warning `serve` prints when routes need an API key and none is configured (each would answer 401). */
+export function noApiKeysWarning(spec: SpecV1, apiKeys: readonly string[]): string | undefined {
+  const keyed = Object.entries(spec.routes).filter(([, route]) => route.auth === "api-key");
+  if (keyed.length === 0 || apiKeys.length > 0) return undefined;
+  return (
+    `warning: no API keys are configured, so the ${keyed.length} api-key route(s) (${keyed.map(([key]) => key).join(", ")}) ` +
+    `will answer 401 to every request; set ${RUNTIME_ENV.apiKeys} or "apiKeys" in --config\n`
+  );
 }
 
 /** A ready-to-paste request body for a route. */
@@ -143,7 +210,7 @@ function printRoutes(io: CommandIo, spec: SpecV1, root: string, base: string, ke
   io.out(`\nMetrics: ${base}/metrics   Health: ${base}/healthz\nPress Ctrl-C to stop.\n`);
 }
 
-async function serveApp(args: ServeArgs, io: CommandIo): Promise<number> {
+async function serveApp(args: ServeArgs, io: CommandIo, hangup: Hangup): Promise<number> {
   const app = loadApp(args.app ?? "examples/support-desk");
   const problems = app.problems();
   if (problems.length > 0) {
@@ -152,8 +219,11 @@ async function serveApp(args: ServeArgs, io: CommandIo): Promise<number> {
   }
   const spec = app.toDraft();
   const { settings, devKey } = withDevKey(settingsFrom(args), spec);
-  const target = new LocalTarget({ spec, root: app.root, settings });
-  const address = await target.listen(args.port, args.host);
+  const logger = cliLogger();
+  const target = new LocalTarget({ spec, root: app.root, settings, logger });
+  hangup.handle = () =>
+    logger.info("SIGHUP: the local target has nothing to reload (restart serve to pick up changes to the app); still serving");
+  const address = await listening(`"${spec.app}"`, args.port, args.host, () => target.listen(args.port, args.host));
   const base = `http://${address.address}:${address.port}`;
   io.out(`cloudloom: serving "${spec.app}" on ${base} (local target)\n`);
   if (devKey) io.out(`API key for this run (set CLOUDLOOM_API_KEYS to choose your own): ${devKey}\n`);
@@ -162,27 +232,43 @@ async function serveApp(args: ServeArgs, io: CommandIo): Promise<number> {
   return 0;
 }
 
-async function serveRemote(args: ServeArgs, io: CommandIo): Promise<number> {
+async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: NodeJS.ProcessEnv): Promise<number> {
   const load = () => {
     const spec = readSpec(args.spec!);
     if ("problems" in spec) throw new UsageError(`${args.spec} has problems:\n${spec.problems}`);
+    const file = args.endpoints!;
     return {
       spec,
-      source: { kind: "remote" as const, endpoints: parseEndpoints(readJson(args.endpoints!, "endpoints file"), spec, args.endpoints) },
+      source: {
+        kind: "remote" as const,
+        endpoints: parsed(`endpoints file ${file}`, () => parseEndpoints(readJson(file, "endpoints file"), spec, `endpoints file ${file}`)),
+      },
     };
   };
   const { spec, source } = load();
-  const composed = composeGateway({ spec, settings: settingsFrom(args), source, reloadFrom: async () => load() });
+  const settings = settingsFrom(args);
+  const composed = composeGateway({ spec, settings, source, env, reloadFrom: async () => load() });
   const { gateway } = composed;
-  const address = await gateway.listen(args.port, args.host);
+  hangup.handle = () => {
+    gateway.log.info("SIGHUP: reloading the spec and endpoints");
+    void gateway.reloadFromSource().catch((error) => gateway.log.error({ err: error }, "reload failed; the previous configuration stays"));
+  };
+  const warning = noApiKeysWarning(spec, apiKeysFrom(settings, env));
+  if (warning) {
+    io.err(warning);
+    gateway.log.warn(warning.trim());
+  }
+  let address: { address: string; port: number };
+  try {
+    address = await listening(`the gateway for "${spec.app}"`, args.port, args.host, () => gateway.listen(args.port, args.host));
+  } catch (error) {
+    await composed.close();
+    throw error;
+  }
   io.out(
     `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n`,
   );
-  const onHangup = () =>
-    void gateway.reloadFromSource().catch((error) => gateway.log.error({ err: error }, "reload failed; the previous configuration stays"));
-  process.on("SIGHUP", onHangup);
   await untilSignal(composed, io);
-  process.off("SIGHUP", onHangup);
   return 0;
 }
 
@@ -219,7 +305,7 @@ export function withModelVersion(args: ServeArgs, env: NodeJS.ProcessEnv): Serve
   return { ...args, ...Object.fromEntries(fields.map((field) => [field, args[field]?.replaceAll("{version}", version)])) };
 }
 
-async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, sagemaker = false): Promise<number> {
+async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, hangup: Hangup, sagemaker = false): Promise<number> {
   const pod = withModelVersion(args, env);
   const loaded = loadScoped(pod);
   if ("problems" in loaded) {
@@ -230,24 +316,31 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
   try {
     jwt = jwtRequirementFromEnv(env);
   } catch (error) {
-    io.err(`${(error as Error).message}\n`);
-    return 1;
+    throw new UsageError(oneLine((error as Error).message));
   }
-  const server = new PodServer({ ...loaded, sagemaker, jwt });
-  const address = await server.listen(args.port, args.host);
+  const logger = cliLogger(env);
+  const server = new PodServer({ ...loaded, sagemaker, jwt, logger });
+  hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);
+  const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
   io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
   await untilSignal(server, io);
   return 0;
 }
 
 /** Runs the right server for the arguments until a signal stops it. */
-export function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const sagemaker = !args.spec && !args.app ? sagemakerArgs(env) : undefined;
-  if (sagemaker) return servePod(sagemaker, io, env, true);
-  if (args.spec && args.only) return servePod(args, io, env);
-  if (args.spec && args.endpoints) return serveRemote(args, io);
-  if (args.spec || args.endpoints) throw new UsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
-  return serveApp(args, io);
+  if (!sagemaker && !(args.spec && (args.only || args.endpoints)) && (args.spec || args.endpoints))
+    throw new UsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
+  const hangup = new Hangup();
+  try {
+    if (sagemaker) return await servePod(sagemaker, io, env, hangup, true);
+    if (args.spec && args.only) return await servePod(args, io, env, hangup);
+    if (args.spec && args.endpoints) return await serveRemote(args, io, hangup, env);
+    return await serveApp(args, io, hangup);
+  } finally {
+    hangup.remove();
+  }
 }
 
 function untilSignal(server: Pick<Listener, "close">, io: CommandIo): Promise<void> {

@@ -64,7 +64,17 @@ export const HOP_BY_HOP = [
 ];
 
 /** Headers of the client that stay at the gateway: credentials, hop-by-hop ones and the body's framing. */
-export const NOT_FORWARDED = new Set([...HOP_BY_HOP, "authorization", "x-api-key", "host", "content-length"]);
+export const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  "authorization",
+  "x-api-key",
+  "x-admin-key",
+  "host",
+  "content-length",
+  // The gateway answered the expectation itself (Node sends 100 Continue) and read the body; upstream it
+  // would only make http-proxy skip the hook that replaces the client's headers with the gateway's.
+  "expect",
+]);
 
 /** The prefix of the headers only the gateway sets (tenant, version, region): a client's are never passed on. */
 const GATEWAY_HEADER_PREFIX = "x-cloudloom-";

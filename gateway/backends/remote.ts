@@ -194,6 +194,9 @@ export class RemoteBackend implements Backend {
         },
       };
       (req as ProxiedRequest)[CALL] = call;
+      // http-proxy copies the outgoing headers from the request: make them the gateway's own set, so that
+      // even a request that skipped onProxyReq would carry no client credential or x-cloudloom-* header.
+      req.headers = call.headers;
       res.once("close", () => {
         if (!res.writableFinished) call.fail(new ServingError("CLIENT_CLOSED", "the client closed the connection before its response"));
       });

@@ -1,9 +1,11 @@
 /**
  * Once a request is over: the requests and latency metrics, and the access
- * log, pino JSON lines sampled on the hot path. Every error (status ≥ 500) is
- * logged, and every request its client abandoned (408 timed out, 499 closed);
- * successes at `sampleRate`. API keys never appear: only the tenant
- * id derived from them.
+ * log, pino lines sampled on the hot path. Every error (status ≥ 500) is
+ * logged at error level with its request id, its code and its cause (the
+ * exception with its stack when there is one, else why the gateway failed it,
+ * else what the upstream answered), and every request its client abandoned
+ * (408 timed out, 499 closed); successes at `sampleRate`. API keys never
+ * appear: only the tenant id derived from them.
  */
 import type { Logger } from "pino";
 import type { Stage } from "../exchange";
@@ -20,12 +22,22 @@ export interface AccessRecord {
   version?: string;
   tenant: string;
   cache?: string;
+  /** The error code of a 5xx the gateway answered itself. */
+  code?: string;
+  /** What caused that 5xx: logged with its stack, never sent. */
+  err?: unknown;
+  /** Why the gateway failed the request, when no exception caused it (an unreachable upstream, a timeout). */
+  reason?: string;
 }
 
 /** Returns a function that logs (or skips) one finished request: every failure, every request its client abandoned (408, 499), a sample of the rest. */
 export function accessLogger(logger: Logger, sampleRate: number, random: () => number = Math.random): (record: AccessRecord) => void {
   return (record) => {
-    if (record.status >= 500) logger.warn(record, "request failed");
+    if (record.status >= 500)
+      logger.error(
+        record.code || record.err !== undefined ? record : { ...record, reason: `the upstream answered ${record.status}` },
+        "request failed",
+      );
     else if (record.status === 499 || record.status === 408) logger.info(record, "request abandoned by its client");
     else if (sampleRate > 0 && random() < sampleRate) logger.info(record, "request");
   };

@@ -1,6 +1,6 @@
 /** GPU pools are bounded and use approved accelerators. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { appSpecs } from "../resources";
+import { appSpecs, reportAt } from "../resources";
 
 /** Config of the GPU cost guard. */
 export interface GpuCostGuardConfig {
@@ -24,14 +24,18 @@ export const gpuCostGuard: StackValidationPolicy = {
     for (const { resource, spec } of appSpecs(args.resources)) {
       for (const [name, pool] of Object.entries(spec.gpuPools)) {
         if (pool.maxSize > maxNodesPerPool)
-          report(
+          reportAt(
+            report,
             `GPU pool ${name} may grow to ${pool.maxSize} nodes, above the limit of ${maxNodesPerPool}; lower maxSize or raise maxNodesPerPool in the policy config`,
             resource.urn,
+            `gpuPools.${name}`,
           );
         if (!allowedAccelerators.includes(pool.accelerator))
-          report(
+          reportAt(
+            report,
             `GPU pool ${name} uses ${pool.accelerator}, which is not in allowedAccelerators (${allowedAccelerators.join(", ")}); pick an allowed one or extend the list`,
             resource.urn,
+            `gpuPools.${name}`,
           );
       }
     }

@@ -1,6 +1,6 @@
 /** Data residency: every region the app is placed in is on the allowlist. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { appSpecs } from "../resources";
+import { appSpecs, reportAt } from "../resources";
 
 /** Config of the region allowlist; an empty list allows every region. */
 export interface RegionAllowlistConfig {
@@ -20,9 +20,11 @@ export const regionAllowlist: StackValidationPolicy = {
       for (const [name, region] of Object.entries(spec.regions)) {
         for (const cloud of [region.placement.aws?.region, region.placement.alicloud?.region]) {
           if (cloud && !allowedRegions.includes(cloud))
-            report(
+            reportAt(
+              report,
               `region ${name} is placed in ${cloud}, which is not in allowedRegions (${allowedRegions.join(", ")}); move it or extend the allowlist`,
               resource.urn,
+              `regions.${name}`,
             );
         }
       }

@@ -1,7 +1,7 @@
 /** Policies over the declaration itself: routes, model pinning, and scale-to-zero against latency budgets. */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { toMilliseconds } from "../../sdk/spec";
-import { appSpecs } from "../resources";
+import { appSpecs, reportAt } from "../resources";
 
 /** Every route the gateway serves to the internet has a rate limit. */
 export const publicRoutesRateLimited: StackValidationPolicy = {
@@ -11,7 +11,8 @@ export const publicRoutesRateLimited: StackValidationPolicy = {
   validateStack: ({ resources }, report) => {
     for (const { resource, spec } of appSpecs(resources)) {
       for (const [key, route] of Object.entries(spec.routes)) {
-        if (!route.rateLimit) report(`route ${key} has no rate limit; add rateLimit: { requests, per }`, resource.urn);
+        if (!route.rateLimit)
+          reportAt(report, `route ${key} has no rate limit; add rateLimit: { requests, per }`, resource.urn, `routes.${key}`);
       }
     }
   },
@@ -26,7 +27,7 @@ export const modelsPinned: StackValidationPolicy = {
     for (const { resource, spec } of appSpecs(resources)) {
       for (const [key, model] of Object.entries(spec.models)) {
         if (!/^[a-f0-9]{64}$/.test(model.artifact?.sha256 ?? ""))
-          report(`model ${key} is not pinned: declare artifact.sha256`, resource.urn);
+          reportAt(report, `model ${key} is not pinned: declare artifact.sha256`, resource.urn, `models.${key}`);
       }
     }
     for (const r of resources.filter(
@@ -53,9 +54,11 @@ export const scaleToZeroLatency: StackValidationPolicy = {
         for (const region of model.regions) {
           const budget = spec.regions[region]?.latencyBudget;
           if (budget && toMilliseconds(budget) < coldStart) {
-            report(
+            reportAt(
+              report,
               `GPU model ${key} scales to zero but its cold start (${model.coldStart}) exceeds region ${region}'s latency budget (${budget}); keep a floor of one (minInstances: 1, no scaleToZero) or use prewarm`,
               resource.urn,
+              `models.${key}`,
             );
           }
         }

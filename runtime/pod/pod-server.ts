@@ -3,12 +3,12 @@
  * in one region, at its internal endpoint. The gateway in front of it calls
  * `POST /_cloudloom/models/<name@version>` or `POST /_cloudloom/functions/<name>`.
  */
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
-import { closeGracefully, functionInvokePath, HEALTH_PATHS, modelPredictPath, ServingError, toErrorResponse } from "../contract";
+import { closeGracefully, functionInvokePath, HEALTH_PATHS, listenOn, modelPredictPath, ServingError, toErrorResponse } from "../contract";
 import { callEntry } from "../entry-call";
 import { metricsRegistry, RuntimeMetrics } from "../metrics";
 import { LocalRuntime, type RuntimeScope } from "../runtime";
@@ -90,13 +90,24 @@ export class PodServer {
       },
     );
     this.app.use((_req, _res, next) => next(new ServingError("NOT_FOUND", "this pod serves only its internal endpoint")));
-    this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    this.app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
       const known =
         (error as { type?: string })?.type === "entity.too.large"
           ? new ServingError("PAYLOAD_TOO_LARGE", "the request body is larger than the limit")
           : error;
       const { status, headers, body } = toErrorResponse(known);
-      if (status >= 500) this.log.error({ err: (known as { cause?: unknown }).cause ?? known }, body.error.message);
+      // The cause (a handler's exception with its stack, the model session's error) goes to the log
+      // with the request id the gateway sent, never to the client.
+      if (status >= 500)
+        this.log.error(
+          {
+            err: (known as { cause?: unknown }).cause ?? known,
+            requestId: req.get("x-request-id") ?? "-",
+            code: body.error.code,
+            path: req.path,
+          },
+          `request failed: ${body.error.code}`,
+        );
       res.status(status).set(headers).json(body);
     });
   }
@@ -104,10 +115,16 @@ export class PodServer {
   /** Warms the floor, then listens. */
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     await this.runtime.warm();
-    this.server = await new Promise<Server>((resolve) => {
-      const server = this.app.listen(port, host, () => resolve(server));
-    });
-    return this.server.address() as AddressInfo;
+    const server = createServer(this.app);
+    try {
+      await listenOn(server, port, host);
+    } catch (error) {
+      // A port in use: unload what warm() loaded, so the process can exit with the CLI's message.
+      await this.runtime.close();
+      throw error;
+    }
+    this.server = server;
+    return server.address() as AddressInfo;
   }
 
   /** Finishes requests in flight, then unloads. */

@@ -26,6 +26,12 @@ export const PROBLEM_CODES = {
   CL_POOL_REGION: "A model is placed in a region its GPU pool does not cover.",
   CL_ARTIFACT_MISSING: "A model's ONNX file does not exist.",
   CL_ARTIFACT_SHA256_MISMATCH: "A model's ONNX file does not match its declared sha256.",
+  CL_ARTIFACT_INVALID: "A model's artifact file is not an ONNX model.",
+  CL_SIGNATURE_MISMATCH:
+    "A model's signature disagrees with its ONNX file: an input or output name, element type, rank or fixed dimension.",
+  CL_HANDLER_MISSING: "A function's handler module does not exist.",
+  CL_HANDLER_LOAD: "A function's handler module fails to load (a syntax error, or an error thrown while loading).",
+  CL_HANDLER_EXPORT: "A function's handler module does not export a function under the handler's export name.",
   CL_PLACEMENT_MISSING: "A region used by the app has no placement for the chosen target.",
   CL_EDGE_LOCALITY: "An edge region declares no locality keys, so no client could ever be routed to it.",
   CL_RATE_LIMIT_INVALID: "A rate limit has a zero or negative rate, period or burst.",

@@ -98,6 +98,7 @@ export const PlacementSchema = z
   })
   .strict();
 
+/** A region: central, or an edge close to clients, and where it lives on each target. */
 export const RegionSchema = z
   .object({
     kind: z.enum(["central", "edge"]),
@@ -108,6 +109,7 @@ export const RegionSchema = z
   })
   .strict();
 
+/** A pool of GPU instances that models run on. */
 export const GpuPoolSchema = z
   .object({
     accelerator: z.string(),
@@ -126,6 +128,7 @@ export const GpuPoolSchema = z
   })
   .strict();
 
+/** A scheduled floor: at least `minInstances` from each `cron` start, for `duration`. */
 export const ScheduleSchema = z
   .object({
     cron: z.string(),
@@ -138,6 +141,7 @@ export const ScheduleSchema = z
   })
   .strict();
 
+/** How a function or model scales: bounds, a target, scale-to-zero, floors and pre-warm. */
 export const ScalingPolicySchema = z
   .object({
     minInstances: count,
@@ -167,6 +171,7 @@ const TensorSchema = z
   })
   .strict();
 
+/** One immutable version of an ONNX model. */
 export const ModelSchema = z
   .object({
     name,
@@ -198,6 +203,7 @@ export const ModelSchema = z
 
 const EnvValueSchema = z.union([z.string(), z.object({ secret: z.string().min(1) }).strict()]);
 
+/** A function: its handler module, limits, environment, models and placement. */
 export const FunctionSchema = z
   .object({
     handler: z.object({ module: z.string().min(1), export: z.string().min(1) }).strict(),
@@ -215,6 +221,7 @@ export const FunctionSchema = z
   })
   .strict();
 
+/** What a route calls: a function, or versions of one model with their weights. */
 export const RouteTargetSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("function"), name }).strict(),
   z
@@ -230,6 +237,7 @@ export const RouteTargetSchema = z.discriminatedUnion("kind", [
     .strict(),
 ]);
 
+/** A route's rate limit. */
 export const RateLimitSchema = z
   .object({
     requests: z.number(),
@@ -241,6 +249,7 @@ export const RateLimitSchema = z
   })
   .strict();
 
+/** An HTTP route of the gateway. */
 export const RouteSchema = z
   .object({
     target: RouteTargetSchema,
@@ -253,6 +262,7 @@ export const RouteSchema = z
   })
   .strict();
 
+/** A whole Spec v1 document. */
 export const SpecSchema = z
   .object({
     apiVersion: z.literal(API_VERSION),
@@ -268,15 +278,27 @@ export const SpecSchema = z
 
 /** A validated cloudloom Spec v1 document. */
 export type SpecV1 = z.infer<typeof SpecSchema>;
+/** A region of a spec. */
 export type RegionSpec = z.infer<typeof RegionSchema>;
+/** Where a region lives on each target. */
 export type PlacementSpec = z.infer<typeof PlacementSchema>;
+/** A GPU pool of a spec. */
 export type GpuPoolSpec = z.infer<typeof GpuPoolSchema>;
+/** A scaling policy of a spec. */
 export type ScalingPolicySpec = z.infer<typeof ScalingPolicySchema>;
+/** A scheduled floor of a scaling policy. */
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;
+/** A model version of a spec. */
 export type ModelSpec = z.infer<typeof ModelSchema>;
+/** A tensor of a model's signature: its element type and shape (-1 for a dynamic dimension). */
 export type TensorSpec = z.infer<typeof TensorSchema>;
+/** A function of a spec. */
 export type FunctionSpec = z.infer<typeof FunctionSchema>;
+/** A route of a spec. */
 export type RouteSpec = z.infer<typeof RouteSchema>;
+/** What a route of a spec calls. */
 export type RouteTargetSpec = z.infer<typeof RouteTargetSchema>;
+/** A route's rate limit in a spec. */
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
+/** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */
 export type EnvValue = z.infer<typeof EnvValueSchema>;

@@ -23,6 +23,12 @@ export interface ValidateOptions {
   target?: Target | string;
   /** The app's root directory; when given, model artifacts are read and hashed. */
   root?: string;
+  /**
+   * With a root, also read each model's ONNX graph (once its sha256 matches)
+   * and compare its inputs and outputs with the declared signature.
+   * @default false
+   */
+  inspectFiles?: boolean;
 }
 
 const RULES: readonly Rule[] = [
@@ -59,7 +65,7 @@ export function validate(input: unknown, options: ValidateOptions = {}): Validat
     };
   }
   const parsed = SpecSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
-  const problems = runRules(RULES, parsed.data, { target: options.target, root: options.root });
+  if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues, SpecSchema, input) };
+  const problems = runRules(RULES, parsed.data, { target: options.target, root: options.root, inspectFiles: options.inspectFiles });
   return problems.length === 0 ? { ok: true, spec: parsed.data, problems: [] } : { ok: false, problems };
 }

@@ -3,7 +3,9 @@ import pino from "pino";
 import { parseSettings } from "../../gateway/config";
 import { LocalTarget } from "../../cli/local-target";
 import { featurize } from "../../examples/support-desk/model/featurize";
+import { App } from "../../sdk";
 import app from "../fixtures/local-app/app";
+import { INTENT_SHA256 } from "../fixtures/local-app/intent-sha";
 
 const json = async (response: Response): Promise<any> => response.json();
 
@@ -158,5 +160,74 @@ describe("local gateway shutdown", () => {
     assert.deepEqual(await json(res), { done: true });
     await closed;
     await assert.rejects(fetch(`${base}/healthz`));
+  });
+});
+
+/** A logger whose JSON lines the test reads. */
+function capturingLogger(): { logger: pino.Logger; lines: any[] } {
+  const lines: any[] = [];
+  return { logger: pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) }), lines };
+}
+
+describe("local target failures explain themselves: in the log with the request id, never in the response", () => {
+  let target: LocalTarget;
+  let base: string;
+  let lines: any[];
+
+  before(async () => {
+    // A model whose declared signature (256 features) the ONNX graph (512) refuses: it loads, then fails at run time.
+    const broken = new App("broken-model", { root: app.root });
+    const central = broken.region("central", { kind: "central", placement: {} });
+    const model = broken.model("narrow-features", {
+      version: "1",
+      artifact: { path: "../../../examples/support-desk/model/intent.onnx", sha256: INTENT_SHA256 },
+      signature: {
+        inputs: { features: { type: "float32", shape: [-1, 256] } },
+        outputs: { probabilities: { type: "float32", shape: [-1, 5] } },
+      },
+      regions: [central],
+    });
+    const boom = broken.function("boom", { handler: "boom.ts", regions: [central] });
+    broken.route("POST /model", { target: model, auth: "none" });
+    broken.route("POST /boom", { target: boom, auth: "none" });
+    const captured = capturingLogger();
+    lines = captured.lines;
+    target = new LocalTarget({ spec: broken.toDraft(), root: app.root, settings: parseSettings({}), logger: captured.logger });
+    base = `http://127.0.0.1:${(await target.listen(0)).port}`;
+  });
+  after(() => target.close());
+
+  it("logs a throwing handler's exception with its stack and the request id; the client gets only the code", async () => {
+    const res = await post(base, "/boom", {}, { "x-request-id": "req-boom-0001" });
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get("x-request-id"), "req-boom-0001");
+    const text = await res.text();
+    assert.deepEqual(JSON.parse(text), {
+      error: { code: "FUNCTION_FAILED", message: "the function failed; see the server log for this request id" },
+    });
+    assert.doesNotMatch(text, /hunter2|boom\.ts|\bat /);
+    const line = lines.find((l) => l.id === "req-boom-0001");
+    assert.ok(line, JSON.stringify(lines));
+    assert.equal(line.level, 50, "a 5xx is logged at error level");
+    assert.equal(line.msg, "request failed");
+    assert.equal(line.code, "FUNCTION_FAILED");
+    assert.equal(line.route, "POST /boom");
+    assert.match(line.err.message, /database password is hunter2/);
+    assert.match(line.err.stack, /boom\.ts:\d+/, "the stack points into the handler");
+  });
+
+  it("answers 500 MODEL_FAILED (not 504) when the model's session fails at run time, and logs onnxruntime's cause", async () => {
+    const res = await post(base, "/model", { inputs: { features: new Array(256).fill(0) } }, { "x-request-id": "req-model-0001" });
+    assert.equal(res.status, 500);
+    const body = await res.json();
+    assert.deepEqual(body, { error: { code: "MODEL_FAILED", message: "the model failed to run; see the server log for this request id" } });
+    const line = lines.find((l) => l.id === "req-model-0001");
+    assert.ok(line, JSON.stringify(lines));
+    assert.equal(line.code, "MODEL_FAILED");
+    assert.equal(line.status, 500);
+    assert.match(line.err.message, /features|dimension/i, "onnxruntime's own message is in the log");
+    assert.ok(line.err.stack);
+    // The model's failure is the request's, not an unhealthy backend: the next call is tried again, not 503.
+    assert.equal((await post(base, "/model", { inputs: { features: new Array(256).fill(0) } })).status, 500);
   });
 });

@@ -7,6 +7,8 @@ import { PodServer } from "../../runtime/pod/pod-server";
 import { loadScoped, withModelVersion, sagemakerArgs } from "../../cli/commands/serve";
 import { UsageError } from "../../cli/io";
 import example from "../../examples/support-desk/app";
+import { App } from "../../sdk";
+import localApp from "../fixtures/local-app/app";
 
 const json = async (response: Response): Promise<any> => response.json();
 
@@ -143,4 +145,59 @@ describe("SageMaker model container contract (real sockets)", () => {
   it("is not a SageMaker container without CLOUDLOOM_SAGEMAKER_MODEL", () => {
     assert.equal(sagemakerArgs({}), undefined);
   });
+});
+
+describe("a pod's failures explain themselves (real sockets)", () => {
+  let server: PodServer;
+  let base: string;
+  const lines: any[] = [];
+
+  before(async () => {
+    const app = new App("pod-failures", { root: localApp.root });
+    const central = app.region("central", { kind: "central", placement: {} });
+    const boom = app.function("boom", { handler: "boom.ts", regions: [central] });
+    app.route("POST /boom", { target: boom, auth: "none" });
+    const file = join(mkdtempSync(join(tmpdir(), "cloudloom-pod-boom-")), "spec.json");
+    writeFileSync(file, JSON.stringify(app.toDraft()));
+    const loaded = loadScoped({ spec: file, root: localApp.root, only: "function:boom", region: "central", modelUrls: [] });
+    if ("problems" in loaded) throw new Error(loaded.problems);
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    server = new PodServer({ ...loaded, logger });
+    base = `http://127.0.0.1:${(await server.listen(0)).port}`;
+  });
+  after(() => server.close());
+
+  it("logs a throwing handler's stack with the gateway's request id, and answers only the code", async () => {
+    const res = await fetch(`${base}/_cloudloom/functions/boom`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "req-pod-0001" },
+      body: "{}",
+    });
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.equal(JSON.parse(text).error.code, "FUNCTION_FAILED");
+    assert.doesNotMatch(text, /hunter2|boom\.ts|\bat /);
+    const line = lines.find((l) => l.requestId === "req-pod-0001");
+    assert.ok(line, JSON.stringify(lines));
+    assert.equal(line.level, 50);
+    assert.equal(line.code, "FUNCTION_FAILED");
+    assert.match(line.err.message, /hunter2/);
+    assert.match(line.err.stack, /boom\.ts:\d+/);
+  });
+
+  it("refuses a port in use with an error the CLI can name, and unloads what it warmed", async () => {
+    const port = Number(new URL(base).port);
+    const other = loadScopedOrThrow();
+    const second = new PodServer({ ...other, logger: pino({ level: "silent" }) });
+    await assert.rejects(second.listen(port), (error: NodeJS.ErrnoException) => error.code === "EADDRINUSE");
+  });
+
+  function loadScopedOrThrow() {
+    const spec = JSON.parse(JSON.stringify(server.runtime.spec));
+    const file = join(mkdtempSync(join(tmpdir(), "cloudloom-pod-boom-")), "spec.json");
+    writeFileSync(file, JSON.stringify(spec));
+    const loaded = loadScoped({ spec: file, root: localApp.root, only: "function:boom", region: "central", modelUrls: [] });
+    if ("problems" in loaded) throw new Error(loaded.problems);
+    return loaded;
+  }
 });

@@ -3,8 +3,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ACCELERATORS, isAccelerator, targetsOffering } from "../accelerators";
+import { closest } from "../suggest";
 import { toMegabytes, toMilliseconds } from "../units";
 import { entries, type Rule } from "./report";
+import { checkSignature } from "./signature";
 
 /** Checks each model's batching limits and, given a root, its artifact. */
 export const modelRule: Rule = (spec, context, report) => {
@@ -25,11 +27,19 @@ export const modelRule: Rule = (spec, context, report) => {
         field === "maxDelay" ? 'use a delay such as "5 ms"' : `set ${field} to 1 or more (1 turns batching off)`,
       );
     }
-    if (context.root !== undefined) checkArtifact(context.root, `models.${key}.artifact`, model.artifact, report);
+    if (context.root === undefined) continue;
+    const bytes = checkArtifact(context.root, `models.${key}.artifact`, model.artifact, report);
+    if (bytes && context.inspectFiles) checkSignature(`models.${key}`, model, bytes, report);
   }
 };
 
-function checkArtifact(root: string, path: string, artifact: { path: string; sha256: string }, report: Parameters<Rule>[2]): void {
+/** The artifact's bytes when the file exists and matches its sha256; otherwise reports why not. */
+function checkArtifact(
+  root: string,
+  path: string,
+  artifact: { path: string; sha256: string },
+  report: Parameters<Rule>[2],
+): Buffer | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(resolve(root, artifact.path));
@@ -40,7 +50,7 @@ function checkArtifact(root: string, path: string, artifact: { path: string; sha
       `model file "${artifact.path}" does not exist under ${root}`,
       "build or copy the ONNX file there, or correct the path (it is relative to the app's root)",
     );
-    return;
+    return undefined;
   }
   const actual = createHash("sha256").update(bytes).digest("hex");
   if (actual !== artifact.sha256) {
@@ -50,7 +60,9 @@ function checkArtifact(root: string, path: string, artifact: { path: string; sha
       `"${artifact.path}" has sha256 ${actual}, not the declared ${artifact.sha256}`,
       "declare the file's real sha256 (sha256sum FILE), or restore the file that was declared",
     );
+    return undefined;
   }
+  return bytes;
 }
 
 /** Checks each GPU pool's accelerator against the catalog and the target. */
@@ -58,11 +70,13 @@ export const acceleratorRule: Rule = (spec, context, report) => {
   for (const [name, pool] of entries(spec.gpuPools)) {
     const path = `gpuPools.${name}.accelerator`;
     if (!isAccelerator(pool.accelerator)) {
+      const known = Object.keys(ACCELERATORS);
+      const suggestion = closest(pool.accelerator, known);
       report(
         "CL_UNKNOWN_ACCELERATOR",
         path,
-        `accelerator "${pool.accelerator}" is not in the catalog`,
-        `use one of: ${Object.keys(ACCELERATORS).join(", ")}`,
+        `accelerator "${pool.accelerator}" is not in the catalog${suggestion ? `; did you mean "${suggestion}"?` : "."} Known accelerators: ${known.join(", ")}`,
+        `use one of: ${known.join(", ")}`,
       );
       continue;
     }

@@ -8,6 +8,8 @@ export interface RuleContext {
   target?: Target;
   /** Directory that model artifact paths are relative to; artifact checks are skipped without one. */
   root?: string;
+  /** Also read what the files hold: each model's ONNX graph is compared with its signature. */
+  inspectFiles?: boolean;
 }
 
 /** Records one problem. */

@@ -5,15 +5,17 @@ import { resolve } from "node:path";
 const ROOT = resolve(__dirname, "../../..");
 
 /** Which heavy packages a fresh process has loaded after `cloudloom <argv>`. */
-function loadedBy(argv: string[]): { pulumi: boolean; onnxruntime: boolean } {
+function loadedBy(argv: string[]): { pulumi: boolean; onnxruntime: boolean; sdk: boolean; code: number } {
   const script = `
     require("tsx/cjs/api").register();
     const quiet = { out() {}, err() {} };
-    require("./cli/main.ts").main(${JSON.stringify(argv)}, quiet).then(() => {
+    require("./cli/main.ts").main(${JSON.stringify(argv)}, quiet).then((code) => {
       const loaded = Object.keys(require.cache);
       process.stdout.write(JSON.stringify({
         pulumi: loaded.some((path) => path.includes("/node_modules/@pulumi/")),
         onnxruntime: loaded.some((path) => path.includes("/node_modules/onnxruntime-node/")),
+        sdk: loaded.some((path) => path.startsWith(${JSON.stringify(ROOT + "/sdk/")})),
+        code,
       }));
     });`;
   const child = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
@@ -26,10 +28,28 @@ describe("the CLI loads only the command it runs", function () {
   this.timeout(120_000);
 
   it("serves a pod without loading Pulumi (the runtime image has no providers)", () => {
-    assert.deepEqual(loadedBy(["serve", "--help"]), { pulumi: false, onnxruntime: true });
+    const loaded = loadedBy(["serve", "--help"]);
+    assert.deepEqual({ pulumi: loaded.pulumi, onnxruntime: loaded.onnxruntime }, { pulumi: false, onnxruntime: true });
+  });
+
+  it("prints the spec without loading Pulumi or onnxruntime", () => {
+    const loaded = loadedBy(["spec", "examples/support-desk"]);
+    assert.equal(loaded.code, 0);
+    assert.equal(loaded.pulumi, false, "spec loaded @pulumi/*");
+    assert.equal(loaded.onnxruntime, false, "spec loaded onnxruntime-node");
+  });
+
+  it("answers --help and --version without loading the SDK, Pulumi or onnxruntime", () => {
+    for (const argv of [["--help"], ["--version"]])
+      assert.deepEqual(loadedBy(argv), { pulumi: false, onnxruntime: false, sdk: false, code: 0 }, argv.join(" "));
   });
 
   it("plans without loading onnxruntime", () => {
     assert.equal(loadedBy(["plan", "--help"]).onnxruntime, false);
+  });
+
+  it("scaffolds an app without loading Pulumi or onnxruntime", () => {
+    const loaded = loadedBy(["init", "--help"]);
+    assert.deepEqual([loaded.pulumi, loaded.onnxruntime], [false, false]);
   });
 });

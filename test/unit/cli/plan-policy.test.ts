@@ -100,6 +100,70 @@ describe("cloudloom policy", () => {
     assert.equal(sarif.runs[0].tool.driver.rules.length, 10);
   });
 
+  it("points SARIF results at the app file and the line of the declaration at fault", async () => {
+    const { code, out } = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes", "--format", "sarif");
+    assert.equal(code, 1);
+    const at = (JSON.parse(out).runs[0].results as any[]).map((r) => [
+      r.ruleId,
+      r.locations[0].physicalLocation.artifactLocation.uri,
+      r.locations[0].physicalLocation.region?.startLine,
+    ]);
+    // bad-policy-app.ts: the GPU pool on line 15, the model on 17, the route on 29.
+    assert.deepEqual(at, [
+      ["cloudloom-gpu-cost-guard", "test/fixtures/bad-policy-app.ts", 15],
+      ["cloudloom-gpu-cost-guard", "test/fixtures/bad-policy-app.ts", 15],
+      ["cloudloom-public-routes-rate-limited", "test/fixtures/bad-policy-app.ts", 29],
+      ["cloudloom-scale-to-zero-latency", "test/fixtures/bad-policy-app.ts", 17],
+    ]);
+  });
+
+  it("reports the app's spec problems as SARIF results too, at their declarations, and exits 1", async () => {
+    const { code, out, err } = await run("policy", "test/fixtures/bad-app.ts", "--target", "kubernetes", "--format", "sarif");
+    assert.equal(code, 1);
+    const sarif: any = JSON.parse(out);
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    addFormats(ajv);
+    const validateSarif = ajv.compile<any>(require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"));
+    assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
+    const minGtMax = sarif.runs[0].results.find((r: any) => r.ruleId === "CL_MIN_GT_MAX");
+    assert.ok(minGtMax, out);
+    assert.equal(minGtMax.level, "error");
+    assert.deepEqual(minGtMax.locations[0].physicalLocation, {
+      artifactLocation: { uri: "test/fixtures/bad-app.ts" },
+      region: { startLine: 6 },
+    });
+    assert.ok(sarif.runs[0].tool.driver.rules.some((r: any) => r.id === "CL_MIN_GT_MAX"));
+    assert.match(err, /CL_MIN_GT_MAX/);
+  });
+
+  it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
+    const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
+    assert.equal(listed.code, 0, listed.err);
+    assert.equal(listed.out, "no policy violations (10 policies, targets: kubernetes, aws)\n");
+    assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
+    assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
+    const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));
+    writeFileSync(join(dir, "k8s.yaml"), readFileSync("Pulumi.dev-kubernetes.yaml"));
+    const configured = await run(
+      "policy",
+      "examples/support-desk",
+      "--target",
+      "kubernetes",
+      "--target",
+      "aws",
+      "--stack-config",
+      `kubernetes=${join(dir, "k8s.yaml")}`,
+    );
+    assert.equal(configured.code, 0, configured.err);
+    assert.equal((await run("policy", "examples/support-desk", "--target", "kubernetes", "--stack-config", join(dir, "k8s.yaml"))).code, 0);
+    const missing = await run("policy", "examples/support-desk", "--target", "kubernetes", "--stack-config", join(dir, "nope.yaml"));
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--stack-config .*nope\.yaml does not exist/);
+    const other = await run("policy", "examples/support-desk", "--target", "kubernetes", "--stack-config", `aws=${join(dir, "k8s.yaml")}`);
+    assert.equal(other.code, 2);
+    assert.match(other.err, /aws is not one of the targets \(kubernetes\)/);
+  });
+
   it("refuses an unknown format or target with exit 2", async () => {
     assert.equal((await run("policy", "examples/support-desk", "--target", "kubernetes", "--format", "xml")).code, 2);
     assert.equal((await run("policy", "examples/support-desk", "--target", "azure")).code, 2);

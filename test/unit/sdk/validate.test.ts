@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { App, PROBLEM_CODES, SpecError, validate, type ProblemCode, type SpecV1, type ValidateOptions } from "../../../sdk";
+import {
+  App,
+  PROBLEM_CODES,
+  SpecError,
+  validate,
+  type Accelerator,
+  type FunctionArgs,
+  type ModelArgs,
+  type ProblemCode,
+  type SpecV1,
+  type ValidateOptions,
+} from "../../../sdk";
 import { fixtureSpec } from "../../fixtures/spec";
 
 interface Case {
@@ -12,9 +24,33 @@ interface Case {
   options?: ValidateOptions;
   /** Problems found while declaring (not in the spec document). */
   declare?: () => App;
+  /** Check the declared app against its own root and files (handler modules, ONNX graphs). */
+  files?: boolean;
 }
 
 const REGION_PLACEMENT = { placement: { aws: { region: "us-east-1" } } };
+const MISTAKES = join(__dirname, "../../fixtures/mistakes");
+const INTENT_ONNX = join(__dirname, "../../../examples/support-desk/model/intent.onnx");
+const sha256Of = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+/** An app rooted at test/fixtures/mistakes, with file checks on, declaring one function with `handler`. */
+function handlerApp(handler: string): App {
+  const app = new App("handlers", { root: MISTAKES, inspectFiles: true });
+  app.function("f", { handler, regions: [app.region("central", { kind: "central", ...REGION_PLACEMENT })] });
+  return app;
+}
+
+/** An app rooted at test/fixtures/mistakes, with file checks on, declaring one model on `file` with `features` of `shape`. */
+function modelApp(file: string, shape: number[]): App {
+  const app = new App("models", { root: MISTAKES, inspectFiles: true });
+  app.model("intent", {
+    version: "1",
+    artifact: { path: file, sha256: sha256Of(file) },
+    signature: { inputs: { features: { type: "float32", shape } }, outputs: { probabilities: { type: "float32", shape: [-1, 5] } } },
+    regions: [app.region("central", { kind: "central", ...REGION_PLACEMENT })],
+  });
+  return app;
+}
 
 const CASES: Case[] = [
   {
@@ -333,13 +369,88 @@ const CASES: Case[] = [
       return app;
     },
   },
+  {
+    code: "CL_FIELD_UNKNOWN",
+    path: "functions.f.memroy",
+    breaks: "a misspelled field in app.function()",
+    declare: () => {
+      const app = new App("typo");
+      const r = app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      app.function("f", { handler: "f.ts", memroy: "1 GB", regions: [r] } as FunctionArgs);
+      return app;
+    },
+  },
+  {
+    code: "CL_FIELD_UNKNOWN",
+    path: "models.m@1.batching.maxBatchSzie",
+    breaks: "a misspelled field in a model's batching",
+    declare: () => {
+      const app = new App("typo");
+      const r = app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      const batching = { maxBatchSzie: 32 } as ModelArgs["batching"];
+      app.model("m", {
+        version: "1",
+        artifact: { path: "m.onnx", sha256: "a".repeat(64) },
+        signature: { inputs: {}, outputs: {} },
+        batching,
+        regions: [r],
+      });
+      return app;
+    },
+  },
+  {
+    code: "CL_UNKNOWN_ACCELERATOR",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "a declared pool with an accelerator outside the catalog (and no gpuMemory problem)",
+    declare: () => {
+      const app = new App("gpus");
+      const r = app.region("central", { kind: "central", ...REGION_PLACEMENT });
+      app.gpuPool("gpu", { accelerator: "nvidia-t5" as Accelerator, maxSize: 1, regions: [r] });
+      return app;
+    },
+  },
+  {
+    code: "CL_HANDLER_MISSING",
+    path: "functions.f.handler",
+    breaks: "a handler module that does not exist",
+    files: true,
+    declare: () => handlerApp("handlers/clasify.ts"),
+  },
+  {
+    code: "CL_HANDLER_LOAD",
+    path: "functions.f.handler",
+    breaks: "a handler module that throws while loading",
+    files: true,
+    declare: () => handlerApp("handlers/throws.ts"),
+  },
+  {
+    code: "CL_HANDLER_EXPORT",
+    path: "functions.f.handler",
+    breaks: "a handler module that exports no handler",
+    files: true,
+    declare: () => handlerApp("handlers/no-export.ts"),
+  },
+  {
+    code: "CL_SIGNATURE_MISMATCH",
+    path: "models.intent@1.signature.inputs.features",
+    breaks: "[-1, 256] declared for a 512-wide ONNX input",
+    files: true,
+    declare: () => modelApp(INTENT_ONNX, [-1, 256]),
+  },
+  {
+    code: "CL_ARTIFACT_INVALID",
+    path: "models.intent@1.artifact.path",
+    breaks: "an artifact that is not an ONNX model",
+    files: true,
+    declare: () => modelApp(join(MISTAKES, "not-onnx.onnx"), [-1, 512]),
+  },
 ];
 
 function problemsOf(c: Case): Array<[string, string]> {
   if (c.declare)
     return c
       .declare()
-      .problems({ root: undefined })
+      .problems(c.files ? {} : { root: undefined })
       .filter((p) => p.code !== "CL_ARTIFACT_MISSING")
       .map((p) => [p.code, p.path]);
   const { spec, root } = fixtureSpec();
@@ -364,6 +475,24 @@ describe("validate()", () => {
     assert.deepEqual(
       Object.keys(PROBLEM_CODES).filter((code) => !covered.has(code as ProblemCode)),
       [],
+    );
+  });
+
+  it("names the field a misspelled one in a spec document meant", () => {
+    const { spec, root } = fixtureSpec();
+    (spec.functions.rank as any).memroy = "1 GB";
+    (spec.models["ranker@1"].batching as any).maxBatchSzie = 4;
+    (spec.routes["POST /models/ranker"].target as any).stickey = true;
+    (spec.regions.edge.placement.aws as any).zoen = "x";
+    const problems = validate(spec, { root }).problems;
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.message.replace(/.*did you mean /, "")]),
+      [
+        ["regions.edge.placement.aws.zoen", '"zone"?'],
+        ["models.ranker@1.batching.maxBatchSzie", '"maxBatchSize"?'],
+        ["functions.rank.memroy", '"memory"?'],
+        ["routes.POST /models/ranker.target.stickey", '"sticky"?'],
+      ],
     );
   });
 
