@@ -3,8 +3,8 @@
  * mock runtime, recording every resource, its inputs and its parent. Used
  * by `cloudloom plan` and `cloudloom policy`.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { planUnderMocks, type PlannedResource } from "../providers/plan";
@@ -36,18 +36,43 @@ export function plannableTargets(): Target[] {
   return Object.keys(TARGET_FACTORIES) as Target[];
 }
 
-/** Reads `cloudloom:*` settings from a Pulumi stack file (default: Pulumi.dev-<target>.yaml). */
-export function stackConfig(target: string, file?: string): Record<string, string> {
-  const path = file ?? join(ROOT, `Pulumi.dev-${target}.yaml`);
+/** The Pulumi project an app belongs to: the nearest `Pulumi.yaml` at or above it, its directory and its name. */
+export function pulumiProjectOf(appPath: string): { dir: string; name: string } | undefined {
+  let dir = resolve(appPath);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) dir = dirname(dir);
+  for (;;) {
+    const file = join(dir, "Pulumi.yaml");
+    if (existsSync(file)) {
+      const project = yaml.load(readFileSync(file, "utf8")) as { name?: unknown } | undefined;
+      return { dir, name: typeof project?.name === "string" ? project.name : "cloudloom" };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Reads the settings of a Pulumi stack file: `cloudloom:*` keys, and the
+ * project's own `<project>:*` keys (a user's project, whatever its name,
+ * types its settings in its own namespace). The file defaults to
+ * `Pulumi.dev-<target>.yaml` of the app's Pulumi project.
+ */
+export function stackConfig(target: string, file?: string, appPath = ROOT): Record<string, string> {
+  const project = pulumiProjectOf(appPath);
+  const path = file ?? join(project?.dir ?? ROOT, `Pulumi.dev-${target}.yaml`);
   if (!existsSync(path)) return {};
   const parsed = yaml.load(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | undefined;
+  const namespaces = ["cloudloom:", ...(project && project.name !== "cloudloom" ? [`${project.name}:`] : [])];
   // Objects reach the program as JSON, as Pulumi's config.get gives them; encrypted
   // values ({ secure: ... }) cannot be read offline and are left to placeholders.
-  return Object.fromEntries(
-    Object.entries(parsed?.config ?? {})
-      .filter(([key, value]) => key.startsWith("cloudloom:") && !(value && typeof value === "object" && "secure" in value))
-      .map(([key, value]) => [key.slice("cloudloom:".length), typeof value === "object" ? JSON.stringify(value) : String(value)]),
-  );
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed?.config ?? {})) {
+    const namespace = namespaces.find((prefix) => key.startsWith(prefix));
+    if (!namespace || (value && typeof value === "object" && "secure" in value)) continue;
+    settings[key.slice(namespace.length)] = typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+  return settings;
 }
 
 /**

@@ -37,7 +37,7 @@ export async function planCommand(
     return 2;
   }
   const plan = await countedProgress(io, `planning ${args.app} on ${args.target}`, "resources", (counter) =>
-    planApp(args.app, args.target as never, stackConfig(args.target!, args.stackConfig), (key) => counter.tick(key)),
+    planApp(args.app, args.target as never, stackConfig(args.target!, args.stackConfig, args.app), (key) => counter.tick(key)),
   );
   if (args.json) {
     io.out(

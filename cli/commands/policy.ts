@@ -141,7 +141,7 @@ export async function policyCommand(args: PolicyArgs, io: CommandIo): Promise<nu
   const violations: Violation[] = [];
   for (const target of targets as Target[]) {
     const plan = await countedProgress(io, `planning ${args.app} on ${target}`, "resources", (counter) =>
-      planApp(args.app, target, stackConfig(target, files[target]), (key) => counter.tick(key)),
+      planApp(args.app, target, stackConfig(target, files[target], args.app), (key) => counter.tick(key)),
     );
     violations.push(
       ...(await evaluatePolicies(toPolicyResources(plan.resources), config as PolicyConfig)).map((v) => ({
