@@ -22,6 +22,13 @@ Commands:
   policy <app> --target T the policy pack on the offline plan (the CI gate; --format sarif)
   serve [<app>]           the gateway on the local target, a deployed stack, or one pod's entry
   gateway config          the gateway's endpoints file from \`pulumi stack output --json\`
+  gateway url             the URL clients call, from \`pulumi stack output --json\`
+  up <app> --target T --stack S
+                          deploy through Pulumi's Automation API, no Pulumi.yaml needed (needs the Pulumi CLI)
+  preview <app> --target T --stack S
+                          what \`up\` would change
+  destroy <app> --target T --stack S --yes
+                          delete the stack's resources
 
 Run \`cloudloom <command> --help\` for a command's options; \`cloudloom --version\` prints the version.
 Exit codes: 0 success, 1 problems found, 2 usage error.`;
@@ -45,6 +52,7 @@ const plan = async () => require("./commands/plan") as typeof import("./commands
 const policy = async () => require("./commands/policy") as typeof import("./commands/policy");
 const serve = async () => require("./commands/serve") as typeof import("./commands/serve");
 const gatewayConfig = async () => require("./commands/gateway-config") as typeof import("./commands/gateway-config");
+const up = async () => require("./commands/up") as typeof import("./commands/up");
 
 const str = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
@@ -125,14 +133,53 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   gateway: {
-    usage: async () => (await gatewayConfig()).GATEWAY_CONFIG_USAGE,
+    usage: async () => {
+      const { GATEWAY_CONFIG_USAGE, GATEWAY_URL_USAGE } = await gatewayConfig();
+      return `${GATEWAY_CONFIG_USAGE}\n\n${GATEWAY_URL_USAGE}`;
+    },
     options: { "stack-output": str, out: str },
     positionals: [1, 1],
     run: async (v, [sub], io) => {
-      if (sub !== "config") throw new UsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config`);
+      if (sub === "url") return (await gatewayConfig()).gatewayUrlCommand({ stackOutput: v["stack-output"] as string }, io);
+      if (sub !== "config") throw new UsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config, or gateway url`);
       return (await gatewayConfig()).gatewayConfigCommand({ stackOutput: v["stack-output"] as string, out: v.out as string }, io);
     },
   },
+  // up, preview, destroy: the stack program through Pulumi's Automation API.
+  ...Object.fromEntries(
+    (["up", "preview", "destroy"] as const).map((operation): [string, Command] => [
+      operation,
+      {
+        usage: async () => (await up()).upUsage(operation),
+        options: {
+          target: str,
+          stack: str,
+          config: { type: "string", multiple: true },
+          secret: { type: "string", multiple: true },
+          "stack-config": str,
+          backend: str,
+          ...(operation === "up" ? { outputs: str } : operation === "destroy" ? { yes: flag } : {}),
+        },
+        positionals: [1, 1],
+        run: async (v, [app], io) =>
+          (await up()).upCommand(
+            operation,
+            {
+              app,
+              target: v.target as string | undefined,
+              stack: v.stack as string | undefined,
+              config: v.config as string[] | undefined,
+              secrets: v.secret as string[] | undefined,
+              stackConfig: v["stack-config"] as string | undefined,
+              backend: v.backend as string | undefined,
+              outputs: v.outputs as string | undefined,
+              yes: v.yes as boolean | undefined,
+            },
+            io,
+          ),
+      },
+    ]),
+  ),
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

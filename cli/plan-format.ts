@@ -60,6 +60,8 @@ export function planTree(plan: Plan): string {
       : []),
     ...lines,
     `${plan.resources.length - components} resources in ${components} components`,
+    // Under mocks a URL the cloud assigns (a load balancer's address) is not known; one built from settings is.
+    `Gateway URL: ${plan.gatewayUrl && /^https?:\/\/[^/]/.test(plan.gatewayUrl) ? plan.gatewayUrl : "assigned by the cloud at pulumi up"}`,
     ...(floors.length ? ["Scheduled floors derived from pre-warm history:", ...floors] : []),
   ].join("\n");
 }

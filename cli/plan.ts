@@ -25,6 +25,8 @@ export interface Plan {
   target: Target;
   resources: PlanEntry[];
   endpoints: EndpointsMap;
+  /** The gateway's public URL as the plan resolves it (unknown values show as placeholders under mocks). */
+  gatewayUrl: string;
   /** Settings that were filled with placeholders because the stack config had none. */
   placeholders: string[];
 }
@@ -106,15 +108,17 @@ export async function planApp(
     return undefined;
   };
   const { result, resources } = await planUnderMocks(() =>
-    runStack(
-      {
-        target,
-        app,
-        get: (key) => values[key],
-        getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
-        secretKeys: (key) => (values[key] === undefined ? undefined : Object.keys(secretValues(values[key], key))),
-      },
-      { transformations: [record] },
+    pulumi.output(
+      runStack(
+        {
+          target,
+          app,
+          get: (key) => values[key],
+          getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
+          secretKeys: (key) => (values[key] === undefined ? undefined : Object.keys(secretValues(values[key], key))),
+        },
+        { transformations: [record] },
+      ),
     ),
   );
   const appResource = resources.find((r) => /^cloudloom:[a-z]+:App$/.test(r.type));
@@ -125,7 +129,8 @@ export async function planApp(
     resources: resources
       .map((r) => ({ ...r, parent: parents.get(`${r.type}::${r.name}`) }))
       .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`)),
-    endpoints: result,
+    endpoints: result.endpoints,
+    gatewayUrl: result.gatewayUrl,
     placeholders,
   };
 }

@@ -36,6 +36,8 @@ export function appSpecs(resources: readonly PlannedPolicyResource[]): Array<{ r
 /** Cloud resource types that have no tags of their own (attachments and settings of tagged ones). */
 export const UNTAGGABLE_TYPES = new Set([
   "aws:iam/rolePolicy:RolePolicy",
+  "aws:secretsmanager/secretVersion:SecretVersion",
+  "aws:route53/record:Record",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   "aws:lambda/alias:Alias",
   "aws:lambda/layerVersion:LayerVersion",

@@ -61,6 +61,13 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "aws:eks/nodeGroup:NodeGroup":
       state.resources = [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }];
       break;
+    case "aws:lb/loadBalancer:LoadBalancer":
+      state.dnsName = `${name}.${region}.elb.amazonaws.com`;
+      state.zoneId = "Z0OFFLINEELB";
+      break;
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      state.primaryEndpointAddress = `master.${name}.cache.${region}.amazonaws.com`;
+      break;
     case "aws:apigatewayv2/api:Api":
       state.apiEndpoint = `https://${name}.execute-api.${region}.amazonaws.com`;
       state.executionArn = `arn:aws:execute-api:${region}:${ACCOUNT}:${name}`;
@@ -82,6 +89,8 @@ function alicloudState(type: string, name: string, region: string): Record<strin
       return { layerVersionArn: `acs:fc:${region}:123456789012:layers/${name}/versions/1` };
     case "alicloud:oss/bucket:Bucket":
       return { bucket: `${name}-offline` };
+    case "alicloud:kvstore/instance:Instance":
+      return { connectionDomain: `${name}.redis.rds.aliyuncs.com` };
     case "alicloud:ram/role:Role":
       return { arn: `acs:ram::123456789012:role/${name}` };
     default:

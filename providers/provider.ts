@@ -4,8 +4,15 @@
  * from Spec v1's sections, so adding a section to the spec fails to compile
  * in every provider until each one handles it.
  */
-import type { SpecV1 } from "../sdk/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import type { EndpointsMap, SpecV1 } from "../sdk/spec";
 import type { PlannedResource } from "./plan";
+
+/** What an app on any target gives its stack: the endpoints map the gateway reads, and the gateway's public URL. */
+export interface AppOutputs {
+  endpoints: pulumi.Output<EndpointsMap>;
+  gatewayUrl: pulumi.Output<string>;
+}
 
 /** The sections of Spec v1 a provider materializes. */
 export type SpecSection = Exclude<keyof SpecV1, "apiVersion" | "app">;
@@ -36,4 +43,26 @@ export interface TargetDescription {
   placeholders(): Record<string, string>;
   /** The planned resources as files a user could apply themselves, for targets that have such (Kubernetes manifests). */
   manifests?(resources: readonly PlannedResource[]): string;
+  /** What those files leave to fill in: the secret values an offline plan does not have. */
+  fillIns?(resources: readonly PlannedResource[]): FillIn[];
+  /** Every model artifact the deployment will fetch, with its sha256. */
+  artifacts?(resources: readonly PlannedResource[]): ArtifactFetch[];
+}
+
+/** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */
+export interface FillIn {
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** The key (of a Secret's `stringData`) or the field path holding the placeholder. */
+  key: string;
+  /** The stack setting its value comes from. */
+  source: string;
+}
+
+/** A model artifact a deployment fetches, and the workloads that fetch it. */
+export interface ArtifactFetch {
+  url: string;
+  sha256: string;
+  workloads: string[];
 }

@@ -5,16 +5,19 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
-import type { EndpointsMap, SpecV1, Target } from "../sdk/spec";
+import type { SpecV1, Target } from "../sdk/spec";
 import { parseAckSettings } from "./alicloud/ack-settings";
+import { parseGatewayNetwork } from "./alicloud/gateway-settings";
 import { AlicloudApp } from "./alicloud/app";
 import { alicloudDescription } from "./alicloud/describe";
 import { AwsApp } from "./aws/app";
 import { awsDescription } from "./aws/describe";
+import { parseGatewaySettings } from "./aws/gateway-settings";
 import { parseNetworks } from "./aws/networks";
 import { KubernetesApp } from "./kubernetes/app";
 import { kubernetesDescription } from "./kubernetes/describe";
-import type { TargetDescription } from "./provider";
+import { kubernetesStackSettings } from "./kubernetes/settings";
+import type { AppOutputs, TargetDescription } from "./provider";
 import { TargetConfigError } from "./shared/config-error";
 import type { SecretSettings } from "./shared/function-env";
 
@@ -34,14 +37,16 @@ export interface TargetApp {
   root: string;
 }
 
-/** Builds an app on one target and returns its endpoints; `opts` reach the app's component. */
-export type TargetFactory = (
-  app: TargetApp,
-  settings: TargetSettings,
-  opts?: pulumi.ComponentResourceOptions,
-) => pulumi.Output<EndpointsMap>;
+/** Builds an app on one target and returns its outputs; `opts` reach the app's component. */
+export type TargetFactory = (app: TargetApp, settings: TargetSettings, opts?: pulumi.ComponentResourceOptions) => AppOutputs;
+
+/** The outputs of an app's component: what the stack exports. */
+function appOutputs(app: AppOutputs): AppOutputs {
+  return { endpoints: app.endpoints, gatewayUrl: app.gatewayUrl };
+}
 
 export { TargetConfigError };
+export type { AppOutputs };
 
 function required(settings: TargetSettings, key: string, example: string): string {
   const value = settings.get(key);
@@ -66,53 +71,60 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
     const kubeconfig = settings.getSecret("kubeconfig");
     const context = settings.get("kubeContext");
     const provider = kubeconfig || context ? new KubernetesProvider(`${spec.app}-k8s`, { kubeconfig, context }) : undefined;
-    const apiKeys = settings.getSecret("apiKeys");
-    return new KubernetesApp(
-      spec.app,
-      {
-        spec,
-        artifactBaseUrl: required(settings, "artifactBaseUrl", "https://models.example.com"),
-        namespace: settings.get("namespace"),
-        runtimeImage: settings.get("runtimeImage"),
-        acceleratorLabels: acceleratorLabelsSetting(settings.get("acceleratorLabels")),
-        apiKeys: apiKeys?.apply((keys) =>
-          keys
-            .split(",")
-            .map((k) => k.trim())
-            .filter(Boolean),
-        ),
-      },
-      { ...opts, provider },
-    ).endpoints;
+    return appOutputs(
+      new KubernetesApp(
+        spec.app,
+        {
+          spec,
+          artifactBaseUrl: required(settings, "artifactBaseUrl", "https://models.example.com"),
+          namespace: settings.get("namespace"),
+          runtimeImage: settings.get("runtimeImage"),
+          acceleratorLabels: acceleratorLabelsSetting(settings.get("acceleratorLabels")),
+          ...kubernetesStackSettings(settings),
+        },
+        { ...opts, provider },
+      ),
+    );
   },
   aws({ spec, root }, settings, opts = {}) {
-    return new AwsApp(
-      spec.app,
-      {
-        spec,
-        root,
-        networks: parseNetworks(settings.get("networks"), spec),
-        sagemakerImage: settings.get("sagemakerImage"),
-        runtimeImage: settings.get("runtimeImage"),
-        secrets: secretSettings(settings),
-        logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
-      },
-      opts,
-    ).endpoints;
+    return appOutputs(
+      new AwsApp(
+        spec.app,
+        {
+          spec,
+          root,
+          networks: parseNetworks(settings.get("networks"), spec),
+          sagemakerImage: settings.get("sagemakerImage"),
+          runtimeImage: settings.get("runtimeImage"),
+          secrets: secretSettings(settings),
+          logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
+          gateway: parseGatewaySettings(settings),
+        },
+        opts,
+      ),
+    );
   },
   alicloud({ spec, root }, settings, opts = {}) {
-    return new AlicloudApp(
-      spec.app,
-      {
-        spec,
-        root,
-        runtimeImage: settings.get("runtimeImage"),
-        jwtPrivateKey: settings.getSecret("jwtPrivateKey"),
-        ack: parseAckSettings(settings.get("ack"), spec),
-        secrets: secretSettings(settings),
-      },
-      opts,
-    ).endpoints;
+    return appOutputs(
+      new AlicloudApp(
+        spec.app,
+        {
+          spec,
+          root,
+          runtimeImage: settings.get("runtimeImage"),
+          jwtPrivateKey: settings.getSecret("jwtPrivateKey"),
+          ack: parseAckSettings(settings.get("ack"), spec),
+          secrets: secretSettings(settings),
+          gatewayNetwork: parseGatewayNetwork(settings.get("gatewayNetwork"), spec),
+          redisPassword: settings.getSecret("redisPassword"),
+          apiKeys: apiKeysSetting(settings),
+          dnsDomain: settings.get("dnsDomain"),
+          dnsRecord: settings.get("dnsRecord"),
+          dnsCertificateId: settings.get("dnsCertificateId"),
+        },
+        opts,
+      ),
+    );
   },
 };
 
@@ -126,6 +138,16 @@ const TARGET_DESCRIPTIONS: Partial<Record<Target, TargetDescription>> = {
 /** The description of `target`; one with no entry shows no key inputs and has no placeholders. */
 export function describeTarget(target: Target): TargetDescription {
   return TARGET_DESCRIPTIONS[target] ?? { keyInputs: {}, placeholders: () => ({}) };
+}
+
+/** The API keys the gateway accepts, from the secret `cloudloom:apiKeys` (comma-separated). */
+function apiKeysSetting(settings: TargetSettings): pulumi.Output<string[]> | undefined {
+  return settings.getSecret("apiKeys")?.apply((keys) =>
+    keys
+      .split(",")
+      .map((key) => key.trim())
+      .filter(Boolean),
+  );
 }
 
 /** Secret names and values from `cloudloom:secrets`, when the stack sets it. */

@@ -30,6 +30,8 @@ export const RUNTIME_ENV = {
   sagemakerModel: "CLOUDLOOM_SAGEMAKER_MODEL",
   /** The spec region a SageMaker model container serves. */
   region: "CLOUDLOOM_REGION",
+  /** The gateway's Redis URL, password included: set from a Secret, so it never sits in a settings file. */
+  redisUrl: "CLOUDLOOM_REDIS_URL",
   /** API keys the gateway accepts, comma- or newline-separated. */
   apiKeys: "CLOUDLOOM_API_KEYS",
   /** The PEM of the private key the gateway (and a function calling JWT-guarded models) signs backend JWTs with. */
@@ -48,8 +50,12 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-/** Adds the headers that authenticate one request to a backend (SigV4, a minted JWT). */
-export type BackendAuth = (request: SignedRequest) => Record<string, string>;
+/**
+ * The headers that authenticate one request to a backend (SigV4, a minted JWT). Asynchronous, since
+ * SigV4 credentials may have to be fetched (the container credentials endpoint); rejects with a
+ * ServingError (BAD_GATEWAY) when they cannot be had.
+ */
+export type BackendAuth = (request: SignedRequest) => Promise<Record<string, string>>;
 
 /** The issuer of the JWTs the gateway mints for its backends. */
 export const JWT_ISSUER = "cloudloom";
@@ -113,11 +119,24 @@ export const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
 
 /**
  * The arguments of `cloudloom serve` for a gateway container: the spec and
- * the endpoints map (both files in `configDir`), on every interface at
- * CONTAINER_PORT. API keys come from `RUNTIME_ENV.apiKeys`.
+ * the endpoints map (both files in `configDir`), listening on every interface
+ * (`--host 0.0.0.0`, so probes and Services reach it) at CONTAINER_PORT; with
+ * `settings`, the gateway settings file `settings.json` in `configDir` too.
+ * API keys come from `RUNTIME_ENV.apiKeys`.
  */
-export function gatewayServeArgs(configDir: string): string[] {
-  return ["serve", "--spec", `${configDir}/spec.json`, "--endpoints", `${configDir}/endpoints.json`];
+export function gatewayServeArgs(configDir: string, options: { settings?: boolean } = {}): string[] {
+  return [
+    "serve",
+    "--spec",
+    `${configDir}/spec.json`,
+    "--endpoints",
+    `${configDir}/endpoints.json`,
+    ...(options.settings ? ["--config", `${configDir}/settings.json`] : []),
+    "--host",
+    "0.0.0.0",
+    "--port",
+    String(CONTAINER_PORT),
+  ];
 }
 
 /** The module a serverless runtime layer provides (found on NODE_PATH under `/opt/nodejs/node_modules`). */
@@ -224,3 +243,31 @@ export async function closeGracefully(server: Server | undefined): Promise<void>
   });
   clearInterval(sweep);
 }
+
+/*
+ * The runtime image. One definition of where things live in it: the
+ * Dockerfile builds exactly this, and test/unit/runtime/image-layout.test.ts
+ * builds it in a directory and parses the Dockerfile against it.
+ */
+
+/** The file layout of the runtime image (`ghcr.io/cloudloom/runtime`). */
+export const IMAGE_LAYOUT = {
+  /** Where cloudloom is installed; the image's WORKDIR. RUNTIME_ENTRYPOINT runs `cli/bin.js` from here. */
+  home: "/opt/cloudloom",
+  /** What is copied into `home`, as it is in the repository (`serve` loads commands lazily, so no providers). */
+  files: ["package.json", "package-lock.json", "tsconfig.json"],
+  dirs: ["sdk", "runtime", "gateway", "cli"],
+  /** Where an app's image puts its handlers and artifacts (`--root` of a function pod). */
+  app: "/app",
+  /** Node's extra module directory: handlers under `app` resolve `cloudloom` and its dependencies here. */
+  nodePath: "/opt/cloudloom/node_modules",
+  /** `import … from "cloudloom"` in a handler: this link in `nodePath` points at the SDK's sources. */
+  packageLink: { path: "/opt/cloudloom/node_modules/cloudloom", target: "/opt/cloudloom/sdk" },
+} as const;
+
+/**
+ * Which onnxruntime execution providers a model server tries, in order
+ * (comma-separated, e.g. `cuda,cpu` or `cpu`), overriding the choice made
+ * from the model's GPU pool. See runtime/execution-provider.ts.
+ */
+export const EXECUTION_PROVIDERS_ENV = "CLOUDLOOM_EXECUTION_PROVIDERS";

@@ -1,11 +1,15 @@
 /**
  * Serves one model version in one region: a pool of onnxruntime sessions
- * made from the verified artifact, fed by a dynamic batcher.
+ * made from the verified artifact, fed by a dynamic batcher. Sessions run on
+ * the execution providers chosen for the model (CUDA on a GPU pool, falling
+ * back to the CPU with one warning; see execution-provider.ts).
  */
 import * as ort from "onnxruntime-node";
+import pino from "pino";
 import type { ModelSpec } from "../sdk/spec";
 import { DynamicBatcher } from "./batcher";
 import { ServingError } from "./contract";
+import { chooseExecutionProviders, SessionFactory, type ExecutionProvider } from "./execution-provider";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";
 import type { PoolSizing } from "./sizing";
@@ -20,12 +24,18 @@ export interface Prediction {
 /** Hooks for metrics: the pool's, and batch sizes. */
 export interface ModelHostEvents extends PoolEvents {
   onBatch?: (size: number) => void;
+  /** Where the one line about falling back to the CPU goes. @default a JSON log line on stdout */
+  warn?: (message: string) => void;
 }
+
+/** The log line of a fallback when the host was given nowhere else to say it. */
+const defaultWarn = (message: string) => pino({ level: process.env.LOG_LEVEL ?? "info" }).warn(message);
 
 /** A model version's batcher and session pool in one region. */
 export class ModelHost {
   private readonly pool: InstancePool<ort.InferenceSession>;
   private readonly batcher: DynamicBatcher<Sample, Prediction>;
+  private readonly sessions: SessionFactory;
   /** Batches run so far (one `session.run` each). */
   batchesRun = 0;
 
@@ -35,11 +45,13 @@ export class ModelHost {
     sizing: PoolSizing,
     batching: { maxBatchSize: number; maxDelayMs: number; maxQueue: number },
     private readonly events: ModelHostEvents = {},
+    providers: ExecutionProvider[] = chooseExecutionProviders(spec),
   ) {
+    this.sessions = new SessionFactory(providers, events.warn ?? defaultWarn, `model ${spec.name}@${spec.version}`);
     this.pool = new InstancePool({
       ...sizing,
       slotsPerInstance: 1,
-      load: () => ort.InferenceSession.create(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
+      load: () => this.sessions.session(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
       unload: (session) => session.release(),
       onColdStart: events.onColdStart,
       onPrewarm: events.onPrewarm,
@@ -51,6 +63,11 @@ export class ModelHost {
   /** Loaded sessions now. */
   get instances(): number {
     return this.pool.size;
+  }
+
+  /** The execution providers sessions are created with now. */
+  get executionProviders(): readonly ExecutionProvider[] {
+    return this.sessions.providers;
   }
 
   /** Requests waiting for a batch. */

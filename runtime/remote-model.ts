@@ -17,15 +17,16 @@ function predictUrl(endpoint: Endpoint, key: string): URL {
 
 /**
  * A ModelClient that calls the model at `endpoint`, authenticating as the
- * endpoint needs (SigV4 with the AWS environment's credentials, or a JWT).
+ * endpoint needs (SigV4 with the AWS environment's or the container's
+ * credentials, or a JWT).
  */
 export function remoteModelClient(endpoint: Endpoint, key: string, version: string): ModelClient {
   const url = predictUrl(endpoint, key);
   const auth = authFor(endpoint);
   const contentType = "application/json";
-  const callHeaders = (body: Buffer) => ({
+  const callHeaders = async (body: Buffer) => ({
     "content-type": contentType,
-    ...auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body }),
+    ...(await auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body })),
   });
   return {
     version,
@@ -33,7 +34,7 @@ export function remoteModelClient(endpoint: Endpoint, key: string, version: stri
       const body = Buffer.from(
         JSON.stringify({ inputs: Object.fromEntries(Object.entries(inputs).map(([name, data]) => [name, Array.from(data)])) }),
       );
-      const response = await fetch(url, { method: "POST", headers: callHeaders(body), body });
+      const response = await fetch(url, { method: "POST", headers: await callHeaders(body), body });
       if (!response.ok) throw new ServingError("BAD_GATEWAY", `model ${key} answered ${response.status}`);
       const { outputs } = (await response.json()) as { outputs: Record<string, number[]> };
       return Object.fromEntries(Object.entries(outputs).map(([name, data]) => [name, Float32Array.from(data)]));

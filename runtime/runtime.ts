@@ -10,6 +10,7 @@ import { ServingError } from "./contract";
 import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";
+import { chooseExecutionProviders } from "./execution-provider";
 import { ModelHost, type Prediction } from "./model-host";
 import { resolveEnvironment } from "./secrets";
 import { remoteModelClient } from "./remote-model";
@@ -88,10 +89,15 @@ export class LocalRuntime {
       };
       for (const region of model.regions.filter(inScope)) {
         const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
-        const host = new ModelHost(model, artifact.bytes, sizing, batching, {
-          ...poolEvents(events, key, region),
-          onBatch: (size) => events.onBatch?.(key, size),
-        });
+        const host = new ModelHost(
+          model,
+          artifact.bytes,
+          sizing,
+          batching,
+          { ...poolEvents(events, key, region), onBatch: (size) => events.onBatch?.(key, size), warn: events.warn },
+          // A pod on a GPU pool asks for CUDA; the local target runs the whole app on this machine's CPU.
+          chooseExecutionProviders(scope.only ? model : { pool: undefined }),
+        );
         this.models.set(hostKey(key, region), host);
       }
     }

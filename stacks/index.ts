@@ -9,5 +9,8 @@
  */
 import { cloudloomStack } from "./pulumi";
 
-/** Every endpoint the gateway needs; `cloudloom gateway config` turns it into the gateway's endpoints file. */
-export const endpoints = cloudloomStack();
+/**
+ * The stack's outputs: `gatewayUrl`, where clients call the app (`cloudloom gateway url` prints it), and
+ * `endpoints`, every backend the gateway reaches (`cloudloom gateway config` writes it as a gateway's file).
+ */
+export const { endpoints, gatewayUrl } = cloudloomStack();

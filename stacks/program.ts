@@ -5,8 +5,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { resolve } from "node:path";
-import { loadApp, SpecError, type EndpointsMap } from "../sdk";
-import { factoryFor, type TargetSettings } from "../providers/registry";
+import { loadApp, SpecError } from "../sdk";
+import { factoryFor, type AppOutputs, type TargetSettings } from "../providers/registry";
 
 /** Stack settings: `cloudloom:target`, `cloudloom:app`, and the target's own. */
 export interface StackSettings extends TargetSettings {
@@ -21,8 +21,8 @@ export interface StackSettings extends TargetSettings {
   projectDir?: string;
 }
 
-/** Validates the app for the target, then builds it; returns the endpoints map. */
-export function runStack(settings: StackSettings, opts?: pulumi.ComponentResourceOptions): pulumi.Output<EndpointsMap> {
+/** Validates the app for the target, then builds it; returns its outputs (the endpoints map and the gateway's URL). */
+export function runStack(settings: StackSettings, opts?: pulumi.ComponentResourceOptions): AppOutputs {
   const factory = factoryFor(settings.target);
   const app = loadApp(resolve(settings.projectDir ?? resolve(__dirname, ".."), settings.app));
   const problems = app.problems({ target: settings.target });

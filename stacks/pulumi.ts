@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { cloudloomStack } from "cloudloom/pulumi";
- * export const endpoints = cloudloomStack();
+ * export const { endpoints, gatewayUrl } = cloudloomStack();
  * ```
  *
  * Each setting is read from the project's own namespace first (`<project>:target`,
@@ -30,7 +30,7 @@ export interface CloudloomStackOptions {
   resourceOptions?: pulumi.ComponentResourceOptions;
 }
 
-/** Every endpoint the gateway needs; `cloudloom gateway config` turns the stack output into its endpoints file. */
+/** The app's outputs: the gateway's public URL (`gatewayUrl`) and every endpoint it reaches (`endpoints`). */
 export function cloudloomStack(options: CloudloomStackOptions = {}): ReturnType<typeof runStack> {
   const own = new pulumi.Config();
   const shared = new pulumi.Config("cloudloom");

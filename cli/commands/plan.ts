@@ -45,9 +45,14 @@ export async function planCommand(
     );
   } else {
     io.out(`${planTree(plan)}\n`);
+    const artifacts = describeTarget(plan.target).artifacts?.(plan.resources) ?? [];
+    if (artifacts.length > 0)
+      io.out(
+        `Model artifacts the deployment fetches (each checked against its sha256):\n${artifacts.map((a) => `  ${a.url}  sha256 ${a.sha256}  (${a.workloads.join(", ")})`).join("\n")}\n`,
+      );
   }
   if (args.out) {
-    const { manifests } = describeTarget(plan.target);
+    const { manifests, fillIns } = describeTarget(plan.target);
     if (!manifests) {
       io.err(`--out writes Kubernetes manifests; ${plan.target} has none\n`);
       return 2;
@@ -56,6 +61,9 @@ export async function planCommand(
     const file = join(args.out, `${plan.app}.yaml`);
     writeFileSync(file, manifests(plan.resources));
     io.err(`wrote ${file}\n`);
+    // Secret values an offline plan does not have are marked "<fill in: ...>" in the file: say which, and from what.
+    for (const fill of fillIns?.(plan.resources) ?? [])
+      io.err(`fill in ${fill.kind} ${fill.namespace ? `${fill.namespace}/` : ""}${fill.name} ${fill.key}: ${fill.source}\n`);
   }
   return 0;
 }

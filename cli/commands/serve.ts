@@ -162,10 +162,20 @@ export function loadScoped(
   };
 }
 
-function settingsFrom(args: ServeArgs): GatewaySettings {
-  if (!args.config) return parseSettings({});
-  const file = args.config;
-  return parsed(`config file ${file}`, () => parseSettings(readJson(file, "config file"), `config file ${file}`));
+/**
+ * The gateway's settings: the config file's (or the defaults), with the Redis
+ * URL from `CLOUDLOOM_REDIS_URL` when set. The URL carries Redis's password,
+ * so a deployed gateway gets it from a Secret in its environment, never from
+ * a file; errors name the field, never the URL.
+ */
+export function gatewaySettingsFrom(args: Pick<ServeArgs, "config">, env: NodeJS.ProcessEnv = process.env): GatewaySettings {
+  const source = args.config ? `config file ${args.config}` : "gateway settings";
+  return parsed(source, () => {
+    const raw = (args.config ? readJson(args.config, "config file") : {}) as Record<string, unknown> | null;
+    const redisUrl = env[RUNTIME_ENV.redisUrl];
+    const settings = redisUrl && raw && typeof raw === "object" ? { ...raw, redis: { ...(raw.redis as object), url: redisUrl } } : raw;
+    return parseSettings(settings, source);
+  });
 }
 
 /** The warning `serve` prints when routes need an API key and none is configured (each would answer 401). */
@@ -218,7 +228,7 @@ async function serveApp(args: ServeArgs, io: CommandIo, hangup: Hangup): Promise
     return 1;
   }
   const spec = app.toDraft();
-  const { settings, devKey } = withDevKey(settingsFrom(args), spec);
+  const { settings, devKey } = withDevKey(gatewaySettingsFrom(args), spec);
   const logger = cliLogger();
   const target = new LocalTarget({ spec, root: app.root, settings, logger });
   hangup.handle = () =>
@@ -246,7 +256,7 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
     };
   };
   const { spec, source } = load();
-  const settings = settingsFrom(args);
+  const settings = gatewaySettingsFrom(args);
   const composed = composeGateway({ spec, settings, source, env, reloadFrom: async () => load() });
   const { gateway } = composed;
   hangup.handle = () => {

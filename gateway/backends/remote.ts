@@ -170,11 +170,14 @@ export class RemoteBackend implements Backend {
     });
   }
 
-  stream(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
+  async stream(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
+    const headers = await this.headers(request);
+    // The client may have gone while the signature waited for credentials: its 'close' is past.
+    if (res.destroyed) throw new ServingError("CLIENT_CLOSED", "the client closed the connection before its response");
     return new Promise((resolve, reject) => {
       let settled = false;
       const call: ProxiedCall = {
-        headers: this.headers(request),
+        headers,
         body: request.body,
         timeoutMs: this.timeoutMs,
         delivered: false,
@@ -205,12 +208,14 @@ export class RemoteBackend implements Backend {
   }
 
   async call(request: BackendRequest): Promise<BufferedResponse> {
+    // Before the try: a signature that cannot be made is a backend-auth failure, not an upstream one.
+    const headers = await this.headers(request);
     let response;
     try {
       response = await this.pool.request({
         path: this.path,
         method: request.method as "POST",
-        headers: this.headers(request),
+        headers,
         body: request.body,
       });
     } catch (error) {
@@ -225,13 +230,16 @@ export class RemoteBackend implements Backend {
   }
 
   /** What goes upstream: the forwarded headers, the body's exact length, and the signature when the endpoint needs one. */
-  private headers(request: BackendRequest): Record<string, string | string[]> {
-    const headers = { ...request.headers, "content-length": String(request.body.length), ...this.sign(request) };
+  private async headers(request: BackendRequest): Promise<Record<string, string | string[]>> {
+    const headers = { ...request.headers, "content-length": String(request.body.length), ...(await this.sign(request)) };
     return headers as Record<string, string | string[]>;
   }
 
-  /** The headers that authenticate the request (SigV4 or a JWT), when the endpoint needs them. */
-  private sign(request: BackendRequest): Record<string, string> {
+  /**
+   * The headers that authenticate the request (SigV4 or a JWT), when the endpoint needs them. Rejects
+   * with a ServingError (BAD_GATEWAY) when credentials cannot be had.
+   */
+  private async sign(request: BackendRequest): Promise<Record<string, string>> {
     if (!this.auth) return {};
     const contentType = typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
     return this.auth({ host: this.host, path: this.path, method: request.method, contentType, body: request.body });

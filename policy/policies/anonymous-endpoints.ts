@@ -18,6 +18,18 @@ function jwtGuardedDeployments(resources: readonly Pick<PolicyResource, "type" |
   );
 }
 
+/**
+ * FC functions that are the app's gateway: the public front, which does its
+ * own API-key auth, so its trigger is the one that may be anonymous.
+ */
+function gatewayFunctions(resources: readonly Pick<PolicyResource, "type" | "props">[]): Set<string> {
+  return new Set(
+    resources
+      .filter((r) => r.type === "alicloud:fc/v3Function:V3Function" && r.props.tags?.["cloudloom.dev/kind"] === "gateway")
+      .map((r) => String(r.props.functionName)),
+  );
+}
+
 /** The authType of an FC HTTP trigger's config, or undefined when it cannot be read (treated as anonymous). */
 function triggerAuthType(config: unknown): string | undefined {
   try {
@@ -34,6 +46,7 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: ({ resources }, report) => {
     const guarded = jwtGuardedDeployments(resources);
+    const gateways = gatewayFunctions(resources);
     for (const r of resources) {
       const kind = r.props.metadata?.labels?.["cloudloom.dev/kind"];
       const type = r.props.spec?.type;
@@ -61,7 +74,7 @@ export const noAnonymousEndpoints: StackValidationPolicy = {
       if (r.type === "aws:apigatewayv2/route:Route" && (r.props.authorizationType ?? "NONE") === "NONE") {
         report(`API Gateway route ${r.name} has no authorizer; set authorizationType AWS_IAM or JWT`, r.urn);
       }
-      if (r.type === "alicloud:fc/v3Trigger:V3Trigger" && r.props.triggerType === "http") {
+      if (r.type === "alicloud:fc/v3Trigger:V3Trigger" && r.props.triggerType === "http" && !gateways.has(String(r.props.functionName))) {
         const authType = triggerAuthType(r.props.triggerConfig);
         if (authType !== "function" && authType !== "jwt")
           report(`FC trigger ${r.name} allows anonymous calls; set triggerConfig.authType to "function" or "jwt"`, r.urn);

@@ -23,13 +23,15 @@ import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { checkAckSettings, type AckSettings } from "./ack-settings";
+import type { AlicloudGatewaySettings } from "./gateway";
+import { checkGatewayNetwork, dnsLines, gatewayNetworks } from "./gateway-settings";
 import { toFcCron } from "./cron";
 import { ecsGpuInstanceType } from "./instance-types";
 import type { AlicloudContext } from "./context";
 import { alicloudSteps } from "./steps";
 
-/** Inputs of an Alibaba Cloud app. */
-export interface AlicloudAppArgs {
+/** Inputs of an Alibaba Cloud app (the gateway's: `gatewayNetwork`, `redisPassword`, `apiKeys`, `dnsDomain`, `dnsRecord`, `dnsCertificateId`). */
+export interface AlicloudAppArgs extends AlicloudGatewaySettings {
   /** The app's Spec v1. It is validated for the alicloud target before anything is created. */
   spec: SpecV1;
   /** The app's directory: handler modules and model artifacts are relative to it. */
@@ -58,6 +60,14 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
     );
   checkSecrets(args.spec, args.secrets);
   checkAckSettings(args.spec, args.ack);
+  checkGatewayNetwork(args.spec, args.gatewayNetwork);
+  const networks = gatewayNetworks(args.spec, args.gatewayNetwork);
+  const gateways = Object.keys(networks);
+  if (gateways.length > 0 && !args.runtimeImage)
+    throw new TargetConfigError(
+      `stack config cloudloom:runtimeImage is required: regions ${gateways.join(", ")} run the gateway from the cloudloom runtime container (pulumi config set cloudloom:runtimeImage 'registry.{region}.aliyuncs.com/<namespace>/cloudloom-runtime:0.1.0')`,
+    );
+  if (args.dnsDomain) dnsLines(gateways, networks);
   for (const [name, pool] of Object.entries(args.spec.gpuPools))
     if (poolPlatform(pool, "alicloud") === "kubernetes") {
       try {
@@ -74,6 +84,11 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
 export class AlicloudApp extends pulumi.ComponentResource {
   /** Every endpoint the gateway needs, per region, with the JWT each needs. */
   readonly endpoints: pulumi.Output<EndpointsMap>;
+  /**
+   * Where clients reach the gateway: `<dnsRecord>.<dnsDomain>` when `dnsDomain` is set, else the
+   * first central region's anonymous trigger URL.
+   */
+  readonly gatewayUrl: pulumi.Output<string>;
 
   constructor(name: string, args: AlicloudAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
     checkBeforeCreate(args);
@@ -93,6 +108,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
     };
     runSteps(alicloudSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
-    this.registerOutputs({ endpoints: this.endpoints });
+    this.gatewayUrl = context.gatewayUrl!;
+    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl });
   }
 }

@@ -26,6 +26,8 @@ export interface AlicloudContext {
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
   endpoints: EndpointsBuilder;
+  /** Where clients reach the gateway (set by the gateway step): the DNS name, or the first gateway region's trigger URL. */
+  gatewayUrl?: pulumi.Output<string>;
 }
 
 /** An endpoint at `url` that takes the gateway's JWT for `audience`. */

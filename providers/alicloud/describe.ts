@@ -7,6 +7,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { TargetDescription } from "../provider";
+import { ANY_REGION } from "./gateway-settings";
+
+/** The network offline plans place gateways in: ids no account has. */
+export const OFFLINE_GATEWAY_NETWORK = {
+  vpcId: "vpc-offlineplan",
+  vswitchIds: ["vsw-offlineplan"],
+  securityGroupId: "sg-offlineplan",
+  vpcCidr: "10.0.0.0/8",
+};
 
 /** A public, throwaway RSA key: offline plans need a key to derive the triggers' JWKS from, never a real one. */
 export const OFFLINE_PLAN_KEY_PATH = join(__dirname, "offline-plan-key.pem");
@@ -38,8 +47,28 @@ export const alicloudDescription: TargetDescription = {
       ["spot", "spotStrategy"],
     ],
     "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
+    "alicloud:kvstore/instance:Instance": [
+      ["class", "instanceClass"],
+      ["allowed", "securityIps"],
+      ["tls", "sslEnable"],
+    ],
+    "alicloud:fc/v3CustomDomain:V3CustomDomain": [
+      ["domain", "customDomainName"],
+      ["protocol", "protocol"],
+    ],
+    "alicloud:dns/alidnsRecord:AlidnsRecord": [
+      ["record", "rr"],
+      ["line", "line"],
+      ["value", "value"],
+    ],
     // The dynamic resource that publishes a canaried model's FC versions (version-publisher.ts).
     "pulumi-nodejs:dynamic:Resource": [["env", "environment"]],
   },
-  placeholders: () => ({ jwtPrivateKey: readFileSync(OFFLINE_PLAN_KEY_PATH, "utf8") }),
+  placeholders: () => ({
+    jwtPrivateKey: readFileSync(OFFLINE_PLAN_KEY_PATH, "utf8"),
+    // FC runs the gateway (and GPU models) from an image in the region's registry; a plan names a placeholder.
+    runtimeImage: "registry.offline.invalid/cloudloom/runtime:0.1.0",
+    // Every central region's gateway in a placeholder VPC (`*`: see gateway-settings.ts).
+    gatewayNetwork: JSON.stringify({ [ANY_REGION]: OFFLINE_GATEWAY_NETWORK }),
+  }),
 };

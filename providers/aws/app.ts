@@ -1,7 +1,8 @@
 /**
  * `AwsApp`: a whole cloudloom app on AWS. One explicit `aws.Provider` per
  * declared region; functions on Lambda, CPU models on SageMaker Serverless,
- * GPU models on EKS node groups behind an IAM-authenticated API. Everything
+ * GPU models on EKS node groups behind an IAM-authenticated API, and the
+ * gateway on ECS Fargate behind a public load balancer in each region. Everything
  * that can be refused is refused before any resource is registered.
  *
  * @example
@@ -18,6 +19,7 @@ import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
+import type { AwsGatewaySettings } from "./gateway-settings";
 import { gpuInstanceType } from "./instance-types";
 import type { AwsNetwork } from "./networks";
 import type { AwsContext } from "./context";
@@ -33,12 +35,14 @@ export interface AwsAppArgs {
   networks: Record<string, AwsNetwork>;
   /** The cloudloom runtime image in ECR, for SageMaker (required when the app has CPU models). */
   sagemakerImage?: string;
-  /** The cloudloom runtime image model servers on EKS run. @default "ghcr.io/cloudloom/runtime:0.1.0" */
+  /** The cloudloom runtime image model servers on EKS and the gateway on ECS run. @default "ghcr.io/cloudloom/runtime:0.1.0" */
   runtimeImage?: string;
   /** The secrets functions declare: their names (checked before creation) and their values. */
   secrets?: SecretSettings;
-  /** Days of function logs to keep. @default 14 */
+  /** Days of function and gateway logs to keep. @default 14 */
   logRetentionDays?: number;
+  /** The gateway's TLS, DNS, Redis token and API keys (parseGatewaySettings reads them from stack config). */
+  gateway?: AwsGatewaySettings;
 }
 
 function checkBeforeCreate(args: AwsAppArgs): void {
@@ -58,6 +62,11 @@ function checkBeforeCreate(args: AwsAppArgs): void {
 export class AwsApp extends pulumi.ComponentResource {
   /** Every endpoint the gateway needs, per region, with the SigV4 signing each needs. */
   readonly endpoints: pulumi.Output<EndpointsMap>;
+  /**
+   * Where clients reach the gateway: `http(s)://<cloudloom:gatewayDomain>` with a DNS zone,
+   * else the central region's load balancer (`http(s)://<its DNS name>`).
+   */
+  readonly gatewayUrl: pulumi.Output<string>;
 
   constructor(name: string, args: AwsAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
     checkBeforeCreate(args);
@@ -71,10 +80,12 @@ export class AwsApp extends pulumi.ComponentResource {
       clusters: new Map(),
       artifacts: new Map(),
       models: new Map(),
+      functions: new Map(),
       endpoints: { functions: {}, models: {} },
     };
     runSteps(awsSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
-    this.registerOutputs({ endpoints: this.endpoints });
+    this.gatewayUrl = context.gatewayUrl!;
+    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl });
   }
 }

@@ -34,7 +34,11 @@ export interface AwsContext {
   artifacts: Map<string, StoredArtifact>;
   /** By `<model key>/<region>`. */
   models: Map<string, ServedModel>;
+  /** By `<function>/<region>`: the ARN of the `live` alias its Function URL serves. */
+  functions: Map<string, pulumi.Output<string>>;
   endpoints: EndpointsBuilder;
+  /** The gateway's public URL (set by the gateway step). */
+  gatewayUrl?: pulumi.Output<string>;
 }
 
 /** An endpoint at `url` that takes SigV4-signed calls for `service` in `region`. */

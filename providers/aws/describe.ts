@@ -1,8 +1,17 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { TargetDescription } from "../provider";
+import { ANY_REGION } from "../shared/object-setting";
 
-/** The AWS target's description. It needs no placeholders: every required setting has an offline default. */
+/** Where offline plans put the gateways of an app whose stack sets no networks: a VPC that does not exist. */
+const OFFLINE_NETWORK = {
+  vpcId: "vpc-00000000",
+  subnetIds: ["subnet-0000000a", "subnet-0000000b"],
+  publicSubnetIds: ["subnet-000000aa", "subnet-000000bb"],
+  cidrBlock: "10.0.0.0/16",
+};
+
+/** The AWS target's description. */
 export const awsDescription: TargetDescription = {
   keyInputs: {
     ...KUBERNETES_KEY_INPUTS,
@@ -32,5 +41,5 @@ export const awsDescription: TargetDescription = {
       ["auth", "authorizationType"],
     ],
   },
-  placeholders: () => ({}),
+  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
 };

@@ -47,6 +47,8 @@ const DEFAULT_UTILIZATION = 0.7;
 export class AwsFunction extends pulumi.ComponentResource {
   /** The Function URL (AWS_IAM auth: callers sign with SigV4). */
   readonly url: pulumi.Output<string>;
+  /** ARN of the `live` alias the URL serves, for callers' `lambda:InvokeFunctionUrl`. */
+  readonly arn: pulumi.Output<string>;
 
   constructor(name: string, args: AwsFunctionArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
     super("cloudloom:aws:Function", name, {}, opts);
@@ -90,7 +92,8 @@ export class AwsFunction extends pulumi.ComponentResource {
     if (args.scaling) this.scale(name, args.scaling, fn, alias, tags, child);
     const url = new FunctionUrl(`${name}-url`, { functionName: fn.name, qualifier: alias.name, authorizationType: "AWS_IAM" }, child);
     this.url = url.functionUrl;
-    this.registerOutputs({ url: this.url });
+    this.arn = alias.arn;
+    this.registerOutputs({ url: this.url, arn: this.arn });
   }
 
   private scale(
@@ -191,6 +194,7 @@ export function placeFunctions(context: AwsContext): void {
         },
         { parent, provider },
       );
+      context.functions.set(`${fnName}/${region}`, created.arn);
       recordEndpoint(context.endpoints.functions, fnName, region, signed(created.url, "lambda", awsRegion));
     }
   }

@@ -46,3 +46,44 @@ export function functionPolicy(logGroupArn: string, models: ModelAccess<string>)
     { actions: ["execute-api:Invoke"], resources: models.executeApiArns },
   ]);
 }
+
+/** The backends a gateway calls: exactly the app's Function URLs (their `live` aliases) and model APIs. */
+export interface GatewayAccess<T> extends ModelAccess<T> {
+  /** ARNs of the function aliases whose Function URLs the gateway calls. */
+  functionArns: T[];
+}
+
+/** What a gateway's task role may do: sign calls to exactly these backends, and nothing else. */
+export function gatewayTaskPolicy(access: GatewayAccess<string>): string {
+  const unique = (values: string[]) => [...new Set(values)].sort();
+  return policyDocument([
+    { actions: ["lambda:InvokeFunctionUrl"], resources: unique(access.functionArns) },
+    { actions: ["sagemaker:InvokeEndpoint"], resources: unique(access.sagemakerEndpointArns) },
+    { actions: ["execute-api:Invoke"], resources: unique(access.executeApiArns) },
+  ]);
+}
+
+/** The ECR repository ARN of an ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`), else undefined. */
+export function ecrRepositoryArn(image: string): string | undefined {
+  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image);
+  return match ? `arn:aws:ecr:${match[2]}:${match[1]}:repository/${match[3]}` : undefined;
+}
+
+/**
+ * What ECS may do when it starts a gateway task: write its log group, read
+ * exactly its secrets, and pull its image when that is in ECR
+ * (`ecr:GetAuthorizationToken` has no resource-level permissions).
+ */
+export function gatewayExecutionPolicy(logGroupArn: string, secretArns: string[], image: string): string {
+  const repository = ecrRepositoryArn(image);
+  return policyDocument([
+    { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroupArn}:*`] },
+    { actions: ["secretsmanager:GetSecretValue"], resources: secretArns },
+    ...(repository
+      ? [
+          { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+          { actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [repository] },
+        ]
+      : []),
+  ]);
+}

@@ -13,9 +13,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
 import { runSteps } from "../provider";
+import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
+import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
 import type { KubernetesContext } from "./context";
+import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
+import { checkRedisPassword } from "./redis";
 import { kubernetesSteps } from "./steps";
 
 /** Inputs of a Kubernetes app. */
@@ -51,18 +55,58 @@ export interface KubernetesAppArgs {
   acceleratorLabels?: "gke" | "eks" | "ack" | AcceleratorLabelScheme;
   /** Prometheus that KEDA queries for the concurrency signal. @default "http://prometheus-server.monitoring.svc" */
   prometheusUrl?: string;
-  /** Values of the secrets functions declare; without it, a Secret named `<app>-secrets` must exist. */
-  secrets?: Record<string, pulumi.Input<string>>;
+  /**
+   * Values of the secrets functions declare (stack config `cloudloom:secrets`),
+   * stored as Pulumi secrets in the Secret `<app>-secrets`; without it, that
+   * Secret must exist.
+   */
+  secrets?: Record<string, pulumi.Input<string>> | SecretSettings;
   /** API keys the gateway accepts (stored in a Secret). */
   apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The user's Redis for the gateway (`cloudloom:redisUrl`, a secret); absent, the app deploys one. */
+  redisUrl?: pulumi.Input<string>;
+  /** Password of the Redis the app deploys (`cloudloom:redisPassword`); absent, one is generated once. */
+  redisPassword?: pulumi.Input<string>;
+  /** Size of that Redis's volume. @default "1Gi" */
+  redisStorage?: string;
+  /** StorageClass of that Redis's volume. @default the cluster's default */
+  redisStorageClass?: string;
+  /** How clients reach the gateway. @default "loadBalancer" */
+  gatewayExposure?: GatewayExposure;
+  /** The host name of the gateway's Ingress (required with `gatewayExposure: "ingress"`). */
+  gatewayHost?: string;
+  /** A TLS Secret (in the app's namespace) for that host; the gateway's URL is then https. */
+  gatewayTlsSecret?: string;
+  /** The Ingress's class. @default the cluster's default */
+  gatewayIngressClass?: string;
+  /** Addresses or ranges of the proxies in front of the gateway (an ingress controller's pods). */
+  gatewayTrustedProxies?: string[];
 }
 
+/** Args that stay optional once defaults are applied. */
+type OptionalArgs =
+  | "secrets"
+  | "apiKeys"
+  | "artifactUris"
+  | "ossAccess"
+  | "modelNodePorts"
+  | "modelJwt"
+  | "redisUrl"
+  | "redisPassword"
+  | "redisStorage"
+  | "redisStorageClass"
+  | "gatewayExposure"
+  | "gatewayHost"
+  | "gatewayTlsSecret"
+  | "gatewayIngressClass"
+  | "gatewayTrustedProxies";
+
 /** Defaults applied to `KubernetesAppArgs`. */
-export type ResolvedKubernetesArgs = Required<
-  Omit<KubernetesAppArgs, "secrets" | "apiKeys" | "acceleratorLabels" | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt">
-> &
-  Pick<KubernetesAppArgs, "secrets" | "apiKeys" | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt"> & {
+export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &
+  Pick<KubernetesAppArgs, Exclude<OptionalArgs, "secrets">> & {
     acceleratorLabels: AcceleratorLabelScheme;
+    /** Secret values, each a Pulumi secret. */
+    secrets?: Record<string, pulumi.Output<string>>;
   };
 
 /** The default runtime image. */
@@ -81,13 +125,53 @@ function resolveArgs(args: KubernetesAppArgs): ResolvedKubernetesArgs {
     gatewayImage: args.gatewayImage ?? runtimeImage,
     acceleratorLabels: typeof labels === "string" ? ACCELERATOR_LABEL_PRESETS[labels] : labels,
     prometheusUrl: args.prometheusUrl ?? "http://prometheus-server.monitoring.svc",
+    secrets: args.secrets && secretValues(args.secrets),
   };
+}
+
+/** Each secret's value as a Pulumi secret, under its name (which is not secret). */
+function secretValues(secrets: Record<string, pulumi.Input<string>> | SecretSettings): Record<string, pulumi.Output<string>> {
+  if (isSecretSettings(secrets)) {
+    const values = pulumi.output(secrets.values);
+    return Object.fromEntries(secrets.names.map((name) => [name, pulumi.secret(values.apply((all) => all[name]))]));
+  }
+  return Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, pulumi.secret(value)]));
+}
+
+function isSecretSettings(secrets: Record<string, pulumi.Input<string>> | SecretSettings): secrets is SecretSettings {
+  return Array.isArray((secrets as SecretSettings).names) && "values" in secrets && Object.keys(secrets).length === 2;
+}
+
+/** The host name an Ingress rule takes (RFC 1123, lower case, optionally one leading wildcard label). */
+const HOST_PATTERN = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Refuses gateway settings that cannot work. */
+function checkGateway(args: KubernetesAppArgs): void {
+  if (args.gateway === false) return;
+  const exposure = args.gatewayExposure ?? "loadBalancer";
+  if (!GATEWAY_EXPOSURES.includes(exposure))
+    throw new TargetConfigError(
+      `stack config cloudloom:gatewayExposure is "${String(exposure)}"; use one of ${GATEWAY_EXPOSURES.join(", ")}`,
+    );
+  if (exposure === "ingress" && !args.gatewayHost)
+    throw new TargetConfigError(
+      "cloudloom:gatewayExposure ingress needs the host clients call; set it with: pulumi config set cloudloom:gatewayHost api.example.com",
+    );
+  if (args.gatewayHost !== undefined && !HOST_PATTERN.test(args.gatewayHost))
+    throw new TargetConfigError(`stack config cloudloom:gatewayHost "${args.gatewayHost}" is not a host name such as api.example.com`);
+  if (args.gatewayHost !== undefined && exposure !== "ingress")
+    throw new TargetConfigError(
+      `stack config cloudloom:gatewayHost is set but cloudloom:gatewayExposure is ${exposure}; set cloudloom:gatewayExposure ingress, or remove the host`,
+    );
+  if (typeof args.redisPassword === "string") checkRedisPassword(args.redisPassword);
 }
 
 /** Everything that can be refused is refused here, before any resource exists. */
 function checkBeforeCreate(args: KubernetesAppArgs, resolved: ResolvedKubernetesArgs): void {
   for (const pool of Object.values(args.spec.gpuPools)) acceleratorSelector(resolved.acceleratorLabels, pool.accelerator as never);
   for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
+  if (args.secrets && isSecretSettings(args.secrets)) checkSecrets(args.spec, args.secrets);
+  checkGateway(args);
 }
 
 function validated(args: KubernetesAppArgs): ResolvedKubernetesArgs {
@@ -105,6 +189,12 @@ function validated(args: KubernetesAppArgs): ResolvedKubernetesArgs {
 export class KubernetesApp extends pulumi.ComponentResource {
   /** Every endpoint the gateway needs, per region. */
   readonly endpoints: pulumi.Output<EndpointsMap>;
+  /**
+   * Where clients call the app: `http://<load balancer address>`, `http(s)://<gatewayHost>`
+   * of the Ingress, or the gateway's in-cluster URL (`clusterIP`); "" when the app has no
+   * gateway here (EKS and ACK models).
+   */
+  readonly gatewayUrl: pulumi.Output<string>;
 
   constructor(name: string, args: KubernetesAppArgs, opts: pulumi.ComponentResourceOptions & { provider?: Provider } = {}) {
     const resolved = validated(args);
@@ -122,6 +212,7 @@ export class KubernetesApp extends pulumi.ComponentResource {
     };
     runSteps(kubernetesSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
-    this.registerOutputs({ endpoints: this.endpoints });
+    this.gatewayUrl = context.gatewayUrl ?? pulumi.output("");
+    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl });
   }
 }

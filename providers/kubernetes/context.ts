@@ -16,4 +16,6 @@ export interface KubernetesContext {
   namespace?: pulumi.Output<string>;
   regions: Map<string, ReturnType<typeof regionScheduling>>;
   pools: Map<string, ReturnType<typeof gpuScheduling>>;
+  /** Where clients call the gateway, once the gateway step placed it. */
+  gatewayUrl?: pulumi.Output<string>;
 }

@@ -1,6 +1,11 @@
-/** What the CLI shows of a Kubernetes plan, the placeholder it plans with, and the manifests `plan --out` writes. */
-import type { TargetDescription } from "../provider";
-import { toManifests, toYaml } from "./render";
+/**
+ * What the CLI shows of a Kubernetes plan, the placeholder it plans with, the
+ * manifests `plan --out` writes (and what to fill in them), and every model
+ * artifact the cluster will fetch.
+ */
+import type { PlannedResource } from "../plan";
+import type { ArtifactFetch, TargetDescription } from "../provider";
+import { fillInHeader, fillIns, toManifests, toYaml, type FillIn } from "./render";
 
 /** Key inputs of the Kubernetes resources, which the AWS (EKS) and Alibaba Cloud (ACK) plans contain too. */
 export const KUBERNETES_KEY_INPUTS: TargetDescription["keyInputs"] = {
@@ -10,7 +15,15 @@ export const KUBERNETES_KEY_INPUTS: TargetDescription["keyInputs"] = {
     ["gpu", "spec.template.spec.containers.0.resources.limits.nvidia\\.com/gpu"],
     ["memory", "spec.template.spec.containers.0.resources.limits.memory"],
   ],
-  "kubernetes:core/v1:Service": [["port", "spec.ports.0.port"]],
+  "kubernetes:apps/v1:StatefulSet": [
+    ["image", "spec.template.spec.containers.0.image"],
+    ["storage", "spec.volumeClaimTemplates.0.spec.resources.requests.storage"],
+  ],
+  "kubernetes:core/v1:Service": [
+    ["type", "spec.type"],
+    ["port", "spec.ports.0.port"],
+  ],
+  "kubernetes:networking.k8s.io/v1:Ingress": [["host", "spec.rules.0.host"]],
   "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [
     ["min", "spec.minReplicas"],
     ["max", "spec.maxReplicas"],
@@ -24,9 +37,40 @@ export const KUBERNETES_KEY_INPUTS: TargetDescription["keyInputs"] = {
   "kubernetes:policy/v1:PodDisruptionBudget": [["maxUnavailable", "spec.maxUnavailable"]],
 };
 
-/** The Kubernetes target's description. */
+/** Every model artifact the cluster's `fetch-artifact` init containers download, with its sha256, sorted by URL. */
+export function artifactFetches(resources: readonly PlannedResource[]): ArtifactFetch[] {
+  const byKey = new Map<string, ArtifactFetch>();
+  for (const manifest of toManifests(resources)) {
+    if (manifest.kind !== "Deployment") continue;
+    const pod = (manifest.spec as { template?: { spec?: { initContainers?: Array<{ env?: Array<{ name: string; value?: unknown }> }> } } })
+      ?.template?.spec;
+    for (const init of pod?.initContainers ?? []) {
+      const env = Object.fromEntries((init.env ?? []).map((e) => [e.name, e.value]));
+      if (typeof env.ARTIFACT_URL !== "string") continue;
+      const sha256 = String(env.ARTIFACT_SHA256 ?? "");
+      const key = `${env.ARTIFACT_URL} ${sha256}`;
+      const entry = byKey.get(key) ?? { url: env.ARTIFACT_URL, sha256, workloads: [] };
+      entry.workloads.push(manifest.metadata.name);
+      byKey.set(key, entry);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.url.localeCompare(b.url) || a.sha256.localeCompare(b.sha256));
+}
+
+/** What `plan --out` leaves to fill in: each Secret key (and any secret value found elsewhere) and the setting it comes from. */
+export function manifestFillIns(resources: readonly PlannedResource[]): FillIn[] {
+  return fillIns(toManifests(resources));
+}
+
+/** The Kubernetes target's description, with its two hooks for `plan`: `fillIns` (after `--out`) and `artifacts`. */
 export const kubernetesDescription: TargetDescription = {
   keyInputs: KUBERNETES_KEY_INPUTS,
-  placeholders: () => ({ artifactBaseUrl: "https://artifacts.example.invalid" }),
-  manifests: (resources) => toYaml(toManifests(resources)),
+  // redisPassword: a real stack generates one on its first `up`; a plan uses a fixed one, so plans compare equal.
+  placeholders: () => ({ artifactBaseUrl: "https://artifacts.example.invalid", redisPassword: "offline-placeholder-redis-password" }),
+  manifests: (resources) => {
+    const manifests = toManifests(resources);
+    return fillInHeader(fillIns(manifests)) + toYaml(manifests);
+  },
+  fillIns: manifestFillIns,
+  artifacts: artifactFetches,
 };

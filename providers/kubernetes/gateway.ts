@@ -1,17 +1,23 @@
 /**
- * The in-cluster gateway: a workload running `cloudloom serve` on the spec and
- * the endpoints map (a ConfigMap of its own), accepting the API keys in its
- * Secret, kept at two replicas or more and scaled on CPU.
+ * The in-cluster gateway: a workload running `cloudloom serve` on the spec,
+ * the endpoints map and its settings (a ConfigMap of its own), listening on
+ * every interface, accepting the API keys in its Secret, kept at two
+ * replicas or more and scaled on CPU. Its shared store is the Redis the app
+ * deploys (redis.ts) or the user's; clients reach it on a load balancer, an
+ * Ingress or, inside the cluster only, its ClusterIP Service.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as core from "@pulumi/kubernetes/core/v1";
+import * as networking from "@pulumi/kubernetes/networking/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec, SpecV1 } from "../../sdk/spec";
 import { CONTAINER_PORT, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
+import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { healthProbes } from "./pod";
+import { KubernetesRedis, REDIS_PASSWORD_ENV, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redis";
 import { KubernetesWorkload } from "./workload";
 
 /** Two replicas survive a node's loss; CPU is what a proxy runs out of. */
@@ -19,6 +25,22 @@ const GATEWAY_SCALING: ScalingPolicySpec = { minInstances: 2, maxInstances: 10, 
 
 /** Where the gateway mounts its ConfigMap. */
 const CONFIG_DIR = "/etc/cloudloom";
+
+/**
+ * The variable the gateway reads its Redis URL from (the password inside it),
+ * set from a Secret: the settings file holds nothing secret. Until the gateway
+ * reads it (see the README), the gateway runs with per-instance limits and cache.
+ */
+export const REDIS_URL_ENV = RUNTIME_ENV.redisUrl;
+
+/** How clients reach the gateway: stack config `cloudloom:gatewayExposure`. */
+export type GatewayExposure = "loadBalancer" | "ingress" | "clusterIP";
+
+/** The exposures, for validating stack config. */
+export const GATEWAY_EXPOSURES: readonly GatewayExposure[] = ["loadBalancer", "ingress", "clusterIP"];
+
+/** The gateway's Redis: the in-cluster one (its host and password Secret) or the user's URL (a secret). */
+export type GatewayRedis = { host: pulumi.Input<string>; secretName: pulumi.Input<string> } | { url: pulumi.Input<string> };
 
 /** Inputs of the in-cluster gateway. */
 export interface KubernetesGatewayArgs {
@@ -32,6 +54,34 @@ export interface KubernetesGatewayArgs {
   /** API keys the gateway accepts. */
   apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
   prometheusUrl: string;
+  /** The shared store for rate limits, auth-failure counts and the L2 cache. */
+  redis?: GatewayRedis;
+  /** @default "loadBalancer" */
+  exposure?: GatewayExposure;
+  /** The Ingress's host (required for `ingress`). */
+  host?: string;
+  /** A TLS Secret in the namespace for the Ingress's host: the URL is then https. */
+  tlsSecret?: string;
+  /** The Ingress's class. @default the cluster's default class */
+  ingressClassName?: string;
+  /** Addresses or ranges of proxies in front of the gateway (an ingress controller's pods), whose X-Forwarded-For it reads. */
+  trustedProxies?: string[];
+}
+
+/** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
+function gatewaySettings(args: KubernetesGatewayArgs): object {
+  return { trustedProxies: args.trustedProxies ?? [] };
+}
+
+/** The gateway's Redis variables: the password from the Redis Secret, composed into the URL by the kubelet; or the user's URL from the gateway's Secret. */
+function redisEnv(redis: GatewayRedis | undefined, keysSecret: pulumi.Input<string>): input.core.v1.EnvVar[] {
+  if (!redis) return [];
+  if ("url" in redis) return [{ name: REDIS_URL_ENV, valueFrom: { secretKeyRef: { name: keysSecret, key: "redis-url" } } }];
+  return [
+    { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: redis.secretName, key: REDIS_PASSWORD_KEY } } },
+    // $(VAR) refers to the variable above; the kubelet expands it, so the password is in no manifest.
+    { name: REDIS_URL_ENV, value: pulumi.interpolate`redis://:$(${REDIS_PASSWORD_ENV})@${redis.host}:${REDIS_PORT}` },
+  ];
 }
 
 /** The gateway's pod: its ConfigMap and Secret, created as the workload's children, mounted and referenced. */
@@ -40,14 +90,33 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
   const endpointsJson = pulumi.output(args.endpoints).apply((endpoints) => JSON.stringify(endpoints, null, 2));
   const config = new core.ConfigMap(
     name,
-    { metadata, data: { "spec.json": JSON.stringify(args.spec, null, 2), "endpoints.json": endpointsJson } },
+    {
+      metadata,
+      data: {
+        "spec.json": JSON.stringify(args.spec, null, 2),
+        "endpoints.json": endpointsJson,
+        "settings.json": JSON.stringify(gatewaySettings(args), null, 2),
+      },
+    },
     child,
   );
+  const userRedis = args.redis && "url" in args.redis ? args.redis.url : undefined;
   const keys = new core.Secret(
     `${name}-keys`,
     {
-      metadata: { ...metadata, name: `${name}-keys` },
-      stringData: { "api-keys": pulumi.output(args.apiKeys ?? []).apply((k) => k.join("\n")) },
+      metadata: {
+        ...metadata,
+        name: `${name}-keys`,
+        annotations: fillInAnnotation({
+          "api-keys": "cloudloom:apiKeys (one key per line, 16+ characters each)",
+          ...(userRedis ? { "redis-url": "cloudloom:redisUrl (redis:// or rediss:// URL, with its password)" } : {}),
+        }),
+      },
+      type: "Opaque",
+      stringData: {
+        "api-keys": pulumi.secret(pulumi.output(args.apiKeys ?? []).apply((k) => k.join("\n"))),
+        ...(userRedis ? { "redis-url": pulumi.secret(userRedis) } : {}),
+      },
     },
     child,
   );
@@ -57,9 +126,12 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
       {
         name: "gateway",
         image: args.image,
-        args: gatewayServeArgs(CONFIG_DIR),
+        args: gatewayServeArgs(CONFIG_DIR, { settings: true }),
         ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        env: [{ name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } }],
+        env: [
+          { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
+          ...redisEnv(args.redis, keys.metadata.name),
+        ],
         volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
         resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
         ...healthProbes(),
@@ -70,7 +142,11 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
 
 /** The gateway in the cluster, typed `cloudloom:kubernetes:Gateway`. */
 export class KubernetesGateway extends KubernetesWorkload {
+  /** Where clients call the app: the load balancer's address, `http(s)://<host>` of the Ingress, or the in-cluster URL. */
+  readonly gatewayUrl: pulumi.Output<string>;
+
   constructor(name: string, args: KubernetesGatewayArgs, opts: pulumi.ComponentResourceOptions & { provider?: pulumi.ProviderResource }) {
+    const exposure = args.exposure ?? "loadBalancer";
     super(
       "Gateway",
       name,
@@ -84,17 +160,58 @@ export class KubernetesGateway extends KubernetesWorkload {
         prometheusUrl: args.prometheusUrl,
         // Its resources were the app's own children before the gateway was a component.
         formerParent: opts.parent,
+        // The gateway authenticates clients itself; Local keeps their addresses (per-address limits).
+        exposure: exposure === "loadBalancer" ? { type: "LoadBalancer", annotations: {}, authenticatedBy: "gateway" } : undefined,
       },
       opts,
     );
+    if (exposure === "ingress") {
+      if (!args.host) throw new Error("KubernetesGateway: [host] is required for the ingress exposure");
+      const child = { parent: this, provider: opts.provider };
+      new networking.Ingress(
+        name,
+        {
+          metadata: { name, namespace: args.namespace, labels: args.labels },
+          spec: {
+            ingressClassName: args.ingressClassName,
+            tls: args.tlsSecret ? [{ hosts: [args.host], secretName: args.tlsSecret }] : undefined,
+            rules: [
+              {
+                host: args.host,
+                http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { name: "http" } } } }] },
+              },
+            ],
+          },
+        },
+        child,
+      );
+      this.gatewayUrl = pulumi.output(`${args.tlsSecret ? "https" : "http"}://${args.host}`);
+    } else {
+      this.gatewayUrl = this.url;
+    }
+    // The workload registered its outputs already (a component registers once); the app registers gatewayUrl.
   }
 }
 
-/** The gateway step: the in-cluster gateway, unless the app is a part of another target's (EKS or ACK models). */
+/** The gateway step: the in-cluster gateway and its Redis, unless the app is a part of another target's (EKS or ACK models). */
 export function placeGateway(context: KubernetesContext): void {
   const { spec, args } = context;
   if (!args.gateway) return;
-  new KubernetesGateway(
+  const redis: GatewayRedis =
+    args.redisUrl !== undefined
+      ? { url: args.redisUrl }
+      : new KubernetesRedis(
+          resourceName(context.name, "redis"),
+          {
+            namespace: context.namespace!,
+            labels: entryLabels(spec.app, "gateway", "redis", { "app.kubernetes.io/name": "redis" }),
+            password: args.redisPassword,
+            storage: args.redisStorage,
+            storageClassName: args.redisStorageClass,
+          },
+          context.child,
+        );
+  const gateway = new KubernetesGateway(
     resourceName(context.name, "gateway"),
     {
       namespace: context.namespace!,
@@ -104,7 +221,14 @@ export function placeGateway(context: KubernetesContext): void {
       image: args.gatewayImage,
       apiKeys: args.apiKeys,
       prometheusUrl: args.prometheusUrl,
+      redis: "url" in redis ? redis : { host: redis.host, secretName: redis.secretName },
+      exposure: args.gatewayExposure,
+      host: args.gatewayHost,
+      tlsSecret: args.gatewayTlsSecret,
+      ingressClassName: args.gatewayIngressClass,
+      trustedProxies: args.gatewayTrustedProxies,
     },
     context.child,
   );
+  context.gatewayUrl = gateway.gatewayUrl;
 }

@@ -6,6 +6,7 @@
 import * as core from "@pulumi/kubernetes/core/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { RegionSpec } from "../../sdk/spec";
+import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
@@ -68,7 +69,14 @@ export function placeRegions(context: KubernetesContext): void {
     new core.Secret(
       secretsName(context.name),
       {
-        metadata: { name: secretsName(spec.app), namespace: context.namespace, labels: entryLabels(spec.app, "app", spec.app) },
+        metadata: {
+          name: secretsName(spec.app),
+          namespace: context.namespace,
+          labels: entryLabels(spec.app, "app", spec.app),
+          annotations: fillInAnnotation(Object.fromEntries(Object.keys(args.secrets).map((key) => [key, `cloudloom:secrets.${key}`]))),
+        },
+        type: "Opaque",
+        // Names in the clear, each value a Pulumi secret (encrypted in the state, never in a pod spec).
         stringData: args.secrets,
       },
       child,

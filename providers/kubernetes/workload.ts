@@ -49,11 +49,21 @@ export interface WorkloadArgs {
  * whose pods require the gateway's JWT.
  */
 export type WorkloadExposure =
-  { type: "NodePort"; port: number; frontedBy: string } | { type: "LoadBalancer"; annotations: Record<string, string> };
+  | { type: "NodePort"; port: number; frontedBy: string }
+  | {
+      type: "LoadBalancer";
+      annotations: Record<string, string>;
+      /**
+       * Who authenticates callers: the pods, with the gateway's JWT (the
+       * default), or the gateway itself, which is the authenticated front.
+       */
+      authenticatedBy?: "jwt" | "gateway";
+    };
 
 /** The Service's annotations for an exposure. */
 function exposureAnnotations(exposure: WorkloadExposure): Record<string, string> {
-  return exposure.type === "NodePort" ? { [FRONTED_BY]: exposure.frontedBy } : { ...exposure.annotations, [REQUIRES_AUTH]: "jwt" };
+  if (exposure.type === "NodePort") return { [FRONTED_BY]: exposure.frontedBy };
+  return exposure.authenticatedBy === "gateway" ? { ...exposure.annotations } : { ...exposure.annotations, [REQUIRES_AUTH]: "jwt" };
 }
 
 /** Replicas before the autoscaler takes over: the policy's floor, or 1. */
@@ -100,6 +110,9 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
         metadata: args.exposure ? { ...metadata, annotations: exposureAnnotations(args.exposure) } : metadata,
         spec: {
           type: args.exposure?.type ?? "ClusterIP",
+          // The gateway's per-address limits need the client's address, which cluster-wide routing replaces.
+          externalTrafficPolicy:
+            args.exposure?.type === "LoadBalancer" && args.exposure.authenticatedBy === "gateway" ? "Local" : undefined,
           selector,
           ports: [
             {
@@ -119,7 +132,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     }
     this.url =
       args.exposure?.type === "LoadBalancer"
-        ? pulumi.interpolate`http://${service.status.loadBalancer.ingress[0].ip}`
+        ? pulumi.interpolate`http://${service.status.loadBalancer.ingress.apply((ingress) => ingress?.[0]?.ip || ingress?.[0]?.hostname)}`
         : pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc.cluster.local`;
     this.registerOutputs({ url: this.url });
   }

@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { TargetConfigError } from "./config-error";
 
+/** The key of a region-keyed setting that stands for every region without an entry of its own. */
+export const ANY_REGION = "*";
+
 /**
  * Parses stack config `cloudloom:<key>` (absent: `{}`) as region → `schema`;
  * a malformed value throws a `TargetConfigError` naming the field and showing `example`.

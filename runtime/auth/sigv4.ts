@@ -1,7 +1,8 @@
 /**
  * AWS Signature Version 4 for backends behind IAM auth (Lambda Function URLs
- * with AWS_IAM, SageMaker endpoints), with aws4 and credentials from the
- * standard AWS environment variables.
+ * with AWS_IAM, SageMaker endpoints), with aws4. The credentials come from
+ * the standard AWS environment variables or the container credentials
+ * endpoint (credentials.ts).
  */
 import aws4 from "aws4";
 import type { Sigv4Signing } from "../../sdk/spec";

@@ -3,7 +3,7 @@
  * says what the message is about; the business rules say which queue gets
  * it and how urgent it is.
  */
-import { respond, type Handler } from "../../../sdk";
+import { respond, type Handler } from "cloudloom";
 import { INTENTS } from "../model/dataset";
 import { featurize } from "../model/featurize";
 

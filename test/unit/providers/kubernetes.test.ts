@@ -39,21 +39,25 @@ describe("Kubernetes provider", () => {
       "cloudloom:kubernetes:Gateway support-desk-gateway",
       "cloudloom:kubernetes:Model support-desk-intent-v1-central",
       "cloudloom:kubernetes:Model support-desk-intent-v1-edge-berlin",
+      "cloudloom:kubernetes:Redis support-desk-redis",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:apps/v1:Deployment support-desk-gateway",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-central",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-edge-berlin",
+      "kubernetes:apps/v1:StatefulSet support-desk-redis",
       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-spec",
       "kubernetes:core/v1:Namespace support-desk-ns",
       "kubernetes:core/v1:Secret support-desk-gateway-keys",
+      "kubernetes:core/v1:Secret support-desk-redis",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
       "kubernetes:core/v1:Service support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:Service support-desk-gateway",
       "kubernetes:core/v1:Service support-desk-intent-v1-central",
       "kubernetes:core/v1:Service support-desk-intent-v1-edge-berlin",
+      "kubernetes:core/v1:Service support-desk-redis",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-edge-berlin",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
@@ -192,21 +196,22 @@ describe("Kubernetes provider", () => {
       ConfigMap: (await import("kubernetes-models/v1")).ConfigMap,
       Service: (await import("kubernetes-models/v1")).Service,
       Deployment: (await import("kubernetes-models/apps/v1")).Deployment,
+      StatefulSet: (await import("kubernetes-models/apps/v1")).StatefulSet,
       HorizontalPodAutoscaler: (await import("kubernetes-models/autoscaling/v2")).HorizontalPodAutoscaler,
       PodDisruptionBudget: (await import("kubernetes-models/policy/v1")).PodDisruptionBudget,
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 19);
+    assert.equal(manifests.length, 22);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 19);
+    assert.equal(yaml.split("---\n").length, 22);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
-    assert.doesNotMatch(yaml, /kind: Secret[\s\S]*api-keys: \S+\n/, "secret values are never rendered");
+    assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });
 
   it("renders the same manifests on every run", async () => {
@@ -230,6 +235,8 @@ describe("Kubernetes provider", () => {
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-spec",
+      // Each program run generates another Redis password; ignoreChanges keeps the first in the cluster.
+      "kubernetes:core/v1:Secret support-desk-redis",
     ]);
     assert.deepEqual(after.map(key).sort(), [...before.keys()].sort(), "no resource was added, removed or renamed");
   });
@@ -267,7 +274,8 @@ describe("providers/kubernetes/README.md", () => {
     });
     const planned = [
       ...(await plan(example.toSpec({ target: "kubernetes" }))).resources,
-      ...(await plan(app.toSpec({ target: "kubernetes", root: undefined }))).resources,
+      ...(await plan(app.toSpec({ target: "kubernetes", root: undefined }), { gatewayExposure: "ingress", gatewayHost: "api.example.com" }))
+        .resources,
     ];
     const created = new Set(planned.filter((p) => p.custom).map((p) => p.type));
     assert.deepEqual([...documented].sort(), [...created].sort());

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { alicloudDescription, OFFLINE_GATEWAY_NETWORK } from "../../../../providers/alicloud/describe";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
+import * as pulumi from "@pulumi/pulumi";
 import { planApp, stackConfig, type Plan } from "../../../../cli/plan";
+import { planUnderMocks } from "../../../../providers/plan";
+import { runStack } from "../../../../stacks/program";
 import { publicJwks } from "../../../../providers/shared/jwks";
 import { toFcCron } from "../../../../providers/alicloud/cron";
 import { App } from "../../../../sdk";
 import example from "../../../../examples/support-desk/app";
 import { ACK_TYPES } from "./ack.test";
+import { GATEWAY_TYPES } from "./gateway.test";
 
 const SECRET = "4dabf18193072939515e22adb298388d";
 const only = (plan: Plan, type: string, name: string): any => {
@@ -31,6 +36,8 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     const created = new Set(plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).map((r) => r.type));
     // The ACK rows: created by the example with platform "kubernetes" (ack.test.ts).
     for (const type of ACK_TYPES) created.add(type);
+    // The gateway's rows: Redis, and the custom domain and DNS records of cloudloom:dnsDomain (gateway.test.ts).
+    for (const type of GATEWAY_TYPES) created.add(type);
     assert.deepEqual([...created].sort(), [...documented].sort());
   });
 
@@ -117,8 +124,8 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     assert.match(object.source, /examples\/support-desk\/model\/intent\.onnx$/);
   });
 
-  it("never opens a trigger anonymously: every HTTP trigger takes only JWTs signed by the gateway's key, on the live alias", () => {
-    const triggers = byType(plan, "alicloud:fc/v3Trigger:V3Trigger");
+  it("never opens a backend's trigger anonymously: every HTTP trigger but the gateway's takes only JWTs signed by the gateway's key, on the live alias", () => {
+    const triggers = byType(plan, "alicloud:fc/v3Trigger:V3Trigger").filter((t) => !t.name.includes("-gateway-"));
     assert.equal(triggers.length, 4);
     for (const trigger of triggers) {
       const inputs = trigger.inputs as any;
@@ -185,6 +192,7 @@ describe("Alibaba Cloud details", () => {
           root: example.root,
           runtimeImage: "registry.{region}.aliyuncs.com/x/runtime:1",
           jwtPrivateKey: placeholderKey,
+          gatewayNetwork: { central: OFFLINE_GATEWAY_NETWORK },
         }).endpoints,
     );
     const config = resources.find((r) => r.type === "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig")!.inputs as any;
@@ -206,6 +214,7 @@ describe("Alibaba Cloud details", () => {
             root: example.root,
             runtimeImage: "registry.{region}.aliyuncs.com/x/runtime:1",
             jwtPrivateKey: placeholderKey,
+            gatewayNetwork: { central: OFFLINE_GATEWAY_NETWORK },
             secrets: { names: ["crm-token"], values: { "crm-token": "offline" } },
           }).endpoints,
       );
@@ -228,7 +237,21 @@ describe("Alibaba Cloud stack config errors (typed, naming the key and the fix, 
   const refused = (pattern: RegExp) => (e: Error) => (e as { code?: string }).code === "CL_TARGET_CONFIG" && pattern.test(e.message);
 
   it("asks for the runtime image when the app has models", async () => {
-    await assert.rejects(planApp("examples/support-desk", "alicloud", {}), refused(/cloudloom:runtimeImage is required: models intent@1/));
+    // An offline plan fills cloudloom:runtimeImage with a placeholder; the stack program itself refuses without one.
+    const settings: Record<string, string> = { ...stackConfig("alicloud"), ...alicloudDescription.placeholders() };
+    await assert.rejects(
+      planUnderMocks(
+        () =>
+          runStack({
+            target: "alicloud",
+            app: "examples/support-desk",
+            get: (key) => (key === "runtimeImage" ? undefined : settings[key]),
+            getSecret: (key) => (settings[key] === undefined ? undefined : pulumi.secret(settings[key])),
+            secretKeys: () => undefined,
+          }).endpoints,
+      ),
+      refused(/cloudloom:runtimeImage is required/),
+    );
   });
 
   it("names a declared secret with no value", async () => {

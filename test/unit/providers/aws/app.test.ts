@@ -103,7 +103,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
 
   it("grants no wildcard action anywhere, and * resources only for AWS reads that have no resource-level permissions", () => {
     const documents = plan.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-    assert.equal(documents.length, 6, "two functions, two node groups, two cluster autoscalers");
+    assert.equal(documents.length, 10, "two functions, two node groups, two cluster autoscalers, two gateways' task and execution roles");
     for (const doc of documents) {
       for (const statement of statements(doc)) {
         assert.ok(!statement.Action.some((a: string) => a.includes("*")), `${doc.name}: ${statement.Action}`);
@@ -192,6 +192,49 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     );
   });
 
+  it("runs a gateway in each region with backends, whose task role may call exactly the app's Function URLs and model routes", () => {
+    for (const region of ["central", "edge-berlin"]) {
+      const service = only(plan, "aws:ecs/service:Service", `support-desk-${region}-gateway`);
+      assert.deepEqual([service.launchType, service.desiredCount], ["FARGATE", 2]);
+      assert.deepEqual(only(plan, "aws:lb/loadBalancer:LoadBalancer", `support-desk-${region}-gateway`).internal, false);
+      const redis = only(plan, "aws:elasticache/replicationGroup:ReplicationGroup", `support-desk-${region}-gateway-redis`);
+      assert.deepEqual([redis.transitEncryptionEnabled, redis.atRestEncryptionEnabled], [true, true]);
+    }
+    const task = plan.resources.find(
+      (r) => r.name === "support-desk-edge-berlin-gateway-task" && r.type === "aws:iam/rolePolicy:RolePolicy",
+    )!;
+    assert.deepEqual(
+      statements(task).map((s) => [s.Action, s.Resource]),
+      [
+        [
+          ["lambda:InvokeFunctionUrl"],
+          [
+            "arn:aws:lambda:eu-central-1:123456789012:support-desk-fn-classify-edge-berlin-live",
+            "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live",
+          ],
+        ],
+        [
+          ["execute-api:Invoke"],
+          [
+            "arn:aws:execute-api:eu-central-1:123456789012:support-desk-edge-berlin-models/*/POST/models/intent-v1",
+            "arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1",
+          ],
+        ],
+      ],
+    );
+    const edgeSubnets = only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-edge-berlin-gateway").subnets;
+    assert.deepEqual(
+      edgeSubnets,
+      ["subnet-0a1b2c3d4e5f60024", "subnet-0a1b2c3d4e5f60025"],
+      "the edge gateway's load balancer is in its public subnets",
+    );
+    assert.equal(
+      byType(plan, "aws:lb/listener:Listener").filter((l) => (l.inputs as any).protocol === "HTTPS").length,
+      0,
+      "HTTP without a certificate",
+    );
+  });
+
   it("outputs the endpoints map with the SigV4 signing each endpoint needs", () => {
     assert.deepEqual(plan.endpoints.functions.classify["edge-berlin"], {
       url: "https://support-desk-fn-classify-edge-berlin-url.lambda-url.eu-central-1.on.aws/",
@@ -216,8 +259,24 @@ describe("AWS stack config errors (typed, naming the key and the fix, before any
     );
   const refused = (pattern: RegExp) => (e: Error) => (e as { code?: string }).code === "CL_TARGET_CONFIG" && pattern.test(e.message);
 
+  it("asks for a gateway's public subnets and VPC range in each region with backends", async () => {
+    await assert.rejects(
+      plan({ networks: { ...networks, central: { ...networks.central, publicSubnetIds: undefined } } }),
+      refused(/cloudloom:networks\.central\.publicSubnetIds is required: region central has backends, so it runs a gateway/),
+    );
+    await assert.rejects(
+      plan({ networks: { ...networks, "edge-berlin": { ...networks["edge-berlin"], cidrBlock: undefined } } }),
+      refused(/cloudloom:networks\.edge-berlin\.cidrBlock is required/),
+    );
+    await assert.rejects(
+      plan({ networks: { ...networks, central: { ...networks.central, cidrBlock: "10.1.0.0" } } }),
+      refused(/cloudloom:networks\.central\.cidrBlock must be the VPC's IPv4 range/),
+    );
+  });
+
   it("asks for a VPC for each region that runs GPU models", async () => {
-    await assert.rejects(plan({}), refused(/cloudloom:networks\.central is required: region central runs GPU models on EKS/));
+    // An empty networks setting, since an offline plan would fill an unset one with a placeholder VPC.
+    await assert.rejects(plan({ networks: {} }), refused(/cloudloom:networks\.central is required: region central runs GPU models on EKS/));
   });
 
   it("asks for Local Zone subnets where GPU nodes run in a zone", async () => {

@@ -1,0 +1,81 @@
+/**
+ * The Kubernetes target's stack settings (`cloudloom:*`), read into
+ * `KubernetesAppArgs`. The registry's kubernetes factory spreads the result
+ * into the app's arguments, so every setting the README lists is read here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { TargetConfigError } from "../shared/config-error";
+import type { SecretSettings } from "../shared/function-env";
+import type { KubernetesAppArgs } from "./app";
+import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
+
+/** How the settings are read (the registry's `TargetSettings`). */
+export interface KubernetesSettingsSource {
+  get(key: string): string | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
+  secretKeys(key: string): string[] | undefined;
+}
+
+/** A comma-separated list, trimmed, without empty entries. */
+const list = (value: string): string[] =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** Parses `cloudloom:secrets` (a JSON object of strings) inside its secret. */
+function secretValues(json: string): Record<string, string> {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    values = undefined;
+  }
+  if (!values || typeof values !== "object" || Array.isArray(values) || Object.values(values).some((v) => typeof v !== "string"))
+    throw new TargetConfigError(
+      "stack config cloudloom:secrets must be an object of strings; set each with: pulumi config set --secret --path 'cloudloom:secrets.<name>' <value>",
+    );
+  return values as Record<string, string>;
+}
+
+/** The gateway, Redis and secret settings of a Kubernetes stack. */
+export function kubernetesStackSettings(
+  settings: KubernetesSettingsSource,
+): Pick<
+  KubernetesAppArgs,
+  | "apiKeys"
+  | "secrets"
+  | "redisUrl"
+  | "redisPassword"
+  | "redisStorage"
+  | "redisStorageClass"
+  | "gatewayExposure"
+  | "gatewayHost"
+  | "gatewayTlsSecret"
+  | "gatewayIngressClass"
+  | "gatewayTrustedProxies"
+> {
+  const exposure = settings.get("gatewayExposure");
+  if (exposure !== undefined && !(GATEWAY_EXPOSURES as readonly string[]).includes(exposure))
+    throw new TargetConfigError(
+      `stack config cloudloom:gatewayExposure is "${exposure}"; set it to ${GATEWAY_EXPOSURES.join(", ")}: pulumi config set cloudloom:gatewayExposure loadBalancer`,
+    );
+  const secretsJson = settings.getSecret("secrets");
+  const secretNames = settings.secretKeys("secrets");
+  const secrets: SecretSettings | undefined =
+    secretsJson && secretNames ? { names: secretNames, values: pulumi.secret(secretsJson.apply(secretValues)) } : undefined;
+  const proxies = settings.get("gatewayTrustedProxies");
+  return {
+    apiKeys: settings.getSecret("apiKeys")?.apply(list),
+    secrets,
+    redisUrl: settings.getSecret("redisUrl"),
+    redisPassword: settings.getSecret("redisPassword"),
+    redisStorage: settings.get("redisStorage"),
+    redisStorageClass: settings.get("redisStorageClass"),
+    gatewayExposure: exposure as GatewayExposure | undefined,
+    gatewayHost: settings.get("gatewayHost"),
+    gatewayTlsSecret: settings.get("gatewayTlsSecret"),
+    gatewayIngressClass: settings.get("gatewayIngressClass"),
+    gatewayTrustedProxies: proxies === undefined ? undefined : list(proxies),
+  };
+}

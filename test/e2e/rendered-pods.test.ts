@@ -1,0 +1,102 @@
+/**
+ * The pods `cloudloom plan --target kubernetes --out` renders, run as local
+ * processes (test/support/rendered-pods.ts): every Deployment and
+ * StatefulSet started with its own command, arguments and environment (its
+ * Secrets and ConfigMaps from the same output), every readiness probe
+ * passing against the pod's own IP, and a request through the gateway pod
+ * reaching the function pod and the model pod for a real prediction.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import example from "../../examples/support-desk/app";
+import { INTENTS } from "../../examples/support-desk/model/dataset";
+import { API_KEYS_VARIABLE, renderManifests, RenderedPods, type Manifest } from "../support/rendered-pods";
+
+describe("rendered Kubernetes pods, run locally", function () {
+  this.timeout(150_000);
+  const apiKey = `test-${randomBytes(8).toString("hex")}`;
+  const out = mkdtempSync(join(tmpdir(), "cloudloom-plan-out-"));
+  let manifests: Manifest[];
+  let pods: RenderedPods;
+  let problems: string[];
+
+  before(async () => {
+    manifests = renderManifests("examples/support-desk", out);
+    const spec = example.toSpec({ target: "kubernetes" });
+    const artifacts = Object.fromEntries(
+      Object.values(spec.models).map((m) => [`/${m.name}/${m.version}/model.onnx`, join(example.root, m.artifact.path)]),
+    );
+    pods = new RenderedPods(manifests, { appDir: example.root, artifacts, secretValues: { [API_KEYS_VARIABLE]: apiKey } });
+    await pods.start();
+    problems = await pods.waitReady(45_000);
+  });
+
+  after(async () => {
+    await pods?.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const gateway = () =>
+    pods.serviceUrl(manifests.find((m) => m.kind === "Service" && m.metadata.labels?.["cloudloom.dev/kind"] === "gateway")!.metadata.name);
+
+  it("starts a pod for every Deployment and StatefulSet, and every readiness probe passes", () => {
+    const workloads = manifests.filter((m) => m.kind === "Deployment" || m.kind === "StatefulSet");
+    assert.ok(
+      workloads.some((m) => m.metadata.labels?.["cloudloom.dev/kind"] === "gateway"),
+      "a gateway",
+    );
+    assert.ok(
+      workloads.some((m) => m.metadata.labels?.["cloudloom.dev/kind"] === "model"),
+      "a model",
+    );
+    assert.ok(
+      workloads.some((m) => m.metadata.labels?.["cloudloom.dev/kind"] === "function"),
+      "a function",
+    );
+    assert.equal(pods.pods.length, workloads.length);
+    assert.deepEqual(problems, [], `pods not ready:\n${problems.join("\n\n")}`);
+  });
+
+  it("answers POST /v1/classify through the gateway pod with the function pod's classification from the model pod", async function () {
+    if (problems.length > 0) this.skip();
+    const response = await fetch(`${gateway()}/v1/classify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ message: "I was charged twice for my pro plan, please refund me asap" }),
+    });
+    const body = (await response.json()) as { intent: string; confidence: number; modelVersion: string };
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.ok((INTENTS as readonly string[]).includes(body.intent), JSON.stringify(body));
+    assert.ok(body.confidence > 0 && body.confidence <= 1);
+    assert.equal(body.modelVersion, "1");
+  });
+
+  it("answers POST /v1/models/intent through the gateway pod from the model pod", async function () {
+    if (problems.length > 0) this.skip();
+    const response = await fetch(`${gateway()}/v1/models/intent`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ inputs: { features: new Array(512).fill(0.05) } }),
+    });
+    const body = (await response.json()) as { outputs: { probabilities: number[] } };
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(body.outputs.probabilities.length, INTENTS.length);
+    assert.ok(Math.abs(body.outputs.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+  });
+
+  it("runs a model pod that served on the CPU after saying once that its GPU pool's CUDA is not usable here", function () {
+    if (problems.length > 0) this.skip();
+    // Scale-to-zero model pods load their first session on their first call: only those that served have one.
+    const said = pods.pods
+      .filter((p) => p.workload.metadata.labels?.["cloudloom.dev/kind"] === "model")
+      .map((pod) => ({ pod, lines: pod.log.split("\n").filter((line) => line.includes("running on the CPU")) }));
+    assert.ok(
+      said.some(({ lines }) => lines.length === 1),
+      said.map(({ pod }) => `${pod.name}:\n${pod.log}`).join("\n"),
+    );
+    for (const { pod, lines } of said) assert.ok(lines.length <= 1, `${pod.name}:\n${pod.log}`);
+  });
+});
