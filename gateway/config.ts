@@ -49,6 +49,11 @@ export const GatewaySettingsSchema = z
               .strict(),
           )
           .default([]),
+        /**
+         * The locality of a request that names none: a gateway deployed in an edge region sets its own
+         * region's, so its clients are served from that region's backends first, failing over to central.
+         */
+        home: z.string().min(1).optional(),
         /** Query parameter a client may use to hint its region. */
         hintQuery: z.string().min(1).default("region"),
       })

@@ -163,6 +163,18 @@ export function loadScoped(
 }
 
 /**
+ * Settings for a gateway deployed in spec region `region` (`CLOUDLOOM_REGION`):
+ * in an edge region, requests that name no locality take the region's own, so
+ * its clients are served from its backends first and fail over to central. A
+ * `locality.home` the settings file sets wins.
+ */
+export function withHomeLocality(settings: GatewaySettings, spec: SpecV1, region: string | undefined): GatewaySettings {
+  const placed = region === undefined ? undefined : spec.regions[region];
+  if (settings.locality.home || placed?.kind !== "edge" || !placed.localities?.[0]) return settings;
+  return { ...settings, locality: { ...settings.locality, home: placed.localities[0] } };
+}
+
+/**
  * The gateway's settings: the config file's (or the defaults), with the Redis
  * URL from `CLOUDLOOM_REDIS_URL` when set. The URL carries Redis's password,
  * so a deployed gateway gets it from a Secret in its environment, never from
@@ -256,7 +268,7 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
     };
   };
   const { spec, source } = load();
-  const settings = gatewaySettingsFrom(args);
+  const settings = withHomeLocality(gatewaySettingsFrom(args, env), spec, env[RUNTIME_ENV.region]);
   const composed = composeGateway({ spec, settings, source, env, reloadFrom: async () => load() });
   const { gateway } = composed;
   hangup.handle = () => {

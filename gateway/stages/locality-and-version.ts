@@ -2,7 +2,7 @@
  * Where the request goes: the version (the route's split picks one, sticky
  * by request id when asked), and the client's locality, from the trusted
  * header the edge sets, else from the client address's CIDR range, else from
- * the request's region hint.
+ * the request's region hint, else the gateway's own (`locality.home`).
  */
 import { BlockList, isIPv6 } from "node:net";
 import type { IncomingMessage } from "node:http";
@@ -31,7 +31,7 @@ export function localityResolver(settings: GatewaySettings["locality"]): (req: I
       const params = new URLSearchParams(req.url!.slice(query + 1));
       if (params.has(hint.slice(0, -1))) return params.get(hint.slice(0, -1)) ?? undefined;
     }
-    return undefined;
+    return settings.home;
   };
 }
 

@@ -141,6 +141,8 @@ export class FcGateway extends pulumi.ComponentResource {
     const environment: Record<string, pulumi.Input<string>> = {
       [RUNTIME_ENV.jwtPrivateKey]: args.jwtPrivateKey,
       [GATEWAY_REVISION_ENV]: revision,
+      // The gateway serves its own region's clients from that region's backends first.
+      [RUNTIME_ENV.region]: args.region,
       ...(args.apiKeys ? { [RUNTIME_ENV.apiKeys]: pulumi.output(args.apiKeys).apply((keys) => keys.join(",")) } : {}),
     };
     const configuration: V3FunctionArgs = {

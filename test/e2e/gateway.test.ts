@@ -117,6 +117,13 @@ describe("gateway over remote upstreams (real sockets)", () => {
     assert.equal(new Set(bodies).size, 1);
   });
 
+  it("serves requests that name no locality from the gateway's own edge region, when it runs in one", async () => {
+    await gateway.close();
+    ({ gateway, base } = await startGateway(gatewaySpec(), central, edge, { locality: { home: "de" } }));
+    assert.equal((await post(base, "/open")).headers.get("x-cloudloom-region"), "edge");
+    assert.equal((await post(base, "/open", {}, undefined, { "x-cloudloom-locality": "fr" })).headers.get("x-cloudloom-region"), "central");
+  });
+
   it("routes to the nearest healthy edge, and fails over to central when the edge dies", async () => {
     const near = await post(base, "/open", {}, undefined, { "x-cloudloom-locality": "de" });
     assert.equal(near.headers.get("x-cloudloom-region"), "edge");

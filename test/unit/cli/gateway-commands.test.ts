@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { gatewayConfigCommand, gatewayUrlCommand } from "../../../cli/commands/gateway-config";
-import { gatewaySettingsFrom } from "../../../cli/commands/serve";
+import { gatewaySettingsFrom, withHomeLocality } from "../../../cli/commands/serve";
+import { parseSettings } from "../../../gateway/config";
+import example from "../../../examples/support-desk/app";
 
 /** Runs a command over `stackOutput` as standard input; returns its exit code and output. */
 function run(command: typeof gatewayUrlCommand, stackOutput: string): { code: number; out: string; err: string } {
@@ -48,5 +50,20 @@ describe("the gateway's settings in a deployed pod", () => {
       () => gatewaySettingsFrom({}, { CLOUDLOOM_REDIS_URL: "http://:s3cret-password@host" }),
       (error: Error) => /redis\.url/.test(error.message) && !error.message.includes("s3cret"),
     );
+  });
+});
+
+describe("a gateway deployed in a region", () => {
+  const spec = example.toDraft();
+
+  it("serves an edge region's clients from its own backends first: requests without a locality take the region's", () => {
+    assert.equal(withHomeLocality(parseSettings({}), spec, "edge-berlin").locality.home, "de");
+  });
+
+  it("changes nothing in a central region, an unknown one, or where the settings file names a home", () => {
+    assert.equal(withHomeLocality(parseSettings({}), spec, "central").locality.home, undefined);
+    assert.equal(withHomeLocality(parseSettings({}), spec, "nowhere").locality.home, undefined);
+    assert.equal(withHomeLocality(parseSettings({}), spec, undefined).locality.home, undefined);
+    assert.equal(withHomeLocality(parseSettings({ locality: { home: "fr" } }), spec, "edge-berlin").locality.home, "fr");
   });
 });

@@ -34,6 +34,13 @@ describe("client locality", () => {
   it("falls back to the request's region hint", () => {
     assert.equal(resolve(req("/x?region=de"), "198.51.100.1"), "de");
   });
+
+  it("gives a request that names no locality the gateway's own, and lets any the request names win", () => {
+    const home = localityResolver(parseSettings({ locality: { home: "de" } }).locality);
+    assert.equal(home(req("/x"), "198.51.100.1"), "de");
+    assert.equal(home(req("/x?region=fr"), "198.51.100.1"), "fr");
+    assert.equal(resolve(req("/x"), "198.51.100.1"), undefined);
+  });
 });
 
 describe("locality and version stage", () => {

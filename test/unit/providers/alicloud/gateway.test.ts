@@ -94,7 +94,8 @@ describe("Alibaba Cloud gateway (under mocks)", () => {
     const fn = only(resources, "alicloud:fc/v3Function:V3Function", "support-desk-gateway-central");
     const env = revealed(fn.environmentVariables);
     assert.notEqual(env, fn.environmentVariables, "the environment is a Pulumi secret");
-    assert.deepEqual(Object.keys(env).sort(), ["CLOUDLOOM_GATEWAY_REVISION", "CLOUDLOOM_JWT_PRIVATE_KEY"]);
+    assert.deepEqual(Object.keys(env).sort(), ["CLOUDLOOM_GATEWAY_REVISION", "CLOUDLOOM_JWT_PRIVATE_KEY", "CLOUDLOOM_REGION"]);
+    assert.equal(env.CLOUDLOOM_REGION, "central", "the gateway knows its own region, to serve its clients from it first");
     assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY, placeholderKey);
     assert.match(env[GATEWAY_REVISION_ENV], /^[0-9a-f]{16}$/);
   });
