@@ -6,8 +6,16 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { alicloudPrivateRedis } from "./policies/alicloud-private-redis";
 import { noAnonymousEndpoints } from "./policies/anonymous-endpoints";
+import { awsAccessLogs } from "./policies/aws-access-logs";
+import { awsFloorsEnd } from "./policies/aws-floors-end";
+import { awsPrivateClusterEndpoint } from "./policies/aws-private-cluster";
 import { awsPrivateRedis } from "./policies/aws-private-redis";
 import { awsRedisEncrypted } from "./policies/aws-redis-encryption";
+import { awsSupportedRuntimes } from "./policies/aws-supported-runtimes";
+import { k8sNoReplicasUnderAutoscaler } from "./policies/k8s-autoscaled-replicas";
+import { k8sDisruptionBudgets } from "./policies/k8s-disruption-budgets";
+import { k8sNetworkPolicyCoverage } from "./policies/k8s-network-policy";
+import { k8sRestrictedPods } from "./policies/k8s-pod-security";
 import { gpuCostGuard } from "./policies/gpu-cost-guard";
 import { gpuWorkloads } from "./policies/gpu-workloads";
 import { cloudloomLabels } from "./policies/labels";
@@ -33,4 +41,12 @@ export const POLICIES: StackValidationPolicy[] = [
   awsRedisEncrypted,
   alicloudPrivateRedis,
   redisPrivate,
+  k8sRestrictedPods,
+  k8sNetworkPolicyCoverage,
+  k8sDisruptionBudgets,
+  k8sNoReplicasUnderAutoscaler,
+  awsFloorsEnd,
+  awsSupportedRuntimes,
+  awsAccessLogs,
+  awsPrivateClusterEndpoint,
 ];

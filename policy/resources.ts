@@ -37,6 +37,9 @@ export function appSpecs(resources: readonly PlannedPolicyResource[]): Array<{ r
 export const UNTAGGABLE_TYPES = new Set([
   "aws:iam/rolePolicy:RolePolicy",
   "aws:secretsmanager/secretVersion:SecretVersion",
+  "aws:s3/bucketLogging:BucketLogging",
+  "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   "aws:route53/record:Record",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   "aws:lambda/alias:Alias",

@@ -41,6 +41,11 @@ export interface AwsAppArgs {
   secrets?: SecretSettings;
   /** Days of function and gateway logs to keep. @default 14 */
   logRetentionDays?: number;
+  /**
+   * IPv4 CIDRs the EKS API endpoint is public to (`cloudloom:clusterApiCidrs`).
+   * @default the gateway settings' `clusterApiCidrs`, else none: the endpoint is private to the VPC
+   */
+  clusterApiCidrs?: string[];
   /** The gateway's TLS, DNS, Redis token and API keys (parseGatewaySettings reads them from stack config). */
   gateway?: AwsGatewaySettings;
 }
@@ -78,6 +83,7 @@ export class AwsApp extends pulumi.ComponentResource {
       parent: this,
       regions: new Map(),
       clusters: new Map(),
+      accessLogs: new Map(),
       artifacts: new Map(),
       models: new Map(),
       functions: new Map(),

@@ -1,14 +1,23 @@
 /**
  * Model artifacts in one region: a private, encrypted, versioned S3 bucket,
  * and one object per model version, uploaded with an S3 SHA-256 checksum and
- * its declared sha256 recorded in the object's metadata.
+ * its declared sha256 recorded in the object's metadata. S3 server access
+ * logs go to the region's access-log bucket.
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Bucket, BucketObjectv2, BucketPublicAccessBlock, BucketServerSideEncryptionConfiguration, BucketVersioning } from "@pulumi/aws/s3";
+import {
+  Bucket,
+  BucketLogging,
+  BucketObjectv2,
+  BucketPublicAccessBlock,
+  BucketServerSideEncryptionConfiguration,
+  BucketVersioning,
+} from "@pulumi/aws/s3";
 import { toCanonicalJson, type ModelSpec, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe } from "../shared/naming";
+import { LOG_PREFIXES, type AccessLogs } from "./access-logs";
 
 /** Where one artifact landed. */
 export interface StoredArtifact {
@@ -32,9 +41,9 @@ export class ArtifactStore extends pulumi.ComponentResource {
     private readonly name: string,
     private readonly app: string,
     private readonly root: string,
-    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource },
+    opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource; accessLogs: AccessLogs },
   ) {
-    super("cloudloom:aws:ArtifactStore", name, {}, opts);
+    super("cloudloom:aws:ArtifactStore", name, {}, { parent: opts.parent, provider: opts.provider });
     const child = { parent: this, provider: opts.provider };
     this.child = child;
     const tags = entryLabels(app, "app", app);
@@ -51,6 +60,11 @@ export class ArtifactStore extends pulumi.ComponentResource {
         child,
       ),
       new BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, child),
+      new BucketLogging(
+        `${name}-access-logs`,
+        { bucket: this.bucket.id, targetBucket: opts.accessLogs.bucket, targetPrefix: LOG_PREFIXES.artifacts },
+        { ...child, dependsOn: opts.accessLogs.ready },
+      ),
     ];
     this.registerOutputs({ bucket: this.bucket.id });
   }

@@ -6,7 +6,7 @@ import { recordEndpoint } from "../shared/endpoints";
 import { modelPart, resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { EksClusterAddons } from "./cluster-addons";
-import { modelsIn, signed, type AwsContext } from "./context";
+import { accessLogsIn, modelsIn, signed, type AwsContext } from "./context";
 import { EksModelApi } from "./model-api";
 
 /** First node port of a region's model servers; model i of the region gets FIRST_NODE_PORT + i. */
@@ -59,6 +59,8 @@ export function placeClusterModels(context: AwsContext, region: string): void {
         autoscalingGroupNames: [pools.get(spec.models[key].pool!)!.autoscalingGroupName],
         predictPath: modelPredictPath(key),
       })),
+      loadBalancerLogs: accessLogsIn(context, region).forLoadBalancer(resourceName(name, region, "models")),
+      logRetentionDays: context.args.logRetentionDays,
     },
     { parent: context.parent, provider },
   );

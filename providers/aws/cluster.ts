@@ -2,7 +2,8 @@
  * The EKS cluster of one region: its control plane in the region's subnets
  * (at least two Availability Zones), with AWS-managed policies only, a small
  * system node group for CoreDNS and the add-ons (GPU nodes are tainted), and
- * a kubeconfig for the Kubernetes module's explicit provider.
+ * a kubeconfig for the Kubernetes module's explicit provider. The API
+ * endpoint is private to the VPC, and public only to `cloudloom:clusterApiCidrs`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, NodeGroup } from "@pulumi/aws/eks";
@@ -57,6 +58,11 @@ export interface EksClusterArgs {
   app: string;
   /** Control-plane subnets, in at least two Availability Zones of the region. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * CIDRs the API endpoint is public to. Absent or empty: public access is
+   * off and the API is reachable from the VPC only (private endpoint).
+   */
+  publicAccessCidrs?: string[];
 }
 
 /** An EKS cluster and its role, typed `cloudloom:aws:Cluster`. */
@@ -75,6 +81,7 @@ export class EksCluster extends pulumi.ComponentResource {
     super("cloudloom:aws:Cluster", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "app", args.app);
+    const publicCidrs = args.publicAccessCidrs ?? [];
     const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"), tags }, child);
     const attached = new RolePolicyAttachment(
       `${name}-policy`,
@@ -86,7 +93,12 @@ export class EksCluster extends pulumi.ComponentResource {
       {
         name,
         roleArn: role.arn,
-        vpcConfig: { subnetIds: args.subnetIds, endpointPublicAccess: true, endpointPrivateAccess: true },
+        vpcConfig: {
+          subnetIds: args.subnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicCidrs.length > 0,
+          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+        },
         accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
         tags,
       },

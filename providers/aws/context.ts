@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Provider } from "@pulumi/aws/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { EndpointsBuilder } from "../shared/endpoints";
+import { resourceName } from "../shared/naming";
+import { AccessLogs } from "./access-logs";
 import type { AwsAppArgs } from "./app";
 import type { StoredArtifact } from "./artifacts";
 import type { EksCluster } from "./cluster";
@@ -37,6 +39,8 @@ export interface AwsContext {
   /** By `<function>/<region>`: the ARN of the `live` alias its Function URL serves. */
   functions: Map<string, pulumi.Output<string>>;
   endpoints: EndpointsBuilder;
+  /** By spec region: the access-log bucket (see accessLogsIn). */
+  accessLogs: Map<string, AccessLogs>;
   /** The gateway's public URL (set by the gateway step). */
   gatewayUrl?: pulumi.Output<string>;
 }
@@ -44,6 +48,21 @@ export interface AwsContext {
 /** An endpoint at `url` that takes SigV4-signed calls for `service` in `region`. */
 export const signed = (url: pulumi.Input<string>, service: string, region: string): pulumi.Output<Endpoint> =>
   pulumi.output(url).apply((resolved) => ({ url: resolved, exact: true, sigv4: { service, region } }));
+
+/** The access-log bucket of `region`, created on first use. */
+export function accessLogsIn(context: AwsContext, region: string): AccessLogs {
+  let logs = context.accessLogs.get(region);
+  if (!logs) {
+    const { provider, awsRegion } = context.regions.get(region)!;
+    logs = new AccessLogs(
+      resourceName(context.name, region, "access-logs"),
+      { app: context.spec.app, awsRegion },
+      { parent: context.parent, provider },
+    );
+    context.accessLogs.set(region, logs);
+  }
+  return logs;
+}
 
 /** The models of `region` served on GPU pools (`gpu`) or on CPU, by key. */
 export function modelsIn(spec: SpecV1, region: string, gpu: boolean): string[] {

@@ -2,17 +2,19 @@
  * One function in one AWS region: a Lambda function published behind a
  * `live` alias, a least-privilege role, a log group with retention, a
  * Function URL that only accepts SigV4-signed calls, and, from the scaling
- * policy, provisioned concurrency with target tracking and scheduled floors.
+ * policy, provisioned concurrency with target tracking and scheduled floors,
+ * each raised at its start and set back to the policy's minimum at its end.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
-import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import { FUNCTION_RUNTIMES, toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { lambdaArchive, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
+import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
@@ -39,6 +41,9 @@ export interface AwsFunctionArgs {
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
 }
+
+/** The Node.js runtime of every function and of the runtime layer: the newest Lambda offers. */
+export const LAMBDA_RUNTIME = FUNCTION_RUNTIMES.aws.newest;
 
 /** Target utilization of provisioned concurrency when the policy states concurrency, not utilization. */
 const DEFAULT_UTILIZATION = 0.7;
@@ -75,7 +80,7 @@ export class AwsFunction extends pulumi.ComponentResource {
       {
         name,
         role: role.arn,
-        runtime: "nodejs20.x",
+        runtime: LAMBDA_RUNTIME,
         handler: "index.handler",
         code: args.code,
         layers: [args.runtimeLayer],
@@ -134,20 +139,25 @@ export class AwsFunction extends pulumi.ComponentResource {
       policy.targetUtilization !== undefined ? policy.targetUtilization / 100 : DEFAULT_UTILIZATION,
       child,
     );
-    policy.schedules.forEach((schedule, index) => {
+    // Each floor is a pair: raise the minimum at its start, and restore the
+    // policy's own bounds at its end (AWS keeps a scheduled minimum forever).
+    const scheduled = (actionName: string, cron: string, timezone: string, minCapacity: number): ScheduledAction =>
       new ScheduledAction(
-        `${name}-floor-${index}`,
+        actionName,
         {
-          name: `${name}-floor-${index}`,
+          name: actionName,
           serviceNamespace: target.serviceNamespace,
           scalableDimension: target.scalableDimension,
           resourceId: target.resourceId,
-          schedule: toAwsCron(schedule.cron),
-          timezone: schedule.timezone,
-          scalableTargetAction: { minCapacity: schedule.minInstances, maxCapacity: policy.maxInstances },
+          schedule: toAwsCron(cron),
+          timezone,
+          scalableTargetAction: { minCapacity, maxCapacity: policy.maxInstances },
         },
         child,
       );
+    policy.schedules.forEach((schedule, index) => {
+      scheduled(`${name}-floor-${index}`, schedule.cron, schedule.timezone, schedule.minInstances);
+      scheduled(`${name}-floor-${index}-end`, endCron(schedule), schedule.timezone, floor);
     });
   }
 }
@@ -167,7 +177,7 @@ export function placeFunctions(context: AwsContext): void {
     const layerName = resourceName(name, region, "runtime");
     return new LayerVersion(
       layerName,
-      { layerName, code: packages.runtime, compatibleRuntimes: ["nodejs20.x"], description: "cloudloom serverless runtime" },
+      { layerName, code: packages.runtime, compatibleRuntimes: [LAMBDA_RUNTIME], description: "cloudloom serverless runtime" },
       { parent, provider: context.regions.get(region)!.provider },
     ).arn;
   });

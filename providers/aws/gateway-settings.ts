@@ -24,6 +24,11 @@ export interface AwsGatewaySettings {
   redisAuthToken?: pulumi.Input<string>;
   /** API keys the gateway accepts, comma-separated (`CLOUDLOOM_API_KEYS`). */
   apiKeys?: pulumi.Input<string>;
+  /**
+   * `cloudloom:clusterApiCidrs`: the only addresses the EKS API endpoint is public to.
+   * Read here with the other stack settings; `AwsApp` uses `args.clusterApiCidrs` first.
+   */
+  clusterApiCidrs?: string[];
 }
 
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/;
@@ -49,6 +54,32 @@ function certificateSetting(value: string | undefined): AwsGatewaySettings["cert
     return parsed as Record<string, string>;
   }
   throw new TargetConfigError(`stack config cloudloom:certificateArn must be an ACM certificate ARN or one per region; ${fix}`);
+}
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/**
+ * `cloudloom:clusterApiCidrs`: a JSON list or comma-separated IPv4 CIDRs the
+ * EKS API endpoint is public to. Absent: the endpoint is private only.
+ */
+export function parseClusterApiCidrs(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const fix =
+    "pulumi config set cloudloom:clusterApiCidrs 203.0.113.0/24,198.51.100.7/32 (or leave it unset: the API is then reachable from the VPC only)";
+  let cidrs: unknown;
+  try {
+    cidrs = JSON.parse(value);
+  } catch {
+    cidrs = value.split(",").map((c) => c.trim());
+  }
+  if (!Array.isArray(cidrs) || cidrs.length === 0 || !cidrs.every((c) => typeof c === "string" && IPV4_CIDR.test(c)))
+    throw new TargetConfigError(`stack config cloudloom:clusterApiCidrs must list IPv4 CIDRs; ${fix}`);
+  const open = cidrs.find((c: string) => c.endsWith("/0"));
+  if (open)
+    throw new TargetConfigError(
+      `stack config cloudloom:clusterApiCidrs holds ${open}, which opens the EKS API to the whole internet; name your operators' ranges, ${fix}`,
+    );
+  return cidrs as string[];
 }
 
 /** Reads and checks the gateway's settings. */
@@ -80,6 +111,7 @@ export function parseGatewaySettings(settings: GatewaySettingsSource): AwsGatewa
       return value;
     }),
     apiKeys: settings.getSecret("apiKeys"),
+    clusterApiCidrs: parseClusterApiCidrs(settings.get("clusterApiCidrs")),
   };
 }
 

@@ -29,7 +29,8 @@ import { GATEWAY_ENV, gatewayContainerCommand } from "../shared/gateway-containe
 import { entryLabels } from "../shared/labels";
 import { dnsSafe, resourceName } from "../shared/naming";
 import { trackTarget } from "./autoscaling";
-import type { AwsContext } from "./context";
+import type { LoadBalancerLogs } from "./access-logs";
+import { accessLogsIn, type AwsContext } from "./context";
 import { certificateFor } from "./gateway-settings";
 import { assumeRolePolicy, gatewayExecutionPolicy, gatewayTaskPolicy, type GatewayAccess } from "./iam";
 import { gatewayRegions, type AwsNetwork } from "./networks";
@@ -80,6 +81,8 @@ export interface AwsGatewayArgs {
   apiKeys?: pulumi.Input<string>;
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
+  /** Where the load balancer writes its access logs. */
+  loadBalancerLogs?: LoadBalancerLogs;
 }
 
 /** One region's gateway, typed `cloudloom:aws:Gateway`. */
@@ -203,9 +206,10 @@ export class AwsGateway extends pulumi.ComponentResource {
         subnets: args.network.publicSubnetIds,
         securityGroups: [lbGroup.id],
         dropInvalidHeaderFields: true,
+        ...(args.loadBalancerLogs ? { accessLogs: args.loadBalancerLogs.accessLogs } : {}),
         tags,
       },
-      child,
+      { ...child, dependsOn: args.loadBalancerLogs?.dependsOn ?? [] },
     );
     const targets = new TargetGroup(
       name,
@@ -388,6 +392,7 @@ export function placeGateway(context: AwsContext): void {
         redisAuthToken: settings.redisAuthToken,
         apiKeys: settings.apiKeys,
         logRetentionDays: args.logRetentionDays,
+        loadBalancerLogs: accessLogsIn(context, region).forLoadBalancer(gatewayName),
       },
       { parent, provider },
     );

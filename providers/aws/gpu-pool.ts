@@ -82,7 +82,7 @@ export function placeGpuPools(context: AwsContext): void {
     const network = args.networks[region];
     const cluster = new EksCluster(
       resourceName(name, region),
-      { app: spec.app, subnetIds: network.subnetIds },
+      { app: spec.app, subnetIds: network.subnetIds, publicAccessCidrs: args.clusterApiCidrs ?? args.gateway?.clusterApiCidrs },
       { parent, provider, region: awsRegion },
     );
     const pools = new Map<string, EksGpuPool>();

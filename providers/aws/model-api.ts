@@ -9,12 +9,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Api, Integration, Route, Stage, VpcLink } from "@pulumi/aws/apigatewayv2";
+import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Attachment } from "@pulumi/aws/autoscaling";
 import { SecurityGroup } from "@pulumi/aws/ec2";
 import { Listener, LoadBalancer, TargetGroup } from "@pulumi/aws/lb";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { HEALTH_PATHS } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
+import type { LoadBalancerLogs } from "./access-logs";
 
 /** The port range Kubernetes allocates node ports from. */
 export const NODE_PORT_RANGE = { from: 30000, to: 32767 };
@@ -36,6 +38,20 @@ export interface ClusterModel {
   predictPath: string;
 }
 
+/** One JSON line per request on the model API: who signed it, what it called, and how it went. */
+export const STAGE_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  requestTime: "$context.requestTime",
+  sourceIp: "$context.identity.sourceIp",
+  caller: "$context.identity.caller",
+  userArn: "$context.identity.userArn",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  integrationLatency: "$context.integrationLatency",
+  integrationError: "$context.integrationErrorMessage",
+} as const;
+
 /** Inputs of a region's model API. */
 export interface EksModelApiArgs {
   app: string;
@@ -47,6 +63,10 @@ export interface EksModelApiArgs {
   /** The cluster's security group, which guards the nodes. */
   clusterSecurityGroupId: pulumi.Input<string>;
   models: ClusterModel[];
+  /** Where the load balancer writes its access logs. */
+  loadBalancerLogs: LoadBalancerLogs;
+  /** Days of stage access logs to keep. @default 14 */
+  logRetentionDays?: number;
 }
 
 /** What a model is reached at. */
@@ -108,12 +128,35 @@ export class EksModelApi extends pulumi.ComponentResource {
     );
     const balancer = new LoadBalancer(
       name,
-      { internal: true, loadBalancerType: "application", subnets: args.subnetIds, securityGroups: [balancerGroup.id], tags },
-      child,
+      {
+        internal: true,
+        loadBalancerType: "application",
+        subnets: args.subnetIds,
+        securityGroups: [balancerGroup.id],
+        dropInvalidHeaderFields: true,
+        accessLogs: args.loadBalancerLogs.accessLogs,
+        tags,
+      },
+      { ...child, dependsOn: args.loadBalancerLogs.dependsOn },
     );
     const link = new VpcLink(name, { name, subnetIds: args.linkSubnetIds, securityGroupIds: [linkGroup.id], tags }, child);
     const api = new Api(name, { name, protocolType: "HTTP", tags }, child);
-    new Stage(name, { apiId: api.id, name: "$default", autoDeploy: true, tags }, child);
+    const stageLogs = new LogGroup(
+      `${name}-access-logs`,
+      { name: `/aws/apigateway/${name}`, retentionInDays: args.logRetentionDays ?? 14, tags },
+      child,
+    );
+    new Stage(
+      name,
+      {
+        apiId: api.id,
+        name: "$default",
+        autoDeploy: true,
+        accessLogSettings: { destinationArn: stageLogs.arn, format: JSON.stringify(STAGE_LOG_FORMAT) },
+        tags,
+      },
+      child,
+    );
     args.models.forEach((model, index) => {
       const part = `${name}-${model.route}`;
       const group = new TargetGroup(

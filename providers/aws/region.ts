@@ -4,7 +4,7 @@ import { storeRegionArtifacts } from "../shared/artifacts";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { ArtifactStore } from "./artifacts";
-import { modelsIn, type AwsContext } from "./context";
+import { accessLogsIn, modelsIn, type AwsContext } from "./context";
 
 /** The regions step: one `aws.Provider` per region, tagging everything with the region, and its artifact bucket. */
 export function placeRegions(context: AwsContext): void {
@@ -23,7 +23,12 @@ export function placeRegions(context: AwsContext): void {
       regionName,
       keys,
       context.artifacts,
-      () => new ArtifactStore(resourceName(name, regionName, "artifacts"), spec.app, args.root, { parent, provider }),
+      () =>
+        new ArtifactStore(resourceName(name, regionName, "artifacts"), spec.app, args.root, {
+          parent,
+          provider,
+          accessLogs: accessLogsIn(context, regionName),
+        }),
     );
   }
 }

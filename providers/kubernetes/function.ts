@@ -13,6 +13,7 @@ import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { containerEnv, functionResources, healthProbes } from "./pod";
 import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
+import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
 import { placeWorkload } from "./workload";
 
 function functionPodSpec(context: KubernetesContext, name: string, region: string): input.core.v1.PodSpec {
@@ -27,16 +28,19 @@ function functionPodSpec(context: KubernetesContext, name: string, region: strin
     ...scheduling,
     volumes: [specVolume(context.spec.app)],
     containers: [
-      {
-        name: "function",
-        image: context.args.functionImage,
-        args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
-        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        env: containerEnv(fn.environment, secretsName(context.spec.app)),
-        volumeMounts: [specMount],
-        resources: functionResources(fn.memory),
-        ...healthProbes(),
-      },
+      restrictedContainer(
+        {
+          name: "function",
+          image: context.args.functionImage,
+          args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
+          ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+          env: containerEnv(fn.environment, secretsName(context.spec.app)),
+          volumeMounts: [specMount],
+          resources: withEphemeralStorage(functionResources(fn.memory)),
+          ...healthProbes(),
+        },
+        RUNTIME_USER,
+      ),
     ],
   };
 }

@@ -2,7 +2,8 @@
  * The in-cluster gateway: a workload running `cloudloom serve` on the spec,
  * the endpoints map and its settings (a ConfigMap of its own), listening on
  * every interface, accepting the API keys in its Secret, kept at two
- * replicas or more and scaled on CPU. Its shared store is the Redis the app
+ * replicas or more spread over nodes and zones, scaled on CPU, and drained one
+ * pod at a time (a PodDisruptionBudget). Its shared store is the Redis the app
  * deploys (redis.ts) or the user's; clients reach it on a load balancer, an
  * Ingress or, inside the cluster only, its ClusterIP Service.
  */
@@ -18,6 +19,7 @@ import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { healthProbes } from "./pod";
 import { KubernetesRedis, REDIS_PASSWORD_ENV, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redis";
+import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
 import { KubernetesWorkload } from "./workload";
 
 /** Two replicas survive a node's loss; CPU is what a proxy runs out of. */
@@ -123,19 +125,22 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
   return {
     volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
     containers: [
-      {
-        name: "gateway",
-        image: args.image,
-        args: gatewayServeArgs(CONFIG_DIR, { settings: true }),
-        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        env: [
-          { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
-          ...redisEnv(args.redis, keys.metadata.name),
-        ],
-        volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
-        resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-        ...healthProbes(),
-      },
+      restrictedContainer(
+        {
+          name: "gateway",
+          image: args.image,
+          args: gatewayServeArgs(CONFIG_DIR, { settings: true }),
+          ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+          env: [
+            { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
+            ...redisEnv(args.redis, keys.metadata.name),
+          ],
+          volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
+          resources: withEphemeralStorage({ requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
+          ...healthProbes(),
+        },
+        RUNTIME_USER,
+      ),
     ],
   };
 }
@@ -155,8 +160,8 @@ export class KubernetesGateway extends KubernetesWorkload {
         labels: args.labels,
         podSpec: (child) => gatewayPodSpec(name, args, child),
         scaling: GATEWAY_SCALING,
-        // Stateless proxies that restart on any node: a budget would only hold up node drains.
-        disruptionBudget: false,
+        // Two replicas on different nodes and zones, and a drain takes one at a time.
+        spread: true,
         prometheusUrl: args.prometheusUrl,
         // Its resources were the app's own children before the gateway was a component.
         formerParent: opts.parent,

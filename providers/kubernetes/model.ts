@@ -15,6 +15,7 @@ import { ARTIFACT_PATH, fetchArtifact } from "./artifacts";
 import type { KubernetesContext } from "./context";
 import { healthProbes } from "./pod";
 import { SPEC_DIR, specMount, specVolume } from "./region";
+import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
 import { placeWorkload, type WorkloadExposure } from "./workload";
 
 /** How a model's Service is reached from outside the cluster, if it is. */
@@ -36,6 +37,12 @@ function jwtEnv(context: KubernetesContext, audience: string): input.core.v1.Env
   ];
 }
 
+/** The most an artifact may take on the node's disk (the `model` emptyDir's limit). */
+export const MODEL_VOLUME_SIZE = "2Gi";
+
+/** The model server's ephemeral storage: the pod's limit covers the artifact, its scratch space and logs. */
+const MODEL_STORAGE = { requests: { "ephemeral-storage": "512Mi" }, limits: { "ephemeral-storage": "3Gi" } };
+
 function modelPodSpec(context: KubernetesContext, key: string, region: string, workload: string): input.core.v1.PodSpec {
   const model = context.spec.models[key];
   const pool = model.pool ? context.pools.get(model.pool) : undefined;
@@ -44,21 +51,27 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string, w
     affinity: scheduling.affinity,
     tolerations: [...(scheduling.tolerations as input.core.v1.Toleration[]), ...(pool ? [pool.toleration] : [])],
     nodeSelector: pool?.nodeSelector,
-    volumes: [{ name: "model", emptyDir: {} }, specVolume(context.spec.app)],
+    volumes: [{ name: "model", emptyDir: { sizeLimit: MODEL_VOLUME_SIZE } }, specVolume(context.spec.app)],
     initContainers: [fetchArtifact(context, key)],
     containers: [
-      {
-        name: "model-server",
-        image: context.args.runtimeImage,
-        args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `model:${key}`, region, artifact: ARTIFACT_PATH }),
-        env: jwtEnv(context, workload),
-        ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-        volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
-        resources: pool
-          ? { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi", ...pool.limits } }
-          : { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-        ...healthProbes(),
-      },
+      restrictedContainer(
+        {
+          name: "model-server",
+          image: context.args.runtimeImage,
+          args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `model:${key}`, region, artifact: ARTIFACT_PATH }),
+          env: jwtEnv(context, workload),
+          ports: [{ name: "http", containerPort: CONTAINER_PORT }],
+          volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
+          resources: withEphemeralStorage(
+            pool
+              ? { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi", ...pool.limits } }
+              : { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+            MODEL_STORAGE,
+          ),
+          ...healthProbes(),
+        },
+        RUNTIME_USER,
+      ),
     ],
   };
 }

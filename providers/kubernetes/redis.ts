@@ -10,6 +10,7 @@ import * as apps from "@pulumi/kubernetes/apps/v1";
 import * as core from "@pulumi/kubernetes/core/v1";
 import { TargetConfigError } from "../shared/config-error";
 import { fillInAnnotation } from "../shared/fill-in";
+import { REDIS_USER, restrictedContainer, restrictedPod } from "./security";
 
 /** The Redis image: 7.x, the line the gateway's client is tested against. */
 export const REDIS_IMAGE = "redis:7.4";
@@ -111,23 +112,34 @@ export class KubernetesRedis extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           template: {
             metadata: { labels: { ...args.labels, ...selector } },
-            spec: {
-              securityContext: { fsGroup: 999 },
-              containers: [
-                {
-                  name: "redis",
-                  image: REDIS_IMAGE,
-                  // $(VAR) is expanded by the kubelet from the container's env: the value never appears in the spec.
-                  args: ["redis-server", "--appendonly", "yes", "--requirepass", `$(${REDIS_PASSWORD_ENV})`],
-                  env: [passwordEnv],
-                  ports: [{ name: "redis", containerPort: REDIS_PORT }],
-                  volumeMounts: [{ name: "data", mountPath: "/data" }],
-                  resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
-                  livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 3 },
-                  readinessProbe: { ...ping, periodSeconds: 5, failureThreshold: 2 },
-                },
-              ],
-            },
+            // The restricted profile as the image's redis user, which owns /data (fsGroup); it writes nowhere else.
+            spec: restrictedPod(
+              {
+                containers: [
+                  restrictedContainer(
+                    {
+                      name: "redis",
+                      image: REDIS_IMAGE,
+                      // $(VAR) is expanded by the kubelet from the container's env: the value never appears in the spec.
+                      args: ["redis-server", "--appendonly", "yes", "--requirepass", `$(${REDIS_PASSWORD_ENV})`],
+                      env: [passwordEnv],
+                      ports: [{ name: "redis", containerPort: REDIS_PORT }],
+                      volumeMounts: [{ name: "data", mountPath: "/data" }],
+                      // Its data is on the claim: the node's disk holds only logs.
+                      resources: {
+                        requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+                        limits: { memory: "512Mi", "ephemeral-storage": "256Mi" },
+                      },
+                      livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 3 },
+                      readinessProbe: { ...ping, periodSeconds: 5, failureThreshold: 2 },
+                    },
+                    REDIS_USER,
+                    false,
+                  ),
+                ],
+              },
+              REDIS_USER,
+            ),
           },
           volumeClaimTemplates: [
             {

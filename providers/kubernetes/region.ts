@@ -13,6 +13,13 @@ import type { KubernetesContext } from "./context";
 
 type PodSpec = input.core.v1.PodSpec;
 
+/** The admission controller refuses (enforce), logs (audit) and warns of (warn) any pod short of the restricted profile. */
+export const POD_SECURITY_LABELS = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+};
+
 /** Name of the ConfigMap every workload reads the spec from. */
 const specConfigName = (app: string) => resourceName(app, "spec");
 
@@ -52,7 +59,7 @@ export function placeRegions(context: KubernetesContext): void {
   const { spec, args, child } = context;
   const namespace = new core.Namespace(
     resourceName(context.name, "ns"),
-    { metadata: { name: args.namespace, labels: entryLabels(spec.app, "app", spec.app) } },
+    { metadata: { name: args.namespace, labels: { ...entryLabels(spec.app, "app", spec.app), ...POD_SECURITY_LABELS } } },
     child,
   );
   context.namespace = namespace.metadata.name;

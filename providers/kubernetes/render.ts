@@ -14,6 +14,7 @@ import { FILL_IN, fillInPlaceholder } from "../shared/fill-in";
 
 const KIND_ORDER = [
   "Namespace",
+  "NetworkPolicy",
   "Secret",
   "ConfigMap",
   "Service",

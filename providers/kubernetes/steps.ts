@@ -5,6 +5,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeNetworkPolicies } from "./network-policy";
 import { placeRegions } from "./region";
 
 /** The Kubernetes mapping of each spec section. */
@@ -17,5 +18,9 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
   },
   models: placeModels,
   functions: placeFunctions,
-  gateway: placeGateway,
+  gateway(context) {
+    placeGateway(context);
+    // Last: the policies name every kind of pod the steps placed.
+    placeNetworkPolicies(context);
+  },
 };

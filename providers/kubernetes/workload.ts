@@ -1,7 +1,8 @@
 /**
  * One function, model version or gateway in one region: a Deployment, its
- * Service, its autoscaler, and a PodDisruptionBudget when at least two
- * replicas must stay up.
+ * Service, its autoscaler, and a PodDisruptionBudget when it is autoscaled or
+ * at least two replicas must stay up. Its pod runs under the restricted Pod
+ * Security Standard (security.ts), with a scratch volume and no API token.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as apps from "@pulumi/kubernetes/apps/v1";
@@ -15,6 +16,7 @@ import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
 import { CONTAINER_PORT } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 import type { KubernetesContext } from "./context";
+import { restrictedPod, RUNTIME_USER, scratchVolume } from "./security";
 
 /** The kinds of workload, each its own component type `cloudloom:kubernetes:<Kind>`. */
 export type WorkloadKind = "Function" | "Model" | "Gateway";
@@ -30,8 +32,10 @@ export interface WorkloadArgs {
    */
   podSpec: input.core.v1.PodSpec | ((child: pulumi.CustomResourceOptions) => input.core.v1.PodSpec);
   scaling?: ScalingPolicySpec;
-  /** Keep a PodDisruptionBudget when the floor is two or more. @default true */
+  /** Keep a PodDisruptionBudget when the workload is autoscaled or its floor is two or more. @default true */
   disruptionBudget?: boolean;
+  /** Spread the replicas across nodes and zones (topologySpreadConstraints). @default false */
+  spread?: boolean;
   /**
    * The parent the workload's resources had before they were grouped under
    * this component: an alias to it lets `pulumi up` keep them instead of
@@ -66,10 +70,35 @@ function exposureAnnotations(exposure: WorkloadExposure): Record<string, string>
   return exposure.authenticatedBy === "gateway" ? { ...exposure.annotations } : { ...exposure.annotations, [REQUIRES_AUTH]: "jwt" };
 }
 
-/** Replicas before the autoscaler takes over: the policy's floor, or 1. */
-function initialReplicas(scaling: ScalingPolicySpec | undefined): number {
-  if (!scaling) return 1;
-  return scaling.scaleToZero ? 0 : Math.max(1, scaling.minInstances);
+/**
+ * The Deployment's `replicas`: 1 without an autoscaler; none under one, so
+ * that no apply ever resets what the HPA or ScaledObject decided (the API
+ * server starts a new Deployment at 1, and the autoscaler takes it from there).
+ */
+export function deploymentReplicas(scaling: ScalingPolicySpec | undefined): number | undefined {
+  return scaling ? undefined : 1;
+}
+
+/** Whether a workload gets a PodDisruptionBudget: autoscaled, or a floor of two or more. */
+export function needsDisruptionBudget(scaling: ScalingPolicySpec | undefined): boolean {
+  return scaling !== undefined;
+}
+
+/** Replicas spread over nodes, then zones: as evenly as the cluster allows, never left unscheduled for it. */
+export function spreadConstraints(selector: Record<string, string>): input.core.v1.TopologySpreadConstraint[] {
+  return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    // A one-node or one-zone cluster still runs every replica.
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: selector },
+  }));
+}
+
+/** The pod under the restricted profile, with its scratch volume (and spread, when asked). */
+function hardenedPod(spec: input.core.v1.PodSpec, selector: Record<string, string>, spread: boolean): input.core.v1.PodSpec {
+  const volumes = [...((spec.volumes as input.core.v1.Volume[] | undefined) ?? []), scratchVolume()];
+  return restrictedPod({ ...spec, volumes, topologySpreadConstraints: spread ? spreadConstraints(selector) : undefined }, RUNTIME_USER);
 }
 
 /** A Deployment + Service (+ autoscaler, + PDB), typed `cloudloom:kubernetes:<Kind>`. */
@@ -91,18 +120,19 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     };
     const metadata = { name, namespace: args.namespace, labels: args.labels };
     const selector = { "cloudloom.dev/workload": name };
-    const podSpec = typeof args.podSpec === "function" ? args.podSpec(child) : args.podSpec;
+    const built = typeof args.podSpec === "function" ? args.podSpec(child) : args.podSpec;
+    const podSpec = hardenedPod(built, selector, args.spread ?? false);
     const deployment = new apps.Deployment(
       name,
       {
         metadata,
         spec: {
-          replicas: initialReplicas(args.scaling),
+          replicas: deploymentReplicas(args.scaling),
           selector: { matchLabels: selector },
           template: { metadata: { labels: { ...args.labels, ...selector } }, spec: podSpec },
         },
       },
-      { ...child, ignoreChanges: args.scaling ? ["spec.replicas"] : [] },
+      child,
     );
     const service = new core.Service(
       name,
@@ -127,7 +157,8 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
       child,
     );
     if (args.scaling) this.createAutoscaler(name, args, deployment, child);
-    if (args.scaling && args.scaling.minInstances >= 2 && !args.scaling.scaleToZero && args.disruptionBudget !== false) {
+    if (needsDisruptionBudget(args.scaling) && args.disruptionBudget !== false) {
+      // One pod at a time: a drain proceeds, never takes every replica at once.
       new policy.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
     this.url =

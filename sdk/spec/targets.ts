@@ -68,3 +68,13 @@ export const FC_LIMITS = {
   maxInstanceConcurrency: 200,
   source: "Function Compute 3.0 limits",
 } as const;
+
+/**
+ * Node.js runtimes each target's functions may run on. AWS Lambda deprecated
+ * nodejs20.x (end of life April 2026) and older; `newest` is the newest
+ * `nodejs*` value of @pulumi/aws's `lambda.Runtime`, which functions and the
+ * runtime layer use. A policy refuses any other runtime.
+ */
+export const FUNCTION_RUNTIMES = {
+  aws: { newest: "nodejs24.x", supported: ["nodejs22.x", "nodejs24.x"], source: "AWS Lambda runtime deprecation policy" },
+} as const;

@@ -16,18 +16,15 @@ describe("cloudloom plan", () => {
     );
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
-    assert.match(
-      out,
-      /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}replicas=0 image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/,
-    );
-    assert.match(out, /23 resources in 7 components/);
+    assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
+    assert.match(out, /34 resources in 7 components/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
   it("shows the key inputs of cloud resources too (AWS, Alibaba Cloud)", async () => {
     const aws = await run("plan", "examples/support-desk", "--target", "aws");
     assert.equal(aws.code, 0);
-    assert.match(aws.out, /aws:lambda\/function:Function support-desk-fn-classify-central {2}runtime=nodejs20\.x memory=512 timeout=10\n/);
+    assert.match(aws.out, /aws:lambda\/function:Function support-desk-fn-classify-central {2}runtime=nodejs24\.x memory=512 timeout=10\n/);
     assert.match(aws.out, /aws:lambda\/functionUrl:FunctionUrl support-desk-fn-classify-central-url {2}auth=AWS_IAM\n/);
     assert.match(
       aws.out,
@@ -48,14 +45,14 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 30);
+    assert.equal(plan.resources.length, 41);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 23);
+    assert.equal(yaml.split("---\n").length, 34);
   });
 
   it("exits 1 for an app with problems, 2 for an unknown target or a missing file", async () => {
@@ -74,7 +71,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (14 policies, targets: kubernetes, aws, alicloud)\n");
+    assert.equal(out, "no policy violations (22 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {
@@ -97,7 +94,7 @@ describe("cloudloom policy", () => {
     const sarif: any = JSON.parse(out);
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
     assert.equal(sarif.runs[0].results[0].level, "error");
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 14);
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 22);
   });
 
   it("points SARIF results at the app file and the line of the declaration at fault", async () => {
@@ -139,7 +136,7 @@ describe("cloudloom policy", () => {
   it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
     const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
     assert.equal(listed.code, 0, listed.err);
-    assert.equal(listed.out, "no policy violations (14 policies, targets: kubernetes, aws)\n");
+    assert.equal(listed.out, "no policy violations (22 policies, targets: kubernetes, aws)\n");
     assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
     assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));

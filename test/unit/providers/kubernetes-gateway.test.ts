@@ -90,7 +90,10 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
     assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: 8080 });
     const config = find(resources, "kubernetes:core/v1:ConfigMap", "support-desk-gateway");
     assert.deepEqual(JSON.parse(config.data["settings.json"]), { trustedProxies: [] });
-    assert.deepEqual(container.volumeMounts, [{ name: "config", mountPath: "/etc/cloudloom", readOnly: true }]);
+    assert.deepEqual(container.volumeMounts, [
+      { name: "config", mountPath: "/etc/cloudloom", readOnly: true },
+      { name: "scratch", mountPath: "/var/tmp/cloudloom" },
+    ]);
   });
 
   it("deploys Redis: a StatefulSet with AOF and a password from its Secret, a PVC template, a headless Service", () => {
@@ -125,6 +128,8 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
       { name: "CLOUDLOOM_API_KEYS", valueFrom: { secretKeyRef: { name: "support-desk-gateway-keys", key: "api-keys" } } },
       { name: "CLOUDLOOM_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "support-desk-redis", key: "password" } } },
       { name: "CLOUDLOOM_REDIS_URL", value: "redis://:$(CLOUDLOOM_REDIS_PASSWORD)@support-desk-redis.support-desk.svc.cluster.local:6379" },
+      { name: "TMPDIR", value: "/var/tmp/cloudloom" },
+      { name: "HOME", value: "/var/tmp/cloudloom" },
     ]);
   });
 
@@ -140,7 +145,7 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
     const { resources: planned } = await plan({ redisUrl: pulumi.secret(url), redisPassword: "a".repeat(20) });
     assert.ok(!planned.some((r) => r.type === STATEFUL_SET || r.name.endsWith("-redis")), "no Redis is deployed");
     assert.equal(secretData(find(planned, SECRET, "support-desk-gateway-keys"))["redis-url"], url);
-    assert.deepEqual(gatewayContainer(planned).env.slice(1), [
+    assert.deepEqual(gatewayContainer(planned).env.slice(1, -2), [
       { name: "CLOUDLOOM_REDIS_URL", valueFrom: { secretKeyRef: { name: "support-desk-gateway-keys", key: "redis-url" } } },
     ]);
     assert.doesNotMatch(JSON.stringify(find(planned, DEPLOYMENT, "support-desk-gateway")), /hunter2/);

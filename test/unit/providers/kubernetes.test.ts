@@ -62,6 +62,17 @@ describe("Kubernetes provider", () => {
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-edge-berlin",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-edge-berlin",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-default-deny",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-dns",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-functions",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-gateway",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-models",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-redis",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-central",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-edge-berlin",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-gateway",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-central",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-edge-berlin",
     ]);
   });
 
@@ -92,7 +103,7 @@ describe("Kubernetes provider", () => {
   it("fetches the artifact in an init container and checks its sha256", () => {
     const pod = find(resources, DEPLOYMENT, "support-desk-intent-v1-central").spec.template.spec;
     const init = pod.initContainers[0];
-    assert.deepEqual(init.env, [
+    assert.deepEqual(init.env.slice(0, 2), [
       { name: "ARTIFACT_URL", value: `${ARTIFACTS}/intent/1/model.onnx` },
       { name: "ARTIFACT_SHA256", value: spec.models["intent@1"].artifact.sha256 },
     ]);
@@ -100,8 +111,9 @@ describe("Kubernetes provider", () => {
     assert.deepEqual(pod.containers[0].args.slice(4, 7), ["model:intent@1", "--region", "central"]);
     assert.deepEqual(pod.containers[0].args.slice(-2), ["--artifact", "/models/model.onnx"]);
     assert.deepEqual(pod.volumes, [
-      { name: "model", emptyDir: {} },
+      { name: "model", emptyDir: { sizeLimit: "2Gi" } },
       { name: "spec", configMap: { name: "support-desk-spec" } },
+      { name: "scratch", emptyDir: { sizeLimit: "64Mi" } },
     ]);
   });
 
@@ -121,7 +133,10 @@ describe("Kubernetes provider", () => {
 
   it("sizes functions from declared memory and references secrets, never their values", () => {
     const container = find(resources, DEPLOYMENT, "support-desk-fn-classify-central").spec.template.spec.containers[0];
-    assert.deepEqual(container.resources, { requests: { memory: "512Mi", cpu: "289m" }, limits: { memory: "512Mi" } });
+    assert.deepEqual(container.resources, {
+      requests: { memory: "512Mi", cpu: "289m", "ephemeral-storage": "64Mi" },
+      limits: { memory: "512Mi", "ephemeral-storage": "256Mi" },
+    });
     assert.deepEqual(container.env.slice(0, 2), [
       { name: "CRM_TOKEN", valueFrom: { secretKeyRef: { name: "support-desk-secrets", key: "crm-token" } } },
       { name: "LOG_LEVEL", value: "info" },
@@ -162,7 +177,7 @@ describe("Kubernetes provider", () => {
     assert.equal(model.spec.minReplicaCount, 0);
     assert.equal(model.spec.maxReplicaCount, 8);
     assert.equal(model.spec.cooldownPeriod, 900);
-    assert.equal(find(resources, DEPLOYMENT, "support-desk-intent-v1-central").spec.replicas, 0);
+    assert.equal(find(resources, DEPLOYMENT, "support-desk-intent-v1-central").spec.replicas, undefined, "KEDA owns the replicas");
   });
 
   it("uses an HPA (never with KEDA) and a PodDisruptionBudget for a floor of two with no schedule", async () => {
@@ -199,17 +214,18 @@ describe("Kubernetes provider", () => {
       StatefulSet: (await import("kubernetes-models/apps/v1")).StatefulSet,
       HorizontalPodAutoscaler: (await import("kubernetes-models/autoscaling/v2")).HorizontalPodAutoscaler,
       PodDisruptionBudget: (await import("kubernetes-models/policy/v1")).PodDisruptionBudget,
+      NetworkPolicy: (await import("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 22);
+    assert.equal(manifests.length, 33);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 22);
+    assert.equal(yaml.split("---\n").length, 33);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });

@@ -114,6 +114,9 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
       ARTIFACT_SHA256: example.toSpec().models["intent@1"].artifact.sha256,
       OSS_ENDPOINT: "oss-eu-central-1-internal.aliyuncs.com",
       OSS_ROLE: "support-desk-central-gpu-nodes",
+      // A read-only root file system: scratch space is an emptyDir.
+      HOME: "/var/tmp/cloudloom",
+      TMPDIR: "/var/tmp/cloudloom",
     });
     assert.equal(all("kubernetes:keda.sh/v1alpha1:ScaledObject").length, 2, "scale-to-zero through KEDA, one per region");
   });
@@ -129,7 +132,7 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
     const env = only("kubernetes:apps/v1:Deployment", name).spec.template.spec.containers[0].env;
     assert.deepEqual(
       env.map((e: { name: string }) => e.name),
-      ["CLOUDLOOM_JWT_JWKS", "CLOUDLOOM_JWT_ISSUER", "CLOUDLOOM_JWT_AUDIENCE"],
+      ["CLOUDLOOM_JWT_JWKS", "CLOUDLOOM_JWT_ISSUER", "CLOUDLOOM_JWT_AUDIENCE", "TMPDIR", "HOME"],
     );
     assert.deepEqual(JSON.parse(env[0].value), publicJwks(placeholderKey));
     assert.deepEqual([env[1].value, env[2].value], ["cloudloom", name]);

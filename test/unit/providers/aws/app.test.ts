@@ -32,7 +32,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
 
   it("ships the cloudloom runtime once per region as a layer, and each function's package holds only its handler", async () => {
     const layer = only(plan, "aws:lambda/layerVersion:LayerVersion", "support-desk-central-runtime");
-    assert.deepEqual([layer.layerName, layer.compatibleRuntimes], ["support-desk-central-runtime", ["nodejs20.x"]]);
+    assert.deepEqual([layer.layerName, layer.compatibleRuntimes], ["support-desk-central-runtime", ["nodejs24.x"]]);
     const runtime = await archiveFiles(layer.code);
     assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
     assert.match(runtime["nodejs/node_modules/cloudloom-runtime/index.js"], /lambdaHandler/);
@@ -68,7 +68,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
 
   it("runs each function on Lambda from its bundled handler, SigV4-only, with least-privilege access to its region's model", () => {
     const fn = only(plan, "aws:lambda/function:Function", "support-desk-fn-classify-central");
-    assert.deepEqual([fn.runtime, fn.handler, fn.memorySize, fn.timeout, fn.publish], ["nodejs20.x", "index.handler", 512, 10, true]);
+    assert.deepEqual([fn.runtime, fn.handler, fn.memorySize, fn.timeout, fn.publish], ["nodejs24.x", "index.handler", 512, 10, true]);
     // The environment holds a secret (CRM_TOKEN), so Pulumi keeps the whole of it encrypted.
     const secretSignature = "4dabf18193072939515e22adb298388d";
     assert.ok(secretSignature in fn.environment, "the function's environment is stored as a secret");
@@ -185,11 +185,91 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
       [floor.schedule, floor.timezone, floor.scalableTargetAction],
       ["cron(0 8 ? * 2-6 *)", "Europe/Berlin", { minCapacity: 4, maxCapacity: 20 }],
     );
+    const end = only(plan, "aws:appautoscaling/scheduledAction:ScheduledAction", "support-desk-fn-classify-central-floor-0-end");
+    assert.deepEqual(
+      [end.schedule, end.timezone, end.scalableTargetAction, end.resourceId],
+      ["cron(0 9 ? * 2-6 *)", "Europe/Berlin", { minCapacity: 1, maxCapacity: 20 }, floor.resourceId],
+    );
     const tracking = only(plan, "aws:appautoscaling/policy:Policy", "support-desk-fn-classify-central-tracking");
     assert.equal(
       tracking.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType,
       "LambdaProvisionedConcurrencyUtilization",
     );
+  });
+
+  it("keeps each cluster's API endpoint private to its VPC unless cloudloom:clusterApiCidrs is set", async () => {
+    for (const region of ["central", "edge-berlin"]) {
+      const vpc = only(plan, "aws:eks/cluster:Cluster", `support-desk-${region}`).vpcConfig;
+      assert.deepEqual([vpc.endpointPrivateAccess, vpc.endpointPublicAccess, vpc.publicAccessCidrs], [true, false, undefined]);
+    }
+    const limited = await planApp("examples/support-desk", "aws", {
+      ...stackConfig("aws"),
+      clusterApiCidrs: "203.0.113.0/24, 198.51.100.7/32",
+    });
+    const vpc = only(limited, "aws:eks/cluster:Cluster", "support-desk-central").vpcConfig;
+    assert.deepEqual(
+      [vpc.endpointPrivateAccess, vpc.endpointPublicAccess, vpc.publicAccessCidrs],
+      [true, true, ["203.0.113.0/24", "198.51.100.7/32"]],
+    );
+    // The Kubernetes provider still gets its kubeconfig from the cluster.
+    assert.equal(limited.resources.filter((r) => r.type === "pulumi:providers:kubernetes").length, 2);
+  });
+
+  it("writes access logs: artifact buckets to the region's log bucket, load balancers to it too, API stages to a log group", () => {
+    for (const region of ["central", "edge-berlin"]) {
+      const logs = only(plan, "aws:s3/bucket:Bucket", `support-desk-${region}-access-logs`);
+      assert.equal(logs.bucketPrefix, "support-desk-logs-");
+      const logBucket = "support-desk-logs-offline";
+      const logging = only(plan, "aws:s3/bucketLogging:BucketLogging", `support-desk-${region}-artifacts-access-logs`);
+      assert.deepEqual(
+        [logging.bucket, logging.targetBucket, logging.targetPrefix],
+        [`support-desk-${region}-artifacts-id`, logBucket, "s3/artifacts/"],
+      );
+      assert.equal(
+        only(
+          plan,
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          `support-desk-${region}-access-logs-encryption`,
+        ).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
+        "AES256",
+        "ELB and S3 log delivery write only to SSE-S3 buckets",
+      );
+      assert.equal(
+        only(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `support-desk-${region}-access-logs-expiry`).rules[0]
+          .expiration.days,
+        90,
+      );
+      const policy = JSON.parse(only(plan, "aws:s3/bucketPolicy:BucketPolicy", `support-desk-${region}-access-logs-policy`).policy);
+      assert.deepEqual(
+        policy.Statement.map((st: any) => [st.Sid, st.Effect, st.Principal]),
+        [
+          ["S3ServerAccessLogs", "Allow", { Service: "logging.s3.amazonaws.com" }],
+          [
+            "LoadBalancerAccessLogs",
+            "Allow",
+            {
+              Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+              AWS: region === "central" ? "arn:aws:iam::156460612806:root" : "arn:aws:iam::054676820928:root",
+            },
+          ],
+          ["TlsOnly", "Deny", "*"],
+        ],
+      );
+      for (const lb of [`support-desk-${region}-gateway`, `support-desk-${region}-models`])
+        assert.deepEqual(only(plan, "aws:lb/loadBalancer:LoadBalancer", lb).accessLogs, {
+          bucket: logBucket,
+          prefix: `alb/${lb}`,
+          enabled: true,
+        });
+      const stage = only(plan, "aws:apigatewayv2/stage:Stage", `support-desk-${region}-models`);
+      const group = only(plan, "aws:cloudwatch/logGroup:LogGroup", `support-desk-${region}-models-access-logs`);
+      assert.deepEqual([group.name, group.retentionInDays], [`/aws/apigateway/support-desk-${region}-models`, 14]);
+      assert.equal(
+        stage.accessLogSettings.destinationArn,
+        `arn:aws:cloudwatch:${region === "central" ? "eu-west-1" : "eu-central-1"}:123456789012:support-desk-${region}-models-access-logs`,
+      );
+      assert.equal(JSON.parse(stage.accessLogSettings.format).userArn, "$context.identity.userArn");
+    }
   });
 
   it("runs a gateway in each region with backends, whose task role may call exactly the app's Function URLs and model routes", () => {
@@ -284,6 +364,17 @@ describe("AWS stack config errors (typed, naming the key and the fix, before any
     await assert.rejects(
       plan({ networks: { ...networks, "edge-berlin": edge } }),
       refused(/cloudloom:networks\.edge-berlin\.zoneSubnetIds is required: .* eu-central-1-ber-1a/),
+    );
+  });
+
+  it("refuses cluster API CIDRs that are malformed or open the API to the internet", async () => {
+    await assert.rejects(
+      plan({ ...stackConfig("aws"), clusterApiCidrs: "10.0.0.0" }),
+      refused(/cloudloom:clusterApiCidrs must list IPv4 CIDRs/),
+    );
+    await assert.rejects(
+      plan({ ...stackConfig("aws"), clusterApiCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }),
+      refused(/cloudloom:clusterApiCidrs holds 0\.0\.0\.0\/0, which opens the EKS API to the whole internet/),
     );
   });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/aws/provider";
 import example from "../../../../examples/support-desk/app";
-import { AwsFunction } from "../../../../providers/aws/function";
+import { AwsFunction, LAMBDA_RUNTIME } from "../../../../providers/aws/function";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { noAnonymousEndpoints } from "../../../../policy/policies/anonymous-endpoints";
 import { cloudloomLabels } from "../../../../policy/policies/labels";
@@ -43,7 +43,8 @@ describe("AWS function (Lambda)", () => {
 
   it("creates a nodejs Lambda sized from the spec, published behind a live alias", () => {
     const fn = find(resources, "aws:lambda/function:Function").inputs;
-    assert.equal(fn.runtime, "nodejs20.x");
+    assert.equal(LAMBDA_RUNTIME, "nodejs24.x", "the newest nodejs runtime of @pulumi/aws's lambda.Runtime");
+    assert.equal(fn.runtime, LAMBDA_RUNTIME);
     assert.equal(fn.memorySize, 512);
     assert.equal(fn.timeout, 10);
     assert.equal(fn.publish, true);
@@ -95,10 +96,27 @@ describe("AWS function (Lambda)", () => {
       targetValue: 0.7,
       predefinedMetricSpecification: { predefinedMetricType: "LambdaProvisionedConcurrencyUtilization" },
     });
-    const floor = find(resources, "aws:appautoscaling/scheduledAction:ScheduledAction").inputs;
-    assert.equal(floor.schedule, "cron(0 8 ? * 2-6 *)");
-    assert.equal(floor.timezone, "Europe/Berlin");
-    assert.deepEqual(floor.scalableTargetAction, { minCapacity: 4, maxCapacity: 20 });
+    const actions = resources.filter((r) => r.type === "aws:appautoscaling/scheduledAction:ScheduledAction").map((r) => r.inputs as any);
+    assert.deepEqual(
+      actions.map((a) => [a.name, a.schedule, a.timezone, a.scalableTargetAction, a.resourceId]),
+      [
+        [
+          "support-desk-classify-central-floor-0",
+          "cron(0 8 ? * 2-6 *)",
+          "Europe/Berlin",
+          { minCapacity: 4, maxCapacity: 20 },
+          target.resourceId,
+        ],
+        // The floor lasts its duration (1 hour by default), then the policy's own minimum is back.
+        [
+          "support-desk-classify-central-floor-0-end",
+          "cron(0 9 ? * 2-6 *)",
+          "Europe/Berlin",
+          { minCapacity: 1, maxCapacity: 20 },
+          target.resourceId,
+        ],
+      ],
+    );
   });
 
   it("passes the tag, least-privilege and no-anonymous policies, and uses the region's explicit provider", async () => {

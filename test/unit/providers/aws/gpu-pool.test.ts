@@ -83,6 +83,13 @@ describe("AWS GPU pool (EKS cluster and managed node group)", () => {
     assert.equal(config.clusters[0].cluster.server, "https://support-desk-eu-west-1.eks.eu-west-1.amazonaws.com");
   });
 
+  it("keeps the cluster's API endpoint private when no CIDRs are configured", () => {
+    const cluster = resources.find((r) => r.type === "aws:eks/cluster:Cluster")!.inputs as any;
+    assert.equal(cluster.vpcConfig.endpointPrivateAccess, true);
+    assert.equal(cluster.vpcConfig.endpointPublicAccess, false);
+    assert.equal(cluster.vpcConfig.publicAccessCidrs, undefined);
+  });
+
   it("runs CoreDNS and the add-ons on a small untainted system node group", () => {
     const system = resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "support-desk-eu-west-1-system")!
       .inputs as any;

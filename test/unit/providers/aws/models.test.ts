@@ -3,6 +3,7 @@ import { Provider } from "@pulumi/aws/provider";
 import { App } from "../../../../sdk";
 import example from "../../../../examples/support-desk/app";
 import { AwsApp } from "../../../../providers/aws/app";
+import { AccessLogs } from "../../../../providers/aws/access-logs";
 import { ArtifactStore } from "../../../../providers/aws/artifacts";
 import { modelsSpec } from "../../../../providers/shared/sub-spec";
 import { SageMakerModel } from "../../../../providers/aws/model";
@@ -12,8 +13,10 @@ import { leastPrivilege } from "../../../../policy/policies/least-privilege";
 import { cloudloomLabels } from "../../../../policy/policies/labels";
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 
+/** The access-log bucket's own resources are asserted apart, by name. */
+const ofLogs = (r: PlannedResource) => r.name.startsWith("cpu-app-logs");
 const one = (resources: PlannedResource[], type: string): any => {
-  const found = resources.filter((r) => r.type === type);
+  const found = resources.filter((r) => r.type === type && !ofLogs(r));
   assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
   return found[0].inputs;
 };
@@ -41,7 +44,8 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
   before(async () => {
     ({ resources, result: url } = await planUnderMocks(() => {
       const provider = new Provider("eu-west-1", { region: "eu-west-1" });
-      const store = new ArtifactStore("cpu-app-eu-west-1", "cpu-app", example.root, { provider });
+      const accessLogs = new AccessLogs("cpu-app-logs", { app: "cpu-app", awsRegion: "eu-west-1" }, { provider });
+      const store = new ArtifactStore("cpu-app-eu-west-1", "cpu-app", example.root, { provider, accessLogs });
       const artifact = store.put(spec.models["intent@2"], modelsSpec(spec, ["intent@2"], "central", spec.regions.central.placement));
       return new SageMakerModel(
         "cpu-app-intent-v2",
@@ -69,6 +73,11 @@ describe("AWS models: S3 artifacts and SageMaker Serverless", () => {
       "aws:kms",
     );
     assert.equal(one(resources, "aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration.status, "Enabled");
+    const logging = one(resources, "aws:s3/bucketLogging:BucketLogging");
+    assert.deepEqual(
+      [logging.bucket, logging.targetBucket, logging.targetPrefix],
+      ["cpu-app-eu-west-1-id", "cpu-app-logs-offline", "s3/artifacts/"],
+    );
     const objects = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs as any);
     const object = objects.find((o) => o.key.endsWith("model.onnx"));
     const servingSpec = objects.find((o) => o.key.endsWith("spec.json"));

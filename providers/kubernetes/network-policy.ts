@@ -1,0 +1,143 @@
+/**
+ * The app's network: its namespace denies all traffic, in and out, and
+ * NetworkPolicies then allow exactly the flows the app needs:
+ *
+ * - every pod → kube-dns on 53 (UDP and TCP);
+ * - anyone → the gateway on its port; the gateway → functions, models and its Redis;
+ * - functions → models;
+ * - model pods → anywhere on 443 and 80 (their init container downloads the
+ *   artifact; 80 also reaches the node's instance metadata for credentials);
+ *   and from anywhere on their port when an authenticated front outside the
+ *   cluster reaches them (node ports, or load balancers with the gateway's JWT);
+ * - the metrics scraper (pods in the `monitoring` namespace) → every runtime pod.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as networking from "@pulumi/kubernetes/networking/v1";
+import type * as input from "@pulumi/kubernetes/types/input";
+import { CONTAINER_PORT } from "../../runtime/contract";
+import { entryLabels } from "../shared/labels";
+import { resourceName } from "../shared/naming";
+import type { KubernetesContext } from "./context";
+import { REDIS_PORT } from "./redis";
+
+type Rule = input.networking.v1.NetworkPolicyIngressRule & input.networking.v1.NetworkPolicyEgressRule;
+type Peer = input.networking.v1.NetworkPolicyPeer;
+
+/** The namespace Prometheus scrapes from. */
+export const MONITORING_NAMESPACE = "monitoring";
+
+/** Pods of one kind of the app's entries (and, with `name`, one entry). */
+export function entrySelector(app: string, kind: "gateway" | "function" | "model", name?: string): Record<string, string> {
+  return { "cloudloom.dev/app": app, "cloudloom.dev/kind": kind, ...(name ? { "cloudloom.dev/name": name } : {}) };
+}
+
+/** The app's in-cluster Redis pods. */
+export const redisSelector = (app: string): Record<string, string> => ({ "cloudloom.dev/app": app, "app.kubernetes.io/name": "redis" });
+
+const pods = (matchLabels: Record<string, string>): Peer => ({ podSelector: { matchLabels } });
+const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
+
+/** The scraper's rule: from the monitoring namespace, on the runtime's port. */
+const scraped: Rule = {
+  from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }],
+  ports: [tcp(CONTAINER_PORT)],
+};
+
+/** The port of a `redis://` URL (6379 when it names none). */
+export function redisUrlPort(url: string): number {
+  return Number(new URL(url).port || REDIS_PORT);
+}
+
+/** The policies step: default-deny, DNS, then one policy per kind of pod the app has. */
+export function placeNetworkPolicies(context: KubernetesContext): void {
+  const { spec, args } = context;
+  const app = spec.app;
+  const metadata = (part: string) => ({
+    name: resourceName(app, part),
+    namespace: context.namespace!,
+    labels: entryLabels(app, "app", app),
+  });
+  const policy = (part: string, body: input.networking.v1.NetworkPolicySpec) =>
+    new networking.NetworkPolicy(resourceName(context.name, part), { metadata: metadata(part), spec: body }, context.child);
+
+  policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  policy("dns", {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ],
+  });
+
+  const hasFunctions = Object.keys(spec.functions).length > 0;
+  const hasModels = Object.keys(spec.models).length > 0;
+  const gateway = entrySelector(app, "gateway", "gateway");
+  if (args.gateway) {
+    const redisEgress: Rule =
+      args.redisUrl !== undefined
+        ? { ports: [tcp(pulumi.unsecret(pulumi.output(args.redisUrl).apply(redisUrlPort)))] }
+        : { to: [pods(redisSelector(app))], ports: [tcp(REDIS_PORT)] };
+    policy("gateway", {
+      podSelector: { matchLabels: gateway },
+      policyTypes: ["Ingress", "Egress"],
+      // Clients from anywhere: the load balancer, the ingress controller or other pods.
+      ingress: [{ ports: [tcp(CONTAINER_PORT)] }, scraped],
+      egress: [
+        ...(hasFunctions || hasModels
+          ? [
+              {
+                to: [
+                  ...(hasFunctions ? [pods(entrySelector(app, "function"))] : []),
+                  ...(hasModels ? [pods(entrySelector(app, "model"))] : []),
+                ],
+                ports: [tcp(CONTAINER_PORT)],
+              },
+            ]
+          : []),
+        redisEgress,
+      ],
+    });
+    if (args.redisUrl === undefined)
+      policy("redis", {
+        podSelector: { matchLabels: redisSelector(app) },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [pods(gateway)], ports: [tcp(REDIS_PORT)] }],
+      });
+  }
+  if (hasFunctions)
+    policy("functions", {
+      podSelector: { matchLabels: entrySelector(app, "function") },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [pods(gateway)], ports: [tcp(CONTAINER_PORT)] }, scraped],
+      egress: hasModels ? [{ to: [pods(entrySelector(app, "model"))], ports: [tcp(CONTAINER_PORT)] }] : [],
+    });
+  if (hasModels) {
+    const exposed = args.modelJwt !== undefined || args.modelNodePorts !== undefined;
+    policy("models", {
+      podSelector: { matchLabels: entrySelector(app, "model") },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        // Reached from outside the cluster, the pods (JWT) or the front (node port) authenticate callers.
+        exposed
+          ? { ports: [tcp(CONTAINER_PORT)] }
+          : {
+              from: [pods(gateway), ...(hasFunctions ? [pods(entrySelector(app, "function"))] : [])],
+              ports: [tcp(CONTAINER_PORT)],
+            },
+        scraped,
+      ],
+      egress: [{ ports: [tcp(443), tcp(80)] }],
+    });
+  }
+}
