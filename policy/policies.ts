@@ -4,6 +4,7 @@
  * (`cloudloom policy`) runs these very objects on the planned resources.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { alicloudBucketLogging } from "./policies/alicloud-bucket-logging";
 import { alicloudPrivateRedis } from "./policies/alicloud-private-redis";
 import { noAnonymousEndpoints } from "./policies/anonymous-endpoints";
 import { awsAccessLogs } from "./policies/aws-access-logs";
@@ -20,6 +21,7 @@ import { gpuCostGuard } from "./policies/gpu-cost-guard";
 import { gpuWorkloads } from "./policies/gpu-workloads";
 import { cloudloomLabels } from "./policies/labels";
 import { leastPrivilege } from "./policies/least-privilege";
+import { noPlaintextSecrets } from "./policies/no-plaintext-secrets";
 import { privateArtifacts } from "./policies/private-artifacts";
 import { redisPrivate } from "./policies/redis-private";
 import { regionAllowlist } from "./policies/region-allowlist";
@@ -49,4 +51,6 @@ export const POLICIES: StackValidationPolicy[] = [
   awsSupportedRuntimes,
   awsAccessLogs,
   awsPrivateClusterEndpoint,
+  noPlaintextSecrets,
+  alicloudBucketLogging,
 ];

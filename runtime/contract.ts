@@ -22,6 +22,19 @@ export const CONTAINER_PORT = 8080;
 export const RUNTIME_ENV = {
   /** Function secrets arrive as `CLOUDLOOM_SECRET_<NAME>` on the local target. */
   secretPrefix: "CLOUDLOOM_SECRET_",
+  /**
+   * ARN of the Secrets Manager secret holding a Lambda function's declared secrets, as a JSON object of
+   * variable name to value: no secret value sits in the function's configuration. The runtime reads it
+   * once, at cold start, with the function's own role (which may read exactly that secret), and hands the
+   * values to the handler in `ctx.env`.
+   */
+  secretsArn: "CLOUDLOOM_SECRETS_ARN",
+  /**
+   * For tests only: the Secrets Manager endpoint (`http://127.0.0.1:<port>`) the runtime reads
+   * `CLOUDLOOM_SECRETS_ARN` from, instead of `https://secretsmanager.<region>.amazonaws.com`.
+   * Requests are signed for the secret's own region either way.
+   */
+  secretsEndpoint: "CLOUDLOOM_SECRETS_ENDPOINT",
   /** JSON the stack gives a serverless function: its region, its models' endpoints, its declared variables. */
   serverlessConfig: "CLOUDLOOM_RUNTIME",
   /** The model version a version-agnostic pod serves (`{version}` in its arguments). */
@@ -36,6 +49,34 @@ export const RUNTIME_ENV = {
   apiKeys: "CLOUDLOOM_API_KEYS",
   /** The PEM of the private key the gateway (and a function calling JWT-guarded models) signs backend JWTs with. */
   jwtPrivateKey: "CLOUDLOOM_JWT_PRIVATE_KEY",
+  /**
+   * On Alibaba Cloud: the name of the KMS Secrets Manager secret that holds that PEM. The stack sets it
+   * instead of the key itself; the runtime reads the secret once, at cold start, with the function's own
+   * RAM role (FC's STS credentials), and sets `CLOUDLOOM_JWT_PRIVATE_KEY` in its own process only.
+   */
+  jwtPrivateKeySecret: "CLOUDLOOM_JWT_PRIVATE_KEY_SECRET",
+  /**
+   * On Alibaba Cloud: JSON object of a function's declared secret variable to the name of the KMS
+   * Secrets Manager secret holding its value (`{"CRM_TOKEN":"<app>-<region>-secret-crm-token"}`); the
+   * runtime reads them at cold start, like the JWT key, and the handler sees them in `ctx.env`.
+   */
+  kmsSecrets: "CLOUDLOOM_KMS_SECRETS",
+} as const;
+
+/**
+ * How the runtime reaches KMS Secrets Manager on Alibaba Cloud (runtime/serverless/alicloud-secrets.ts).
+ * FC sets the credentials of the function's role (STS) and its region in every instance.
+ */
+export const ALICLOUD_SECRETS_ENV = {
+  /** Overrides the KMS endpoint, `http(s)://host[:port]` (a stand-in in tests); default `https://kms.<region>.aliyuncs.com`. */
+  kmsEndpoint: "CLOUDLOOM_KMS_ENDPOINT",
+  /** The Alibaba Cloud region (e.g. `eu-central-1`) the stack sets beside the secret's name; else FC's own `FC_REGION`. */
+  region: "CLOUDLOOM_ALICLOUD_REGION",
+  /** The region FC sets in every function instance. */
+  fcRegion: "FC_REGION",
+  accessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+  accessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+  securityToken: "ALIBABA_CLOUD_SECURITY_TOKEN",
 } as const;
 
 /** What makes a pod require the gateway's JWT: the public JWKS, the issuer and the pod's audience. */

@@ -10,4 +10,5 @@ export { PodServer } from "./pod/pod-server";
 export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
 export { metricsRegistry, RuntimeMetrics } from "./metrics";
 export { sampleSize } from "./signature";
+export { loadAlicloudSecrets } from "./serverless/alicloud-secrets";
 export * from "./contract";

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
 import {
   jwtRequirementFromEnv,
+  loadAlicloudSecrets,
   PodServer,
   RUNTIME_ENV,
   SAGEMAKER_MODEL_DIR,
@@ -255,6 +256,13 @@ async function serveApp(args: ServeArgs, io: CommandIo, hangup: Hangup): Promise
 }
 
 async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: NodeJS.ProcessEnv): Promise<number> {
+  // On Alibaba Cloud the gateway's JWT key lives in KMS; its name is in the environment, and the key is read
+  // into the environment here, at start, with the function's own role. Elsewhere this does nothing.
+  try {
+    await loadAlicloudSecrets(env);
+  } catch (error) {
+    throw new UsageError(`cannot read the gateway's secrets from KMS: ${oneLine((error as Error).message)}`);
+  }
   const load = () => {
     const spec = readSpec(args.spec!);
     if ("problems" in spec) throw new UsageError(`${args.spec} has problems:\n${spec.problems}`);

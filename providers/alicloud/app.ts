@@ -29,6 +29,8 @@ import { toFcCron } from "./cron";
 import { ecsGpuInstanceType } from "./instance-types";
 import type { AlicloudContext } from "./context";
 import { alicloudSteps } from "./steps";
+import { logBuckets } from "./access-logs";
+import { appSecrets } from "./secrets";
 
 /** Inputs of an Alibaba Cloud app (the gateway's: `gatewayNetwork`, `redisPassword`, `apiKeys`, `dnsDomain`, `dnsRecord`, `dnsCertificateId`). */
 export interface AlicloudAppArgs extends AlicloudGatewaySettings {
@@ -105,7 +107,12 @@ export class AlicloudApp extends pulumi.ComponentResource {
       clusters: new Map(),
       models: new Map(),
       endpoints: { functions: {}, models: {} },
+      jwtKeySecret: (region) => secrets.jwtKey(region),
+      functionSecret: (region, secret) => secrets.declared(region, secret),
+      logBucket: (region) => logs(region),
     };
+    const secrets = appSecrets(context);
+    const logs = logBuckets(context);
     runSteps(alicloudSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
     this.gatewayUrl = context.gatewayUrl!;

@@ -1,6 +1,7 @@
 /**
  * Model artifacts in one Alibaba Cloud region: a private OSS bucket with
- * KMS server-side encryption and versioning, and per model version the ONNX
+ * KMS server-side encryption, versioning and access logging to the region's
+ * log bucket (access-logs.ts), and per model version the ONNX
  * file and the spec its servers read, under `<model>/<version>/`. FC model
  * functions mount that prefix read-only; the runtime checks the declared
  * sha256 when it loads the file.
@@ -11,6 +12,7 @@ import { Bucket, BucketObject } from "@pulumi/alicloud/oss";
 import { toCanonicalJson, type ModelSpec, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe } from "../shared/naming";
+import { accessLog } from "./access-logs";
 
 /** Where one model version's files landed. */
 export interface OssArtifact {
@@ -31,6 +33,8 @@ export class OssArtifactStore extends pulumi.ComponentResource {
     app: string,
     private readonly root: string,
     opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource },
+    /** The region's log bucket, which receives this bucket's access log. */
+    logBucket: pulumi.Input<string>,
   ) {
     super("cloudloom:alicloud:ArtifactStore", name, {}, opts);
     this.child = { parent: this, provider: opts.provider };
@@ -40,6 +44,7 @@ export class OssArtifactStore extends pulumi.ComponentResource {
         acl: "private",
         serverSideEncryptionRule: { sseAlgorithm: "KMS" },
         versioning: { status: "Enabled" },
+        logging: accessLog(logBucket, "artifacts"),
         forceDestroy: false,
         tags: entryLabels(app, "app", app),
       },

@@ -9,6 +9,7 @@ import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
+import type { KmsSecretRef } from "./secrets";
 
 /** What the steps share while building one app. */
 export interface AlicloudContext {
@@ -26,6 +27,12 @@ export interface AlicloudContext {
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
   endpoints: EndpointsBuilder;
+  /** By spec region, created on first use: the KMS secret holding the JWT private key (functions get only its name). */
+  jwtKeySecret: (region: string) => KmsSecretRef;
+  /** By spec region and declared secret name, created on first use: the KMS secret holding its value. */
+  functionSecret: (region: string, secret: string) => KmsSecretRef;
+  /** By spec region, created on first use: the name of the bucket every other bucket of the region logs its access to. */
+  logBucket: (region: string) => pulumi.Output<string>;
   /** Where clients reach the gateway (set by the gateway step): the DNS name, or the first gateway region's trigger URL. */
   gatewayUrl?: pulumi.Output<string>;
 }

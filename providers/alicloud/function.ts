@@ -2,11 +2,14 @@
  * One function in one Alibaba Cloud region: an FC 3.0 function on the
  * nodejs20 runtime running the bundled handler, sized from the spec,
  * published behind `live`, reachable only with the gateway's JWT, and
- * provisioned from its scaling policy.
+ * provisioned from its scaling policy. A function that calls models signs
+ * their JWTs with the gateway's key; that key and the function's declared
+ * secrets it reads from the region's KMS secrets at cold start, with a RAM
+ * role of its own that may read exactly those; its configuration holds only
+ * their names.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
-import { RUNTIME_ENV } from "../../runtime/contract";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { fcZipBase64, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
@@ -15,6 +18,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { withJwt, type AlicloudContext } from "./context";
+import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
 /** vCPUs for a memory size: FC needs 1–4 GB per vCPU, in 0.05 vCPU steps; cloudloom gives 2 GB per vCPU. */
@@ -35,6 +39,8 @@ export interface FcFunctionArgs {
   environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Public JWKS the trigger verifies the gateway's tokens with. */
   jwks: pulumi.Input<object>;
+  /** The KMS secrets the function reads at cold start (the JWT key, its declared secrets): it gets a role that may read exactly those. */
+  secrets?: KmsSecretRef[];
 }
 
 /** An FC function and everything around it, typed `cloudloom:alicloud:Function`. */
@@ -46,6 +52,10 @@ export class FcFunction extends pulumi.ComponentResource {
     super("cloudloom:alicloud:Function", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const memory = toMegabytes(args.spec.memory);
+    const tags = entryLabels(args.app, "function", args.entry);
+    const secrets = args.secrets ?? [];
+    const role = secrets.length > 0 ? fcRole(name, tags, child) : undefined;
+    const secretRead = role ? [allowSecretRead(name, role, secrets, tags, child)] : [];
     const configuration: V3FunctionArgs = {
       functionName: name,
       runtime: "nodejs20",
@@ -59,9 +69,10 @@ export class FcFunction extends pulumi.ComponentResource {
       instanceConcurrency: args.spec.concurrency,
       internetAccess: true,
       environmentVariables: args.environment,
-      tags: entryLabels(args.app, "function", args.entry),
+      ...(role ? { role: role.arn } : {}),
+      tags,
     };
-    const fn = new V3Function(name, configuration, child);
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: secretRead });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, false, child);
     this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
@@ -84,15 +95,26 @@ export function placeFunctions(context: AlicloudContext): void {
   });
   for (const [fnName, fn] of Object.entries(spec.functions)) {
     const zipFile = packages.handler(fnName);
-    // A function that calls models mints their JWTs with the gateway's key.
-    const signing: Record<string, pulumi.Input<string>> = fn.models.length > 0
-      ? { [RUNTIME_ENV.jwtPrivateKey]: pulumi.secret(args.jwtPrivateKey!) }
-      : {};
     for (const region of fn.regions) {
       const { provider } = context.regions.get(region)!;
-      const functionName = resourceName(name, "fn", fnName, region);
       const endpointOf = (key: string) =>
         context.models.get(`${key}/${region}`) ?? context.models.get(`${key}/${spec.models[key].regions[0]}`)!;
+      // A function that calls models mints their JWTs with the gateway's key; it and the function's
+      // declared secrets are read from KMS at cold start: the configuration holds only their names.
+      const jwtKeySecret = fn.models.length > 0 ? context.jwtKeySecret(region) : undefined;
+      const declared = Object.fromEntries(
+        Object.entries(fn.environment).flatMap(([variable, value]) =>
+          typeof value === "string" ? [] : [[variable, context.functionSecret(region, value.secret)] as const],
+        ),
+      );
+      const signing: Record<string, pulumi.Input<string>> = {
+        ...(jwtKeySecret ? jwtKeyEnvironment(jwtKeySecret) : {}),
+        ...declaredSecretsEnvironment(declared),
+      };
+      // No secret values: the declared secrets' variables are left out, the runtime sets them from KMS.
+      const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
+      for (const variable of Object.keys(declared)) delete environment[variable];
+      const functionName = resourceName(name, "fn", fnName, region);
       const created = new FcFunction(
         functionName,
         {
@@ -102,8 +124,9 @@ export function placeFunctions(context: AlicloudContext): void {
           scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
           zipFile,
           runtimeLayer: runtimeLayer(region),
-          environment: functionEnvironment(spec, fnName, region, args.secrets, endpointOf, signing),
+          environment,
           jwks: context.jwks,
+          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared)],
         },
         { parent, provider },
       );

@@ -6,7 +6,10 @@
  * and an anonymous HTTP trigger on `live` (the gateway is the public front
  * and checks API keys itself). Its spec, the stack's endpoints map and its
  * settings (the region's Redis) are files in a private OSS bucket mounted
- * read-only; the JWT key and API keys are secret environment variables.
+ * read-only, its access logged to the region's log bucket. The JWT key is
+ * not in its configuration: it gets the name of the region's KMS secret and
+ * a role that may read exactly that secret, and reads it at startup; the API
+ * keys are secret environment variables.
  * Each gateway has its own Tair (Redis) instance in the VPC, reachable only
  * from the VPC's CIDR, over TLS, with a password. With `cloudloom:dnsDomain`,
  * an FC custom domain and an Alibaba Cloud DNS CNAME per gateway region, on
@@ -23,10 +26,12 @@ import { CONTAINER_PORT, gatewayServeArgs, HEALTH_PATHS, RUNTIME_ENTRYPOINT, RUN
 import { toCanonicalJson, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
+import { accessLog } from "./access-logs";
 import { artifactReader } from "./artifact-reader";
 import type { AlicloudContext } from "./context";
 import { fcCpu } from "./function";
 import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
+import { allowSecretRead, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
 
 /** Where the gateway's configuration bucket is mounted: `spec.json`, `endpoints.json` and `config.json`. */
@@ -64,7 +69,10 @@ export interface FcGatewayArgs {
   /** The OSS endpoint of the region (internal). */
   ossEndpoint: string;
   network: GatewayNetwork;
-  jwtPrivateKey: pulumi.Input<string>;
+  /** The region's KMS secret holding the JWT private key: the gateway gets its name and may read it. */
+  jwtKeySecret: KmsSecretRef;
+  /** The region's log bucket, which receives the configuration bucket's access log. */
+  logBucket: pulumi.Input<string>;
   redisPassword: pulumi.Input<string>;
   apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
 }
@@ -116,7 +124,14 @@ export class FcGateway extends pulumi.ComponentResource {
 
     const bucket = new Bucket(
       `${name}-config`,
-      { acl: "private", serverSideEncryptionRule: { sseAlgorithm: "KMS" }, versioning: { status: "Enabled" }, forceDestroy: true, tags },
+      {
+        acl: "private",
+        serverSideEncryptionRule: { sseAlgorithm: "KMS" },
+        versioning: { status: "Enabled" },
+        logging: accessLog(args.logBucket, "gateway-config"),
+        forceDestroy: true,
+        tags,
+      },
       child,
     );
     const objects = Object.entries(files).map(
@@ -134,12 +149,14 @@ export class FcGateway extends pulumi.ComponentResource {
       tags,
       child,
     );
+    const secretRead = allowSecretRead(name, role, [args.jwtKeySecret], tags, child);
     // A digest of secret values reveals none of them.
     const revision = pulumi.unsecret(
       pulumi.all(Object.values(files)).apply((contents) => createHash("sha256").update(contents.join("\0")).digest("hex").slice(0, 16)),
     );
     const environment: Record<string, pulumi.Input<string>> = {
-      [RUNTIME_ENV.jwtPrivateKey]: args.jwtPrivateKey,
+      // The name of the KMS secret holding the JWT key, never the key: the gateway reads it with its role at startup.
+      ...jwtKeyEnvironment(args.jwtKeySecret),
       [GATEWAY_REVISION_ENV]: revision,
       // The gateway serves its own region's clients from that region's backends first.
       [RUNTIME_ENV.region]: args.region,
@@ -176,11 +193,11 @@ export class FcGateway extends pulumi.ComponentResource {
           },
         ],
       },
-      // The environment holds the signing key and API keys: Pulumi keeps it encrypted.
+      // The environment holds the API keys: Pulumi keeps it encrypted.
       environmentVariables: pulumi.secret(pulumi.all(environment)),
       tags,
     };
-    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, ...objects] });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, secretRead, ...objects] });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     provision(name, fn.functionName, alias, { minInstances: 1, maxInstances: 50, targetUtilization: 70, schedules: [] }, false, child);
     const trigger = new V3Trigger(
@@ -245,7 +262,8 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
         image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
         ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
         network: networks[region],
-        jwtPrivateKey: pulumi.secret(args.jwtPrivateKey!),
+        jwtKeySecret: context.jwtKeySecret(region),
+        logBucket: context.logBucket(region),
         redisPassword: args.redisPassword
           ? pulumi.secret(args.redisPassword)
           : pulumi.secret(pulumi.output(args.jwtPrivateKey!).apply((key) => derivedRedisPassword(key, `${spec.app}/${region}`))),

@@ -18,7 +18,14 @@ export function placeRegions(context: AlicloudContext): void {
       regionName,
       keys,
       context.artifacts,
-      () => new OssArtifactStore(resourceName(name, regionName, "artifacts"), spec.app, args.root, { parent, provider }),
+      () =>
+        new OssArtifactStore(
+          resourceName(name, regionName, "artifacts"),
+          spec.app,
+          args.root,
+          { parent, provider },
+          context.logBucket(regionName),
+        ),
     );
   }
 }

@@ -4,16 +4,24 @@
  * Function URL that only accepts SigV4-signed calls, and, from the scaling
  * policy, provisioned concurrency with target tracking and scheduled floors,
  * each raised at its start and set back to the policy's minimum at its end.
+ *
+ * The function's declared secrets never sit in its configuration: they are
+ * kept, as one JSON object, in a Secrets Manager secret of the function's
+ * own; the function gets only that secret's ARN (`CLOUDLOOM_SECRETS_ARN`),
+ * its role may read exactly that secret, and the runtime reads it at cold
+ * start (runtime/serverless/aws-secrets.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
+import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
 import { FUNCTION_RUNTIMES, toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { lambdaArchive, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
@@ -34,8 +42,13 @@ export interface AwsFunctionArgs {
   code: pulumi.Input<pulumi.asset.Archive>;
   /** ARN of the region's cloudloom runtime layer, which the handler requires. */
   runtimeLayer: pulumi.Input<string>;
-  /** Resolved environment (secrets already as secret outputs). */
+  /** Plain environment: no secret values (those go in `secrets`). */
   environment: Record<string, pulumi.Input<string>>;
+  /**
+   * The function's declared secrets, by variable name (values as Pulumi secrets): kept in a Secrets
+   * Manager secret of the function's own, which the runtime reads at cold start.
+   */
+  secrets?: Record<string, pulumi.Input<string>>;
   /** The model endpoints the function may invoke. */
   modelAccess: ModelAccess<pulumi.Input<string>>;
   /** Days of logs to keep. @default 14 */
@@ -65,16 +78,46 @@ export class AwsFunction extends pulumi.ComponentResource {
       { name: `/aws/lambda/${name}`, retentionInDays: args.logRetentionDays ?? 14, tags },
       child,
     );
+    const secretVariables = Object.keys(args.secrets ?? {});
+    const secret =
+      secretVariables.length > 0
+        ? new Secret(`${name}-secrets`, { description: `cloudloom function secrets (${args.app}, ${name})`, tags }, child)
+        : undefined;
+    const secretVersion = secret
+      ? new SecretVersion(
+          `${name}-secrets`,
+          {
+            secretId: secret.id,
+            secretString: pulumi.secret(
+              pulumi.all(args.secrets!).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort()))),
+            ),
+          },
+          child,
+        )
+      : undefined;
     const rolePolicy = new RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
         policy: pulumi
-          .all([logGroup.arn, pulumi.all(args.modelAccess.sagemakerEndpointArns), pulumi.all(args.modelAccess.executeApiArns)])
-          .apply(([arn, sagemakerEndpointArns, executeApiArns]) => functionPolicy(arn, { sagemakerEndpointArns, executeApiArns })),
+          .all([
+            logGroup.arn,
+            pulumi.all(args.modelAccess.sagemakerEndpointArns),
+            pulumi.all(args.modelAccess.executeApiArns),
+            secret ? secret.arn.apply((arn) => [arn]) : [],
+          ])
+          .apply(([arn, sagemakerEndpointArns, executeApiArns, secretArns]) =>
+            functionPolicy(arn, { sagemakerEndpointArns, executeApiArns }, secretArns),
+          ),
       },
       child,
     );
+    for (const variable of secretVariables)
+      if (variable in args.environment)
+        throw new Error(`function ${args.entry}: ${variable} is a secret and may not also be a plain environment variable`);
+    const variables: Record<string, pulumi.Input<string>> = secret
+      ? { ...args.environment, [RUNTIME_ENV.secretsArn]: secret.arn }
+      : args.environment;
     const fn = new LambdaFunction(
       name,
       {
@@ -87,11 +130,11 @@ export class AwsFunction extends pulumi.ComponentResource {
         memorySize: toMegabytes(args.spec.memory),
         timeout: Math.ceil(toSeconds(args.spec.timeout)),
         publish: true,
-        environment: { variables: args.environment },
+        environment: { variables },
         loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         tags,
       },
-      { ...child, dependsOn: [rolePolicy, logGroup] },
+      { ...child, dependsOn: [rolePolicy, logGroup, ...(secretVersion ? [secretVersion] : [])] },
     );
     const alias = new Alias(`${name}-live`, { name: "live", functionName: fn.name, functionVersion: fn.version }, child);
     if (args.scaling) this.scale(name, args.scaling, fn, alias, tags, child);
@@ -186,6 +229,14 @@ export function placeFunctions(context: AwsContext): void {
     for (const region of fn.regions) {
       const { provider, awsRegion } = context.regions.get(region)!;
       const access = fn.models.map((key) => servedFor(context, key, region).access);
+      // The shared environment resolves secrets too; on AWS they go to Secrets Manager, not the function's configuration.
+      const environment = functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint);
+      const secrets: Record<string, pulumi.Input<string>> = {};
+      for (const [variable, value] of Object.entries(fn.environment))
+        if (typeof value !== "string") {
+          secrets[variable] = environment[variable];
+          delete environment[variable];
+        }
       const created = new AwsFunction(
         resourceName(name, "fn", fnName, region),
         {
@@ -195,7 +246,8 @@ export function placeFunctions(context: AwsContext): void {
           scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
           code,
           runtimeLayer: runtimeLayer(region),
-          environment: functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint),
+          environment,
+          secrets,
           modelAccess: {
             sagemakerEndpointArns: access.filter((a) => a.kind === "sagemaker").map((a) => a.arn),
             executeApiArns: access.filter((a) => a.kind === "execute-api").map((a) => a.arn),

@@ -38,12 +38,16 @@ export interface ModelAccess<T> {
   executeApiArns: T[];
 }
 
-/** What a function's role may do: write its own logs, and call the model endpoints it declared. */
-export function functionPolicy(logGroupArn: string, models: ModelAccess<string>): string {
+/**
+ * What a function's role may do: write its own logs, call the model endpoints it declared, and read
+ * exactly its own secret (`secretArns`: the Secrets Manager secret holding its declared secrets, if any).
+ */
+export function functionPolicy(logGroupArn: string, models: ModelAccess<string>, secretArns: string[] = []): string {
   return policyDocument([
     { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroupArn}:*`] },
     { actions: ["sagemaker:InvokeEndpoint"], resources: models.sagemakerEndpointArns },
     { actions: ["execute-api:Invoke"], resources: models.executeApiArns },
+    { actions: ["secretsmanager:GetSecretValue"], resources: secretArns },
   ]);
 }
 

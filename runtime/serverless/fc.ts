@@ -2,8 +2,14 @@
  * The cloudloom runtime inside Alibaba Cloud Function Compute 3.0 (nodejs20,
  * HTTP trigger): FC hands the handler its HTTP event as a Buffer of JSON;
  * this turns it into the Function URL event `lambdaHandler` (lambda.ts) serves.
+ *
+ * Secrets are not in the function's configuration: at cold start (the first
+ * event an instance gets) the adapter reads the KMS secrets the stack named
+ * (alicloud-secrets.ts) into the instance's environment, then builds the
+ * handler, so its model clients mint JWTs with the key read from KMS.
  */
 import type { Handler } from "../../sdk/handler";
+import { resolveAlicloudSecrets, type KmsClientOptions } from "./alicloud-secrets";
 import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./lambda";
 
 /** An FC 3.0 HTTP trigger event: the fields the adapter reads. */
@@ -16,15 +22,42 @@ export interface FcHttpEvent {
   requestContext: { requestId: string; http: { method: string } };
 }
 
-/** Wraps a cloudloom handler as an FC 3.0 handler for HTTP trigger events. */
+/**
+ * Wraps a cloudloom handler as an FC 3.0 handler for HTTP trigger events. The
+ * first event reads the named KMS secrets into `env` (the process's own
+ * environment by default, where the model clients look for the JWT key); a
+ * failed read answers 500, is logged, and is retried by the next event.
+ */
 export function fcHandler(
   handler: Handler,
   config: LambdaRuntimeConfig = runtimeConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
+  kms: Pick<KmsClientOptions, "fetch" | "timeoutMs"> = {},
 ): (event: Buffer | string) => Promise<FunctionUrlResult> {
-  const serve = lambdaHandler(handler, config, env);
-  return (event) => {
+  let serving: Promise<(event: FunctionUrlEvent) => Promise<FunctionUrlResult>> | undefined;
+  const coldStart = async () => {
+    const resolved = await resolveAlicloudSecrets(env, kms);
+    if (resolved !== env) Object.assign(env, resolved);
+    return lambdaHandler(handler, config, env);
+  };
+  return async (event) => {
     const fc = JSON.parse(event.toString()) as FcHttpEvent;
+    serving ??= coldStart();
+    let serve: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
+    try {
+      serve = await serving;
+    } catch (error) {
+      serving = undefined;
+      const requestId = fc.headers?.["x-request-id"] ?? fc.requestContext?.requestId;
+      console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message }));
+      return {
+        statusCode: 500,
+        headers: { "content-type": "application/json; charset=utf-8" },
+        body: JSON.stringify({
+          error: { code: "FUNCTION_FAILED", message: "the function could not read its secrets; see its logs", requestId },
+        }),
+      };
+    }
     const shared: FunctionUrlEvent = { ...fc, queryStringParameters: fc.queryParameters };
     return serve(shared);
   };

@@ -10,6 +10,7 @@ import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerCon
 import { EndpointSchema } from "../../sdk/spec";
 import { RUNTIME_ENV } from "../contract";
 import { remoteModelClient } from "../remote-model";
+import { readFunctionSecrets } from "./aws-secrets";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
 export interface FunctionUrlEvent {
@@ -85,7 +86,16 @@ function requestOf(event: FunctionUrlEvent): FunctionRequest | FunctionUrlResult
   };
 }
 
-/** Wraps a cloudloom handler as a Lambda handler for Function URL events. */
+/**
+ * Wraps a cloudloom handler as a Lambda handler for Function URL events.
+ *
+ * With `CLOUDLOOM_SECRETS_ARN` set, the function's declared secrets live in
+ * that Secrets Manager secret, not in its configuration: they are read once,
+ * starting at cold start (so provisioned concurrency reads them during init),
+ * and cached; the handler sees them in `ctx.env` as if they were plain
+ * variables. When they cannot be read, the invocation fails with an error
+ * naming the secret's ARN (never a value), and the next invocation tries again.
+ */
 export function lambdaHandler(
   handler: Handler,
   config: LambdaRuntimeConfig = runtimeConfigFromEnv(),
@@ -94,14 +104,40 @@ export function lambdaHandler(
   const models: Record<string, ModelClient> = Object.fromEntries(
     Object.entries(config.models).map(([name, model]) => [name, remoteModelClient(model.endpoint, model.key, model.version)]),
   );
-  const declared = Object.freeze(
-    Object.fromEntries(config.env.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!])),
-  );
+  const environmentOf = (secrets: Record<string, string>): Readonly<Record<string, string>> =>
+    Object.freeze(
+      Object.fromEntries(
+        config.env.flatMap((name) => {
+          const value = Object.hasOwn(secrets, name) ? secrets[name] : env[name];
+          return value === undefined ? [] : [[name, value]];
+        }),
+      ),
+    );
+  const secretsArn = env[RUNTIME_ENV.secretsArn];
+  let declared: Readonly<Record<string, string>> | undefined = secretsArn ? undefined : environmentOf({});
+  let loading: Promise<Record<string, string>> | undefined;
+  const load = (arn: string): Promise<Record<string, string>> => {
+    const pending = readFunctionSecrets(arn, env);
+    pending.catch(() => undefined); // seen (and reported) by the invocation that awaits it
+    return pending;
+  };
+  if (secretsArn) loading = load(secretsArn);
+  const environment = async (): Promise<Readonly<Record<string, string>>> => {
+    if (declared) return declared;
+    try {
+      declared = environmentOf(await (loading ??= load(secretsArn!)));
+      return declared;
+    } catch (error) {
+      loading = undefined;
+      console.error(JSON.stringify({ level: "error", message: (error as Error).message }));
+      throw error;
+    }
+  };
   return async (event) => {
     const request = requestOf(event);
     if ("statusCode" in request) return request;
     const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
-    const context: HandlerContext = { models, region: config.region, requestId, env: declared };
+    const context: HandlerContext = { models, region: config.region, requestId, env: await environment() };
     try {
       const result = await handler(request, context);
       return isFunctionResponse(result) ? json(result.status, result.body, result.headers) : json(200, result);

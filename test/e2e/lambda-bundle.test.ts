@@ -122,6 +122,39 @@ describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real s
     assert.equal(JSON.parse(empty.body).error.code, "BAD_MESSAGE");
   });
 
+  it("reads its secrets from Secrets Manager once at cold start, and fails naming the secret's ARN when it cannot", async () => {
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:support-desk-fn-classify-central-secrets-AbCdEf";
+    const targets: unknown[] = [];
+    let denied = false;
+    const secretsManager = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        targets.push([req.headers["x-amz-target"], JSON.parse(body).SecretId, /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? "")]);
+        if (denied) return void res.writeHead(400).end(JSON.stringify({ __type: "AccessDeniedException" }));
+        res.writeHead(200).end(JSON.stringify({ ARN: arn, SecretString: JSON.stringify({ CRM_TOKEN: "from-secrets-manager" }) }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, "127.0.0.1", resolve));
+    process.env.CLOUDLOOM_SECRETS_ARN = arn;
+    process.env.CLOUDLOOM_SECRETS_ENDPOINT = `http://127.0.0.1:${(secretsManager.address() as { port: number }).port}`;
+    try {
+      const result = await invoke(event(JSON.stringify({ message: "my card was charged twice, refund please" })));
+      assert.equal(result.statusCode, 200);
+      assert.deepEqual(targets, [["secretsmanager.GetSecretValue", arn, true]]);
+      denied = true;
+      await assert.rejects(invoke(event("{}")), (error: Error) =>
+        error.message.includes(
+          `Secrets Manager secret ${arn} (CLOUDLOOM_SECRETS_ARN): GetSecretValue answered HTTP 400 AccessDeniedException`,
+        ),
+      );
+    } finally {
+      delete process.env.CLOUDLOOM_SECRETS_ARN;
+      delete process.env.CLOUDLOOM_SECRETS_ENDPOINT;
+      await new Promise((resolve) => secretsManager.close(resolve));
+    }
+  });
+
   it("fails at load with the variable and field named when CLOUDLOOM_RUNTIME is wrong", async () => {
     const saved = process.env.CLOUDLOOM_RUNTIME;
     process.env.CLOUDLOOM_RUNTIME = JSON.stringify({ region: "central", models: {}, env: "LOG_LEVEL" });

@@ -71,7 +71,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (22 policies, targets: kubernetes, aws, alicloud)\n");
+    assert.equal(out, "no policy violations (24 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {
@@ -94,7 +94,7 @@ describe("cloudloom policy", () => {
     const sarif: any = JSON.parse(out);
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
     assert.equal(sarif.runs[0].results[0].level, "error");
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 22);
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 24);
   });
 
   it("points SARIF results at the app file and the line of the declaration at fault", async () => {
@@ -136,7 +136,7 @@ describe("cloudloom policy", () => {
   it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
     const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
     assert.equal(listed.code, 0, listed.err);
-    assert.equal(listed.out, "no policy violations (22 policies, targets: kubernetes, aws)\n");
+    assert.equal(listed.out, "no policy violations (24 policies, targets: kubernetes, aws)\n");
     assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
     assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));

@@ -71,11 +71,23 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     const runtime = unzipSync(Buffer.from(layer.code.zipFile, "base64"));
     assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
     assert.match(Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/index.js"]).toString(), /fcHandler/);
+    assert.match(
+      Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/index.js"]).toString(),
+      /GetSecretValue/,
+      "the layer reads the JWT key from KMS at cold start",
+    );
     assert.deepEqual(fn.layers, ["acs:fc:eu-central-1:123456789012:layers/support-desk-central-runtime/versions/1"]);
-    assert.ok(SECRET in fn.environmentVariables, "the environment holds secrets, so Pulumi keeps it encrypted");
-    const env = fn.environmentVariables.value;
+    assert.ok(!(SECRET in fn.environmentVariables), "the environment holds no secret value: it needs no encryption");
+    const env = fn.environmentVariables;
+    assert.equal(env.CRM_TOKEN, undefined, "a declared secret is not in the configuration");
+    assert.deepEqual(JSON.parse(env.CLOUDLOOM_KMS_SECRETS), { CRM_TOKEN: "support-desk-central-secret-crm-token" });
     assert.equal(env.LOG_LEVEL, "info");
-    assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY, placeholderKey, "the function mints its model calls' JWTs");
+    assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY, undefined, "the function's configuration holds no JWT key");
+    assert.deepEqual(
+      [env.CLOUDLOOM_JWT_PRIVATE_KEY_SECRET, env.CLOUDLOOM_ALICLOUD_REGION],
+      ["support-desk-central-jwt-private-key", "eu-central-1"],
+      "the function mints its model calls' JWTs with the key it reads from KMS at cold start",
+    );
     assert.deepEqual(JSON.parse(env.CLOUDLOOM_RUNTIME).models.intent.endpoint, {
       url: "https://support-desk-intent-v1-central.eu-central-1.fcapp.run",
       jwt: { issuer: "cloudloom", audience: "support-desk-intent-v1-central" },
@@ -111,12 +123,28 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     ]);
   });
 
-  it("keeps artifacts in private, KMS-encrypted, versioned OSS buckets", () => {
-    for (const bucket of byType(plan, "alicloud:oss/bucket:Bucket")) {
+  it("keeps artifacts in private, KMS-encrypted, versioned OSS buckets that log their access to the region's private log bucket", () => {
+    const buckets = byType(plan, "alicloud:oss/bucket:Bucket");
+    const logs = buckets.filter((bucket) => bucket.name.endsWith("-access-logs"));
+    assert.deepEqual(
+      logs.map((bucket) => bucket.name),
+      ["support-desk-central-access-logs", "support-desk-edge-berlin-access-logs"],
+    );
+    for (const bucket of logs) {
       const inputs = bucket.inputs as any;
+      assert.deepEqual([inputs.acl, inputs.serverSideEncryptionRule, inputs.logging], ["private", { sseAlgorithm: "AES256" }, undefined]);
+    }
+    for (const bucket of buckets.filter((bucket) => !logs.includes(bucket))) {
+      const inputs = bucket.inputs as any;
+      const region = bucket.name.includes("edge-berlin") ? "edge-berlin" : "central";
       assert.deepEqual(
         [inputs.acl, inputs.serverSideEncryptionRule, inputs.versioning],
         ["private", { sseAlgorithm: "KMS" }, { status: "Enabled" }],
+      );
+      assert.deepEqual(
+        inputs.logging?.targetBucket,
+        `support-desk-${region}-access-logs-offline`,
+        `${bucket.name} logs to its region's log bucket`,
       );
     }
     const object = only(plan, "alicloud:oss/bucketObject:BucketObject", "support-desk-central-artifacts-intent-v1");

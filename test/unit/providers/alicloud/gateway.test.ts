@@ -90,13 +90,20 @@ describe("Alibaba Cloud gateway (under mocks)", () => {
     );
   });
 
-  it("keeps the JWT key (and the API keys) in the function's secret environment, with a revision of its files", () => {
+  it("gives the gateway the name of the region's KMS secret holding the JWT key, never the key, with a revision of its files", () => {
     const fn = only(resources, "alicloud:fc/v3Function:V3Function", "support-desk-gateway-central");
     const env = revealed(fn.environmentVariables);
-    assert.notEqual(env, fn.environmentVariables, "the environment is a Pulumi secret");
-    assert.deepEqual(Object.keys(env).sort(), ["CLOUDLOOM_GATEWAY_REVISION", "CLOUDLOOM_JWT_PRIVATE_KEY", "CLOUDLOOM_REGION"]);
+    assert.notEqual(env, fn.environmentVariables, "the environment is a Pulumi secret (it may hold API keys)");
+    assert.deepEqual(Object.keys(env).sort(), [
+      "CLOUDLOOM_ALICLOUD_REGION",
+      "CLOUDLOOM_GATEWAY_REVISION",
+      "CLOUDLOOM_JWT_PRIVATE_KEY_SECRET",
+      "CLOUDLOOM_REGION",
+    ]);
     assert.equal(env.CLOUDLOOM_REGION, "central", "the gateway knows its own region, to serve its clients from it first");
-    assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY, placeholderKey);
+    assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY_SECRET, "support-desk-central-jwt-private-key");
+    assert.equal(env.CLOUDLOOM_ALICLOUD_REGION, "eu-central-1");
+    assert.ok(!JSON.stringify(env).includes("PRIVATE KEY-----"), "no PEM in the configuration");
     assert.match(env[GATEWAY_REVISION_ENV], /^[0-9a-f]{16}$/);
   });
 

@@ -69,10 +69,19 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
   it("runs each function on Lambda from its bundled handler, SigV4-only, with least-privilege access to its region's model", () => {
     const fn = only(plan, "aws:lambda/function:Function", "support-desk-fn-classify-central");
     assert.deepEqual([fn.runtime, fn.handler, fn.memorySize, fn.timeout, fn.publish], ["nodejs24.x", "index.handler", 512, 10, true]);
-    // The environment holds a secret (CRM_TOKEN), so Pulumi keeps the whole of it encrypted.
+    // The declared secret (CRM_TOKEN) is not in the function's configuration: only its Secrets Manager secret's ARN is.
     const secretSignature = "4dabf18193072939515e22adb298388d";
-    assert.ok(secretSignature in fn.environment, "the function's environment is stored as a secret");
-    const variables = fn.environment.value.variables;
+    assert.ok(!(secretSignature in fn.environment), "the function's environment holds no secret");
+    const variables = fn.environment.variables;
+    assert.ok(!("CRM_TOKEN" in variables));
+    assert.ok(!JSON.stringify(fn).includes("offline-placeholder"), "the secret's value is nowhere in the function");
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:support-desk-fn-classify-central-secrets";
+    assert.equal(variables.CLOUDLOOM_SECRETS_ARN, secretArn);
+    const version = only(plan, "aws:secretsmanager/secretVersion:SecretVersion", "support-desk-fn-classify-central-secrets");
+    assert.ok(secretSignature in version.secretString, "the secret's value is a Pulumi secret");
+    assert.deepEqual(JSON.parse(version.secretString.value), { CRM_TOKEN: "offline-placeholder" }, "from stack config cloudloom:secrets");
+    for (const lambda of byType(plan, "aws:lambda/function:Function"))
+      assert.ok(!JSON.stringify(lambda.inputs).includes("offline-placeholder"), `${lambda.name} holds no secret value`);
     const runtime = JSON.parse(variables.CLOUDLOOM_RUNTIME);
     assert.deepEqual(runtime.models.intent, {
       key: "intent@1",
@@ -85,7 +94,6 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     });
     assert.deepEqual(runtime.env, ["CRM_TOKEN", "LOG_LEVEL"]);
     assert.equal(variables.LOG_LEVEL, "info");
-    assert.equal(variables.CRM_TOKEN, "offline-placeholder", "the secret's value comes from stack config cloudloom:secrets");
     for (const url of byType(plan, "aws:lambda/functionUrl:FunctionUrl")) assert.equal((url.inputs as any).authorizationType, "AWS_IAM");
     const policy = plan.resources.find((r) => r.name === "support-desk-fn-classify-central-policy")!;
     assert.deepEqual(
@@ -96,6 +104,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
           ["arn:aws:cloudwatch:eu-west-1:123456789012:support-desk-fn-classify-central-logs:*"],
         ],
         [["execute-api:Invoke"], ["arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1"]],
+        [["secretsmanager:GetSecretValue"], [secretArn]],
       ],
     );
     assert.equal(only(plan, "aws:cloudwatch/logGroup:LogGroup", "support-desk-fn-classify-central-logs").retentionInDays, 14);

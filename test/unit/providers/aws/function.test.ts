@@ -7,6 +7,7 @@ import { planUnderMocks, type PlannedResource } from "../../../../providers/plan
 import { noAnonymousEndpoints } from "../../../../policy/policies/anonymous-endpoints";
 import { cloudloomLabels } from "../../../../policy/policies/labels";
 import { leastPrivilege } from "../../../../policy/policies/least-privilege";
+import { noPlaintextSecrets } from "../../../../policy/policies/no-plaintext-secrets";
 import { UNTAGGABLE_TYPES } from "../../../../policy/resources";
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 
@@ -131,5 +132,94 @@ describe("AWS function (Lambda)", () => {
     ]);
     for (const r of resources.filter((x) => x.custom && x.type.startsWith("aws:")))
       assert.match(r.provider ?? "", /pulumi:providers:aws::eu-west-1::/, `${r.type} does not use the region's provider`);
+  });
+});
+
+describe("AWS function (Lambda) with declared secrets", () => {
+  const spec = example.toSpec({ target: "aws" });
+  const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:support-desk-classify-central-secrets";
+  let resources: PlannedResource[];
+
+  before(async () => {
+    ({ resources } = await planUnderMocks(() => {
+      const provider = new Provider("eu-west-1", { region: "eu-west-1" });
+      return new AwsFunction(
+        "support-desk-classify-central",
+        {
+          app: "support-desk",
+          entry: "classify",
+          spec: spec.functions.classify,
+          code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({})") }),
+          runtimeLayer: "arn:aws:lambda:eu-west-1:123456789012:layer:support-desk-central-runtime:3",
+          environment: { LOG_LEVEL: "info" },
+          secrets: { CRM_TOKEN: pulumi.secret("s3cr3t-value") },
+          modelAccess: { sagemakerEndpointArns: [], executeApiArns: [] },
+        },
+        { provider },
+      ).url;
+    }));
+  });
+
+  it("keeps the secrets in a Secrets Manager secret of its own, and gives the function only its ARN", () => {
+    const fn = find(resources, "aws:lambda/function:Function");
+    assert.deepEqual(fn.inputs.environment, { variables: { LOG_LEVEL: "info", CLOUDLOOM_SECRETS_ARN: SECRET_ARN } });
+    assert.ok(!JSON.stringify(fn.inputs).includes("s3cr3t-value"));
+    const secret = find(resources, "aws:secretsmanager/secret:Secret");
+    assert.equal(secret.name, "support-desk-classify-central-secrets");
+    assert.equal(secret.inputs.tags["cloudloom.dev/name"], "classify");
+    const version = find(resources, "aws:secretsmanager/secretVersion:SecretVersion").inputs;
+    assert.equal(version.secretId, `${secret.name}-id`);
+    assert.ok("4dabf18193072939515e22adb298388d" in version.secretString, "stored as a Pulumi secret");
+    assert.deepEqual(JSON.parse(version.secretString.value), { CRM_TOKEN: "s3cr3t-value" });
+  });
+
+  it("lets the function's role read exactly that secret", () => {
+    const policy = JSON.parse(find(resources, "aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    assert.deepEqual(policy.Statement, [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: ["arn:aws:cloudwatch:eu-west-1:123456789012:support-desk-classify-central-logs:*"],
+      },
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET_ARN] },
+    ]);
+  });
+
+  it("passes the tag, least-privilege and no-plaintext-secrets policies", async () => {
+    const app = {
+      type: "cloudloom:aws:App",
+      name: "support-desk",
+      urn: "cloudloom:aws:App::support-desk",
+      props: { spec: JSON.stringify(spec) },
+    };
+    const violations = await evaluatePolicies([app, ...toPolicyResources(resources)], {}, [
+      cloudloomLabels,
+      leastPrivilege,
+      noPlaintextSecrets,
+    ]);
+    assert.deepEqual(violations, []);
+  });
+
+  it("refuses a variable that is both plain and secret", async () => {
+    await assert.rejects(
+      planUnderMocks(
+        () =>
+          new AwsFunction(
+            "f",
+            {
+              app: "a",
+              entry: "classify",
+              spec: spec.functions.classify,
+              code: new pulumi.asset.AssetArchive({}),
+              runtimeLayer: "arn",
+              environment: { CRM_TOKEN: "plain" },
+              secrets: { CRM_TOKEN: "secret" },
+              modelAccess: { sagemakerEndpointArns: [], executeApiArns: [] },
+            },
+            { provider: new Provider("p", { region: "eu-west-1" }) },
+          ),
+      ),
+      /CRM_TOKEN is a secret and may not also be a plain environment variable/,
+    );
   });
 });

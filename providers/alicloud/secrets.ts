@@ -1,0 +1,147 @@
+/**
+ * Secrets of an Alibaba Cloud stack in KMS Secrets Manager, never in a
+ * function's configuration: per region that needs them, one `kms.Secret`
+ * holding the gateway's JWT private key and one per declared function secret.
+ * Each function that signs JWTs (the gateway, functions calling JWT-guarded
+ * models) gets only the key's secret name (`CLOUDLOOM_JWT_PRIVATE_KEY_SECRET`),
+ * each function with declared secrets only their names
+ * (`CLOUDLOOM_KMS_SECRETS`), and a RAM policy on its own role allowing
+ * `kms:GetSecretValue` on exactly those secrets. The runtime reads it
+ * at cold start (runtime/serverless/alicloud-secrets.ts).
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { getAccountOutput } from "@pulumi/alicloud";
+import { Secret } from "@pulumi/alicloud/kms";
+import { Policy, Role, RolePolicyAttachment } from "@pulumi/alicloud/ram";
+import { ALICLOUD_SECRETS_ENV, RUNTIME_ENV } from "../../runtime/contract";
+import { entryLabels } from "../shared/labels";
+import { dnsSafe, resourceName } from "../shared/naming";
+import type { AlicloudContext } from "./context";
+
+/** One region's KMS secret holding the JWT private key. */
+export interface KmsSecretRef {
+  /** The secret's name, which functions get in their environment. */
+  secretName: string;
+  /** `acs:kms:<region>:<account>:secret/<name>`: the only resource its readers may read. */
+  resource: pulumi.Output<string>;
+  /** The Alibaba Cloud region it lives in. */
+  alicloudRegion: string;
+  secret: Secret;
+}
+
+/** A version id of a secret value that changes with the value and reveals nothing of it. */
+export function secretVersionId(value: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.unsecret(pulumi.output(value).apply((data) => `v-${createHash("sha256").update(data).digest("hex").slice(0, 16)}`));
+}
+
+/** Creates, once per key, the KMS secret `<app>-<region>-<label>` in a region holding `value`. */
+function kmsSecrets(
+  context: AlicloudContext,
+): (region: string, label: string, value: pulumi.Input<string>, description: string) => KmsSecretRef {
+  const { name, spec, parent } = context;
+  const created = new Map<string, KmsSecretRef>();
+  return (region, label, value, description) => {
+    const key = `${region}/${label}`;
+    if (created.has(key)) return created.get(key)!;
+    const { provider, alicloudRegion } = context.regions.get(region)!;
+    const secretName = resourceName(name, region, label);
+    const secret = new Secret(
+      secretName,
+      {
+        secretName,
+        secretData: pulumi.secret(value),
+        versionId: secretVersionId(value),
+        secretDataType: "text",
+        description: `cloudloom ${spec.app}: ${description}`,
+        recoveryWindowInDays: 7,
+        tags: entryLabels(spec.app, "app", spec.app),
+      },
+      { parent, provider },
+    );
+    const account = getAccountOutput({ provider, parent });
+    const resource = pulumi.interpolate`acs:kms:${alicloudRegion}:${account.id}:secret/${secretName}`;
+    const ref = { secretName, resource, alicloudRegion, secret };
+    created.set(key, ref);
+    return ref;
+  };
+}
+
+/** The KMS secrets of an app: the JWT private key per region, and each declared function secret per region, created on first use. */
+export function appSecrets(context: AlicloudContext): {
+  jwtKey: (region: string) => KmsSecretRef;
+  declared: (region: string, secret: string) => KmsSecretRef;
+} {
+  const create = kmsSecrets(context);
+  const { args } = context;
+  return {
+    jwtKey: (region) => create(region, "jwt-private-key", args.jwtPrivateKey!, "the PEM of the key the gateway signs backend JWTs with"),
+    declared: (region, secret) =>
+      create(
+        region,
+        `secret-${dnsSafe(secret)}`,
+        pulumi.output(args.secrets!.values).apply((values) => values[secret]),
+        `the value of secret ${secret} (stack config cloudloom:secrets)`,
+      ),
+  };
+}
+
+/** The environment a function reading the JWT key gets: the secret's name and its region, no value. */
+export function jwtKeyEnvironment(ref: KmsSecretRef): Record<string, string> {
+  return { [RUNTIME_ENV.jwtPrivateKeySecret]: ref.secretName, [ALICLOUD_SECRETS_ENV.region]: ref.alicloudRegion };
+}
+
+/** The environment a function with declared secrets gets: variable → KMS secret name, and the region; no value. */
+export function declaredSecretsEnvironment(refs: Record<string, KmsSecretRef>): Record<string, string> {
+  const entries = Object.entries(refs);
+  if (entries.length === 0) return {};
+  return {
+    [RUNTIME_ENV.kmsSecrets]: JSON.stringify(Object.fromEntries(entries.map(([variable, ref]) => [variable, ref.secretName]))),
+    [ALICLOUD_SECRETS_ENV.region]: entries[0][1].alicloudRegion,
+  };
+}
+
+/** Allows `role` `kms:GetSecretValue` on exactly `refs`' secrets (`<name>-secrets` policy and its attachment). */
+export function allowSecretRead(
+  name: string,
+  role: Role,
+  refs: KmsSecretRef[],
+  tags: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): RolePolicyAttachment {
+  const unique = [...new Map(refs.map((ref) => [ref.secretName, ref])).values()];
+  const read = new Policy(
+    `${name}-secrets`,
+    {
+      policyName: `${name}-secrets`,
+      policyDocument: pulumi
+        .all(unique.map((ref) => ref.resource))
+        .apply((resources) =>
+          JSON.stringify({ Version: "1", Statement: [{ Effect: "Allow", Action: ["kms:GetSecretValue"], Resource: resources }] }),
+        ),
+      tags,
+    },
+    opts,
+  );
+  return new RolePolicyAttachment(
+    `${name}-secrets`,
+    { roleName: role.roleName, policyName: read.policyName, policyType: "Custom" },
+    { ...opts, dependsOn: unique.map((ref) => ref.secret) },
+  );
+}
+
+/** A RAM role FC assumes for one function, with no permission of its own. */
+export function fcRole(name: string, tags: Record<string, string>, opts: pulumi.CustomResourceOptions): Role {
+  return new Role(
+    `${name}-role`,
+    {
+      roleName: name,
+      assumeRolePolicyDocument: JSON.stringify({
+        Version: "1",
+        Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: ["fc.aliyuncs.com"] } }],
+      }),
+      tags,
+    },
+    opts,
+  );
+}
