@@ -109,6 +109,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       endpoints: { functions: {}, models: {} },
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),
+      apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),
       logBucket: (region) => logs(region),
     };
     const secrets = appSecrets(context);

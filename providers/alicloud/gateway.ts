@@ -31,7 +31,7 @@ import { artifactReader } from "./artifact-reader";
 import type { AlicloudContext } from "./context";
 import { fcCpu } from "./function";
 import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
-import { allowSecretRead, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
+import { allowSecretRead, declaredSecretsEnvironment, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
 
 /** Where the gateway's configuration bucket is mounted: `spec.json`, `endpoints.json` and `config.json`. */
@@ -74,7 +74,8 @@ export interface FcGatewayArgs {
   /** The region's log bucket, which receives the configuration bucket's access log. */
   logBucket: pulumi.Input<string>;
   redisPassword: pulumi.Input<string>;
-  apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The KMS secret holding the API keys the gateway accepts, when the stack sets them. */
+  apiKeysSecret?: KmsSecretRef;
 }
 
 /** A password Tair accepts (8–32 characters of at least three kinds), derived from a secret so it is stable across runs and never stored in config. */
@@ -149,7 +150,7 @@ export class FcGateway extends pulumi.ComponentResource {
       tags,
       child,
     );
-    const secretRead = allowSecretRead(name, role, [args.jwtKeySecret], tags, child);
+    const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...(args.apiKeysSecret ? [args.apiKeysSecret] : [])], tags, child);
     // A digest of secret values reveals none of them.
     const revision = pulumi.unsecret(
       pulumi.all(Object.values(files)).apply((contents) => createHash("sha256").update(contents.join("\0")).digest("hex").slice(0, 16)),
@@ -160,7 +161,8 @@ export class FcGateway extends pulumi.ComponentResource {
       [GATEWAY_REVISION_ENV]: revision,
       // The gateway serves its own region's clients from that region's backends first.
       [RUNTIME_ENV.region]: args.region,
-      ...(args.apiKeys ? { [RUNTIME_ENV.apiKeys]: pulumi.output(args.apiKeys).apply((keys) => keys.join(",")) } : {}),
+      // The API keys, like the JWT key, by the name of their KMS secret.
+      ...(args.apiKeysSecret ? declaredSecretsEnvironment({ [RUNTIME_ENV.apiKeys]: args.apiKeysSecret }) : {}),
     };
     const configuration: V3FunctionArgs = {
       functionName: name,
@@ -227,7 +229,7 @@ export interface AlicloudGatewaySettings {
   gatewayNetwork?: Record<string, GatewayNetwork>;
   /** Password of the gateways' Redis; derived from the JWT key when absent. */
   redisPassword?: pulumi.Input<string>;
-  /** API keys the gateways accept. */
+  /** API keys the gateways accept (kept in KMS; a gateway gets only the secret's name). */
   apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
   /** A zone in Alibaba Cloud DNS: clients resolve `<dnsRecord>.<dnsDomain>` to their nearest gateway. */
   dnsDomain?: string;
@@ -267,7 +269,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
         redisPassword: args.redisPassword
           ? pulumi.secret(args.redisPassword)
           : pulumi.secret(pulumi.output(args.jwtPrivateKey!).apply((key) => derivedRedisPassword(key, `${spec.app}/${region}`))),
-        apiKeys: args.apiKeys,
+        apiKeysSecret: args.apiKeys ? context.apiKeysSecret(region, args.apiKeys) : undefined,
       },
       { parent, provider },
     );

@@ -71,6 +71,7 @@ function kmsSecrets(
 export function appSecrets(context: AlicloudContext): {
   jwtKey: (region: string) => KmsSecretRef;
   declared: (region: string, secret: string) => KmsSecretRef;
+  apiKeys: (region: string, keys: pulumi.Input<pulumi.Input<string>[]>) => KmsSecretRef;
 } {
   const create = kmsSecrets(context);
   const { args } = context;
@@ -82,6 +83,13 @@ export function appSecrets(context: AlicloudContext): {
         `secret-${dnsSafe(secret)}`,
         pulumi.output(args.secrets!.values).apply((values) => values[secret]),
         `the value of secret ${secret} (stack config cloudloom:secrets)`,
+      ),
+    apiKeys: (region, keys) =>
+      create(
+        region,
+        "api-keys",
+        pulumi.output(keys).apply((all) => all.join(",")),
+        "the API keys the gateway accepts (stack config cloudloom:apiKeys)",
       ),
   };
 }

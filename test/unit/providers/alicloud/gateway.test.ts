@@ -174,7 +174,12 @@ describe("Alibaba Cloud gateway (under mocks)", () => {
     assert.deepEqual(domain.routeConfig.routes[0].functionName, "support-desk-gateway-edge-berlin");
     assert.equal(domain.routeConfig.routes[0].qualifier, "live");
     const env = revealed(only(dns, "alicloud:fc/v3Function:V3Function", "support-desk-gateway-edge-berlin").environmentVariables);
-    assert.equal(env.CLOUDLOOM_API_KEYS, "k".repeat(20));
+    // The API keys, like the JWT key, are in KMS: the gateway gets the secret's name and reads it at start.
+    assert.equal(env.CLOUDLOOM_API_KEYS, undefined, "no API key in the function's configuration");
+    assert.deepEqual(JSON.parse(env.CLOUDLOOM_KMS_SECRETS), { CLOUDLOOM_API_KEYS: "support-desk-edge-berlin-api-keys" });
+    assert.equal(revealed(only(dns, "alicloud:kms/secret:Secret", "support-desk-edge-berlin-api-keys").secretData), "k".repeat(20));
+    const read = only(dns, "alicloud:ram/policy:Policy", "support-desk-gateway-edge-berlin-secrets");
+    assert.match(JSON.stringify(read.policyDocument), /secret\/support-desk-edge-berlin-api-keys/);
   });
 
   it("passes every policy but the one for backends, which must exempt the gateway's own trigger", async () => {
