@@ -19,6 +19,7 @@ import { kubernetesDescription } from "./kubernetes/describe";
 import { kubernetesStackSettings } from "./kubernetes/settings";
 import type { AppOutputs, TargetDescription } from "./provider";
 import { TargetConfigError } from "./shared/config-error";
+import { secretValues } from "./shared/object-setting";
 import type { SecretSettings } from "./shared/function-env";
 
 /** Stack settings a target reads, as strings from Pulumi config. */
@@ -46,6 +47,7 @@ function appOutputs(app: AppOutputs): AppOutputs {
 }
 
 export { TargetConfigError };
+export { secretValues };
 export type { AppOutputs };
 
 function required(settings: TargetSettings, key: string, example: string): string {
@@ -155,21 +157,6 @@ function secretSettings(settings: TargetSettings): SecretSettings | undefined {
   const secrets = settings.getSecret("secrets");
   const names = settings.secretKeys("secrets");
   return secrets && names ? { names, values: secrets.apply((json) => secretValues(json)) } : undefined;
-}
-
-/** Parses an object-valued setting (`cloudloom:secrets`): secret name → string value. */
-export function secretValues(json: string, key = "secrets"): Record<string, string> {
-  let values: unknown;
-  try {
-    values = JSON.parse(json);
-  } catch {
-    values = undefined;
-  }
-  if (!values || typeof values !== "object" || Array.isArray(values) || Object.values(values).some((v) => typeof v !== "string"))
-    throw new TargetConfigError(
-      `stack config cloudloom:${key} must be an object of secret name → string value; set each with: pulumi config set --secret --path 'cloudloom:${key}.<name>' <value>`,
-    );
-  return values as Record<string, string>;
 }
 
 /** The factory of `target`, or a config error naming the available targets. */

@@ -3,6 +3,7 @@
  * `KubernetesAppArgs`. The registry's kubernetes factory spreads the result
  * into the app's arguments, so every setting the README lists is read here.
  */
+import { secretValues } from "../shared/object-setting";
 import * as pulumi from "@pulumi/pulumi";
 import { TargetConfigError } from "../shared/config-error";
 import type { SecretSettings } from "../shared/function-env";
@@ -22,21 +23,6 @@ const list = (value: string): string[] =>
     .split(",")
     .map((item) => item.trim())
     .filter(Boolean);
-
-/** Parses `cloudloom:secrets` (a JSON object of strings) inside its secret. */
-function secretValues(json: string): Record<string, string> {
-  let values: unknown;
-  try {
-    values = JSON.parse(json);
-  } catch {
-    values = undefined;
-  }
-  if (!values || typeof values !== "object" || Array.isArray(values) || Object.values(values).some((v) => typeof v !== "string"))
-    throw new TargetConfigError(
-      "stack config cloudloom:secrets must be an object of strings; set each with: pulumi config set --secret --path 'cloudloom:secrets.<name>' <value>",
-    );
-  return values as Record<string, string>;
-}
 
 /** The gateway, Redis and secret settings of a Kubernetes stack. */
 export function kubernetesStackSettings(

@@ -30,3 +30,18 @@ export function parseRegionSettings<T extends z.ZodTypeAny>(
   }
   return parsed.data;
 }
+
+/** Parses an object-valued setting (`cloudloom:secrets`): secret name → string value. */
+export function secretValues(json: string, key = "secrets"): Record<string, string> {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    values = undefined;
+  }
+  if (!values || typeof values !== "object" || Array.isArray(values) || Object.values(values).some((v) => typeof v !== "string"))
+    throw new TargetConfigError(
+      `stack config cloudloom:${key} must be an object of secret name → string value; set each with: pulumi config set --secret --path 'cloudloom:${key}.<name>' <value>`,
+    );
+  return values as Record<string, string>;
+}
