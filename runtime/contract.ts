@@ -45,6 +45,8 @@ export const RUNTIME_ENV = {
   region: "CLOUDLOOM_REGION",
   /** The gateway's Redis URL, password included: set from a Secret, so it never sits in a settings file. */
   redisUrl: "CLOUDLOOM_REDIS_URL",
+  /** The Deployment a pod belongs to (from its `cloudloom.dev/workload` label), which labels its in-flight gauge. */
+  workload: "CLOUDLOOM_WORKLOAD",
   /** API keys the gateway accepts, comma- or newline-separated. */
   apiKeys: "CLOUDLOOM_API_KEYS",
   /** The PEM of the private key the gateway (and a function calling JWT-guarded models) signs backend JWTs with. */
@@ -109,6 +111,9 @@ export const modelPredictPath = (key: string): string => `${INTERNAL_PREFIX}/mod
 
 /** Internal path a function server answers invocations on. */
 export const functionInvokePath = (name: string): string => `${INTERNAL_PREFIX}/functions/${encodeURIComponent(name)}`;
+
+/** The gauge of requests in flight in a pod, by `deployment`: what the HPA and KEDA scale a workload on. */
+export const INFLIGHT_METRIC = "cloudloom_inflight_requests";
 
 /** Readiness (503 until every entry of the pod can serve) and liveness paths of a runtime container. */
 export const HEALTH_PATHS = { ready: "/readyz", live: "/healthz" } as const;

@@ -1,5 +1,6 @@
 /** Prometheus metrics of the runtime (cold starts, pre-warms, batches), on a registry it is handed. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { INFLIGHT_METRIC } from "./contract";
 import type { RuntimeEvents } from "./runtime";
 
 /** A registry with the process's default metrics, prefixed `cloudloom_`: one per process, shared by everything in it. */
@@ -15,6 +16,7 @@ export class RuntimeMetrics {
   readonly prewarms: Counter<"entry" | "region">;
   readonly warmIdleSeconds: Counter<"entry" | "region">;
   readonly batchSize: Histogram<"model">;
+  readonly inflight: Gauge<"deployment">;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -35,6 +37,12 @@ export class RuntimeMetrics {
       name: "cloudloom_warm_idle_seconds_total",
       help: "Seconds instances stayed loaded without serving (wasted warm time), by entry and region.",
       labelNames: ["entry", "region"] as const,
+      registers,
+    });
+    this.inflight = new Gauge({
+      name: INFLIGHT_METRIC,
+      help: "Requests a pod is serving now, by deployment: what its autoscaler (HPA or KEDA) scales on.",
+      labelNames: ["deployment"] as const,
       registers,
     });
     this.batchSize = new Histogram({

@@ -349,7 +349,7 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
     throw new UsageError(oneLine((error as Error).message));
   }
   const logger = cliLogger(env);
-  const server = new PodServer({ ...loaded, sagemaker, jwt, logger });
+  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload] });
   hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);
   const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
   io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);

@@ -4,12 +4,12 @@
  * a KEDA ScaledObject (cron triggers for floors, a load trigger). The two are
  * never put on one workload.
  */
+import { INFLIGHT_METRIC } from "../../runtime/contract";
 import type * as input from "@pulumi/kubernetes/types/input";
 import { toSeconds, type ScalingPolicySpec } from "../../sdk/spec";
 import { endCron } from "../shared/cron";
 
 /** The in-flight requests metric the runtime exports, used as the concurrency signal. */
-export const INFLIGHT_METRIC = "cloudloom_inflight_requests";
 
 /** Which autoscaler a policy needs. */
 export function autoscalerKind(policy: ScalingPolicySpec): "hpa" | "keda" {

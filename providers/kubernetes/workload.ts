@@ -13,7 +13,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
 import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
-import { CONTAINER_PORT } from "../../runtime/contract";
+import { CONTAINER_PORT, RUNTIME_ENV } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 import type { KubernetesContext } from "./context";
 import { restrictedPod, RUNTIME_USER, scratchVolume } from "./security";
@@ -121,7 +121,9 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     const metadata = { name, namespace: args.namespace, labels: args.labels };
     const selector = { "cloudloom.dev/workload": name };
     const built = typeof args.podSpec === "function" ? args.podSpec(child) : args.podSpec;
-    const podSpec = hardenedPod(built, selector, args.spread ?? false);
+    const hardened = hardenedPod(built, selector, args.spread ?? false);
+    // Functions and models scale on their pods' in-flight gauge; the gateway scales on CPU.
+    const podSpec = kind === "Gateway" ? hardened : withWorkloadName(hardened);
     const deployment = new apps.Deployment(
       name,
       {
@@ -196,4 +198,14 @@ export function placeWorkload(
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
   const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, exposure };
   return new KubernetesWorkload(kind, name, args, context.child).url;
+}
+
+/** The pod's containers told which Deployment they belong to (the downward API), to label the gauge their autoscaler reads. */
+function withWorkloadName(pod: input.core.v1.PodSpec): input.core.v1.PodSpec {
+  const containers = pod.containers as input.core.v1.Container[];
+  const variable = { name: RUNTIME_ENV.workload, valueFrom: { fieldRef: { fieldPath: "metadata.labels['cloudloom.dev/workload']" } } };
+  return {
+    ...pod,
+    containers: containers.map((c) => ({ ...c, env: [...((c.env as input.core.v1.EnvVar[] | undefined) ?? []), variable] })),
+  };
 }

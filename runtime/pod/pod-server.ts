@@ -30,6 +30,8 @@ export interface PodServerOptions {
   sagemaker?: boolean;
   /** Serve only calls carrying the gateway's JWT (a pod reachable from outside its cluster). */
   jwt?: JwtRequirement;
+  /** The Deployment this pod belongs to, which labels its in-flight gauge. @default the entry's name */
+  workload?: string;
 }
 
 /** A running pod server. */
@@ -52,6 +54,8 @@ export class PodServer {
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;
     const region = scope.region ?? entries[scope.only.name].regions[0];
     const model = scope.only.kind === "model" ? spec.models[scope.only.name] : undefined;
+    // Every call in flight counts toward the gauge the pod's autoscaler reads, errors included.
+    const inflight = this.metrics.inflight.labels(options.workload ?? scope.only.name);
     // A model pod also answers on its model's version-less path: behind a backend that
     // splits traffic between versions (an FC alias), the caller does not know which it reaches.
     const paths = model ? [modelPredictPath(scope.only.name), modelPredictPath(model.name)] : [functionInvokePath(scope.only.name)];
@@ -71,6 +75,7 @@ export class PodServer {
       ...guard,
       async (req: Request, res: Response, next: NextFunction) => {
         try {
+          inflight.inc();
           const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
           const requestId = req.get("x-request-id") ?? "-";
           const response = await callEntry(this.runtime, scope.only.kind, scope.only.name, region, {
@@ -86,6 +91,8 @@ export class PodServer {
           res.send(response.body);
         } catch (error) {
           next(error);
+        } finally {
+          inflight.dec();
         }
       },
     );

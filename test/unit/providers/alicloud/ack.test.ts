@@ -132,7 +132,7 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
     const env = only("kubernetes:apps/v1:Deployment", name).spec.template.spec.containers[0].env;
     assert.deepEqual(
       env.map((e: { name: string }) => e.name),
-      ["CLOUDLOOM_JWT_JWKS", "CLOUDLOOM_JWT_ISSUER", "CLOUDLOOM_JWT_AUDIENCE", "TMPDIR", "HOME"],
+      ["CLOUDLOOM_JWT_JWKS", "CLOUDLOOM_JWT_ISSUER", "CLOUDLOOM_JWT_AUDIENCE", "TMPDIR", "HOME", "CLOUDLOOM_WORKLOAD"],
     );
     assert.deepEqual(JSON.parse(env[0].value), publicJwks(placeholderKey));
     assert.deepEqual([env[1].value, env[2].value], ["cloudloom", name]);
