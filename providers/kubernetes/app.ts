@@ -83,14 +83,10 @@ export interface KubernetesAppArgs {
   gatewayTrustedProxies?: string[];
 }
 
-/** Args that stay optional once defaults are applied. */
-type OptionalArgs =
+/** The args a Kubernetes stack's settings give (`kubernetesStackSettings`): the gateway's, Redis's and the secrets. */
+export type StackSettingArgs =
   | "secrets"
   | "apiKeys"
-  | "artifactUris"
-  | "ossAccess"
-  | "modelNodePorts"
-  | "modelJwt"
   | "redisUrl"
   | "redisPassword"
   | "redisStorage"
@@ -100,6 +96,9 @@ type OptionalArgs =
   | "gatewayTlsSecret"
   | "gatewayIngressClass"
   | "gatewayTrustedProxies";
+
+/** Args that stay optional once defaults are applied. */
+type OptionalArgs = StackSettingArgs | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt";
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &

@@ -7,7 +7,7 @@ import { secretValues } from "../shared/object-setting";
 import * as pulumi from "@pulumi/pulumi";
 import { TargetConfigError } from "../shared/config-error";
 import type { SecretSettings } from "../shared/function-env";
-import type { KubernetesAppArgs } from "./app";
+import type { KubernetesAppArgs, StackSettingArgs } from "./app";
 import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
 
 /** How the settings are read (the registry's `TargetSettings`). */
@@ -25,22 +25,7 @@ const list = (value: string): string[] =>
     .filter(Boolean);
 
 /** The gateway, Redis and secret settings of a Kubernetes stack. */
-export function kubernetesStackSettings(
-  settings: KubernetesSettingsSource,
-): Pick<
-  KubernetesAppArgs,
-  | "apiKeys"
-  | "secrets"
-  | "redisUrl"
-  | "redisPassword"
-  | "redisStorage"
-  | "redisStorageClass"
-  | "gatewayExposure"
-  | "gatewayHost"
-  | "gatewayTlsSecret"
-  | "gatewayIngressClass"
-  | "gatewayTrustedProxies"
-> {
+export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pick<KubernetesAppArgs, StackSettingArgs> {
   const exposure = settings.get("gatewayExposure");
   if (exposure !== undefined && !(GATEWAY_EXPOSURES as readonly string[]).includes(exposure))
     throw new TargetConfigError(
