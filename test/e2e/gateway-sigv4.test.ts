@@ -4,7 +4,7 @@ import { parseSettings } from "../../gateway/config";
 import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
 import { gatewaySpec, KEY_A, post } from "../support/gateway-app";
-import { useTestCredentials, verifySigv4 } from "../support/sigv4";
+import { sigv4CheckingBehaviour, useTestCredentials } from "../support/sigv4";
 import { StubUpstream } from "../support/upstream";
 
 describe("gateway: SigV4 to IAM-authenticated backends", () => {
@@ -16,16 +16,7 @@ describe("gateway: SigV4 to IAM-authenticated backends", () => {
 
   before(async () => {
     upstream = await new StubUpstream("lambda").start();
-    upstream.behaviour = {
-      status: 200,
-      headers: {},
-      delayMs: 0,
-      body: (req, body) => {
-        const valid = verifySigv4(req, body, "lambda", "eu-west-1");
-        verdicts.push(valid);
-        return { valid };
-      },
-    };
+    upstream.behaviour = sigv4CheckingBehaviour("lambda", "eu-west-1", verdicts);
     restoreCredentials = useTestCredentials();
     const spec = gatewaySpec();
     const signed = { url: upstream.url, sigv4: { service: "lambda", region: "eu-west-1" } };

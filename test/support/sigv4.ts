@@ -1,6 +1,7 @@
 /** Verifies SigV4 the way AWS does: sign the received request again with the same credentials and compare. */
 import type { IncomingMessage } from "node:http";
 import aws4 from "aws4";
+import type { StubBehaviour } from "./upstream";
 
 /** Fixed test credentials, set in the environment of whatever signs. */
 export const TEST_CREDENTIALS = {
@@ -39,4 +40,18 @@ export function useTestCredentials(): () => void {
       if (saved[i] === undefined) delete process.env[key];
       else process.env[key] = saved[i];
     });
+}
+
+/** A StubUpstream behaviour that checks every request's signature, records the verdict and answers `{ valid }`. */
+export function sigv4CheckingBehaviour(service: string, region: string, verdicts: boolean[]): StubBehaviour {
+  return {
+    status: 200,
+    headers: {},
+    delayMs: 0,
+    body: (req, body) => {
+      const valid = verifySigv4(req, body, service, region);
+      verdicts.push(valid);
+      return { valid };
+    },
+  };
 }

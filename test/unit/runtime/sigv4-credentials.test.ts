@@ -15,7 +15,7 @@ import { containerEndpointFromEnv, ContainerCredentials } from "../../../runtime
 import { sigv4Headers, type AwsCredentials } from "../../../runtime/auth/sigv4";
 import { ServingError } from "../../../runtime/contract";
 import { gatewaySpec, KEY_A, post } from "../../support/gateway-app";
-import { TEST_CREDENTIALS, verifySigv4 } from "../../support/sigv4";
+import { TEST_CREDENTIALS, sigv4CheckingBehaviour, verifySigv4 } from "../../support/sigv4";
 import { StubUpstream } from "../../support/upstream";
 
 const TOKEN = "container-token-0123456789-secret";
@@ -284,16 +284,7 @@ describe("SigV4 credentials from the container credentials endpoint", () => {
 
     before(async () => {
       upstream = await new StubUpstream("lambda").start();
-      upstream.behaviour = {
-        status: 200,
-        headers: {},
-        delayMs: 0,
-        body: (req, body) => {
-          const valid = verifySigv4(req, body, SIGNING.service, SIGNING.region);
-          verdicts.push(valid);
-          return { valid };
-        },
-      };
+      upstream.behaviour = sigv4CheckingBehaviour(SIGNING.service, SIGNING.region, verdicts);
     });
     after(async () => {
       await Promise.all(gateways.map((g) => g.close()));
