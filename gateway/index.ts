@@ -3,3 +3,5 @@ export { Gateway, type GatewayOptions } from "./gateway";
 export { GatewayMetrics } from "./metrics";
 export { GatewayConfigError, parseEndpoints, parseSettings, type GatewaySettings } from "./config";
 export type { RolloutAction, RolloutStatus } from "./rollout/controller";
+/** What `cloudloom rollout` needs of the contract, without loading the runtime (and onnxruntime) behind runtime/index.ts. */
+export { ROLLOUTS_PATH, RUNTIME_ENV } from "../runtime/contract";

@@ -4,7 +4,7 @@ import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import type { RolloutStatus } from "../../gateway/rollout/controller";
-import { App, type RolloutGateArgs, type SpecV1 } from "../../sdk";
+import { App, type Duration, type RolloutGateArgs, type SpecV1 } from "../../sdk";
 import { post } from "./gateway-app";
 import type { StubUpstream } from "./upstream";
 
@@ -14,9 +14,7 @@ export const ADMIN_KEY = "admin-key-0123456789abcdef";
 export const ROUTE = "POST /model";
 
 /** A spec whose route POST /model rolls m@2 out over m@1 through `steps`, one per `interval`, judged by `gate`. */
-export function rolloutSpec(
-  options: { steps?: number[]; interval?: `${number} ${"ms" | "seconds" | "minutes"}`; gate?: RolloutGateArgs } = {},
-): SpecV1 {
+export function rolloutSpec(options: { steps?: number[]; interval?: Duration; gate?: RolloutGateArgs } = {}): SpecV1 {
   const app = new App("ro");
   const central = app.region("central", { kind: "central", placement: {} });
   const signature = {
@@ -38,7 +36,7 @@ export function rolloutSpec(
     rollout: {
       to: v2,
       steps: options.steps ?? [10, 50, 100],
-      interval: options.interval ?? "1 minutes",
+      interval: options.interval ?? "1 minute",
       gate: options.gate ?? { maxErrorRate: "1%", maxP99: "2 seconds", minRequests: 20 },
     },
   });
