@@ -101,6 +101,9 @@ export class RouteTable {
       limiter: spec.rateLimit && new RouteLimiter(key, spec.rateLimit, redis, countDecision),
       cache: spec.cache && { ttlMs: toMilliseconds(spec.cache.ttl), vary: spec.cache.varyHeaders },
       targets: new Map(),
+      // Set up front, so every route has one shape on the request path; a split route fills them in.
+      split: undefined,
+      rollout: undefined,
     };
     if (spec.target.kind === "function") {
       const fn = this.spec.functions[spec.target.name];

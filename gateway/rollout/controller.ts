@@ -14,7 +14,7 @@ import { ServingError } from "../../runtime/contract";
 import type { GatewaySettings } from "../config";
 import type { GatewayMetrics } from "../metrics";
 import type { RouteTable } from "../route-table";
-import { decide, type Evidence } from "./judge";
+import { decide, evidenceOf, type Evidence } from "./judge";
 import { rolloutPlan, weightsAt, type RolloutPlan } from "./plan";
 import { Rollout } from "./rollout";
 import { afterTransition, PHASES, startState, type Phase, type RolloutState, type Transition } from "./state";
@@ -155,6 +155,7 @@ export class RolloutController {
       if (!state) throw new ServingError("CONFLICT", "the rollout has not started yet; retry in a moment");
       if (!from.includes(state.phase))
         throw new ServingError("CONFLICT", `the rollout is ${state.phase}; only a ${from.join(" or ")} rollout can ${action}`);
+      const observed = await this.storeCall(() => this.store.observations(id, state.epoch));
       const change: Transition = {
         at: this.options.now(),
         kind,
@@ -162,6 +163,7 @@ export class RolloutController {
         weight: action === "abort" ? 0 : state.weight,
         instance: this.instance,
         reason: `the operator asked to ${action} it`,
+        evidence: evidenceOf(rollout.plan, observed),
       };
       const next = afterTransition(state, change);
       if (await this.storeCall(() => this.store.write(id, state.epoch, next))) {

@@ -39,11 +39,16 @@ function breaches(gate: GateThresholds, canary: VersionSummary, baseline: Versio
   return found;
 }
 
+/** Both versions' summaries of a step's observations. */
+export function evidenceOf(plan: Pick<RolloutPlan, "from" | "to">, observations: Observations): Evidence {
+  return { [plan.to]: summarize(observations[plan.to]), [plan.from]: summarize(observations[plan.from]) };
+}
+
 /** The decision on a progressing rollout at `now`, given its step's observations so far. */
 export function decide(plan: RolloutPlan, state: RolloutState, observations: Observations, now: number): Decision {
-  const canary = summarize(observations[plan.to]);
-  const baseline = summarize(observations[plan.from]);
-  const evidence: Evidence = { [plan.to]: canary, [plan.from]: baseline };
+  const evidence = evidenceOf(plan, observations);
+  const canary = evidence[plan.to];
+  const baseline = evidence[plan.from];
   const { minRequests } = plan.gate;
   if (canary.requests < minRequests)
     return {

@@ -5,7 +5,9 @@ import {
   drive,
   failOneIn,
   logged,
+  ManualClock,
   phaseOf,
+  rolloutSource,
   rolloutSpec,
   ROUTE,
   startRolloutGateway,
@@ -104,6 +106,29 @@ describe("progressive rollout on one gateway (state in memory)", () => {
     assert.equal(status.step, 1);
     assert.match(status.waiting ?? "", /has served \d+ of the 1000 requests a step needs/);
     assert.ok(status.observed!["2"].requests >= 5);
+  });
+
+  it("keeps its step across a configuration reload, judging by the new gate,, and forgets a rollout the new spec drops", async () => {
+    const clock = new ManualClock();
+    started = await startRolloutGateway(rolloutSpec(), upstream, { now: clock.now });
+    const { base, gateway } = started;
+    await drive(base, (served) => (served["2"] ?? 0) >= 20);
+    clock.advance(60_000);
+    while ((await statusAt(base)).step !== 2) await gateway.rollouts.tick();
+
+    await gateway.reload(rolloutSpec({ gate: { maxErrorRate: "2%", minRequests: 20 } }), rolloutSource(upstream));
+    const reloaded = await statusAt(base);
+    assert.deepEqual([reloaded.step, reloaded.weights], [2, { "1": 50, "2": 50 }]);
+    assert.deepEqual(reloaded.gate, { maxErrorRate: "2%", minRequests: 20 }, "the new gate judges from now on");
+    const served = await drive(base, (s) => (s["1"] ?? 0) + (s["2"] ?? 0) >= 60);
+    assert.ok(served["1"] > 0 && served["2"] > 0, `the new table serves the rollout's weights: ${JSON.stringify(served)}`);
+
+    const plain = rolloutSpec();
+    delete plain.routes[ROUTE].rollout;
+    await gateway.reload(plain, rolloutSource(upstream));
+    assert.deepEqual(await gateway.rollouts.status(), []);
+    assert.deepEqual(await drive(base, (s) => (s["1"] ?? 0) >= 10), { "1": 10 }, "the declared weights again");
+    assert.doesNotMatch(await gateway.metrics.registry.metrics(), /cloudloom_rollout_step\{/);
   });
 
   it("refuses the rollout endpoints without the admin key, with a wrong one, and on a gateway that has none", async () => {

@@ -2,6 +2,7 @@
 import pino from "pino";
 import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
+import type { BackendSource } from "../../gateway/route-table";
 import { parseSettings } from "../../gateway/config";
 import type { RolloutStatus } from "../../gateway/rollout/controller";
 import { App, type Duration, type RolloutGateArgs, type SpecV1 } from "../../sdk";
@@ -43,6 +44,11 @@ export function rolloutSpec(options: { steps?: number[]; interval?: Duration; ga
   return app.toSpec({ root: undefined });
 }
 
+/** The endpoints of m@1 and m@2, both on `upstream`. */
+export function rolloutSource(upstream: StubUpstream): BackendSource {
+  return { kind: "remote", endpoints: { functions: {}, models: { "m@1": { central: upstream.url }, "m@2": { central: upstream.url } } } };
+}
+
 /** A clock that moves only when the test moves it. */
 export class ManualClock {
   time = Date.UTC(2026, 0, 1);
@@ -81,10 +87,7 @@ export async function startRolloutGateway(
       // A loaded 2-core machine can take longer than the 50 ms default to answer.
       ...(options.redis ? { redis: { url: options.redis, commandTimeoutMs: 1_000 } } : {}),
     }),
-    source: {
-      kind: "remote",
-      endpoints: { functions: {}, models: { "m@1": { central: upstream.url }, "m@2": { central: upstream.url } } },
-    },
+    source: rolloutSource(upstream),
     logger,
     now: options.now,
     env: {},
