@@ -1,6 +1,7 @@
 /**
  * Composes a gateway from its settings and the environment: the API keys
- * (the settings' and CLOUDLOOM_API_KEYS), the Redis client when the settings
+ * (the settings' and CLOUDLOOM_API_KEYS), the admin key (the settings', else
+ * CLOUDLOOM_ADMIN_KEY), the Redis client when the settings
  * name one, the metrics on a registry, and the logger. The gateway is handed
  * all of them; what is opened here is closed here.
  */
@@ -8,7 +9,7 @@ import { once } from "node:events";
 import Redis from "ioredis";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
-import { Gateway, GatewayMetrics, type GatewayOptions, type GatewaySettings } from "../gateway";
+import { Gateway, GatewayConfigError, GatewayMetrics, type GatewayOptions, type GatewaySettings } from "../gateway";
 import { authFor, metricsRegistry, RUNTIME_ENV } from "../runtime";
 
 /**
@@ -92,14 +93,30 @@ function redisClient(settings: GatewaySettings, logger: Logger): Redis | undefin
   return redis;
 }
 
+/**
+ * The settings with the admin key of CLOUDLOOM_ADMIN_KEY when they set none
+ * (a deployed gateway gets it from a Secret, like its API keys), held to the
+ * settings' own rule: a key shorter than 16 characters is refused, naming the
+ * variable, never its value.
+ */
+export function withAdminKeyFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): GatewaySettings {
+  const key = env[RUNTIME_ENV.adminKey]?.trim();
+  if (settings.adminKey || !key) return settings;
+  if (key.length < 16)
+    throw new GatewayConfigError("the environment", [{ path: RUNTIME_ENV.adminKey, message: "must be at least 16 characters" }]);
+  return { ...settings, adminKey: key };
+}
+
 /** Builds a gateway with everything it is handed. */
 export function composeGateway({ env = process.env, registry, logger, ...options }: ComposeGatewayOptions): ComposedGateway {
   const log = logger ?? cliLogger(env);
-  const redis = redisClient(options.settings, log);
+  const settings = withAdminKeyFrom(options.settings, env);
+  const redis = redisClient(settings, log);
   let gateway: Gateway;
   try {
     gateway = new Gateway({
       ...options,
+      settings,
       apiKeys: apiKeysFrom(options.settings, env),
       backendAuth: (endpoint) => {
         try {

@@ -23,6 +23,8 @@ Commands:
   serve [<app>]           the gateway on the local target, a deployed stack, or one pod's entry
   gateway config          the gateway's endpoints file from \`pulumi stack output --json\`
   gateway url             the URL clients call, from \`pulumi stack output --json\`
+  rollout status|pause|resume|abort
+                          a running gateway's progressive rollouts (admin key in CLOUDLOOM_ADMIN_KEY)
   up <app> --target T --stack S
                           deploy through Pulumi's Automation API, no Pulumi.yaml needed (needs the Pulumi CLI)
   preview <app> --target T --stack S
@@ -53,6 +55,7 @@ const policy = async () => require("./commands/policy") as typeof import("./comm
 const serve = async () => require("./commands/serve") as typeof import("./commands/serve");
 const gatewayConfig = async () => require("./commands/gateway-config") as typeof import("./commands/gateway-config");
 const up = async () => require("./commands/up") as typeof import("./commands/up");
+const rollout = async () => require("./commands/rollout") as typeof import("./commands/rollout");
 
 const str = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
@@ -144,6 +147,16 @@ const COMMANDS: Record<string, Command> = {
       if (sub !== "config") throw new UsageError(`unknown gateway subcommand "${sub}"; try: cloudloom gateway config, or gateway url`);
       return (await gatewayConfig()).gatewayConfigCommand({ stackOutput: v["stack-output"] as string, out: v.out as string }, io);
     },
+  },
+  rollout: {
+    usage: async () => (await rollout()).ROLLOUT_USAGE,
+    options: { route: str, gateway: str, json: flag },
+    positionals: [1, 1],
+    run: async (v, [subcommand], io) =>
+      (await rollout()).rolloutCommand(
+        { subcommand, route: v.route as string | undefined, gateway: v.gateway as string | undefined, json: v.json as boolean | undefined },
+        io,
+      ),
   },
   // up, preview, destroy: the stack program through Pulumi's Automation API.
   ...Object.fromEntries(

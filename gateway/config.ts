@@ -135,11 +135,27 @@ export const GatewaySettingsSchema = z
       })
       .strict()
       .default({}),
-    /** Key for POST /admin/reload. Without it, reload is SIGHUP only. */
+    /** Key for POST /admin/reload and the rollout endpoints (also read from CLOUDLOOM_ADMIN_KEY). Without it, reload is SIGHUP only. */
     adminKey: z.string().min(16).optional(),
+    rollouts: z
+      .object({
+        /** How often each instance adds its counts to the store, reads every rollout's state, and (the leader) judges the step. */
+        syncIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+        /** How long the judge's lease lasts without being extended: when its instance dies, another judges after at most this long. */
+        leaseMs: z.number().int().min(100).max(600_000).default(10_000),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((settings, context) => {
+    // The leader extends its lease once per sync: a lease shorter than a few syncs would pass between instances at every hiccup.
+    if (settings.rollouts.leaseMs < 3 * settings.rollouts.syncIntervalMs)
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["rollouts", "leaseMs"],
+        message: `must be at least 3 × rollouts.syncIntervalMs (${3 * settings.rollouts.syncIntervalMs}), so the judge keeps its lease between syncs`,
+      });
     // Hops alone trusted X-Forwarded-For from any peer, so a client reaching the gateway directly could name itself.
     if (settings.trustProxyHops && settings.trustedProxies.length === 0)
       context.addIssue({

@@ -15,13 +15,17 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ServingError, toErrorResponse } from "../runtime/contract";
+import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ROLLOUTS_PATH, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource } from "./route-table";
+import { mountRolloutAdmin } from "./rollout/admin";
+import { RolloutController } from "./rollout/controller";
+import { RedisRolloutStore } from "./rollout/redis-store";
+import { MemoryRolloutStore } from "./rollout/store";
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
@@ -39,6 +43,8 @@ export interface GatewayOptions {
   backendAuth: BackendAuthFor;
   /** Called by SIGHUP or POST /admin/reload to produce the next configuration. */
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
+  /** The clock rollout steps are timed by (epoch ms). @default Date.now */
+  now?: () => number;
 }
 
 interface Generation {
@@ -52,6 +58,8 @@ export class Gateway {
   readonly app = express();
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** The rollouts of the routes that declare one: in Redis when the gateway has it, else in memory. */
+  readonly rollouts: RolloutController;
   private readonly stages: readonly Stage[];
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
@@ -63,6 +71,13 @@ export class Gateway {
     this.log = options.logger;
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
+    this.rollouts = new RolloutController({
+      store: options.redis ? new RedisRolloutStore(options.redis, options.spec.app) : new MemoryRolloutStore(),
+      metrics: this.metrics,
+      logger: this.log,
+      now: options.now ?? Date.now,
+      settings: settings.rollouts,
+    });
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.app.disable("x-powered-by");
     this.app.disable("etag");
@@ -73,6 +88,7 @@ export class Gateway {
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
+    mountRolloutAdmin(this.app, this.rollouts, this.adminCheck, this.log);
     // Unknown paths under the operational prefixes still get the JSON 404.
     this.app.use((req, res) => void this.dispatch(req, res));
   }
@@ -102,6 +118,7 @@ export class Gateway {
     // A port in use rejects here (EADDRINUSE) rather than crashing the process; the CLI says so in one line.
     await listenOn(this.server, port, host);
     this.generation.table.startProbes();
+    this.rollouts.start();
     return this.server.address() as AddressInfo;
   }
 
@@ -126,6 +143,7 @@ export class Gateway {
   /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
   async close(): Promise<void> {
     await closeGracefully(this.server);
+    await this.rollouts.stop();
     await this.generation.table.close();
   }
 
@@ -136,13 +154,20 @@ export class Gateway {
    */
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
-    if (url.startsWith(HEALTH_PATHS.live) || url.startsWith(HEALTH_PATHS.ready) || url.startsWith("/metrics") || url.startsWith("/admin/"))
+    if (
+      url.startsWith(HEALTH_PATHS.live) ||
+      url.startsWith(HEALTH_PATHS.ready) ||
+      url.startsWith("/metrics") ||
+      url.startsWith("/admin/") ||
+      url.startsWith(ROLLOUTS_PATH)
+    )
       this.app(req as never, res as never);
     else void this.dispatch(req, res);
   }
 
+  /** A route table for `spec`, its rollout routes bound to their live rollouts. */
   private compile(spec: SpecV1, source: BackendSource): RouteTable {
-    return new RouteTable(
+    const table = new RouteTable(
       spec,
       this.options.settings,
       source,
@@ -150,6 +175,8 @@ export class Gateway {
       (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
       this.options.backendAuth,
     );
+    this.rollouts.bind(table);
+    return table;
   }
 
   /** Runs the stages over one exchange, on the table the request started with. */

@@ -9,6 +9,10 @@ export class GatewayMetrics {
   readonly cache: Counter<"route" | "result">;
   readonly breaker: Gauge<"route" | "region">;
   readonly upstreamErrors: Counter<"route" | "region" | "kind">;
+  readonly rolloutStep: Gauge<"route">;
+  readonly rolloutWeight: Gauge<"route" | "version">;
+  readonly rolloutPhase: Gauge<"route" | "phase">;
+  readonly rolloutTransitions: Counter<"route" | "transition">;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -47,6 +51,30 @@ export class GatewayMetrics {
       name: "cloudloom_upstream_errors_total",
       help: "Upstream failures by route, region and kind.",
       labelNames: ["route", "region", "kind"] as const,
+      registers,
+    });
+    this.rolloutStep = new Gauge({
+      name: "cloudloom_rollout_step",
+      help: "The current step (from 1) of the rollout on each route, as this instance serves it.",
+      labelNames: ["route"] as const,
+      registers,
+    });
+    this.rolloutWeight = new Gauge({
+      name: "cloudloom_rollout_weight_percent",
+      help: "Percent of a rollout route's traffic each model version gets, as this instance serves it.",
+      labelNames: ["route", "version"] as const,
+      registers,
+    });
+    this.rolloutPhase = new Gauge({
+      name: "cloudloom_rollout_phase",
+      help: "1 for the phase each route's rollout is in (progressing, paused, succeeded, rolled-back, aborted), 0 for the others.",
+      labelNames: ["route", "phase"] as const,
+      registers,
+    });
+    this.rolloutTransitions = new Counter({
+      name: "cloudloom_rollout_transitions_total",
+      help: "Rollout transitions this instance made, by route and transition (started, advanced, succeeded, rolled-back, paused, resumed, aborted).",
+      labelNames: ["route", "transition"] as const,
       registers,
     });
   }

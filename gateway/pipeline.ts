@@ -21,6 +21,7 @@ import { concurrencyCap } from "./stages/concurrency-cap";
 import { localityAndVersion } from "./stages/locality-and-version";
 import { matchRoute } from "./stages/match-route";
 import { accessLogger, observe } from "./stages/observe";
+import { observeRollout } from "./stages/observe-rollout";
 import { rateLimit } from "./stages/rate-limit";
 import { readBody } from "./stages/read-body";
 import { requestId } from "./stages/request-id";
@@ -52,5 +53,6 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: P
     cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
     callBackend(calls),
     observe(metrics, accessLogger(logger, settings.logSampleRate)),
+    observeRollout(),
   ];
 }

@@ -16,6 +16,7 @@ import { BackendHealth } from "./routing/health";
 import { regionLevels, type RegionLevels } from "./routing/locality";
 import { createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
+import type { Rollout } from "./rollout/rollout";
 
 /** What names the version in a target's responses (`x-cloudloom-version`, and the requests metric's version label). */
 export type ResponseVersion =
@@ -53,6 +54,8 @@ export interface CompiledRoute {
   /** The only target, or one per model version. */
   targets: Map<string, CompiledTarget>;
   split?: CompiledSplit;
+  /** The route's rollout, which owns `split` and counts what each version served. */
+  rollout?: Rollout;
 }
 
 /** Every route of one configuration generation, and the backends they share. */
@@ -98,6 +101,9 @@ export class RouteTable {
       limiter: spec.rateLimit && new RouteLimiter(key, spec.rateLimit, redis, countDecision),
       cache: spec.cache && { ttlMs: toMilliseconds(spec.cache.ttl), vary: spec.cache.varyHeaders },
       targets: new Map(),
+      // Set up front, so every route has one shape on the request path; a split route fills them in.
+      split: undefined,
+      rollout: undefined,
     };
     if (spec.target.kind === "function") {
       const fn = this.spec.functions[spec.target.name];
@@ -122,11 +128,11 @@ export class RouteTable {
 
   /**
    * The route's target when its backend splits the model's versions itself
-   * (a `canaries` endpoint; never for sticky splits, which the gateway keeps):
+   * (a `canaries` endpoint; never for sticky splits, nor for rollouts, whose weights the gateway moves):
    * one target, on the model's version-less path, whose responses name the version.
    */
   private canary(key: string, spec: RouteSpec): CompiledTarget | undefined {
-    if (spec.target.kind !== "model" || spec.target.sticky || this.source.kind !== "remote") return undefined;
+    if (spec.target.kind !== "model" || spec.target.sticky || spec.rollout || this.source.kind !== "remote") return undefined;
     const endpoints = this.source.endpoints.canaries?.[key];
     if (!endpoints) return undefined;
     const path = modelPredictPath(spec.target.name);

@@ -49,6 +49,8 @@ export const RUNTIME_ENV = {
   workload: "CLOUDLOOM_WORKLOAD",
   /** API keys the gateway accepts, comma- or newline-separated. */
   apiKeys: "CLOUDLOOM_API_KEYS",
+  /** The gateway's admin key (reload, rollouts), unless its settings set one; also what `cloudloom rollout` sends. */
+  adminKey: "CLOUDLOOM_ADMIN_KEY",
   /** The PEM of the private key the gateway (and a function calling JWT-guarded models) signs backend JWTs with. */
   jwtPrivateKey: "CLOUDLOOM_JWT_PRIVATE_KEY",
   /**
@@ -108,6 +110,9 @@ export const INTERNAL_PREFIX = "/_cloudloom";
 
 /** Internal path a model server answers predictions on (`key` is `name@version`, or a model name behind a backend split). */
 export const modelPredictPath = (key: string): string => `${INTERNAL_PREFIX}/models/${encodeURIComponent(key)}`;
+
+/** The gateway's rollout endpoints: GET for status, POST `<path>/pause|resume|abort`; `?route=` picks one (admin key). */
+export const ROLLOUTS_PATH = `${INTERNAL_PREFIX}/rollouts`;
 
 /** Internal path a function server answers invocations on. */
 export const functionInvokePath = (name: string): string => `${INTERNAL_PREFIX}/functions/${encodeURIComponent(name)}`;
@@ -205,6 +210,8 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
+  /** The request conflicts with the state of what it acts on (a rollout that already finished). */
+  CONFLICT: 409,
   EXPECTATION_FAILED: 417,
   RATE_LIMITED: 429,
   CONCURRENCY_LIMIT: 429,
@@ -219,6 +226,8 @@ export const ERROR_STATUS = {
   NO_HEALTHY_BACKEND: 503,
   LIMITER_UNAVAILABLE: 503,
   MODEL_UNAVAILABLE: 503,
+  /** The store of shared state (a rollout's, in Redis) cannot be read or written now. */
+  STORE_UNAVAILABLE: 503,
   GATEWAY_TIMEOUT: 504,
 } as const;
 

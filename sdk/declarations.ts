@@ -3,7 +3,7 @@
  * returns. Handles are how entries refer to each other; the spec turns them
  * into names.
  */
-import type { Accelerator, Duration, EnvValue, PlacementSpec, Size, TensorSpec } from "./spec";
+import type { Accelerator, Duration, EnvValue, Percent, PlacementSpec, Size, TensorSpec } from "./spec";
 
 /** A declared entry of an app. Pass it wherever another entry refers to it. */
 export class Declared<K extends string> {
@@ -175,6 +175,41 @@ export interface RateLimitArgs {
   onStoreFailure?: "open" | "closed" | "local";
 }
 
+/**
+ * What each rollout step must meet before the next begins. Give at least one
+ * threshold; each is judged on the rolled-out version's own requests in the
+ * step, alone or against the other version's (the baseline) in that step.
+ */
+export interface RolloutGateArgs {
+  /** Highest share of the version's requests that may fail (5xx). @example "1%" */
+  maxErrorRate?: Percent;
+  /** Highest p99 latency of the version's requests. @example "500 ms" */
+  maxP99?: Duration;
+  /** Percentage points the version's error rate may exceed the baseline's by. @example "0.5%" */
+  maxErrorRateIncrease?: Percent;
+  /** Highest ratio of the version's p99 to the baseline's. @example 1.5 */
+  maxP99Ratio?: number;
+  /** Requests the version must serve in a step before the step is judged; until then it waits. @default 100 */
+  minRequests?: number;
+}
+
+/**
+ * A progressive rollout: the gateway moves `to` through `steps` (its percent
+ * of the route's traffic), one step per `interval` while each step meets
+ * `gate`, and back to 0 % on a breach. Declare the split with the current
+ * version at weight 100 and `to` at 0.
+ * @example { to: v2, steps: [5, 25, 50, 100], interval: "5 minutes", gate: { maxErrorRate: "1%", maxP99: "500 ms" } }
+ */
+export interface RolloutArgs {
+  /** The version to roll out. @default the split's last version */
+  to?: Model;
+  /** Its percent at each step, rising to 100. @example [5, 25, 50, 100] */
+  steps: number[];
+  /** How long each step lasts before it is judged. @example "5 minutes" */
+  interval: Duration;
+  gate: RolloutGateArgs;
+}
+
 /** An HTTP route of the gateway. */
 export interface RouteArgs {
   target: Fn | Model | VersionSplit;
@@ -183,4 +218,6 @@ export interface RouteArgs {
   rateLimit?: RateLimitArgs;
   /** Response cache. `varyHeaders` are added to the server-derived key. */
   cache?: { ttl: Duration; varyHeaders?: string[] };
+  /** Roll a split's new version out in steps gated on its error rate and latency (docs/rollouts.md). */
+  rollout?: RolloutArgs;
 }

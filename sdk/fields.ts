@@ -11,6 +11,8 @@ import {
   type ModelArgs,
   type RateLimitArgs,
   type RegionArgs,
+  type RolloutArgs,
+  type RolloutGateArgs,
   type RouteArgs,
 } from "./declarations";
 import type { ScalingPolicyArgs, ScheduleArgs, VersionSplit } from "./declarations";
@@ -88,6 +90,12 @@ export const DECLARATION_FIELDS = {
     auth: any,
     rateLimit: object<RateLimitArgs>({ requests: any, per: any, burst: any, key: any, onStoreFailure: any }),
     cache: object<NonNullable<RouteArgs["cache"]>>({ ttl: any, varyHeaders: any }),
+    rollout: object<RolloutArgs>({
+      to: any,
+      steps: any,
+      interval: any,
+      gate: object<RolloutGateArgs>({ maxErrorRate: any, maxP99: any, maxErrorRateIncrease: any, maxP99Ratio: any, minRequests: any }),
+    }),
   }),
 } as const satisfies Record<string, Shape>;
 

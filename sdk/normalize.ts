@@ -15,6 +15,7 @@ import {
   type GpuPoolArgs,
   type ModelArgs,
   type RegionArgs,
+  type RolloutArgs,
   type RouteArgs,
   type ScalingPolicyArgs,
 } from "./declarations";
@@ -29,6 +30,7 @@ import {
   type ModelSpec,
   type Problem,
   type RegionSpec,
+  type RolloutSpec,
   type RouteSpec,
   type RouteTargetSpec,
   type ScalingPolicySpec,
@@ -211,8 +213,9 @@ export class Normalizer {
   route(path: string, raw: unknown): RouteSpec {
     const args = this.fields<RouteArgs>(path, raw, DECLARATION_FIELDS.route, "app.route()");
     const { rateLimit: limit, cache } = args;
+    const target = this.routeTarget(`${path}.target`, args.target);
     return {
-      target: this.routeTarget(`${path}.target`, args.target),
+      target,
       auth: args.auth ?? "api-key",
       // Values that are not objects are passed on as they are, for validation to report their type.
       rateLimit: !isFields(limit)
@@ -225,7 +228,37 @@ export class Normalizer {
             onStoreFailure: limit.onStoreFailure ?? "local",
           },
       cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
+      ...(args.rollout === undefined ? {} : this.rollout(`${path}.rollout`, args.rollout, target)),
     };
+  }
+
+  /**
+   * The rollout with its version named (by default the split's last) and
+   * minRequests defaulted; none, with a problem, on a route that calls a function.
+   */
+  private rollout(path: string, rollout: RolloutArgs, target: RouteTargetSpec): { rollout?: RolloutSpec } {
+    if (!isFields(rollout)) return { rollout: rollout as RolloutSpec };
+    if (target.kind !== "model") {
+      this.problems.push({
+        code: "CL_ROLLOUT_TARGET",
+        path,
+        message: `${path} moves traffic between model versions, and this route calls function "${target.name}"`,
+        fix: "declare the rollout on a route whose target splits the current version of a model and the new one",
+      });
+      return {};
+    }
+    const versions = Object.keys(target.weights);
+    const to = rollout.to === undefined ? undefined : this.ref(rollout.to, "model", `${path}.to`) && (rollout.to as Model);
+    if (to && to.name !== target.name)
+      this.problems.push({
+        code: "CL_ROLLOUT_TARGET",
+        path: `${path}.to`,
+        message: `${path}.to is a version of model "${to.name}", and the route splits model "${target.name}"`,
+        fix: "roll out one of the versions the route's target splits",
+      });
+    const version = rollout.to === undefined ? versions[versions.length - 1] : to && to.version;
+    const gate = isFields(rollout.gate) ? { ...rollout.gate, minRequests: rollout.gate.minRequests ?? 100 } : rollout.gate;
+    return { rollout: { version: version || "", steps: rollout.steps, interval: rollout.interval, gate: gate as RolloutSpec["gate"] } };
   }
 
   private routeTarget(path: string, target: RouteArgs["target"]): RouteTargetSpec {

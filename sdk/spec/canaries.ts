@@ -4,7 +4,9 @@
  * picks per call), every version served by FC (not on an ACK pool), and the
  * versions alike in pool, memory, scaling policy and regions, because one FC
  * function serves them all, one published version each, and an alias per
- * route carries its weights. Any other split stays with the gateway.
+ * route carries its weights. Any other split stays with the gateway, and so
+ * does every route with a rollout: the gateway moves its weights step by step
+ * and judges each step on what it observes (docs/rollouts.md).
  */
 import type { SpecV1 } from "./schema";
 import { poolPlatform } from "./targets";
@@ -20,8 +22,8 @@ export interface FcCanary {
 
 /** The routes of `spec` that an FC alias splits on alicloud. */
 export function fcCanaries(spec: SpecV1): FcCanary[] {
-  return Object.entries(spec.routes).flatMap(([route, { target }]) => {
-    if (target.kind !== "model" || target.sticky) return [];
+  return Object.entries(spec.routes).flatMap(([route, { target, rollout }]) => {
+    if (target.kind !== "model" || target.sticky || rollout) return [];
     const versions = Object.keys(target.weights).filter((version) => target.weights[version] > 0);
     const models = versions.map((version) => spec.models[`${target.name}@${version}`]);
     if (versions.length < 2 || models.some((model) => !model)) return [];

@@ -15,7 +15,7 @@ export const PROBLEM_CODES = {
   CL_DUPLICATE_NAME: "Two entries of one kind share a name (for models: a name and version).",
   CL_DANGLING_REFERENCE: "An entry refers to another entry that is not declared in this app.",
   CL_FOREIGN_REFERENCE: "An entry refers to an object declared in a different App.",
-  CL_UNIT_MALFORMED: 'A size or duration is not written as "<number> <unit>".',
+  CL_UNIT_MALFORMED: 'A size or duration is not written as "<number> <unit>", or a percent as "<number>%".',
   CL_MIN_GT_MAX: "A minimum is larger than its maximum.",
   CL_SCALE_TO_ZERO_CONFLICT: "Scale-to-zero is combined with a minimum or scheduled floor above zero.",
   CL_SCALING_TARGET: "A scaling policy states neither or both of target concurrency and utilization.",
@@ -50,6 +50,12 @@ export const PROBLEM_CODES = {
   CL_PREWARM_HISTORY: "A scaling policy's pre-warm history file is missing or malformed.",
   CL_POOL_PLATFORM: "A GPU pool asks for a platform the chosen target cannot give it (serverless GPUs exist only on alicloud).",
   CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
+  CL_ROLLOUT_TARGET:
+    "A rollout is declared on a route that does not split exactly two versions of one model, or names a version the route does not split.",
+  CL_ROLLOUT_WEIGHTS:
+    "A rollout's route does not declare the rolled-out version at weight 0 and the other at 100, the weights it starts from.",
+  CL_ROLLOUT_STEPS: "A rollout's steps are not percents rising to 100, or its interval is not above zero.",
+  CL_ROLLOUT_GATE: "A rollout's gate has no threshold, a threshold out of range, or minRequests below 1.",
 } as const;
 
 /** A stable problem code. */

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ProblemCode } from "./problems";
-import { isDuration, isSize, type Duration, type Size } from "./units";
+import { isDuration, isPercent, isSize, type Duration, type Percent, type Size } from "./units";
 
 /** The only API version this module reads and writes. */
 export const API_VERSION = "cloudloom/v1";
@@ -52,6 +52,12 @@ const duration = z
     isDuration,
     coded("CL_UNIT_MALFORMED", "is not a duration", 'write it as "<number> <unit>", e.g. "30 seconds" (ms, seconds, minutes, hours, days)'),
   ) as unknown as z.ZodType<Duration>;
+const percent = z
+  .string()
+  .refine(
+    isPercent,
+    coded("CL_UNIT_MALFORMED", "is not a percent", 'write it as "<number>%", e.g. "1%" or "0.5%"'),
+  ) as unknown as z.ZodType<Percent>;
 const count = z.number().int().nonnegative();
 const modelKey = z
   .string()
@@ -249,6 +255,43 @@ export const RateLimitSchema = z
   })
   .strict();
 
+/**
+ * What a rollout step must meet before the next one: each threshold is
+ * judged on the rolled-out version's own requests in the step, absolute or
+ * against the other version's (the baseline) in the same step.
+ */
+export const RolloutGateSchema = z
+  .object({
+    /** Highest share of the version's requests that may fail (5xx). */
+    maxErrorRate: percent.optional(),
+    /** Highest p99 latency of the version's requests. */
+    maxP99: duration.optional(),
+    /** Percentage points the version's error rate may exceed the baseline's by. */
+    maxErrorRateIncrease: percent.optional(),
+    /** Highest ratio of the version's p99 to the baseline's, e.g. 1.5. */
+    maxP99Ratio: z.number().optional(),
+    /** Requests the version must have served in a step before the step is judged. */
+    minRequests: z.number(),
+  })
+  .strict();
+
+/**
+ * A progressive rollout of one of a route's two model versions: the gateway
+ * moves the version's weight through `steps` (percent), one per `interval`,
+ * while the step meets `gate`, and back to 0 when it does not.
+ */
+export const RolloutSchema = z
+  .object({
+    /** The version being rolled out; the route declares it at weight 0 and the other at 100. */
+    version,
+    /** The version's percent at each step, rising to 100. */
+    steps: z.array(z.number()),
+    /** How long each step lasts before it is judged and the next begins. */
+    interval: duration,
+    gate: RolloutGateSchema,
+  })
+  .strict();
+
 /** An HTTP route of the gateway. */
 export const RouteSchema = z
   .object({
@@ -259,6 +302,7 @@ export const RouteSchema = z
       .object({ ttl: duration, varyHeaders: z.array(z.string().min(1)) })
       .strict()
       .optional(),
+    rollout: RolloutSchema.optional(),
   })
   .strict();
 
@@ -298,6 +342,10 @@ export type FunctionSpec = z.infer<typeof FunctionSchema>;
 export type RouteSpec = z.infer<typeof RouteSchema>;
 /** What a route of a spec calls. */
 export type RouteTargetSpec = z.infer<typeof RouteTargetSchema>;
+/** A route's progressive rollout in a spec. */
+export type RolloutSpec = z.infer<typeof RolloutSchema>;
+/** What each step of a rollout must meet. */
+export type RolloutGateSpec = z.infer<typeof RolloutGateSchema>;
 /** A route's rate limit in a spec. */
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
 /** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */

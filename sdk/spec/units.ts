@@ -85,3 +85,23 @@ export function toMilliseconds(duration: Duration): number {
 export function toSeconds(duration: Duration): number {
   return toMilliseconds(duration) / 1_000;
 }
+
+/** A share, e.g. `"1%"` or `"0.5%"`. */
+export type Percent = `${number}%`;
+
+const PERCENT_STRING = /^(\d+(?:\.\d+)?)%$/;
+
+/** True when `value` is a well-formed percent string such as `"1%"` (any amount; ranges are the caller's rule). */
+export function isPercent(value: unknown): value is Percent {
+  return typeof value === "string" && PERCENT_STRING.test(value);
+}
+
+/**
+ * Converts a percent string to a fraction: `"1%"` is 0.01.
+ * @throws RangeError naming the accepted form when the string is malformed.
+ */
+export function toFraction(percent: Percent): number {
+  const match = PERCENT_STRING.exec(String(percent));
+  if (!match) throw new RangeError(`"${String(percent)}" is not a percent: write it as "<number>%", e.g. "1%" or "0.5%"`);
+  return Number(match[1]) / 100;
+}

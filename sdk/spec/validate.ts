@@ -10,6 +10,7 @@ import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
 import { placementRule } from "./rules/placement";
 import { referencesRule } from "./rules/references";
+import { rolloutRule } from "./rules/rollouts";
 import { routeRule } from "./rules/routes";
 import { runRules, type Rule } from "./rules/report";
 import { scalingRule } from "./rules/scaling";
@@ -38,6 +39,7 @@ const RULES: readonly Rule[] = [
   acceleratorRule,
   placementRule,
   routeRule,
+  rolloutRule,
   functionLimitsRule,
   awsRule,
   alicloudRule,

@@ -13,6 +13,8 @@ export interface StubBehaviour {
   /** When set, the stub answers only once this settles (then after `delayMs`): a test decides when a slow upstream answers. */
   hold?: Promise<void>;
   body?: (req: IncomingMessage, requestBody: string) => unknown;
+  /** When set, the status of each request (else `status`). */
+  statusOf?: (req: IncomingMessage) => number;
 }
 
 /** A stub upstream that counts what it receives. */
@@ -52,7 +54,8 @@ export class StubUpstream {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       this.received.push({ path: req.url ?? "", headers: req.headers, body });
-      const { status, headers, delayMs, hold } = this.behaviour;
+      const { headers, delayMs, hold } = this.behaviour;
+      const status = this.behaviour.statusOf?.(req) ?? this.behaviour.status;
       const payload = JSON.stringify(this.behaviour.body?.(req, body) ?? { upstream: this.name, path: req.url, echo: body });
       const send = () =>
         setTimeout(() => {

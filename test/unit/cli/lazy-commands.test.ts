@@ -48,6 +48,11 @@ describe("the CLI loads only the command it runs", function () {
     assert.equal(loadedBy(["plan", "--help"]).onnxruntime, false);
   });
 
+  it("steers a gateway's rollouts without loading Pulumi or onnxruntime", () => {
+    const loaded = loadedBy(["rollout", "--help"]);
+    assert.deepEqual([loaded.pulumi, loaded.onnxruntime], [false, false]);
+  });
+
   it("scaffolds an app without loading Pulumi or onnxruntime", () => {
     const loaded = loadedBy(["init", "--help"]);
     assert.deepEqual([loaded.pulumi, loaded.onnxruntime], [false, false]);

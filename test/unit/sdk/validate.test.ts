@@ -52,6 +52,19 @@ function modelApp(file: string, shape: number[]): App {
   return app;
 }
 
+/** Gives the fixture's split route a valid rollout of version 2, with `changes` and `weights` over it. */
+function rollOut(spec: SpecV1, changes: Record<string, unknown>, weights = { "1": 100, "2": 0 }): void {
+  const route = spec.routes["POST /models/ranker"];
+  (route.target as { weights: Record<string, number> }).weights = weights;
+  route.rollout = {
+    version: "2",
+    steps: [5, 50, 100],
+    interval: "5 minutes",
+    gate: { maxErrorRate: "1%", minRequests: 100 },
+    ...changes,
+  } as never;
+}
+
 const CASES: Case[] = [
   {
     code: "CL_FIELD_REQUIRED",
@@ -224,6 +237,30 @@ const CASES: Case[] = [
     path: "routes.POST /models/ranker.target.weights",
     breaks: "weights adding up to 110",
     mutate: (s) => ((s.routes["POST /models/ranker"].target as any).weights = { "1": 90, "2": 20 }),
+  },
+  {
+    code: "CL_ROLLOUT_TARGET",
+    path: "routes.POST /models/ranker.rollout.version",
+    breaks: "a rollout of a version the route does not split",
+    mutate: (s) => rollOut(s, { version: "3" }),
+  },
+  {
+    code: "CL_ROLLOUT_WEIGHTS",
+    path: "routes.POST /models/ranker.target.weights",
+    breaks: "a rollout whose version starts at 10 %",
+    mutate: (s) => rollOut(s, {}, { "1": 90, "2": 10 }),
+  },
+  {
+    code: "CL_ROLLOUT_STEPS",
+    path: "routes.POST /models/ranker.rollout.steps",
+    breaks: "rollout steps that fall",
+    mutate: (s) => rollOut(s, { steps: [50, 25, 100] }),
+  },
+  {
+    code: "CL_ROLLOUT_GATE",
+    path: "routes.POST /models/ranker.rollout.gate",
+    breaks: "a rollout gate without a threshold",
+    mutate: (s) => rollOut(s, { gate: { minRequests: 10 } }),
   },
   {
     code: "CL_MEMORY_OUT_OF_RANGE",
