@@ -15,13 +15,20 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ServingError, toErrorResponse } from "../runtime/contract";
+import { closeGracefully, DEMAND_PATH, ERROR_STATUS, HEALTH_PATHS, listenOn, ServingError, toErrorResponse } from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource } from "./route-table";
+import type { Demand } from "./routing/hold";
+
+/** One target's demand as DEMAND_PATH answers it. */
+function demandJson(demand: Demand): object {
+  const { kind, entry, region, pending, inFlight } = demand;
+  return { kind, entry, region, pending, inFlight, demand: demand.total };
+}
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
@@ -72,6 +79,7 @@ export class Gateway {
       (_req, res) => void res.status(this.server?.listening ? 200 : 503).json({ ready: Boolean(this.server?.listening) }),
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
+    this.app.get(DEMAND_PATH, (req, res) => this.sendDemand(req, res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
     // Unknown paths under the operational prefixes still get the JSON 404.
     this.app.use((req, res) => void this.dispatch(req, res));
@@ -208,6 +216,24 @@ export class Gateway {
 
   private async sendMetrics(res: express.Response): Promise<void> {
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+
+  /** Held and in-flight requests of the targets that hold (see DEMAND_PATH): every one, or the one the query names. */
+  private sendDemand(req: express.Request, res: express.Response): void {
+    const { kind, entry, region } = req.query;
+    if (kind === undefined && entry === undefined && region === undefined) {
+      res.json({ targets: this.generation.table.demand().map(demandJson) });
+      return;
+    }
+    const found = this.generation.table
+      .demand()
+      .find((demand) => demand.kind === kind && demand.entry === entry && demand.region === region);
+    if (!found)
+      this.sendError(new ServingError("NOT_FOUND", "no target that holds requests has this kind, entry and region"), res, {
+        id: "-",
+        route: "demand",
+      });
+    else res.json(demandJson(found));
   }
 
   private async adminReload(req: express.Request, res: express.Response): Promise<void> {
