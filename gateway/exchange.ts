@@ -87,16 +87,21 @@ export class Exchange {
     // A request held again after a refused call is pending, not in flight, while it waits.
     if (this.demand) demand.inFlight--;
     this.demand = undefined;
-    const began = performance.now();
-    // Throws at once when the hold is full: that request never waited, and says nothing of it.
-    const held = hold.wait(this.res, this.started + hold.limits.maxWaitMs);
+    // Counted before it waits: the hold wakes the regions held requests would go to.
     demand.pending++;
+    const began = performance.now();
+    let waited = false;
     try {
+      // Throws at once when the hold is full: that request never waited, and says nothing of it.
+      const held = hold.wait(this.res, this.started + hold.limits.maxWaitMs);
+      waited = true;
       await held;
     } finally {
       demand.pending--;
-      this.heldMs += performance.now() - began;
-      if (!this.res.headersSent) this.res.setHeader(HELD_HEADER, String(Math.round(this.heldMs)));
+      if (waited) {
+        this.heldMs += performance.now() - began;
+        if (!this.res.headersSent) this.res.setHeader(HELD_HEADER, String(Math.round(this.heldMs)));
+      }
     }
     demand.inFlight++;
     this.demand = demand;

@@ -22,12 +22,11 @@ import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource } from "./route-table";
-import type { Demand } from "./routing/hold";
+import { DemandBoard, type DemandCount } from "./demand-board";
 
-/** One target's demand as DEMAND_PATH answers it. */
-function demandJson(demand: Demand): object {
-  const { kind, entry, region, pending, inFlight } = demand;
-  return { kind, entry, region, pending, inFlight, demand: demand.total };
+/** One target's demand as DEMAND_PATH answers it: `demand` is what its scaler reads. */
+function demandJson({ kind, entry, region, pending, inFlight }: DemandCount): object {
+  return { kind, entry, region, pending, inFlight, demand: pending + inFlight };
 }
 
 /** Everything a gateway serves from. */
@@ -61,6 +60,8 @@ export class Gateway {
   readonly log: Logger;
   private readonly stages: readonly Stage[];
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
+  /** Held and in-flight requests, shared with the other instances through Redis. */
+  private readonly demandBoard: DemandBoard;
   private generation: Generation;
   private server?: Server;
 
@@ -71,6 +72,7 @@ export class Gateway {
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
+    this.demandBoard = new DemandBoard(() => this.generation.table.demand(), options.redis, options.spec.app);
     this.app.disable("x-powered-by");
     this.app.disable("etag");
     this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
@@ -79,7 +81,7 @@ export class Gateway {
       (_req, res) => void res.status(this.server?.listening ? 200 : 503).json({ ready: Boolean(this.server?.listening) }),
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
-    this.app.get(DEMAND_PATH, (req, res) => this.sendDemand(req, res));
+    this.app.get(DEMAND_PATH, (req, res) => void this.sendDemand(req, res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
     // Unknown paths under the operational prefixes still get the JSON 404.
     this.app.use((req, res) => void this.dispatch(req, res));
@@ -110,6 +112,7 @@ export class Gateway {
     // A port in use rejects here (EADDRINUSE) rather than crashing the process; the CLI says so in one line.
     await listenOn(this.server, port, host);
     this.generation.table.startProbes();
+    this.demandBoard.start();
     return this.server.address() as AddressInfo;
   }
 
@@ -134,6 +137,7 @@ export class Gateway {
   /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
   async close(): Promise<void> {
     await closeGracefully(this.server);
+    await this.demandBoard.stop();
     await this.generation.table.close();
   }
 
@@ -218,22 +222,21 @@ export class Gateway {
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 
-  /** Held and in-flight requests of the targets that hold (see DEMAND_PATH): every one, or the one the query names. */
-  private sendDemand(req: express.Request, res: express.Response): void {
+  /** Held and in-flight requests of the targets that hold, over every instance (see DEMAND_PATH): every one, or the one the query names. */
+  private async sendDemand(req: express.Request, res: express.Response): Promise<void> {
     const { kind, entry, region } = req.query;
+    const { counts, instances } = await this.demandBoard.read();
     if (kind === undefined && entry === undefined && region === undefined) {
-      res.json({ targets: this.generation.table.demand().map(demandJson) });
+      res.json({ targets: counts.map(demandJson), instances });
       return;
     }
-    const found = this.generation.table
-      .demand()
-      .find((demand) => demand.kind === kind && demand.entry === entry && demand.region === region);
+    const found = counts.find((count) => count.kind === kind && count.entry === entry && count.region === region);
     if (!found)
       this.sendError(new ServingError("NOT_FOUND", "no target that holds requests has this kind, entry and region"), res, {
         id: "-",
         route: "demand",
       });
-    else res.json(demandJson(found));
+    else res.json({ ...demandJson(found), instances });
   }
 
   private async adminReload(req: express.Request, res: express.Response): Promise<void> {

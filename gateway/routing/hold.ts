@@ -34,11 +34,6 @@ export class Demand {
     readonly entry: string,
     readonly region: string,
   ) {}
-
-  /** What a scaler reads: held plus in flight. */
-  get total(): number {
-    return this.pending + this.inFlight;
-  }
 }
 
 /** One held request. */

@@ -5,9 +5,9 @@
  * metrics-api trigger reads.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { runInNewContext } from "node:vm";
 import { setFlagsFromString } from "node:v8";
+import Redis from "ioredis";
 import pino from "pino";
 import { Pool } from "undici";
 import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
@@ -16,16 +16,8 @@ import type { Gateway } from "../../gateway/gateway";
 import type { LocalInstances } from "../../gateway/route-table";
 import { App, type SpecV1 } from "../../sdk";
 import { HELD_HEADER } from "../../runtime/contract";
+import { freePort, redisForSuite, type RedisServer } from "../support/redis";
 import { StubUpstream } from "../support/upstream";
-
-/** A port nothing listens on yet: connections to it are refused, as to a Service scaled to zero. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One public route to function "cold" in region central, under a scale-to-zero policy holding `maxPending` for `maxWait`. */
 function holdingSpec(maxPending: number, maxWait: `${number} seconds`): SpecV1 {
@@ -93,7 +85,7 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
     const responses = Array.from({ length: 10 }, (_, i) => call({ i }));
     await untilHeld(10);
     const held = await demand();
-    assert.deepEqual(held, { kind: "function", entry: "cold", region: "central", pending: 10, inFlight: 0, demand: 10 });
+    assert.deepEqual(held, { kind: "function", entry: "cold", region: "central", pending: 10, inFlight: 0, demand: 10, instances: 1 });
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const backend = await backendUp();
     const answered = await Promise.all(responses);
@@ -107,7 +99,15 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     assert.equal(calls(backend).length, 10, "each held request reached the backend exactly once");
-    assert.deepEqual(await demand(), { kind: "function", entry: "cold", region: "central", pending: 0, inFlight: 0, demand: 0 });
+    assert.deepEqual(await demand(), {
+      kind: "function",
+      entry: "cold",
+      region: "central",
+      pending: 0,
+      inFlight: 0,
+      demand: 0,
+      instances: 1,
+    });
     const warm = await call();
     assert.equal(warm.status, 200);
     assert.equal(warm.headers.get(HELD_HEADER), null, "a request to a ready target is not held");
@@ -195,7 +195,15 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
     // Measured: 0.8-1.2 MB after 10,000 and after 20,000 refused requests (not growing with them). Each request kept
     // would hold its socket, request, response and timer (several KB each): tens of MB for 10,000.
     assert.ok(grown < 8 * 1024 * 1024, `heap grew ${(grown / 1024 / 1024).toFixed(1)} MB over 10,000 refused requests`);
-    assert.deepEqual(await demand(), { kind: "function", entry: "cold", region: "central", pending: 5, inFlight: 0, demand: 5 });
+    assert.deepEqual(await demand(), {
+      kind: "function",
+      entry: "cold",
+      region: "central",
+      pending: 5,
+      inFlight: 0,
+      demand: 5,
+      instances: 1,
+    });
     await backendUp();
     for (const response of await Promise.all(held)) assert.equal(response.status, 200);
   });
@@ -204,6 +212,7 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
     await start(holdingSpec(5, "60 seconds"));
     assert.deepEqual(await (await fetch(`${base}/metrics/demand`)).json(), {
       targets: [{ kind: "function", entry: "cold", region: "central", pending: 0, inFlight: 0, demand: 0 }],
+      instances: 1,
     });
     const unknown = await fetch(`${base}/metrics/demand?kind=function&entry=warm&region=central`);
     assert.equal(unknown.status, 404);
@@ -241,5 +250,114 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
       assert.ok(response.headers.get(HELD_HEADER) !== null);
     }
     assert.equal(warmCalls >= 1, true);
+  });
+});
+
+describe("gateway: the demand KEDA reads is summed over every instance through Redis (real redis-server)", function () {
+  this.timeout(120_000);
+  let redis: RedisServer | undefined;
+  let port = 0;
+  const instances: ComposedGateway[] = [];
+  const bases: string[] = [];
+
+  beforeEach(async function () {
+    redis = await redisForSuite(this);
+    port = await freePort();
+    for (let i = 0; i < 2; i++) {
+      const composed = composeGateway({
+        spec: holdingSpec(10, "60 seconds"),
+        settings: parseSettings({
+          health: { probeIntervalMs: 60_000 },
+          logSampleRate: 0,
+          redis: { url: redis!.url, commandTimeoutMs: 500 },
+        }),
+        source: { kind: "remote", endpoints: { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} } },
+        logger: pino({ level: "silent" }),
+      });
+      await composed.connected();
+      instances.push(composed);
+      bases.push(`http://127.0.0.1:${(await composed.gateway.listen(0)).port}`);
+    }
+  });
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((composed) => composed.close()));
+    bases.splice(0);
+    await redis?.stop();
+  });
+
+  const demandAt = async (base: string) =>
+    (await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number; demand: number; instances: number };
+  async function untilDemand(base: string, expected: { pending: number; instances: number }): Promise<void> {
+    for (;;) {
+      const { pending, instances: summed } = await demandAt(base);
+      if (pending === expected.pending && summed === expected.instances) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("shows a request held at one instance in the count every instance answers, and forgets an instance that stops", async () => {
+    const held = [0, 1].map(() => fetch(`${bases[0]}/cold`, { method: "POST", body: "{}" }));
+    await untilDemand(bases[1], { pending: 2, instances: 2 });
+    await untilDemand(bases[0], { pending: 2, instances: 2 });
+    assert.deepEqual(await demandAt(bases[0]), {
+      kind: "function",
+      entry: "cold",
+      region: "central",
+      pending: 2,
+      inFlight: 0,
+      demand: 2,
+      instances: 2,
+    });
+    const upstream = await new StubUpstream("cold").start(port);
+    try {
+      for (const response of await Promise.all(held)) assert.equal(response.status, 200);
+      await untilDemand(bases[1], { pending: 0, instances: 2 });
+      await instances.shift()!.close();
+      bases.shift();
+      await untilDemand(bases[0], { pending: 0, instances: 1 });
+    } finally {
+      await upstream.kill();
+    }
+  });
+
+  it("ignores malformed counts someone else wrote into Redis, and never lets them lower or poison the sum", async () => {
+    const client = new Redis(redis!.url);
+    try {
+      await client
+        .multi()
+        .hset("cl:demand:hold:intruder", {
+          "function|cold|central": "-5,NaN",
+          "function|cold": "3,3",
+          "queue|cold|central": "4,4",
+          "function|cold|central|extra": "x",
+        })
+        .sadd("cl:demand:hold:instances", "intruder", "gone")
+        .exec();
+      await untilDemand(bases[0], { pending: 0, instances: 3 });
+      assert.equal((await demandAt(bases[0])).demand, 0);
+      assert.deepEqual(
+        (await client.smembers("cl:demand:hold:instances")).includes("gone"),
+        false,
+        "an instance whose counts expired is forgotten",
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("answers its own count when Redis is down, rather than failing the scaler", async () => {
+    const held = fetch(`${bases[1]}/cold`, { method: "POST", body: "{}" });
+    await untilDemand(bases[0], { pending: 1, instances: 2 });
+    await redis!.stop();
+    assert.deepEqual(
+      { ...(await demandAt(bases[1])), kind: undefined },
+      { kind: undefined, entry: "cold", region: "central", pending: 1, inFlight: 0, demand: 1, instances: 1 },
+    );
+    const upstream = await new StubUpstream("cold").start(port);
+    try {
+      assert.equal((await held).status, 200);
+    } finally {
+      await upstream.kill();
+    }
   });
 });

@@ -4,20 +4,11 @@
  * port yet) or answers 503 until it is ready.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { remoteModelClient } from "../../../runtime/remote-model";
 import { ServingError } from "../../../runtime/contract";
+import { freePort } from "../../support/redis";
 import { until } from "../../support/until";
 import { StubUpstream } from "../../support/upstream";
-
-/** A port nothing listens on: connections to it are refused until a stub starts on it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A model stub answering `status` (the outputs of the sample it got on 200). */
 function modelStub(name: string): StubUpstream {
