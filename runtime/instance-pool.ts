@@ -193,12 +193,14 @@ export class InstancePool<T> {
     slot.idleSince = Date.now();
     if (this.slots.length <= this.options.min) return;
     clearTimeout(slot.idleTimer);
+    // An instance loaded for held callers waits out the declared window for them, whatever the keep-alive policy decided last.
+    const idleMs = slot.coldStartMs === undefined ? this.idleMs : this.options.idleWindowMs;
     slot.idleTimer = setTimeout(() => {
       if (slot.busy > 0 || this.slots.length <= this.options.min) return;
       this.slots.splice(this.slots.indexOf(slot), 1);
       this.endIdle(slot);
       void this.options.unload?.(slot.instance);
-    }, this.idleMs);
+    }, idleMs);
     slot.idleTimer.unref();
   }
 

@@ -87,4 +87,22 @@ describe("InstancePool", () => {
     assert.equal(pool.size, 1);
     await pool.close();
   });
+
+  it("keeps an instance warmOne() loaded for the declared idle window, even after the keep-alive policy chose to unload at once", async () => {
+    const unloadAtOnce = { name: "unload-now", observe: () => undefined, decide: () => ({ prewarm: 30, keepAlive: 1, reason: "test" }) };
+    const pool = new InstancePool({
+      min: 0,
+      max: 1,
+      slotsPerInstance: 1,
+      idleWindowMs: 60_000,
+      keepAlive: unloadAtOnce,
+      load: async () => 1,
+    });
+    pool.release(await pool.acquire());
+    while (pool.size > 0) await sleep(5);
+    await pool.warmOne();
+    await sleep(30);
+    assert.equal(pool.size, 1, "the instance held callers wait for is still there when they are sent on");
+    await pool.close();
+  });
 });
