@@ -80,9 +80,11 @@ export class Exchange {
    * Waits, held by `hold`, until the target is ready (at most until the
    * policy's maxWait after the request arrived), then counts the request in
    * flight; says how long it waited in HELD_HEADER, whether it then goes on
-   * or times out. Throws and rejects as TargetHold.wait does.
+   * or times out. Throws and rejects as TargetHold.wait does; with
+   * `watchClient` false (a call other requests share), it waits on when this
+   * request's client goes away.
    */
-  async holdUntilReady(hold: TargetHold): Promise<void> {
+  async holdUntilReady(hold: TargetHold, watchClient = true): Promise<void> {
     const demand = this.demand ?? hold.demandOf(this.locality, this.turn);
     // A request held again after a refused call is pending, not in flight, while it waits.
     if (this.demand) demand.inFlight--;
@@ -93,7 +95,7 @@ export class Exchange {
     let waited = false;
     try {
       // Throws at once when the hold is full: that request never waited, and says nothing of it.
-      const held = hold.wait(this.res, this.started + hold.limits.maxWaitMs);
+      const held = hold.wait(watchClient ? this.res : undefined, this.started + hold.limits.maxWaitMs);
       waited = true;
       await held;
     } finally {

@@ -39,7 +39,7 @@ export interface Call {
   readonly locality: string | undefined;
   readonly turn: number;
   /** Waits, held, until the target's hold finds it ready (see Exchange.holdUntilReady). */
-  holdUntilReady(hold: TargetHold): Promise<void>;
+  holdUntilReady(hold: TargetHold, watchClient: boolean): Promise<void>;
 }
 
 /** A call whose response may stream straight to the client. */
@@ -88,12 +88,18 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   return { region, backend: call.target.backends.get(region)! };
 }
 
+/**
+ * Calls the target until a region answers, failing over as the policy allows.
+ * `shared` calls (a cache miss every coalesced request awaits) are not given
+ * up when the client that started them goes away while held.
+ */
 async function attempt<T>(
   policy: CallPolicy,
   call: Call,
   method: string,
   run: (backend: Backend) => Promise<T>,
   statusOf: (result: T) => number,
+  shared: boolean,
 ): Promise<{ result: T; region: string }> {
   const excluded = new Set<string>();
   const hold = call.target.hold;
@@ -101,7 +107,7 @@ async function attempt<T>(
     // A refused connection (below) ejected the target's last ready backend: it is starting, or at zero.
     // The call waits within the target's hold, then every region may be tried again.
     if (hold !== undefined && !hold.ready) {
-      await call.holdUntilReady(hold);
+      await call.holdUntilReady(hold, !shared);
       excluded.clear();
     }
     const { region, backend } = choose(policy, call, excluded);
@@ -148,7 +154,7 @@ async function attempt<T>(
   }
 }
 
-/** Calls the target and buffers its response. */
+/** Calls the target and buffers its response: a cache miss, which every request coalesced on it shares. */
 export function invokeBuffered(
   policy: CallPolicy,
   call: Call,
@@ -160,6 +166,7 @@ export function invokeBuffered(
     request.method,
     (backend) => backend.call(request),
     (r) => r.status,
+    true,
   );
 }
 
@@ -179,5 +186,6 @@ export function invokeStreaming(
       return backend.stream(call.req, call.res, request);
     },
     (r) => (typeof r === "number" ? r : r.status),
+    false,
   );
 }

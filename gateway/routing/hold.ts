@@ -6,10 +6,11 @@
  * local target, no instance loaded) keeps up to `maxPending` requests
  * waiting, each until `maxWait` after it arrived. While any wait, the
  * backends they would go to are woken every `wakeIntervalMs`: a remote one is
- * probed (a success readmits it), a local one starts an instance. The moment
- * any backend of the target is ready, every held request goes on. A request beyond the cap is refused at
- * once (HOLD_FULL), one past its wait gets HOLD_TIMEOUT, both 503 with
- * Retry-After; a client that goes away frees its place at once.
+ * probed (a success readmits it), a local one starts an instance. The
+ * moment any backend of the target is ready, every held request goes on. A
+ * request beyond the cap is refused at once (HOLD_FULL), one past its wait
+ * gets HOLD_TIMEOUT, both 503 with Retry-After; a client that goes away
+ * frees its place at once.
  *
  * Each target also counts its requests held and in flight per region (the
  * region each would go to with every backend ready), which the gateway
@@ -40,7 +41,8 @@ export class Demand {
 interface Waiter {
   resolve(): void;
   reject(error: ServingError): void;
-  res: ServerResponse;
+  /** The client's response, watched for the client going away. */
+  res?: ServerResponse;
   timer?: NodeJS.Timeout;
   onClose?: () => void;
 }
@@ -92,9 +94,10 @@ export class TargetHold {
   /**
    * Holds a request until the target is ready. Throws HOLD_FULL at once when
    * `maxPending` are held already; rejects with HOLD_TIMEOUT at `deadline`
-   * (performance.now() time), and with CLIENT_CLOSED when `res` closes first.
+   * (performance.now() time), and with CLIENT_CLOSED when `res`, if given,
+   * closes first.
    */
-  wait(res: ServerResponse, deadline: number): Promise<void> {
+  wait(res: ServerResponse | undefined, deadline: number): Promise<void> {
     if (this.waiters.size >= this.limits.maxPending)
       throw new ServingError("HOLD_FULL", `the target is starting and ${this.waiters.size} requests already wait for it`, this.retryAfter);
     const remaining = deadline - performance.now();
@@ -102,8 +105,10 @@ export class TargetHold {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, res };
       waiter.timer = setTimeout(() => this.settle(waiter, this.timedOut()), remaining);
-      waiter.onClose = () => this.settle(waiter, new ServingError("CLIENT_CLOSED", "the client closed the connection while held"));
-      res.once("close", waiter.onClose);
+      if (res) {
+        waiter.onClose = () => this.settle(waiter, new ServingError("CLIENT_CLOSED", "the client closed the connection while held"));
+        res.once("close", waiter.onClose);
+      }
       this.waiters.add(waiter);
       this.wakeWhileHeld();
     });
@@ -130,7 +135,7 @@ export class TargetHold {
   private settle(waiter: Waiter, error?: ServingError): void {
     if (!this.waiters.delete(waiter)) return;
     clearTimeout(waiter.timer);
-    waiter.res.off("close", waiter.onClose!);
+    if (waiter.onClose) waiter.res?.off("close", waiter.onClose);
     if (error) waiter.reject(error);
     else waiter.resolve();
   }

@@ -57,6 +57,16 @@ describe("invoke: a call refused by a target that holds is held, not failed", ()
     assert.equal(calls(), refusedCalls + 8, "each held call went on exactly once");
   });
 
+  it("keeps a held cache miss going when the client that started it leaves, since coalesced requests share it", async () => {
+    const { compiled, up } = startingTarget(true);
+    const starter = callTo(compiled);
+    const shared = invokeBuffered(policy, starter, BODY);
+    await until(() => compiled.hold!.pending === 1);
+    starter.res.emit("close");
+    up();
+    assert.equal((await shared).result.status, 200);
+  });
+
   it("fails a refused call at once (502) for a target that does not hold, as before", async () => {
     const { compiled } = startingTarget(false);
     await assert.rejects(
