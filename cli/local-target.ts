@@ -37,7 +37,13 @@ export class LocalTarget {
     this.composed = composeGateway({
       spec: options.spec,
       settings: options.settings,
-      source: { kind: "local", call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request) },
+      source: {
+        kind: "local",
+        call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request),
+        // A pool at zero is a cold start: the gateway holds its requests (within the policy's hold) while one instance loads.
+        instances: (kind, entry, region) =>
+          kind === "model" ? this.runtime.modelHost(entry, region) : this.runtime.functionHost(entry, region),
+      },
       registry,
       logger,
     });

@@ -99,6 +99,11 @@ export const GatewaySettingsSchema = z
       .object({
         probeIntervalMs: z.number().int().positive().default(2_000),
         probePath: z.string().startsWith("/").default(HEALTH_PATHS.live),
+        /**
+         * While requests are held for a target that is starting, its backends are probed (a local one:
+         * an instance started) this often, so held requests go on soon after it is ready.
+         */
+        holdProbeIntervalMs: z.number().int().positive().default(250),
         /** Consecutive failures that eject a backend. */
         ejectAfter: z.number().int().positive().default(3),
         ejectForMs: z.number().int().positive().default(10_000),

@@ -5,8 +5,10 @@
  * exchange has the same shape, which keeps the hot path monomorphic.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HELD_HEADER } from "../runtime/contract";
 import { forwardedHeaders, type BackendRequest, type BufferedResponse } from "./backends/backend";
 import type { CompiledRoute, CompiledTarget, RouteTable } from "./route-table";
+import type { Demand, TargetHold } from "./routing/hold";
 import type { AccessRecord } from "./stages/observe";
 
 const EMPTY = Buffer.alloc(0);
@@ -45,6 +47,10 @@ export class Exchange {
   turn = 0;
   /** True once a stage has sent the whole response. */
   answered = false;
+  /** The demand this request counts in flight toward, once its target's hold let it go on (undefined for targets that do not hold). */
+  demand: Demand | undefined = undefined;
+  /** How long the request was held while its target started, in all (ms). */
+  heldMs = 0;
 
   constructor(
     readonly req: IncomingMessage,
@@ -68,6 +74,39 @@ export class Exchange {
       requestId: this.record.id,
       tenant: this.record.tenant,
     };
+  }
+
+  /**
+   * Waits, held by `hold`, until the target is ready (at most until the
+   * policy's maxWait after the request arrived), then counts the request in
+   * flight; says how long it waited in HELD_HEADER, whether it then goes on
+   * or times out. Throws and rejects as TargetHold.wait does; with
+   * `watchClient` false (a call other requests share), it waits on when this
+   * request's client goes away.
+   */
+  async holdUntilReady(hold: TargetHold, watchClient = true): Promise<void> {
+    const demand = this.demand ?? hold.demandOf(this.locality, this.turn);
+    // A request held again after a refused call is pending, not in flight, while it waits.
+    if (this.demand) demand.inFlight--;
+    this.demand = undefined;
+    // Counted before it waits: the hold wakes the regions held requests would go to.
+    demand.pending++;
+    const began = performance.now();
+    let waited = false;
+    try {
+      // Throws at once when the hold is full: that request never waited, and says nothing of it.
+      const held = hold.wait(watchClient ? this.res : undefined, this.started + hold.limits.maxWaitMs);
+      waited = true;
+      await held;
+    } finally {
+      demand.pending--;
+      if (waited) {
+        this.heldMs += performance.now() - began;
+        if (!this.res.headersSent) this.res.setHeader(HELD_HEADER, String(Math.round(this.heldMs)));
+      }
+    }
+    demand.inFlight++;
+    this.demand = demand;
   }
 
   /** Called with the region about to stream its response, before any header is sent. */

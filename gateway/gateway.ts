@@ -15,7 +15,16 @@ import type { Logger } from "pino";
 import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
-import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ROLLOUTS_PATH, ServingError, toErrorResponse } from "../runtime/contract";
+import {
+  closeGracefully,
+  DEMAND_PATH,
+  ERROR_STATUS,
+  HEALTH_PATHS,
+  listenOn,
+  ROLLOUTS_PATH,
+  ServingError,
+  toErrorResponse,
+} from "../runtime/contract";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
@@ -26,6 +35,12 @@ import { mountRolloutAdmin } from "./rollout/admin";
 import { RolloutController } from "./rollout/controller";
 import { RedisRolloutStore } from "./rollout/redis-store";
 import { MemoryRolloutStore } from "./rollout/store";
+import { DemandBoard, type DemandCount } from "./demand-board";
+
+/** One target's demand as DEMAND_PATH answers it: `demand` is what its scaler reads. */
+function demandJson({ kind, entry, region, pending, inFlight }: DemandCount): object {
+  return { kind, entry, region, pending, inFlight, demand: pending + inFlight };
+}
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
@@ -62,6 +77,8 @@ export class Gateway {
   readonly rollouts: RolloutController;
   private readonly stages: readonly Stage[];
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
+  /** Held and in-flight requests, shared with the other instances through Redis. */
+  private readonly demandBoard: DemandBoard;
   private generation: Generation;
   private server?: Server;
 
@@ -79,6 +96,7 @@ export class Gateway {
       settings: settings.rollouts,
     });
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
+    this.demandBoard = new DemandBoard(() => this.generation.table.demand(), options.redis, options.spec.app);
     this.app.disable("x-powered-by");
     this.app.disable("etag");
     this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
@@ -87,6 +105,7 @@ export class Gateway {
       (_req, res) => void res.status(this.server?.listening ? 200 : 503).json({ ready: Boolean(this.server?.listening) }),
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
+    this.app.get(DEMAND_PATH, (req, res) => void this.sendDemand(req, res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
     mountRolloutAdmin(this.app, this.rollouts, this.adminCheck, this.log);
     // Unknown paths under the operational prefixes still get the JSON 404.
@@ -119,6 +138,7 @@ export class Gateway {
     await listenOn(this.server, port, host);
     this.generation.table.startProbes();
     this.rollouts.start();
+    this.demandBoard.start();
     return this.server.address() as AddressInfo;
   }
 
@@ -144,6 +164,7 @@ export class Gateway {
   async close(): Promise<void> {
     await closeGracefully(this.server);
     await this.rollouts.stop();
+    await this.demandBoard.stop();
     await this.generation.table.close();
   }
 
@@ -235,6 +256,23 @@ export class Gateway {
 
   private async sendMetrics(res: express.Response): Promise<void> {
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+
+  /** Held and in-flight requests of the targets that hold, over every instance (see DEMAND_PATH): every one, or the one the query names. */
+  private async sendDemand(req: express.Request, res: express.Response): Promise<void> {
+    const { kind, entry, region } = req.query;
+    const { counts, instances } = await this.demandBoard.read();
+    if (kind === undefined && entry === undefined && region === undefined) {
+      res.json({ targets: counts.map(demandJson), instances });
+      return;
+    }
+    const found = counts.find((count) => count.kind === kind && count.entry === entry && count.region === region);
+    if (!found)
+      this.sendError(new ServingError("NOT_FOUND", "no target that holds requests has this kind, entry and region"), res, {
+        id: "-",
+        route: "demand",
+      });
+    else res.json({ ...demandJson(found), instances });
   }
 
   private async adminReload(req: express.Request, res: express.Response): Promise<void> {

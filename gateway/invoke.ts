@@ -19,6 +19,7 @@ import type { GatewaySettings } from "./config";
 import type { GatewayMetrics } from "./metrics";
 import { ServingError } from "../runtime/contract";
 import type { CompiledRoute, CompiledTarget } from "./route-table";
+import type { TargetHold } from "./routing/hold";
 import { pickRegion } from "./routing/locality";
 import { breakerStateValue, isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
 
@@ -37,6 +38,8 @@ export interface Call {
   readonly target: CompiledTarget;
   readonly locality: string | undefined;
   readonly turn: number;
+  /** Waits, held, until the target's hold finds it ready (see Exchange.holdUntilReady). */
+  holdUntilReady(hold: TargetHold, watchClient: boolean): Promise<void>;
 }
 
 /** A call whose response may stream straight to the client. */
@@ -85,15 +88,28 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   return { region, backend: call.target.backends.get(region)! };
 }
 
+/**
+ * Calls the target until a region answers, failing over as the policy allows.
+ * `shared` calls (a cache miss every coalesced request awaits) are not given
+ * up when the client that started them goes away while held.
+ */
 async function attempt<T>(
   policy: CallPolicy,
   call: Call,
   method: string,
   run: (backend: Backend) => Promise<T>,
   statusOf: (result: T) => number,
+  shared: boolean,
 ): Promise<{ result: T; region: string }> {
   const excluded = new Set<string>();
+  const hold = call.target.hold;
   for (;;) {
+    // A refused connection (below) ejected the target's last ready backend: it is starting, or at zero.
+    // The call waits within the target's hold, then every region may be tried again.
+    if (hold !== undefined && !hold.ready) {
+      await call.holdUntilReady(hold, !shared);
+      excluded.clear();
+    }
     const { region, backend } = choose(policy, call, excluded);
     const breaker = call.target.breakers.get(region)!;
     try {
@@ -125,7 +141,8 @@ async function attempt<T>(
       if (error instanceof FastFailure) {
         backend.health.eject();
         policy.onUpstreamError(call, region, "unreachable");
-        if (policy.budget.spend()) continue;
+        // Waiting for a target that is starting spends no retry budget: the hold bounds it.
+        if ((hold !== undefined && !hold.ready) || policy.budget.spend()) continue;
         throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
       if (!isBackendFault(error, policy.ejectOn)) throw error;
@@ -137,7 +154,7 @@ async function attempt<T>(
   }
 }
 
-/** Calls the target and buffers its response. */
+/** Calls the target and buffers its response: a cache miss, which every request coalesced on it shares. */
 export function invokeBuffered(
   policy: CallPolicy,
   call: Call,
@@ -149,6 +166,7 @@ export function invokeBuffered(
     request.method,
     (backend) => backend.call(request),
     (r) => r.status,
+    true,
   );
 }
 
@@ -168,5 +186,6 @@ export function invokeStreaming(
       return backend.stream(call.req, call.res, request);
     },
     (r) => (typeof r === "number" ? r : r.status),
+    false,
   );
 }

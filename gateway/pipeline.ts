@@ -16,6 +16,7 @@ import { AuthFailures, authenticate } from "./stages/authenticate";
 import { cache } from "./stages/cache";
 import { callBackend } from "./stages/call-backend";
 import { expectation } from "./stages/expectation";
+import { holdWhileStarting } from "./stages/hold-while-starting";
 import { clientAddress } from "./stages/client-address";
 import { concurrencyCap } from "./stages/concurrency-cap";
 import { localityAndVersion } from "./stages/locality-and-version";
@@ -50,6 +51,7 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: P
     rateLimit(),
     readBody(settings.limits.bodyBytes),
     localityAndVersion(settings.locality, calls.budget),
+    holdWhileStarting(),
     cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
     callBackend(calls),
     observe(metrics, accessLogger(logger, settings.logSampleRate)),

@@ -5,7 +5,7 @@
  */
 import type Redis from "ioredis";
 import type { CircuitBreakerPolicy } from "cockatiel";
-import { toMilliseconds, type Endpoint, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
+import { holdLimits, toMilliseconds, type Endpoint, type HoldLimits, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
 import type { Backend, BackendAuthFor, BackendRequest, BufferedResponse } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
@@ -13,6 +13,7 @@ import type { GatewaySettings } from "./config";
 import { functionInvokePath, modelPredictPath } from "../runtime/contract";
 import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
+import { TargetHold, type Demand } from "./routing/hold";
 import { regionLevels, type RegionLevels } from "./routing/locality";
 import { createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
@@ -28,10 +29,25 @@ export type ResponseVersion =
   | { namedBy: "backend" };
 
 /** Where a gateway's backends are: the in-process runtime, or remote endpoints. */
-export type BackendSource = { kind: "local"; call: LocalCall } | { kind: "remote"; endpoints: EndpointsMap };
+export type BackendSource =
+  | {
+      kind: "local";
+      call: LocalCall;
+      /** The instances of a function or model version in a region, so a target at zero is held while one loads. */
+      instances?: (kind: "function" | "model", entry: string, region: string) => LocalInstances | undefined;
+    }
+  | { kind: "remote"; endpoints: EndpointsMap };
 
 /** Calls one function or model version of the in-process runtime, which the local target hands over. */
 export type LocalCall = (kind: "function" | "model", entry: string, region: string, request: BackendRequest) => Promise<BufferedResponse>;
+
+/** The runtime's instances of one function or model version in one region. */
+export interface LocalInstances {
+  /** Loaded now. */
+  readonly instances: number;
+  /** Loads one when none is; resolves once one is. */
+  warmOne(): Promise<void>;
+}
 
 /** One function or model version, with a backend per region. */
 export interface CompiledTarget {
@@ -43,6 +59,8 @@ export interface CompiledTarget {
   levels: RegionLevels;
   backends: Map<string, Backend>;
   breakers: Map<string, CircuitBreakerPolicy>;
+  /** Holds requests while the target starts, when its scaling policy says so (shared by every route to the entry). */
+  hold?: TargetHold;
 }
 
 /** A route, ready to serve. */
@@ -63,6 +81,8 @@ export class RouteTable {
   readonly routes = new Map<string, CompiledRoute>();
   readonly paths = new Set<string>();
   private readonly backends = new Map<string, Backend>();
+  /** The hold of every function and model version whose policy holds, by `kind:entry`. */
+  readonly holds = new Map<string, TargetHold>();
 
   constructor(
     readonly spec: SpecV1,
@@ -83,6 +103,11 @@ export class RouteTable {
     return [...this.backends.values()];
   }
 
+  /** The demand of every function and model version that holds, per region. */
+  demand(): Demand[] {
+    return [...this.holds.values()].flatMap((hold) => [...hold.demand.values()]);
+  }
+
   /** Starts active health probes of remote backends. */
   startProbes(): void {
     for (const backend of this.backends.values())
@@ -91,6 +116,7 @@ export class RouteTable {
 
   /** Closes every backend (after the generation's last request). */
   async close(): Promise<void> {
+    for (const hold of this.holds.values()) hold.close();
     await Promise.all(this.allBackends().map((b) => b.close()));
   }
 
@@ -147,28 +173,51 @@ export class RouteTable {
       const backend = this.backend(kind, entry, region);
       return backend ? [[region, backend] as const] : [];
     });
-    return this.assemble(kind, entry, responseVersion, backends);
+    const limits = backends.length > 0 ? holdLimits(this.spec, kind, entry) : undefined;
+    const target = this.assemble(kind, entry, responseVersion, backends, limits !== undefined);
+    if (limits) target.hold = this.hold(target, limits);
+    return target;
   }
 
-  /** A target over `backends` (by region), each with its own circuit breaker. */
+  /** The target's hold, created once per entry and shared by every route to it. */
+  private hold(target: CompiledTarget, limits: HoldLimits): TargetHold {
+    const id = `${target.kind}:${target.entry}`;
+    let hold = this.holds.get(id);
+    if (!hold) {
+      hold = new TargetHold(
+        target.kind,
+        target.entry,
+        limits,
+        [...target.backends.values()],
+        target.levels,
+        this.settings.health.holdProbeIntervalMs,
+      );
+      this.holds.set(id, hold);
+    }
+    return hold;
+  }
+
+  /** A target over `backends` (by region), each with its own circuit breaker (for a target that `holds`, one that refused connections do not open). */
   private assemble(
     kind: "function" | "model",
     entry: string,
     responseVersion: ResponseVersion,
     backends: ReadonlyArray<readonly [string, Backend]>,
+    holds = false,
   ): CompiledTarget {
     const { consecutiveFailures, halfOpenAfterMs } = this.settings.breaker;
     return {
       kind,
       entry,
       responseVersion,
+      hold: undefined,
       levels: regionLevels(
         backends.map(([region]) => region),
         this.spec.regions,
       ),
       backends: new Map(backends),
       breakers: new Map(
-        backends.map(([region]) => [region, createBreaker(consecutiveFailures, halfOpenAfterMs, this.settings.health.ejectOn)]),
+        backends.map(([region]) => [region, createBreaker(consecutiveFailures, halfOpenAfterMs, this.settings.health.ejectOn, holds)]),
       ),
     };
   }
@@ -176,7 +225,8 @@ export class RouteTable {
   private backend(kind: "function" | "model", entry: string, region: string): Backend | undefined {
     const id = `${kind}:${entry}|${region}`;
     const source = this.source;
-    if (source.kind === "local") return this.shared(id, () => new LocalBackend(source.call, kind, entry, region));
+    if (source.kind === "local")
+      return this.shared(id, () => new LocalBackend(source.call, kind, entry, region, source.instances?.(kind, entry, region)));
     const endpoint = (kind === "function" ? source.endpoints.functions : source.endpoints.models)[entry]?.[region];
     if (!endpoint) return undefined;
     return this.remote(id, endpoint, kind === "function" ? functionInvokePath(entry) : modelPredictPath(entry), region);
@@ -195,6 +245,7 @@ export class RouteTable {
           timeoutMs: this.settings.limits.upstreamTimeoutMs,
           health: new BackendHealth(ejectAfter, ejectForMs),
           auth: this.authFor(endpoint),
+          probe: { path: this.settings.health.probePath, timeoutMs: this.settings.health.probeIntervalMs },
         }),
     );
   }

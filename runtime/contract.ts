@@ -120,6 +120,25 @@ export const functionInvokePath = (name: string): string => `${INTERNAL_PREFIX}/
 /** The gauge of requests in flight in a pod, by `deployment`: what the HPA and KEDA scale a workload on. */
 export const INFLIGHT_METRIC = "cloudloom_inflight_requests";
 
+/**
+ * The response header of a request that was held while its target started:
+ * how long it waited, in whole milliseconds (`x-cloudloom-held-ms: 1834`).
+ */
+export const HELD_HEADER = "x-cloudloom-held-ms";
+
+/**
+ * The gateway's JSON of requests held (`pending`) and in flight per function
+ * or model version and region: all of them, or with `?kind=&entry=&region=`
+ * one, whose `demand` (pending plus in flight) a KEDA metrics-api trigger
+ * scales that workload on, from zero.
+ */
+export const DEMAND_PATH = "/metrics/demand";
+
+/** The query of one function's (by name) or model version's (`name@version`) demand in one region, at DEMAND_PATH. */
+export function demandQuery(kind: "function" | "model", entry: string, region: string): string {
+  return `${DEMAND_PATH}?${new URLSearchParams({ kind, entry, region })}`;
+}
+
 /** Readiness (503 until every entry of the pod can serve) and liveness paths of a runtime container. */
 export const HEALTH_PATHS = { ready: "/readyz", live: "/healthz" } as const;
 
@@ -223,6 +242,10 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   BAD_GATEWAY: 502,
   QUEUE_FULL: 503,
+  /** The target is starting and already holds as many requests as its policy's `hold.maxPending`. */
+  HOLD_FULL: 503,
+  /** The target did not become ready within its policy's `hold.maxWait`. */
+  HOLD_TIMEOUT: 503,
   NO_HEALTHY_BACKEND: 503,
   LIMITER_UNAVAILABLE: 503,
   MODEL_UNAVAILABLE: 503,

@@ -56,6 +56,11 @@ export class FunctionHost {
     return this.pool.size;
   }
 
+  /** Loads one handler instance when none is loaded (see InstancePool.warmOne); resolves once one is. */
+  warmOne(): Promise<void> {
+    return this.pool.warmOne();
+  }
+
   /** Starts the policy's floor of instances. */
   warm(): Promise<void> {
     return this.pool.warm();

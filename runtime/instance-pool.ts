@@ -37,6 +37,8 @@ export interface InstancePoolOptions<T> extends PoolEvents {
 interface Slot<T> {
   instance: T;
   busy: number;
+  /** Set on an instance started for callers held until it is ready (warmOne): its first lease reports the cold start. */
+  coldStartMs?: number;
   idleTimer?: NodeJS.Timeout;
   /** When the slot last became idle (ms since the epoch). */
   idleSince?: number;
@@ -59,6 +61,8 @@ export class InstancePool<T> {
   private starting = 0;
   private readonly waiters: Array<(lease: Lease<T>) => void> = [];
   private lastCall?: number;
+  /** The instance warmOne is starting, until it is loaded. */
+  private warming?: Promise<void>;
   private prewarmTimer?: NodeJS.Timeout;
   /** Idle window of the next parked instance: the policy's keep-alive, or the declared window. */
   private idleMs: number;
@@ -76,6 +80,24 @@ export class InstancePool<T> {
   async warm(): Promise<void> {
     const missing = Math.max(0, this.options.min - this.slots.length - this.starting);
     await Promise.all(Array.from({ length: missing }, () => this.start().then((slot) => this.park(slot))));
+  }
+
+  /**
+   * Loads one instance when none is loaded or being loaded by this method,
+   * and resolves once one is: the gateway holds a target's requests until
+   * then, so a pool at zero starts once for all of them. The first call on
+   * that instance reports the cold start it waited for.
+   */
+  warmOne(): Promise<void> {
+    if (this.slots.length > 0) return Promise.resolve();
+    const began = performance.now();
+    this.warming ??= this.start()
+      .then((slot) => {
+        slot.coldStartMs = performance.now() - began;
+        this.park(slot);
+      })
+      .finally(() => (this.warming = undefined));
+    return this.warming;
   }
 
   /** A slot on a warm instance, or a new instance, or a wait for one. */
@@ -159,6 +181,10 @@ export class InstancePool<T> {
     slot.idleTimer = undefined;
     this.endIdle(slot);
     slot.busy++;
+    if (slot.coldStartMs !== undefined) {
+      [cold, coldStartMs] = [true, slot.coldStartMs];
+      slot.coldStartMs = undefined;
+    }
     return { instance: slot.instance, cold, coldStartMs, slot };
   }
 
@@ -167,12 +193,14 @@ export class InstancePool<T> {
     slot.idleSince = Date.now();
     if (this.slots.length <= this.options.min) return;
     clearTimeout(slot.idleTimer);
+    // An instance loaded for held callers waits out the declared window for them, whatever the keep-alive policy decided last.
+    const idleMs = slot.coldStartMs === undefined ? this.idleMs : this.options.idleWindowMs;
     slot.idleTimer = setTimeout(() => {
       if (slot.busy > 0 || this.slots.length <= this.options.min) return;
       this.slots.splice(this.slots.indexOf(slot), 1);
       this.endIdle(slot);
       void this.options.unload?.(slot.instance);
-    }, this.idleMs);
+    }, idleMs);
     slot.idleTimer.unref();
   }
 

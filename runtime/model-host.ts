@@ -75,6 +75,11 @@ export class ModelHost {
     return this.batcher.depth;
   }
 
+  /** Loads one session when none is loaded (see InstancePool.warmOne); resolves once one is. */
+  warmOne(): Promise<void> {
+    return this.pool.warmOne();
+  }
+
   /** Starts the policy's floor of sessions. */
   warm(): Promise<void> {
     return this.pool.warm();

@@ -5,7 +5,7 @@
  * and visible; a pod or a serverless function runs one entry of it.
  */
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
-import { toMilliseconds, type SpecV1 } from "../sdk/spec";
+import { holdLimits, toMilliseconds, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
 import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
@@ -151,7 +151,7 @@ export class LocalRuntime {
 
   private modelClient(key: string, region: string): ModelClient {
     const remote = this.scope.remoteModels?.[key];
-    if (remote) return remoteModelClient(remote, key, this.spec.models[key].version);
+    if (remote) return remoteModelClient(remote, key, this.spec.models[key].version, holdLimits(this.spec, "model", key));
     return {
       version: this.spec.models[key].version,
       predict: async (inputs) => (await this.predict(key, region, inputs)).outputs,

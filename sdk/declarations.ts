@@ -103,6 +103,15 @@ export interface ScalingPolicyArgs {
   targetUtilization?: number;
   /** Unload every instance after this long without a request. */
   scaleToZero?: { idleWindow: Duration };
+  /**
+   * While no instance is ready (at zero, or starting), the gateway holds up
+   * to `maxPending` requests for the entry, each at most `maxWait`, and sends
+   * them on once one is; beyond either it answers 503 with Retry-After.
+   * Functions calling a model under this policy wait the same way.
+   * @default { maxPending: 100, maxWait: "30 seconds" } with scaleToZero, else none
+   * @example { maxPending: 200, maxWait: "45 seconds" }
+   */
+  hold?: { maxPending: number; maxWait: Duration };
   /** Scheduled floors. @default [] */
   schedules?: ScheduleArgs[];
   /**

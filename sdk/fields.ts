@@ -57,6 +57,7 @@ export const DECLARATION_FIELDS = {
     targetConcurrency: any,
     targetUtilization: any,
     scaleToZero: object<NonNullable<ScalingPolicyArgs["scaleToZero"]>>({ idleWindow: any }),
+    hold: object<NonNullable<ScalingPolicyArgs["hold"]>>({ maxPending: any, maxWait: any }),
     schedules: list(object<ScheduleArgs>({ cron: any, timezone: any, minInstances: any, duration: any })),
     prewarm: object<NonNullable<ScalingPolicyArgs["prewarm"]>>({ leadTime: any, lookBack: any, history: any }),
   }),

@@ -24,6 +24,7 @@ import { deriveFloors } from "./prewarm/floors";
 import { parseHistory } from "./prewarm/history";
 import {
   ACCELERATORS,
+  holdOf,
   isAccelerator,
   type FunctionSpec,
   type GpuPoolSpec,
@@ -135,6 +136,8 @@ export class Normalizer {
       targetConcurrency: args.targetConcurrency,
       targetUtilization: args.targetUtilization,
       scaleToZero: args.scaleToZero,
+      // Stated in the spec, default included, so what a plan shows is what the gateway holds.
+      hold: holdOf(args),
       // A non-list is passed on as it is, for validation to report its type.
       schedules: Array.isArray(schedules)
         ? schedules

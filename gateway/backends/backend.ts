@@ -48,6 +48,18 @@ export interface Backend {
   stream?(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number>;
   /** Starts active health probes, if the backend has any. */
   startProbes?(intervalMs: number, path: string): void;
+  /**
+   * True while the backend has no instance loaded to serve at once (a local
+   * entry scaled to zero): a request would wait for one to start. A remote
+   * backend's readiness is its health.
+   */
+  readonly cold?: boolean;
+  /**
+   * Asks a backend that is not ready to become so, resolving once it has
+   * answered: a remote one is probed (a success readmits it), a local one
+   * starts an instance. The hold calls it while requests wait.
+   */
+  wake?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The in-process backend of the local target: the runtime called directly,
- * with no network hop, through the call the local target hands over.
+ * with no network hop, through the call the local target hands over. An
+ * entry whose pool scaled to zero is cold until an instance is loaded again,
+ * which `wake` starts (the hold keeps requests until then).
  */
-import type { LocalCall } from "../route-table";
+import type { LocalCall, LocalInstances } from "../route-table";
 import { BackendHealth } from "../routing/health";
 import type { Backend, BackendRequest, BufferedResponse } from "./backend";
 
@@ -15,10 +17,20 @@ export class LocalBackend implements Backend {
     private readonly kind: "function" | "model",
     private readonly entry: string,
     readonly region: string,
+    /** The entry's instances in this region, when the runtime has them (not for a model it cannot serve). */
+    private readonly instances?: LocalInstances,
   ) {}
+
+  get cold(): boolean {
+    return this.instances !== undefined && this.instances.instances === 0;
+  }
 
   call(request: BackendRequest): Promise<BufferedResponse> {
     return this.localCall(this.kind, this.entry, this.region, request);
+  }
+
+  async wake(): Promise<void> {
+    await this.instances?.warmOne();
   }
 
   async close(): Promise<void> {}

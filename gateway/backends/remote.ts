@@ -33,6 +33,8 @@ export interface RemoteBackendOptions {
   health: BackendHealth;
   /** How requests to it authenticate, when the endpoint needs it. */
   auth?: BackendAuth;
+  /** The health path and the time a probe may take, for probes while requests are held (`wake`). */
+  probe: { path: string; timeoutMs: number };
 }
 
 /** Errors of a connection that never opened: the upstream cannot have seen the request. */
@@ -135,7 +137,8 @@ export class RemoteBackend implements Backend {
   private readonly proxy: RequestHandler;
   private readonly path: string;
   private readonly timeoutMs: number;
-  private probe?: NodeJS.Timeout;
+  private readonly wakeProbe: { path: string; timeoutMs: number };
+  private prober?: NodeJS.Timeout;
 
   private readonly host: string;
   private readonly auth?: BackendAuth;
@@ -148,6 +151,7 @@ export class RemoteBackend implements Backend {
     this.host = base.host;
     this.auth = options.auth;
     this.timeoutMs = options.timeoutMs;
+    this.wakeProbe = options.probe;
     this.path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
     const agentOptions = { keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 };
     this.agent = base.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -245,22 +249,28 @@ export class RemoteBackend implements Backend {
     return this.auth({ host: this.host, path: this.path, method: request.method, contentType, body: request.body });
   }
 
+  /** Probes `path` once, within `timeoutMs`, and records the result in the backend's health. */
+  async probe(path: string, timeoutMs: number): Promise<void> {
+    try {
+      const response = await this.pool.request({ path, method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      await response.body.dump();
+      this.health.probed(response.statusCode < 500);
+    } catch {
+      this.health.probed(false);
+    }
+  }
+
   startProbes(intervalMs: number, path: string): void {
-    const probe = async () => {
-      try {
-        const response = await this.pool.request({ path, method: "GET", headersTimeout: intervalMs, bodyTimeout: intervalMs });
-        await response.body.dump();
-        this.health.probed(response.statusCode < 500);
-      } catch {
-        this.health.probed(false);
-      }
-    };
-    this.probe = setInterval(() => void probe(), intervalMs);
-    this.probe.unref();
+    this.prober = setInterval(() => void this.probe(path, intervalMs), intervalMs);
+    this.prober.unref();
+  }
+
+  wake(): Promise<void> {
+    return this.probe(this.wakeProbe.path, this.wakeProbe.timeoutMs);
   }
 
   async close(): Promise<void> {
-    clearInterval(this.probe);
+    clearInterval(this.prober);
     this.agent.destroy();
     await this.pool.close();
   }

@@ -5,6 +5,7 @@
  */
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import { ServingError } from "../../runtime/contract";
+import { FastFailure } from "../backends/backend";
 
 /** What counts against a backend's health (the `health.ejectOn` setting). */
 export type EjectOn = "gateway-failures" | "all-5xx";
@@ -28,10 +29,21 @@ export function isBackendFault(error: unknown, ejectOn: EjectOn): boolean {
   return statusCounts(error.status, ejectOn) && error.code !== "QUEUE_FULL";
 }
 
-/** A breaker that opens after `consecutiveFailures` faults and half-opens after `halfOpenAfterMs`. */
-export function createBreaker(consecutiveFailures: number, halfOpenAfterMs: number, ejectOn: EjectOn): CircuitBreakerPolicy {
+/**
+ * A breaker that opens after `consecutiveFailures` faults and half-opens
+ * after `halfOpenAfterMs`. With `refusalsAreStarts` (a target that holds
+ * requests while it starts), an unreachable backend is not a fault: it is
+ * at zero or starting, its health ejects it at once and a probe readmits it,
+ * and an open breaker would only fail the requests held for it once it is up.
+ */
+export function createBreaker(
+  consecutiveFailures: number,
+  halfOpenAfterMs: number,
+  ejectOn: EjectOn,
+  refusalsAreStarts = false,
+): CircuitBreakerPolicy {
   return circuitBreaker(
-    handleWhen((error) => isBackendFault(error, ejectOn)),
+    handleWhen((error) => isBackendFault(error, ejectOn) && !(refusalsAreStarts && error instanceof FastFailure)),
     {
       halfOpenAfter: halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(consecutiveFailures),

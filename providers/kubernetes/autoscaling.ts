@@ -1,12 +1,14 @@
 /**
  * Autoscalers from a scaling policy. A floor of one or more with no
  * schedule gets an autoscaling/v2 HPA; scale-to-zero or scheduled floors get
- * a KEDA ScaledObject (cron triggers for floors, a load trigger). The two are
- * never put on one workload.
+ * a KEDA ScaledObject (cron triggers for floors, a load trigger, and the
+ * gateway's count of held and in-flight requests when the policy holds). The
+ * two are never put on one workload.
  */
 import { INFLIGHT_METRIC } from "../../runtime/contract";
 import type * as input from "@pulumi/kubernetes/types/input";
-import { toSeconds, type ScalingPolicySpec } from "../../sdk/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import { holdOf, toSeconds, type HoldSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { endCron } from "../shared/cron";
 
 /** The in-flight requests metric the runtime exports, used as the concurrency signal. */
@@ -36,8 +38,50 @@ export function hpaSpec(policy: ScalingPolicySpec, deployment: string): input.au
   };
 }
 
-/** The KEDA ScaledObject spec for `deployment`. */
-export function scaledObjectSpec(policy: ScalingPolicySpec, deployment: string, prometheusUrl: string): Record<string, unknown> {
+/** Requests per replica to hold: the policy's target concurrency, else one. */
+function concurrencyTarget(policy: ScalingPolicySpec): string {
+  return String(policy.targetConcurrency ?? 1);
+}
+
+/**
+ * The trigger on the gateway's count of the workload's requests, held and in
+ * flight (`demandUrl`, the gateway's DEMAND_PATH for this entry and region):
+ * one held request activates a workload at zero, with no Prometheus in the
+ * path, and the count scales it on like the in-flight gauge does.
+ */
+function demandTrigger(policy: ScalingPolicySpec, demandUrl: pulumi.Input<string>): Record<string, unknown> {
+  return {
+    type: "metrics-api",
+    metadata: {
+      url: demandUrl,
+      format: "json",
+      valueLocation: "demand",
+      targetValue: concurrencyTarget(policy),
+      activationTargetValue: "0",
+    },
+  };
+}
+
+/**
+ * How often KEDA polls when the gateway holds requests for the workload: a
+ * tenth of the hold's wait, between 1 and 30 seconds, so a request arriving
+ * at zero is seen while it still waits (KEDA's default is 30 seconds).
+ */
+export function demandPollingSeconds(hold: HoldSpec): number {
+  return Math.min(30, Math.max(1, Math.floor(toSeconds(hold.maxWait) / 10)));
+}
+
+/**
+ * The KEDA ScaledObject spec for `deployment`. With `demandUrl` (the app's
+ * gateway runs in the cluster) and a policy that holds requests, the gateway's
+ * count of them is a trigger too, polled often enough to wake the workload.
+ */
+export function scaledObjectSpec(
+  policy: ScalingPolicySpec,
+  deployment: string,
+  prometheusUrl: string,
+  demandUrl?: pulumi.Input<string>,
+): Record<string, unknown> {
   const cron = policy.schedules.map((schedule) => ({
     type: "cron",
     metadata: { timezone: schedule.timezone, start: schedule.cron, end: endCron(schedule), desiredReplicas: String(schedule.minInstances) },
@@ -50,14 +94,17 @@ export function scaledObjectSpec(policy: ScalingPolicySpec, deployment: string, 
           metadata: {
             serverAddress: prometheusUrl,
             query: `sum(${INFLIGHT_METRIC}{deployment="${deployment}"})`,
-            threshold: String(policy.targetConcurrency ?? 1),
+            threshold: concurrencyTarget(policy),
           },
         };
+  const hold = holdOf(policy);
+  const demand = hold && demandUrl !== undefined ? { hold, url: demandUrl } : undefined;
   return {
     scaleTargetRef: { name: deployment },
+    ...(demand ? { pollingInterval: demandPollingSeconds(demand.hold) } : {}),
     minReplicaCount: policy.scaleToZero ? 0 : policy.minInstances,
     maxReplicaCount: policy.maxInstances,
     cooldownPeriod: policy.scaleToZero ? Math.round(toSeconds(policy.scaleToZero.idleWindow)) : 300,
-    triggers: [...cron, load],
+    triggers: [...cron, load, ...(demand ? [demandTrigger(policy, demand.url)] : [])],
   };
 }

@@ -11,6 +11,7 @@ import { recordEndpoint } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
+import { demandUrl } from "./gateway";
 import { containerEnv, functionResources, healthProbes } from "./pod";
 import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -51,7 +52,16 @@ export function placeFunctions(context: KubernetesContext): void {
     for (const region of fn.regions) {
       const labels = entryLabels(context.spec.app, "function", fnName, { "cloudloom.dev/region": region });
       const name = resourceName(context.name, "fn", fnName, region);
-      const url = placeWorkload(context, "Function", name, labels, functionPodSpec(context, fnName, region), fn.scaling);
+      const url = placeWorkload(
+        context,
+        "Function",
+        name,
+        labels,
+        functionPodSpec(context, fnName, region),
+        fn.scaling,
+        undefined,
+        demandUrl(context, "function", fnName, region),
+      );
       recordEndpoint(context.endpoints.functions, fnName, region, url);
     }
   }

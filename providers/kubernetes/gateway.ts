@@ -12,7 +12,7 @@ import * as core from "@pulumi/kubernetes/core/v1";
 import * as networking from "@pulumi/kubernetes/networking/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec, SpecV1 } from "../../sdk/spec";
-import { CONTAINER_PORT, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
+import { CONTAINER_PORT, demandQuery, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
 import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
@@ -198,6 +198,26 @@ export class KubernetesGateway extends KubernetesWorkload {
   }
 }
 
+/** The name of the app's gateway workload, and of its Service. */
+function gatewayName(context: KubernetesContext): string {
+  return resourceName(context.name, "gateway");
+}
+
+/**
+ * Where the app's in-cluster gateway answers the count of one function's or
+ * model version's held and in-flight requests in one region (DEMAND_PATH),
+ * for its ScaledObject; undefined when the gateway runs elsewhere.
+ */
+export function demandUrl(
+  context: KubernetesContext,
+  kind: "function" | "model",
+  entry: string,
+  region: string,
+): pulumi.Output<string> | undefined {
+  if (!context.args.gateway) return undefined;
+  return pulumi.interpolate`http://${gatewayName(context)}.${context.namespace!}.svc.cluster.local${demandQuery(kind, entry, region)}`;
+}
+
 /** The gateway step: the in-cluster gateway and its Redis, unless the app is a part of another target's (EKS or ACK models). */
 export function placeGateway(context: KubernetesContext): void {
   const { spec, args } = context;
@@ -217,7 +237,7 @@ export function placeGateway(context: KubernetesContext): void {
           context.child,
         );
   const gateway = new KubernetesGateway(
-    resourceName(context.name, "gateway"),
+    gatewayName(context),
     {
       namespace: context.namespace!,
       labels: entryLabels(spec.app, "gateway", "gateway"),

@@ -13,6 +13,7 @@ import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import { ARTIFACT_PATH, fetchArtifact } from "./artifacts";
 import type { KubernetesContext } from "./context";
+import { demandUrl } from "./gateway";
 import { healthProbes } from "./pod";
 import { SPEC_DIR, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -93,6 +94,7 @@ export function placeModels(context: KubernetesContext): void {
         modelPodSpec(context, key, region, name),
         model.scaling,
         exposure(context, key),
+        demandUrl(context, "model", key, region),
       );
       const jwt = context.args.modelJwt;
       recordEndpoint(

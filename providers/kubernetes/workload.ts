@@ -43,6 +43,8 @@ export interface WorkloadArgs {
    */
   formerParent?: pulumi.Resource;
   prometheusUrl: string;
+  /** Where the app's gateway counts this workload's held and in-flight requests (see gateway.ts demandUrl), when it runs in the cluster. */
+  demandUrl?: pulumi.Input<string>;
   /** How the Service is reached from outside the cluster; absent: ClusterIP. */
   exposure?: WorkloadExposure;
 }
@@ -179,13 +181,18 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     }
     new CustomResource(
       name,
-      { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata, spec: scaledObjectSpec(scaling, name, args.prometheusUrl) },
+      {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata,
+        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrl),
+      },
       { ...child, dependsOn: [deployment] },
     );
   }
 }
 
-/** Creates one function or model workload of the app and returns its URL. */
+/** Creates one function or model workload of the app and returns its URL; `demandUrl` is where the gateway counts its requests. */
 export function placeWorkload(
   context: KubernetesContext,
   kind: "Function" | "Model",
@@ -194,9 +201,18 @@ export function placeWorkload(
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
   exposure?: WorkloadExposure,
+  demandUrl?: pulumi.Input<string>,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
-  const args = { namespace: context.namespace!, labels, podSpec, scaling: policy, prometheusUrl: context.args.prometheusUrl, exposure };
+  const args = {
+    namespace: context.namespace!,
+    labels,
+    podSpec,
+    scaling: policy,
+    prometheusUrl: context.args.prometheusUrl,
+    exposure,
+    demandUrl,
+  };
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }
 

@@ -12,5 +12,6 @@ export * from "./units";
 export { isCron, isTimezone } from "./rules/scaling";
 export { validate, type ValidateOptions, type ValidationResult } from "./validate";
 export * from "./endpoints";
+export * from "./hold";
 export { closest, didYouMean, editDistance } from "./suggest";
 export { ONNX_ELEMENT_TYPES, OnnxFormatError, readOnnxGraph, type OnnxDim, type OnnxGraph, type OnnxTensor } from "./onnx";

@@ -19,6 +19,8 @@ export const PROBLEM_CODES = {
   CL_MIN_GT_MAX: "A minimum is larger than its maximum.",
   CL_SCALE_TO_ZERO_CONFLICT: "Scale-to-zero is combined with a minimum or scheduled floor above zero.",
   CL_SCALING_TARGET: "A scaling policy states neither or both of target concurrency and utilization.",
+  CL_HOLD_INVALID:
+    "A scaling policy's hold keeps fewer than 1 or more than 10,000 pending requests, or holds each for zero time or longer than 5 minutes.",
   CL_BATCHING_LIMIT: "A batching limit (max batch, max delay, queue depth) is zero or negative.",
   CL_UNKNOWN_ACCELERATOR: "A GPU pool names an accelerator that is not in the catalog.",
   CL_ACCELERATOR_UNMAPPED: "A GPU pool's accelerator is not offered on the chosen target.",

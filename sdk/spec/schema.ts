@@ -147,7 +147,15 @@ export const ScheduleSchema = z
   })
   .strict();
 
-/** How a function or model scales: bounds, a target, scale-to-zero, floors and pre-warm. */
+/** Requests held while an entry starts: how many at once, and for how long each. */
+export const HoldSchema = z
+  .object({
+    maxPending: z.number(),
+    maxWait: duration,
+  })
+  .strict();
+
+/** How a function or model scales: bounds, a target, scale-to-zero, held requests, floors and pre-warm. */
 export const ScalingPolicySchema = z
   .object({
     minInstances: count,
@@ -156,6 +164,12 @@ export const ScalingPolicySchema = z
     /** Percent of CPU (or GPU) utilization to hold. */
     targetUtilization: z.number().positive().max(100).optional(),
     scaleToZero: z.object({ idleWindow: duration }).strict().optional(),
+    /**
+     * While the entry has no ready instance (at zero, or starting), the gateway
+     * holds up to `maxPending` requests for it, each at most `maxWait`, and
+     * lets them through once an instance is ready (see hold.ts for defaults).
+     */
+    hold: HoldSchema.optional(),
     schedules: z.array(ScheduleSchema),
     prewarm: z
       .object({
@@ -330,6 +344,8 @@ export type PlacementSpec = z.infer<typeof PlacementSchema>;
 export type GpuPoolSpec = z.infer<typeof GpuPoolSchema>;
 /** A scaling policy of a spec. */
 export type ScalingPolicySpec = z.infer<typeof ScalingPolicySchema>;
+/** What a scaling policy holds while its entry starts. */
+export type HoldSpec = z.infer<typeof HoldSchema>;
 /** A scheduled floor of a scaling policy. */
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;
 /** A model version of a spec. */

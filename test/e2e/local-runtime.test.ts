@@ -132,6 +132,7 @@ describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
     assert.equal(cold.status, 200);
     assert.equal(cold.headers.get("x-cloudloom-cold"), "true");
     assert.ok(Number(cold.headers.get("x-cloudloom-cold-start-ms")) > 0);
+    assert.match(cold.headers.get("x-cloudloom-held-ms") ?? "", /^\d+$/, "held at the gateway (within the policy's hold) while it loaded");
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /cloudloom_cold_start_seconds_count\{entry="intent@1",region="edge"\} [1-9]/);
   });

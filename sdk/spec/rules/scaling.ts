@@ -1,5 +1,8 @@
 /** Scaling policies and pool sizes must describe something a scaler can do. */
 import { CronExpressionParser } from "cron-parser";
+import { MAX_HOLD_PENDING, MAX_HOLD_WAIT_MS } from "../hold";
+import type { HoldSpec } from "../schema";
+import { toMilliseconds } from "../units";
 import { entries, type Report, type Rule } from "./report";
 
 function checkMinMax(report: Report, path: string, min: number, max: number, minField: string, maxField: string): void {
@@ -10,6 +13,26 @@ function checkMinMax(report: Report, path: string, min: number, max: number, min
     `${path}.${minField} (${min}) is larger than ${maxField} (${max})`,
     `lower ${minField} to at most ${max}, or raise ${maxField}`,
   );
+}
+
+/** A hold must keep at least one request, and neither so many nor so long that waiting requests exhaust the gateway or outlive their clients. */
+function checkHold(report: Report, path: string, hold: HoldSpec): void {
+  const { maxPending } = hold;
+  if (!Number.isInteger(maxPending) || maxPending < 1 || maxPending > MAX_HOLD_PENDING)
+    report(
+      "CL_HOLD_INVALID",
+      `${path}.maxPending`,
+      `${path}.maxPending is ${maxPending}`,
+      `hold a whole number of requests from 1 to ${MAX_HOLD_PENDING.toLocaleString("en-US")}, e.g. 100`,
+    );
+  const waitMs = toMilliseconds(hold.maxWait);
+  if (!(waitMs > 0) || waitMs > MAX_HOLD_WAIT_MS)
+    report(
+      "CL_HOLD_INVALID",
+      `${path}.maxWait`,
+      `${path}.maxWait is "${hold.maxWait}"`,
+      `hold each request for more than zero and at most ${MAX_HOLD_WAIT_MS / 60_000} minutes, e.g. "30 seconds"`,
+    );
 }
 
 /** True when `zone` is an IANA timezone this runtime knows. */
@@ -33,7 +56,7 @@ export function isCron(expression: string): boolean {
   }
 }
 
-/** Checks min/max, scale-to-zero, scaling targets and schedules. */
+/** Checks min/max, scale-to-zero, scaling targets, holds and schedules. */
 export const scalingRule: Rule = (spec, _context, report) => {
   for (const [name, pool] of entries(spec.gpuPools)) {
     checkMinMax(report, `gpuPools.${name}`, pool.minSize, pool.maxSize, "minSize", "maxSize");
@@ -58,6 +81,7 @@ export const scalingRule: Rule = (spec, _context, report) => {
         "set minInstances to 0, or remove scaleToZero",
       );
     }
+    if (policy.hold) checkHold(report, `${base}.hold`, policy.hold);
     policy.schedules.forEach((schedule, index) => {
       const path = `${base}.schedules.${index}`;
       if (!isCron(schedule.cron)) {

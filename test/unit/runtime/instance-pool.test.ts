@@ -42,4 +42,67 @@ describe("InstancePool", () => {
     assert.deepEqual(unloaded, [1]);
     assert.equal((await pool.acquire()).cold, true);
   });
+
+  it("warmOne() loads one instance for every caller waiting on a pool at zero, and its first lease reports the cold start", async () => {
+    let loads = 0;
+    let finishLoad!: () => void;
+    const pool = new InstancePool({
+      min: 0,
+      max: 3,
+      slotsPerInstance: 1,
+      idleWindowMs: 10_000,
+      load: () => new Promise<number>((resolve) => (finishLoad = () => resolve(++loads))),
+    });
+    const first = pool.warmOne();
+    const second = pool.warmOne();
+    assert.equal(pool.size, 0, "nothing loaded until the load finishes");
+    finishLoad();
+    await Promise.all([first, second]);
+    assert.equal(loads, 1, "one start for everyone waiting");
+    assert.equal(pool.size, 1);
+    await pool.warmOne();
+    assert.equal(loads, 1, "a loaded pool starts nothing");
+    const lease = await pool.acquire();
+    assert.equal(lease.cold, true, "the call that waited for the start says so");
+    assert.ok(lease.coldStartMs >= 0);
+    pool.release(lease);
+    assert.equal((await pool.acquire()).cold, false, "only the first lease reports it");
+    await pool.close();
+  });
+
+  it("warmOne() rejects with the load's error and tries again on the next call", async () => {
+    let attempts = 0;
+    const pool = new InstancePool({
+      min: 0,
+      max: 1,
+      slotsPerInstance: 1,
+      idleWindowMs: 10_000,
+      load: async () => {
+        if (++attempts === 1) throw new Error("the handler failed to load");
+        return attempts;
+      },
+    });
+    await assert.rejects(pool.warmOne(), /failed to load/);
+    await pool.warmOne();
+    assert.equal(pool.size, 1);
+    await pool.close();
+  });
+
+  it("keeps an instance warmOne() loaded for the declared idle window, even after the keep-alive policy chose to unload at once", async () => {
+    const unloadAtOnce = { name: "unload-now", observe: () => undefined, decide: () => ({ prewarm: 30, keepAlive: 1, reason: "test" }) };
+    const pool = new InstancePool({
+      min: 0,
+      max: 1,
+      slotsPerInstance: 1,
+      idleWindowMs: 60_000,
+      keepAlive: unloadAtOnce,
+      load: async () => 1,
+    });
+    pool.release(await pool.acquire());
+    while (pool.size > 0) await sleep(5);
+    await pool.warmOne();
+    await sleep(30);
+    assert.equal(pool.size, 1, "the instance held callers wait for is still there when they are sent on");
+    await pool.close();
+  });
 });

@@ -135,6 +135,18 @@ const CASES: Case[] = [
     mutate: (s) => (s.scalingPolicies.lazy.minInstances = 1),
   },
   {
+    code: "CL_HOLD_INVALID",
+    path: "scalingPolicies.lazy.hold.maxPending",
+    breaks: "a hold that keeps no request",
+    mutate: (s) => (s.scalingPolicies.lazy.hold = { maxPending: 0, maxWait: "30 seconds" }),
+  },
+  {
+    code: "CL_HOLD_INVALID",
+    path: "scalingPolicies.lazy.hold.maxWait",
+    breaks: "a hold longer than five minutes",
+    mutate: (s) => (s.scalingPolicies.lazy.hold = { maxPending: 100, maxWait: "6 minutes" }),
+  },
+  {
     code: "CL_SCALING_TARGET",
     path: "scalingPolicies.steady",
     breaks: "a policy with no target",
