@@ -14,7 +14,7 @@ import {
   type RouteArgs,
 } from "./declarations";
 import type { ScalingPolicyArgs, ScheduleArgs, VersionSplit } from "./declarations";
-import { closest, type EnvValue, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
+import { closest, type EnvValue, type ObjectiveSpec, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
 
 /** What a value may hold: anything (checked later), an object's fields, a record's values or a list's items. */
 export type Shape =
@@ -35,6 +35,9 @@ const PLACEMENT = object<PlacementSpec>({
   kubernetes: object<NonNullable<PlacementSpec["kubernetes"]>>({ labels: any, tolerations: any }),
 });
 const TENSOR = object<TensorSpec>({ type: any, shape: any });
+const OBJECTIVES = list(
+  object<ObjectiveSpec>({ errorRate: any, p99: any, coldStartShare: any, queueDepth: any, queueAge: any, window: any, severity: any }),
+);
 
 /** The fields of each declaration's arguments. */
 export const DECLARATION_FIELDS = {
@@ -68,6 +71,7 @@ export const DECLARATION_FIELDS = {
     scaling: any,
     coldStart: any,
     memory: any,
+    objectives: OBJECTIVES,
   }),
   function: object<FunctionArgs>({
     handler: object<Exclude<FunctionArgs["handler"], string>>({ module: any, export: any }),
@@ -78,6 +82,7 @@ export const DECLARATION_FIELDS = {
     models: any,
     regions: any,
     scaling: any,
+    objectives: OBJECTIVES,
   }),
   route: object<RouteArgs>({
     target: object<VersionSplit>({
@@ -88,6 +93,7 @@ export const DECLARATION_FIELDS = {
     auth: any,
     rateLimit: object<RateLimitArgs>({ requests: any, per: any, burst: any, key: any, onStoreFailure: any }),
     cache: object<NonNullable<RouteArgs["cache"]>>({ ttl: any, varyHeaders: any }),
+    objectives: OBJECTIVES,
   }),
 } as const satisfies Record<string, Shape>;
 

@@ -27,6 +27,7 @@ import {
   type FunctionSpec,
   type GpuPoolSpec,
   type ModelSpec,
+  type ObjectiveSpec,
   type Problem,
   type RegionSpec,
   type RouteSpec,
@@ -185,6 +186,7 @@ export class Normalizer {
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
       coldStart: args.coldStart,
       memory: args.memory,
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -205,6 +207,7 @@ export class Normalizer {
       models: this.refs(args.models ?? [], "model", `${path}.models`),
       regions: this.refs(args.regions, "region", `${path}.regions`),
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -225,6 +228,7 @@ export class Normalizer {
             onStoreFailure: limit.onStoreFailure ?? "local",
           },
       cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -252,6 +256,17 @@ export class Normalizer {
     });
     return { kind: "model", name, weights, strategy: target?.strategy, sticky: target?.sticky ?? false };
   }
+}
+
+/**
+ * Objectives with their defaults (a 5-minute window, ticket severity); none
+ * stays absent. Values of the wrong type are passed on for validation to report.
+ */
+function objectives(values: readonly unknown[] | undefined): ObjectiveSpec[] | undefined {
+  if (!Array.isArray(values)) return values as undefined;
+  return values.map((objective) =>
+    isFields(objective) ? { ...objective, window: objective.window ?? "5 minutes", severity: objective.severity ?? "ticket" } : objective,
+  ) as ObjectiveSpec[];
 }
 
 /** Header names in lowercase and sorted; a non-list is passed on for validation to report its type. */

@@ -15,7 +15,7 @@ export const PROBLEM_CODES = {
   CL_DUPLICATE_NAME: "Two entries of one kind share a name (for models: a name and version).",
   CL_DANGLING_REFERENCE: "An entry refers to another entry that is not declared in this app.",
   CL_FOREIGN_REFERENCE: "An entry refers to an object declared in a different App.",
-  CL_UNIT_MALFORMED: 'A size or duration is not written as "<number> <unit>".',
+  CL_UNIT_MALFORMED: 'A size or duration is not written as "<number> <unit>", or a percent as "<number>%".',
   CL_MIN_GT_MAX: "A minimum is larger than its maximum.",
   CL_SCALE_TO_ZERO_CONFLICT: "Scale-to-zero is combined with a minimum or scheduled floor above zero.",
   CL_SCALING_TARGET: "A scaling policy states neither or both of target concurrency and utilization.",
@@ -50,6 +50,12 @@ export const PROBLEM_CODES = {
   CL_PREWARM_HISTORY: "A scaling policy's pre-warm history file is missing or malformed.",
   CL_POOL_PLATFORM: "A GPU pool asks for a platform the chosen target cannot give it (serverless GPUs exist only on alicloud).",
   CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
+  CL_OBJECTIVE_MEASURE: "An objective states no measure, or more than one.",
+  CL_OBJECTIVE_SCOPE: "An objective states a measure its entry does not have (a queue on a route, a cold start on a route).",
+  CL_OBJECTIVE_THRESHOLD:
+    "An objective's threshold can never be crossed (0% or 100%, a p99 at the function's timeout, a queue depth at maxQueue).",
+  CL_OBJECTIVE_WINDOW: "An objective's window is not whole minutes between 1 minute and 1 day.",
+  CL_OBJECTIVE_DUPLICATE: "An entry states the same measure twice at the same severity.",
 } as const;
 
 /** A stable problem code. */

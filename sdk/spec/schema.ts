@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ProblemCode } from "./problems";
-import { isDuration, isSize, type Duration, type Size } from "./units";
+import { isDuration, isPercent, isSize, type Duration, type Percent, type Size } from "./units";
 
 /** The only API version this module reads and writes. */
 export const API_VERSION = "cloudloom/v1";
@@ -52,6 +52,12 @@ const duration = z
     isDuration,
     coded("CL_UNIT_MALFORMED", "is not a duration", 'write it as "<number> <unit>", e.g. "30 seconds" (ms, seconds, minutes, hours, days)'),
   ) as unknown as z.ZodType<Duration>;
+const percent = z
+  .string()
+  .refine(
+    isPercent,
+    coded("CL_UNIT_MALFORMED", "is not a percent", 'write it as "<number>%", e.g. "1%" or "0.5%"'),
+  ) as unknown as z.ZodType<Percent>;
 const count = z.number().int().nonnegative();
 const modelKey = z
   .string()
@@ -171,6 +177,30 @@ const TensorSchema = z
   })
   .strict();
 
+/**
+ * One objective: a threshold on exactly one measure (which measures suit
+ * which entries is `objectives.ts`'s MEASURES), judged over `window`, and
+ * how urgent its alert is. Providers turn objectives into alert rules.
+ */
+export const ObjectiveSchema = z
+  .object({
+    /** Highest share of requests answered with a 5xx. */
+    errorRate: percent.optional(),
+    /** Highest 99th-percentile latency. */
+    p99: duration.optional(),
+    /** Highest share of calls that waited for an instance to start. */
+    coldStartShare: percent.optional(),
+    /** Highest average number of requests waiting in a model's batch queue. */
+    queueDepth: z.number().optional(),
+    /** Highest 99th-percentile time a request waits in a model's batch queue. */
+    queueAge: duration.optional(),
+    /** The span the measure is computed over. */
+    window: duration,
+    /** `page` wakes someone; `ticket` waits for working hours. */
+    severity: z.enum(["page", "ticket"]),
+  })
+  .strict();
+
 /** One immutable version of an ONNX model. */
 export const ModelSchema = z
   .object({
@@ -198,6 +228,7 @@ export const ModelSchema = z
     coldStart: duration.optional(),
     /** Memory a CPU model's server needs (SageMaker Serverless, pod requests). */
     memory: size.optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -218,6 +249,7 @@ export const FunctionSchema = z
     models: z.array(modelKey),
     regions: z.array(name),
     scaling: name.optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -259,6 +291,7 @@ export const RouteSchema = z
       .object({ ttl: duration, varyHeaders: z.array(z.string().min(1)) })
       .strict()
       .optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -300,5 +333,7 @@ export type RouteSpec = z.infer<typeof RouteSchema>;
 export type RouteTargetSpec = z.infer<typeof RouteTargetSchema>;
 /** A route's rate limit in a spec. */
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
+/** An objective of a route, function or model in a spec. */
+export type ObjectiveSpec = z.infer<typeof ObjectiveSchema>;
 /** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */
 export type EnvValue = z.infer<typeof EnvValueSchema>;

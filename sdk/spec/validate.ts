@@ -8,6 +8,7 @@ import { alicloudRule } from "./rules/alicloud";
 import { awsRule } from "./rules/aws";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
+import { objectiveRule } from "./rules/objectives";
 import { placementRule } from "./rules/placement";
 import { referencesRule } from "./rules/references";
 import { routeRule } from "./rules/routes";
@@ -39,6 +40,7 @@ const RULES: readonly Rule[] = [
   placementRule,
   routeRule,
   functionLimitsRule,
+  objectiveRule,
   awsRule,
   alicloudRule,
 ];
