@@ -17,7 +17,13 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /34 resources in 7 components/);
+    assert.match(out, /37 resources in 8 components/);
+    // The alerts it would create, one per rule, then what it cannot alert on (nothing, on Kubernetes).
+    assert.match(
+      out,
+      /\nAlerts \(9\):\n {2}page {3}SupportDeskRoutePostV1ClassifyErrorRatePage {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when sum\(rate\(http_server_request_duration_seconds_count\{/,
+    );
+    assert.doesNotMatch(out, /cannot alert on/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
@@ -39,20 +45,48 @@ describe("cloudloom plan", () => {
     assert.match(alicloud.out, /alicloud:fc\/v3Alias:V3Alias support-desk-fn-classify-central {2}alias=live version=1\n/);
   });
 
+  it("lists the alarms each cloud would create, and the objectives it cannot alert on with the reason", async () => {
+    const aws = await run("plan", "examples/support-desk", "--target", "aws");
+    assert.match(aws.out, /\nAlerts \(12\):\n/);
+    assert.match(
+      aws.out,
+      / {2}page {3}support-desk-route-post-v1-classify-error-rate-page-fn-classify-central {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when errors \/ requests \[Sum\(Url5xxCount\), Sum\(UrlRequestCount\)\] > 0\.02 over 300 s\n/,
+    );
+    assert.match(
+      aws.out,
+      /\nObjectives aws cannot alert on \(3\):\n {2}models\.intent@1\.objectives\.0 \(support-desk-intent-v1-queue-age-page\): the batch queue lives in the cloudloom runtime/,
+    );
+    const alicloud = await run("plan", "examples/support-desk", "--target", "alicloud", "--json");
+    const plan = JSON.parse(alicloud.out);
+    assert.equal(plan.alerts.length, 10);
+    assert.deepEqual(plan.alerts[0], {
+      name: "support-desk-route-post-v1-classify-error-rate-page-fn-classify-central",
+      severity: "page",
+      objective: "routes.POST /v1/classify.objectives.0",
+      condition: "Average(FunctionFunctionErrorsRate) > 2, 5 periods of 60 s in a row",
+    });
+    assert.deepEqual(
+      plan.unobserved.map((u: any) => u.objective),
+      ["functions.classify.objectives.0", "models.intent@1.objectives.0", "models.intent@1.objectives.1", "models.intent@1.objectives.2"],
+    );
+  });
+
   it("renders the same JSON plan on every run", async () => {
     const first = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
     const second = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 41);
+    assert.equal(plan.resources.length, 45);
+    assert.equal(plan.alerts.length, 9);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 34);
+    assert.equal(yaml.split("---\n").length, 37);
+    assert.match(yaml, /kind: PrometheusRule/);
   });
 
   it("exits 1 for an app with problems, 2 for an unknown target or a missing file", async () => {
