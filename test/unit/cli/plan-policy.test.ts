@@ -105,7 +105,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (24 policies, targets: kubernetes, aws, alicloud)\n");
+    assert.equal(out, "no policy violations (25 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {
@@ -128,7 +128,7 @@ describe("cloudloom policy", () => {
     const sarif: any = JSON.parse(out);
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
     assert.equal(sarif.runs[0].results[0].level, "error");
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 24);
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 25);
   });
 
   it("points SARIF results at the app file and the line of the declaration at fault", async () => {
@@ -170,7 +170,7 @@ describe("cloudloom policy", () => {
   it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
     const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
     assert.equal(listed.code, 0, listed.err);
-    assert.equal(listed.out, "no policy violations (24 policies, targets: kubernetes, aws)\n");
+    assert.equal(listed.out, "no policy violations (25 policies, targets: kubernetes, aws)\n");
     assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
     assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));
@@ -193,6 +193,22 @@ describe("cloudloom policy", () => {
     const other = await run("policy", "examples/support-desk", "--target", "kubernetes", "--stack-config", `aws=${join(dir, "k8s.yaml")}`);
     assert.equal(other.code, 2);
     assert.match(other.err, /aws is not one of the targets \(kubernetes\)/);
+  });
+
+  it("refuses a production stack whose route has no objective (--policy-config), and passes it otherwise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cloudloom-prod-"));
+    const config = join(dir, "production.json");
+    writeFileSync(config, JSON.stringify({ "cloudloom-objectives-on-routes": { production: true } }));
+    const refused = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes", "--policy-config", config);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.out,
+      /cloudloom-objectives-on-routes \(mandatory, 1\)\n {2}kubernetes:cloudloom:kubernetes:App::bad-policy\n {4}route POST \/rank has no objective/,
+    );
+    const staging = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes");
+    assert.doesNotMatch(staging.out, /cloudloom-objectives-on-routes/);
+    const example = await run("policy", "examples/support-desk", "--target", "all", "--policy-config", config);
+    assert.equal(example.code, 0, example.out);
   });
 
   it("refuses an unknown format or target with exit 2", async () => {
