@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { parser } from "@prometheus-io/lezer-promql";
 import example from "../../../examples/support-desk/app";
 import { App, type SpecV1 } from "../../../sdk";
+import { alertExpression } from "../../../providers/kubernetes/alerts";
 import { KubernetesApp, type KubernetesAppArgs } from "../../../providers/kubernetes/app";
+import { kubernetesStackSettings } from "../../../providers/kubernetes/settings";
+import { alertDefinitions } from "../../../providers/shared/alerts";
+import { TargetConfigError } from "../../../providers/shared/config-error";
 import { planUnderMocks, type PlannedResource } from "../../../providers/plan";
 import { HTTP_LABELS, METRIC_NAMES } from "../../../runtime/contract";
 
@@ -239,5 +243,46 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
         `rate(${METRIC_NAMES.httpServerDuration}_bucket{namespace="split",${HTTP_LABELS.method}="PUT",${HTTP_LABELS.route}="/b",version="2"}[5m]))) > 0.1`,
     );
     assert.deepEqual(syntaxErrors(v2Rule.expr), []);
+  });
+
+  it("reads cloudloom:monitoring and cloudloom:monitoringLabels from stack config, and refuses values it cannot use", () => {
+    const source = (config: Record<string, string>) => ({
+      get: (key: string) => config[key],
+      getSecret: () => undefined,
+      secretKeys: () => undefined,
+    });
+    const read = kubernetesStackSettings(source({ monitoring: "false", monitoringLabels: '{"release":"kube-prometheus-stack"}' }));
+    assert.deepEqual([read.monitoring, read.monitoringLabels], [false, { release: "kube-prometheus-stack" }]);
+    assert.deepEqual(
+      [kubernetesStackSettings(source({})).monitoring, kubernetesStackSettings(source({})).monitoringLabels],
+      [undefined, undefined],
+    );
+    for (const bad of [
+      { monitoring: "off" },
+      { monitoringLabels: "release=kps" },
+      { monitoringLabels: '{"release":1}' },
+      { monitoringLabels: "[]" },
+    ])
+      assert.throws(
+        () => kubernetesStackSettings(source(bad)),
+        (e: Error) => e instanceof TargetConfigError && /cloudloom:monitoring/.test(e.message),
+        JSON.stringify(bad),
+      );
+  });
+
+  it("escapes label values, so a namespace with quotes or backslashes cannot break out of its matcher", () => {
+    const [alert] = alertDefinitions(spec);
+    const hostile = 'ns"} or vector(1) or {a="\\';
+    const judged = alertExpression(alert, hostile);
+    assert.ok("expr" in judged);
+    assert.deepEqual(syntaxErrors(judged.expr), [], judged.expr);
+    // The whole hostile string stays one label value: no vector(1) call appears in the parse tree.
+    const calls: string[] = [];
+    parser.parse(judged.expr).iterate({
+      enter: (node) => {
+        if (node.name === "FunctionIdentifier") calls.push(judged.expr.slice(node.from, node.to));
+      },
+    });
+    assert.deepEqual([...new Set(calls)], ["rate"]);
   });
 });
