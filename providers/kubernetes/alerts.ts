@@ -43,12 +43,12 @@ const ratio = (numerator: string, denominator: string) => `sum(${numerator}) / s
 const p99 = (buckets: string, selectors: string[], range: string) =>
   `histogram_quantile(0.99, sum by (le) (${rates(`${buckets}_bucket`, selectors, range)}))`;
 
-/** The gateway's request selectors for what an alert judges; none when no route reaches it. */
-function requestSelectors(alert: AlertDefinition, namespace: string): string[] {
+/** The label matchers of the gateway's requests for what an alert judges, one set per route; none when no route reaches it. */
+function requestMatchers(alert: AlertDefinition, namespace: string): Array<Record<string, string>> {
   const { subject } = alert;
   const routes = subject.kind === "route" ? [subject] : subject.routes;
   const version: Record<string, string> = subject.kind === "model" ? { version: subject.version } : {};
-  return routes.map((route) => selector({ namespace, [HTTP_LABELS.method]: route.method, [HTTP_LABELS.route]: route.path, ...version }));
+  return routes.map((route) => ({ namespace, [HTTP_LABELS.method]: route.method, [HTTP_LABELS.route]: route.path, ...version }));
 }
 
 /** A window of whole minutes as a PromQL duration: `5m`, `1h`, `1d`. */
@@ -62,13 +62,14 @@ export function alertExpression(alert: AlertDefinition, namespace: string): { ex
   const range = promDuration(alert.windowSeconds);
   const above = ` > ${alert.threshold}`;
   if (alert.measure === "errorRate" || alert.measure === "p99") {
-    const selectors = requestSelectors(alert, namespace);
-    if (selectors.length === 0)
+    const matchers = requestMatchers(alert, namespace);
+    if (matchers.length === 0)
       return { unobserved: "no route reaches it, and on Kubernetes the gateway is where requests are counted and timed" };
-    if (alert.measure === "p99") return { expr: p99(METRIC_NAMES.httpServerDuration, selectors, range) + above };
+    const requests = matchers.map((m) => selector(m));
+    if (alert.measure === "p99") return { expr: p99(METRIC_NAMES.httpServerDuration, requests, range) + above };
     const count = `${METRIC_NAMES.httpServerDuration}_count`;
-    const errors = selectors.map((s) => s.replace(/}$/, `,${HTTP_LABELS.status}=~"5.."}`));
-    return { expr: ratio(rates(count, errors, range), rates(count, selectors, range)) + above };
+    const errors = matchers.map((m) => selector(m, { [HTTP_LABELS.status]: "5.." }));
+    return { expr: ratio(rates(count, errors, range), rates(count, requests, range)) + above };
   }
   if (alert.subject.kind === "route") return { unobserved: `a route has no ${alert.measure}` };
   const entry = backendKey(alert.subject);
