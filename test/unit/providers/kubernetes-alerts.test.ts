@@ -257,12 +257,13 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
       [kubernetesStackSettings(source({})).monitoring, kubernetesStackSettings(source({})).monitoringLabels],
       [undefined, undefined],
     );
-    for (const bad of [
+    const bads: Array<Record<string, string>> = [
       { monitoring: "off" },
       { monitoringLabels: "release=kps" },
       { monitoringLabels: '{"release":1}' },
       { monitoringLabels: "[]" },
-    ])
+    ];
+    for (const bad of bads)
       assert.throws(
         () => kubernetesStackSettings(source(bad)),
         (e: Error) => e instanceof TargetConfigError && /cloudloom:monitoring/.test(e.message),
