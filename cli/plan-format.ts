@@ -36,6 +36,16 @@ export function derivedFloors(plan: Plan): string[] {
   );
 }
 
+/** The alerts the plan creates, one line each, then the objectives this target cannot alert on and why. */
+export function alertLines(plan: Plan): string[] {
+  return [
+    ...(plan.alerts.length ? [`Alerts (${plan.alerts.length}):`] : []),
+    ...plan.alerts.map((a) => `  ${a.severity.padEnd(6)} ${a.name}  ${a.objective}\n         when ${a.condition}`),
+    ...(plan.unobserved.length ? [`Objectives ${plan.target} cannot alert on (${plan.unobserved.length}):`] : []),
+    ...plan.unobserved.map((u) => `  ${u.objective} (${u.name}): ${u.reason}`),
+  ];
+}
+
 /** The plan as an indented tree. */
 export function planTree(plan: Plan): string {
   const children = new Map<string, PlanEntry[]>();
@@ -63,5 +73,6 @@ export function planTree(plan: Plan): string {
     // Under mocks a URL the cloud assigns (a load balancer's address) is not known; one built from settings is.
     `Gateway URL: ${plan.gatewayUrl && /^https?:\/\/[^/]/.test(plan.gatewayUrl) ? plan.gatewayUrl : "assigned by the cloud at pulumi up"}`,
     ...(floors.length ? ["Scheduled floors derived from pre-warm history:", ...floors] : []),
+    ...alertLines(plan),
   ].join("\n");
 }

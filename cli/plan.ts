@@ -8,7 +8,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { planUnderMocks, type PlannedResource } from "../providers/plan";
+import type { PlannedAlert } from "../providers/provider";
 import { describeTarget, secretValues, TARGET_FACTORIES } from "../providers/registry";
+import type { Unobserved } from "../providers/shared/alerts";
 import { declaredSecrets } from "../providers/shared/function-env";
 import { loadApp, type EndpointsMap, type Target } from "../sdk";
 import { runStack } from "../stacks/program";
@@ -29,6 +31,10 @@ export interface Plan {
   gatewayUrl: string;
   /** Settings that were filled with placeholders because the stack config had none. */
   placeholders: string[];
+  /** The alerts the stack would create, one per rule or alarm. */
+  alerts: PlannedAlert[];
+  /** The objectives this target cannot alert on, and why. */
+  unobserved: Unobserved[];
 }
 
 const ROOT = resolve(__dirname, "..");
@@ -122,15 +128,19 @@ export async function planApp(
     ),
   );
   const appResource = resources.find((r) => /^cloudloom:[a-z]+:App$/.test(r.type));
+  const alertsComponent = resources.find((r) => /^cloudloom:[a-z]+:Alerts$/.test(r.type));
+  // Registration order depends on when outputs resolve; sort so that plans compare equal.
+  const sorted = resources
+    .map((r) => ({ ...r, parent: parents.get(`${r.type}::${r.name}`) }))
+    .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));
   return {
     app: appResource?.name ?? app,
     target,
-    // Registration order depends on when outputs resolve; sort so that plans compare equal.
-    resources: resources
-      .map((r) => ({ ...r, parent: parents.get(`${r.type}::${r.name}`) }))
-      .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`)),
+    resources: sorted,
     endpoints: result.endpoints,
     gatewayUrl: result.gatewayUrl,
     placeholders,
+    alerts: describeTarget(target).alerts?.(sorted) ?? [],
+    unobserved: (alertsComponent?.inputs.unobserved as Unobserved[] | undefined) ?? [],
   };
 }

@@ -1,10 +1,21 @@
-/** Prometheus metrics of one gateway, on the registry it is handed (the local target shares one with its runtime). */
+/**
+ * Prometheus metrics of one gateway, on the registry it is handed (the local
+ * target shares one with its runtime). Requests are OpenTelemetry's
+ * `http.server.request.duration` in Prometheus form: one histogram whose
+ * count is the request counter.
+ */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { HTTP_LABELS, METRIC_NAMES } from "../runtime/contract";
+
+/** Label names of the request histogram: OpenTelemetry's HTTP attributes, then cloudloom's region and version. */
+export type RequestLabel = (typeof HTTP_LABELS)[keyof typeof HTTP_LABELS] | "region" | "version";
+
+/** The bucket boundaries OpenTelemetry's HTTP semantic conventions advise for request durations, in seconds. */
+export const REQUEST_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** The gateway's metric families. */
 export class GatewayMetrics {
-  readonly requests: Counter<"route" | "region" | "version" | "status">;
-  readonly latency: Histogram<"route" | "region">;
+  readonly requests: Histogram<RequestLabel>;
   readonly limiter: Counter<"route" | "decision">;
   readonly cache: Counter<"route" | "result">;
   readonly breaker: Gauge<"route" | "region">;
@@ -16,17 +27,11 @@ export class GatewayMetrics {
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({
-      name: "cloudloom_requests_total",
-      help: "Requests by route, region, version and status.",
-      labelNames: ["route", "region", "version", "status"] as const,
-      registers,
-    });
-    this.latency = new Histogram({
-      name: "cloudloom_request_duration_seconds",
-      help: "Request latency by route and region.",
-      labelNames: ["route", "region"] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.requests = new Histogram({
+      name: METRIC_NAMES.httpServerDuration,
+      help: "Duration of HTTP server requests, by method, route, status, region and version.",
+      labelNames: [HTTP_LABELS.method, HTTP_LABELS.route, HTTP_LABELS.status, "region", "version"] as const,
+      buckets: REQUEST_DURATION_BUCKETS,
       registers,
     });
     this.limiter = new Counter({

@@ -22,6 +22,7 @@ import { gpuWorkloads } from "./policies/gpu-workloads";
 import { cloudloomLabels } from "./policies/labels";
 import { leastPrivilege } from "./policies/least-privilege";
 import { noPlaintextSecrets } from "./policies/no-plaintext-secrets";
+import { objectivesOnRoutes } from "./policies/objectives-on-routes";
 import { privateArtifacts } from "./policies/private-artifacts";
 import { redisPrivate } from "./policies/redis-private";
 import { regionAllowlist } from "./policies/region-allowlist";
@@ -36,6 +37,7 @@ export const POLICIES: StackValidationPolicy[] = [
   gpuWorkloads,
   regionAllowlist,
   publicRoutesRateLimited,
+  objectivesOnRoutes,
   modelsPinned,
   scaleToZeroLatency,
   cloudloomLabels,

@@ -60,6 +60,10 @@ export const UNTAGGABLE_TYPES = new Set([
   "alicloud:fc/v3ProvisionConfig:V3ProvisionConfig",
   "alicloud:fc/v3Trigger:V3Trigger",
   "alicloud:oss/bucketObject:BucketObject",
+  "alicloud:cms/alarmContact:AlarmContact",
+  "alicloud:cms/alarmContactGroup:AlarmContactGroup",
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+  "aws:sns/topicSubscription:TopicSubscription",
   "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
   // A Helm release has no labels of its own; its chart labels what it installs.
   "kubernetes:helm.sh/v3:Release",

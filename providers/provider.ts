@@ -20,11 +20,25 @@ export type SpecSection = Exclude<keyof SpecV1, "apiVersion" | "app">;
 /** The step that handles each section; routes are served by the gateway step. */
 export type StepName<S extends SpecSection = SpecSection> = S extends "routes" ? "gateway" : S;
 
-/** One method per spec section. `C` is the provider's own build context. */
-export type ProviderSteps<C> = { [S in SpecSection as StepName<S>]: (context: C) => void };
+/**
+ * Steps for what the spec states across its sections rather than in one:
+ * `alerts`, from the objectives of routes, functions and models.
+ */
+export type CrossSectionStep = "alerts";
 
-/** The order steps run in: each may use what earlier ones prepared. */
-export const STEP_ORDER: ReadonlyArray<StepName> = ["regions", "gpuPools", "scalingPolicies", "models", "functions", "gateway"];
+/** One method per spec section, and per cross-section concept. `C` is the provider's own build context. */
+export type ProviderSteps<C> = { [S in SpecSection as StepName<S>]: (context: C) => void } & Record<CrossSectionStep, (context: C) => void>;
+
+/** The order steps run in: each may use what earlier ones prepared (alerts watch what every other step made). */
+export const STEP_ORDER: ReadonlyArray<StepName | CrossSectionStep> = [
+  "regions",
+  "gpuPools",
+  "scalingPolicies",
+  "models",
+  "functions",
+  "gateway",
+  "alerts",
+];
 
 /** Runs a provider's steps in order. */
 export function runSteps<C>(steps: ProviderSteps<C>, context: C): void {
@@ -47,6 +61,18 @@ export interface TargetDescription {
   fillIns?(resources: readonly PlannedResource[]): FillIn[];
   /** Every model artifact the deployment will fetch, with its sha256. */
   artifacts?(resources: readonly PlannedResource[]): ArtifactFetch[];
+  /** The alerts the planned resources raise (alarms, alert rules), one per rule or alarm. */
+  alerts?(resources: readonly PlannedResource[]): PlannedAlert[];
+}
+
+/** One alert a plan would create: its name, severity, the objective it judges and when it fires. */
+export interface PlannedAlert {
+  name: string;
+  severity: string;
+  /** Spec path of the objective, e.g. `routes.POST /v1/classify.objectives.0`. */
+  objective: string;
+  /** When it fires, in the target's own terms (a PromQL expression, a metric and threshold). */
+  condition: string;
 }
 
 /** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */

@@ -18,6 +18,7 @@ import { KubernetesApp } from "./kubernetes/app";
 import { kubernetesDescription } from "./kubernetes/describe";
 import { kubernetesStackSettings } from "./kubernetes/settings";
 import type { AppOutputs, TargetDescription } from "./provider";
+import { parseAlertEmails } from "./shared/alerts";
 import { TargetConfigError } from "./shared/config-error";
 import { secretValues } from "./shared/object-setting";
 import type { SecretSettings } from "./shared/function-env";
@@ -101,6 +102,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           secrets: secretSettings(settings),
           logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
           gateway: parseGatewaySettings(settings),
+          alertEmails: parseAlertEmails(settings.get("alertEmails")),
         },
         opts,
       ),
@@ -123,6 +125,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           dnsDomain: settings.get("dnsDomain"),
           dnsRecord: settings.get("dnsRecord"),
           dnsCertificateId: settings.get("dnsCertificateId"),
+          alertEmails: parseAlertEmails(settings.get("alertEmails")),
         },
         opts,
       ),

@@ -14,6 +14,8 @@ export interface BatcherOptions {
   maxQueue: number;
   /** Batches that may run at once. @default 1 */
   concurrency?: number;
+  /** Hears, for each request a batch takes, how long it waited in the queue (ms). */
+  onDequeue?: (waitedMs: number) => void;
 }
 
 /** Runs one batch; returns one result per sample, in order. */
@@ -21,6 +23,8 @@ export type BatchRunner<In, Out> = (samples: In[]) => Promise<Out[]>;
 
 interface Pending<In, Out> {
   sample: In;
+  /** When it was queued (performance.now()). */
+  queuedAt: number;
   resolve: (value: Out) => void;
   reject: (error: unknown) => void;
 }
@@ -55,7 +59,7 @@ export class DynamicBatcher<In, Out> {
       );
     }
     return new Promise<Out>((resolve, reject) => {
-      this.queue.push({ sample, resolve, reject });
+      this.queue.push({ sample, queuedAt: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -74,6 +78,11 @@ export class DynamicBatcher<In, Out> {
     this.timer = undefined;
     if (this.queue.length === 0 || this.running >= this.concurrency) return;
     const batch = this.queue.splice(0, this.options.maxBatchSize);
+    const onDequeue = this.options.onDequeue;
+    if (onDequeue) {
+      const now = performance.now();
+      for (const pending of batch) onDequeue(now - pending.queuedAt);
+    }
     this.running++;
     this.execute(batch).finally(() => {
       this.running--;

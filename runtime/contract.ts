@@ -117,8 +117,31 @@ export const ROLLOUTS_PATH = `${INTERNAL_PREFIX}/rollouts`;
 /** Internal path a function server answers invocations on. */
 export const functionInvokePath = (name: string): string => `${INTERNAL_PREFIX}/functions/${encodeURIComponent(name)}`;
 
-/** The gauge of requests in flight in a pod, by `deployment`: what the HPA and KEDA scale a workload on. */
-export const INFLIGHT_METRIC = "cloudloom_inflight_requests";
+/**
+ * The gauge of requests in flight in a pod, by `deployment`: what the HPA and KEDA scale a workload on.
+ * OpenTelemetry's `http.server.active_requests`, in Prometheus form.
+ */
+export const INFLIGHT_METRIC = "http_server_active_requests";
+
+/**
+ * Prometheus names of the metrics that alert rules query. Where OpenTelemetry's
+ * semantic conventions name a measurement, the name is the convention's in
+ * Prometheus form (dots become underscores, the unit a suffix); the rest are
+ * cloudloom's own, prefixed `cloudloom_`.
+ */
+export const METRIC_NAMES = {
+  /** The gateway's request duration histogram (`http.server.request.duration`), labelled {@link HTTP_LABELS}, `region` and `version`. */
+  httpServerDuration: "http_server_request_duration_seconds",
+  /** Calls a runtime served, by `entry`, `region` and `start` (`cold` when the call waited for an instance to start, else `warm`). */
+  invocations: "cloudloom_invocations_total",
+  /** Requests waiting in a model's batch queue, by `model` and `region`. */
+  modelQueueDepth: "cloudloom_model_queue_depth",
+  /** Time requests waited in a model's batch queue, by `model` and `region`. */
+  modelQueueDuration: "cloudloom_model_queue_duration_seconds",
+} as const;
+
+/** Label names of {@link METRIC_NAMES.httpServerDuration}: OpenTelemetry's HTTP attributes in Prometheus form. */
+export const HTTP_LABELS = { method: "http_request_method", route: "http_route", status: "http_response_status_code" } as const;
 
 /**
  * The response header of a request that was held while its target started:

@@ -14,7 +14,7 @@ import {
 } from "../sdk/handler";
 import type { FunctionSpec } from "../sdk/spec";
 import { ServingError } from "./contract";
-import { InstancePool, type PoolEvents } from "./instance-pool";
+import { InstancePool, type CallEvents, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
 
 /** What one invocation returned, normalized, and how it was served. */
@@ -38,6 +38,7 @@ function loadHandler(root: string, spec: FunctionSpec): Handler {
 /** A function's pool of handler instances in one region. */
 export class FunctionHost {
   private readonly pool: InstancePool<Handler>;
+  private readonly onServed: CallEvents["onServed"];
 
   constructor(
     readonly name: string,
@@ -46,9 +47,10 @@ export class FunctionHost {
     sizing: PoolSizing,
     private readonly env: Readonly<Record<string, string>>,
     private readonly models: Record<string, ModelClient>,
-    events: PoolEvents = {},
+    { onServed, ...events }: PoolEvents & CallEvents = {},
   ) {
     this.pool = new InstancePool({ ...sizing, ...events, slotsPerInstance: spec.concurrency, load: async () => loadHandler(root, spec) });
+    this.onServed = onServed;
   }
 
   /** Handler instances loaded now. */
@@ -69,6 +71,7 @@ export class FunctionHost {
   /** Calls the handler; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
   async invoke(request: FunctionRequest, region: string, requestId: string): Promise<Invocation> {
     const lease = await this.pool.acquire();
+    this.onServed?.(1, lease.cold);
     const context: HandlerContext = { models: this.models, region, requestId, env: this.env };
     try {
       const result = await lease.instance(request, context);

@@ -21,6 +21,12 @@ export interface PoolEvents {
   onWarmIdle?: (seconds: number) => void;
 }
 
+/** What a pool's host reports of the calls it serves, for metrics. */
+export interface CallEvents {
+  /** After `calls` calls (a function invocation; a model batch's samples) got an instance; `cold` when they waited for it to start. */
+  onServed?: (calls: number, cold: boolean) => void;
+}
+
 /** Sizing and lifecycle of one pool. */
 export interface InstancePoolOptions<T> extends PoolEvents {
   min: number;

@@ -1,7 +1,11 @@
-/** Prometheus metrics of the runtime (cold starts, pre-warms, batches), on a registry it is handed. */
+/**
+ * Prometheus metrics of the runtime (calls and cold starts, pre-warms, model
+ * batches and queues), on a registry it is handed. Queue depths are read when
+ * scraped, so serving a request costs them nothing.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { INFLIGHT_METRIC } from "./contract";
-import type { RuntimeEvents } from "./runtime";
+import { INFLIGHT_METRIC, METRIC_NAMES } from "./contract";
+import type { QueueDepth, RuntimeEvents } from "./runtime";
 
 /** A registry with the process's default metrics, prefixed `cloudloom_`: one per process, shared by everything in it. */
 export function metricsRegistry(): Registry {
@@ -17,9 +21,37 @@ export class RuntimeMetrics {
   readonly warmIdleSeconds: Counter<"entry" | "region">;
   readonly batchSize: Histogram<"model">;
   readonly inflight: Gauge<"deployment">;
+  readonly invocations: Counter<"entry" | "region" | "start">;
+  readonly queueDuration: Histogram<"model" | "region">;
+  readonly queueDepth: Gauge<"model" | "region">;
+  /** What reads the model queues' depths; set by the runtime these metrics watch. */
+  private readQueues: () => QueueDepth[] = () => [];
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
+    this.invocations = new Counter({
+      name: METRIC_NAMES.invocations,
+      help: "Calls served (function invocations, model samples) by entry and region; start is cold when a call waited for an instance to start.",
+      labelNames: ["entry", "region", "start"] as const,
+      registers,
+    });
+    this.queueDuration = new Histogram({
+      name: METRIC_NAMES.modelQueueDuration,
+      help: "Time requests waited in a model's batch queue, by model and region.",
+      labelNames: ["model", "region"] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    const readQueues = () => this.readQueues();
+    this.queueDepth = new Gauge({
+      name: METRIC_NAMES.modelQueueDepth,
+      help: "Requests waiting in a model's batch queue now, by model and region.",
+      labelNames: ["model", "region"] as const,
+      registers,
+      collect() {
+        for (const { model, region, depth } of readQueues()) this.labels(model, region).set(depth);
+      },
+    });
     this.coldStarts = new Histogram({
       name: "cloudloom_cold_start_seconds",
       help: "Cold start duration by entry and region.",
@@ -59,6 +91,11 @@ export class RuntimeMetrics {
     return {
       onColdStart: (entry, region, ms) => this.coldStarts.labels(entry, region).observe(ms / 1000),
       onBatch: (model, size) => this.batchSize.labels(model).observe(size),
+      onServed: (entry, region, calls, cold) => this.invocations.labels(entry, region, cold ? "cold" : "warm").inc(calls),
+      onQueueWait: (model, region, ms) => this.queueDuration.labels(model, region).observe(ms / 1000),
+      watchQueues: (read) => {
+        this.readQueues = read;
+      },
       onPrewarm: (entry, region) => this.prewarms.labels(entry, region).inc(),
       onWarmIdle: (entry, region, seconds) => this.warmIdleSeconds.labels(entry, region).inc(seconds),
       warn,

@@ -10,7 +10,7 @@ import type { ModelSpec } from "../sdk/spec";
 import { DynamicBatcher } from "./batcher";
 import { ServingError } from "./contract";
 import { chooseExecutionProviders, SessionFactory, type ExecutionProvider } from "./execution-provider";
-import { InstancePool, type PoolEvents } from "./instance-pool";
+import { InstancePool, type CallEvents, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";
 import type { PoolSizing } from "./sizing";
 
@@ -21,9 +21,11 @@ export interface Prediction {
   coldStartMs: number;
 }
 
-/** Hooks for metrics: the pool's, and batch sizes. */
-export interface ModelHostEvents extends PoolEvents {
+/** Hooks for metrics: the pool's, calls served, batch sizes and queue waits. */
+export interface ModelHostEvents extends PoolEvents, CallEvents {
   onBatch?: (size: number) => void;
+  /** How long one request waited in the batch queue (ms). */
+  onQueueWait?: (ms: number) => void;
   /** Where the one line about falling back to the CPU goes. @default a JSON log line on stdout */
   warn?: (message: string) => void;
 }
@@ -57,7 +59,9 @@ export class ModelHost {
       onPrewarm: events.onPrewarm,
       onWarmIdle: events.onWarmIdle,
     });
-    this.batcher = new DynamicBatcher({ ...batching, concurrency: sizing.max }, (samples) => this.runBatch(samples));
+    this.batcher = new DynamicBatcher({ ...batching, concurrency: sizing.max, onDequeue: events.onQueueWait }, (samples) =>
+      this.runBatch(samples),
+    );
   }
 
   /** Loaded sessions now. */
@@ -100,6 +104,7 @@ export class ModelHost {
     try {
       this.batchesRun++;
       this.events.onBatch?.(samples.length);
+      this.events.onServed?.(samples.length, lease.cold);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, tensor] of Object.entries(this.spec.signature.inputs)) {
         const size = sampleSize(tensor);

@@ -7,7 +7,7 @@
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
 import { holdLimits, toMilliseconds, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
-import type { PoolEvents } from "./instance-pool";
+import type { CallEvents, PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
 import { FunctionHost, type Invocation } from "./function-host";
 import { chooseExecutionProviders } from "./execution-provider";
@@ -39,15 +39,29 @@ export interface RuntimeEvents {
   onPrewarm?: (entry: string, region: string) => void;
   /** An instance spent `seconds` loaded without serving. */
   onWarmIdle?: (entry: string, region: string, seconds: number) => void;
+  /** `calls` calls got an instance; `cold` when they waited for it to start. */
+  onServed?: (entry: string, region: string, calls: number, cold: boolean) => void;
+  /** One request waited `ms` in a model's batch queue. */
+  onQueueWait?: (model: string, region: string, ms: number) => void;
+  /** Called once, with what reads every model queue's depth now (metrics read it when scraped). */
+  watchQueues?: (read: () => QueueDepth[]) => void;
   warn?: (message: string) => void;
 }
 
-/** The pool events of one entry in one region. */
-function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolEvents {
+/** How many requests wait in one model version's batch queue in one region. */
+export interface QueueDepth {
+  model: string;
+  region: string;
+  depth: number;
+}
+
+/** The pool and call events of one entry in one region. */
+function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolEvents & CallEvents {
   return {
     onColdStart: (ms) => events.onColdStart?.(entry, region, ms),
     onPrewarm: () => events.onPrewarm?.(entry, region),
     onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds),
+    onServed: (calls, cold) => events.onServed?.(entry, region, calls, cold),
   };
 }
 
@@ -94,7 +108,12 @@ export class LocalRuntime {
           artifact.bytes,
           sizing,
           batching,
-          { ...poolEvents(events, key, region), onBatch: (size) => events.onBatch?.(key, size), warn: events.warn },
+          {
+            ...poolEvents(events, key, region),
+            onBatch: (size) => events.onBatch?.(key, size),
+            onQueueWait: (ms) => events.onQueueWait?.(key, region, ms),
+            warn: events.warn,
+          },
           // A pod on a GPU pool asks for CUDA; the local target runs the whole app on this machine's CPU.
           chooseExecutionProviders(scope.only ? model : { pool: undefined }),
         );
@@ -111,6 +130,15 @@ export class LocalRuntime {
         this.functions.set(hostKey(name, region), new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region)));
       }
     }
+    events.watchQueues?.(() => this.queueDepths());
+  }
+
+  /** Requests waiting in each model version's batch queue, per region. */
+  queueDepths(): QueueDepth[] {
+    return [...this.models].map(([key, host]) => {
+      const at = key.lastIndexOf("|");
+      return { model: key.slice(0, at), region: key.slice(at + 1), depth: host.queueDepth };
+    });
   }
 
   /** Starts every pool's floor of instances. */

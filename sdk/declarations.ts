@@ -3,7 +3,7 @@
  * returns. Handles are how entries refer to each other; the spec turns them
  * into names.
  */
-import type { Accelerator, Duration, EnvValue, Percent, PlacementSpec, Size, TensorSpec } from "./spec";
+import type { Accelerator, Duration, EnvValue, Percent, PlacementSpec, Severity, Size, TensorSpec } from "./spec";
 
 /** A declared entry of an app. Pass it wherever another entry refers to it. */
 export class Declared<K extends string> {
@@ -42,6 +42,50 @@ export class Model extends Declared<"model"> {
     return `${this.name}@${this.version}`;
   }
 }
+
+/** What a route promises: at most this share of errors, at most this p99 latency. */
+export interface RouteMeasures {
+  /** Highest share of requests answered with a 5xx. @example "1%" */
+  errorRate: Percent;
+  /** Highest 99th-percentile latency. @example "800 ms" */
+  p99: Duration;
+}
+
+/** What a function promises: a route's measures, and its share of cold starts. */
+export interface FunctionMeasures extends RouteMeasures {
+  /** Highest share of calls that waited for an instance to start. @example "5%" */
+  coldStartShare: Percent;
+}
+
+/** What a model version promises: a function's measures, and how its batch queue behaves. */
+export interface ModelMeasures extends FunctionMeasures {
+  /** Highest average number of requests waiting in the batch queue (below `batching.maxQueue`). @example 64 */
+  queueDepth: number;
+  /** Highest 99th-percentile time a request waits in the batch queue. @example "50 ms" */
+  queueAge: Duration;
+}
+
+/** Exactly one of the measures of `M`. */
+type OneMeasure<M> = { [K in keyof M]: Pick<M, K> & { [Other in Exclude<keyof M, K>]?: never } }[keyof M];
+
+/** When an objective is judged, and how urgent its alert is. */
+export interface ObjectiveTerms {
+  /** The span the measure is computed over: whole minutes, from 1 minute to 1 day. @default "5 minutes" */
+  window?: Duration;
+  /** `page` wakes someone; `ticket` waits for working hours. @default "ticket" */
+  severity?: Severity;
+}
+
+/**
+ * An objective of a route: one measure's threshold, its window and severity.
+ * Each becomes alert rules on every target.
+ * @example { errorRate: "1%", window: "5 minutes", severity: "page" }
+ */
+export type RouteObjective = OneMeasure<RouteMeasures> & ObjectiveTerms;
+/** An objective of a function. @example { coldStartShare: "5%", window: "1 hour" } */
+export type FunctionObjective = OneMeasure<FunctionMeasures> & ObjectiveTerms;
+/** An objective of a model version. @example { queueAge: "50 ms", severity: "page" } */
+export type ModelObjective = OneMeasure<ModelMeasures> & ObjectiveTerms;
 
 /** A region: central, or an edge site (5G / Local Zone / ENS) close to clients. */
 export interface RegionArgs {
@@ -140,6 +184,8 @@ export interface ModelArgs {
   coldStart?: Duration;
   /** Memory its server needs, for CPU models. @example "2 GB" */
   memory?: Size;
+  /** What this version promises; each becomes alert rules. @default [] */
+  objectives?: ModelObjective[];
 }
 
 /** A function whose handler is a TypeScript module. */
@@ -161,6 +207,8 @@ export interface FunctionArgs {
   models?: Model[];
   regions: Region[];
   scaling?: ScalingPolicy;
+  /** What this function promises; each becomes alert rules. @default [] */
+  objectives?: FunctionObjective[];
 }
 
 /** A traffic split between versions of one model. */
@@ -229,4 +277,10 @@ export interface RouteArgs {
   cache?: { ttl: Duration; varyHeaders?: string[] };
   /** Roll a split's new version out in steps gated on its error rate and latency (docs/rollouts.md). */
   rollout?: RolloutArgs;
+  /**
+   * What this route promises; each becomes alert rules on every target.
+   * A production stack needs at least one on every route (policy
+   * `cloudloom-objectives-on-routes`). @default []
+   */
+  objectives?: RouteObjective[];
 }

@@ -16,7 +16,7 @@ import {
   type RouteArgs,
 } from "./declarations";
 import type { ScalingPolicyArgs, ScheduleArgs, VersionSplit } from "./declarations";
-import { closest, type EnvValue, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
+import { closest, type EnvValue, type ObjectiveSpec, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
 
 /** What a value may hold: anything (checked later), an object's fields, a record's values or a list's items. */
 export type Shape =
@@ -37,6 +37,9 @@ const PLACEMENT = object<PlacementSpec>({
   kubernetes: object<NonNullable<PlacementSpec["kubernetes"]>>({ labels: any, tolerations: any }),
 });
 const TENSOR = object<TensorSpec>({ type: any, shape: any });
+const OBJECTIVES = list(
+  object<ObjectiveSpec>({ errorRate: any, p99: any, coldStartShare: any, queueDepth: any, queueAge: any, window: any, severity: any }),
+);
 
 /** The fields of each declaration's arguments. */
 export const DECLARATION_FIELDS = {
@@ -71,6 +74,7 @@ export const DECLARATION_FIELDS = {
     scaling: any,
     coldStart: any,
     memory: any,
+    objectives: OBJECTIVES,
   }),
   function: object<FunctionArgs>({
     handler: object<Exclude<FunctionArgs["handler"], string>>({ module: any, export: any }),
@@ -81,6 +85,7 @@ export const DECLARATION_FIELDS = {
     models: any,
     regions: any,
     scaling: any,
+    objectives: OBJECTIVES,
   }),
   route: object<RouteArgs>({
     target: object<VersionSplit>({
@@ -97,6 +102,7 @@ export const DECLARATION_FIELDS = {
       interval: any,
       gate: object<RolloutGateArgs>({ maxErrorRate: any, maxP99: any, maxErrorRateIncrease: any, maxP99Ratio: any, minRequests: any }),
     }),
+    objectives: OBJECTIVES,
   }),
 } as const satisfies Record<string, Shape>;
 

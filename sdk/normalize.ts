@@ -29,6 +29,7 @@ import {
   type FunctionSpec,
   type GpuPoolSpec,
   type ModelSpec,
+  type ObjectiveSpec,
   type Problem,
   type RegionSpec,
   type RolloutSpec,
@@ -190,6 +191,7 @@ export class Normalizer {
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
       coldStart: args.coldStart,
       memory: args.memory,
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -210,6 +212,7 @@ export class Normalizer {
       models: this.refs(args.models ?? [], "model", `${path}.models`),
       regions: this.refs(args.regions, "region", `${path}.regions`),
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -232,6 +235,7 @@ export class Normalizer {
           },
       cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
       ...(args.rollout === undefined ? {} : this.rollout(`${path}.rollout`, args.rollout, target)),
+      objectives: objectives(args.objectives),
     };
   }
 
@@ -288,6 +292,17 @@ export class Normalizer {
     });
     return { kind: "model", name, weights, strategy: target?.strategy, sticky: target?.sticky ?? false };
   }
+}
+
+/**
+ * Objectives with their defaults (a 5-minute window, ticket severity); none
+ * stays absent. Values of the wrong type are passed on for validation to report.
+ */
+function objectives(values: readonly unknown[] | undefined): ObjectiveSpec[] | undefined {
+  if (!Array.isArray(values)) return values as undefined;
+  return values.map((objective) =>
+    isFields(objective) ? { ...objective, window: objective.window ?? "5 minutes", severity: objective.severity ?? "ticket" } : objective,
+  ) as ObjectiveSpec[];
 }
 
 /** Header names in lowercase and sorted; a non-list is passed on for validation to report its type. */

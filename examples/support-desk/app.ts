@@ -1,7 +1,8 @@
 /**
  * support-desk: classifies incoming customer messages by intent and routes
  * them to the right queue. One central region, one 5G edge region, a GPU pool
- * for the model, and rate-limited, cached routes.
+ * for the model, rate-limited, cached routes, and the objectives every target
+ * alerts on.
  */
 import { App } from "../../sdk";
 
@@ -56,6 +57,13 @@ const intent = app.model("intent", {
   batching: { maxBatchSize: 32, maxDelay: "2 ms", maxQueue: 512 },
   regions: [central, edge],
   scaling: bursty,
+  objectives: [
+    // Batches wait at most 2 ms to fill; requests waiting 20 ms mean the GPU cannot keep up.
+    { queueAge: "20 ms", window: "5 minutes", severity: "page" },
+    { queueDepth: 128, window: "10 minutes", severity: "ticket" },
+    // It scales to zero, so some cold starts are the price; more than one call in ten is a pre-warm gone wrong.
+    { coldStartShare: "10%", window: "1 hour", severity: "ticket" },
+  ],
 });
 
 const classify = app.function("classify", {
@@ -67,16 +75,28 @@ const classify = app.function("classify", {
   models: [intent],
   regions: [central, edge],
   scaling: interactive,
+  // Kept warm from one instance up: cold starts should be rare.
+  objectives: [{ coldStartShare: "2%", window: "1 hour", severity: "ticket" }],
 });
 
 app.route("POST /v1/classify", {
   target: classify,
   rateLimit: { requests: 600, per: "1 minute", burst: 100, key: "api-key" },
   cache: { ttl: "5 minutes" },
+  objectives: [
+    // A fast burn pages; a slow one opens a ticket.
+    { errorRate: "2%", window: "5 minutes", severity: "page" },
+    { errorRate: "0.5%", window: "1 hour", severity: "ticket" },
+    { p99: "800 ms", window: "10 minutes", severity: "page" },
+  ],
 });
 app.route("POST /v1/models/intent", {
   target: intent,
   rateLimit: { requests: 100, per: "1 second", burst: 50, key: "ip", onStoreFailure: "closed" },
+  objectives: [
+    { errorRate: "1%", window: "5 minutes", severity: "page" },
+    { p99: "250 ms", window: "10 minutes", severity: "ticket" },
+  ],
 });
 
 export default app;

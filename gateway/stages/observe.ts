@@ -1,5 +1,5 @@
 /**
- * Once a request is over: the requests and latency metrics, and the access
+ * Once a request is over: the request duration histogram, and the access
  * log, pino lines sampled on the hot path. Every error (status ≥ 500) is
  * logged at error level with its request id, its code and its cause (the
  * exception with its stack when there is one, else why the gateway failed it,
@@ -9,7 +9,8 @@
  */
 import type { Logger } from "pino";
 import type { Stage } from "../exchange";
-import type { GatewayMetrics } from "../metrics";
+import { HTTP_LABELS } from "../../runtime/contract";
+import type { GatewayMetrics, RequestLabel } from "../metrics";
 
 /** What one access-log line records. */
 export interface AccessRecord {
@@ -43,33 +44,39 @@ export function accessLogger(logger: Logger, sampleRate: number, random: () => n
   };
 }
 
-/** Metric children bound to one (route, region, version, status). */
-interface Bound {
-  requests: { inc(): void };
-  latency: { observe(value: number): void };
+/** The methods OpenTelemetry's HTTP conventions name; any other is recorded as `_OTHER`, which keeps the label's values few. */
+const KNOWN_METHODS = new Set(["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"]);
+
+/** The request histogram's labels for a finished request: a matched route's method and path, or the request's method and no route. */
+export function requestLabels(record: AccessRecord): Record<RequestLabel, string> {
+  const space = record.route.indexOf(" ");
+  const matched = space > 0;
+  const method = matched ? record.route.slice(0, space) : record.method;
+  return {
+    [HTTP_LABELS.method]: KNOWN_METHODS.has(method) ? method : "_OTHER",
+    [HTTP_LABELS.route]: matched ? record.route.slice(space + 1) : "",
+    [HTTP_LABELS.status]: String(record.status),
+    region: record.region ?? "-",
+    version: record.version ?? "-",
+  } as Record<RequestLabel, string>;
 }
 
 /** Records every finished request in `metrics` and hands it to `log`. */
 export function observe(metrics: GatewayMetrics, log: (record: AccessRecord) => void): Stage {
-  // Label children bound once per (route, region, version, status), so requests skip label hashing.
-  const bound = new Map<string, Bound>();
+  // The histogram's child bound once per (method, route, region, version, status), so requests skip label hashing.
+  const bound = new Map<string, { observe(value: number): void }>();
   return {
     finish(exchange) {
       const record = exchange.record;
       record.status = exchange.res.statusCode;
       record.ms = performance.now() - exchange.started;
-      const region = record.region ?? "-";
-      const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
-      let children = bound.get(key);
-      if (!children) {
-        children = {
-          requests: metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)),
-          latency: metrics.latency.labels(record.route, region),
-        };
-        bound.set(key, children);
+      const key = `${record.method}|${record.route}|${record.region}|${record.version}|${record.status}`;
+      let requests = bound.get(key);
+      if (!requests) {
+        requests = metrics.requests.labels(requestLabels(record));
+        bound.set(key, requests);
       }
-      children.requests.inc();
-      children.latency.observe(record.ms / 1000);
+      requests.observe(record.ms / 1000);
       log(record);
     },
   };

@@ -46,6 +46,8 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
   secrets?: SecretSettings;
   /** Per region running Kubernetes-platform GPU pools: the ACK cluster's vSwitches, and a cluster to reuse. */
   ack?: Record<string, AckSettings>;
+  /** Addresses in the contact group the alarm rules notify (stack config `cloudloom:alertEmails`). @default [] */
+  alertEmails?: string[];
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
@@ -106,6 +108,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       artifacts: new Map(),
       clusters: new Map(),
       models: new Map(),
+      monitored: new Map(),
       endpoints: { functions: {}, models: {} },
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),

@@ -5,6 +5,7 @@ import type { Provider } from "@pulumi/alicloud/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { EndpointsBuilder } from "../shared/endpoints";
+import type { CloudMonitorSource } from "./alerts";
 import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
@@ -26,6 +27,8 @@ export interface AlicloudContext {
   clusters: Map<string, { cluster: AckCluster; pools: NodePool[]; reader: ArtifactReader }>;
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
+  /** By `<function or model key>/<region>`: the FC function CloudMonitor reports it under (ACK models have none). */
+  monitored: Map<string, CloudMonitorSource>;
   endpoints: EndpointsBuilder;
   /** By spec region, created on first use: the KMS secret holding the JWT private key (functions get only its name). */
   jwtKeySecret: (region: string) => KmsSecretRef;

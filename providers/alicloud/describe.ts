@@ -6,8 +6,27 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
-import type { TargetDescription } from "../provider";
+import type { PlannedResource } from "../plan";
+import type { PlannedAlert, TargetDescription } from "../provider";
 import { ANY_REGION } from "./gateway-settings";
+
+type Escalation = { statistics: string; comparisonOperator: string; threshold: string; times: number };
+
+/** Each CloudMonitor rule as an alert: `<statistic>(<metric>) > <threshold>, <times> periods of <period> s in a row`. */
+export function cloudMonitorAlerts(resources: readonly PlannedResource[]): PlannedAlert[] {
+  return resources
+    .filter((r) => r.type === "alicloud:cms/alarm:Alarm")
+    .map((r) => {
+      const rule = r.inputs as { name: string; metric: string; period: number; tags: Record<string, string> } & Record<string, Escalation>;
+      const escalation = rule.escalationsCritical ?? rule.escalationsWarn;
+      return {
+        name: rule.name,
+        severity: rule.tags["cloudloom.dev/severity"],
+        objective: rule.tags["cloudloom.dev/objective"],
+        condition: `${escalation.statistics}(${rule.metric}) ${escalation.comparisonOperator} ${escalation.threshold}, ${escalation.times} periods of ${rule.period} s in a row`,
+      };
+    });
+}
 
 /** The network offline plans place gateways in: ids no account has. */
 export const OFFLINE_GATEWAY_NETWORK = {
@@ -71,4 +90,5 @@ export const alicloudDescription: TargetDescription = {
     // Every central region's gateway in a placeholder VPC (`*`: see gateway-settings.ts).
     gatewayNetwork: JSON.stringify({ [ANY_REGION]: OFFLINE_GATEWAY_NETWORK }),
   }),
+  alerts: cloudMonitorAlerts,
 };

@@ -131,6 +131,7 @@ export function placeFunctions(context: AlicloudContext): void {
         { parent, provider },
       );
       recordEndpoint(context.endpoints.functions, fnName, region, withJwt(created.url, functionName));
+      context.monitored.set(`${fnName}/${region}`, { functionName, alicloudRegion: context.regions.get(region)!.alicloudRegion });
     }
   }
 }

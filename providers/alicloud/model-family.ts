@@ -181,6 +181,8 @@ export function placeModelFamily(context: AlicloudContext, model: string, family
     for (const version of versions) {
       const endpoint = withJwt(served.versionUrls[version.version], `${functionName}-v${version.version}`);
       context.models.set(`${model}@${version.version}/${region}`, endpoint);
+      // CloudMonitor reports the function, all its versions together.
+      context.monitored.set(`${model}@${version.version}/${region}`, { functionName, alicloudRegion });
       recordEndpoint(context.endpoints.models, `${model}@${version.version}`, region, endpoint);
     }
     for (const canary of family.canaries)

@@ -99,6 +99,7 @@ export function placeModels(context: AlicloudContext): void {
       );
       const endpoint = withJwt(served.url, functionName);
       context.models.set(`${key}/${region}`, endpoint);
+      context.monitored.set(`${key}/${region}`, { functionName, alicloudRegion });
       recordEndpoint(context.endpoints.models, key, region, endpoint);
     }
   }

@@ -48,6 +48,8 @@ export interface AwsAppArgs {
   clusterApiCidrs?: string[];
   /** The gateway's TLS, DNS, Redis token and API keys (parseGatewaySettings reads them from stack config). */
   gateway?: AwsGatewaySettings;
+  /** Addresses subscribed to the alarms' SNS topics (stack config `cloudloom:alertEmails`). @default [] */
+  alertEmails?: string[];
 }
 
 function checkBeforeCreate(args: AwsAppArgs): void {
@@ -87,6 +89,7 @@ export class AwsApp extends pulumi.ComponentResource {
       artifacts: new Map(),
       models: new Map(),
       functions: new Map(),
+      monitored: new Map(),
       endpoints: { functions: {}, models: {} },
     };
     runSteps(awsSteps, context);

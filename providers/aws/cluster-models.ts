@@ -68,6 +68,7 @@ export function placeClusterModels(context: AwsContext, region: string): void {
     const route = api.routes[key];
     const endpoint = signed(route.url, "execute-api", awsRegion);
     context.models.set(`${key}/${region}`, { endpoint, access: { kind: "execute-api", arn: route.invokeArn } });
+    context.monitored.set(`${key}/${region}`, route.metrics);
     recordEndpoint(context.endpoints.models, key, region, endpoint);
   }
 }

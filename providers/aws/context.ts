@@ -5,6 +5,7 @@ import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { EndpointsBuilder } from "../shared/endpoints";
 import { resourceName } from "../shared/naming";
 import { AccessLogs } from "./access-logs";
+import type { CloudWatchSource } from "./alerts";
 import type { AwsAppArgs } from "./app";
 import type { StoredArtifact } from "./artifacts";
 import type { EksCluster } from "./cluster";
@@ -38,6 +39,8 @@ export interface AwsContext {
   models: Map<string, ServedModel>;
   /** By `<function>/<region>`: the ARN of the `live` alias its Function URL serves. */
   functions: Map<string, pulumi.Output<string>>;
+  /** By `<function or model key>/<region>`: where CloudWatch keeps its metrics, for the alarms of its objectives. */
+  monitored: Map<string, CloudWatchSource>;
   endpoints: EndpointsBuilder;
   /** By spec region: the access-log bucket (see accessLogsIn). */
   accessLogs: Map<string, AccessLogs>;

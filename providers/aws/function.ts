@@ -26,6 +26,7 @@ import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
+import type { CloudWatchSource } from "./alerts";
 import { signed, type AwsContext, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
@@ -67,6 +68,8 @@ export class AwsFunction extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** ARN of the `live` alias the URL serves, for callers' `lambda:InvokeFunctionUrl`. */
   readonly arn: pulumi.Output<string>;
+  /** Where CloudWatch keeps the function's metrics and logs. */
+  readonly metrics: CloudWatchSource;
 
   constructor(name: string, args: AwsFunctionArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
     super("cloudloom:aws:Function", name, {}, opts);
@@ -141,6 +144,7 @@ export class AwsFunction extends pulumi.ComponentResource {
     const url = new FunctionUrl(`${name}-url`, { functionName: fn.name, qualifier: alias.name, authorizationType: "AWS_IAM" }, child);
     this.url = url.functionUrl;
     this.arn = alias.arn;
+    this.metrics = { kind: "lambda", functionName: fn.name, logGroup: logGroup.name };
     this.registerOutputs({ url: this.url, arn: this.arn });
   }
 
@@ -257,6 +261,7 @@ export function placeFunctions(context: AwsContext): void {
         { parent, provider },
       );
       context.functions.set(`${fnName}/${region}`, created.arn);
+      context.monitored.set(`${fnName}/${region}`, created.metrics);
       recordEndpoint(context.endpoints.functions, fnName, region, signed(created.url, "lambda", awsRegion));
     }
   }

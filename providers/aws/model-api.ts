@@ -17,6 +17,7 @@ import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/v
 import { HEALTH_PATHS } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import type { LoadBalancerLogs } from "./access-logs";
+import type { CloudWatchSource } from "./alerts";
 
 /** The port range Kubernetes allocates node ports from. */
 export const NODE_PORT_RANGE = { from: 30000, to: 32767 };
@@ -74,7 +75,19 @@ export interface ModelRoute {
   url: pulumi.Output<string>;
   /** `execute-api:Invoke` resource of the route, for callers' least-privilege policies. */
   invokeArn: pulumi.Output<string>;
+  /** Where CloudWatch keeps the route's metrics (the stage publishes them per route). */
+  metrics: CloudWatchSource;
 }
+
+/** The API's one stage. */
+const STAGE = "$default";
+
+/**
+ * The stage's throttling: HTTP APIs' own account-level defaults. Stating them
+ * matters: a stage whose route settings leave them out gets 0, which refuses
+ * every request with 429 (pulumi/pulumi-aws#2363).
+ */
+export const STAGE_THROTTLING = { throttlingRateLimit: 10_000, throttlingBurstLimit: 5_000 };
 
 /** The SigV4-guarded API in front of a region's GPU models, typed `cloudloom:aws:ModelApi`. */
 export class EksModelApi extends pulumi.ComponentResource {
@@ -150,8 +163,10 @@ export class EksModelApi extends pulumi.ComponentResource {
       name,
       {
         apiId: api.id,
-        name: "$default",
+        name: STAGE,
         autoDeploy: true,
+        // Metrics per route, for the alarms of each model's objectives.
+        defaultRouteSettings: { detailedMetricsEnabled: true, ...STAGE_THROTTLING },
         accessLogSettings: { destinationArn: stageLogs.arn, format: JSON.stringify(STAGE_LOG_FORMAT) },
         tags,
       },
@@ -199,11 +214,12 @@ export class EksModelApi extends pulumi.ComponentResource {
         },
         child,
       );
+      const routeKey = `POST /models/${model.route}`;
       new Route(
         part,
         {
           apiId: api.id,
-          routeKey: `POST /models/${model.route}`,
+          routeKey,
           target: pulumi.interpolate`integrations/${integration.id}`,
           authorizationType: "AWS_IAM",
         },
@@ -212,6 +228,7 @@ export class EksModelApi extends pulumi.ComponentResource {
       this.routes[model.key] = {
         url: pulumi.interpolate`${api.apiEndpoint}/models/${model.route}`,
         invokeArn: pulumi.interpolate`${api.executionArn}/*/POST/models/${model.route}`,
+        metrics: { kind: "api", apiId: api.id, stage: STAGE, route: routeKey },
       };
     });
     this.registerOutputs({ endpoint: api.apiEndpoint });

@@ -14,6 +14,7 @@ import { entryLabels } from "../shared/labels";
 import { recordEndpoint } from "../shared/endpoints";
 import { modelPart, resourceName } from "../shared/naming";
 import { placeClusterModels } from "./cluster-models";
+import type { CloudWatchSource } from "./alerts";
 import { modelsIn, signed, type AwsContext } from "./context";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
@@ -31,6 +32,9 @@ function serverlessMemory(model: ModelSpec): number {
   );
 }
 
+/** The endpoint's one production variant. */
+const VARIANT = "main";
+
 /** Inputs of one serverless model in one region. */
 export interface SageMakerModelArgs {
   app: string;
@@ -47,6 +51,8 @@ export class SageMakerModel extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** The endpoint's ARN, for callers' least-privilege policies. */
   readonly arn: pulumi.Output<string>;
+  /** Where CloudWatch keeps the endpoint's metrics. */
+  readonly metrics: CloudWatchSource;
 
   constructor(
     name: string,
@@ -89,7 +95,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
       {
         productionVariants: [
           {
-            variantName: "main",
+            variantName: VARIANT,
             modelName: model.name,
             serverlessConfig: { memorySizeInMb: serverlessMemory(args.model), maxConcurrency },
           },
@@ -105,7 +111,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
         {
           serviceNamespace: "sagemaker",
           scalableDimension: "sagemaker:variant:DesiredProvisionedConcurrency",
-          resourceId: pulumi.interpolate`endpoint/${endpoint.name}/variant/main`,
+          resourceId: pulumi.interpolate`endpoint/${endpoint.name}/variant/${VARIANT}`,
           minCapacity: args.scaling.minInstances,
           maxCapacity: maxConcurrency,
           tags,
@@ -115,6 +121,7 @@ export class SageMakerModel extends pulumi.ComponentResource {
       trackTarget(name, target, "SageMakerVariantInvocationsPerInstance", args.scaling.targetConcurrency ?? 1, child);
     }
     this.arn = endpoint.arn;
+    this.metrics = { kind: "sagemaker", endpointName: endpoint.name, variant: VARIANT };
     this.url = pulumi.interpolate`https://runtime.sagemaker.${opts.region}.amazonaws.com/endpoints/${endpoint.name}/invocations`;
     this.registerOutputs({ url: this.url, arn: this.arn });
   }
@@ -139,6 +146,7 @@ export function placeModels(context: AwsContext): void {
       );
       const endpoint = signed(served.url, "sagemaker", awsRegion);
       context.models.set(`${key}/${regionName}`, { endpoint, access: { kind: "sagemaker", arn: served.arn } });
+      context.monitored.set(`${key}/${regionName}`, served.metrics);
       recordEndpoint(context.endpoints.models, key, regionName, endpoint);
     }
   }

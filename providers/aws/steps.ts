@@ -1,5 +1,6 @@
 /** The AWS provider's steps, one per spec section, each in the file of its concept. */
 import type { ProviderSteps } from "../provider";
+import { placeAlerts } from "./alerts";
 import type { AwsContext } from "./context";
 import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
@@ -18,4 +19,5 @@ export const awsSteps: ProviderSteps<AwsContext> = {
   models: placeModels,
   functions: placeFunctions,
   gateway: placeGateway,
+  alerts: placeAlerts,
 };

@@ -81,6 +81,14 @@ export interface KubernetesAppArgs {
   gatewayIngressClass?: string;
   /** Addresses or ranges of the proxies in front of the gateway (an ingress controller's pods). */
   gatewayTrustedProxies?: string[];
+  /**
+   * Turn objectives into a PrometheusRule and have Prometheus scrape the app's
+   * pods (ServiceMonitors): the cluster needs the Prometheus Operator's CRDs.
+   * @default true
+   */
+  monitoring?: boolean;
+  /** Labels on the PrometheusRule and ServiceMonitors, for the operator's selectors. @example { release: "kube-prometheus-stack" } */
+  monitoringLabels?: Record<string, string>;
 }
 
 /** The args a Kubernetes stack's settings give (`kubernetesStackSettings`): the gateway's, Redis's and the secrets. */
@@ -95,10 +103,12 @@ export type StackSettingArgs =
   | "gatewayHost"
   | "gatewayTlsSecret"
   | "gatewayIngressClass"
-  | "gatewayTrustedProxies";
+  | "gatewayTrustedProxies"
+  | "monitoring"
+  | "monitoringLabels";
 
 /** Args that stay optional once defaults are applied. */
-type OptionalArgs = StackSettingArgs | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt";
+type OptionalArgs = Exclude<StackSettingArgs, "monitoring"> | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt";
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &
@@ -124,6 +134,7 @@ function resolveArgs(args: KubernetesAppArgs): ResolvedKubernetesArgs {
     gatewayImage: args.gatewayImage ?? runtimeImage,
     acceleratorLabels: typeof labels === "string" ? ACCELERATOR_LABEL_PRESETS[labels] : labels,
     prometheusUrl: args.prometheusUrl ?? "http://prometheus-server.monitoring.svc",
+    monitoring: args.monitoring ?? true,
     secrets: args.secrets && secretValues(args.secrets),
   };
 }

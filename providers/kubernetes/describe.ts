@@ -4,7 +4,8 @@
  * artifact the cluster will fetch.
  */
 import type { PlannedResource } from "../plan";
-import type { ArtifactFetch, TargetDescription } from "../provider";
+import type { ArtifactFetch, PlannedAlert, TargetDescription } from "../provider";
+import type { PrometheusAlertRule } from "./alerts";
 import { fillInHeader, fillIns, toManifests, toYaml, type FillIn } from "./render";
 
 /** Key inputs of the Kubernetes resources, which the AWS (EKS) and Alibaba Cloud (ACK) plans contain too. */
@@ -57,6 +58,19 @@ export function artifactFetches(resources: readonly PlannedResource[]): Artifact
   return [...byKey.values()].sort((a, b) => a.url.localeCompare(b.url) || a.sha256.localeCompare(b.sha256));
 }
 
+/** Every rule of every PrometheusRule, as the alerts the plan lists. */
+export function prometheusRuleAlerts(resources: readonly PlannedResource[]): PlannedAlert[] {
+  return resources
+    .filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    .flatMap((r) => (r.inputs as { spec: { groups: Array<{ rules: PrometheusAlertRule[] }> } }).spec.groups.flatMap((g) => g.rules))
+    .map((rule) => ({
+      name: rule.alert,
+      severity: rule.labels.severity,
+      objective: rule.labels.cloudloom_objective,
+      condition: rule.expr,
+    }));
+}
+
 /** What `plan --out` leaves to fill in: each Secret key (and any secret value found elsewhere) and the setting it comes from. */
 export function manifestFillIns(resources: readonly PlannedResource[]): FillIn[] {
   return fillIns(toManifests(resources));
@@ -73,4 +87,5 @@ export const kubernetesDescription: TargetDescription = {
   },
   fillIns: manifestFillIns,
   artifacts: artifactFetches,
+  alerts: prometheusRuleAlerts,
 };

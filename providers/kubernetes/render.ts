@@ -24,6 +24,8 @@ const KIND_ORDER = [
   "PodDisruptionBudget",
   "HorizontalPodAutoscaler",
   "ScaledObject",
+  "ServiceMonitor",
+  "PrometheusRule",
 ];
 
 /** A Kubernetes manifest. */

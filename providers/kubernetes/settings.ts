@@ -5,6 +5,7 @@
  */
 import { secretValues } from "../shared/object-setting";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { TargetConfigError } from "../shared/config-error";
 import type { SecretSettings } from "../shared/function-env";
 import type { KubernetesAppArgs, StackSettingArgs } from "./app";
@@ -24,7 +25,32 @@ const list = (value: string): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-/** The gateway, Redis and secret settings of a Kubernetes stack. */
+/** `cloudloom:monitoring`: `true` (the default) or `false`. */
+function monitoringSetting(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "true" || value === "false") return value === undefined ? undefined : value === "true";
+  throw new TargetConfigError(
+    `stack config cloudloom:monitoring is "${value}"; set it to true (PrometheusRule and ServiceMonitors, which need the Prometheus Operator) or false: pulumi config set cloudloom:monitoring false`,
+  );
+}
+
+/** `cloudloom:monitoringLabels`: an object of label → value, e.g. {"release":"kube-prometheus-stack"}. */
+function labelsSetting(json: string | undefined): Record<string, string> | undefined {
+  if (json === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  const parsed = z.record(z.string().min(1), z.string()).safeParse(value);
+  if (!parsed.success)
+    throw new TargetConfigError(
+      "stack config cloudloom:monitoringLabels must be an object of label → value; set one with: pulumi config set --path 'cloudloom:monitoringLabels.release' kube-prometheus-stack",
+    );
+  return parsed.data;
+}
+
+/** The gateway, Redis, secret and monitoring settings of a Kubernetes stack. */
 export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pick<KubernetesAppArgs, StackSettingArgs> {
   const exposure = settings.get("gatewayExposure");
   if (exposure !== undefined && !(GATEWAY_EXPOSURES as readonly string[]).includes(exposure))
@@ -48,5 +74,7 @@ export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pic
     gatewayTlsSecret: settings.get("gatewayTlsSecret"),
     gatewayIngressClass: settings.get("gatewayIngressClass"),
     gatewayTrustedProxies: proxies === undefined ? undefined : list(proxies),
+    monitoring: monitoringSetting(settings.get("monitoring")),
+    monitoringLabels: labelsSetting(settings.get("monitoringLabels")),
   };
 }

@@ -1,5 +1,6 @@
 /** The Kubernetes provider's steps, one per spec section, each in the file of its concept. */
 import type { ProviderSteps } from "../provider";
+import { placeAlerts } from "./alerts";
 import type { KubernetesContext } from "./context";
 import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
@@ -23,4 +24,5 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
     // Last: the policies name every kind of pod the steps placed.
     placeNetworkPolicies(context);
   },
+  alerts: placeAlerts,
 };

@@ -6,9 +6,19 @@
  */
 import type { PlacementSpec, SpecV1 } from "../../sdk/spec";
 
-/** The spec of `modelKeys`, placed in `region` only, with `placement` as that region's placement. */
+/**
+ * The spec of `modelKeys`, placed in `region` only, with `placement` as that
+ * region's placement. Objectives are left out: the servers do not read them,
+ * and the app's target alerts on them (EKS and ACK clusters get no rules).
+ */
 export function modelsSpec(spec: SpecV1, modelKeys: string[], region: string, placement: PlacementSpec): SpecV1 {
-  const models = Object.fromEntries(modelKeys.map((key) => [key, { ...spec.models[key], regions: [region] }]));
+  const models = Object.fromEntries(
+    modelKeys.map((key) => {
+      const model = { ...spec.models[key], regions: [region] };
+      delete model.objectives;
+      return [key, model];
+    }),
+  );
   const used = (field: "pool" | "scaling") => new Set(Object.values(models).flatMap((m) => (m[field] ? [m[field]] : [])));
   const pools = used("pool");
   const policies = used("scaling");

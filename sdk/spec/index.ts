@@ -8,6 +8,7 @@ export * from "./problems";
 export * from "./schema";
 export * from "./targets";
 export * from "./canaries";
+export * from "./objectives";
 export * from "./units";
 export { isCron, isTimezone } from "./rules/scaling";
 export { validate, type ValidateOptions, type ValidationResult } from "./validate";

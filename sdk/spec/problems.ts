@@ -58,6 +58,12 @@ export const PROBLEM_CODES = {
     "A rollout's route does not declare the rolled-out version at weight 0 and the other at 100, the weights it starts from.",
   CL_ROLLOUT_STEPS: "A rollout's steps are not percents rising to 100, or its interval is not above zero.",
   CL_ROLLOUT_GATE: "A rollout's gate has no threshold, a threshold out of range, or minRequests below 1.",
+  CL_OBJECTIVE_MEASURE: "An objective states no measure, or more than one.",
+  CL_OBJECTIVE_SCOPE: "An objective states a measure its entry does not have (a queue on a route, a cold start on a route).",
+  CL_OBJECTIVE_THRESHOLD:
+    "An objective's threshold can never be crossed (0% or 100%, a p99 at the function's timeout, a queue depth at maxQueue).",
+  CL_OBJECTIVE_WINDOW: "An objective's window is not whole minutes between 1 minute and 1 day.",
+  CL_OBJECTIVE_DUPLICATE: "An entry states the same measure twice at the same severity.",
 } as const;
 
 /** A stable problem code. */

@@ -191,6 +191,30 @@ const TensorSchema = z
   })
   .strict();
 
+/**
+ * One objective: a threshold on exactly one measure (which measures suit
+ * which entries is `objectives.ts`'s MEASURES), judged over `window`, and
+ * how urgent its alert is. Providers turn objectives into alert rules.
+ */
+export const ObjectiveSchema = z
+  .object({
+    /** Highest share of requests answered with a 5xx. */
+    errorRate: percent.optional(),
+    /** Highest 99th-percentile latency. */
+    p99: duration.optional(),
+    /** Highest share of calls that waited for an instance to start. */
+    coldStartShare: percent.optional(),
+    /** Highest average number of requests waiting in a model's batch queue. */
+    queueDepth: z.number().optional(),
+    /** Highest 99th-percentile time a request waits in a model's batch queue. */
+    queueAge: duration.optional(),
+    /** The span the measure is computed over. */
+    window: duration,
+    /** `page` wakes someone; `ticket` waits for working hours. */
+    severity: z.enum(["page", "ticket"]),
+  })
+  .strict();
+
 /** One immutable version of an ONNX model. */
 export const ModelSchema = z
   .object({
@@ -218,6 +242,7 @@ export const ModelSchema = z
     coldStart: duration.optional(),
     /** Memory a CPU model's server needs (SageMaker Serverless, pod requests). */
     memory: size.optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -238,6 +263,7 @@ export const FunctionSchema = z
     models: z.array(modelKey),
     regions: z.array(name),
     scaling: name.optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -317,6 +343,7 @@ export const RouteSchema = z
       .strict()
       .optional(),
     rollout: RolloutSchema.optional(),
+    objectives: z.array(ObjectiveSchema).optional(),
   })
   .strict();
 
@@ -364,5 +391,7 @@ export type RolloutSpec = z.infer<typeof RolloutSchema>;
 export type RolloutGateSpec = z.infer<typeof RolloutGateSchema>;
 /** A route's rate limit in a spec. */
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
+/** An objective of a route, function or model in a spec. */
+export type ObjectiveSpec = z.infer<typeof ObjectiveSchema>;
 /** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */
 export type EnvValue = z.infer<typeof EnvValueSchema>;

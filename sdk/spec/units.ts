@@ -1,7 +1,8 @@
 /**
- * Typed unit strings and their converters. A unit string is always
- * `<number> <unit>`, for example `"512 MB"` or `"30 seconds"`, so that a
- * declaration reads like the sentence a person would say.
+ * Typed unit strings and their converters. A unit string is
+ * `<number> <unit>`, for example `"512 MB"` or `"30 seconds"`, or a percent
+ * such as `"1%"`, so that a declaration reads like the sentence a person
+ * would say.
  *
  * Each kind of unit has exactly one converter; everything that needs a
  * number calls it instead of parsing on its own.
@@ -17,6 +18,9 @@ export type DurationUnit =
   "ms" | "millisecond" | "milliseconds" | "second" | "seconds" | "minute" | "minutes" | "hour" | "hours" | "day" | "days";
 /** A span of time, e.g. `"30 seconds"`, `"15 minutes"` or `"5 ms"`. */
 export type Duration = `${number} ${DurationUnit}`;
+
+/** A share, e.g. `"1%"` or `"0.5%"`. */
+export type Percent = `${number}%`;
 
 const MEGABYTES_PER: Record<SizeUnit, number> = { KB: 1 / 1024, MB: 1, GB: 1024 };
 
@@ -55,6 +59,23 @@ export function isDuration(value: unknown): value is Duration {
   return parts !== undefined && Object.hasOwn(MILLISECONDS_PER, parts.unit);
 }
 
+const PERCENT_STRING = /^(\d+(?:\.\d+)?)%$/;
+
+/** True when `value` is a well-formed percent string such as `"1%"` or `"0.5%"`. */
+export function isPercent(value: unknown): value is Percent {
+  return typeof value === "string" && PERCENT_STRING.test(value);
+}
+
+/**
+ * Converts a percent string to a fraction: `"1%"` is 0.01.
+ * @throws RangeError naming the accepted form when the string is malformed.
+ */
+export function toFraction(percent: Percent): number {
+  const match = PERCENT_STRING.exec(String(percent));
+  if (!match) throw new RangeError(`"${String(percent)}" is not a percent: write it as "<number>%", e.g. "1%" or "0.5%"`);
+  return Number(match[1]) / 100;
+}
+
 /**
  * Converts a size string to megabytes.
  * @throws RangeError naming the accepted form when the string is malformed.
@@ -84,24 +105,4 @@ export function toMilliseconds(duration: Duration): number {
 /** Converts a duration string to (possibly fractional) seconds. */
 export function toSeconds(duration: Duration): number {
   return toMilliseconds(duration) / 1_000;
-}
-
-/** A share, e.g. `"1%"` or `"0.5%"`. */
-export type Percent = `${number}%`;
-
-const PERCENT_STRING = /^(\d+(?:\.\d+)?)%$/;
-
-/** True when `value` is a well-formed percent string such as `"1%"` (any amount; ranges are the caller's rule). */
-export function isPercent(value: unknown): value is Percent {
-  return typeof value === "string" && PERCENT_STRING.test(value);
-}
-
-/**
- * Converts a percent string to a fraction: `"1%"` is 0.01.
- * @throws RangeError naming the accepted form when the string is malformed.
- */
-export function toFraction(percent: Percent): number {
-  const match = PERCENT_STRING.exec(String(percent));
-  if (!match) throw new RangeError(`"${String(percent)}" is not a percent: write it as "<number>%", e.g. "1%" or "0.5%"`);
-  return Number(match[1]) / 100;
 }

@@ -8,6 +8,7 @@ import { alicloudRule } from "./rules/alicloud";
 import { awsRule } from "./rules/aws";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
+import { objectiveRule } from "./rules/objectives";
 import { placementRule } from "./rules/placement";
 import { referencesRule } from "./rules/references";
 import { rolloutRule } from "./rules/rollouts";
@@ -41,6 +42,7 @@ const RULES: readonly Rule[] = [
   routeRule,
   rolloutRule,
   functionLimitsRule,
+  objectiveRule,
   awsRule,
   alicloudRule,
 ];

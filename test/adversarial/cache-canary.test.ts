@@ -51,7 +51,9 @@ describe("a canary route with a cache (issue hole 5)", () => {
     const metrics = await (await fetch(`${rig.base}/metrics`)).text();
     const counted = (version: string) =>
       Number(
-        new RegExp(`cloudloom_requests_total\\{[^}]*route="POST /predict"[^}]*version="${version}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0,
+        new RegExp(`http_server_request_duration_seconds_count\\{[^}]*http_route="/predict"[^}]*version="${version}"[^}]*\\} (\\d+)`).exec(
+          metrics,
+        )?.[1] ?? 0,
       );
     assert.equal(counted("1") + counted("2"), 40);
     assert.equal(counted("1"), served.filter((s) => s.version === "1").length);
@@ -80,7 +82,7 @@ describe("a canary route with a cache (issue hole 5)", () => {
       assert.deepEqual([hit.headers.get("x-cache"), hit.headers.get("x-cloudloom-version")], ["HIT", "2"]);
       assert.deepEqual([await miss.json(), await hit.json()], [{ version: "2" }, { version: "2" }]);
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      assert.match(metrics, /cloudloom_requests_total\{[^}]*route="POST \/predict"[^}]*version="2"[^}]*\} 2/);
+      assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*http_route="\/predict"[^}]*version="2"[^}]*\} 2/);
       assert.equal(alias.received.length, 1);
     } finally {
       await composed.close();

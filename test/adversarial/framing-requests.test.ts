@@ -125,7 +125,9 @@ describe("request framing and targets (raw sockets)", function () {
     assert.equal(upstream.received.length, 0);
     // perKeyConcurrency 1 on a public route: the same address gets its slot back.
     await legitimate(1);
-    await metricMatches(/cloudloom_requests_total\{route="POST \/open",region="-",version="-",status="408"\} 1/);
+    await metricMatches(
+      /http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/open",http_response_status_code="408",region="-",version="-"\} 1/,
+    );
   });
 
   it("closes a connection whose headers trickle in, within seconds of headersTimeoutMs", async () => {

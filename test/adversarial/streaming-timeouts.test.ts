@@ -73,7 +73,9 @@ describe("streaming requests that never finish (real sockets)", function () {
     await within(
       10_000,
       "the 504 is counted",
-      metricSays(/cloudloom_requests_total\{route="POST \/secure",region="central",version="-",status="504"\} 1/),
+      metricSays(
+        /http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/secure",http_response_status_code="504",region="central",version="-"\} 1/,
+      ),
     );
     assert.ok(lines.some((l) => l.msg === "request failed" && l.status === 504 && l.route === "POST /secure"));
     upstream.behaviour = { status: 200, headers: {}, delayMs: 0 };
@@ -91,7 +93,9 @@ describe("streaming requests that never finish (real sockets)", function () {
     await within(
       10_000,
       "the 499 is counted",
-      metricSays(/cloudloom_requests_total\{route="POST \/secure",region="central",version="-",status="499"\} 1/),
+      metricSays(
+        /http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/secure",http_response_status_code="499",region="central",version="-"\} 1/,
+      ),
     );
     assert.ok(
       lines.some((l) => l.status === 499 && l.route === "POST /secure"),

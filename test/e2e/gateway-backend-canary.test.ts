@@ -40,7 +40,7 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     assert.deepEqual([...new Set(alias.received.map((r) => r.path))], ["/_cloudloom/models/m"]);
     assert.equal(central.received.filter((r) => r.path.startsWith("/_cloudloom/models/")).length, 0, "the gateway split nothing itself");
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /cloudloom_requests_total\{[^}]*route="POST \/model"[^}]*version="2"[^}]*\} 20/);
+    assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*http_route="\/model"[^}]*version="2"[^}]*\} 20/);
   });
 
   it("keeps splitting a sticky route itself, since the backend's split is per call", async () => {

@@ -17,7 +17,13 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /34 resources in 7 components/);
+    assert.match(out, /37 resources in 8 components/);
+    // The alerts it would create, one per rule, then what it cannot alert on (nothing, on Kubernetes).
+    assert.match(
+      out,
+      /\nAlerts \(9\):\n {2}page {3}SupportDeskRoutePostV1ClassifyErrorRatePage {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when sum\(rate\(http_server_request_duration_seconds_count\{/,
+    );
+    assert.doesNotMatch(out, /cannot alert on/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
@@ -39,20 +45,48 @@ describe("cloudloom plan", () => {
     assert.match(alicloud.out, /alicloud:fc\/v3Alias:V3Alias support-desk-fn-classify-central {2}alias=live version=1\n/);
   });
 
+  it("lists the alarms each cloud would create, and the objectives it cannot alert on with the reason", async () => {
+    const aws = await run("plan", "examples/support-desk", "--target", "aws");
+    assert.match(aws.out, /\nAlerts \(12\):\n/);
+    assert.match(
+      aws.out,
+      / {2}page {3}support-desk-route-post-v1-classify-error-rate-page-fn-classify-central {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when errors \/ requests \[Sum\(Url5xxCount\), Sum\(UrlRequestCount\)\] > 0\.02 over 300 s\n/,
+    );
+    assert.match(
+      aws.out,
+      /\nObjectives aws cannot alert on \(3\):\n {2}models\.intent@1\.objectives\.0 \(support-desk-intent-v1-queue-age-page\): the batch queue lives in the cloudloom runtime/,
+    );
+    const alicloud = await run("plan", "examples/support-desk", "--target", "alicloud", "--json");
+    const plan = JSON.parse(alicloud.out);
+    assert.equal(plan.alerts.length, 10);
+    assert.deepEqual(plan.alerts[0], {
+      name: "support-desk-route-post-v1-classify-error-rate-page-fn-classify-central",
+      severity: "page",
+      objective: "routes.POST /v1/classify.objectives.0",
+      condition: "Average(FunctionFunctionErrorsRate) > 2, 5 periods of 60 s in a row",
+    });
+    assert.deepEqual(
+      plan.unobserved.map((u: any) => u.objective),
+      ["functions.classify.objectives.0", "models.intent@1.objectives.0", "models.intent@1.objectives.1", "models.intent@1.objectives.2"],
+    );
+  });
+
   it("renders the same JSON plan on every run", async () => {
     const first = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
     const second = await run("plan", "examples/support-desk", "--target", "kubernetes", "--json");
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 41);
+    assert.equal(plan.resources.length, 45);
+    assert.equal(plan.alerts.length, 9);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 34);
+    assert.equal(yaml.split("---\n").length, 37);
+    assert.match(yaml, /kind: PrometheusRule/);
   });
 
   it("exits 1 for an app with problems, 2 for an unknown target or a missing file", async () => {
@@ -71,7 +105,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (24 policies, targets: kubernetes, aws, alicloud)\n");
+    assert.equal(out, "no policy violations (25 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {
@@ -94,7 +128,7 @@ describe("cloudloom policy", () => {
     const sarif: any = JSON.parse(out);
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
     assert.equal(sarif.runs[0].results[0].level, "error");
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 24);
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 25);
   });
 
   it("points SARIF results at the app file and the line of the declaration at fault", async () => {
@@ -136,7 +170,7 @@ describe("cloudloom policy", () => {
   it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
     const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
     assert.equal(listed.code, 0, listed.err);
-    assert.equal(listed.out, "no policy violations (24 policies, targets: kubernetes, aws)\n");
+    assert.equal(listed.out, "no policy violations (25 policies, targets: kubernetes, aws)\n");
     assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
     assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));
@@ -159,6 +193,22 @@ describe("cloudloom policy", () => {
     const other = await run("policy", "examples/support-desk", "--target", "kubernetes", "--stack-config", `aws=${join(dir, "k8s.yaml")}`);
     assert.equal(other.code, 2);
     assert.match(other.err, /aws is not one of the targets \(kubernetes\)/);
+  });
+
+  it("refuses a production stack whose route has no objective (--policy-config), and passes it otherwise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cloudloom-prod-"));
+    const config = join(dir, "production.json");
+    writeFileSync(config, JSON.stringify({ "cloudloom-objectives-on-routes": { production: true } }));
+    const refused = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes", "--policy-config", config);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.out,
+      /cloudloom-objectives-on-routes \(mandatory, 1\)\n {2}kubernetes:cloudloom:kubernetes:App::bad-policy\n {4}route POST \/rank has no objective/,
+    );
+    const staging = await run("policy", "test/fixtures/bad-policy-app.ts", "--target", "kubernetes");
+    assert.doesNotMatch(staging.out, /cloudloom-objectives-on-routes/);
+    const example = await run("policy", "examples/support-desk", "--target", "all", "--policy-config", config);
+    assert.equal(example.code, 0, example.out);
   });
 
   it("refuses an unknown format or target with exit 2", async () => {

@@ -10,6 +10,7 @@ import { cloudloomLabels } from "../../../policy/policies/labels";
 import { leastPrivilege } from "../../../policy/policies/least-privilege";
 import { privateArtifacts } from "../../../policy/policies/private-artifacts";
 import { regionAllowlist } from "../../../policy/policies/region-allowlist";
+import { objectivesOnRoutes } from "../../../policy/policies/objectives-on-routes";
 import { modelsPinned, publicRoutesRateLimited, scaleToZeroLatency } from "../../../policy/policies/spec-rules";
 import type { PlannedPolicyResource } from "../../../policy/resources";
 import { evaluatePolicies, toPolicyResources, type PolicyConfig } from "../../../policy/runner";
@@ -136,6 +137,51 @@ describe("policies, each with a passing and a failing resource", () => {
     ]);
   });
 
+  it("objectives on every route of a production stack, and only there", async () => {
+    const spec = {
+      ...baseSpec,
+      functions: { watched: { objectives: [{ coldStartShare: "5%" }] }, quiet: {} },
+      models: { "m@1": { objectives: [{ queueAge: "10 ms" }] }, "m@2": {} },
+      routes: {
+        "POST /own": { target: { kind: "function", name: "quiet" }, objectives: [{ errorRate: "1%" }] },
+        "POST /by-function": { target: { kind: "function", name: "watched" } },
+        "POST /unwatched": { target: { kind: "function", name: "quiet" } },
+        "POST /one-version": { target: { kind: "model", name: "m", weights: { "1": 100 } } },
+        "POST /half-watched-split": { target: { kind: "model", name: "m", weights: { "1": 90, "2": 10 } } },
+      },
+    };
+    const production = { "cloudloom-objectives-on-routes": { production: true } };
+    assert.deepEqual(await messages(objectivesOnRoutes, [appWith(spec)]), [], "not production by default");
+    const violations = await evaluatePolicies([appWith(spec)], production, [objectivesOnRoutes]);
+    assert.deepEqual(
+      violations.map((v) => [v.level, v.path]),
+      [
+        ["mandatory", "routes.POST /unwatched"],
+        ["mandatory", "routes.POST /half-watched-split"],
+      ],
+    );
+    assert.match(
+      violations[0].message,
+      /^route POST \/unwatched has no objective, so nothing alerts when it fails; add objectives: \[\{ errorRate: "1%"/,
+    );
+  });
+
+  it("treats a stack tagged environment: production as production", async () => {
+    const reported: string[] = [];
+    await objectivesOnRoutes.validateStack(
+      {
+        resources: [
+          appWith({ ...baseSpec, functions: { f: {} }, routes: { "GET /x": { target: { kind: "function", name: "f" } } } }),
+        ] as never,
+        stackTags: new Map([["environment", "production"]]),
+        getConfig: <T>() => ({ production: false }) as T,
+      } as never,
+      (message: string) => void reported.push(message),
+    );
+    assert.equal(reported.length, 1);
+    assert.match(reported[0], /route GET \/x has no objective/);
+  });
+
   it("models are pinned by sha256", async () => {
     assert.deepEqual(
       await messages(modelsPinned, [appWith({ ...baseSpec, models: { "m@1": { artifact: { sha256: "a".repeat(64) } } } })]),
@@ -168,15 +214,20 @@ describe("policies, each with a passing and a failing resource", () => {
 });
 
 describe("the policy pack on whole stacks", () => {
-  it("passes the example app's plan on every target with no violation at all", async () => {
+  it("passes the example app's plan on every target with no violation at all, as a production stack too", async () => {
     const plan = await planApp(`${example.root}`, "kubernetes");
     assert.deepEqual(await evaluatePolicies(toPolicyResources(plan.resources)), []);
+    assert.deepEqual(
+      await evaluatePolicies(toPolicyResources(plan.resources), { "cloudloom-objectives-on-routes": { production: true } }),
+      [],
+    );
   });
 
   it("fails every policy at least once on the deliberately bad stack and app", async () => {
     const plan = await planApp("test/fixtures/bad-policy-app.ts", "kubernetes");
     const violations = await evaluatePolicies([...toPolicyResources(plan.resources), ...BAD_RESOURCES], {
       "cloudloom-region-allowlist": { allowedRegions: ["us-east-1"] },
+      "cloudloom-objectives-on-routes": { production: true },
     });
     const failed = new Set(violations.map((v) => v.policy));
     assert.deepEqual(

@@ -10,10 +10,22 @@ import * as pulumi from "@pulumi/pulumi";
 const noop = () => {};
 
 describe("provider contract", () => {
-  it("requires one step per spec section (a missing one does not compile)", () => {
+  it("requires one step per spec section and one for alerts (a missing one does not compile)", () => {
     // @ts-expect-error: the gateway step (for routes) is missing
-    const incomplete: ProviderSteps<unknown> = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop };
+    const incomplete: ProviderSteps<unknown> = {
+      regions: noop,
+      gpuPools: noop,
+      scalingPolicies: noop,
+      models: noop,
+      functions: noop,
+      alerts: noop,
+    };
     assert.ok(incomplete);
+    const sections = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop, gateway: noop };
+    // @ts-expect-error: the alerts step (for objectives) is missing
+    const unalerted: ProviderSteps<unknown> = sections;
+    assert.ok(unalerted);
+    assert.equal(STEP_ORDER[STEP_ORDER.length - 1], "alerts", "alerts come last: they watch what every other step made");
     for (const steps of [kubernetesSteps, awsSteps, alicloudSteps]) assert.deepEqual(Object.keys(steps).sort(), [...STEP_ORDER].sort());
   });
 

@@ -33,6 +33,7 @@ describe("Kubernetes provider", () => {
   it("creates the expected resources for the example app, typed cloudloom:kubernetes:<Kind>", () => {
     const listed = resources.map((r) => `${r.type} ${r.name}`).sort();
     assert.deepEqual(listed, [
+      "cloudloom:kubernetes:Alerts support-desk-alerts",
       "cloudloom:kubernetes:App support-desk",
       "cloudloom:kubernetes:Function support-desk-fn-classify-central",
       "cloudloom:kubernetes:Function support-desk-fn-classify-edge-berlin",
@@ -62,6 +63,9 @@ describe("Kubernetes provider", () => {
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-edge-berlin",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-edge-berlin",
+      "kubernetes:monitoring.coreos.com/v1:PrometheusRule support-desk-alerts-objectives",
+      "kubernetes:monitoring.coreos.com/v1:ServiceMonitor support-desk-alerts-gateway",
+      "kubernetes:monitoring.coreos.com/v1:ServiceMonitor support-desk-alerts-runtime",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-default-deny",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-dns",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-functions",
@@ -204,7 +208,7 @@ describe("Kubernetes provider", () => {
     }
   });
 
-  it("renders manifests that validate against the Kubernetes and KEDA schemas", async () => {
+  it("renders manifests that validate against the Kubernetes, KEDA and Prometheus Operator schemas", async () => {
     const models: Record<string, any> = {
       Namespace: (await import("kubernetes-models/v1")).Namespace,
       Secret: (await import("kubernetes-models/v1")).Secret,
@@ -216,16 +220,18 @@ describe("Kubernetes provider", () => {
       PodDisruptionBudget: (await import("kubernetes-models/policy/v1")).PodDisruptionBudget,
       NetworkPolicy: (await import("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
+      PrometheusRule: (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1")).PrometheusRule,
+      ServiceMonitor: (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1")).ServiceMonitor,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 33);
+    assert.equal(manifests.length, 36);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 33);
+    assert.equal(yaml.split("---\n").length, 36);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });

@@ -54,4 +54,26 @@ describe("DynamicBatcher", () => {
     release();
     assert.deepEqual(await Promise.all([running, ...queued]), [1, 2, 3]);
   });
+
+  it("reports, for each request a batch takes, how long it waited in the queue", async () => {
+    const waits: number[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const batcher = new DynamicBatcher<number, number>(
+      { maxBatchSize: 2, maxDelayMs: 1, maxQueue: 10, onDequeue: (ms) => waits.push(ms) },
+      async (xs) => {
+        await gate;
+        return xs;
+      },
+    );
+    const first = batcher.submit(1);
+    await new Promise((r) => setTimeout(r, 5));
+    // The first batch holds the only runner: these two wait in the queue until it is released.
+    const queued = [batcher.submit(2), batcher.submit(3)];
+    assert.equal(waits.length, 1);
+    release();
+    assert.deepEqual(await Promise.all([first, ...queued]), [1, 2, 3]);
+    assert.equal(waits.length, 3, "one wait per request");
+    assert.ok(waits.every((ms) => ms >= 0));
+  });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isDuration, isSize, toMegabytes, toMilliseconds, toSeconds } from "../../../sdk";
+import { isDuration, isPercent, isSize, toFraction, toMegabytes, toMilliseconds, toSeconds } from "../../../sdk";
 
 describe("unit strings", () => {
   it("converts sizes to megabytes, counting 1 GB as 1024 MB", () => {
@@ -23,5 +23,13 @@ describe("unit strings", () => {
     for (const bad of ["30s", "30 secs", "thirty seconds", "5  ms"]) assert.equal(isDuration(bad), false, bad);
     assert.throws(() => toMegabytes("lots" as never), /write it as "<number> KB\|MB\|GB"/);
     assert.throws(() => toMilliseconds("soon" as never), /e\.g\. "30 seconds"/);
+  });
+
+  it("converts percents to fractions, and rejects any other spelling", () => {
+    assert.equal(toFraction("1%"), 0.01);
+    assert.equal(toFraction("0.5%"), 0.005);
+    assert.equal(toFraction("100%"), 1);
+    for (const bad of ["1", "1 %", "1 percent", "-1%", "%", "1e2%", " 1%", 1]) assert.equal(isPercent(bad), false, String(bad));
+    assert.throws(() => toFraction("half" as never), /write it as "<number>%"/);
   });
 });

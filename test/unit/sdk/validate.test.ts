@@ -493,6 +493,46 @@ const CASES: Case[] = [
     files: true,
     declare: () => modelApp(join(MISTAKES, "not-onnx.onnx"), [-1, 512]),
   },
+  {
+    code: "CL_OBJECTIVE_MEASURE",
+    path: "routes.POST /rank.objectives.0",
+    breaks: "an objective stating two measures",
+    mutate: (s) => (s.routes["POST /rank"].objectives = [{ errorRate: "1%", p99: "1 second", window: "5 minutes", severity: "page" }]),
+  },
+  {
+    code: "CL_OBJECTIVE_SCOPE",
+    path: "routes.POST /rank.objectives.0.queueDepth",
+    breaks: "a queue objective on a route",
+    mutate: (s) => (s.routes["POST /rank"].objectives = [{ queueDepth: 10, window: "5 minutes", severity: "page" }]),
+  },
+  {
+    code: "CL_OBJECTIVE_THRESHOLD",
+    path: "models.ranker@1.objectives.0.queueDepth",
+    breaks: "a queue depth the queue can never exceed (maxQueue 256)",
+    mutate: (s) => (s.models["ranker@1"].objectives = [{ queueDepth: 256, window: "5 minutes", severity: "ticket" }]),
+  },
+  {
+    code: "CL_OBJECTIVE_WINDOW",
+    path: "functions.rank.objectives.0.window",
+    breaks: "a window that is not whole minutes",
+    mutate: (s) => (s.functions.rank.objectives = [{ coldStartShare: "5%", window: "90 seconds", severity: "ticket" }]),
+  },
+  {
+    code: "CL_OBJECTIVE_DUPLICATE",
+    path: "routes.POST /rank.objectives.1",
+    breaks: "the same measure twice at the same severity",
+    mutate: (s) =>
+      (s.routes["POST /rank"].objectives = [
+        { errorRate: "5%", window: "5 minutes", severity: "page" },
+        { errorRate: "1%", window: "1 hour", severity: "page" },
+      ]),
+  },
+  {
+    code: "CL_UNIT_MALFORMED",
+    path: "routes.POST /rank.objectives.0.errorRate",
+    breaks: "a percent written as words",
+    mutate: (s) => (s.routes["POST /rank"].objectives = [{ errorRate: "1 percent" as never, window: "5 minutes", severity: "page" }]),
+  },
 ];
 
 function problemsOf(c: Case): Array<[string, string]> {
@@ -598,6 +638,82 @@ describe("validate()", () => {
       codes.some((c) => c.startsWith("CL_FIELD_REQUIRED regions.r.")),
       codes.join("\n"),
     );
+  });
+
+  it("accepts objectives on routes, functions and models on every target", () => {
+    const { spec, root } = fixtureSpec();
+    spec.routes["POST /rank"].objectives = [
+      { errorRate: "1%", window: "5 minutes", severity: "page" },
+      { errorRate: "0.1%", window: "1 hour", severity: "ticket" },
+      { p99: "800 ms", window: "10 minutes", severity: "page" },
+    ];
+    spec.functions.rank.objectives = [{ coldStartShare: "5%", window: "1 day", severity: "ticket" }];
+    spec.models["ranker@1"].objectives = [
+      { queueDepth: 64, window: "1 minute", severity: "page" },
+      { queueAge: "50 ms", window: "5 minutes", severity: "ticket" },
+    ];
+    for (const target of ["aws", "alicloud", "kubernetes"]) assert.deepEqual(validate(spec, { target, root }).problems, [], target);
+  });
+
+  it("refuses every objective threshold that can never alert, naming why", () => {
+    const { spec, root } = fixtureSpec();
+    const terms = { window: "5 minutes", severity: "page" } as const;
+    spec.routes["POST /rank"].objectives = [{ errorRate: "0%", ...terms }];
+    spec.routes["POST /models/ranker"].objectives = [{ errorRate: "100%", ...terms }];
+    spec.functions.rank.objectives = [{ p99: "30 seconds", ...terms }]; // the function's timeout
+    spec.models["ranker@1"].objectives = [{ queueAge: "0 ms", ...terms }];
+    spec.models["ranker@2"].objectives = [{ queueDepth: 2.5, ...terms }];
+    const problems = validate(spec, { root }).problems;
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.path]),
+      [
+        ["CL_OBJECTIVE_THRESHOLD", "routes.POST /models/ranker.objectives.0.errorRate"],
+        ["CL_OBJECTIVE_THRESHOLD", "routes.POST /rank.objectives.0.errorRate"],
+        ["CL_OBJECTIVE_THRESHOLD", "functions.rank.objectives.0.p99"],
+        ["CL_OBJECTIVE_THRESHOLD", "models.ranker@1.objectives.0.queueAge"],
+        ["CL_OBJECTIVE_THRESHOLD", "models.ranker@2.objectives.0.queueDepth"],
+      ],
+    );
+    assert.match(problems[2].message, /times out after 30 s/);
+  });
+
+  it("refuses windows shorter than a minute or longer than a day, and an objective with no measure", () => {
+    const { spec, root } = fixtureSpec();
+    spec.routes["POST /rank"].objectives = [
+      { p99: "1 second", window: "30 seconds", severity: "page" },
+      { p99: "1 second", window: "2 days", severity: "ticket" },
+      { window: "5 minutes", severity: "page" },
+    ];
+    assert.deepEqual(
+      validate(spec, { root }).problems.map((p) => [p.code, p.path]),
+      [
+        ["CL_OBJECTIVE_WINDOW", "routes.POST /rank.objectives.0.window"],
+        ["CL_OBJECTIVE_WINDOW", "routes.POST /rank.objectives.1.window"],
+        ["CL_OBJECTIVE_MEASURE", "routes.POST /rank.objectives.2"],
+      ],
+    );
+  });
+
+  it("fills in an objective's window and severity, and names the measure a misspelled one meant", () => {
+    const app = new App("slo");
+    const central = app.region("central", { kind: "central", ...REGION_PLACEMENT });
+    const fn = app.function("f", { handler: "f.ts", regions: [central], objectives: [{ coldStartShare: "5%" }] });
+    app.route("POST /f", { target: fn, objectives: [{ errorrate: "1%" } as never, { p99: "250 ms", severity: "page" }] });
+    const draft = app.toDraft();
+    assert.deepEqual(draft.functions.f.objectives, [{ coldStartShare: "5%", severity: "ticket", window: "5 minutes" }]);
+    assert.deepEqual(draft.routes["POST /f"].objectives, [
+      { severity: "ticket", window: "5 minutes" },
+      { p99: "250 ms", severity: "page", window: "5 minutes" },
+    ]);
+    const problems = app.problems({ root: undefined });
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.path]),
+      [
+        ["CL_FIELD_UNKNOWN", "routes.POST /f.objectives.0.errorrate"],
+        ["CL_OBJECTIVE_MEASURE", "routes.POST /f.objectives.0"],
+      ],
+    );
+    assert.match(problems[0].message, /did you mean "errorRate"\?/);
   });
 
   it("is documented: docs/errors.md has a section for every code", () => {

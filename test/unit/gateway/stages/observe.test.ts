@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { GatewayMetrics } from "../../../../gateway/metrics";
-import { accessLogger, observe, type AccessRecord } from "../../../../gateway/stages/observe";
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  HTTP_REQUEST_METHOD_VALUE_OTHER,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+} from "@opentelemetry/semantic-conventions";
+import { METRIC_HTTP_SERVER_ACTIVE_REQUESTS } from "@opentelemetry/semantic-conventions/incubating";
+import { GatewayMetrics, REQUEST_DURATION_BUCKETS } from "../../../../gateway/metrics";
+import { accessLogger, observe, requestLabels, type AccessRecord } from "../../../../gateway/stages/observe";
+import { HTTP_LABELS, INFLIGHT_METRIC, METRIC_NAMES } from "../../../../runtime/contract";
 import { metricsRegistry } from "../../../../runtime/metrics";
 import { exchange, route } from "./exchange-fixture";
 
@@ -49,7 +58,9 @@ describe("access log", () => {
 });
 
 describe("observe stage", () => {
-  it("counts each finished request by route, region, version and status, times it, and logs its record", async () => {
+  const histogram = (metrics: GatewayMetrics) => metrics.registry.getSingleMetricAsString("http_server_request_duration_seconds");
+
+  it("records each finished request in OpenTelemetry's http.server.request.duration histogram, by method, route, status, region and version, and logs its record", async () => {
     const metrics = new GatewayMetrics(metricsRegistry());
     const logged: AccessRecord[] = [];
     const stage = observe(metrics, (record) => void logged.push({ ...record }));
@@ -60,11 +71,16 @@ describe("observe stage", () => {
       x.res.statusCode = status;
       stage.finish!(x);
     }
-    const requests = await metrics.registry.getSingleMetricAsString("cloudloom_requests_total");
-    assert.match(requests, /route="POST \/x",region="central",version="m@1",status="200"\} 2/);
-    assert.match(requests, /status="429"\} 1/);
-    const latency = await metrics.registry.getSingleMetricAsString("cloudloom_request_duration_seconds");
-    assert.match(latency, /cloudloom_request_duration_seconds_count\{route="POST \/x",region="central"\} 3/);
+    const text = await histogram(metrics);
+    assert.match(text, /^# TYPE http_server_request_duration_seconds histogram$/m);
+    assert.match(
+      text,
+      /http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/x",http_response_status_code="200",region="central",version="m@1"\} 2/,
+    );
+    assert.match(text, /http_response_status_code="429",region="central",version="m@1"\} 1/);
+    // The buckets OpenTelemetry's HTTP conventions advise, in seconds.
+    const bounds = [...text.matchAll(/_bucket\{le="([^"]+)"[^}]*status_code="429"/g)].map((m) => m[1]);
+    assert.deepEqual(bounds, [...REQUEST_DURATION_BUCKETS.map(String), "+Inf"]);
     assert.deepEqual(
       logged.map((r) => [r.route, r.status]),
       [
@@ -76,14 +92,43 @@ describe("observe stage", () => {
     assert.ok(logged.every((r) => r.ms >= 0));
   });
 
-  it("labels a request that matched no route as unmatched, in no region and no version", async () => {
+  it("records a request that matched no route with its method, no http_route, in no region and no version", async () => {
     const metrics = new GatewayMetrics(metricsRegistry());
     const x = exchange();
     x.res.statusCode = 404;
     observe(metrics, () => undefined).finish!(x);
     assert.match(
-      await metrics.registry.getSingleMetricAsString("cloudloom_requests_total"),
-      /route="unmatched",region="-",version="-",status="404"\} 1/,
+      await histogram(metrics),
+      /_count\{http_request_method="POST",http_route="",http_response_status_code="404",region="-",version="-"\} 1/,
+    );
+  });
+
+  it("records a method outside HTTP's registered ones as _OTHER, so clients cannot mint label values", async () => {
+    const metrics = new GatewayMetrics(metricsRegistry());
+    const stage = observe(metrics, () => undefined);
+    for (const method of ["PROPFIND", "MKCOL", "SEARCH"]) {
+      const x = exchange();
+      x.record.method = method;
+      x.res.statusCode = 404;
+      stage.finish!(x);
+    }
+    const text = await histogram(metrics);
+    assert.match(text, /_count\{http_request_method="_OTHER",http_route="",http_response_status_code="404",region="-",version="-"\} 3/);
+    assert.doesNotMatch(text, /PROPFIND|MKCOL|SEARCH/);
+  });
+
+  it("names its metric and labels as OpenTelemetry's semantic conventions do, in Prometheus form", () => {
+    const prometheus = (name: string) => name.replaceAll(".", "_");
+    assert.equal(METRIC_NAMES.httpServerDuration, `${prometheus(METRIC_HTTP_SERVER_REQUEST_DURATION)}_seconds`);
+    assert.equal(INFLIGHT_METRIC, prometheus(METRIC_HTTP_SERVER_ACTIVE_REQUESTS));
+    assert.deepEqual(HTTP_LABELS, {
+      method: prometheus(ATTR_HTTP_REQUEST_METHOD),
+      route: prometheus(ATTR_HTTP_ROUTE),
+      status: prometheus(ATTR_HTTP_RESPONSE_STATUS_CODE),
+    });
+    assert.equal(
+      requestLabels({ id: "", method: "BREW", route: "unmatched", status: 418, ms: 0, tenant: "t" })[HTTP_LABELS.method],
+      HTTP_REQUEST_METHOD_VALUE_OTHER,
     );
   });
 });
