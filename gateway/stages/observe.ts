@@ -10,6 +10,7 @@
 import type { Logger } from "pino";
 import type { Stage } from "../exchange";
 import type { GatewayMetrics } from "../metrics";
+import type { LocalitySource } from "../routing/client-locality";
 
 /** What one access-log line records. */
 export interface AccessRecord {
@@ -19,6 +20,9 @@ export interface AccessRecord {
   status: number;
   ms: number;
   region?: string;
+  /** The client's locality, and the rule that chose it (header, prefix, geoip, hint or home). */
+  locality?: string;
+  localityBy?: LocalitySource;
   version?: string;
   tenant: string;
   cache?: string;
