@@ -47,6 +47,19 @@ export interface TargetDescription {
   fillIns?(resources: readonly PlannedResource[]): FillIn[];
   /** Every model artifact the deployment will fetch, with its sha256. */
   artifacts?(resources: readonly PlannedResource[]): ArtifactFetch[];
+  /** Per region, where each function, model and the gateway land on this target, and why. */
+  landings?(spec: SpecV1): Landing[];
+}
+
+/** Where one entry of a region lands on a target, and why there. */
+export interface Landing {
+  region: string;
+  /** `function <name>`, `model <key>` or `gateway`. */
+  entry: string;
+  /** What runs it, and where. */
+  where: string;
+  /** Why there, when it is not the target's usual place (e.g. "Wavelength has no Lambda"). */
+  why?: string;
 }
 
 /** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */

@@ -1,7 +1,10 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
-import type { TargetDescription } from "../provider";
+import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
+import type { Landing, TargetDescription } from "../provider";
 import { ANY_REGION } from "../shared/object-setting";
+import { gpuInstanceType } from "./instance-types";
+import { gatewayRegions } from "./networks";
 
 /** Where offline plans put the gateways of an app whose stack sets no networks: a VPC that does not exist. */
 const OFFLINE_NETWORK = {
@@ -42,4 +45,67 @@ export const awsDescription: TargetDescription = {
     ],
   },
   placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
+  landings: awsLandings,
 };
+
+/** Where each entry of each region lands on AWS, and why an edge site changes it. */
+export function awsLandings(spec: SpecV1): Landing[] {
+  const landings: Landing[] = [];
+  const gateways = new Set(gatewayRegions(spec));
+  for (const [region, declared] of Object.entries(spec.regions)) {
+    const placement = declared.placement.aws;
+    if (!placement) continue;
+    const site = resolveEdgeSite(declared.placement, "aws");
+    const kind = site?.kind === "wavelength" ? "Wavelength" : "the Local Zone";
+    const nodes = site ? `EKS self-managed nodes in ${site.id}` : undefined;
+    const onInstances = site?.onInstances ?? false;
+    for (const [fnName, fn] of Object.entries(spec.functions)) {
+      if (!fn.regions.includes(region)) continue;
+      landings.push(
+        onInstances
+          ? {
+              region,
+              entry: `function ${fnName}`,
+              where: `runtime container on ${nodes} (${edgeCpuInstanceType(site!.offers, "aws")})`,
+              why: `${kind} has no Lambda`,
+            }
+          : { region, entry: `function ${fnName}`, where: `Lambda in ${placement.region}` },
+      );
+    }
+    for (const [key, model] of Object.entries(spec.models)) {
+      if (!model.regions.includes(region)) continue;
+      const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+      if (pool) {
+        const instance = site ? edgeGpuInstanceType(pool, site.offers, "aws") : gpuInstanceType(pool);
+        landings.push({
+          region,
+          entry: `model ${key}`,
+          where: `runtime container on ${site?.kind === "wavelength" ? nodes : `an EKS managed node group in ${site?.id ?? placement.region}`} (${instance}, ${pool.capacity})`,
+          ...(site?.kind === "wavelength" ? { why: "Wavelength takes self-managed nodes, On-Demand only" } : {}),
+        });
+      } else
+        landings.push(
+          onInstances
+            ? {
+                region,
+                entry: `model ${key}`,
+                where: `runtime container on ${nodes} (${edgeCpuInstanceType(site!.offers, "aws")})`,
+                why: `${kind} has no SageMaker`,
+              }
+            : { region, entry: `model ${key}`, where: `SageMaker Serverless in ${placement.region}` },
+        );
+    }
+    if (!gateways.has(region)) continue;
+    landings.push(
+      site?.kind === "wavelength"
+        ? {
+            region,
+            entry: "gateway",
+            where: `gateway container on an EC2 instance with a carrier IP in ${site.id}${site.carrier ? ` (${site.carrier})` : ""}`,
+            why: "Wavelength has no Fargate or load balancers",
+          }
+        : { region, entry: "gateway", where: `ECS Fargate behind a public load balancer in ${placement.region}` },
+    );
+  }
+  return landings;
+}

@@ -50,6 +50,12 @@ export const PROBLEM_CODES = {
   CL_PREWARM_HISTORY: "A scaling policy's pre-warm history file is missing or malformed.",
   CL_POOL_PLATFORM: "A GPU pool asks for a platform the chosen target cannot give it (serverless GPUs exist only on alicloud).",
   CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
+  CL_EDGE_SITE_UNKNOWN:
+    "An edge placement names an AWS zone or Alibaba ENS region that the edge-site table does not know, and does not declare what it offers.",
+  CL_EDGE_SITE_PLACEMENT:
+    "An edge placement disagrees with the edge-site table (the zone's type or parent region), or leaves out the zone type of a site the table does not know.",
+  CL_EDGE_ACCELERATOR: "A GPU pool asks an edge site for an accelerator, or a GPU count per instance, that the site does not sell.",
+  CL_EDGE_SPOT: "A GPU pool asks for Spot capacity in an edge site that sells none (Wavelength Zones are On-Demand only).",
 } as const;
 
 /** A stable problem code. */
