@@ -1,10 +1,11 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
+import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
 import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
 import type { Landing, TargetDescription } from "../provider";
 import { ANY_REGION } from "../shared/object-setting";
 import { gpuInstanceType } from "./instance-types";
-import { gatewayRegions } from "./networks";
+import { gatewayRegions, wavelengthRegions } from "./networks";
 
 /** Where offline plans put the gateways of an app whose stack sets no networks: a VPC that does not exist. */
 const OFFLINE_NETWORK = {
@@ -12,6 +13,8 @@ const OFFLINE_NETWORK = {
   subnetIds: ["subnet-0000000a", "subnet-0000000b"],
   publicSubnetIds: ["subnet-000000aa", "subnet-000000bb"],
   cidrBlock: "10.0.0.0/16",
+  // Wavelength regions' subnet in their zone; other regions ignore it.
+  wavelength: { cidrBlock: "10.0.64.0/24", carrierCidrs: [] },
 };
 
 /** The AWS target's description. */
@@ -39,6 +42,16 @@ export const awsDescription: TargetDescription = {
       ["max", "scalingConfig.maxSize"],
       ["capacity", "capacityType"],
     ],
+    "aws:ec2/launchTemplate:LaunchTemplate": [["instance", "instanceType"]],
+    "aws:autoscaling/group:Group": [
+      ["min", "minSize"],
+      ["max", "maxSize"],
+    ],
+    "aws:ec2/eip:Eip": [["borderGroup", "networkBorderGroup"]],
+    "aws:ec2/subnet:Subnet": [
+      ["zone", "availabilityZone"],
+      ["cidr", "cidrBlock"],
+    ],
     "aws:apigatewayv2/route:Route": [
       ["route", "routeKey"],
       ["auth", "authorizationType"],
@@ -51,7 +64,7 @@ export const awsDescription: TargetDescription = {
 /** Where each entry of each region lands on AWS, and why an edge site changes it. */
 export function awsLandings(spec: SpecV1): Landing[] {
   const landings: Landing[] = [];
-  const gateways = new Set(gatewayRegions(spec));
+  const gateways = new Set([...gatewayRegions(spec), ...wavelengthRegions(spec)]);
   for (const [region, declared] of Object.entries(spec.regions)) {
     const placement = declared.placement.aws;
     if (!placement) continue;
@@ -101,7 +114,7 @@ export function awsLandings(spec: SpecV1): Landing[] {
         ? {
             region,
             entry: "gateway",
-            where: `gateway container on an EC2 instance with a carrier IP in ${site.id}${site.carrier ? ` (${site.carrier})` : ""}`,
+            where: `gateway container on the zone's nodes, on node port ${GATEWAY_NODE_PORT} of an edge node holding a carrier IP in ${site.id}${site.carrier ? ` (${site.carrier})` : ""}`,
             why: "Wavelength has no Fargate or load balancers",
           }
         : { region, entry: "gateway", where: `ECS Fargate behind a public load balancer in ${placement.region}` },

@@ -81,6 +81,8 @@ export interface KubernetesAppArgs {
   gatewayIngressClass?: string;
   /** Addresses or ranges of the proxies in front of the gateway (an ingress controller's pods). */
   gatewayTrustedProxies?: string[];
+  /** The gateway's locality settings: an edge cluster's gateway names its home region and its clients' prefixes. */
+  gatewayLocality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
 }
 
 /** The args a Kubernetes stack's settings give (`kubernetesStackSettings`): the gateway's, Redis's and the secrets. */
@@ -98,7 +100,7 @@ export type StackSettingArgs =
   | "gatewayTrustedProxies";
 
 /** Args that stay optional once defaults are applied. */
-type OptionalArgs = StackSettingArgs | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt";
+type OptionalArgs = StackSettingArgs | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt" | "gatewayLocality";
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &

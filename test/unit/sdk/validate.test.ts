@@ -240,16 +240,6 @@ const CASES: Case[] = [
     options: { target: "aws" },
   },
   {
-    code: "CL_ZONE_UNSUPPORTED",
-    path: "functions.rank.regions.1",
-    breaks: "a Lambda function in a Wavelength zone",
-    mutate: (s) => {
-      s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
-      s.models["ranker@2"].regions = ["central"];
-    },
-    options: { target: "aws" },
-  },
-  {
     code: "CL_EDGE_SITE_UNKNOWN",
     path: "regions.edge.placement.aws.zone",
     breaks: "an AWS zone the edge-site table does not know, without offers",
