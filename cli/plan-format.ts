@@ -48,6 +48,20 @@ export function landingLines(landings: readonly Landing[]): string[] {
   return lines;
 }
 
+/** Per region, the monthly cost of the always-on floor, when the target prices its resources. */
+export function floorCostLines(plan: Plan): string[] {
+  const costs = describeTarget(plan.target).floorCost?.(plan.resources) ?? [];
+  if (costs.length === 0) return [];
+  return [
+    "Monthly cost of the always-on floor (list prices from providers/prices.ts, each with its date and source; verify before relying on them):",
+    ...costs.flatMap((cost) => [
+      `  ${cost.region}: $${cost.totalUsd.toFixed(2)}/month`,
+      ...cost.lines.map((line) => `    $${line.usd.toFixed(2)}  ${line.resource}: ${line.what}`),
+      ...cost.unpriced.map((item) => `    not priced: ${item}`),
+    ]),
+  ];
+}
+
 /** Scheduled floors the plan derived from pre-warm history, each with why it exists. */
 export function derivedFloors(plan: Plan): string[] {
   const spec = planSpec(plan);
@@ -77,6 +91,7 @@ export function planTree(plan: Plan): string {
   const components = plan.resources.filter((r) => !r.custom).length;
   const floors = derivedFloors(plan);
   const landings = landingLines(planLandings(plan));
+  const cost = floorCostLines(plan);
   return [
     `Offline plan of "${plan.app}" on ${plan.target}: Pulumi's mock runtime, no cloud, no credentials. Provider-computed defaults are not applied.`,
     ...(plan.placeholders.length
@@ -87,6 +102,7 @@ export function planTree(plan: Plan): string {
     // Under mocks a URL the cloud assigns (a load balancer's address) is not known; one built from settings is.
     `Gateway URL: ${plan.gatewayUrl && /^https?:\/\/[^/]/.test(plan.gatewayUrl) ? plan.gatewayUrl : "assigned by the cloud at pulumi up"}`,
     ...(landings.length ? ["Where each entry lands:", ...landings] : []),
+    ...cost,
     ...(floors.length ? ["Scheduled floors derived from pre-warm history:", ...floors] : []),
   ].join("\n");
 }

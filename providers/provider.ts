@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { EndpointsMap, SpecV1 } from "../sdk/spec";
+import type { RegionCost } from "./cost";
 import type { PlannedResource } from "./plan";
 
 /** What an app on any target gives its stack: the endpoints map the gateway reads, and the gateway's public URL. */
@@ -49,6 +50,8 @@ export interface TargetDescription {
   artifacts?(resources: readonly PlannedResource[]): ArtifactFetch[];
   /** Per region, where each function, model and the gateway land on this target, and why. */
   landings?(spec: SpecV1): Landing[];
+  /** Per region, the monthly cost of the always-on floor of the planned resources (providers/cost.ts). */
+  floorCost?(resources: readonly PlannedResource[]): RegionCost[];
 }
 
 /** Where one entry of a region lands on a target, and why there. */

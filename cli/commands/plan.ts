@@ -41,7 +41,7 @@ export async function planCommand(
   );
   if (args.json) {
     io.out(
-      `${JSON.stringify({ offline: true, note: "Pulumi mock runtime: provider-computed defaults are not applied", ...plan, landings: planLandings(plan) }, null, 2)}\n`,
+      `${JSON.stringify({ offline: true, note: "Pulumi mock runtime: provider-computed defaults are not applied", ...plan, landings: planLandings(plan), floorCost: describeTarget(plan.target).floorCost?.(plan.resources) ?? [] }, null, 2)}\n`,
     );
   } else {
     io.out(`${planTree(plan)}\n`);

@@ -2,6 +2,7 @@
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
 import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
+import { awsFloorCost } from "../cost";
 import type { Landing, TargetDescription } from "../provider";
 import { ANY_REGION } from "../shared/object-setting";
 import { gpuInstanceType } from "./instance-types";
@@ -59,6 +60,7 @@ export const awsDescription: TargetDescription = {
   },
   placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
   landings: awsLandings,
+  floorCost: awsFloorCost,
 };
 
 /** Where each entry of each region lands on AWS, and why an edge site changes it. */
