@@ -50,6 +50,21 @@ export const GatewaySettingsSchema = z
           )
           .default([]),
         /**
+         * A GeoIP database file the user provides (MaxMind DB format, e.g. GeoLite2-Country.mmdb), read once at
+         * start and never fetched: a client no prefix matches gets the value of `field` in its record, lower-cased.
+         */
+        geoip: z
+          .object({
+            database: z.string().min(1),
+            /** Dotted path of the record's field that names the locality. */
+            field: z
+              .string()
+              .regex(/^[A-Za-z_]+(\.[A-Za-z_]+)*$/, 'must be a dotted field path such as "country.iso_code"')
+              .default("country.iso_code"),
+          })
+          .strict()
+          .optional(),
+        /**
          * The locality of a request that names none: a gateway deployed in an edge region sets its own
          * region's, so its clients are served from that region's backends first, failing over to central.
          */

@@ -54,6 +54,9 @@ export const UNTAGGABLE_TYPES = new Set([
   "aws:apigatewayv2/integration:Integration",
   "aws:apigatewayv2/route:Route",
   "aws:autoscaling/attachment:Attachment",
+  "aws:ec2/route:Route",
+  "aws:ec2/routeTableAssociation:RouteTableAssociation",
+  "aws:ec2/eipAssociation:EipAssociation",
   "alicloud:fc/v3Alias:V3Alias",
   "alicloud:fc/v3FunctionVersion:V3FunctionVersion",
   "alicloud:fc/v3LayerVersion:V3LayerVersion",
@@ -79,7 +82,9 @@ export function isTaggable(resource: PlannedPolicyResource): boolean {
 /** Labels (Kubernetes) or tags (clouds) of a resource. */
 export function labelsOf(resource: PlannedPolicyResource): Record<string, string> {
   if (resource.type.startsWith("kubernetes:")) return (resource.props.metadata?.labels as Record<string, string>) ?? {};
-  return (resource.props.tags as Record<string, string>) ?? {};
+  // Auto Scaling groups take tags as a list of { key, value, propagateAtLaunch }.
+  const tags = resource.props.tags as Record<string, string> | Array<{ key: string; value: string }> | undefined;
+  return Array.isArray(tags) ? Object.fromEntries(tags.map((tag) => [tag.key, tag.value])) : (tags ?? {});
 }
 
 /** Parses an IAM/RAM policy document given as a string or an object. */

@@ -57,6 +57,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       state.endpoint = `https://${name}.eks.${region}.amazonaws.com`;
       state.certificateAuthority = { data: "offline-ca" };
       state.vpcConfig = { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${name}` };
+      state.version = inputs.version ?? "1.33";
+      state.kubernetesNetworkConfig = { serviceIpv4Cidr: "172.20.0.0/16" };
+      break;
+    case "aws:ec2/eip:Eip":
+      state.carrierIp = inputs.networkBorderGroup ? "155.146.0.10" : undefined;
+      state.publicIp = inputs.networkBorderGroup ? undefined : "198.51.100.10";
       break;
     case "aws:eks/nodeGroup:NodeGroup":
       state.resources = [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }];

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { EndpointsMap, SpecV1 } from "../sdk/spec";
+import type { RegionCost } from "./cost";
 import type { PlannedResource } from "./plan";
 
 /** What an app on any target gives its stack: the endpoints map the gateway reads, and the gateway's public URL. */
@@ -63,6 +64,10 @@ export interface TargetDescription {
   artifacts?(resources: readonly PlannedResource[]): ArtifactFetch[];
   /** The alerts the planned resources raise (alarms, alert rules), one per rule or alarm. */
   alerts?(resources: readonly PlannedResource[]): PlannedAlert[];
+  /** Per region, where each function, model and the gateway land on this target, and why. */
+  landings?(spec: SpecV1): Landing[];
+  /** Per region, the monthly cost of the always-on floor of the planned resources (providers/cost.ts). */
+  floorCost?(resources: readonly PlannedResource[]): RegionCost[];
 }
 
 /** One alert a plan would create: its name, severity, the objective it judges and when it fires. */
@@ -73,6 +78,17 @@ export interface PlannedAlert {
   objective: string;
   /** When it fires, in the target's own terms (a PromQL expression, a metric and threshold). */
   condition: string;
+}
+
+/** Where one entry of a region lands on a target, and why there. */
+export interface Landing {
+  region: string;
+  /** `function <name>`, `model <key>` or `gateway`. */
+  entry: string;
+  /** What runs it, and where. */
+  where: string;
+  /** Why there, when it is not the target's usual place (e.g. "Wavelength has no Lambda"). */
+  why?: string;
 }
 
 /** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */

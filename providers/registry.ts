@@ -99,6 +99,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           networks: parseNetworks(settings.get("networks"), spec),
           sagemakerImage: settings.get("sagemakerImage"),
           runtimeImage: settings.get("runtimeImage"),
+          functionImage: settings.get("functionImage"),
           secrets: secretSettings(settings),
           logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
           gateway: parseGatewaySettings(settings),

@@ -16,7 +16,7 @@ import {
   type RouteArgs,
 } from "./declarations";
 import type { ScalingPolicyArgs, ScheduleArgs, VersionSplit } from "./declarations";
-import { closest, type EnvValue, type ObjectiveSpec, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
+import { closest, type EdgeOffers, type EnvValue, type ObjectiveSpec, type PlacementSpec, type Problem, type TensorSpec } from "./spec";
 
 /** What a value may hold: anything (checked later), an object's fields, a record's values or a list's items. */
 export type Shape =
@@ -31,9 +31,10 @@ const object = <T>(fields: { readonly [K in keyof Required<T>]: Shape }): Shape 
 const record = (values: Shape): Shape => ({ kind: "record", values });
 const list = (items: Shape): Shape => ({ kind: "list", items });
 
+const OFFERS = object<EdgeOffers>({ instanceTypes: any, spot: any, serverless: any });
 const PLACEMENT = object<PlacementSpec>({
-  aws: object<NonNullable<PlacementSpec["aws"]>>({ region: any, zone: any, zoneType: any }),
-  alicloud: object<NonNullable<PlacementSpec["alicloud"]>>({ region: any, ensRegion: any }),
+  aws: object<NonNullable<PlacementSpec["aws"]>>({ region: any, zone: any, zoneType: any, offers: OFFERS }),
+  alicloud: object<NonNullable<PlacementSpec["alicloud"]>>({ region: any, ensRegion: any, offers: OFFERS }),
   kubernetes: object<NonNullable<PlacementSpec["kubernetes"]>>({ labels: any, tolerations: any }),
 });
 const TENSOR = object<TensorSpec>({ type: any, shape: any });

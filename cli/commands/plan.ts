@@ -5,7 +5,7 @@ import { describeTarget } from "../../providers/registry";
 import { isTarget } from "../../sdk";
 import type { CommandIo } from "../io";
 import { planApp, plannableTargets, stackConfig } from "../plan";
-import { planTree } from "../plan-format";
+import { planLandings, planTree } from "../plan-format";
 import { countedProgress } from "../progress";
 
 /** Usage text of the plan command. */
@@ -41,7 +41,7 @@ export async function planCommand(
   );
   if (args.json) {
     io.out(
-      `${JSON.stringify({ offline: true, note: "Pulumi mock runtime: provider-computed defaults are not applied", ...plan }, null, 2)}\n`,
+      `${JSON.stringify({ offline: true, note: "Pulumi mock runtime: provider-computed defaults are not applied", ...plan, landings: planLandings(plan), floorCost: describeTarget(plan.target).floorCost?.(plan.resources) ?? [] }, null, 2)}\n`,
     );
   } else {
     io.out(`${planTree(plan)}\n`);

@@ -1,8 +1,8 @@
 /**
  * support-desk: classifies incoming customer messages by intent and routes
- * them to the right queue. One central region, one 5G edge region, a GPU pool
- * for the model, rate-limited, cached routes, and the objectives every target
- * alerts on.
+ * them to the right queue. One central region, one 5G edge region (a Wavelength
+ * Zone on AWS, which sells On-Demand capacity only), a GPU pool for the model,
+ * rate-limited, cached routes, and the objectives every target alerts on.
  */
 import { App } from "../../sdk";
 
@@ -21,7 +21,8 @@ const edge = app.region("edge-berlin", {
   localities: ["de", "berlin"],
   latencyBudget: "20 ms",
   placement: {
-    aws: { region: "eu-central-1", zone: "eu-central-1-ber-1a", zoneType: "local-zone" },
+    // Vodafone's Berlin Wavelength Zone: classify and intent run as containers on the zone's nodes (no Lambda there).
+    aws: { region: "eu-central-1", zone: "eu-central-1-wl1-ber-wlz-1", zoneType: "wavelength" },
     // Function Compute does not run on ENS nodes, so on Alibaba Cloud this edge runs in Frankfurt.
     alicloud: { region: "eu-central-1" },
     kubernetes: {
@@ -31,7 +32,13 @@ const edge = app.region("edge-berlin", {
   },
 });
 
-const t4 = app.gpuPool("inference-t4", { accelerator: "nvidia-t4", minSize: 0, maxSize: 4, capacity: "spot", regions: [central, edge] });
+const t4 = app.gpuPool("inference-t4", {
+  accelerator: "nvidia-t4",
+  minSize: 0,
+  maxSize: 4,
+  capacity: "on-demand",
+  regions: [central, edge],
+});
 
 const interactive = app.scalingPolicy("interactive", {
   minInstances: 1,

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Stage } from "../exchange";
 import { HTTP_LABELS } from "../../runtime/contract";
 import type { GatewayMetrics, RequestLabel } from "../metrics";
+import type { LocalitySource } from "../routing/client-locality";
 
 /** What one access-log line records. */
 export interface AccessRecord {
@@ -20,6 +21,9 @@ export interface AccessRecord {
   status: number;
   ms: number;
   region?: string;
+  /** The client's locality, and the rule that chose it (header, prefix, geoip, hint or home). */
+  locality?: string;
+  localityBy?: LocalitySource;
   version?: string;
   tenant: string;
   cache?: string;

@@ -7,7 +7,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import type { PlannedAlert, TargetDescription } from "../provider";
+import type { Landing, PlannedAlert, TargetDescription } from "../provider";
+import {
+  ACCELERATORS,
+  edgeCpuInstanceType,
+  edgeGpuInstanceType,
+  poolPlatform,
+  resolveEdgeSite,
+  type Accelerator,
+  type SpecV1,
+} from "../../sdk/spec";
 import { ANY_REGION } from "./gateway-settings";
 
 type Escalation = { statistics: string; comparisonOperator: string; threshold: string; times: number };
@@ -91,4 +100,61 @@ export const alicloudDescription: TargetDescription = {
     gatewayNetwork: JSON.stringify({ [ANY_REGION]: OFFLINE_GATEWAY_NETWORK }),
   }),
   alerts: cloudMonitorAlerts,
+  landings: alicloudLandings,
 };
+
+/** Where each entry of each region lands on Alibaba Cloud, and why an ENS region changes it. */
+export function alicloudLandings(spec: SpecV1): Landing[] {
+  const landings: Landing[] = [];
+  for (const [region, declared] of Object.entries(spec.regions)) {
+    const placement = declared.placement.alicloud;
+    if (!placement) continue;
+    const site = resolveEdgeSite(declared.placement, "alicloud");
+    const onEns = (entry: string, instanceType: string): Landing => ({
+      region,
+      entry,
+      where: `runtime container on ENS instances in ${site!.id} (${instanceType})`,
+      why: "ENS has no Function Compute",
+    });
+    let placed = false;
+    for (const [fnName, fn] of Object.entries(spec.functions)) {
+      if (!fn.regions.includes(region)) continue;
+      placed = true;
+      landings.push(
+        site
+          ? onEns(`function ${fnName}`, edgeCpuInstanceType(site.offers, "alicloud"))
+          : { region, entry: `function ${fnName}`, where: `Function Compute in ${placement.region}` },
+      );
+    }
+    for (const [key, model] of Object.entries(spec.models)) {
+      if (!model.regions.includes(region)) continue;
+      placed = true;
+      const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+      if (site) {
+        landings.push(
+          onEns(`model ${key}`, pool ? edgeGpuInstanceType(pool, site.offers, "alicloud") : edgeCpuInstanceType(site.offers, "alicloud")),
+        );
+        continue;
+      }
+      const gpu = pool
+        ? (ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } }).alicloud?.fcGpuType
+        : undefined;
+      landings.push({
+        region,
+        entry: `model ${key}`,
+        where:
+          pool && poolPlatform(pool, "alicloud") === "kubernetes"
+            ? `runtime container on an ACK GPU node pool in ${placement.region}`
+            : `Function Compute ${pool ? `GPU function (${gpu})` : "function"} in ${placement.region}`,
+      });
+    }
+    if (site && placed)
+      landings.push({
+        region,
+        entry: "gateway",
+        where: `gateway container on an ENS instance with a public IP in ${site.id}`,
+        why: "ENS has no Function Compute",
+      });
+  }
+  return landings;
+}

@@ -37,6 +37,11 @@ export interface AwsAppArgs {
   sagemakerImage?: string;
   /** The cloudloom runtime image model servers on EKS and the gateway on ECS run. @default "ghcr.io/cloudloom/runtime:0.1.0" */
   runtimeImage?: string;
+  /**
+   * The image holding the app's function handlers and the runtime, which Wavelength regions run as
+   * containers (there is no Lambda there). @default runtimeImage
+   */
+  functionImage?: string;
   /** The secrets functions declare: their names (checked before creation) and their values. */
   secrets?: SecretSettings;
   /** Days of function and gateway logs to keep. @default 14 */
@@ -74,6 +79,8 @@ export class AwsApp extends pulumi.ComponentResource {
    * else the central region's load balancer (`http(s)://<its DNS name>`).
    */
   readonly gatewayUrl: pulumi.Output<string>;
+  /** By Wavelength region: `http://<carrier IP>:<node port>`, where that carrier's clients reach the region's own gateway. */
+  readonly edgeGatewayUrls: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: AwsAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
     checkBeforeCreate(args);
@@ -90,11 +97,13 @@ export class AwsApp extends pulumi.ComponentResource {
       models: new Map(),
       functions: new Map(),
       monitored: new Map(),
+      edgeGateways: new Map(),
       endpoints: { functions: {}, models: {} },
     };
     runSteps(awsSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
     this.gatewayUrl = context.gatewayUrl!;
-    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl });
+    this.edgeGatewayUrls = pulumi.output(Object.fromEntries(context.edgeGateways));
+    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl, edgeGatewayUrls: this.edgeGatewayUrls });
   }
 }

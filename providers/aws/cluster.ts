@@ -10,6 +10,7 @@ import { Cluster, NodeGroup } from "@pulumi/aws/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { entryLabels } from "../shared/labels";
 import { assumeRolePolicy, MANAGED_POLICY } from "./iam";
+import type { ClusterJoin } from "./self-managed-nodes";
 
 /** A kubeconfig that authenticates with `aws eks get-token`. */
 export function eksKubeconfig(cluster: { name: string; endpoint: string; certificateAuthority: string; region: string }): string {
@@ -72,6 +73,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
   /** Kubeconfig for a `k8s.Provider` (authenticates with `aws eks get-token`). */
   readonly kubeconfig: pulumi.Output<string>;
+  /** What self-managed nodes need to join: endpoint, CA, Service range and version (see self-managed-nodes.ts). */
+  readonly join: ClusterJoin;
 
   constructor(
     name: string,
@@ -122,6 +125,14 @@ export class EksCluster extends pulumi.ComponentResource {
     );
     this.name = cluster.name;
     this.securityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
+    this.join = {
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthority: cluster.certificateAuthority.apply((ca) => ca?.data ?? ""),
+      serviceCidr: cluster.kubernetesNetworkConfig.apply((network) => network?.serviceIpv4Cidr ?? ""),
+      version: cluster.version,
+      securityGroupId: this.securityGroupId,
+    };
     this.kubeconfig = pulumi.secret(
       pulumi
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])

@@ -44,6 +44,8 @@ export interface AwsContext {
   endpoints: EndpointsBuilder;
   /** By spec region: the access-log bucket (see accessLogsIn). */
   accessLogs: Map<string, AccessLogs>;
+  /** By Wavelength region: its gateway's URL on the zone's carrier IP (edge-zone.ts). */
+  edgeGateways: Map<string, pulumi.Output<string>>;
   /** The gateway's public URL (set by the gateway step). */
   gatewayUrl?: pulumi.Output<string>;
 }

@@ -1,8 +1,13 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import type { PlannedAlert, TargetDescription } from "../provider";
+import type { Landing, PlannedAlert, TargetDescription } from "../provider";
+import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
+import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
+import { awsFloorCost } from "../cost";
 import { ANY_REGION } from "../shared/object-setting";
+import { gpuInstanceType } from "./instance-types";
+import { gatewayRegions, wavelengthRegions } from "./networks";
 
 /** Where offline plans put the gateways of an app whose stack sets no networks: a VPC that does not exist. */
 const OFFLINE_NETWORK = {
@@ -10,6 +15,8 @@ const OFFLINE_NETWORK = {
   subnetIds: ["subnet-0000000a", "subnet-0000000b"],
   publicSubnetIds: ["subnet-000000aa", "subnet-000000bb"],
   cidrBlock: "10.0.0.0/16",
+  // Wavelength regions' subnet in their zone; other regions ignore it.
+  wavelength: { cidrBlock: "10.0.64.0/24", carrierCidrs: [] },
 };
 
 interface PlannedAlarm {
@@ -63,6 +70,16 @@ export const awsDescription: TargetDescription = {
       ["max", "scalingConfig.maxSize"],
       ["capacity", "capacityType"],
     ],
+    "aws:ec2/launchTemplate:LaunchTemplate": [["instance", "instanceType"]],
+    "aws:autoscaling/group:Group": [
+      ["min", "minSize"],
+      ["max", "maxSize"],
+    ],
+    "aws:ec2/eip:Eip": [["borderGroup", "networkBorderGroup"]],
+    "aws:ec2/subnet:Subnet": [
+      ["zone", "availabilityZone"],
+      ["cidr", "cidrBlock"],
+    ],
     "aws:apigatewayv2/route:Route": [
       ["route", "routeKey"],
       ["auth", "authorizationType"],
@@ -70,4 +87,68 @@ export const awsDescription: TargetDescription = {
   },
   placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
   alerts: alarmAlerts,
+  landings: awsLandings,
+  floorCost: awsFloorCost,
 };
+
+/** Where each entry of each region lands on AWS, and why an edge site changes it. */
+export function awsLandings(spec: SpecV1): Landing[] {
+  const landings: Landing[] = [];
+  const gateways = new Set([...gatewayRegions(spec), ...wavelengthRegions(spec)]);
+  for (const [region, declared] of Object.entries(spec.regions)) {
+    const placement = declared.placement.aws;
+    if (!placement) continue;
+    const site = resolveEdgeSite(declared.placement, "aws");
+    const kind = site?.kind === "wavelength" ? "Wavelength" : "the Local Zone";
+    const nodes = site ? `EKS self-managed nodes in ${site.id}` : undefined;
+    const onInstances = site?.onInstances ?? false;
+    for (const [fnName, fn] of Object.entries(spec.functions)) {
+      if (!fn.regions.includes(region)) continue;
+      landings.push(
+        onInstances
+          ? {
+              region,
+              entry: `function ${fnName}`,
+              where: `runtime container on ${nodes} (${edgeCpuInstanceType(site!.offers, "aws")})`,
+              why: `${kind} has no Lambda`,
+            }
+          : { region, entry: `function ${fnName}`, where: `Lambda in ${placement.region}` },
+      );
+    }
+    for (const [key, model] of Object.entries(spec.models)) {
+      if (!model.regions.includes(region)) continue;
+      const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+      if (pool) {
+        const instance = site ? edgeGpuInstanceType(pool, site.offers, "aws") : gpuInstanceType(pool);
+        landings.push({
+          region,
+          entry: `model ${key}`,
+          where: `runtime container on ${site?.kind === "wavelength" ? nodes : `an EKS managed node group in ${site?.id ?? placement.region}`} (${instance}, ${pool.capacity})`,
+          ...(site?.kind === "wavelength" ? { why: "Wavelength takes self-managed nodes, On-Demand only" } : {}),
+        });
+      } else
+        landings.push(
+          onInstances
+            ? {
+                region,
+                entry: `model ${key}`,
+                where: `runtime container on ${nodes} (${edgeCpuInstanceType(site!.offers, "aws")})`,
+                why: `${kind} has no SageMaker`,
+              }
+            : { region, entry: `model ${key}`, where: `SageMaker Serverless in ${placement.region}` },
+        );
+    }
+    if (!gateways.has(region)) continue;
+    landings.push(
+      site?.kind === "wavelength"
+        ? {
+            region,
+            entry: "gateway",
+            where: `gateway container on the zone's nodes, on node port ${GATEWAY_NODE_PORT} of an edge node holding a carrier IP in ${site.id}${site.carrier ? ` (${site.carrier})` : ""}`,
+            why: "Wavelength has no Fargate or load balancers",
+          }
+        : { region, entry: "gateway", where: `ECS Fargate behind a public load balancer in ${placement.region}` },
+    );
+  }
+  return landings;
+}

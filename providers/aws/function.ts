@@ -31,6 +31,7 @@ import { signed, type AwsContext, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
+import { wavelengthRegions } from "./networks";
 
 /** Inputs of one function in one region. */
 export interface AwsFunctionArgs {
@@ -228,9 +229,11 @@ export function placeFunctions(context: AwsContext): void {
       { parent, provider: context.regions.get(region)!.provider },
     ).arn;
   });
+  const zones = new Set(wavelengthRegions(spec));
   for (const [fnName, fn] of Object.entries(spec.functions)) {
     const code = packages.handler(fnName);
-    for (const region of fn.regions) {
+    // Wavelength regions run functions as containers on the zone's nodes (edge-zone.ts).
+    for (const region of fn.regions.filter((r) => !zones.has(r))) {
       const { provider, awsRegion } = context.regions.get(region)!;
       const access = fn.models.map((key) => servedFor(context, key, region).access);
       // The shared environment resolves secrets too; on AWS they go to Secrets Manager, not the function's configuration.

@@ -19,6 +19,7 @@ import { modelsIn, signed, type AwsContext } from "./context";
 import type { StoredArtifact } from "./artifacts";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, readObjectsPolicy } from "./iam";
+import { wavelengthRegions } from "./networks";
 
 /** Serverless memory: the model's declared memory rounded up to the next 1 GB step. */
 function serverlessMemory(model: ModelSpec): number {
@@ -130,7 +131,9 @@ export class SageMakerModel extends pulumi.ComponentResource {
 /** The models step: CPU models on SageMaker Serverless, GPU models on each region's cluster (cluster-models.ts). */
 export function placeModels(context: AwsContext): void {
   const { spec, args, name, parent } = context;
+  const zones = new Set(wavelengthRegions(spec));
   for (const [regionName, { provider, awsRegion }] of context.regions) {
+    if (zones.has(regionName)) continue;
     for (const key of modelsIn(spec, regionName, false)) {
       const model = spec.models[key];
       const served = new SageMakerModel(

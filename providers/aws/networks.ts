@@ -8,7 +8,7 @@
 import { ANY_REGION } from "../shared/object-setting";
 import { isIP } from "node:net";
 import { z } from "zod";
-import type { SpecV1 } from "../../sdk/spec";
+import { resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
 import { TargetConfigError } from "../shared/config-error";
 import { parseRegionSettings } from "../shared/object-setting";
 
@@ -42,6 +42,17 @@ const NetworkSchema = z
       .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as "subnet-0a1b2c3d"'))
       .min(1)
       .optional(),
+    /**
+     * A Wavelength region's subnet in its zone (cloudloom creates it, with a carrier gateway), and the
+     * carrier's client prefixes, which the zone's gateway maps to its own region first.
+     */
+    wavelength: z
+      .object({
+        cidrBlock: z.string().refine(isIpv4Cidr, 'must be an IPv4 range inside the VPC\'s, such as "10.0.64.0/24"'),
+        carrierCidrs: z.array(z.string().refine(isIpv4Cidr, 'must be IPv4 ranges such as "203.0.113.0/24"')).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -50,16 +61,29 @@ export type AwsNetwork = z.infer<typeof NetworkSchema>;
 
 const EXAMPLE = `pulumi config set --path 'cloudloom:networks.<region>.vpcId' vpc-0a1b2c3d (and subnetIds[0], subnetIds[1])`;
 
-/** Regions where the app runs GPU models, hence an EKS cluster. */
-export function clusterRegions(spec: SpecV1): string[] {
-  const regions = new Set(Object.values(spec.models).flatMap((model) => (model.pool ? model.regions : [])));
-  return Object.keys(spec.regions).filter((region) => regions.has(region));
+/**
+ * Regions in a Wavelength Zone with backends: everything there (functions, models, the gateway) runs on
+ * the zone's self-managed EKS nodes (edge-zone.ts), since Wavelength has no Lambda, SageMaker, Fargate or load balancers.
+ */
+export function wavelengthRegions(spec: SpecV1): string[] {
+  const placed = new Set([...Object.values(spec.functions), ...Object.values(spec.models)].flatMap((entry) => entry.regions));
+  return Object.keys(spec.regions).filter(
+    (region) => placed.has(region) && resolveEdgeSite(spec.regions[region].placement, "aws")?.kind === "wavelength",
+  );
 }
 
-/** Regions with backends (a function or a model placed there): each runs a gateway. */
+/** Regions where the app runs GPU models on a managed node group, hence an EKS cluster (Wavelength regions have their own). */
+export function clusterRegions(spec: SpecV1): string[] {
+  const regions = new Set(Object.values(spec.models).flatMap((model) => (model.pool ? model.regions : [])));
+  const zones = new Set(wavelengthRegions(spec));
+  return Object.keys(spec.regions).filter((region) => regions.has(region) && !zones.has(region));
+}
+
+/** Regions with backends (a function or a model placed there) outside Wavelength: each runs a gateway on ECS. */
 export function gatewayRegions(spec: SpecV1): string[] {
   const placed = new Set([...Object.values(spec.functions), ...Object.values(spec.models)].flatMap((entry) => entry.regions));
-  return Object.keys(spec.regions).filter((region) => placed.has(region));
+  const zones = new Set(wavelengthRegions(spec));
+  return Object.keys(spec.regions).filter((region) => placed.has(region) && !zones.has(region));
 }
 
 /** Parses `cloudloom:networks` and checks that every region that needs a network has one. */
@@ -79,6 +103,13 @@ export function parseNetworks(json: string | undefined, spec: SpecV1): Record<st
     if (zone && !network.zoneSubnetIds)
       throw new TargetConfigError(
         `stack config cloudloom:networks.${region}.zoneSubnetIds is required: region ${region} runs its GPU nodes in ${zone}; give subnets in that zone (pulumi config set --path 'cloudloom:networks.${region}.zoneSubnetIds[0]' subnet-...)`,
+      );
+  }
+  for (const region of wavelengthRegions(spec)) {
+    const zone = spec.regions[region].placement.aws!.zone!;
+    if (!networks[region]?.wavelength)
+      throw new TargetConfigError(
+        `stack config cloudloom:networks.${region}.wavelength.cidrBlock is required: region ${region} runs in the Wavelength Zone ${zone}, where cloudloom creates a subnet (with a carrier gateway) in the region's VPC; ${EXAMPLE}, plus pulumi config set --path 'cloudloom:networks.${region}.wavelength.cidrBlock' 10.0.64.0/24`,
       );
   }
   for (const region of gatewayRegions(spec)) {

@@ -7,6 +7,7 @@ import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
 import { placeRegions } from "./region";
+import { placeWavelengthRegions } from "./edge-zone";
 
 /** The AWS mapping of each spec section. */
 export const awsSteps: ProviderSteps<AwsContext> = {
@@ -16,7 +17,11 @@ export const awsSteps: ProviderSteps<AwsContext> = {
     // Policies attach to each function and model (provisioned concurrency,
     // Application Auto Scaling, KEDA on EKS); schedules were checked before creation.
   },
-  models: placeModels,
+  models(context) {
+    placeModels(context);
+    // Wavelength regions run their functions and models as containers on the zone's own nodes.
+    placeWavelengthRegions(context);
+  },
   functions: placeFunctions,
   gateway: placeGateway,
   alerts: placeAlerts,

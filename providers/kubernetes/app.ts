@@ -89,6 +89,8 @@ export interface KubernetesAppArgs {
   monitoring?: boolean;
   /** Labels on the PrometheusRule and ServiceMonitors, for the operator's selectors. @example { release: "kube-prometheus-stack" } */
   monitoringLabels?: Record<string, string>;
+  /** The gateway's locality settings: an edge cluster's gateway names its home region and its clients' prefixes. */
+  gatewayLocality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
 }
 
 /** The args a Kubernetes stack's settings give (`kubernetesStackSettings`): the gateway's, Redis's and the secrets. */
@@ -108,7 +110,8 @@ export type StackSettingArgs =
   | "monitoringLabels";
 
 /** Args that stay optional once defaults are applied. */
-type OptionalArgs = Exclude<StackSettingArgs, "monitoring"> | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt";
+type OptionalArgs =
+  Exclude<StackSettingArgs, "monitoring"> | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt" | "gatewayLocality";
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &

@@ -4,8 +4,9 @@
  * artifact the cluster will fetch.
  */
 import type { PlannedResource } from "../plan";
-import type { ArtifactFetch, PlannedAlert, TargetDescription } from "../provider";
+import type { ArtifactFetch, Landing, PlannedAlert, TargetDescription } from "../provider";
 import type { PrometheusAlertRule } from "./alerts";
+import type { SpecV1 } from "../../sdk/spec";
 import { fillInHeader, fillIns, toManifests, toYaml, type FillIn } from "./render";
 
 /** Key inputs of the Kubernetes resources, which the AWS (EKS) and Alibaba Cloud (ACK) plans contain too. */
@@ -79,6 +80,7 @@ export function manifestFillIns(resources: readonly PlannedResource[]): FillIn[]
 /** The Kubernetes target's description, with its two hooks for `plan`: `fillIns` (after `--out`) and `artifacts`. */
 export const kubernetesDescription: TargetDescription = {
   keyInputs: KUBERNETES_KEY_INPUTS,
+  landings: kubernetesLandings,
   // redisPassword: a real stack generates one on its first `up`; a plan uses a fixed one, so plans compare equal.
   placeholders: () => ({ artifactBaseUrl: "https://artifacts.example.invalid", redisPassword: "offline-placeholder-redis-password" }),
   manifests: (resources) => {
@@ -89,3 +91,24 @@ export const kubernetesDescription: TargetDescription = {
   artifacts: artifactFetches,
   alerts: prometheusRuleAlerts,
 };
+
+/** Where each function and model of each region lands on Kubernetes: a Deployment pinned by the region's node labels. */
+export function kubernetesLandings(spec: SpecV1): Landing[] {
+  return Object.entries(spec.regions).flatMap(([region, declared]) => {
+    const placement = declared.placement.kubernetes;
+    if (!placement) return [];
+    const labels = Object.entries(placement.labels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(", ");
+    const where = (what: string) =>
+      `${what} Deployment on nodes labelled ${labels || "(any)"}${placement.tolerations?.length ? `, tolerating ${placement.tolerations.join(", ")}` : ""}`;
+    return [
+      ...Object.entries(spec.functions)
+        .filter(([, fn]) => fn.regions.includes(region))
+        .map(([name]) => ({ region, entry: `function ${name}`, where: where("runtime") })),
+      ...Object.entries(spec.models)
+        .filter(([, model]) => model.regions.includes(region))
+        .map(([key, model]) => ({ region, entry: `model ${key}`, where: where(model.pool ? "GPU model server" : "model server") })),
+    ];
+  });
+}

@@ -36,10 +36,13 @@ const CONFIG_DIR = "/etc/cloudloom";
 export const REDIS_URL_ENV = RUNTIME_ENV.redisUrl;
 
 /** How clients reach the gateway: stack config `cloudloom:gatewayExposure`. */
-export type GatewayExposure = "loadBalancer" | "ingress" | "clusterIP";
+export type GatewayExposure = "loadBalancer" | "ingress" | "clusterIP" | "nodePort";
 
 /** The exposures, for validating stack config. */
-export const GATEWAY_EXPOSURES: readonly GatewayExposure[] = ["loadBalancer", "ingress", "clusterIP"];
+export const GATEWAY_EXPOSURES: readonly GatewayExposure[] = ["loadBalancer", "ingress", "clusterIP", "nodePort"];
+
+/** The node port of the `nodePort` exposure: every node serves the gateway there (an edge node's carrier IP, where no load balancer exists). */
+export const GATEWAY_NODE_PORT = 31080;
 
 /** The gateway's Redis: the in-cluster one (its host and password Secret) or the user's URL (a secret). */
 export type GatewayRedis = { host: pulumi.Input<string>; secretName: pulumi.Input<string> } | { url: pulumi.Input<string> };
@@ -68,11 +71,13 @@ export interface KubernetesGatewayArgs {
   ingressClassName?: string;
   /** Addresses or ranges of proxies in front of the gateway (an ingress controller's pods), whose X-Forwarded-For it reads. */
   trustedProxies?: string[];
+  /** Locality settings (gateway/config.ts): an edge gateway's home region and the client prefixes it maps. */
+  locality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
 }
 
 /** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
 function gatewaySettings(args: KubernetesGatewayArgs): object {
-  return { trustedProxies: args.trustedProxies ?? [] };
+  return { trustedProxies: args.trustedProxies ?? [], ...(args.locality ? { locality: args.locality } : {}) };
 }
 
 /** The gateway's Redis variables: the password from the Redis Secret, composed into the URL by the kubelet; or the user's URL from the gateway's Secret. */
@@ -166,7 +171,12 @@ export class KubernetesGateway extends KubernetesWorkload {
         // Its resources were the app's own children before the gateway was a component.
         formerParent: opts.parent,
         // The gateway authenticates clients itself; Local keeps their addresses (per-address limits).
-        exposure: exposure === "loadBalancer" ? { type: "LoadBalancer", annotations: {}, authenticatedBy: "gateway" } : undefined,
+        exposure:
+          exposure === "loadBalancer"
+            ? { type: "LoadBalancer", annotations: {}, authenticatedBy: "gateway" }
+            : exposure === "nodePort"
+              ? { type: "NodePort", port: GATEWAY_NODE_PORT, frontedBy: "gateway" }
+              : undefined,
       },
       opts,
     );
@@ -252,6 +262,7 @@ export function placeGateway(context: KubernetesContext): void {
       tlsSecret: args.gatewayTlsSecret,
       ingressClassName: args.gatewayIngressClass,
       trustedProxies: args.gatewayTrustedProxies,
+      locality: args.gatewayLocality,
     },
     context.child,
   );

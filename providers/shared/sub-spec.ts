@@ -37,3 +37,32 @@ export function modelsSpec(spec: SpecV1, modelKeys: string[], region: string, pl
     routes: {},
   };
 }
+
+/**
+ * The part of a spec one edge region runs by itself: its functions and the
+ * models placed there (or called by those functions), placed in `region` only
+ * with `placement`, and the routes to them. An edge cluster that serves a
+ * whole region (a Wavelength Zone) deploys it, gateway included.
+ */
+export function regionSpec(spec: SpecV1, region: string, placement: PlacementSpec): SpecV1 {
+  const functionNames = Object.keys(spec.functions).filter((name) => spec.functions[name].regions.includes(region));
+  const keys = new Set([
+    ...Object.keys(spec.models).filter((key) => spec.models[key].regions.includes(region)),
+    ...functionNames.flatMap((name) => spec.functions[name].models),
+  ]);
+  const models = modelsSpec(spec, [...keys].sort(), region, placement);
+  const served = (target: SpecV1["routes"][string]["target"]) =>
+    target.kind === "function"
+      ? functionNames.includes(target.name)
+      : Object.keys(target.weights).every((version) => keys.has(`${target.name}@${version}`));
+  return {
+    ...models,
+    functions: Object.fromEntries(functionNames.map((name) => [name, { ...spec.functions[name], regions: [region] }])),
+    scalingPolicies: Object.fromEntries(
+      Object.entries(spec.scalingPolicies).filter(
+        ([name]) => name in models.scalingPolicies || functionNames.some((fn) => spec.functions[fn].scaling === name),
+      ),
+    ),
+    routes: Object.fromEntries(Object.entries(spec.routes).filter(([, route]) => served(route.target))),
+  };
+}

@@ -12,8 +12,8 @@ export interface AcceleratorMapping {
   memoryGb: number;
   /** EC2 instance family of the EKS node group. */
   aws?: { instanceFamily: string };
-  /** Function Compute GPU type and/or the ACK node pool's ECS family. */
-  alicloud?: { fcGpuType?: string; ecsFamily: string };
+  /** Function Compute GPU type and/or the ACK node pool's ECS family, and the ENS (edge) instance family. */
+  alicloud?: { fcGpuType?: string; ecsFamily: string; ensFamily?: string };
   /** Default value of the accelerator node label (GKE style; overridable per pool). */
   kubernetes?: { label: string };
 }
@@ -23,7 +23,7 @@ export const ACCELERATORS = {
   "nvidia-t4": {
     memoryGb: 16,
     aws: { instanceFamily: "g4dn" },
-    alicloud: { fcGpuType: "fc.gpu.tesla.1", ecsFamily: "ecs.gn6i" },
+    alicloud: { fcGpuType: "fc.gpu.tesla.1", ecsFamily: "ecs.gn6i", ensFamily: "ens.gn6i" },
     kubernetes: { label: "nvidia-tesla-t4" },
   },
   "nvidia-a10": {

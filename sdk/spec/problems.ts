@@ -44,8 +44,7 @@ export const PROBLEM_CODES = {
   CL_MEMORY_OUT_OF_RANGE: "A function's memory is outside the chosen target's limits.",
   CL_TIMEOUT_OUT_OF_RANGE: "A function's timeout is outside the chosen target's limits.",
   CL_TARGET_UNKNOWN: "The chosen target is not aws, alicloud or kubernetes.",
-  CL_ZONE_UNSUPPORTED:
-    "A function or model is placed where its target's service does not run: an AWS Wavelength zone (Lambda, SageMaker) or an Alibaba ENS region (Function Compute).",
+  CL_ZONE_UNSUPPORTED: "A function or model is placed where its target's service does not run: an Alibaba ENS region (Function Compute).",
   CL_FC_LIMIT:
     "A function, model or GPU pool breaks a Function Compute 3.0 limit: memory in 64 MB steps, GPU memory in 1,024 MB steps, one GPU per instance, instance concurrency up to 200, an accelerator FC offers.",
   CL_SERVERLESS_LIMIT: "A CPU model exceeds SageMaker Serverless memory (6,144 MB) or concurrency (200) on AWS.",
@@ -64,6 +63,12 @@ export const PROBLEM_CODES = {
     "An objective's threshold can never be crossed (0% or 100%, a p99 at the function's timeout, a queue depth at maxQueue).",
   CL_OBJECTIVE_WINDOW: "An objective's window is not whole minutes between 1 minute and 1 day.",
   CL_OBJECTIVE_DUPLICATE: "An entry states the same measure twice at the same severity.",
+  CL_EDGE_SITE_UNKNOWN:
+    "An edge placement names an AWS zone or Alibaba ENS region that the edge-site table does not know, and does not declare what it offers.",
+  CL_EDGE_SITE_PLACEMENT:
+    "An edge placement disagrees with the edge-site table (the zone's type or parent region), or leaves out the zone type of a site the table does not know.",
+  CL_EDGE_ACCELERATOR: "A GPU pool asks an edge site for an accelerator, or a GPU count per instance, that the site does not sell.",
+  CL_EDGE_SPOT: "A GPU pool asks for Spot capacity in an edge site that sells none (Wavelength Zones are On-Demand only).",
 } as const;
 
 /** A stable problem code. */

@@ -72,6 +72,21 @@ const routeKey = z
     coded("CL_ROUTE_PATH", "is not a route key", 'write routes as "<METHOD> /path", e.g. "POST /v1/classify"'),
   );
 
+/**
+ * What an edge site offers, declared in a placement for a site the edge-site
+ * table (edge-sites.ts) does not know yet; it overrides the table's row.
+ */
+export const EdgeOffersSchema = z
+  .object({
+    /** Instance types sold there, e.g. ["t3.xlarge", "g4dn.2xlarge"]. */
+    instanceTypes: z.array(z.string().min(1)).min(1),
+    /** Spot (preemptible) capacity is sold there. */
+    spot: z.boolean(),
+    /** The target's serverless services (Lambda and SageMaker, Function Compute) run there. */
+    serverless: z.boolean(),
+  })
+  .strict();
+
 /** Where a region lives on each target. */
 export const PlacementSchema = z
   .object({
@@ -81,6 +96,8 @@ export const PlacementSchema = z
         /** A Local Zone or Wavelength zone, for edge regions. */
         zone: z.string().min(1).optional(),
         zoneType: z.enum(["local-zone", "wavelength"]).optional(),
+        /** What the zone offers, for a zone the edge-site table does not know. */
+        offers: EdgeOffersSchema.optional(),
       })
       .strict()
       .optional(),
@@ -89,6 +106,8 @@ export const PlacementSchema = z
         region: z.string().min(1),
         /** An ENS (Edge Node Service) region, for edge regions. */
         ensRegion: z.string().min(1).optional(),
+        /** What the ENS region offers, for one the edge-site table does not know. */
+        offers: EdgeOffersSchema.optional(),
       })
       .strict()
       .optional(),

@@ -6,6 +6,7 @@
 import type { Problem } from "./problems";
 import { alicloudRule } from "./rules/alicloud";
 import { awsRule } from "./rules/aws";
+import { edgeRule } from "./rules/edge";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
 import { objectiveRule } from "./rules/objectives";
@@ -39,6 +40,7 @@ const RULES: readonly Rule[] = [
   modelRule,
   acceleratorRule,
   placementRule,
+  edgeRule,
   routeRule,
   rolloutRule,
   functionLimitsRule,

@@ -1,43 +1,18 @@
 /**
- * AWS-only placement rules. Lambda and SageMaker are regional services that
- * do not run in Wavelength zones, so an app placing a function or a CPU model
- * in a Wavelength region is refused (GPU models run on the zone's EKS nodes).
- * CPU models go to SageMaker Serverless, whose memory and concurrency are capped.
+ * AWS-only limits. CPU models go to SageMaker Serverless, whose memory and
+ * concurrency are capped. (Functions and CPU models in a Wavelength zone,
+ * where Lambda and SageMaker do not run, run as runtime containers on the
+ * zone's EKS nodes: see rules/edge.ts and providers/aws/edge-zone.ts.)
  */
 import { SAGEMAKER_SERVERLESS } from "../targets";
 import { toMegabytes } from "../units";
 import { entries, type Rule } from "./report";
 
-/** Checks Wavelength placements and SageMaker Serverless limits for the aws target. */
+/** Checks SageMaker Serverless limits for the aws target. */
 export const awsRule: Rule = (spec, context, report) => {
   if (context.target !== "aws") return;
-  const wavelength = new Set(
-    entries(spec.regions)
-      .filter(([, region]) => region.placement.aws?.zoneType === "wavelength")
-      .map(([name]) => name),
-  );
-  for (const [name, fn] of entries(spec.functions)) {
-    fn.regions.forEach((region, index) => {
-      if (!wavelength.has(region)) return;
-      report(
-        "CL_ZONE_UNSUPPORTED",
-        `functions.${name}.regions.${index}`,
-        `function ${name} is placed in ${region}, a Wavelength zone, where AWS Lambda does not run`,
-        `place the function in a central or Local Zone region; clients in ${region} still reach it through the gateway`,
-      );
-    });
-  }
   for (const [key, model] of entries(spec.models)) {
     if (model.pool) continue;
-    model.regions.forEach((region, index) => {
-      if (!wavelength.has(region)) return;
-      report(
-        "CL_ZONE_UNSUPPORTED",
-        `models.${key}.regions.${index}`,
-        `CPU model ${key} is placed in ${region}, a Wavelength zone, where SageMaker does not run`,
-        "give it a GPU pool in that region (it then runs on the zone's EKS nodes), or place it elsewhere",
-      );
-    });
     const memory = model.memory ? toMegabytes(model.memory) : undefined;
     if (memory !== undefined && memory > SAGEMAKER_SERVERLESS.memoryMb.max) {
       report(

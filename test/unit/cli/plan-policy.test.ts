@@ -34,7 +34,12 @@ describe("cloudloom plan", () => {
     assert.match(aws.out, /aws:lambda\/functionUrl:FunctionUrl support-desk-fn-classify-central-url {2}auth=AWS_IAM\n/);
     assert.match(
       aws.out,
-      /aws:eks\/nodeGroup:NodeGroup support-desk-inference-t4-central {2}instances=g4dn\.xlarge min=0 max=4 capacity=SPOT\n/,
+      /aws:eks\/nodeGroup:NodeGroup support-desk-inference-t4-central {2}instances=g4dn\.xlarge min=0 max=4 capacity=ON_DEMAND\n/,
+    );
+    assert.match(aws.out, /aws:ec2\/launchTemplate:LaunchTemplate support-desk-inference-t4-edge-berlin {2}instance=g4dn\.2xlarge\n/);
+    assert.match(
+      aws.out,
+      /Where each entry lands:\n {2}central:\n(.*\n)* {2}edge-berlin:\n {4}function classify -> runtime container on EKS self-managed nodes in eu-central-1-wl1-ber-wlz-1 \(t3\.xlarge\) \(Wavelength has no Lambda\)\n/,
     );
     const alicloud = await run("plan", "examples/support-desk", "--target", "alicloud");
     assert.equal(alicloud.code, 0);

@@ -4,6 +4,7 @@
  * floor's duration), restoring the policy's own minimum.
  */
 import assert from "node:assert/strict";
+import { wavelengthRegions } from "../../../providers/aws/networks";
 import { planApp, stackConfig, type Plan } from "../../../cli/plan";
 import example from "../../../examples/support-desk/app";
 import { toFcCron } from "../../../providers/alicloud/cron";
@@ -106,6 +107,11 @@ describe("scheduled floors end on every target", () => {
     for (const floor of floors) {
       if (floor.kind === "model" && spec.models[floor.entry].pool) {
         assertKedaPair(plan, floor); // GPU models run on EKS and scale with KEDA.
+        continue;
+      }
+      if (wavelengthRegions(spec).includes(floor.region)) {
+        // A Wavelength region runs its functions on the zone's EKS nodes (the region's own Kubernetes module), scaled by KEDA.
+        assertKedaPair(plan, { ...floor, stem: resourceName(spec.app, floor.region, "fn", floor.entry, floor.region) });
         continue;
       }
       const target = inputs(plan, "aws:appautoscaling/target:Target", `${floor.stem}-scaling`);

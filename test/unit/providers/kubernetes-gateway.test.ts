@@ -203,7 +203,7 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
       plan({ gatewayExposure: "ingress" }),
       (e: Error) => e instanceof TargetConfigError && /gatewayHost/.test(e.message),
     );
-    await assert.rejects(plan({ gatewayExposure: "nodePort" as never }), /loadBalancer, ingress, clusterIP/);
+    await assert.rejects(plan({ gatewayExposure: "hostPort" as never }), /loadBalancer, ingress, clusterIP, nodePort/);
     await assert.rejects(plan({ gatewayHost: "api.example.com" }), /gatewayExposure ingress/);
     await assert.rejects(plan({ gatewayExposure: "ingress", gatewayHost: "Not A Host" }), /not a host name/);
   });

@@ -289,12 +289,99 @@ const CASES: Case[] = [
     options: { target: "aws" },
   },
   {
-    code: "CL_ZONE_UNSUPPORTED",
-    path: "functions.rank.regions.1",
-    breaks: "a Lambda function in a Wavelength zone",
+    code: "CL_EDGE_SITE_UNKNOWN",
+    path: "regions.edge.placement.aws.zone",
+    breaks: "an AWS zone the edge-site table does not know, without offers",
+    mutate: (s) => (s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-bos-1a", zoneType: "local-zone" }),
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_SITE_UNKNOWN",
+    path: "regions.edge.placement.alicloud.ensRegion",
+    breaks: "an ENS region the edge-site table does not know, without offers",
+    mutate: (s) => {
+      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-hangzhou-telecom" };
+      s.functions.rank.regions = ["central"];
+      s.models["ranker@2"].regions = ["central"];
+    },
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_EDGE_SITE_PLACEMENT",
+    path: "regions.edge.placement.aws.zoneType",
+    breaks: "a Wavelength Zone declared as a Local Zone",
+    mutate: (s) => (s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "local-zone" }),
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_SITE_PLACEMENT",
+    path: "regions.edge.placement.aws.zoneType",
+    breaks: "a zone the table does not know, with offers but no zone type",
+    mutate: (s) => {
+      delete s.regions.edge.placement.aws!.zoneType;
+    },
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_SITE_PLACEMENT",
+    path: "regions.edge.placement.aws.region",
+    breaks: "a Wavelength Zone placed under another parent region",
+    mutate: (s) => {
+      s.regions.edge.placement.aws = { region: "us-east-1", zone: "eu-central-1-wl1-ber-wlz-1" };
+      s.functions.rank.regions = ["central"];
+      s.models["ranker@2"].regions = ["central"];
+    },
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_ACCELERATOR",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "an A10 pool in a Wavelength Zone, which sells only T4 GPUs",
     mutate: (s) => {
       s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
+      s.functions.rank.regions = ["central"];
       s.models["ranker@2"].regions = ["central"];
+      s.gpuPools.gpu.accelerator = "nvidia-a10";
+      s.gpuPools.gpu.gpuMemory = "24 GB";
+      s.gpuPools.gpu.regions = ["central", "edge"];
+    },
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_ACCELERATOR",
+    path: "gpuPools.gpu.gpusPerInstance",
+    breaks: "a 4-GPU T4 pool in a Wavelength Zone, which sells one T4 per instance",
+    mutate: (s) => {
+      s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
+      s.functions.rank.regions = ["central"];
+      s.models["ranker@2"].regions = ["central"];
+      s.gpuPools.gpu.gpusPerInstance = 4;
+      s.gpuPools.gpu.regions = ["central", "edge"];
+    },
+    options: { target: "aws" },
+  },
+  {
+    code: "CL_EDGE_ACCELERATOR",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "a T4 pool on an ENS node the table lists without GPUs",
+    mutate: (s) => {
+      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
+      s.functions.rank.regions = ["central"];
+      s.models["ranker@2"].regions = ["central"];
+      s.gpuPools.gpu.regions = ["central", "edge"];
+    },
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_EDGE_SPOT",
+    path: "gpuPools.gpu.capacity",
+    breaks: "a Spot pool in a Wavelength Zone, which is On-Demand only",
+    mutate: (s) => {
+      s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
+      s.functions.rank.regions = ["central"];
+      s.models["ranker@2"].regions = ["central"];
+      s.gpuPools.gpu.capacity = "spot";
+      s.gpuPools.gpu.regions = ["central", "edge"];
     },
     options: { target: "aws" },
   },
@@ -310,7 +397,7 @@ const CASES: Case[] = [
     path: "functions.rank.regions.1",
     breaks: "an FC function in an Alibaba ENS region",
     mutate: (s) => {
-      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-hangzhou-telecom" };
+      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
       s.models["ranker@2"].regions = ["central"];
     },
     options: { target: "alicloud" },

@@ -1,47 +1,9 @@
 import assert from "node:assert/strict";
-import type { IncomingMessage } from "node:http";
 import { parseSettings } from "../../../../gateway/config";
 import { compileSplit } from "../../../../gateway/routing/versions";
 import { RetryBudget } from "../../../../gateway/routing/resilience";
-import { localityAndVersion, localityResolver } from "../../../../gateway/stages/locality-and-version";
+import { localityAndVersion } from "../../../../gateway/stages/locality-and-version";
 import { exchange, request, route, target } from "./exchange-fixture";
-
-const req = (url: string, headers: Record<string, string> = {}) => ({ url, headers }) as unknown as IncomingMessage;
-
-describe("client locality", () => {
-  const resolve = localityResolver(
-    parseSettings({
-      locality: {
-        cidrs: [
-          { cidr: "203.0.113.0/24", locality: "de" },
-          { cidr: "2001:db8::/32", locality: "fr" },
-        ],
-      },
-    }).locality,
-  );
-
-  it("prefers the trusted edge header", () => {
-    assert.equal(resolve(req("/x", { "x-cloudloom-locality": "jp" }), "203.0.113.9"), "jp");
-  });
-
-  it("maps the client address through the CIDR table, IPv4, IPv4-mapped and IPv6", () => {
-    assert.equal(resolve(req("/x"), "203.0.113.9"), "de");
-    assert.equal(resolve(req("/x"), "::ffff:203.0.113.9"), "de");
-    assert.equal(resolve(req("/x"), "2001:db8::1"), "fr");
-    assert.equal(resolve(req("/x"), "198.51.100.1"), undefined);
-  });
-
-  it("falls back to the request's region hint", () => {
-    assert.equal(resolve(req("/x?region=de"), "198.51.100.1"), "de");
-  });
-
-  it("gives a request that names no locality the gateway's own, and lets any the request names win", () => {
-    const home = localityResolver(parseSettings({ locality: { home: "de" } }).locality);
-    assert.equal(home(req("/x"), "198.51.100.1"), "de");
-    assert.equal(home(req("/x?region=fr"), "198.51.100.1"), "fr");
-    assert.equal(resolve(req("/x"), "198.51.100.1"), undefined);
-  });
-});
 
 describe("locality and version stage", () => {
   const settings = parseSettings({}).locality;
@@ -58,6 +20,7 @@ describe("locality and version stage", () => {
     assert.equal(first.target, v2);
     assert.deepEqual([first.record.version, first.res.getHeader("x-cloudloom-version")], ["2", "2"]);
     assert.deepEqual([first.locality, second.locality], ["de", undefined]);
+    assert.deepEqual([first.record.locality, first.record.localityBy, second.record.localityBy], ["de", "header", undefined]);
     assert.equal(second.turn, first.turn + 1);
   });
 

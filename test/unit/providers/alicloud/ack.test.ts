@@ -20,6 +20,8 @@ const VSWITCHES = { vswitchIds: ["vsw-gw8a1b2c3d", "vsw-gw8e4f5a6b"] };
 function onAck(change: (spec: SpecV1) => void = () => {}): SpecV1 {
   const spec = example.toSpec({ target: "alicloud" });
   spec.gpuPools["inference-t4"].platform = "kubernetes";
+  // Spot on ACK (the example's pool is on-demand, since its AWS edge is a Wavelength Zone).
+  spec.gpuPools["inference-t4"].capacity = "spot";
   change(spec);
   return spec;
 }

@@ -112,7 +112,11 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
 
   it("grants no wildcard action anywhere, and * resources only for AWS reads that have no resource-level permissions", () => {
     const documents = plan.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-    assert.equal(documents.length, 10, "two functions, two node groups, two cluster autoscalers, two gateways' task and execution roles");
+    assert.equal(
+      documents.length,
+      8,
+      "one function, three node groups' artifact reads (central pool, Wavelength runtime and GPU nodes), two cluster autoscalers, one gateway's task and execution roles",
+    );
     for (const doc of documents) {
       for (const statement of statements(doc)) {
         assert.ok(!statement.Action.some((a: string) => a.includes("*")), `${doc.name}: ${statement.Action}`);
@@ -127,18 +131,17 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     });
   });
 
-  it("puts GPU models on EKS node groups: NVIDIA AMI, g4dn, tainted, spot, edge nodes in the Local Zone's subnet", () => {
+  it("puts GPU models on EKS node groups: NVIDIA AMI, g4dn, tainted, on-demand; the Wavelength edge on the zone's own nodes", () => {
     const central = only(plan, "aws:eks/nodeGroup:NodeGroup", "support-desk-inference-t4-central");
     assert.deepEqual(
       [central.amiType, central.instanceTypes, central.capacityType, central.taints],
-      ["AL2023_x86_64_NVIDIA", ["g4dn.xlarge"], "SPOT", [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]],
+      ["AL2023_x86_64_NVIDIA", ["g4dn.xlarge"], "ON_DEMAND", [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]],
     );
     assert.deepEqual(central.scalingConfig, { minSize: 0, maxSize: 4, desiredSize: 0 });
-    const edge = only(plan, "aws:eks/nodeGroup:NodeGroup", "support-desk-inference-t4-edge-berlin");
-    assert.deepEqual(edge.subnetIds, ["subnet-0a1b2c3d4e5f60023"]);
+    assert.equal(byType(plan, "aws:eks/nodeGroup:NodeGroup").filter((g) => g.name === "support-desk-inference-t4-edge-berlin").length, 0);
     const server = only(plan, "kubernetes:apps/v1:Deployment", "support-desk-edge-berlin-intent-v1-edge-berlin").spec.template.spec;
     assert.deepEqual(server.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions, [
-      { key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-central-1-ber-1a"] },
+      { key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-central-1-wl1-ber-wlz-1"] },
     ]);
     assert.deepEqual(server.nodeSelector, { "k8s.amazonaws.com/accelerator": "nvidia-tesla-t4" });
     assert.equal(server.containers[0].resources.limits["nvidia.com/gpu"], "1");
@@ -170,9 +173,9 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
       [integration.connectionType, integration.integrationType, integration.requestParameters],
       ["VPC_LINK", "HTTP_PROXY", { "overwrite:path": "/_cloudloom/models/intent%401" }],
     );
-    const balancer = only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-edge-berlin-models");
+    const balancer = only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-central-models");
     assert.equal(balancer.internal, true);
-    assert.ok(balancer.subnets.includes("subnet-0a1b2c3d4e5f60023"), "the load balancer reaches the Local Zone's nodes");
+    assert.equal(byType(plan, "aws:lb/loadBalancer:LoadBalancer").filter((lb) => lb.name.startsWith("support-desk-edge-berlin")).length, 0);
     const service = only(plan, "kubernetes:core/v1:Service", "support-desk-central-intent-v1-central");
     assert.deepEqual([service.spec.type, service.spec.ports[0].nodePort], ["NodePort", 30080]);
     assert.equal(only(plan, "aws:lb/targetGroup:TargetGroup", "support-desk-central-models-intent-v1").port, 30080);
@@ -264,6 +267,8 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
           ["TlsOnly", "Deny", "*"],
         ],
       );
+      // The Wavelength region has no load balancers and no model API (Wavelength sells neither).
+      if (region !== "central") continue;
       for (const lb of [`support-desk-${region}-gateway`, `support-desk-${region}-models`])
         assert.deepEqual(only(plan, "aws:lb/loadBalancer:LoadBalancer", lb).accessLogs, {
           bucket: logBucket,
@@ -282,40 +287,25 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
   });
 
   it("runs a gateway in each region with backends, whose task role may call exactly the app's Function URLs and model routes", () => {
-    for (const region of ["central", "edge-berlin"]) {
+    for (const region of ["central"]) {
       const service = only(plan, "aws:ecs/service:Service", `support-desk-${region}-gateway`);
       assert.deepEqual([service.launchType, service.desiredCount], ["FARGATE", 2]);
       assert.deepEqual(only(plan, "aws:lb/loadBalancer:LoadBalancer", `support-desk-${region}-gateway`).internal, false);
       const redis = only(plan, "aws:elasticache/replicationGroup:ReplicationGroup", `support-desk-${region}-gateway-redis`);
       assert.deepEqual([redis.transitEncryptionEnabled, redis.atRestEncryptionEnabled], [true, true]);
     }
-    const task = plan.resources.find(
-      (r) => r.name === "support-desk-edge-berlin-gateway-task" && r.type === "aws:iam/rolePolicy:RolePolicy",
-    )!;
+    const task = plan.resources.find((r) => r.name === "support-desk-central-gateway-task" && r.type === "aws:iam/rolePolicy:RolePolicy")!;
     assert.deepEqual(
       statements(task).map((s) => [s.Action, s.Resource]),
       [
-        [
-          ["lambda:InvokeFunctionUrl"],
-          [
-            "arn:aws:lambda:eu-central-1:123456789012:support-desk-fn-classify-edge-berlin-live",
-            "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live",
-          ],
-        ],
-        [
-          ["execute-api:Invoke"],
-          [
-            "arn:aws:execute-api:eu-central-1:123456789012:support-desk-edge-berlin-models/*/POST/models/intent-v1",
-            "arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1",
-          ],
-        ],
+        [["lambda:InvokeFunctionUrl"], ["arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live"]],
+        [["execute-api:Invoke"], ["arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1"]],
       ],
     );
-    const edgeSubnets = only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-edge-berlin-gateway").subnets;
     assert.deepEqual(
-      edgeSubnets,
-      ["subnet-0a1b2c3d4e5f60024", "subnet-0a1b2c3d4e5f60025"],
-      "the edge gateway's load balancer is in its public subnets",
+      only(plan, "aws:lb/loadBalancer:LoadBalancer", "support-desk-central-gateway").subnets,
+      ["subnet-0a1b2c3d4e5f60013", "subnet-0a1b2c3d4e5f60014"],
+      "the gateway's load balancer is in its public subnets",
     );
     assert.equal(
       byType(plan, "aws:lb/listener:Listener").filter((l) => (l.inputs as any).protocol === "HTTPS").length,
@@ -325,10 +315,12 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
   });
 
   it("outputs the endpoints map with the SigV4 signing each endpoint needs", () => {
-    assert.deepEqual(plan.endpoints.functions.classify["edge-berlin"], {
-      url: "https://support-desk-fn-classify-edge-berlin-url.lambda-url.eu-central-1.on.aws/",
-      exact: true,
-      sigv4: { service: "lambda", region: "eu-central-1" },
+    assert.deepEqual(plan.endpoints.functions.classify, {
+      central: {
+        url: "https://support-desk-fn-classify-central-url.lambda-url.eu-west-1.on.aws/",
+        exact: true,
+        sigv4: { service: "lambda", region: "eu-west-1" },
+      },
     });
     assert.deepEqual(plan.endpoints.models["intent@1"].central, {
       url: "https://support-desk-central-models.execute-api.eu-west-1.amazonaws.com/models/intent-v1",
@@ -354,8 +346,8 @@ describe("AWS stack config errors (typed, naming the key and the fix, before any
       refused(/cloudloom:networks\.central\.publicSubnetIds is required: region central has backends, so it runs a gateway/),
     );
     await assert.rejects(
-      plan({ networks: { ...networks, "edge-berlin": { ...networks["edge-berlin"], cidrBlock: undefined } } }),
-      refused(/cloudloom:networks\.edge-berlin\.cidrBlock is required/),
+      plan({ networks: { ...networks, central: { ...networks.central, cidrBlock: undefined } } }),
+      refused(/cloudloom:networks\.central\.cidrBlock is required/),
     );
     await assert.rejects(
       plan({ networks: { ...networks, central: { ...networks.central, cidrBlock: "10.1.0.0" } } }),
@@ -368,11 +360,11 @@ describe("AWS stack config errors (typed, naming the key and the fix, before any
     await assert.rejects(plan({ networks: {} }), refused(/cloudloom:networks\.central is required: region central runs GPU models on EKS/));
   });
 
-  it("asks for Local Zone subnets where GPU nodes run in a zone", async () => {
-    const edge = { ...networks["edge-berlin"], zoneSubnetIds: undefined };
+  it("asks for the Wavelength subnet's range of a region in a Wavelength Zone", async () => {
+    const edge = { ...networks["edge-berlin"], wavelength: undefined };
     await assert.rejects(
       plan({ networks: { ...networks, "edge-berlin": edge } }),
-      refused(/cloudloom:networks\.edge-berlin\.zoneSubnetIds is required: .* eu-central-1-ber-1a/),
+      refused(/cloudloom:networks\.edge-berlin\.wavelength\.cidrBlock is required: .* eu-central-1-wl1-ber-wlz-1/),
     );
   });
 

@@ -13,7 +13,8 @@ import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 const ARTIFACT = "arn:aws:s3:::support-desk-models/intent/1/model.onnx";
 
 describe("AWS GPU pool (EKS cluster and managed node group)", () => {
-  const pool = example.toSpec({ target: "aws" }).gpuPools["inference-t4"];
+  // The example's pool is on-demand (its edge is a Wavelength Zone); this one asks for Spot centrally.
+  const pool = { ...example.toSpec({ target: "aws" }).gpuPools["inference-t4"], capacity: "spot" as const };
   let resources: PlannedResource[];
   let result: Record<string, string>;
 
