@@ -1,5 +1,6 @@
 /** Turns a spec scaling policy into local pool sizes. */
-import { CloudloomPolicy, type KeepAlivePolicy } from "../sdk/prewarm/policies";
+import { CloudloomPolicy } from "../sdk/prewarm/cloudloom";
+import type { KeepAlivePolicy } from "../sdk/prewarm/policies";
 import { toMilliseconds, type ScalingPolicySpec } from "../sdk/spec";
 
 /** Min, max and idle window of a local pool, and its keep-alive policy when pre-warm is declared. */

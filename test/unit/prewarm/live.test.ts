@@ -3,7 +3,7 @@ import { mock } from "node:test";
 import { InstancePool } from "../../../runtime/instance-pool";
 import { metricsRegistry, RuntimeMetrics } from "../../../runtime/metrics";
 import { poolSizing } from "../../../runtime/sizing";
-import { CloudloomPolicy } from "../../../sdk/prewarm/policies";
+import { CloudloomPolicy } from "../../../sdk/prewarm/cloudloom";
 import example from "../../../examples/support-desk/app";
 
 const MINUTE = 60_000;
