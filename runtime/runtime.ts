@@ -5,7 +5,7 @@
  * and visible; a pod or a serverless function runs one entry of it.
  */
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
-import { toMilliseconds, type SpecV1 } from "../sdk/spec";
+import { toMegabytes, toMilliseconds, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
 import type { PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
@@ -35,21 +35,27 @@ export interface RuntimeScope {
 export interface RuntimeEvents {
   onColdStart?: (entry: string, region: string, ms: number) => void;
   onBatch?: (model: string, size: number) => void;
+  /** A call was served, on an instance it had to start (`cold`) or on a warm one. */
+  onCall?: (entry: string, region: string, cold: boolean) => void;
   /** The keep-alive policy loaded an instance ahead of a predicted call. */
   onPrewarm?: (entry: string, region: string) => void;
-  /** An instance spent `seconds` loaded without serving. */
-  onWarmIdle?: (entry: string, region: string, seconds: number) => void;
+  /** An instance of `memoryMb` spent `seconds` loaded without serving. */
+  onWarmIdle?: (entry: string, region: string, seconds: number, memoryMb: number) => void;
   warn?: (message: string) => void;
 }
 
-/** The pool events of one entry in one region. */
-function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolEvents {
+/** The pool events of one entry in one region, whose instances hold `memoryMb` each. */
+function poolEvents(events: RuntimeEvents, entry: string, region: string, memoryMb: number): PoolEvents {
   return {
     onColdStart: (ms) => events.onColdStart?.(entry, region, ms),
+    onCall: (cold) => events.onCall?.(entry, region, cold),
     onPrewarm: () => events.onPrewarm?.(entry, region),
-    onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds),
+    onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds, memoryMb),
   };
 }
+
+/** Bytes in a megabyte, as sizes count them ("1 GB" is 1024 MB). */
+const BYTES_PER_MB = 1024 * 1024;
 
 const hostKey = (entry: string, region: string) => `${entry}|${region}`;
 
@@ -87,14 +93,16 @@ export class LocalRuntime {
         maxDelayMs: toMilliseconds(model.batching.maxDelay),
         maxQueue: model.batching.maxQueue,
       };
+      // A model's instance holds its declared memory, or at least its weights.
+      const memoryMb = model.memory ? toMegabytes(model.memory) : artifact.bytes.byteLength / BYTES_PER_MB;
       for (const region of model.regions.filter(inScope)) {
-        const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
+        const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined, memoryMb);
         const host = new ModelHost(
           model,
           artifact.bytes,
           sizing,
           batching,
-          { ...poolEvents(events, key, region), onBatch: (size) => events.onBatch?.(key, size), warn: events.warn },
+          { ...poolEvents(events, key, region, memoryMb), onBatch: (size) => events.onBatch?.(key, size), warn: events.warn },
           // A pod on a GPU pool asks for CUDA; the local target runs the whole app on this machine's CPU.
           chooseExecutionProviders(scope.only ? model : { pool: undefined }),
         );
@@ -107,8 +115,11 @@ export class LocalRuntime {
       if (missing.length > 0) events.warn?.(`function ${name}: secrets not set locally: ${missing.join(", ")}`);
       for (const region of fn.regions.filter(inScope)) {
         const clients = Object.fromEntries(fn.models.map((key) => [spec.models[key].name, this.modelClient(key, region)]));
-        const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined);
-        this.functions.set(hostKey(name, region), new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region)));
+        const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined, toMegabytes(fn.memory));
+        this.functions.set(
+          hostKey(name, region),
+          new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region, sizing.memoryMb)),
+        );
       }
     }
   }
