@@ -13,8 +13,10 @@ import type { KeepAlivePolicy, Window } from "../sdk/prewarm/policies";
 
 /** What a pool reports, for metrics. */
 export interface PoolEvents {
-  /** After every cold start, with its duration. */
+  /** After every cold start, with its duration (pre-warms and the floor included). */
   onColdStart?: (ms: number) => void;
+  /** For every lease handed out: whether that call had to start its instance. */
+  onCall?: (cold: boolean) => void;
   /** When the keep-alive policy loads an instance ahead of a predicted call. */
   onPrewarm?: (window: Window) => void;
   /** Seconds an instance stayed loaded without serving, when that stretch ends. */
@@ -66,7 +68,8 @@ export class InstancePool<T> {
   private readonly slots: Array<Slot<T>> = [];
   private starting = 0;
   private readonly waiters: Array<(lease: Lease<T>) => void> = [];
-  private lastCall?: number;
+  /** The minute (since the epoch) of the latest call. */
+  private lastMinute?: number;
   /** The instance warmOne is starting, until it is loaded. */
   private warming?: Promise<void>;
   private prewarmTimer?: NodeJS.Timeout;
@@ -140,13 +143,17 @@ export class InstancePool<T> {
     await Promise.all(slots.map((slot) => this.options.unload?.(slot.instance)));
   }
 
-  /** Feeds the keep-alive policy the minutes since the previous call. */
+  /**
+   * Feeds the keep-alive policy the minutes since the previous call, once per
+   * minute with calls, as the benchmark's replay does: calls within one
+   * minute share it, and the policy learns idle times of 1 minute or more.
+   */
   private observeCall(): void {
-    const now = Date.now();
+    const minute = Math.floor(Date.now() / MINUTE_MS);
     clearTimeout(this.prewarmTimer);
-    if (this.options.keepAlive && this.lastCall !== undefined)
-      this.options.keepAlive.observe(Math.floor((now - this.lastCall) / MINUTE_MS));
-    this.lastCall = now;
+    if (this.options.keepAlive && this.lastMinute !== undefined && minute > this.lastMinute)
+      this.options.keepAlive.observe(minute - this.lastMinute);
+    this.lastMinute = minute;
   }
 
   /**
@@ -183,6 +190,7 @@ export class InstancePool<T> {
   }
 
   private lease(slot: Slot<T>, cold: boolean, coldStartMs: number): Lease<T> {
+    this.options.onCall?.(cold);
     clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
     this.endIdle(slot);

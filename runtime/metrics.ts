@@ -14,11 +14,20 @@ export function metricsRegistry(): Registry {
   return registry;
 }
 
-/** The runtime's metric families. */
+/**
+ * The runtime's metric families. Two of them are the numbers the pre-warm
+ * benchmark scores a policy by (`npm run bench:prewarm`), so live traffic can
+ * be held against the replay: the share of calls that start cold
+ * (`cloudloom_cold_start_share`, from `cloudloom_pool_calls_total`) and warm
+ * idle memory-time (`cloudloom_warm_idle_megabyte_seconds_total`).
+ */
 export class RuntimeMetrics {
   readonly coldStarts: Histogram<"entry" | "region">;
+  readonly calls: Counter<"entry" | "region" | "start">;
+  readonly coldStartShare: Gauge<"entry" | "region">;
   readonly prewarms: Counter<"entry" | "region">;
   readonly warmIdleSeconds: Counter<"entry" | "region">;
+  readonly warmIdleMegabyteSeconds: Counter<"entry" | "region">;
   readonly batchSize: Histogram<"model">;
   readonly inflight: Gauge<"deployment">;
   readonly invocations: Counter<"entry" | "region" | "start">;
@@ -26,6 +35,8 @@ export class RuntimeMetrics {
   readonly queueDepth: Gauge<"model" | "region">;
   /** What reads the model queues' depths; set by the runtime these metrics watch. */
   private readQueues: () => QueueDepth[] = () => [];
+  /** Calls and cold calls per entry and region, for the share. */
+  private readonly tallies = new Map<string, { calls: number; cold: number }>();
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -59,6 +70,18 @@ export class RuntimeMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
+    this.calls = new Counter({
+      name: "cloudloom_pool_calls_total",
+      help: "Calls an instance pool served (a model's batches), by entry, region and start: cold when the call had to start its instance.",
+      labelNames: ["entry", "region", "start"] as const,
+      registers,
+    });
+    this.coldStartShare = new Gauge({
+      name: "cloudloom_cold_start_share",
+      help: "Share of the calls an instance pool served that started cold, since the process started (the pre-warm benchmark's cold-start share).",
+      labelNames: ["entry", "region"] as const,
+      registers,
+    });
     this.prewarms = new Counter({
       name: "cloudloom_prewarms_total",
       help: "Instances the keep-alive policy loaded ahead of a predicted call, by entry and region.",
@@ -68,6 +91,12 @@ export class RuntimeMetrics {
     this.warmIdleSeconds = new Counter({
       name: "cloudloom_warm_idle_seconds_total",
       help: "Seconds instances stayed loaded without serving (wasted warm time), by entry and region.",
+      labelNames: ["entry", "region"] as const,
+      registers,
+    });
+    this.warmIdleMegabyteSeconds = new Counter({
+      name: "cloudloom_warm_idle_megabyte_seconds_total",
+      help: "Memory (MB) times seconds instances stayed loaded without serving, by entry and region (the pre-warm benchmark's memory-weighted waste).",
       labelNames: ["entry", "region"] as const,
       registers,
     });
@@ -90,6 +119,7 @@ export class RuntimeMetrics {
   events(warn: (message: string) => void): RuntimeEvents {
     return {
       onColdStart: (entry, region, ms) => this.coldStarts.labels(entry, region).observe(ms / 1000),
+      onCall: (entry, region, cold) => this.recordCall(entry, region, cold),
       onBatch: (model, size) => this.batchSize.labels(model).observe(size),
       onServed: (entry, region, calls, cold) => this.invocations.labels(entry, region, cold ? "cold" : "warm").inc(calls),
       onQueueWait: (model, region, ms) => this.queueDuration.labels(model, region).observe(ms / 1000),
@@ -97,8 +127,22 @@ export class RuntimeMetrics {
         this.readQueues = read;
       },
       onPrewarm: (entry, region) => this.prewarms.labels(entry, region).inc(),
-      onWarmIdle: (entry, region, seconds) => this.warmIdleSeconds.labels(entry, region).inc(seconds),
+      onWarmIdle: (entry, region, seconds, memoryMb) => {
+        this.warmIdleSeconds.labels(entry, region).inc(seconds);
+        this.warmIdleMegabyteSeconds.labels(entry, region).inc(seconds * memoryMb);
+      },
       warn,
     };
+  }
+
+  /** Counts a call and updates its entry's cold-start share. */
+  private recordCall(entry: string, region: string, cold: boolean): void {
+    this.calls.labels(entry, region, cold ? "cold" : "warm").inc();
+    const key = `${entry}\u0000${region}`;
+    const tally = this.tallies.get(key) ?? { calls: 0, cold: 0 };
+    tally.calls++;
+    if (cold) tally.cold++;
+    this.tallies.set(key, tally);
+    this.coldStartShare.labels(entry, region).set(tally.cold / tally.calls);
   }
 }

@@ -56,6 +56,7 @@ export class ModelHost {
       load: () => this.sessions.session(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
       unload: (session) => session.release(),
       onColdStart: events.onColdStart,
+      onCall: events.onCall,
       onPrewarm: events.onPrewarm,
       onWarmIdle: events.onWarmIdle,
     });

@@ -5,7 +5,7 @@
  * and visible; a pod or a serverless function runs one entry of it.
  */
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
-import { holdLimits, toMilliseconds, type SpecV1 } from "../sdk/spec";
+import { holdLimits, toMegabytes, toMilliseconds, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
 import type { CallEvents, PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
@@ -35,10 +35,12 @@ export interface RuntimeScope {
 export interface RuntimeEvents {
   onColdStart?: (entry: string, region: string, ms: number) => void;
   onBatch?: (model: string, size: number) => void;
+  /** A call was served, on an instance it had to start (`cold`) or on a warm one. */
+  onCall?: (entry: string, region: string, cold: boolean) => void;
   /** The keep-alive policy loaded an instance ahead of a predicted call. */
   onPrewarm?: (entry: string, region: string) => void;
-  /** An instance spent `seconds` loaded without serving. */
-  onWarmIdle?: (entry: string, region: string, seconds: number) => void;
+  /** An instance of `memoryMb` spent `seconds` loaded without serving. */
+  onWarmIdle?: (entry: string, region: string, seconds: number, memoryMb: number) => void;
   /** `calls` calls got an instance; `cold` when they waited for it to start. */
   onServed?: (entry: string, region: string, calls: number, cold: boolean) => void;
   /** One request waited `ms` in a model's batch queue. */
@@ -55,15 +57,19 @@ export interface QueueDepth {
   depth: number;
 }
 
-/** The pool and call events of one entry in one region. */
-function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolEvents & CallEvents {
+/** The pool and call events of one entry in one region, whose instances hold `memoryMb` each. */
+function poolEvents(events: RuntimeEvents, entry: string, region: string, memoryMb: number): PoolEvents & CallEvents {
   return {
     onColdStart: (ms) => events.onColdStart?.(entry, region, ms),
+    onCall: (cold) => events.onCall?.(entry, region, cold),
     onPrewarm: () => events.onPrewarm?.(entry, region),
-    onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds),
+    onWarmIdle: (seconds) => events.onWarmIdle?.(entry, region, seconds, memoryMb),
     onServed: (calls, cold) => events.onServed?.(entry, region, calls, cold),
   };
 }
+
+/** Bytes in a megabyte, as sizes count them ("1 GB" is 1024 MB). */
+const BYTES_PER_MB = 1024 * 1024;
 
 const hostKey = (entry: string, region: string) => `${entry}|${region}`;
 
@@ -101,15 +107,17 @@ export class LocalRuntime {
         maxDelayMs: toMilliseconds(model.batching.maxDelay),
         maxQueue: model.batching.maxQueue,
       };
+      // A model's instance holds its declared memory, or at least its weights.
+      const memoryMb = model.memory ? toMegabytes(model.memory) : artifact.bytes.byteLength / BYTES_PER_MB;
       for (const region of model.regions.filter(inScope)) {
-        const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined);
+        const sizing = poolSizing(model.scaling ? spec.scalingPolicies[model.scaling] : undefined, memoryMb);
         const host = new ModelHost(
           model,
           artifact.bytes,
           sizing,
           batching,
           {
-            ...poolEvents(events, key, region),
+            ...poolEvents(events, key, region, memoryMb),
             onBatch: (size) => events.onBatch?.(key, size),
             onQueueWait: (ms) => events.onQueueWait?.(key, region, ms),
             warn: events.warn,
@@ -126,8 +134,11 @@ export class LocalRuntime {
       if (missing.length > 0) events.warn?.(`function ${name}: secrets not set locally: ${missing.join(", ")}`);
       for (const region of fn.regions.filter(inScope)) {
         const clients = Object.fromEntries(fn.models.map((key) => [spec.models[key].name, this.modelClient(key, region)]));
-        const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined);
-        this.functions.set(hostKey(name, region), new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region)));
+        const sizing = poolSizing(fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined, toMegabytes(fn.memory));
+        this.functions.set(
+          hostKey(name, region),
+          new FunctionHost(name, fn, root, sizing, env, clients, poolEvents(events, name, region, sizing.memoryMb)),
+        );
       }
     }
     events.watchQueues?.(() => this.queueDepths());

@@ -135,6 +135,10 @@ describe("local runtime over HTTP (real onnxruntime, real sockets)", () => {
     assert.match(cold.headers.get("x-cloudloom-held-ms") ?? "", /^\d+$/, "held at the gateway (within the policy's hold) while it loaded");
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /cloudloom_cold_start_seconds_count\{entry="intent@1",region="edge"\} [1-9]/);
+    // The pre-warm benchmark's two numbers, live: the share of calls (batches) that started cold, and idle memory-time.
+    assert.match(metrics, /cloudloom_pool_calls_total\{entry="intent@1",region="edge",start="cold"\} [1-9]/);
+    assert.match(metrics, /cloudloom_cold_start_share\{entry="intent@1",region="edge"\} 0\.\d+\n/);
+    assert.match(metrics, /cloudloom_warm_idle_megabyte_seconds_total\{entry="intent@1",region="edge"\} \d*\.?\d*[1-9]/);
   });
 
   it("answers unknown paths with a JSON 404", async () => {

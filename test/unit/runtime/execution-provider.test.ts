@@ -63,7 +63,7 @@ describe("execution providers", () => {
       const host = new ModelHost(
         intent,
         artifact,
-        { min: 2, max: 2, idleWindowMs: 60_000 },
+        { min: 2, max: 2, idleWindowMs: 60_000, memoryMb: 1 },
         { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 16 },
         { warn: (m) => warnings.push(m) },
         chooseExecutionProviders(intent, {}),
