@@ -125,7 +125,8 @@ describe("gateway memory under 200 clients for 10 s (child process)", function (
 
     const unexpected = outcomes.filter((o) => !(o.status === 200 || (o.path === "/limited" && o.code === "RATE_LIMITED")));
     assert.deepEqual(unexpected.slice(0, 3), [], `${unexpected.length} requests failed`);
-    assert.ok(samples.length >= LOAD_MS / 1_000, `${samples.length} samples`);
+    // Samples are a second apart plus however long the loaded child takes to answer: count them, never time them.
+    assert.ok(samples.length >= 3, `${samples.length} samples: too few to see a peak`);
     assert.ok(count((o) => o.cache === "HIT") > 0 && count((o) => o.cache === "MISS") > 0, "the load mixed cache hits and misses");
     assert.ok(peakRss < PEAK_RSS_BOUND, `peak RSS ${MB(peakRss)} over the bound of ${MB(PEAK_RSS_BOUND)}`);
     assert.ok(
