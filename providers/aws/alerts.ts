@@ -231,7 +231,14 @@ export function placeAlerts(context: AwsContext): void {
     for (const backend of judgedBackends(alert)) {
       const regions = backend.kind === "function" ? spec.functions[backend.name].regions : spec.models[backend.key].regions;
       for (const region of regions) {
-        const source = context.monitored.get(`${backendKey(backend)}/${region}`)!;
+        const source = context.monitored.get(`${backendKey(backend)}/${region}`);
+        if (!source) {
+          // Edge zones (Wavelength) run it as a runtime container on the zone's nodes, not on a CloudWatch-reporting service.
+          reasons.add(
+            `in ${region} it runs as a runtime container on the edge zone's nodes; its numbers are Prometheus metrics, which CloudWatch does not collect`,
+          );
+          continue;
+        }
         const measure = alarmMeasure(alert, source);
         if ("unobserved" in measure) reasons.add(measure.unobserved);
         else targets.push({ alert, backend, region, source, measure });

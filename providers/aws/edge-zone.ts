@@ -166,6 +166,9 @@ function placeWavelengthRegion(context: AwsContext, region: string): void {
           ? undefined
           : pulumi.output(args.gateway.apiKeys).apply((keys) => keys.split(",").filter(Boolean)),
       gatewayExposure: "nodePort",
+      // The zone's cluster runs Prometheus for KEDA but not the Prometheus Operator: no PrometheusRule there, and plan
+      // lists the zone's objectives as ones CloudWatch cannot see.
+      monitoring: false,
       // The carrier's clients are this region's first locality: the gateway serves them here first.
       gatewayLocality: {
         home: region,

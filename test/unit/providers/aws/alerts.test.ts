@@ -10,6 +10,9 @@ import { planUnderMocks, type PlannedResource } from "../../../../providers/plan
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const byName = (resources: PlannedResource[], type: string): Record<string, any> =>
   Object.fromEntries(resources.filter((r) => r.type === type).map((r) => [r.name, r.inputs]));
+const QUEUE = "the batch queue lives in the cloudloom runtime; its numbers are Prometheus metrics, which CloudWatch does not collect";
+const EDGE_ZONE =
+  "in edge-berlin it runs as a runtime container on the edge zone's nodes; its numbers are Prometheus metrics, which CloudWatch does not collect";
 const regionOf = (r: PlannedResource) => /support-desk-(central|edge-berlin)-id$/.exec(r.provider ?? "")?.[1];
 
 describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
@@ -21,8 +24,9 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
     alarms = byName(plan.resources, ALARM);
   });
 
-  it("alarms on every backend a route reaches, and on each function and model itself, in every region it runs in", () => {
-    const names = (prefix: string, regions = ["central", "edge-berlin"]) => regions.map((region) => `support-desk-${prefix}-${region}`);
+  it("alarms on every backend a route reaches, and on each function and model itself, in every region CloudWatch sees", () => {
+    // The Berlin edge is a Wavelength Zone: its entries run as runtime containers on the zone's nodes, which CloudWatch does not see.
+    const names = (prefix: string, regions = ["central"]) => regions.map((region) => `support-desk-${prefix}-${region}`);
     assert.deepEqual(Object.keys(alarms).sort(), [
       ...names("fn-classify-cold-start-share-ticket"),
       ...names("route-post-v1-classify-error-rate-page-fn-classify"),
@@ -68,14 +72,14 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
   });
 
   it("judges p99 latency as CloudWatch's p99 statistic, in the metric's own unit", () => {
-    const lambda = alarms["support-desk-route-post-v1-classify-p99-page-fn-classify-edge-berlin"];
+    const lambda = alarms["support-desk-route-post-v1-classify-p99-page-fn-classify-central"];
     assert.deepEqual(lambda.metricQueries, [
       {
         id: "measure",
         metric: {
           namespace: "AWS/Lambda",
           metricName: "Duration",
-          dimensions: { FunctionName: "support-desk-fn-classify-edge-berlin" },
+          dimensions: { FunctionName: "support-desk-fn-classify-central" },
           period: 600,
           stat: "p99",
         },
@@ -95,14 +99,14 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
   });
 
   it("judges a GPU model's error rate on its route of the model API, whose stage publishes per-route metrics without throttling everything", () => {
-    const alarm = alarms["support-desk-route-post-v1-models-intent-error-rate-page-intent-v1-edge-berlin"];
+    const alarm = alarms["support-desk-route-post-v1-models-intent-error-rate-page-intent-v1-central"];
     assert.deepEqual(
       alarm.metricQueries.map((q: any) => q.metric?.metricName ?? q.expression),
       ["5xx", "Count", "errors / requests"],
     );
     assert.equal(alarm.metricQueries[0].metric.dimensions.Route, "POST /models/intent-v1");
     const stages = plan.resources.filter((r) => r.type === "aws:apigatewayv2/stage:Stage");
-    assert.equal(stages.length, 2);
+    assert.equal(stages.length, 1, "one model API: the central region's (the Wavelength edge has none)");
     for (const stage of stages)
       assert.deepEqual((stage.inputs as any).defaultRouteSettings, { detailedMetricsEnabled: true, ...STAGE_THROTTLING });
     assert.deepEqual(STAGE_THROTTLING, { throttlingRateLimit: 10_000, throttlingBurstLimit: 5_000 });
@@ -135,10 +139,7 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
     const topics = plan.resources.filter((r) => r.type === "aws:sns/topic:Topic");
     assert.deepEqual(
       topics.map((t) => [t.name, regionOf(t)]),
-      [
-        ["support-desk-central-alerts", "central"],
-        ["support-desk-edge-berlin-alerts", "edge-berlin"],
-      ],
+      [["support-desk-central-alerts", "central"]],
     );
     const subscriptions = plan.resources.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription");
     assert.deepEqual(
@@ -146,8 +147,6 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
       [
         ["central", "arn:aws:sns:eu-west-1:123456789012:support-desk-central-alerts", "email", "oncall@example.com"],
         ["central", "arn:aws:sns:eu-west-1:123456789012:support-desk-central-alerts", "email", "team@example.com"],
-        ["edge-berlin", "arn:aws:sns:eu-central-1:123456789012:support-desk-edge-berlin-alerts", "email", "oncall@example.com"],
-        ["edge-berlin", "arn:aws:sns:eu-central-1:123456789012:support-desk-edge-berlin-alerts", "email", "team@example.com"],
       ],
     );
   });
@@ -157,22 +156,26 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
     assert.deepEqual(
       (component.inputs as any).unobserved.map((u: any) => [u.objective, u.reason]),
       [
-        [
-          "models.intent@1.objectives.0",
-          "the batch queue lives in the cloudloom runtime; its numbers are Prometheus metrics, which CloudWatch does not collect",
-        ],
-        [
-          "models.intent@1.objectives.1",
-          "the batch queue lives in the cloudloom runtime; its numbers are Prometheus metrics, which CloudWatch does not collect",
-        ],
+        ...[
+          "routes.POST /v1/classify.objectives.0",
+          "routes.POST /v1/classify.objectives.1",
+          "routes.POST /v1/classify.objectives.2",
+          "routes.POST /v1/models/intent.objectives.0",
+          "routes.POST /v1/models/intent.objectives.1",
+          "functions.classify.objectives.0",
+        ].map((objective) => [objective, EDGE_ZONE]),
+        ["models.intent@1.objectives.0", QUEUE],
+        ["models.intent@1.objectives.0", EDGE_ZONE],
+        ["models.intent@1.objectives.1", QUEUE],
+        ["models.intent@1.objectives.1", EDGE_ZONE],
         [
           "models.intent@1.objectives.2",
           "the model runs on EKS: its cold starts are the runtime's Prometheus metrics, which CloudWatch does not collect",
         ],
+        ["models.intent@1.objectives.2", EDGE_ZONE],
       ],
     );
     assert.ok(!plan.resources.some((r) => r.type.startsWith("kubernetes:monitoring.coreos.com")));
-    assert.ok(!plan.resources.some((r) => r.type === "cloudloom:kubernetes:Alerts"));
   });
 
   it("refuses a malformed cloudloom:alertEmails before any resource, naming the value", async () => {
