@@ -1,6 +1,7 @@
 /** The Alibaba Cloud provider's steps, one per spec section, each in the file of its concept. */
 import type { ProviderSteps } from "../provider";
 import type { AlicloudContext } from "./context";
+import { placeEnsRegions } from "./ens-region";
 import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
@@ -16,6 +17,10 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
     // were converted to FC's cron syntax before any resource was created.
   },
   models: placeModels,
-  functions: placeFunctions,
+  functions(context) {
+    placeFunctions(context);
+    // ENS regions run their functions and models as containers on their own instances, with their own gateway.
+    placeEnsRegions(context);
+  },
   gateway: placeGateway,
 };
