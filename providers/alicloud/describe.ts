@@ -15,6 +15,7 @@ import {
   type Accelerator,
   type SpecV1,
 } from "../../sdk/spec";
+import { alicloudFloorCost } from "../cost";
 import type { Landing, TargetDescription } from "../provider";
 import { ANY_REGION } from "./gateway-settings";
 
@@ -56,6 +57,12 @@ export const alicloudDescription: TargetDescription = {
       ["spot", "spotStrategy"],
     ],
     "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
+    "alicloud:ens/instance:Instance": [
+      ["type", "instanceType"],
+      ["node", "ensRegionId"],
+      ["spot", "spotStrategy"],
+      ["ip", "privateIpAddress"],
+    ],
     "alicloud:kvstore/instance:Instance": [
       ["class", "instanceClass"],
       ["allowed", "securityIps"],
@@ -81,6 +88,7 @@ export const alicloudDescription: TargetDescription = {
     gatewayNetwork: JSON.stringify({ [ANY_REGION]: OFFLINE_GATEWAY_NETWORK }),
   }),
   landings: alicloudLandings,
+  floorCost: alicloudFloorCost,
 };
 
 /** Where each entry of each region lands on Alibaba Cloud, and why an ENS region changes it. */
