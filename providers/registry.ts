@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import type { SpecV1, Target } from "../sdk/spec";
 import { parseAckSettings } from "./alicloud/ack-settings";
+import { parseEnsSettings } from "./alicloud/ens-settings";
 import { parseGatewayNetwork } from "./alicloud/gateway-settings";
 import { AlicloudApp } from "./alicloud/app";
 import { alicloudDescription } from "./alicloud/describe";
@@ -119,6 +120,8 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           runtimeImage: settings.get("runtimeImage"),
           jwtPrivateKey: settings.getSecret("jwtPrivateKey"),
           ack: parseAckSettings(settings.get("ack"), spec),
+          ens: parseEnsSettings(settings.get("ens"), spec),
+          functionImage: settings.get("functionImage"),
           secrets: secretSettings(settings),
           gatewayNetwork: parseGatewayNetwork(settings.get("gatewayNetwork"), spec),
           redisPassword: settings.getSecret("redisPassword"),

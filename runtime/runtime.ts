@@ -5,7 +5,7 @@
  * and visible; a pod or a serverless function runs one entry of it.
  */
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
-import { holdLimits, toMegabytes, toMilliseconds, type SpecV1 } from "../sdk/spec";
+import { holdLimits, toMegabytes, toMilliseconds, type Endpoint, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
 import type { CallEvents, PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
@@ -27,8 +27,8 @@ export interface RuntimeScope {
   region?: string;
   /** Path of the one model's artifact (the pod's fetched copy), overriding the spec's. */
   artifact?: string;
-  /** Base URLs of model servers by model key. */
-  remoteModels?: Record<string, string>;
+  /** Model servers by model key: a base URL, or an endpoint whose JWT the process signs. */
+  remoteModels?: Record<string, Endpoint>;
 }
 
 /** Hooks the server uses for metrics and logs. */

@@ -19,6 +19,7 @@ import {
 import { apiKeysFrom, cliLogger, composeGateway } from "../compose-gateway";
 import { LocalTarget } from "../local-target";
 import { formatProblems, validate, type SpecV1 } from "../../sdk";
+import { EndpointSchema, type Endpoint } from "../../sdk/spec";
 import { loadApp } from "../../sdk/load-app";
 import { UsageError, type CommandIo } from "../io";
 
@@ -26,7 +27,7 @@ import { UsageError, type CommandIo } from "../io";
 export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H] [--config FILE]
 cloudloom serve --spec FILE --endpoints FILE [--config FILE]
 cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<name>
-                [--region R] [--artifact PATH] [--model-url <name@version>=<url> ...]
+                [--region R] [--artifact PATH] [--model-url <name@version>=<url>|<endpoint JSON> ...]
 
 1. Serves the app on the embedded local target: the gateway pipeline in front
    of functions in-process and models on onnxruntime-node. <app> defaults to
@@ -36,7 +37,9 @@ cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<n
    SIGHUP reloads both files without dropping requests.
 3. With --spec and --only, serves one entry in one region, as a cluster pod:
    a model at POST /_cloudloom/models/<name@version>, a function at
-   POST /_cloudloom/functions/<name>, calling its models at --model-url.
+   POST /_cloudloom/functions/<name>, calling its models at --model-url
+   (a URL, or an endpoint as JSON, {"url":..,"jwt":{"issuer":..,"audience":..}},
+   whose JWT it signs with CLOUDLOOM_JWT_PRIVATE_KEY).
 4. As a SageMaker model container (\`serve\` with CLOUDLOOM_SAGEMAKER_MODEL set
    to <name@version>): reads spec.json and model.onnx from /opt/ml/model and
    answers GET /ping and POST /invocations on port 8080.
@@ -136,6 +139,21 @@ function readSpec(file: string): SpecV1 | { problems: string } {
   return result.ok ? result.spec : { problems: formatProblems(result.problems) };
 }
 
+/** A `--model-url` value: a URL, or an endpoint written as JSON (`{"url":..,"jwt":{..}}`). */
+export function modelEndpoint(key: string, value: string): Endpoint {
+  if (!value.startsWith("{")) return value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new UsageError(`--model-url ${key}: the endpoint is not JSON`);
+  }
+  const endpoint = EndpointSchema.safeParse(parsed);
+  if (!endpoint.success || typeof endpoint.data === "string")
+    throw new UsageError(`--model-url ${key}: write the endpoint as {"url":"http://...","jwt":{"issuer":"...","audience":"..."}}`);
+  return endpoint.data;
+}
+
 /** Reads a pod server's spec and scope, refusing what does not fit. */
 export function loadScoped(
   args: Pick<ServeArgs, "spec" | "root" | "only" | "region" | "artifact" | "modelUrls">,
@@ -153,7 +171,7 @@ export function loadScoped(
     args.modelUrls.map((pair) => {
       const at = pair.indexOf("=");
       if (at <= 0) throw new UsageError(`--model-url ${pair}: write it as <name@version>=<url>`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
+      return [pair.slice(0, at), modelEndpoint(pair.slice(0, at), pair.slice(at + 1))];
     }),
   );
   return {
@@ -336,6 +354,12 @@ export function withModelVersion(args: ServeArgs, env: NodeJS.ProcessEnv): Serve
 }
 
 async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, hangup: Hangup, sagemaker = false): Promise<number> {
+  // On an Alibaba ENS instance the JWT key and a function's secrets live in KMS, named in the environment; elsewhere this does nothing.
+  try {
+    await loadAlicloudSecrets(env);
+  } catch (error) {
+    throw new UsageError(`cannot read the pod's secrets from KMS: ${oneLine((error as Error).message)}`);
+  }
   const pod = withModelVersion(args, env);
   const loaded = loadScoped(pod);
   if ("problems" in loaded) {

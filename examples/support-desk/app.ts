@@ -23,7 +23,8 @@ const edge = app.region("edge-berlin", {
   placement: {
     // Vodafone's Berlin Wavelength Zone: classify and intent run as containers on the zone's nodes (no Lambda there).
     aws: { region: "eu-central-1", zone: "eu-central-1-wl1-ber-wlz-1", zoneType: "wavelength" },
-    // Function Compute does not run on ENS nodes, so on Alibaba Cloud this edge runs in Frankfurt.
+    // No ENS node in Germany is in the edge-site table (ENS runs this edge's work on instances where one is), so on
+    // Alibaba Cloud this edge runs on Function Compute in Frankfurt.
     alicloud: { region: "eu-central-1" },
     kubernetes: {
       labels: { "topology.kubernetes.io/region": "eu-central-1", "cloudloom.dev/edge": "berlin" },

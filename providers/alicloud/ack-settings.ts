@@ -8,6 +8,7 @@ import { z } from "zod";
 import { poolPlatform, type SpecV1 } from "../../sdk/spec";
 import { TargetConfigError } from "../shared/config-error";
 import { parseRegionSettings } from "../shared/object-setting";
+import { offEns } from "./ens-settings";
 
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be a CIDR such as "172.20.0.0/16"');
 
@@ -39,7 +40,8 @@ export function ackRegions(spec: SpecV1): string[] {
       model.pool && poolPlatform(spec.gpuPools[model.pool], "alicloud") === "kubernetes" ? model.regions : [],
     ),
   );
-  return Object.keys(spec.regions).filter((region) => regions.has(region));
+  // ENS regions run every pool's models on their own instances (ens-region.ts).
+  return Object.keys(spec.regions).filter((region) => regions.has(region) && offEns(spec)(region));
 }
 
 /** Parses `cloudloom:ack` and checks that every region that needs a cluster has its settings. */

@@ -23,6 +23,7 @@ import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { checkAckSettings, type AckSettings } from "./ack-settings";
+import { checkEnsSettings, ensRegions, type EnsSettings } from "./ens-settings";
 import type { AlicloudGatewaySettings } from "./gateway";
 import { checkGatewayNetwork, dnsLines, gatewayNetworks } from "./gateway-settings";
 import { toFcCron } from "./cron";
@@ -48,6 +49,10 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
   ack?: Record<string, AckSettings>;
   /** Addresses in the contact group the alarm rules notify (stack config `cloudloom:alertEmails`). @default [] */
   alertEmails?: string[];
+  /** Per ENS region (a placement with `ensRegion`): the image its instances boot and its network. */
+  ens?: Record<string, EnsSettings>;
+  /** The image holding the app's function handlers and the runtime, which ENS regions run functions from (`{region}` as in runtimeImage). @default runtimeImage */
+  functionImage?: string;
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
@@ -64,6 +69,12 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
     );
   checkSecrets(args.spec, args.secrets);
   checkAckSettings(args.spec, args.ack);
+  checkEnsSettings(args.spec, args.ens);
+  const edges = ensRegions(args.spec);
+  if (edges.length > 0 && !args.runtimeImage)
+    throw new TargetConfigError(
+      `stack config cloudloom:runtimeImage is required: ENS regions ${edges.join(", ")} run the cloudloom runtime container (pulumi config set cloudloom:runtimeImage 'registry.{region}.aliyuncs.com/<namespace>/cloudloom-runtime:0.1.0')`,
+    );
   checkGatewayNetwork(args.spec, args.gatewayNetwork);
   const networks = gatewayNetworks(args.spec, args.gatewayNetwork);
   const gateways = Object.keys(networks);
@@ -93,6 +104,8 @@ export class AlicloudApp extends pulumi.ComponentResource {
    * first central region's anonymous trigger URL.
    */
   readonly gatewayUrl: pulumi.Output<string>;
+  /** By ENS region: the instance its own gateway runs on; clients reach `http://<its public IP>:8080`. */
+  readonly ensGatewayInstances: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: AlicloudAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
     checkBeforeCreate(args);
@@ -110,6 +123,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       models: new Map(),
       monitored: new Map(),
       endpoints: { functions: {}, models: {} },
+      ensGateways: new Map(),
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),
       apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),
@@ -120,6 +134,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
     runSteps(alicloudSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
     this.gatewayUrl = context.gatewayUrl!;
-    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl });
+    this.ensGatewayInstances = pulumi.output(Object.fromEntries(context.ensGateways));
+    this.registerOutputs({ endpoints: this.endpoints, gatewayUrl: this.gatewayUrl, ensGatewayInstances: this.ensGatewayInstances });
   }
 }

@@ -14,6 +14,34 @@ export interface ArtifactReader {
   attached: RolePolicyAttachment;
 }
 
+/** The policy `<name>-read`: `oss:GetObject` on exactly `artifacts`' prefixes, `oss:ListObjects` on their buckets. */
+export function artifactReadPolicy(
+  name: string,
+  artifacts: OssArtifact[],
+  tags: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): Policy {
+  const objects = pulumi.all(artifacts.map((artifact) => artifact.objectsResource));
+  const buckets = pulumi.all(artifacts.map((artifact) => artifact.bucket));
+  return new Policy(
+    `${name}-read`,
+    {
+      policyName: `${name}-read`,
+      policyDocument: pulumi.all([objects, buckets]).apply(([objectResources, bucketNames]) =>
+        JSON.stringify({
+          Version: "1",
+          Statement: [
+            { Effect: "Allow", Action: ["oss:GetObject"], Resource: objectResources },
+            { Effect: "Allow", Action: ["oss:ListObjects"], Resource: [...new Set(bucketNames)].map((bucket) => `acs:oss:*:*:${bucket}`) },
+          ],
+        }),
+      ),
+      tags,
+    },
+    opts,
+  );
+}
+
 /** Creates `<name>-role` for `service` (e.g. "fc.aliyuncs.com") and its read policy `<name>-read`. */
 export function artifactReader(
   name: string,
@@ -34,25 +62,7 @@ export function artifactReader(
     },
     opts,
   );
-  const objects = pulumi.all(artifacts.map((artifact) => artifact.objectsResource));
-  const buckets = pulumi.all(artifacts.map((artifact) => artifact.bucket));
-  const read = new Policy(
-    `${name}-read`,
-    {
-      policyName: `${name}-read`,
-      policyDocument: pulumi.all([objects, buckets]).apply(([objectResources, bucketNames]) =>
-        JSON.stringify({
-          Version: "1",
-          Statement: [
-            { Effect: "Allow", Action: ["oss:GetObject"], Resource: objectResources },
-            { Effect: "Allow", Action: ["oss:ListObjects"], Resource: [...new Set(bucketNames)].map((bucket) => `acs:oss:*:*:${bucket}`) },
-          ],
-        }),
-      ),
-      tags,
-    },
-    opts,
-  );
+  const read = artifactReadPolicy(name, artifacts, tags, opts);
   const attached = new RolePolicyAttachment(
     `${name}-read`,
     { roleName: role.roleName, policyName: read.policyName, policyType: "Custom" },

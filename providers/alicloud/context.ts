@@ -38,6 +38,8 @@ export interface AlicloudContext {
   functionSecret: (region: string, secret: string) => KmsSecretRef;
   /** By spec region, created on first use: the name of the bucket every other bucket of the region logs its access to. */
   logBucket: (region: string) => pulumi.Output<string>;
+  /** By ENS region: the id of the instance its gateway runs on (reached on its public IP, ens-region.ts). */
+  ensGateways: Map<string, pulumi.Output<string>>;
   /** Where clients reach the gateway (set by the gateway step): the DNS name, or the first gateway region's trigger URL. */
   gatewayUrl?: pulumi.Output<string>;
 }

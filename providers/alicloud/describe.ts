@@ -17,6 +17,7 @@ import {
   type Accelerator,
   type SpecV1,
 } from "../../sdk/spec";
+import { alicloudFloorCost } from "../cost";
 import { ANY_REGION } from "./gateway-settings";
 
 type Escalation = { statistics: string; comparisonOperator: string; threshold: string; times: number };
@@ -75,6 +76,12 @@ export const alicloudDescription: TargetDescription = {
       ["spot", "spotStrategy"],
     ],
     "alicloud:oss/bucket:Bucket": [["acl", "acl"]],
+    "alicloud:ens/instance:Instance": [
+      ["type", "instanceType"],
+      ["node", "ensRegionId"],
+      ["spot", "spotStrategy"],
+      ["ip", "privateIpAddress"],
+    ],
     "alicloud:kvstore/instance:Instance": [
       ["class", "instanceClass"],
       ["allowed", "securityIps"],
@@ -101,6 +108,7 @@ export const alicloudDescription: TargetDescription = {
   }),
   alerts: cloudMonitorAlerts,
   landings: alicloudLandings,
+  floorCost: alicloudFloorCost,
 };
 
 /** Where each entry of each region lands on Alibaba Cloud, and why an ENS region changes it. */

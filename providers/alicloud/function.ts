@@ -18,6 +18,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { withJwt, type AlicloudContext } from "./context";
+import { offEns } from "./ens-settings";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
@@ -95,7 +96,8 @@ export function placeFunctions(context: AlicloudContext): void {
   });
   for (const [fnName, fn] of Object.entries(spec.functions)) {
     const zipFile = packages.handler(fnName);
-    for (const region of fn.regions) {
+    // ENS regions run functions as containers on their own instances (ens-region.ts).
+    for (const region of fn.regions.filter(offEns(spec))) {
       const { provider } = context.regions.get(region)!;
       const endpointOf = (key: string) =>
         context.models.get(`${key}/${region}`) ?? context.models.get(`${key}/${spec.models[key].regions[0]}`)!;

@@ -19,6 +19,7 @@ import { dnsSafe, resourceName } from "../shared/naming";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { withJwt, type AlicloudContext } from "./context";
+import { offEns } from "./ens-settings";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { configurationRevision, jwtTrigger, provision } from "./serving";
 import { FcVersionPublish } from "./version-publisher";
@@ -157,7 +158,7 @@ export function modelFamilies(spec: SpecV1): Map<string, { keys: string[]; canar
 export function placeModelFamily(context: AlicloudContext, model: string, family: { keys: string[]; canaries: FcCanary[] }): void {
   const { spec, args, name, parent } = context;
   const versions = family.keys.map((key) => spec.models[key]);
-  for (const region of versions[0].regions) {
+  for (const region of versions[0].regions.filter(offEns(context.spec))) {
     const { provider, alicloudRegion } = context.regions.get(region)!;
     const functionName = resourceName(name, dnsSafe(model), region);
     const account = getAccountOutput({ provider, parent });

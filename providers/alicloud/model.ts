@@ -18,6 +18,7 @@ import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { onAck, placeAckModels } from "./cluster-models";
 import { withJwt, type AlicloudContext } from "./context";
+import { offEns } from "./ens-settings";
 import { modelFamilies, placeModelFamily } from "./model-family";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
@@ -78,7 +79,8 @@ export function placeModels(context: AlicloudContext): void {
   const inFamily = new Set([...families.values()].flatMap((family) => family.keys));
   for (const [key, model] of Object.entries(spec.models)) {
     if (onAck(spec, key) || inFamily.has(key)) continue;
-    for (const region of model.regions) {
+    // ENS regions run models as containers on their own instances (ens-region.ts).
+    for (const region of model.regions.filter(offEns(spec))) {
       const { provider, alicloudRegion } = context.regions.get(region)!;
       const functionName = resourceName(name, modelPart(model.name, model.version), region);
       const served = new FcModel(

@@ -109,16 +109,15 @@ export function declaredSecretsEnvironment(refs: Record<string, KmsSecretRef>): 
   };
 }
 
-/** Allows `role` `kms:GetSecretValue` on exactly `refs`' secrets (`<name>-secrets` policy and its attachment). */
-export function allowSecretRead(
+/** The policy `<name>-secrets`: `kms:GetSecretValue` on exactly `refs`' secrets. */
+export function secretReadPolicy(
   name: string,
-  role: Role,
   refs: KmsSecretRef[],
   tags: Record<string, string>,
   opts: pulumi.CustomResourceOptions,
-): RolePolicyAttachment {
+): Policy {
   const unique = [...new Map(refs.map((ref) => [ref.secretName, ref])).values()];
-  const read = new Policy(
+  return new Policy(
     `${name}-secrets`,
     {
       policyName: `${name}-secrets`,
@@ -131,10 +130,26 @@ export function allowSecretRead(
     },
     opts,
   );
+}
+
+/** The secrets `refs` names, once each: what reading them depends on. */
+export function secretResources(refs: KmsSecretRef[]): pulumi.Resource[] {
+  return [...new Map(refs.map((ref) => [ref.secretName, ref.secret])).values()];
+}
+
+/** Allows `role` `kms:GetSecretValue` on exactly `refs`' secrets (`<name>-secrets` policy and its attachment). */
+export function allowSecretRead(
+  name: string,
+  role: Role,
+  refs: KmsSecretRef[],
+  tags: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): RolePolicyAttachment {
+  const read = secretReadPolicy(name, refs, tags, opts);
   return new RolePolicyAttachment(
     `${name}-secrets`,
     { roleName: role.roleName, policyName: read.policyName, policyType: "Custom" },
-    { ...opts, dependsOn: unique.map((ref) => ref.secret) },
+    { ...opts, dependsOn: secretResources(refs) },
   );
 }
 

@@ -2,6 +2,7 @@
 import type { ProviderSteps } from "../provider";
 import { placeAlerts } from "./alerts";
 import type { AlicloudContext } from "./context";
+import { placeEnsRegions } from "./ens-region";
 import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
@@ -17,7 +18,11 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
     // were converted to FC's cron syntax before any resource was created.
   },
   models: placeModels,
-  functions: placeFunctions,
+  functions(context) {
+    placeFunctions(context);
+    // ENS regions run their functions and models as containers on their own instances, with their own gateway.
+    placeEnsRegions(context);
+  },
   gateway: placeGateway,
   alerts: placeAlerts,
 };

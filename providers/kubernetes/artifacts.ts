@@ -6,6 +6,7 @@
  * root filesystem, writing only to that volume and its scratch volume.
  */
 import type * as input from "@pulumi/kubernetes/types/input";
+import { ARTIFACT_PATH, downloadAndVerify, ossutilCopy } from "../shared/artifact-fetch";
 import type { KubernetesContext } from "./context";
 import { FETCH_USER, INIT_RESOURCES, restrictedContainer, RUNTIME_USER, type RunAs } from "./security";
 
@@ -13,7 +14,7 @@ const FETCH_IMAGE = "busybox:1.36";
 const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.22.0";
 
 /** Where the init container puts the artifact and the model server reads it. */
-export const ARTIFACT_PATH = "/models/model.onnx";
+export { ARTIFACT_PATH };
 
 /** How the init container downloads an artifact: its image, command and extra variables. */
 function artifactDownload(context: KubernetesContext): { image: string; command: string; env: input.core.v1.EnvVar[]; runAs: RunAs } {
@@ -22,7 +23,7 @@ function artifactDownload(context: KubernetesContext): { image: string; command:
     return {
       // The runtime image ships ossutil; the node's RAM role may read only this app's artifacts.
       image: runtimeImage,
-      command: `ossutil cp -e "$OSS_ENDPOINT" --mode EcsRamRole --ecs-role-name "$OSS_ROLE" "$ARTIFACT_URL" ${ARTIFACT_PATH}`,
+      command: ossutilCopy('--mode EcsRamRole --ecs-role-name "$OSS_ROLE"'),
       env: [
         { name: "OSS_ENDPOINT", value: ossAccess.endpoint },
         { name: "OSS_ROLE", value: ossAccess.roleName },
@@ -44,7 +45,7 @@ export function fetchArtifact(context: KubernetesContext, key: string): input.co
     {
       name: "fetch-artifact",
       image: download.image,
-      command: ["sh", "-c", `${download.command} && echo "$ARTIFACT_SHA256  ${ARTIFACT_PATH}" | sha256sum -c -`],
+      command: ["sh", "-c", downloadAndVerify(download.command)],
       env: [{ name: "ARTIFACT_URL", value: url }, { name: "ARTIFACT_SHA256", value: model.artifact.sha256 }, ...download.env],
       volumeMounts: [{ name: "model", mountPath: "/models" }],
       resources: INIT_RESOURCES,

@@ -44,7 +44,6 @@ export const PROBLEM_CODES = {
   CL_MEMORY_OUT_OF_RANGE: "A function's memory is outside the chosen target's limits.",
   CL_TIMEOUT_OUT_OF_RANGE: "A function's timeout is outside the chosen target's limits.",
   CL_TARGET_UNKNOWN: "The chosen target is not aws, alicloud or kubernetes.",
-  CL_ZONE_UNSUPPORTED: "A function or model is placed where its target's service does not run: an Alibaba ENS region (Function Compute).",
   CL_FC_LIMIT:
     "A function, model or GPU pool breaks a Function Compute 3.0 limit: memory in 64 MB steps, GPU memory in 1,024 MB steps, one GPU per instance, instance concurrency up to 200, an accelerator FC offers.",
   CL_SERVERLESS_LIMIT: "A CPU model exceeds SageMaker Serverless memory (6,144 MB) or concurrency (200) on AWS.",

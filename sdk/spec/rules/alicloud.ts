@@ -1,9 +1,9 @@
 /**
  * Alibaba Cloud rules. Functions and serverless models run on Function
- * Compute 3.0, Kubernetes-platform pools on regional ACK node pools; neither
- * runs on ENS (Edge Node Service) nodes, so nothing may be placed in a region
- * whose Alibaba placement names an `ensRegion` (use the nearest Alibaba
- * region for that edge instead). FC sets memory in 64 MB steps and GPU
+ * Compute 3.0, Kubernetes-platform pools on regional ACK node pools; in a
+ * region whose placement names an `ensRegion` they run as runtime containers
+ * on ENS instances instead, which the edge rule (edge.ts) checks against what
+ * the ENS node sells. FC sets memory in 64 MB steps and GPU
  * memory in 1,024 MB steps, gives a GPU instance one GPU, and caps instance
  * concurrency; those pool limits apply to serverless pools only.
  */
@@ -12,26 +12,10 @@ import { FC_LIMITS, poolPlatform } from "../targets";
 import { toMegabytes } from "../units";
 import { entries, type Rule } from "./report";
 
-/** Checks ENS placements and Function Compute limits for the alicloud target. */
+/** Checks Function Compute limits for the alicloud target. */
 export const alicloudRule: Rule = (spec, context, report) => {
   if (context.target !== "alicloud") return;
-  const ens = new Map(
-    entries(spec.regions).flatMap(([name, region]) =>
-      region.placement.alicloud?.ensRegion ? [[name, region.placement.alicloud.ensRegion]] : [],
-    ),
-  );
-  const placed = (kind: "functions" | "models", name: string, regions: string[]) =>
-    regions.forEach((region, index) => {
-      if (!ens.has(region)) return;
-      report(
-        "CL_ZONE_UNSUPPORTED",
-        `${kind}.${name}.regions.${index}`,
-        `${kind === "functions" ? "function" : "model"} ${name} is placed in ${region}, an ENS region (${ens.get(region)}); Function Compute and cloudloom's ACK node pools do not run on ENS nodes`,
-        `drop ensRegion from region ${region}'s alicloud placement to run it in the nearest Alibaba region, or place the entry elsewhere`,
-      );
-    });
   for (const [name, fn] of entries(spec.functions)) {
-    placed("functions", name, fn.regions);
     if (toMegabytes(fn.memory) % FC_LIMITS.memoryStepMb !== 0)
       report(
         "CL_FC_LIMIT",
@@ -49,7 +33,6 @@ export const alicloudRule: Rule = (spec, context, report) => {
   }
   const onFunctionCompute = (pool: string | undefined) => !pool || poolPlatform(spec.gpuPools[pool] ?? {}, "alicloud") === "serverless";
   for (const [key, model] of entries(spec.models)) {
-    placed("models", key, model.regions);
     if (model.memory && onFunctionCompute(model.pool) && toMegabytes(model.memory) % FC_LIMITS.memoryStepMb !== 0)
       report(
         "CL_FC_LIMIT",

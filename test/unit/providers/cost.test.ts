@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { planApp, stackConfig, type Plan } from "../../../cli/plan";
 import { floorCostLines } from "../../../cli/plan-format";
-import { awsFloorCost, HOURS_PER_MONTH } from "../../../providers/cost";
-import { AWS_PRICES } from "../../../providers/prices";
+import { alicloudFloorCost, awsFloorCost, HOURS_PER_MONTH } from "../../../providers/cost";
+import { ALICLOUD_PRICES, AWS_PRICES } from "../../../providers/prices";
 
 describe("the monthly cost of each region's always-on floor", () => {
   let plan: Plan;
@@ -82,5 +82,66 @@ describe("the monthly cost of each region's always-on floor", () => {
     assert.ok(lines.includes("  central: $233.65/month"));
     assert.ok(lines.includes("  edge-berlin: $318.28/month"));
     assert.ok(lines.includes("    $140.16  support-desk-edge-berlin-runtime-nodes: 1 × t3.xlarge × 730 h"));
+  });
+});
+
+describe("the monthly cost of each region's always-on floor on Alibaba Cloud", () => {
+  let plan: Plan;
+
+  before(async () => {
+    plan = await planApp("examples/support-desk", "alicloud", stackConfig("alicloud"));
+  });
+
+  it("prices the example's FC provisioned instances as computed by hand, and lists what has no price", () => {
+    const seconds = HOURS_PER_MONTH * 3600; // 2,628,000
+    const cu = 0.00002; // USD per compute unit, tier 1
+    // classify: 1 provisioned instance × (0.25 vCPU × 1 CU + 0.5 GB × 0.15 CU) per second = 17.082
+    const classify = 1 * (0.25 * 1 + 0.5 * 0.15) * seconds * cu;
+    // the central gateway: 1 × (1 vCPU + 2 GB × 0.15) = 68.328; intent scales to zero, so it has no floor
+    const gateway = 1 * (1 * 1 + 2 * 0.15) * seconds * cu;
+    assert.equal((classify + gateway).toFixed(2), "85.41");
+    const costs = alicloudFloorCost(plan.resources);
+    assert.deepEqual(
+      costs.map((c) => [c.region, c.totalUsd.toFixed(2)]),
+      [
+        ["central", (classify + gateway).toFixed(2)],
+        ["edge-berlin", classify.toFixed(2)],
+      ],
+    );
+    assert.deepEqual(costs[0].unpriced, [
+      "support-desk-gateway-central-redis (1 × redis.logic.sharding.1g.2db.0rodb.4proxy.default × 730 h: no price for kvstore:redis.logic.sharding.1g.2db.0rodb.4proxy.default in eu-central-1)",
+    ]);
+  });
+
+  it("prices ENS instances by their node's area, and leaves a GPU type without a row unpriced", () => {
+    const provider = plan.resources.find((r) => r.type === "pulumi:providers:alicloud" && r.name === "support-desk-edge-berlin")!;
+    const ens = (name: string, instanceType: string, spotStrategy = "NoSpot") => ({
+      type: "alicloud:ens/instance:Instance",
+      name,
+      provider: `urn::${provider.name}::${provider.name}-id`,
+      inputs: { instanceType, ensRegionId: "cn-dalian-unicom", spotStrategy, amount: 1 },
+    });
+    const withEns = [
+      ...plan.resources,
+      ens("support-desk-edge-berlin-runtime", "ens.sn1.medium"),
+      ens("support-desk-edge-berlin-inference-t4", "ens.gn6i.c8g1.2xlarge", "SpotAsPriceGo"),
+    ] as typeof plan.resources;
+    const edge = alicloudFloorCost(withEns).find((c) => c.region === "edge-berlin")!;
+    const line = edge.lines.find((l) => l.resource === "support-desk-edge-berlin-runtime")!;
+    assert.equal(line.what, "1 × ens.sn1.medium × 730 h");
+    assert.equal(line.usd.toFixed(2), (730 * 0.264).toFixed(2)); // 192.72
+    assert.match(line.source, /pay-as-you-go-instance.*read as per hour: list price as transcribed, verify/);
+    assert.deepEqual(edge.unpriced, [
+      "support-desk-edge-berlin-inference-t4 (1 × ens.gn6i.c8g1.2xlarge × 730 h (Pay-As-You-Go price: Spot varies): no price for ens:ens.gn6i.c8g1.2xlarge in cn-mainland)",
+    ]);
+  });
+
+  it("keeps a date and a named page on every Alibaba price row", () => {
+    for (const [item, rows] of Object.entries(ALICLOUD_PRICES))
+      for (const [region, row] of Object.entries(rows)) {
+        assert.match(row.asOf, /^\d{4}-\d{2}-\d{2}$/, `${item} ${region}`);
+        assert.match(row.source, /alibabacloud\.com\/help\/en\//, `${item} ${region}`);
+        assert.ok(row.usd > 0);
+      }
   });
 });

@@ -393,12 +393,24 @@ const CASES: Case[] = [
     options: { target: "aws" },
   },
   {
-    code: "CL_ZONE_UNSUPPORTED",
-    path: "functions.rank.regions.1",
-    breaks: "an FC function in an Alibaba ENS region",
+    code: "CL_EDGE_ACCELERATOR",
+    path: "gpuPools.gpu.accelerator",
+    breaks: "a T4 pool on an ENS node that sells only general-purpose instances",
+    mutate: (s) => (s.gpuPools.gpu.regions = ["central", "edge"]),
+    options: { target: "alicloud" },
+  },
+  {
+    code: "CL_EDGE_SPOT",
+    path: "gpuPools.gpu.capacity",
+    breaks: "a Spot pool on an ENS node whose declared offers sell no preemptible capacity",
     mutate: (s) => {
-      s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
-      s.models["ranker@2"].regions = ["central"];
+      s.regions.edge.placement.alicloud!.offers = {
+        instanceTypes: ["ens.sn1.medium", "ens.gn6i.c8g1.2xlarge"],
+        spot: false,
+        serverless: false,
+      };
+      s.gpuPools.gpu.capacity = "spot";
+      s.gpuPools.gpu.regions = ["central", "edge"];
     },
     options: { target: "alicloud" },
   },
@@ -645,6 +657,18 @@ describe("validate()", () => {
       assert.deepEqual(problemsOf(c), [[c.code, c.path]]);
     });
   }
+
+  it("accepts functions, CPU models and a GPU pool on an ENS node that sells the pool's GPU", () => {
+    const { spec, root } = fixtureSpec();
+    spec.regions.edge.placement.alicloud!.offers = {
+      instanceTypes: ["ens.sn1.medium", "ens.gn6i.c8g1.2xlarge"],
+      spot: true,
+      serverless: false,
+    };
+    spec.gpuPools.gpu.regions = ["central", "edge"];
+    spec.gpuPools.gpu.capacity = "spot";
+    assert.deepEqual(validate(spec, { target: "alicloud", root }).problems, []);
+  });
 
   it("has a table case for every problem code", () => {
     const covered = new Set(CASES.map((c) => c.code));
