@@ -1,7 +1,9 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
-import type { TargetDescription } from "../provider";
+import type { SpecV1 } from "../../sdk/spec";
+import { noteEach, regionCount, type EntryNotes, type TargetDescription } from "../provider";
 import { ANY_REGION } from "../shared/object-setting";
+import { gpuInstanceType } from "./instance-types";
 
 /** Where offline plans put the gateways of an app whose stack sets no networks: a VPC that does not exist. */
 const OFFLINE_NETWORK = {
@@ -42,4 +44,27 @@ export const awsDescription: TargetDescription = {
     ],
   },
   placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
+  becomes: awsEntries,
 };
+
+/** What each entry becomes on AWS (the mapping table of providers/aws/README.md, per entry). */
+function awsEntries(spec: SpecV1): EntryNotes {
+  return {
+    functions: noteEach(spec.functions, (fn) => `Lambda + Function URL ${regionCount(fn.regions)}`),
+    models: noteEach(spec.models, (model) =>
+      model.pool
+        ? `EKS GPU pods on ${gpuInstanceType(spec.gpuPools[model.pool])} ${regionCount(model.regions)}`
+        : `SageMaker Serverless endpoint ${regionCount(model.regions)}`,
+    ),
+    gpuPools: noteEach(spec.gpuPools, (pool) => `EKS node group, ${gpuInstanceType(pool)} ${pool.capacity} ${regionCount(pool.regions)}`),
+    scalingPolicies: noteEach(
+      spec.scalingPolicies,
+      (policy) => `App Auto Scaling target tracking${policy.schedules.length ? ` + ${policy.schedules.length} scheduled floor(s)` : ""}`,
+    ),
+    regions: noteEach(spec.regions, ({ placement: { aws } }) =>
+      aws
+        ? `${aws.region}${aws.zone ? `, ${aws.zoneType === "wavelength" ? "Wavelength zone" : "Local Zone"} ${aws.zone}` : ""}`
+        : "not placed on AWS",
+    ),
+  };
+}
