@@ -16,6 +16,8 @@ import type { SpecV1 } from "../sdk/spec";
 import type { BackendAuthFor } from "./backends/backend";
 import type { GatewaySettings } from "./config";
 import { closeGracefully, ERROR_STATUS, HEALTH_PATHS, listenOn, ServingError, toErrorResponse } from "../runtime/contract";
+import { dashboardAccess } from "./dashboard/access";
+import { Dashboard } from "./dashboard/dashboard";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
@@ -52,6 +54,8 @@ export class Gateway {
   readonly app = express();
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** The page at /_cloudloom/ui: the app graph with this gateway's live numbers. */
+  readonly dashboard: Dashboard;
   private readonly stages: readonly Stage[];
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
@@ -64,6 +68,14 @@ export class Gateway {
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
+    this.metrics.watchBackends(() => this.generation.table.backendHealth());
+    this.dashboard = new Dashboard({
+      registry: this.metrics.registry,
+      spec: () => this.spec,
+      // Open to this machine on the local target; the admin key everywhere else.
+      access: dashboardAccess(options.source.kind === "local", this.adminCheck),
+      log: this.log,
+    });
     this.app.disable("x-powered-by");
     this.app.disable("etag");
     this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
@@ -102,6 +114,7 @@ export class Gateway {
     // A port in use rejects here (EADDRINUSE) rather than crashing the process; the CLI says so in one line.
     await listenOn(this.server, port, host);
     this.generation.table.startProbes();
+    this.dashboard.start();
     return this.server.address() as AddressInfo;
   }
 
@@ -125,6 +138,8 @@ export class Gateway {
 
   /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
   async close(): Promise<void> {
+    // Dashboard streams never finish on their own: end them first, or the graceful close would wait for them.
+    this.dashboard.close();
     await closeGracefully(this.server);
     await this.generation.table.close();
   }
@@ -138,6 +153,7 @@ export class Gateway {
     const url = req.url ?? "/";
     if (url.startsWith(HEALTH_PATHS.live) || url.startsWith(HEALTH_PATHS.ready) || url.startsWith("/metrics") || url.startsWith("/admin/"))
       this.app(req as never, res as never);
+    else if (Dashboard.owns(url)) void this.dashboard.handle(req, res);
     else void this.dispatch(req, res);
   }
 
@@ -149,6 +165,7 @@ export class Gateway {
       this.options.redis,
       (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
       this.options.backendAuth,
+      (backend, region) => this.metrics.ejections.labels(backend, region).inc(),
     );
   }
 

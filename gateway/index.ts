@@ -2,3 +2,4 @@
 export { Gateway, type GatewayOptions } from "./gateway";
 export { GatewayMetrics } from "./metrics";
 export { parseEndpoints, parseSettings, type GatewaySettings } from "./config";
+export { DASHBOARD_PATH } from "./dashboard/page";

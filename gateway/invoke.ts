@@ -54,6 +54,8 @@ export interface CallPolicy {
   readonly maxEjectionPercent: number;
   readonly budget: RetryBudget;
   onUpstreamError(call: Call, region: string, kind: string): void;
+  /** The call moves on to another region after `region` failed. */
+  onFailover(call: Call, region: string): void;
 }
 
 /** The call policy of a gateway with `settings`, counting upstream errors and breaker states in `metrics`. */
@@ -66,6 +68,9 @@ export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): 
     onUpstreamError(call, region, kind) {
       metrics.upstreamErrors.labels(call.route.key, region, kind).inc();
       metrics.breaker.labels(call.route.key, region).set(breakerStateValue(call.target.breakers.get(region)!));
+    },
+    onFailover(call, region) {
+      metrics.failovers.labels(call.route.key, region).inc();
     },
   };
 }
@@ -107,7 +112,10 @@ async function attempt<T>(
       if (statusOf(result) >= 500) {
         excluded.add(region);
         policy.onUpstreamError(call, region, "5xx");
-        if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) continue;
+        if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
       }
       return { result, region };
     } catch (error) {
@@ -115,17 +123,24 @@ async function attempt<T>(
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
         policy.onUpstreamError(call, region, "5xx");
-        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && policy.budget.spend()) continue;
+        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
         return { result: error.response as T, region };
       }
       if (error instanceof BrokenCircuitError) {
         policy.onUpstreamError(call, region, "circuit-open");
+        policy.onFailover(call, region);
         continue;
       }
       if (error instanceof FastFailure) {
         backend.health.eject();
         policy.onUpstreamError(call, region, "unreachable");
-        if (policy.budget.spend()) continue;
+        if (policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
         throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
       if (!isBackendFault(error, policy.ejectOn)) throw error;

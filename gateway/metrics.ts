@@ -9,6 +9,11 @@ export class GatewayMetrics {
   readonly cache: Counter<"route" | "result">;
   readonly breaker: Gauge<"route" | "region">;
   readonly upstreamErrors: Counter<"route" | "region" | "kind">;
+  readonly ejections: Counter<"backend" | "region">;
+  readonly failovers: Counter<"route" | "region">;
+  readonly backendHealthy: Gauge<"backend" | "region">;
+  /** The backends whose health the gauge reports: the gateway's current configuration. */
+  private backends: () => Iterable<{ backend: string; region: string; healthy: boolean }> = () => [];
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -49,5 +54,33 @@ export class GatewayMetrics {
       labelNames: ["route", "region", "kind"] as const,
       registers,
     });
+    this.ejections = new Counter({
+      name: "cloudloom_backend_ejections_total",
+      help: "Backends ejected by outlier detection or a failed probe, by backend (kind:entry) and region.",
+      labelNames: ["backend", "region"] as const,
+      registers,
+    });
+    this.failovers = new Counter({
+      name: "cloudloom_failovers_total",
+      help: "Requests moved on to another region after the region they tried failed, by route and the region that failed.",
+      labelNames: ["route", "region"] as const,
+      registers,
+    });
+    const backends = () => this.backends();
+    this.backendHealthy = new Gauge({
+      name: "cloudloom_backend_healthy",
+      help: "1 while a backend (kind:entry, region) is in service, 0 while it is ejected.",
+      labelNames: ["backend", "region"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { backend, region, healthy } of backends()) this.labels(backend, region).set(healthy ? 1 : 0);
+      },
+    });
+  }
+
+  /** Reports the health of `source`'s backends from now on (the gateway hands over its current configuration's). */
+  watchBackends(source: () => Iterable<{ backend: string; region: string; healthy: boolean }>): void {
+    this.backends = source;
   }
 }

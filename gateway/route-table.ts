@@ -68,6 +68,8 @@ export class RouteTable {
     redis: Redis | undefined,
     countDecision: DecisionCounter,
     private readonly authFor: BackendAuthFor,
+    /** Told of every ejection of a remote backend (kind:entry) in a region. */
+    private readonly onEject: (backend: string, region: string) => void = () => undefined,
   ) {
     for (const [key, route] of Object.entries(spec.routes)) {
       this.paths.add(key.slice(key.indexOf(" ") + 1));
@@ -78,6 +80,12 @@ export class RouteTable {
   /** Every backend of this generation. */
   allBackends(): Backend[] {
     return [...this.backends.values()];
+  }
+
+  /** Every backend's health now: its `kind:entry` (or `canary:<route>`), region, and whether it is in service. */
+  *backendHealth(): Iterable<{ backend: string; region: string; healthy: boolean }> {
+    for (const [id, backend] of this.backends)
+      yield { backend: id.slice(0, id.lastIndexOf("|")), region: backend.region, healthy: backend.health.healthy };
   }
 
   /** Starts active health probes of remote backends. */
@@ -187,7 +195,7 @@ export class RouteTable {
           path,
           region,
           timeoutMs: this.settings.limits.upstreamTimeoutMs,
-          health: new BackendHealth(ejectAfter, ejectForMs),
+          health: new BackendHealth(ejectAfter, ejectForMs, Date.now, () => this.onEject(id.slice(0, id.lastIndexOf("|")), region)),
           auth: this.authFor(endpoint),
         }),
     );

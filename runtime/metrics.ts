@@ -1,7 +1,7 @@
 /** Prometheus metrics of the runtime (cold starts, pre-warms, batches), on a registry it is handed. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { INFLIGHT_METRIC } from "./contract";
-import type { RuntimeEvents } from "./runtime";
+import type { PoolOccupancy, RuntimeEvents } from "./runtime";
 
 /** A registry with the process's default metrics, prefixed `cloudloom_`: one per process, shared by everything in it. */
 export function metricsRegistry(): Registry {
@@ -17,6 +17,10 @@ export class RuntimeMetrics {
   readonly warmIdleSeconds: Counter<"entry" | "region">;
   readonly batchSize: Histogram<"model">;
   readonly inflight: Gauge<"deployment">;
+  readonly instances: Gauge<"entry" | "region">;
+  readonly queueDepth: Gauge<"model" | "region">;
+  /** The pools the two gauges above report: the runtime's, once it is watched. */
+  private pools: () => Iterable<PoolOccupancy> = () => [];
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -52,6 +56,33 @@ export class RuntimeMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers,
     });
+    const pools = () => this.pools();
+    this.instances = new Gauge({
+      name: "cloudloom_warm_instances",
+      help: "Instances loaded now (warm), by entry (function or name@version) and region.",
+      labelNames: ["entry", "region"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of pools()) this.labels(pool.entry, pool.region).set(pool.instances);
+      },
+    });
+    this.queueDepth = new Gauge({
+      name: "cloudloom_model_queue_depth",
+      help: "Requests waiting for a batch, by model version and region.",
+      labelNames: ["model", "region"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of pools()) if (pool.queueDepth !== undefined) this.labels(pool.entry, pool.region).set(pool.queueDepth);
+      },
+    });
+  }
+
+  /** Reports `runtime`'s pools in the instances and queue-depth gauges from now on. */
+  watch(runtime: { occupancy(): Iterable<PoolOccupancy> }): this {
+    this.pools = () => runtime.occupancy();
+    return this;
   }
 
   /** Runtime events recorded in these metrics, warnings in `warn`. */

@@ -53,6 +53,16 @@ function poolEvents(events: RuntimeEvents, entry: string, region: string): PoolE
 
 const hostKey = (entry: string, region: string) => `${entry}|${region}`;
 
+/** One pool's load: a function or model version (`name@version`) in one region. */
+export interface PoolOccupancy {
+  entry: string;
+  region: string;
+  /** Instances loaded now. */
+  instances: number;
+  /** Requests waiting for a batch (models only). */
+  queueDepth?: number;
+}
+
 /** Functions and models of one app, served in-process. */
 export class LocalRuntime {
   private readonly models = new Map<string, ModelHost>();
@@ -126,6 +136,18 @@ export class LocalRuntime {
   /** The host of a function in a region (for inspection and tests). */
   functionHost(name: string, region: string): FunctionHost | undefined {
     return this.functions.get(hostKey(name, region));
+  }
+
+  /** Every pool now: warm instances per function and model version in each region, and each model's batch queue. */
+  *occupancy(): Iterable<PoolOccupancy> {
+    for (const [key, host] of this.models) {
+      const [entry, region] = key.split("|");
+      yield { entry, region, instances: host.instances, queueDepth: host.queueDepth };
+    }
+    for (const [key, host] of this.functions) {
+      const [entry, region] = key.split("|");
+      yield { entry, region, instances: host.instances };
+    }
   }
 
   /** Runs one sample through a model version in a region. */

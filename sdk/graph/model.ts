@@ -6,7 +6,7 @@
  * the spec alone, plus optional notes saying what each entry becomes on a
  * target (the providers' descriptions supply them).
  */
-import type { GpuPoolSpec, ModelSpec, FunctionSpec, RegionSpec, RouteSpec, ScalingPolicySpec, SpecV1 } from "../spec";
+import type { GpuPoolSpec, ModelSpec, FunctionSpec, RegionSpec, RouteSpec, ScalingPolicySpec, SpecV1 } from "../spec/schema";
 
 /** The spec sections whose entries become nodes, in the order the graph lists them. */
 export const GRAPH_SECTIONS = ["routes", "functions", "models", "gpuPools", "scalingPolicies", "regions"] as const;
