@@ -60,6 +60,7 @@ export class Gateway {
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
+  private closing?: Promise<void>;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
@@ -136,12 +137,18 @@ export class Gateway {
     await this.reload(spec, source);
   }
 
-  /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
-  async close(): Promise<void> {
-    // Dashboard streams never finish on their own: end them first, or the graceful close would wait for them.
-    this.dashboard.close();
-    await closeGracefully(this.server);
-    await this.generation.table.close();
+  /**
+   * Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close).
+   * Closing again (a signal during a test's cleanup) waits for the same close.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Dashboard streams never finish on their own: end them first, or the graceful close would wait for them.
+      this.dashboard.close();
+      await closeGracefully(this.server);
+      await this.generation.table.close();
+    })();
+    return this.closing;
   }
 
   /**

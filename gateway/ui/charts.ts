@@ -62,8 +62,8 @@ export class Charts {
       const plot = new uPlot(
         {
           title: chart.title,
-          width: 440,
-          height: 170,
+          width: 340,
+          height: 160,
           scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? 0, min ?? 0)] } },
           series: [{}, ...names.map((name, i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
           legend: { show: true },

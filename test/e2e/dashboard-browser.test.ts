@@ -20,8 +20,13 @@ function liveText(page: Page, id: string): Promise<string[]> {
 }
 
 /** Waits until the page's status reads `text`. */
-async function statusIs(page: Page, text: RegExp): Promise<void> {
-  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById("status")?.textContent ?? ""), text.source, WAIT);
+function statusIs(page: Page, text: RegExp): Promise<void> {
+  return page.locator("#status", { hasText: text }).waitFor(WAIT);
+}
+
+/** Waits until the node `id` shows `text`. */
+function nodeShows(page: Page, id: string, text: RegExp): Promise<void> {
+  return page.locator(`g[data-node="${id}"]`, { hasText: text }).waitFor(WAIT);
 }
 
 describe("the dashboard in a real browser (headless Chromium)", function () {
@@ -57,7 +62,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
         .sort();
       assert.deepEqual(drawn, expected);
       assert.equal(expected.length, 9, "2 routes, a function, a model version, a GPU pool, 2 policies, 2 regions");
-      await page.waitForFunction(() => document.querySelector("#charts .uplot") !== null, undefined, WAIT);
+      await page.locator("#charts .uplot").first().waitFor(WAIT);
       assert.deepEqual(errors, []);
       await page.close();
     });
@@ -71,17 +76,9 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
 
       const body = { message: "my invoice shows a double charge" };
       assert.equal((await post(base, "/v1/classify", body, API_KEY)).headers.get("x-cache"), "MISS");
-      await page.waitForFunction(
-        (id) => /cache hits 0 %/.test(document.querySelector(`g[data-node="${id}"]`)?.textContent ?? ""),
-        route,
-        WAIT,
-      );
+      await nodeShows(page, route, /cache hits 0 %/);
       assert.equal((await post(base, "/v1/classify", body, API_KEY)).headers.get("x-cache"), "HIT");
-      await page.waitForFunction(
-        (id) => /cache hits 50 %/.test(document.querySelector(`g[data-node="${id}"]`)?.textContent ?? ""),
-        route,
-        WAIT,
-      );
+      await nodeShows(page, route, /cache hits 50 %/);
 
       const lines = await liveText(page, route);
       assert.match(lines[1], / 2 req$/);
@@ -96,7 +93,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
       await post(base, "/v1/classify", { message: secretMessage }, API_KEY);
       await page.goto(`${base}${UI}`);
       await statusIs(page, /^live$/);
-      await page.waitForFunction(() => /[1-9]\d* req$/m.test(document.getElementById("graph")?.textContent ?? ""), undefined, WAIT);
+      await nodeShows(page, "route:POST /v1/classify", / [1-9]\d* req/);
       const html = await page.content();
       const stream = await page.evaluate(async (url) => {
         const response = await fetch(url);
@@ -118,7 +115,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
       await page.goto(`${base}${UI}`);
       await statusIs(page, /^disconnected: the metrics endpoint answered 503; retrying/);
       assert.equal(await page.$$eval("g[data-node]", (nodes) => nodes.length), 9);
-      assert.equal(await page.evaluate(() => document.body.dataset.state), "disconnected");
+      assert.equal(await page.locator("body").getAttribute("data-state"), "disconnected");
       await page.close();
     });
   });
@@ -127,17 +124,14 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
     let central: StubUpstream;
     let edge: StubUpstream;
     let gateway: StartedGateway;
-    let closed: Promise<void> | undefined;
-    const closeGateway = () => (closed ??= gateway.close());
 
     beforeEach(async () => {
       central = await new StubUpstream("central").start();
       edge = await new StubUpstream("edge").start();
       gateway = await startGateway(gatewaySpec(), central, edge, { adminKey: ADMIN_KEY });
-      closed = undefined;
     });
     afterEach(async () => {
-      await closeGateway();
+      await gateway.close();
       await central.kill();
       await edge.kill();
     });
@@ -150,7 +144,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
 
       await page.fill("#admin-key", "not-the-admin-key-000000");
       await page.click("#key-form button");
-      await page.waitForFunction(() => /not valid/.test(document.getElementById("key-error")?.textContent ?? ""), undefined, WAIT);
+      await page.locator("#key-error", { hasText: /not valid/ }).waitFor(WAIT);
 
       await page.fill("#admin-key", ADMIN_KEY);
       await page.click("#key-form button");
@@ -162,10 +156,10 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
 
     it("turns disconnected, keeping its graph, when the gateway goes away", async () => {
       const { page } = await watchedPage(browser);
-      await page.addInitScript((key) => sessionStorage.setItem("cloudloom-admin-key", key), ADMIN_KEY);
+      await page.addInitScript(`sessionStorage.setItem("cloudloom-admin-key", ${JSON.stringify(ADMIN_KEY)})`);
       await page.goto(`${gateway.base}${UI}`);
       await statusIs(page, /^live$/);
-      await closeGateway();
+      await gateway.close();
       await statusIs(page, /^disconnected: /);
       assert.ok((await page.$$eval("g[data-node]", (nodes) => nodes.length)) > 0);
       await page.close();
