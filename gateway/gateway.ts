@@ -69,7 +69,7 @@ export class Gateway {
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
-    this.metrics.watchBackends(() => this.generation.table.backendHealth());
+    this.metrics.watch(() => this.generation.table);
     this.dashboard = new Dashboard({
       registry: this.metrics.registry,
       spec: () => this.spec,

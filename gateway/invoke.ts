@@ -20,7 +20,7 @@ import type { GatewayMetrics } from "./metrics";
 import { ServingError } from "../runtime/contract";
 import type { CompiledRoute, CompiledTarget } from "./route-table";
 import { pickRegion } from "./routing/locality";
-import { breakerStateValue, isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
+import { isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -58,7 +58,7 @@ export interface CallPolicy {
   onFailover(call: Call, region: string): void;
 }
 
-/** The call policy of a gateway with `settings`, counting upstream errors and breaker states in `metrics`. */
+/** The call policy of a gateway with `settings`, counting upstream errors and failovers in `metrics`. */
 export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): CallPolicy {
   return {
     spillBelow: settings.health.spillBelow,
@@ -67,7 +67,6 @@ export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): 
     budget: new RetryBudget(settings.retryBudgetPercent),
     onUpstreamError(call, region, kind) {
       metrics.upstreamErrors.labels(call.route.key, region, kind).inc();
-      metrics.breaker.labels(call.route.key, region).set(breakerStateValue(call.target.breakers.get(region)!));
     },
     onFailover(call, region) {
       metrics.failovers.labels(call.route.key, region).inc();

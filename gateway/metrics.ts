@@ -1,6 +1,13 @@
 /** Prometheus metrics of one gateway, on the registry it is handed (the local target shares one with its runtime). */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
+/** What the health and breaker gauges read when scraped: the live state of a configuration (RouteTable). */
+export interface LiveState {
+  backendHealth(): Iterable<{ backend: string; region: string; healthy: boolean }>;
+  /** 0 closed, 1 half-open, 2 open, per route and region. */
+  breakerStates(): Iterable<{ route: string; region: string; state: number }>;
+}
+
 /** The gateway's metric families. */
 export class GatewayMetrics {
   readonly requests: Counter<"route" | "region" | "version" | "status">;
@@ -12,8 +19,8 @@ export class GatewayMetrics {
   readonly ejections: Counter<"backend" | "region">;
   readonly failovers: Counter<"route" | "region">;
   readonly backendHealthy: Gauge<"backend" | "region">;
-  /** The backends whose health the gauge reports: the gateway's current configuration. */
-  private backends: () => Iterable<{ backend: string; region: string; healthy: boolean }> = () => [];
+  /** The configuration whose backends and breakers the gauges report: the gateway's current one. */
+  private current: () => LiveState = () => ({ backendHealth: () => [], breakerStates: () => [] });
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -42,11 +49,17 @@ export class GatewayMetrics {
       labelNames: ["route", "result"] as const,
       registers,
     });
+    const current = () => this.current();
     this.breaker = new Gauge({
       name: "cloudloom_breaker_state",
       help: "Circuit breaker state by route and region: 0 closed, 1 half-open, 2 open.",
       labelNames: ["route", "region"] as const,
       registers,
+      // Read when scraped, so a breaker that closed again (or half-opened) since its last failure shows so.
+      collect() {
+        this.reset();
+        for (const { route, region, state } of current().breakerStates()) this.labels(route, region).set(state);
+      },
     });
     this.upstreamErrors = new Counter({
       name: "cloudloom_upstream_errors_total",
@@ -66,7 +79,6 @@ export class GatewayMetrics {
       labelNames: ["route", "region"] as const,
       registers,
     });
-    const backends = () => this.backends();
     this.backendHealthy = new Gauge({
       name: "cloudloom_backend_healthy",
       help: "1 while a backend (kind:entry, region) is in service, 0 while it is ejected.",
@@ -74,13 +86,13 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { backend, region, healthy } of backends()) this.labels(backend, region).set(healthy ? 1 : 0);
+        for (const { backend, region, healthy } of current().backendHealth()) this.labels(backend, region).set(healthy ? 1 : 0);
       },
     });
   }
 
-  /** Reports the health of `source`'s backends from now on (the gateway hands over its current configuration's). */
-  watchBackends(source: () => Iterable<{ backend: string; region: string; healthy: boolean }>): void {
-    this.backends = source;
+  /** Reports the backends and breakers of `current()` from now on (the gateway hands over its current configuration). */
+  watch(current: () => LiveState): void {
+    this.current = current;
   }
 }

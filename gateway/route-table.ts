@@ -14,7 +14,7 @@ import { functionInvokePath, modelPredictPath } from "../runtime/contract";
 import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
 import { regionLevels, type RegionLevels } from "./routing/locality";
-import { createBreaker } from "./routing/resilience";
+import { breakerStateValue, createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
 
 /** What names the version in a target's responses (`x-cloudloom-version`, and the requests metric's version label). */
@@ -86,6 +86,16 @@ export class RouteTable {
   *backendHealth(): Iterable<{ backend: string; region: string; healthy: boolean }> {
     for (const [id, backend] of this.backends)
       yield { backend: id.slice(0, id.lastIndexOf("|")), region: backend.region, healthy: backend.health.healthy };
+  }
+
+  /** Every route's breaker state per region (0 closed, 1 half-open, 2 open): the worst over the route's targets. */
+  *breakerStates(): Iterable<{ route: string; region: string; state: number }> {
+    for (const [route, compiled] of this.routes) {
+      const worst = new Map<string, number>();
+      for (const target of compiled.targets.values())
+        for (const [region, breaker] of target.breakers) worst.set(region, Math.max(worst.get(region) ?? 0, breakerStateValue(breaker)));
+      for (const [region, state] of worst) yield { route, region, state };
+    }
   }
 
   /** Starts active health probes of remote backends. */

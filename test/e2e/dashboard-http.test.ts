@@ -3,7 +3,7 @@ import { request, type IncomingMessage } from "node:http";
 import pino from "pino";
 import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
-import { gatewaySpec, startGateway, type StartedGateway } from "../support/gateway-app";
+import { gatewaySpec, post, startGateway, type StartedGateway } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
 
 const ADMIN_KEY = "dashboard-admin-key-0123456789";
@@ -122,6 +122,24 @@ describe("the dashboard over HTTP", () => {
       const ended = streams.map((s) => new Promise<void>((resolve) => s.on("close", resolve).resume()));
       await gateway.close();
       await Promise.all(ended);
+    });
+
+    it("counts an unreachable region's ejection and the failover to central, and shows the backend out of service", async () => {
+      await edge.kill();
+      const res = await post(gateway.base, "/open", {}, undefined, { "x-cloudloom-locality": "de" });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-cloudloom-region"), "central");
+      const snapshot = (await gateway.gateway.dashboard.sampler.sample())!;
+      assert.deepEqual(snapshot.functions.open.regions.edge, { healthy: false, breaker: "closed", ejections: 1, failovers: 1 });
+      assert.deepEqual(snapshot.functions.open.regions.central, { healthy: true, breaker: "closed", ejections: 0, failovers: 0 });
+      assert.equal(snapshot.routes["POST /open"].failovers, 1);
+      assert.equal(snapshot.regions.edge.failovers, 1);
+      assert.ok(snapshot.regions.edge.up < snapshot.regions.edge.total);
+      const metrics = await (await get(gateway.base, "/metrics")).text();
+      assert.match(metrics, /cloudloom_failovers_total\{route="POST \/open",region="edge"\} 1/);
+      assert.match(metrics, /cloudloom_backend_ejections_total\{backend="function:open",region="edge"\} 1/);
+      assert.match(metrics, /cloudloom_backend_healthy\{backend="function:open",region="edge"\} 0/);
+      assert.match(metrics, /cloudloom_breaker_state\{route="POST \/open",region="central"\} 0/);
     });
 
     it("refuses everyone when the gateway has no admin key", async () => {

@@ -87,7 +87,10 @@ describe("dashboard numbers", () => {
       gateway.limiter.labels(INTENT, "allowed").inc(9);
       gateway.failovers.labels(CLASSIFY, "edge-berlin").inc();
       gateway.ejections.labels("function:classify", "edge-berlin").inc(2);
-      gateway.watchBackends(() => [{ backend: "function:classify", region: "central", healthy: false }]);
+      gateway.watch(() => ({
+        backendHealth: () => [{ backend: "function:classify", region: "central", healthy: false }],
+        breakerStates: () => [],
+      }));
       runtime.events(() => undefined).onColdStart!("classify", "central", 12);
       runtime.events(() => undefined).onBatch!("intent@1", 4);
       runtime.watch({ occupancy: () => [{ entry: "intent@1", region: "central", instances: 2, queueDepth: 5 }] });
@@ -148,11 +151,13 @@ describe("dashboard numbers", () => {
       gateway.cache.labels(CLASSIFY, "MISS").inc();
       gateway.cache.labels(CLASSIFY, "HIT").inc();
       gateway.requests.labels(INTENT, "central", "1", "200").inc(4);
-      gateway.breaker.labels(CLASSIFY, "edge-berlin").set(2);
-      gateway.watchBackends(() => [
-        { backend: "function:classify", region: "central", healthy: true },
-        { backend: "function:classify", region: "edge-berlin", healthy: false },
-      ]);
+      gateway.watch(() => ({
+        backendHealth: () => [
+          { backend: "function:classify", region: "central", healthy: true },
+          { backend: "function:classify", region: "edge-berlin", healthy: false },
+        ],
+        breakerStates: () => [{ route: CLASSIFY, region: "edge-berlin", state: 2 }],
+      }));
       runtime.watch({ occupancy: () => [{ entry: "classify", region: "central", instances: 1 }] });
       const latest: Sample = { at: 10_000, readings: await readMetrics(registry) };
       const point = seriesPoint(spec, latest, before);
