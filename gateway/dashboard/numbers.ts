@@ -41,6 +41,8 @@ export function emptyReadings(): Readings {
 }
 
 const delta = (now: number | undefined, then: number | undefined) => Math.max(0, (now ?? 0) - (then ?? 0));
+/** Rates to two decimals: the charts need no more, and the stream stays small. */
+const rate = (value: number) => Math.round(value * 100) / 100;
 const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 
 /** The model keys (or function name) a route sends traffic to. */
@@ -69,9 +71,10 @@ export function seriesPoint(spec: SpecV1, latest: Sample, rateBase: Sample): Ser
   const point: SeriesPoint = { t: latest.at, rps: {}, p99Ms: {}, errorsPerSecond: {}, queueDepth: {} };
   for (const key of Object.keys(spec.routes)) {
     const change = routeWindow(latest.readings.routes[key], rateBase.readings.routes[key]);
-    point.rps[key] = change.requests / seconds;
-    point.errorsPerSecond[key] = change.errors / seconds;
-    point.p99Ms[key] = histogramQuantile(0.99, change.latency);
+    const p99 = histogramQuantile(0.99, change.latency);
+    point.rps[key] = rate(change.requests / seconds);
+    point.errorsPerSecond[key] = rate(change.errors / seconds);
+    point.p99Ms[key] = p99 === null ? null : rate(p99);
   }
   for (const [key, model] of Object.entries(spec.models))
     point.queueDepth[key] = model.regions.reduce((sum, region) => sum + (latest.readings.queue[`${key}|${region}`] ?? 0), 0);

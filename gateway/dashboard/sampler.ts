@@ -8,7 +8,7 @@ import type { Registry } from "prom-client";
 import type { SpecV1 } from "../../sdk/spec";
 import { emptyReadings, seriesPoint, snapshotOf, type Sample } from "./numbers";
 import { readMetrics } from "./readings";
-import { RATE_SECONDS, WINDOW_SECONDS, type DashboardHistory, type DashboardSnapshot, type SeriesPoint } from "./snapshot";
+import { RATE_SECONDS, toColumns, WINDOW_SECONDS, type DashboardHistory, type DashboardSnapshot, type SeriesPoint } from "./snapshot";
 
 /** What the sampler reads and how often. */
 export interface SamplerOptions {
@@ -61,7 +61,7 @@ export class MetricsSampler {
 
   /** The chart points of the window so far. */
   history(): DashboardHistory {
-    return { generation: this.options.current().generation, points: [...this.points] };
+    return { generation: this.options.current().generation, columns: toColumns(this.points) };
   }
 
   /** Calls `listener` with every new snapshot until the returned function is called. */

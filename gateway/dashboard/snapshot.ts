@@ -86,8 +86,44 @@ export interface DashboardSnapshot {
   point: SeriesPoint;
 }
 
+/** Chart points as columns: one array of times, and per chart per series one array of values (far smaller than points in JSON). */
+export interface SeriesColumns {
+  t: number[];
+  rps: Record<string, number[]>;
+  p99Ms: Record<string, Array<number | null>>;
+  errorsPerSecond: Record<string, number[]>;
+  queueDepth: Record<string, number[]>;
+}
+
 /** The first message of a stream: the charts' points so far. */
 export interface DashboardHistory {
   generation: string;
-  points: SeriesPoint[];
+  columns: SeriesColumns;
+}
+
+const CHARTED = ["rps", "p99Ms", "errorsPerSecond", "queueDepth"] as const;
+
+/** `points` as columns (the series of the latest point; a series a point lacks is null there). */
+export function toColumns(points: readonly SeriesPoint[]): SeriesColumns {
+  const latest = points[points.length - 1];
+  const columns = { t: points.map((p) => p.t) } as SeriesColumns;
+  for (const chart of CHARTED) {
+    const names = latest ? Object.keys(latest[chart]) : [];
+    (columns[chart] as Record<string, Array<number | null>>) = Object.fromEntries(
+      names.map((name) => [name, points.map((p) => (p[chart] as Record<string, number | null>)[name] ?? null)]),
+    );
+  }
+  return columns;
+}
+
+/** The points of `columns` (the inverse of toColumns). */
+export function fromColumns(columns: SeriesColumns): SeriesPoint[] {
+  return columns.t.map((t, i) => {
+    const point = { t } as SeriesPoint;
+    for (const chart of CHARTED)
+      (point[chart] as Record<string, number | null>) = Object.fromEntries(
+        Object.entries(columns[chart] as Record<string, Array<number | null>>).map(([name, values]) => [name, values[i]]),
+      );
+    return point;
+  });
 }

@@ -8,7 +8,7 @@
  */
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import type { DashboardHistory, DashboardSnapshot } from "../dashboard/snapshot";
+import { fromColumns, type DashboardHistory, type DashboardSnapshot } from "../dashboard/snapshot";
 import { Charts } from "./charts";
 import { GraphView } from "./graph-view";
 import { authHeaders, readStream, refusal } from "./stream";
@@ -70,9 +70,12 @@ async function drawGraph(): Promise<"drawn" | "refused" | "lost"> {
   return "drawn";
 }
 
-/** A new configuration (the gateway reloaded another spec): redraw the graph. */
+/** A new configuration (the gateway reloaded another spec): redraw the graph, and start the charts over (their series may differ). */
 function follow(next: string): void {
-  if (generation !== undefined && next !== generation) void drawGraph();
+  if (generation !== undefined && next !== generation) {
+    void drawGraph();
+    charts.reset([]);
+  }
   generation = next;
 }
 
@@ -80,7 +83,7 @@ function onEvent(name: string, data: string): void {
   if (name === "history") {
     const history = JSON.parse(data) as DashboardHistory;
     follow(history.generation);
-    charts.reset(history.points);
+    charts.reset(fromColumns(history.columns));
   } else if (name === "snapshot") {
     const snapshot = JSON.parse(data) as DashboardSnapshot;
     follow(snapshot.generation);

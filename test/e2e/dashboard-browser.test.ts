@@ -6,7 +6,7 @@ import { parseSettings } from "../../gateway/config";
 import { appGraph } from "../../sdk/graph";
 import { loadApp } from "../../sdk/load-app";
 import { launchChromium, watchedPage } from "../support/browser";
-import { gatewaySpec, post, startGateway, type StartedGateway } from "../support/gateway-app";
+import { endpointsFor, gatewaySpec, post, startGateway, type StartedGateway } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
 
 const API_KEY = "browser-test-api-key-0123456789";
@@ -151,6 +151,20 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
       await statusIs(page, /^live$/);
       assert.ok((await page.$$eval("g[data-node]", (nodes) => nodes.length)) > 0);
       assert.equal(await page.isHidden("#key-form"), true);
+      await page.close();
+    });
+
+    it("redraws the graph when the gateway reloads another spec", async () => {
+      const { page, errors } = await watchedPage(browser);
+      await page.addInitScript(`sessionStorage.setItem("cloudloom-admin-key", ${JSON.stringify(ADMIN_KEY)})`);
+      await page.goto(`${gateway.base}${UI}`);
+      await statusIs(page, /^live$/);
+      await page.locator("text.edge-label", { hasText: "90 %" }).waitFor(WAIT);
+      const next = gatewaySpec({ v1: 40, v2: 60 });
+      await gateway.gateway.reload(next, { kind: "remote", endpoints: endpointsFor(next, central, edge) });
+      await page.locator("text.edge-label", { hasText: "60 %" }).waitFor(WAIT);
+      assert.equal(await page.locator("text.edge-label", { hasText: "90 %" }).count(), 0);
+      assert.deepEqual(errors, []);
       await page.close();
     });
 

@@ -7,6 +7,7 @@ import { emptyReadings, seriesPoint, snapshotOf, type Sample } from "../../../..
 import { bucketDelta, histogramQuantile } from "../../../../gateway/dashboard/quantile";
 import { readMetrics } from "../../../../gateway/dashboard/readings";
 import { MetricsSampler } from "../../../../gateway/dashboard/sampler";
+import { fromColumns } from "../../../../gateway/dashboard/snapshot";
 import { GatewayMetrics } from "../../../../gateway/metrics";
 import { RuntimeMetrics } from "../../../../runtime/metrics";
 import { loadApp } from "../../../../sdk/load-app";
@@ -194,9 +195,26 @@ describe("dashboard numbers", () => {
       assert.equal(seen.length, 20);
       assert.deepEqual(seen.slice(0, 3), [1, 2, 3], "inside the first window, everything since start counts");
       assert.equal(seen[19], 15, "then the last fifteen minutes only");
-      const points = sampler.history().points;
-      assert.equal(points.length, 16);
-      assert.equal(points[0].t, 4 * 60_000);
+      const { columns } = sampler.history();
+      assert.equal(columns.t.length, 16);
+      assert.equal(columns.t[0], 4 * 60_000);
+      assert.deepEqual(Object.keys(columns.rps), [CLASSIFY, INTENT]);
+      assert.equal(columns.queueDepth["intent@1"].length, 16);
+    });
+
+    it("sends the charts' history as columns that turn back into the same points", async () => {
+      const { registry, gateway } = metrics();
+      let now = 0;
+      const sampler = new MetricsSampler({ registry, current: () => ({ spec, generation: "g" }), now: () => now });
+      const points = [];
+      for (let second = 1; second <= 5; second++) {
+        gateway.requests.labels(CLASSIFY, "central", "-", second === 3 ? "500" : "200").inc(second);
+        gateway.latency.labels(CLASSIFY, "central").observe(0.003 * second);
+        now = second * 1000;
+        points.push((await sampler.sample())!.point);
+      }
+      assert.deepEqual(fromColumns(sampler.history().columns), points);
+      assert.equal(points[2].errorsPerSecond[CLASSIFY], 1, "3 errors in the 3 s since the start");
     });
   });
 
