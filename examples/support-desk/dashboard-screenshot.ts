@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     }).then((response) => response.arrayBuffer());
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1800, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1800, height: 640 } });
     await page.goto(`${base}/_cloudloom/ui`);
     for (let second = 0; second < 60; second++) {
       const burst = 5 + Math.round(15 * Math.abs(Math.sin(second / 9)));
