@@ -91,6 +91,7 @@ export class Dashboard {
         return this.send(res, "image/svg+xml; charset=utf-8", await this.drawing(this.options.spec()), "no-store");
       }
       if (path === DASHBOARD_PATHS.events) {
+        if (req.method !== "GET") throw new ServingError("METHOD_NOT_ALLOWED", "the event stream answers GET only", { allow: "GET" });
         await this.options.access(req);
         return this.stream(req, res);
       }

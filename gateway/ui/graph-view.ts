@@ -38,11 +38,6 @@ export class GraphView {
     });
   }
 
-  /** The node ids drawn, for tests and the page's title. */
-  get drawn(): number {
-    return this.nodes.length;
-  }
-
   /** Writes `snapshot`'s numbers under every node. */
   update(snapshot: DashboardSnapshot): void {
     for (const node of this.nodes) {

@@ -110,19 +110,14 @@ async function run(): Promise<void> {
         continue;
       }
     }
-    const end = await readStream(
-      eventsUrl,
-      key,
-      {
-        open: () => {
-          backoff = 1_000;
-          form.hidden = true;
-          show("live", "live");
-        },
-        event: onEvent,
+    const end = await readStream(eventsUrl, key, {
+      open: () => {
+        backoff = 1_000;
+        form.hidden = true;
+        show("live", "live");
       },
-      new AbortController().signal,
-    );
+      event: onEvent,
+    });
     if (end.kind === "refused") {
       askForKey(end.message);
       return;

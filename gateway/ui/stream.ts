@@ -35,11 +35,11 @@ export async function refusal(response: Response): Promise<string> {
   }
 }
 
-/** Reads the stream at `url` until it ends or `signal` aborts; resolves with how it ended. */
-export async function readStream(url: string, key: string | undefined, handlers: StreamHandlers, signal: AbortSignal): Promise<StreamEnd> {
+/** Reads the stream at `url` until it ends; resolves with how it ended. */
+export async function readStream(url: string, key: string | undefined, handlers: StreamHandlers): Promise<StreamEnd> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "text/event-stream", ...authHeaders(key) }, cache: "no-store", signal });
+    response = await fetch(url, { headers: { accept: "text/event-stream", ...authHeaders(key) }, cache: "no-store" });
   } catch {
     return { kind: "lost", message: "the gateway did not answer" };
   }

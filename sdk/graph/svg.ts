@@ -5,7 +5,7 @@
  * in `data-node`, and lines reserved for live numbers are empty `text.live`
  * elements the dashboard fills in.
  */
-import { bodyLines, KIND_LABEL, KIND_SIZE, TEXT, type GraphLayout, type PlacedEdge, type PlacedNode } from "./layout";
+import { KIND_LABEL, KIND_SIZE, TEXT, type GraphLayout, type PlacedEdge, type PlacedNode } from "./layout";
 import type { NodeKind } from "./model";
 
 /** Fill and stroke per node kind. */
@@ -54,9 +54,9 @@ function drawNode(node: PlacedNode): string {
     y += TEXT.lineHeight;
     parts.push(`<text class="line" x="${x0}" y="${y}">${escapeXml(line)}</text>`);
   }
-  if (bodyLines(node).length > node.details.length) {
+  if (node.becomes) {
     y += TEXT.lineHeight;
-    parts.push(`<text class="becomes" x="${x0}" y="${y}">${escapeXml(node.becomes!)}</text>`);
+    parts.push(`<text class="becomes" x="${x0}" y="${y}">${escapeXml(node.becomes)}</text>`);
   }
   for (let i = 0; i < node.liveLines; i++) {
     y += TEXT.lineHeight;
