@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { request, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import pino from "pino";
 import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
@@ -140,6 +141,26 @@ describe("the dashboard over HTTP", () => {
       assert.match(metrics, /cloudloom_backend_ejections_total\{backend="function:open",region="edge"\} 1/);
       assert.match(metrics, /cloudloom_backend_healthy\{backend="function:open",region="edge"\} 0/);
       assert.match(metrics, /cloudloom_breaker_state\{route="POST \/open",region="central"\} 0/);
+    });
+
+    it("skips snapshots for a reader that stops reading, instead of buffering them without bound", async () => {
+      const port = new URL(gateway.base).port;
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.write(`GET ${UI}/events HTTP/1.1\r\nhost: x\r\nx-admin-key: ${ADMIN_KEY}\r\n\r\n`);
+      await new Promise((resolve) => socket.once("data", resolve));
+      socket.pause();
+      // ~3.7 KB a snapshot: some 20 MB in all, more than the kernel's socket buffers hold for a reader that does not read.
+      const produced = 6_000;
+      for (let i = 0; i < produced; i++) await gateway.gateway.dashboard.sampler.sample();
+      let received = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => (received += chunk));
+      const ended = new Promise((resolve) => socket.on("close", resolve));
+      socket.resume();
+      await gateway.close();
+      await ended;
+      const delivered = received.match(/event: snapshot\n/g)?.length ?? 0;
+      assert.ok(delivered > 0 && delivered < produced / 2, `${delivered} of ${produced} snapshots delivered`);
     });
 
     it("refuses everyone when the gateway has no admin key", async () => {

@@ -202,6 +202,27 @@ describe("dashboard numbers", () => {
       assert.equal(columns.queueDepth["intent@1"].length, 16);
     });
 
+    it("goes on after a reading fails, telling `warn`, and keeps the last snapshot", async () => {
+      const { registry, gateway, runtime } = metrics();
+      let failing = false;
+      runtime.watch({
+        occupancy: () => {
+          if (failing) throw new Error("the runtime's pools cannot be read");
+          return [];
+        },
+      });
+      const warned: unknown[] = [];
+      const sampler = new MetricsSampler({ registry, current: () => ({ spec, generation: "g" }), warn: (error) => warned.push(error) });
+      gateway.requests.labels(CLASSIFY, "central", "-", "200").inc();
+      const first = await sampler.sample();
+      failing = true;
+      assert.equal(await sampler.sample(), undefined);
+      assert.equal(sampler.latest(), first);
+      assert.match(String(warned[0]), /pools cannot be read/);
+      failing = false;
+      assert.equal((await sampler.sample())!.routes[CLASSIFY].requests, 1);
+    });
+
     it("sends the charts' history as columns that turn back into the same points", async () => {
       const { registry, gateway } = metrics();
       let now = 0;
