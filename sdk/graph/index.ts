@@ -5,7 +5,6 @@
 export {
   appGraph,
   nodeId,
-  GRAPH_SECTIONS,
   type AppGraph,
   type EdgeKind,
   type EntryNotes,

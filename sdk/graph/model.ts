@@ -8,11 +8,8 @@
  */
 import type { GpuPoolSpec, ModelSpec, FunctionSpec, RegionSpec, RouteSpec, ScalingPolicySpec, SpecV1 } from "../spec/schema";
 
-/** The spec sections whose entries become nodes, in the order the graph lists them. */
-export const GRAPH_SECTIONS = ["routes", "functions", "models", "gpuPools", "scalingPolicies", "regions"] as const;
-
-/** A spec section that holds entries. */
-export type GraphSection = (typeof GRAPH_SECTIONS)[number];
+/** A spec section whose entries become nodes (the graph lists them in this order). */
+export type GraphSection = "routes" | "functions" | "models" | "gpuPools" | "scalingPolicies" | "regions";
 
 /** What a node stands for: one entry of one section. */
 export type NodeKind = "route" | "function" | "model" | "gpuPool" | "scalingPolicy" | "region";

@@ -82,7 +82,7 @@ describe("the dashboard over HTTP", () => {
       assert.equal(stream.statusCode, 200);
       assert.match(stream.headers["content-type"]!, /^text\/event-stream/);
       const text = await readUntil(stream, /event: snapshot\ndata: \{.*\}\n\n/);
-      assert.match(text, /event: history\ndata: \{"generation":"[0-9a-f]{12}","points":\[/);
+      assert.match(text, /event: history\ndata: \{"generation":"[0-9a-f]{12}","columns":\{"t":\[/);
       stream.destroy();
     });
 
