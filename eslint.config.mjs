@@ -2,9 +2,10 @@
 // every folder (test/unit/lint/dependency-direction.test.ts shows each rule
 // refusing a bad import):
 //   sdk/spec  imports nothing of ours
-//   sdk       imports sdk/spec (and its own files)
+//   sdk       imports sdk/spec (and its own files); sdk/graph imports sdk/spec only
 //   runtime   imports sdk/spec and sdk/handler; runtime/contract.ts imports nothing (types aside)
-//   gateway   imports sdk/spec and runtime/contract.ts, never providers or Pulumi
+//   gateway   imports sdk/spec, sdk/graph and runtime/contract.ts, never providers or Pulumi;
+//             gateway/ui (browser code) imports only the dashboard's shared modules and sdk/graph's model
 //   providers import sdk/spec, runtime/contract.ts and their own cloud
 //   policy    imports sdk/spec, providers and runtime/contract.ts
 //   cli       reaches gateway and runtime through their public entries only
@@ -32,6 +33,12 @@ const cliAny = { regex: folder("cli"), message: "nothing imports the CLI" };
 const stacksAny = { regex: folder("stacks"), message: "nothing imports the stack program but the CLI" };
 const policyAny = { regex: folder("policy"), message: "nothing imports the policy pack but the CLI" };
 const providersAny = { regex: folder("providers"), message: "only stacks, the CLI and the policy pack see providers" };
+
+/** What the SDK (sdk/, outside sdk/spec) may not import. */
+const sdkOnly = {
+  regex: `${folder("providers")}|${folder("gateway")}|${folder("runtime")}|${folder("stacks")}|${folder("cli")}|${folder("policy")}`,
+  message: "the SDK depends on sdk/spec only",
+};
 
 /** One `no-restricted-imports` rule over `files`. */
 const restrict = (files, patterns, ignores = []) => ({
@@ -67,16 +74,14 @@ export default tseslint.config(
   },
   restrict(["sdk/spec/*.ts"], [{ regex: "^\\.\\.(/|$)", message: "sdk/spec imports nothing else of cloudloom's" }, pulumi]),
   restrict(["sdk/spec/*/**/*.ts"], [{ regex: "^\\.\\./\\.\\.(/|$)", message: "sdk/spec imports nothing else of cloudloom's" }, pulumi]),
+  restrict(["sdk/**/*.ts"], [sdkOnly, pulumi], ["sdk/spec/**"]),
   restrict(
-    ["sdk/**/*.ts"],
+    ["sdk/graph/**/*.ts"],
     [
-      {
-        regex: `${folder("providers")}|${folder("gateway")}|${folder("runtime")}|${folder("stacks")}|${folder("cli")}|${folder("policy")}`,
-        message: "the SDK depends on sdk/spec only",
-      },
+      sdkOnly,
       pulumi,
+      { regex: "^\\.\\./(?!spec(/|$))", message: "the graph model imports sdk/spec only, so the gateway and the CLI can both draw it" },
     ],
-    ["sdk/spec/**"],
   ),
   restrict(
     ["runtime/contract.ts"],
@@ -102,6 +107,17 @@ export default tseslint.config(
     ["runtime/contract.ts"],
   ),
   restrict(["gateway/**/*.ts"], [providersAny, cliAny, stacksAny, policyAny, runtimeInternals, appBuilder, pulumi]),
+  restrict(
+    ["gateway/ui/**/*.ts"],
+    [
+      {
+        regex: "^\\.\\./(?!\\.\\./|dashboard/(snapshot|live-lines)$)|^\\.\\./\\.\\./(?!sdk/graph/model$)",
+        message:
+          "the dashboard page runs in the browser: it imports the dashboard's shared modules (snapshot, live-lines) and sdk/graph's model only",
+      },
+      pulumi,
+    ],
+  ),
   restrict(["providers/*.ts", "providers/shared/**/*.ts"], [gatewayAny, cliAny, stacksAny, policyAny, runtimeInternals, appBuilder]),
   provider("aws", ["alicloud"]),
   provider("alicloud", ["aws"]),

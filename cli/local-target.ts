@@ -29,11 +29,13 @@ export class LocalTarget {
   constructor(options: LocalTargetOptions) {
     const logger = options.logger ?? cliLogger();
     const registry = metricsRegistry();
+    const metrics = new RuntimeMetrics(registry);
     this.runtime = new LocalRuntime(
       options.spec,
       options.root,
-      new RuntimeMetrics(registry).events((message) => logger.warn(message)),
+      metrics.events((message) => logger.warn(message)),
     );
+    metrics.watch(this.runtime);
     this.composed = composeGateway({
       spec: options.spec,
       settings: options.settings,

@@ -20,6 +20,8 @@ Commands:
   spec <app>              print the app's validated Spec v1, or its problems
   plan <app> --target T   what \`pulumi up\` would create, offline (tree, --json, --out manifests)
   policy <app> --target T the policy pack on the offline plan (the CI gate; --format sarif)
+  graph <app> [--target T] [--out app.svg]
+                          the app drawn as a graph (SVG); with a target, what each entry becomes there
   serve [<app>]           the gateway on the local target, a deployed stack, or one pod's entry
   gateway config          the gateway's endpoints file from \`pulumi stack output --json\`
   gateway url             the URL clients call, from \`pulumi stack output --json\`
@@ -52,6 +54,7 @@ interface Command {
 const spec = async () => require("./commands/spec") as typeof import("./commands/spec");
 const plan = async () => require("./commands/plan") as typeof import("./commands/plan");
 const policy = async () => require("./commands/policy") as typeof import("./commands/policy");
+const graph = async () => require("./commands/graph") as typeof import("./commands/graph");
 const serve = async () => require("./commands/serve") as typeof import("./commands/serve");
 const gatewayConfig = async () => require("./commands/gateway-config") as typeof import("./commands/gateway-config");
 const up = async () => require("./commands/up") as typeof import("./commands/up");
@@ -104,6 +107,13 @@ const COMMANDS: Record<string, Command> = {
         },
         io,
       ),
+  },
+  graph: {
+    usage: async () => (await graph()).GRAPH_USAGE,
+    options: { target: str, out: str },
+    positionals: [1, 1],
+    run: async (v, [app], io) =>
+      (await graph()).graphCommand({ app, target: v.target as string | undefined, out: v.out as string | undefined }, io),
   },
   serve: {
     usage: async () => (await serve()).SERVE_USAGE,

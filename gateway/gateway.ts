@@ -25,6 +25,8 @@ import {
   ServingError,
   toErrorResponse,
 } from "../runtime/contract";
+import { dashboardAccess } from "./dashboard/access";
+import { Dashboard } from "./dashboard/dashboard";
 import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
@@ -75,12 +77,15 @@ export class Gateway {
   readonly log: Logger;
   /** The rollouts of the routes that declare one: in Redis when the gateway has it, else in memory. */
   readonly rollouts: RolloutController;
+  /** The page at /_cloudloom/ui: the app graph with this gateway's live numbers. */
+  readonly dashboard: Dashboard;
   private readonly stages: readonly Stage[];
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   /** Held and in-flight requests, shared with the other instances through Redis. */
   private readonly demandBoard: DemandBoard;
   private generation: Generation;
   private server?: Server;
+  private closing?: Promise<void>;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
@@ -97,6 +102,14 @@ export class Gateway {
     });
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.demandBoard = new DemandBoard(() => this.generation.table.demand(), options.redis, options.spec.app);
+    this.metrics.watch(() => this.generation.table);
+    this.dashboard = new Dashboard({
+      registry: this.metrics.registry,
+      spec: () => this.spec,
+      // Open to this machine on the local target; the admin key everywhere else.
+      access: dashboardAccess(options.source.kind === "local", this.adminCheck),
+      log: this.log,
+    });
     this.app.disable("x-powered-by");
     this.app.disable("etag");
     this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
@@ -139,6 +152,7 @@ export class Gateway {
     this.generation.table.startProbes();
     this.rollouts.start();
     this.demandBoard.start();
+    this.dashboard.start();
     return this.server.address() as AddressInfo;
   }
 
@@ -160,12 +174,20 @@ export class Gateway {
     await this.reload(spec, source);
   }
 
-  /** Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close). */
-  async close(): Promise<void> {
-    await closeGracefully(this.server);
-    await this.rollouts.stop();
-    await this.demandBoard.stop();
-    await this.generation.table.close();
+  /**
+   * Stops accepting, finishes requests in flight, closes backends (the Redis client is its composer's to close).
+   * Closing again (a signal during a test's cleanup) waits for the same close.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Dashboard streams never finish on their own: end them first, or the graceful close would wait for them.
+      this.dashboard.close();
+      await closeGracefully(this.server);
+      await this.rollouts.stop();
+      await this.demandBoard.stop();
+      await this.generation.table.close();
+    })();
+    return this.closing;
   }
 
   /**
@@ -183,6 +205,7 @@ export class Gateway {
       url.startsWith(ROLLOUTS_PATH)
     )
       this.app(req as never, res as never);
+    else if (Dashboard.owns(url)) void this.dashboard.handle(req, res);
     else void this.dispatch(req, res);
   }
 
@@ -195,6 +218,7 @@ export class Gateway {
       this.options.redis,
       (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
       this.options.backendAuth,
+      (backend, region) => this.metrics.ejections.labels(backend, region).inc(),
     );
     this.rollouts.bind(table);
     return table;

@@ -5,3 +5,4 @@ export { GatewayConfigError, parseEndpoints, parseSettings, type GatewaySettings
 export type { RolloutAction, RolloutStatus } from "./rollout/controller";
 /** What `cloudloom rollout` needs of the contract, without loading the runtime (and onnxruntime) behind runtime/index.ts. */
 export { ROLLOUTS_PATH, RUNTIME_ENV } from "../runtime/contract";
+export { DASHBOARD_PATH } from "./dashboard/page";

@@ -21,7 +21,7 @@ import { ServingError } from "../runtime/contract";
 import type { CompiledRoute, CompiledTarget } from "./route-table";
 import type { TargetHold } from "./routing/hold";
 import { pickRegion } from "./routing/locality";
-import { breakerStateValue, isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
+import { isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -57,9 +57,11 @@ export interface CallPolicy {
   readonly maxEjectionPercent: number;
   readonly budget: RetryBudget;
   onUpstreamError(call: Call, region: string, kind: string): void;
+  /** The call moves on to another region after `region` failed. */
+  onFailover(call: Call, region: string): void;
 }
 
-/** The call policy of a gateway with `settings`, counting upstream errors and breaker states in `metrics`. */
+/** The call policy of a gateway with `settings`, counting upstream errors and failovers in `metrics`. */
 export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): CallPolicy {
   return {
     spillBelow: settings.health.spillBelow,
@@ -68,7 +70,9 @@ export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): 
     budget: new RetryBudget(settings.retryBudgetPercent),
     onUpstreamError(call, region, kind) {
       metrics.upstreamErrors.labels(call.route.key, region, kind).inc();
-      metrics.breaker.labels(call.route.key, region).set(breakerStateValue(call.target.breakers.get(region)!));
+    },
+    onFailover(call, region) {
+      metrics.failovers.labels(call.route.key, region).inc();
     },
   };
 }
@@ -123,7 +127,10 @@ async function attempt<T>(
       if (statusOf(result) >= 500) {
         excluded.add(region);
         policy.onUpstreamError(call, region, "5xx");
-        if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) continue;
+        if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
       }
       return { result, region };
     } catch (error) {
@@ -131,18 +138,26 @@ async function attempt<T>(
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
         policy.onUpstreamError(call, region, "5xx");
-        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && policy.budget.spend()) continue;
+        if (IDEMPOTENT.has(method) && typeof error.response !== "number" && policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
         return { result: error.response as T, region };
       }
       if (error instanceof BrokenCircuitError) {
         policy.onUpstreamError(call, region, "circuit-open");
+        policy.onFailover(call, region);
         continue;
       }
       if (error instanceof FastFailure) {
         backend.health.eject();
         policy.onUpstreamError(call, region, "unreachable");
-        // Waiting for a target that is starting spends no retry budget: the hold bounds it.
-        if ((hold !== undefined && !hold.ready) || policy.budget.spend()) continue;
+        // Waiting for a target that is starting spends no retry budget, and is no failover: the hold bounds it.
+        if (hold !== undefined && !hold.ready) continue;
+        if (policy.budget.spend()) {
+          policy.onFailover(call, region);
+          continue;
+        }
         throw new ServingError("BAD_GATEWAY", "the upstream is unreachable");
       }
       if (!isBackendFault(error, policy.ejectOn)) throw error;

@@ -15,7 +15,7 @@ import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
 import { TargetHold, type Demand } from "./routing/hold";
 import { regionLevels, type RegionLevels } from "./routing/locality";
-import { createBreaker } from "./routing/resilience";
+import { breakerStateValue, createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
 import type { Rollout } from "./rollout/rollout";
 
@@ -91,6 +91,8 @@ export class RouteTable {
     redis: Redis | undefined,
     countDecision: DecisionCounter,
     private readonly authFor: BackendAuthFor,
+    /** Told of every ejection of a remote backend (kind:entry) in a region. */
+    private readonly onEject: (backend: string, region: string) => void = () => undefined,
   ) {
     for (const [key, route] of Object.entries(spec.routes)) {
       this.paths.add(key.slice(key.indexOf(" ") + 1));
@@ -106,6 +108,22 @@ export class RouteTable {
   /** The demand of every function and model version that holds, per region. */
   demand(): Demand[] {
     return [...this.holds.values()].flatMap((hold) => [...hold.demand.values()]);
+  }
+
+  /** Every backend's health now: its `kind:entry` (or `canary:<route>`), region, and whether it is in service. */
+  *backendHealth(): Iterable<{ backend: string; region: string; healthy: boolean }> {
+    for (const [id, backend] of this.backends)
+      yield { backend: id.slice(0, id.lastIndexOf("|")), region: backend.region, healthy: backend.health.healthy };
+  }
+
+  /** Every route's breaker state per region (0 closed, 1 half-open, 2 open): the worst over the route's targets. */
+  *breakerStates(): Iterable<{ route: string; region: string; state: number }> {
+    for (const [route, compiled] of this.routes) {
+      const worst = new Map<string, number>();
+      for (const target of compiled.targets.values())
+        for (const [region, breaker] of target.breakers) worst.set(region, Math.max(worst.get(region) ?? 0, breakerStateValue(breaker)));
+      for (const [region, state] of worst) yield { route, region, state };
+    }
   }
 
   /** Starts active health probes of remote backends. */
@@ -243,7 +261,7 @@ export class RouteTable {
           path,
           region,
           timeoutMs: this.settings.limits.upstreamTimeoutMs,
-          health: new BackendHealth(ejectAfter, ejectForMs),
+          health: new BackendHealth(ejectAfter, ejectForMs, Date.now, () => this.onEject(id.slice(0, id.lastIndexOf("|")), region)),
           auth: this.authFor(endpoint),
           probe: { path: this.settings.health.probePath, timeoutMs: this.settings.health.probeIntervalMs },
         }),

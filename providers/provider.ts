@@ -68,6 +68,8 @@ export interface TargetDescription {
   landings?(spec: SpecV1): Landing[];
   /** Per region, the monthly cost of the always-on floor of the planned resources (providers/cost.ts). */
   floorCost?(resources: readonly PlannedResource[]): RegionCost[];
+  /** Per section and entry, one line saying what the entry becomes on this target (`cloudloom graph --target`). */
+  becomes?(spec: SpecV1): EntryNotes;
 }
 
 /** One alert a plan would create: its name, severity, the objective it judges and when it fires. */
@@ -90,6 +92,17 @@ export interface Landing {
   /** Why there, when it is not the target's usual place (e.g. "Wavelength has no Lambda"). */
   why?: string;
 }
+
+/** Per spec section, per entry name, a short line of what the entry becomes on a target (sdk/graph's EntryNotes). */
+export type EntryNotes = Partial<Record<SpecSection, Record<string, string>>>;
+
+/** `describe(entry)` for every entry of `record`. */
+export function noteEach<T>(record: Record<string, T>, describe: (entry: T, name: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([name, entry]) => [name, describe(entry, name)]));
+}
+
+/** "×2 regions", "×1 region": how many regions an entry is placed in. */
+export const regionCount = (regions: readonly string[]): string => `×${regions.length} region${regions.length === 1 ? "" : "s"}`;
 
 /** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */
 export interface FillIn {

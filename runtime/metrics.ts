@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { INFLIGHT_METRIC, METRIC_NAMES } from "./contract";
-import type { QueueDepth, RuntimeEvents } from "./runtime";
+import type { PoolOccupancy, QueueDepth, RuntimeEvents } from "./runtime";
 
 /** A registry with the process's default metrics, prefixed `cloudloom_`: one per process, shared by everything in it. */
 export function metricsRegistry(): Registry {
@@ -37,6 +37,9 @@ export class RuntimeMetrics {
   private readQueues: () => QueueDepth[] = () => [];
   /** Calls and cold calls per entry and region, for the share. */
   private readonly tallies = new Map<string, { calls: number; cold: number }>();
+  readonly instances: Gauge<"entry" | "region">;
+  /** The pools the instances gauge reports: the runtime's, once it is watched. */
+  private pools: () => Iterable<PoolOccupancy> = () => [];
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -113,6 +116,23 @@ export class RuntimeMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers,
     });
+    const pools = () => this.pools();
+    this.instances = new Gauge({
+      name: "cloudloom_warm_instances",
+      help: "Instances loaded now (warm), by entry (function or name@version) and region.",
+      labelNames: ["entry", "region"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of pools()) this.labels(pool.entry, pool.region).set(pool.instances);
+      },
+    });
+  }
+
+  /** Reports `runtime`'s pools in the instances gauge from now on. */
+  watch(runtime: { occupancy(): Iterable<PoolOccupancy> }): this {
+    this.pools = () => runtime.occupancy();
+    return this;
   }
 
   /** Runtime events recorded in these metrics, warnings in `warn`. */

@@ -73,6 +73,14 @@ const BYTES_PER_MB = 1024 * 1024;
 
 const hostKey = (entry: string, region: string) => `${entry}|${region}`;
 
+/** One pool's load: a function or model version (`name@version`) in one region. */
+export interface PoolOccupancy {
+  entry: string;
+  region: string;
+  /** Instances loaded now. */
+  instances: number;
+}
+
 /** Functions and models of one app, served in-process. */
 export class LocalRuntime {
   private readonly models = new Map<string, ModelHost>();
@@ -165,6 +173,18 @@ export class LocalRuntime {
   /** The host of a function in a region (for inspection and tests). */
   functionHost(name: string, region: string): FunctionHost | undefined {
     return this.functions.get(hostKey(name, region));
+  }
+
+  /** Every pool now: warm instances per function and model version in each region. */
+  *occupancy(): Iterable<PoolOccupancy> {
+    for (const [key, host] of this.models) {
+      const [entry, region] = key.split("|");
+      yield { entry, region, instances: host.instances };
+    }
+    for (const [key, host] of this.functions) {
+      const [entry, region] = key.split("|");
+      yield { entry, region, instances: host.instances };
+    }
   }
 
   /** Runs one sample through a model version in a region. */

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
+import { DASHBOARD_PATH, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
 import {
   jwtRequirementFromEnv,
   loadAlicloudSecrets,
@@ -248,6 +248,10 @@ function printRoutes(io: CommandIo, spec: SpecV1, root: string, base: string, ke
       `  ${routeKey}\n    curl -s -X ${method} ${base}${path} -H 'content-type: application/json'${auth} -H 'x-cloudloom-locality: de' -d '${JSON.stringify(exampleBody(spec, root, routeKey))}'\n`,
     );
   }
+  io.out(
+    `\nDashboard: ${base}${DASHBOARD_PATH}   (open from this machine; from elsewhere it needs the admin key)\n` +
+      `  curl -sN ${base}${DASHBOARD_PATH}/events   # the numbers it shows, as Server-Sent Events\n`,
+  );
   io.out(`\nMetrics: ${base}/metrics   Health: ${base}/healthz\nPress Ctrl-C to stop.\n`);
 }
 
@@ -314,7 +318,8 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
     throw error;
   }
   io.out(
-    `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n`,
+    `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n` +
+      `Dashboard: http://${address.address}:${address.port}${DASHBOARD_PATH} (send the admin key as x-admin-key)\n`,
   );
   await untilSignal(composed, io);
   return 0;

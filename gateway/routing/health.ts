@@ -15,6 +15,8 @@ export class BackendHealth {
     private readonly ejectAfter: number,
     private readonly ejectForMs: number,
     private readonly now: () => number = Date.now,
+    /** Told of every ejection (metrics). */
+    private readonly onEject: () => void = () => undefined,
   ) {}
 
   /** True unless the backend is ejected. */
@@ -39,6 +41,7 @@ export class BackendHealth {
     this.failures = 0;
     this.ejections++;
     this.ejectedUntil = this.now() + this.ejectForMs * 2 ** Math.min(this.ejections - 1, 5);
+    this.onEject();
   }
 
   /** An active probe's result: success readmits, failure ejects. */

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import type { Landing, PlannedAlert, TargetDescription } from "../provider";
+import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import {
   ACCELERATORS,
   edgeCpuInstanceType,
@@ -15,10 +15,12 @@ import {
   poolPlatform,
   resolveEdgeSite,
   type Accelerator,
+  type GpuPoolSpec,
   type SpecV1,
 } from "../../sdk/spec";
 import { alicloudFloorCost } from "../cost";
 import { ANY_REGION } from "./gateway-settings";
+import { ecsGpuInstanceType } from "./instance-types";
 
 type Escalation = { statistics: string; comparisonOperator: string; threshold: string; times: number };
 
@@ -109,6 +111,7 @@ export const alicloudDescription: TargetDescription = {
   alerts: cloudMonitorAlerts,
   landings: alicloudLandings,
   floorCost: alicloudFloorCost,
+  becomes: alicloudEntries,
 };
 
 /** Where each entry of each region lands on Alibaba Cloud, and why an ENS region changes it. */
@@ -165,4 +168,36 @@ export function alicloudLandings(spec: SpecV1): Landing[] {
       });
   }
   return landings;
+}
+
+/** Function Compute's GPU type for a pool's accelerator (the catalog's). */
+const fcGpuType = (pool: GpuPoolSpec) =>
+  (ACCELERATORS[pool.accelerator as Accelerator] as { alicloud?: { fcGpuType?: string } }).alicloud?.fcGpuType;
+
+/** What each entry becomes on Alibaba Cloud (the mapping table of providers/alicloud/README.md, per entry). */
+function alicloudEntries(spec: SpecV1): EntryNotes {
+  const serverless = (pool: GpuPoolSpec) => poolPlatform(pool, "alicloud") === "serverless";
+  return {
+    functions: noteEach(spec.functions, (fn) => `FC 3.0 function + HTTP trigger ${regionCount(fn.regions)}`),
+    models: noteEach(spec.models, (model) => {
+      const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+      if (!pool) return `FC function (CPU) ${regionCount(model.regions)}`;
+      return serverless(pool)
+        ? `FC GPU function, ${fcGpuType(pool)} ${regionCount(model.regions)}`
+        : `ACK GPU pods on ${ecsGpuInstanceType(pool)} ${regionCount(model.regions)}`;
+    }),
+    gpuPools: noteEach(spec.gpuPools, (pool) =>
+      serverless(pool)
+        ? `FC gpuConfig ${fcGpuType(pool)}, ${pool.gpuMemory}`
+        : `ACK node pool, ${ecsGpuInstanceType(pool)} ${regionCount(pool.regions)}`,
+    ),
+    scalingPolicies: noteEach(
+      spec.scalingPolicies,
+      (policy) =>
+        `FC provision config, target tracking${policy.schedules.length ? ` + ${policy.schedules.length} scheduled action(s)` : ""}`,
+    ),
+    regions: noteEach(spec.regions, ({ placement: { alicloud } }) =>
+      alicloud ? `${alicloud.region}${alicloud.ensRegion ? `, ENS ${alicloud.ensRegion}` : ""}` : "not placed on Alibaba Cloud",
+    ),
+  };
 }

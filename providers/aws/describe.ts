@@ -1,7 +1,7 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import type { Landing, PlannedAlert, TargetDescription } from "../provider";
+import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
 import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
 import { awsFloorCost } from "../cost";
@@ -89,6 +89,7 @@ export const awsDescription: TargetDescription = {
   alerts: alarmAlerts,
   landings: awsLandings,
   floorCost: awsFloorCost,
+  becomes: awsEntries,
 };
 
 /** Where each entry of each region lands on AWS, and why an edge site changes it. */
@@ -151,4 +152,26 @@ export function awsLandings(spec: SpecV1): Landing[] {
     );
   }
   return landings;
+}
+
+/** What each entry becomes on AWS (the mapping table of providers/aws/README.md, per entry). */
+function awsEntries(spec: SpecV1): EntryNotes {
+  return {
+    functions: noteEach(spec.functions, (fn) => `Lambda + Function URL ${regionCount(fn.regions)}`),
+    models: noteEach(spec.models, (model) =>
+      model.pool
+        ? `EKS GPU pods on ${gpuInstanceType(spec.gpuPools[model.pool])} ${regionCount(model.regions)}`
+        : `SageMaker Serverless endpoint ${regionCount(model.regions)}`,
+    ),
+    gpuPools: noteEach(spec.gpuPools, (pool) => `EKS node group, ${gpuInstanceType(pool)} ${pool.capacity} ${regionCount(pool.regions)}`),
+    scalingPolicies: noteEach(
+      spec.scalingPolicies,
+      (policy) => `App Auto Scaling target tracking${policy.schedules.length ? ` + ${policy.schedules.length} scheduled floor(s)` : ""}`,
+    ),
+    regions: noteEach(spec.regions, ({ placement: { aws } }) =>
+      aws
+        ? `${aws.region}${aws.zone ? `, ${aws.zoneType === "wavelength" ? "Wavelength zone" : "Local Zone"} ${aws.zone}` : ""}`
+        : "not placed on AWS",
+    ),
+  };
 }

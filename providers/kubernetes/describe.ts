@@ -3,10 +3,19 @@
  * manifests `plan --out` writes (and what to fill in them), and every model
  * artifact the cluster will fetch.
  */
+import { ACCELERATORS, type Accelerator, type SpecV1 } from "../../sdk/spec";
 import type { PlannedResource } from "../plan";
-import type { ArtifactFetch, Landing, PlannedAlert, TargetDescription } from "../provider";
+import {
+  noteEach,
+  regionCount,
+  type ArtifactFetch,
+  type EntryNotes,
+  type Landing,
+  type PlannedAlert,
+  type TargetDescription,
+} from "../provider";
 import type { PrometheusAlertRule } from "./alerts";
-import type { SpecV1 } from "../../sdk/spec";
+import { autoscalerKind } from "./autoscaling";
 import { fillInHeader, fillIns, toManifests, toYaml, type FillIn } from "./render";
 
 /** Key inputs of the Kubernetes resources, which the AWS (EKS) and Alibaba Cloud (ACK) plans contain too. */
@@ -90,6 +99,7 @@ export const kubernetesDescription: TargetDescription = {
   fillIns: manifestFillIns,
   artifacts: artifactFetches,
   alerts: prometheusRuleAlerts,
+  becomes: kubernetesEntries,
 };
 
 /** Where each function and model of each region lands on Kubernetes: a Deployment pinned by the region's node labels. */
@@ -111,4 +121,29 @@ export function kubernetesLandings(spec: SpecV1): Landing[] {
         .map(([key, model]) => ({ region, entry: `model ${key}`, where: where(model.pool ? "GPU model server" : "model server") })),
     ];
   });
+}
+
+/** What each entry becomes on Kubernetes (the mapping table of providers/kubernetes/README.md, per entry). */
+function kubernetesEntries(spec: SpecV1): EntryNotes {
+  const gpus = (pool: string | undefined) => (pool ? `, nvidia.com/gpu: ${spec.gpuPools[pool].gpusPerInstance}` : "");
+  return {
+    functions: noteEach(spec.functions, (fn) => `Deployment + Service ${regionCount(fn.regions)}`),
+    models: noteEach(spec.models, (model) => `Deployment + Service ${regionCount(model.regions)}${gpus(model.pool)}`),
+    gpuPools: noteEach(spec.gpuPools, (pool) => {
+      const label = (ACCELERATORS[pool.accelerator as Accelerator] as { kubernetes?: { label: string } }).kubernetes?.label;
+      return `nodes labelled ${label}, toleration nvidia.com/gpu`;
+    }),
+    scalingPolicies: noteEach(spec.scalingPolicies, (policy) =>
+      autoscalerKind(policy) === "keda"
+        ? `KEDA ScaledObject${policy.schedules.length ? ` + ${policy.schedules.length} cron trigger(s)` : ""}`
+        : "HorizontalPodAutoscaler (autoscaling/v2)",
+    ),
+    regions: noteEach(spec.regions, ({ placement: { kubernetes } }) =>
+      kubernetes
+        ? `node affinity ${Object.entries(kubernetes.labels)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(", ")}`
+        : "not placed on Kubernetes",
+    ),
+  };
 }

@@ -51,6 +51,7 @@ export class PodServer {
       this.metrics.events((message) => this.log.warn(message)),
       scope,
     );
+    this.metrics.watch(this.runtime);
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;
     const region = scope.region ?? entries[scope.only.name].regions[0];
     const model = scope.only.kind === "model" ? spec.models[scope.only.name] : undefined;

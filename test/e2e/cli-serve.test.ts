@@ -219,6 +219,24 @@ describe("cloudloom serve: failures that explain themselves (child processes, re
     }
   });
 
+  it("prints the dashboard's URL next to the routes' curl lines (npm start), and both answer", async () => {
+    const serve = new Serve(["examples/support-desk", "--port", "0"]);
+    try {
+      await serve.started();
+      await serve.printed(/Press Ctrl-C to stop/);
+      const page = /Dashboard: (http:\/\/[\d.]+:\d+\/_cloudloom\/ui) /.exec(serve.out)?.[1];
+      assert.ok(page, serve.out);
+      assert.ok(serve.out.indexOf("curl -s -X POST") < serve.out.indexOf("Dashboard:"), "after the routes");
+      assert.match((await fetch(page)).headers.get("content-type")!, /^text\/html/);
+      const events = /curl -sN (\S+\/_cloudloom\/ui\/events)/.exec(serve.out)?.[1];
+      const stream = await fetch(events!);
+      assert.equal(stream.status, 200, "open from this machine");
+      await stream.body!.cancel();
+    } finally {
+      assert.equal(await serve.stop(), 0);
+    }
+  });
+
   it("survives SIGHUP as a pod, logging that it has nothing to reload", async () => {
     const serve = new Serve(["--spec", files.spec, "--only", "model:intent@1", "--root", example.root, "--port", "0"]);
     try {

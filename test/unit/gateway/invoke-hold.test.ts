@@ -14,6 +14,7 @@ const policy: CallPolicy = {
   maxEjectionPercent: 50,
   budget: new RetryBudget(0, 0),
   onUpstreamError: () => undefined,
+  onFailover: () => undefined,
 };
 
 const refused = () => new FastFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
