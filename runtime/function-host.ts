@@ -16,6 +16,7 @@ import type { FunctionSpec } from "../sdk/spec";
 import { ServingError } from "./contract";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
+import { UNTRACED_SPAN } from "./tracing";
 
 /** What one invocation returned, normalized, and how it was served. */
 export interface Invocation {
@@ -66,10 +67,10 @@ export class FunctionHost {
     return this.pool.warm();
   }
 
-  /** Calls the handler; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
-  async invoke(request: FunctionRequest, region: string, requestId: string): Promise<Invocation> {
+  /** Calls the handler, `span` its `ctx.span`; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
+  async invoke(request: FunctionRequest, region: string, requestId: string, span = UNTRACED_SPAN): Promise<Invocation> {
     const lease = await this.pool.acquire();
-    const context: HandlerContext = { models: this.models, region, requestId, env: this.env };
+    const context: HandlerContext = { models: this.models, region, requestId, env: this.env, span };
     try {
       const result = await lease.instance(request, context);
       const response = isFunctionResponse(result) ? result : { status: 200, body: result };

@@ -4,12 +4,20 @@
  * calls to the model endpoints the stack wired in), and turns the handler's
  * result into the Function URL response. Bundled into each function's zip
  * with the handler (providers/shared/bundle.ts); Function Compute uses it through fc.ts.
+ *
+ * With an OTLP endpoint in the OTEL_* variables, each invocation is a span
+ * under the `traceparent` the gateway sent (the handler's `ctx.span`), and
+ * the spans are exported before the invocation returns, since the platform
+ * may freeze the instance right after.
  */
+import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";
 import { EndpointSchema } from "../../sdk/spec";
 import { RUNTIME_ENV } from "../contract";
 import { remoteModelClient } from "../remote-model";
+import { tracingFromEnv } from "../telemetry";
+import { recordFailure, RuntimeTracing, UNTRACED_SPAN } from "../tracing";
 import { readFunctionSecrets } from "./aws-secrets";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
@@ -122,6 +130,13 @@ export function lambdaHandler(
     return pending;
   };
   if (secretsArn) loading = load(secretsArn);
+  // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
+  const tracing = tracingFromEnv(env, `cloudloom-${functionName}`, {
+    warn: (message) => console.error(JSON.stringify({ level: "warn", message })),
+  });
+  const spans = tracing && new RuntimeTracing(tracing.tracer);
+  let cold = true;
   const environment = async (): Promise<Readonly<Record<string, string>>> => {
     if (declared) return declared;
     try {
@@ -133,17 +148,34 @@ export function lambdaHandler(
       throw error;
     }
   };
-  return async (event) => {
-    const request = requestOf(event);
-    if ("statusCode" in request) return request;
-    const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
-    const context: HandlerContext = { models, region: config.region, requestId, env: await environment() };
+  const answer = async (request: FunctionRequest, requestId: string, span: Span): Promise<FunctionUrlResult> => {
+    const context: HandlerContext = { models, region: config.region, requestId, env: await environment(), span };
     try {
       const result = await handler(request, context);
       return isFunctionResponse(result) ? json(result.status, result.body, result.headers) : json(200, result);
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
+      recordFailure(span, error);
       return json(500, { error: { code: "FUNCTION_FAILED", message: "the function failed; see its logs", requestId } });
+    }
+  };
+  return async (event) => {
+    const request = requestOf(event);
+    if ("statusCode" in request) return request;
+    const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
+    if (!tracing || !spans) return answer(request, requestId, UNTRACED_SPAN);
+    const wasCold = cold;
+    cold = false;
+    try {
+      return await spans.function(
+        functionName,
+        config.region,
+        spans.parentOf(event.headers ?? {}),
+        (span) => answer(request, requestId, span),
+        () => wasCold,
+      );
+    } finally {
+      await tracing.flush();
     }
   };
 }
