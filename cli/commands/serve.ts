@@ -13,6 +13,9 @@ import {
   RUNTIME_ENV,
   SAGEMAKER_MODEL_DIR,
   sampleSize,
+  TracingConfigError,
+  tracingFromEnv,
+  type Tracing,
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
@@ -349,12 +352,29 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
     throw new UsageError(oneLine((error as Error).message));
   }
   const logger = cliLogger(env);
-  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload] });
+  const tracing = podTracing(env, loaded.spec.app, loaded.scope.only.name, logger);
+  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload], tracer: tracing?.tracer });
+  const stop = { close: () => server.close().finally(() => tracing?.shutdown()) };
   hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);
-  const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
-  io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
-  await untilSignal(server, io);
+  try {
+    const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
+    io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  await untilSignal(stop, io);
   return 0;
+}
+
+/** A pod's tracing, from the OTEL_* variables its workload was given; a value it cannot use is a usage error naming the variable. */
+function podTracing(env: NodeJS.ProcessEnv, app: string, entry: string, logger: { warn(message: string): void }): Tracing | undefined {
+  try {
+    return tracingFromEnv(env, `cloudloom-${entry}`, { attributes: { "cloudloom.app": app }, warn: (message) => logger.warn(message) });
+  } catch (error) {
+    if (error instanceof TracingConfigError) throw new UsageError(`cannot trace ${entry}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Runs the right server for the arguments until a signal stops it. */
