@@ -362,6 +362,10 @@ export const TRACING_ENV = {
   tracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   /** Headers of every export, `key=value` comma-separated (a collector's API key); read by the exporter itself. */
   headers: "OTEL_EXPORTER_OTLP_HEADERS",
+  /** How long one export may take, retries included, in milliseconds. @default 10000 (2000 in a serverless function, which waits for it) */
+  timeout: "OTEL_EXPORTER_OTLP_TIMEOUT",
+  /** The same for traces only, over `timeout`. */
+  tracesTimeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
   /** `parentbased_traceidratio` (the default), `traceidratio`, `parentbased_always_on`, `always_on`, `parentbased_always_off`, `always_off`. */
   sampler: "OTEL_TRACES_SAMPLER",
   /** The ratio of the ratio samplers, 0 to 1. @default 1 */

@@ -16,7 +16,7 @@ import type { FunctionSpec } from "../sdk/spec";
 import { ServingError } from "./contract";
 import { InstancePool, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
-import { UNTRACED_SPAN } from "./tracing";
+import { UNTRACED_SPAN } from "./trace-context";
 
 /** What one invocation returned, normalized, and how it was served. */
 export interface Invocation {

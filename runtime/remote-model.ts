@@ -19,7 +19,7 @@ import type { ModelClient } from "../sdk/handler";
 import { holdRetryAfterSeconds, type Endpoint, type HoldLimits } from "../sdk/spec";
 import { authFor } from "./auth/backend-auth";
 import { modelPredictPath, ServingError } from "./contract";
-import { injectActiveTrace } from "./tracing";
+import { injectActiveTrace } from "./trace-context";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
 function predictUrl(endpoint: Endpoint, key: string): URL {

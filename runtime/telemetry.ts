@@ -5,8 +5,8 @@
  * With no endpoint, tracing is off: there is no provider, and the request
  * path holds no tracing at all.
  *
- * The variables the exporter and the batch processor read themselves
- * (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_BSP_*) and
+ * The variables the exporter and the batch processor read themselves from
+ * the process's environment (OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*) and
  * OTEL_RESOURCE_ATTRIBUTES apply as the OpenTelemetry SDK documents them.
  */
 import type { Tracer } from "@opentelemetry/api";
@@ -32,6 +32,8 @@ export interface TraceExport {
   /** Whether a span with a parent follows its parent's decision (else the ratio decides every span's trace). */
   parentBased: boolean;
   serviceName: string;
+  /** How long one export may take, retries included (ms), when the environment says. */
+  timeoutMs?: number;
 }
 
 /** What a gateway's settings set over the environment. */
@@ -85,6 +87,19 @@ function tracesUrl(env: NodeJS.ProcessEnv): string | undefined {
   return httpUrl(TRACING_ENV.endpoint, `${base.replace(/\/+$/, "")}/v1/traces`);
 }
 
+/** The export timeout the environment sets (the traces one over the general one), in ms. */
+function timeoutOf(env: NodeJS.ProcessEnv): number | undefined {
+  for (const variable of [TRACING_ENV.tracesTimeout, TRACING_ENV.timeout]) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms <= 0)
+      throw new TracingConfigError(variable, `must be a whole number of milliseconds above 0, not "${value}"`);
+    return ms;
+  }
+  return undefined;
+}
+
 function samplerOf(env: NodeJS.ProcessEnv): { ratio: number; parentBased: boolean } {
   const name = env[TRACING_ENV.sampler]?.trim().toLowerCase() || "parentbased_traceidratio";
   const sampler = SAMPLERS[name];
@@ -118,6 +133,7 @@ export function traceExportFrom(
     ratio: settings.sampleRatio ?? sampler.ratio,
     parentBased: sampler.parentBased,
     serviceName: settings.serviceName ?? (env[TRACING_ENV.serviceName]?.trim() || defaultServiceName),
+    timeoutMs: timeoutOf(env),
   };
 }
 
@@ -136,6 +152,8 @@ export interface TracingOptions {
   attributes?: Record<string, string>;
   /** Where a failed export is reported: at most one line a minute, with the count of failures in between. */
   warn?: (message: string) => void;
+  /** How long one export may take, retries included, unless the environment says (ms). @default 10000 */
+  exportTimeoutMs?: number;
 }
 
 /** How often a collector that keeps failing is reported. */
@@ -187,7 +205,11 @@ export function startTracing(exported: TraceExport, trustRemoteParents: boolean,
       .merge(detectResources({ detectors: [envDetector] }))
       .merge(resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: exported.serviceName })),
     sampler: samplerFor(exported, trustRemoteParents),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: exported.url }))],
+    spanProcessors: [
+      new BatchSpanProcessor(
+        new OTLPTraceExporter({ url: exported.url, timeoutMillis: exported.timeoutMs ?? options.exportTimeoutMs ?? 10_000 }),
+      ),
+    ],
   });
   const failed = exportFailures(exported.url, options.warn ?? (() => undefined));
   // Batches exported on the processor's own schedule report their failures here (one handler per process).

@@ -13,14 +13,14 @@
  * The batcher is traced through two calls, `ModelTracing.queued` around a
  * submit and `ModelTracing.run` around a batch's run, keyed by the sample
  * object, so the batcher itself holds nothing of tracing. With tracing off,
- * the runtime has no RuntimeTracing and none of this runs.
+ * the runtime has no RuntimeTracing and none of this runs (nor loads: what
+ * an untraced runtime needs is in trace-context.ts).
  */
 import type { IncomingHttpHeaders } from "node:http";
 import {
   context,
   defaultTextMapGetter,
-  defaultTextMapSetter,
-  INVALID_SPAN_CONTEXT,
+  propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -43,28 +43,22 @@ export const RUNTIME_SPANS = {
   run: "model.run",
 } as const;
 
-/** The span a handler's `ctx.span` is when tracing is off: it records nothing. */
-export const UNTRACED_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-
 const propagator = new W3CTraceContextPropagator();
 
-let contextTracked = false;
+let registered = false;
 
 /**
- * Makes the active context follow async calls (AsyncLocalStorage), once per
- * process, unless something else (an OpenTelemetry setup of the app's own)
- * already registered a context manager.
+ * Makes the active context follow async calls (AsyncLocalStorage) and calls
+ * leaving the process carry it as W3C Trace Context (trace-context.ts), once
+ * per process, unless something else (an OpenTelemetry setup of the app's
+ * own) registered its own already.
  */
 function trackActiveContext(): void {
-  if (contextTracked) return;
-  contextTracked = true;
+  if (registered) return;
+  registered = true;
   const manager = new AsyncLocalStorageContextManager();
   if (context.setGlobalContextManager(manager)) manager.enable();
-}
-
-/** Adds the active span's `traceparent` to `headers` (a call leaving the process); with no active span, nothing. */
-export function injectActiveTrace(headers: Record<string, string>): void {
-  propagator.inject(context.active(), headers, defaultTextMapSetter);
+  propagation.setGlobalPropagator(propagator);
 }
 
 /**

@@ -6,18 +6,17 @@
  * with the handler (providers/shared/bundle.ts); Function Compute uses it through fc.ts.
  *
  * With an OTLP endpoint in the OTEL_* variables, each invocation is a span
- * under the `traceparent` the gateway sent (the handler's `ctx.span`), and
- * the spans are exported before the invocation returns, since the platform
- * may freeze the instance right after.
+ * under the `traceparent` the gateway sent (the handler's `ctx.span`; see
+ * tracing.ts).
  */
 import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";
 import { EndpointSchema } from "../../sdk/spec";
-import { RUNTIME_ENV } from "../contract";
+import { RUNTIME_ENV, TRACING_ENV } from "../contract";
 import { remoteModelClient } from "../remote-model";
-import { tracingFromEnv } from "../telemetry";
-import { recordFailure, RuntimeTracing, UNTRACED_SPAN } from "../tracing";
+import { UNTRACED_SPAN } from "../trace-context";
+import type { InvocationTracing } from "./tracing";
 import { readFunctionSecrets } from "./aws-secrets";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
@@ -132,11 +131,11 @@ export function lambdaHandler(
   if (secretsArn) loading = load(secretsArn);
   // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
-  const tracing = tracingFromEnv(env, `cloudloom-${functionName}`, {
-    warn: (message) => console.error(JSON.stringify({ level: "warn", message })),
-  });
-  const spans = tracing && new RuntimeTracing(tracing.tracer);
-  let cold = true;
+  // The OpenTelemetry SDK is most of the runtime layer (and doubles the time it takes to load): loaded only to trace.
+  const traced: InvocationTracing | undefined =
+    env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]
+      ? (require("./tracing") as typeof import("./tracing")).invocationTracing(env, functionName)
+      : undefined;
   const environment = async (): Promise<Readonly<Record<string, string>>> => {
     if (declared) return declared;
     try {
@@ -155,7 +154,7 @@ export function lambdaHandler(
       return isFunctionResponse(result) ? json(result.status, result.body, result.headers) : json(200, result);
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
-      recordFailure(span, error);
+      traced?.failed(span, error);
       return json(500, { error: { code: "FUNCTION_FAILED", message: "the function failed; see its logs", requestId } });
     }
   };
@@ -163,19 +162,7 @@ export function lambdaHandler(
     const request = requestOf(event);
     if ("statusCode" in request) return request;
     const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
-    if (!tracing || !spans) return answer(request, requestId, UNTRACED_SPAN);
-    const wasCold = cold;
-    cold = false;
-    try {
-      return await spans.function(
-        functionName,
-        config.region,
-        spans.parentOf(event.headers ?? {}),
-        (span) => answer(request, requestId, span),
-        () => wasCold,
-      );
-    } finally {
-      await tracing.flush();
-    }
+    if (!traced) return answer(request, requestId, UNTRACED_SPAN);
+    return traced.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
   };
 }
