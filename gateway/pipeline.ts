@@ -62,7 +62,13 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis, tra
     spanned(tracer, GATEWAY_SPANS.rateLimit, rateLimit(), (exchange) => exchange.route.limiter !== undefined),
     readBody(settings.limits.bodyBytes),
     localityAndVersion(settings.locality, calls.budget),
-    holdWhileStarting(),
+    spanned(
+      tracer,
+      GATEWAY_SPANS.hold,
+      holdWhileStarting(),
+      (exchange) => exchange.target.hold?.ready === false,
+      (span, exchange) => span.setAttribute("cloudloom.held_ms", Math.round(exchange.heldMs)),
+    ),
     spanned(
       tracer,
       GATEWAY_SPANS.cache,

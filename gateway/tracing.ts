@@ -4,9 +4,10 @@
  * when it sends a well-formed one: the client's trace and span ids are taken
  * as the parent and nothing else (its sampled flag and `tracestate` are not
  * read; the gateway's own sampler decides). Under it: a span for each stage
- * that acts on the request (auth, rate limit, cache), one for the backend
- * call, and under that one CLIENT span per attempt (its region and number),
- * whose context is what the backend receives as `traceparent`.
+ * that acts on the request (auth, rate limit, a hold while the target starts,
+ * cache), one for the backend call, and under that one CLIENT span per
+ * attempt (its region and number), whose context is what the backend
+ * receives as `traceparent`.
  *
  * With tracing off none of this is in the request path: the pipeline holds
  * no request-span stage and no stage wrapper (`spanned` hands the stage back
@@ -43,6 +44,7 @@ import type { CompiledTarget } from "./route-table";
 export const GATEWAY_SPANS = {
   auth: "gateway.auth",
   rateLimit: "gateway.rate_limit",
+  hold: "gateway.hold",
   cache: "gateway.cache",
   backend: "gateway.backend",
   attempt: "gateway.backend.attempt",
@@ -207,6 +209,7 @@ export function requestSpan(tracer: Tracer): Stage {
       span.setAttributes({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, "cloudloom.tenant": record.tenant });
       if (record.region) span.setAttribute("cloudloom.region", record.region);
       if (record.version) span.setAttribute("cloudloom.version", record.version);
+      if (exchange.heldMs > 0) span.setAttribute("cloudloom.held_ms", Math.round(exchange.heldMs));
       if (status >= 500) {
         span.setAttribute(ATTR_ERROR_TYPE, record.code ?? String(status));
         span.setStatus({ code: SpanStatusCode.ERROR });

@@ -5,8 +5,10 @@ import pino from "pino";
 import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
+import { App, type SpecV1 } from "../../sdk";
 import { endpointsFor, gatewaySpec, KEY_A, post } from "../support/gateway-app";
 import { childrenOf, idOf, memoryTracing, only, requestSpans, shape, type MemoryTracing } from "../support/tracing";
+import { freePort } from "../support/redis";
 import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
 
@@ -31,13 +33,13 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
   let close: () => Promise<void>;
   let tracing: MemoryTracing;
 
-  /** Starts the gateway, tracing into `tracing` unless `traced` is false. */
-  async function start(traced = true): Promise<void> {
+  /** Starts the gateway, tracing into `tracing` unless `traced` is false, over the stubs (or `endpoints`). */
+  async function start(traced = true, spec: SpecV1 = gatewaySpec(), endpoints = endpointsFor(spec, central, edge)): Promise<void> {
     const tracer = traced ? tracing.tracer : undefined;
     ({ gateway, close } = composeGateway({
-      spec: gatewaySpec(),
+      spec,
       settings: parseSettings({ apiKeys: [KEY_A], health: { probeIntervalMs: 60_000 } }),
-      source: { kind: "remote", endpoints: endpointsFor(gatewaySpec(), central, edge) },
+      source: { kind: "remote", endpoints },
       logger: pino({ level: "silent" }),
       tracer,
     }));
@@ -132,6 +134,44 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
     );
     assert.equal(only(spans, "gateway.backend").attributes["cloudloom.attempts"], 2);
     assert.equal(received(central).spanId, idOf(second), "central received the second attempt's context");
+  });
+
+  it("traces requests held while their target starts: the refused attempt, the hold, and how long each waited", async () => {
+    const app = new App("hold");
+    const region = app.region("central", { kind: "central", placement: {} });
+    const policy = app.scalingPolicy("zero", {
+      maxInstances: 1,
+      targetConcurrency: 1,
+      scaleToZero: { idleWindow: "5 minutes" },
+      hold: { maxPending: 10, maxWait: "60 seconds" },
+    });
+    app.route("POST /cold", { target: app.function("cold", { handler: "cold.ts", regions: [region], scaling: policy }), auth: "none" });
+    const port = await freePort();
+    await start(true, app.toSpec({ root: undefined }), { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} });
+    const pending = async () =>
+      ((await (await fetch(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
+    const held = async (n: number) => {
+      while ((await pending()) !== n) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const first = post(base, "/cold");
+    // The first request's refused attempt ejected the backend, and it waits; the second waits in the hold stage.
+    await held(1);
+    const second = post(base, "/cold");
+    await held(2);
+    const cold = await new StubUpstream("cold").start(port);
+    try {
+      assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+      const [refused, waited] = await requests(2);
+      const spans = tracing.spans();
+      assert.deepEqual(shape(spans, refused), {
+        "POST /cold": [{ "gateway.backend": ["gateway.backend.attempt", "gateway.backend.attempt"] }],
+      });
+      assert.deepEqual(shape(spans, waited), { "POST /cold": ["gateway.hold", { "gateway.backend": ["gateway.backend.attempt"] }] });
+      assert.equal(childrenOf(spans, waited)[0].attributes["cloudloom.held_ms"], waited.attributes["cloudloom.held_ms"]);
+      assert.equal(typeof refused.attributes["cloudloom.held_ms"], "number");
+    } finally {
+      await cold.kill();
+    }
   });
 
   it("continues the client's trace: the request span's parent is the client's span, and the upstream sees the client's trace id", async () => {
