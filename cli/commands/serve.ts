@@ -51,6 +51,8 @@ Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests. SIGHUP reloads
 the gateway of a deployed stack; the local target and a pod log it and go on.
 Logs are JSON lines, or readable lines when stdout is a terminal
 (LOG_FORMAT=json|pretty to choose, LOG_LEVEL for the level).
+Traces go to the OTLP/HTTP collector that "tracing" in --config or
+OTEL_EXPORTER_OTLP_ENDPOINT names (docs/tracing.md); with none, tracing is off.
 
 Exit codes: 0 stopped cleanly, 1 the app or spec has problems, 2 usage error
 (a port in use, a config or endpoints file that cannot be read or is invalid,
