@@ -81,10 +81,16 @@ function endFailed(span: Span, error: unknown): void {
   span.end();
 }
 
-/** One request's spans: the request's own, and the context new spans start under. */
+/**
+ * One request's spans: the request's own, and the context new spans start
+ * under. A request the sampler did not pick has no other span: its stages
+ * and backend calls only pass on its (unsampled) context.
+ */
 export class RequestTrace {
   /** The context spans start under now: the request's, or that of the stage running. */
   current: Context;
+  /** Whether the request's trace is recorded (sampled). */
+  readonly recording: boolean;
 
   constructor(
     readonly tracer: Tracer,
@@ -92,16 +98,19 @@ export class RequestTrace {
     context: Context,
   ) {
     this.current = context;
+    this.recording = span.isRecording();
   }
 
   /** Starts the span of a call to `target`'s backend, under the current context. */
   backendCall(target: CompiledTarget): BackendCallTrace {
+    // Unrecorded, the request's own span (which records nothing) stands in for the call's and its attempts'.
+    if (!this.recording) return new BackendCallTrace(this.tracer, this.span, this.current, false);
     const span = this.tracer.startSpan(
       GATEWAY_SPANS.backend,
       { attributes: { "cloudloom.target.kind": target.kind, "cloudloom.target.entry": target.entry } },
       this.current,
     );
-    return new BackendCallTrace(this.tracer, span, trace.setSpan(this.current, span));
+    return new BackendCallTrace(this.tracer, span, trace.setSpan(this.current, span), true);
   }
 }
 
@@ -113,23 +122,26 @@ export class BackendCallTrace {
     private readonly tracer: Tracer,
     private readonly span: Span,
     private readonly context: Context,
+    private readonly recording: boolean,
   ) {}
 
   /** Starts an attempt in `region`; the request it returns carries the attempt's `traceparent`. */
   attempt(region: string, request: BackendRequest): AttemptTrace {
     const number = ++this.attempts;
-    const span = this.tracer.startSpan(
-      GATEWAY_SPANS.attempt,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          "cloudloom.region": region,
-          "cloudloom.attempt": number,
-          ...(number > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: number - 1 } : {}),
-        },
-      },
-      this.context,
-    );
+    const span = this.recording
+      ? this.tracer.startSpan(
+          GATEWAY_SPANS.attempt,
+          {
+            kind: SpanKind.CLIENT,
+            attributes: {
+              "cloudloom.region": region,
+              "cloudloom.attempt": number,
+              ...(number > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: number - 1 } : {}),
+            },
+          },
+          this.context,
+        )
+      : this.span;
     const headers = { ...request.headers };
     propagator.inject(trace.setSpan(this.context, span), headers, defaultTextMapSetter);
     return new AttemptTrace(span, { ...request, headers });
@@ -253,7 +265,7 @@ export function spanned(
     ...stage,
     run(exchange) {
       const requestTrace = exchange.trace;
-      if (!requestTrace || !acts(exchange)) return run(exchange);
+      if (!requestTrace?.recording || !acts(exchange)) return run(exchange);
       const outer = requestTrace.current;
       const span = tracer.startSpan(name, undefined, outer);
       requestTrace.current = trace.setSpan(outer, span);
