@@ -36,7 +36,7 @@ import { ATTR_ERROR_TYPE } from "@opentelemetry/semantic-conventions";
 import { MAX_TRACEPARENT_LENGTH, ServingError } from "./contract";
 
 /** Span names of the runtime. */
-export const RUNTIME_SPANS = {
+const RUNTIME_SPANS = {
   function: "runtime.function",
   model: "runtime.model",
   queueWait: "model.queue_wait",

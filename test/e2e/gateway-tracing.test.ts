@@ -6,6 +6,7 @@ import { composeGateway } from "../../cli/compose-gateway";
 import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { App, type SpecV1 } from "../../sdk";
+import type { EndpointsMap } from "../../sdk/spec";
 import { endpointsFor, gatewaySpec, KEY_A, post } from "../support/gateway-app";
 import { childrenOf, idOf, memoryTracing, only, requestSpans, shape, type MemoryTracing } from "../support/tracing";
 import { freePort } from "../support/redis";
@@ -34,7 +35,11 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
   let tracing: MemoryTracing;
 
   /** Starts the gateway, tracing into `tracing` unless `traced` is false, over the stubs (or `endpoints`). */
-  async function start(traced = true, spec: SpecV1 = gatewaySpec(), endpoints = endpointsFor(spec, central, edge)): Promise<void> {
+  async function start(
+    traced = true,
+    spec: SpecV1 = gatewaySpec(),
+    endpoints: EndpointsMap = endpointsFor(spec, central, edge),
+  ): Promise<void> {
     const tracer = traced ? tracing.tracer : undefined;
     ({ gateway, close } = composeGateway({
       spec,
