@@ -2,15 +2,17 @@
  * Composes a gateway from its settings and the environment: the API keys
  * (the settings' and CLOUDLOOM_API_KEYS), the admin key (the settings', else
  * CLOUDLOOM_ADMIN_KEY), the Redis client when the settings
- * name one, the metrics on a registry, and the logger. The gateway is handed
- * all of them; what is opened here is closed here.
+ * name one, the tracer when the settings or the OTEL_* variables name an
+ * OTLP endpoint, the metrics on a registry, and the logger. The gateway is
+ * handed all of them; what is opened here is closed here.
  */
 import { once } from "node:events";
+import type { Tracer } from "@opentelemetry/api";
 import Redis from "ioredis";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Gateway, GatewayConfigError, GatewayMetrics, type GatewayOptions, type GatewaySettings } from "../gateway";
-import { authFor, metricsRegistry, RUNTIME_ENV } from "../runtime";
+import { authFor, metricsRegistry, RUNTIME_ENV, startTracing, traceExportFrom, TracingConfigError, type Tracing } from "../runtime";
 
 /**
  * The CLI's logger at LOG_LEVEL (else info): human-readable lines (pino-pretty,
@@ -52,6 +54,8 @@ export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | 
   registry?: Registry;
   /** The gateway's logger. @default pino at LOG_LEVEL, else info */
   logger?: Logger;
+  /** A tracer to use (and leave open) instead of the one the settings and the environment describe. */
+  tracer?: Tracer;
 }
 
 /** A gateway and what was opened for it. */
@@ -107,15 +111,32 @@ export function withAdminKeyFrom(settings: GatewaySettings, env: NodeJS.ProcessE
   return { ...settings, adminKey: key };
 }
 
+/**
+ * The gateway's tracing, as its `tracing` settings say over the OTEL_* variables: undefined when
+ * neither names an endpoint. Its clients' trace contexts never decide sampling (see samplerFor).
+ */
+export function gatewayTracing(settings: GatewaySettings, env: NodeJS.ProcessEnv, app: string, logger: Logger): Tracing | undefined {
+  let exported;
+  try {
+    exported = traceExportFrom(env, "cloudloom-gateway", settings.tracing);
+  } catch (error) {
+    if (!(error instanceof TracingConfigError)) throw error;
+    throw new GatewayConfigError("the environment", [{ path: error.variable, message: error.reason }]);
+  }
+  return exported && startTracing(exported, false, { attributes: { "cloudloom.app": app }, warn: (message) => logger.warn(message) });
+}
+
 /** Builds a gateway with everything it is handed. */
-export function composeGateway({ env = process.env, registry, logger, ...options }: ComposeGatewayOptions): ComposedGateway {
+export function composeGateway({ env = process.env, registry, logger, tracer, ...options }: ComposeGatewayOptions): ComposedGateway {
   const log = logger ?? cliLogger(env);
   const settings = withAdminKeyFrom(options.settings, env);
+  const tracing = tracer ? undefined : gatewayTracing(settings, env, options.spec.app, log);
   const redis = redisClient(settings, log);
   let gateway: Gateway;
   try {
     gateway = new Gateway({
       ...options,
+      tracer: tracer ?? tracing?.tracer,
       settings,
       apiKeys: apiKeysFrom(options.settings, env),
       backendAuth: (endpoint) => {
@@ -130,8 +151,9 @@ export function composeGateway({ env = process.env, registry, logger, ...options
       logger: log,
     });
   } catch (error) {
-    // A configuration the gateway refuses must not leave a client reconnecting behind it.
+    // A configuration the gateway refuses must not leave a client reconnecting behind it, nor an exporter.
     redis?.disconnect();
+    void tracing?.shutdown();
     throw error;
   }
   return {
@@ -140,6 +162,7 @@ export function composeGateway({ env = process.env, registry, logger, ...options
     async close() {
       await gateway.close();
       redis?.disconnect();
+      await tracing?.shutdown();
     },
   };
 }

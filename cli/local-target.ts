@@ -2,14 +2,17 @@
  * The embedded local target: the whole app on one machine, behind the same
  * gateway pipeline a cloud deployment gets (auth, limits, cache, locality,
  * canary), with the in-process runtime as every route's backend. It composes
- * what the gateway is handed: one metrics registry shared with the runtime.
+ * what the gateway is handed: one metrics registry and one tracer shared with
+ * the runtime, so a request's trace runs from the gateway into the handler and
+ * the model's batcher.
  */
 import type { AddressInfo } from "node:net";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Gateway, GatewaySettings } from "../gateway";
-import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
+import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics, type Tracing } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
-import { cliLogger, composeGateway, type ComposedGateway } from "./compose-gateway";
+import { cliLogger, composeGateway, gatewayTracing, type ComposedGateway } from "./compose-gateway";
 
 /** What a local target serves. */
 export interface LocalTargetOptions {
@@ -18,6 +21,8 @@ export interface LocalTargetOptions {
   root: string;
   settings: GatewaySettings;
   logger?: Logger;
+  /** A tracer to use (and leave open) instead of the one the settings and the environment describe. */
+  tracer?: Tracer;
 }
 
 /** A gateway and the runtime behind it. */
@@ -25,30 +30,42 @@ export class LocalTarget {
   readonly runtime: LocalRuntime;
   readonly gateway: Gateway;
   private readonly composed: ComposedGateway;
+  /** The tracing the local target opened (none when it was handed a tracer, or traces nothing). */
+  private readonly tracing: Tracing | undefined;
 
   constructor(options: LocalTargetOptions) {
     const logger = options.logger ?? cliLogger();
     const registry = metricsRegistry();
+    this.tracing = options.tracer ? undefined : gatewayTracing(options.settings, process.env, options.spec.app, logger);
+    const tracer = options.tracer ?? this.tracing?.tracer;
     const metrics = new RuntimeMetrics(registry);
     this.runtime = new LocalRuntime(
       options.spec,
       options.root,
       metrics.events((message) => logger.warn(message)),
+      {},
+      tracer,
     );
     metrics.watch(this.runtime);
-    this.composed = composeGateway({
-      spec: options.spec,
-      settings: options.settings,
-      source: {
-        kind: "local",
-        call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request),
-        // A pool at zero is a cold start: the gateway holds its requests (within the policy's hold) while one instance loads.
-        instances: (kind, entry, region) =>
-          kind === "model" ? this.runtime.modelHost(entry, region) : this.runtime.functionHost(entry, region),
-      },
-      registry,
-      logger,
-    });
+    try {
+      this.composed = composeGateway({
+        spec: options.spec,
+        settings: options.settings,
+        source: {
+          kind: "local",
+          call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request),
+          // A pool at zero is a cold start: the gateway holds its requests (within the policy's hold) while one instance loads.
+          instances: (kind, entry, region) =>
+            kind === "model" ? this.runtime.modelHost(entry, region) : this.runtime.functionHost(entry, region),
+        },
+        registry,
+        logger,
+        tracer,
+      });
+    } catch (error) {
+      void this.tracing?.shutdown();
+      throw error;
+    }
     this.gateway = this.composed.gateway;
   }
 
@@ -63,9 +80,10 @@ export class LocalTarget {
     }
   }
 
-  /** Finishes requests in flight, then unloads the runtime. */
+  /** Finishes requests in flight, then unloads the runtime and exports the spans left. */
   async close(): Promise<void> {
     await this.composed.close();
     await this.runtime.close();
+    await this.tracing?.shutdown();
   }
 }

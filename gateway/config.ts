@@ -157,6 +157,28 @@ export const GatewaySettingsSchema = z
       .default({}),
     /** Key for POST /admin/reload and the rollout endpoints (also read from CLOUDLOOM_ADMIN_KEY). Without it, reload is SIGHUP only. */
     adminKey: z.string().min(16).optional(),
+    /**
+     * OpenTelemetry tracing (docs/tracing.md): spans of every request, exported over OTLP/HTTP. Each field
+     * left out is read from the standard OTEL_* variables; with no endpoint from either, tracing is off.
+     */
+    tracing: z
+      .object({
+        /** Where spans are posted, e.g. `http://otel-collector:4318/v1/traces` (else OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). */
+        endpoint: z
+          .string()
+          .url("must be an http(s) URL such as http://otel-collector:4318/v1/traces")
+          .regex(/^https?:\/\//i, "must be an http(s) URL such as http://otel-collector:4318/v1/traces")
+          .optional(),
+        /**
+         * Share of requests traced, chosen by trace id (else OTEL_TRACES_SAMPLER_ARG, else 1). A client's
+         * traceparent never decides it: the gateway samples its traces itself, and backends follow.
+         */
+        sampleRatio: z.number().min(0).max(1).optional(),
+        /** The `service.name` of the gateway's spans (else OTEL_SERVICE_NAME, else `cloudloom-gateway`). */
+        serviceName: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     rollouts: z
       .object({
         /** How often each instance adds its counts to the store, reads every rollout's state, and (the leader) judges the step. */

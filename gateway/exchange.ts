@@ -10,6 +10,7 @@ import { forwardedHeaders, type BackendRequest, type BufferedResponse } from "./
 import type { CompiledRoute, CompiledTarget, RouteTable } from "./route-table";
 import type { Demand, TargetHold } from "./routing/hold";
 import type { AccessRecord } from "./stages/observe";
+import type { RequestTrace } from "./tracing";
 
 const EMPTY = Buffer.alloc(0);
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
@@ -51,6 +52,8 @@ export class Exchange {
   demand: Demand | undefined = undefined;
   /** How long the request was held while its target started, in all (ms). */
   heldMs = 0;
+  /** The request's spans, when the gateway traces (undefined with tracing off). */
+  trace: RequestTrace | undefined = undefined;
 
   constructor(
     readonly req: IncomingMessage,

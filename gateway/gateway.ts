@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Tracer } from "@opentelemetry/api";
 import express from "express";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
@@ -62,6 +63,8 @@ export interface GatewayOptions {
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
   /** The clock rollout steps are timed by (epoch ms). @default Date.now */
   now?: () => number;
+  /** Where request spans go (see tracing.ts), made by the composer from the `tracing` settings; none, no spans. */
+  tracer?: Tracer;
 }
 
 interface Generation {

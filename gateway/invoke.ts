@@ -22,6 +22,7 @@ import type { CompiledRoute, CompiledTarget } from "./route-table";
 import type { TargetHold } from "./routing/hold";
 import { pickRegion } from "./routing/locality";
 import { isBackendFault, RetryBudget, statusCounts, type EjectOn } from "./routing/resilience";
+import type { BackendCallTrace, RequestTrace } from "./tracing";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -38,6 +39,8 @@ export interface Call {
   readonly target: CompiledTarget;
   readonly locality: string | undefined;
   readonly turn: number;
+  /** The request's spans, when the gateway traces. */
+  readonly trace?: RequestTrace;
   /** Waits, held, until the target's hold finds it ready (see Exchange.holdUntilReady). */
   holdUntilReady(hold: TargetHold, watchClient: boolean): Promise<void>;
 }
@@ -95,16 +98,32 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
 /**
  * Calls the target until a region answers, failing over as the policy allows.
  * `shared` calls (a cache miss every coalesced request awaits) are not given
- * up when the client that started them goes away while held.
+ * up when the client that started them goes away while held. A traced call
+ * has a span, and each attempt one under it (see tracing.ts).
  */
-async function attempt<T>(
+function attempt<T>(
   policy: CallPolicy,
   call: Call,
-  method: string,
-  run: (backend: Backend) => Promise<T>,
+  request: BackendRequest,
+  run: (backend: Backend, request: BackendRequest) => Promise<T>,
   statusOf: (result: T) => number,
   shared: boolean,
 ): Promise<{ result: T; region: string }> {
+  if (call.trace === undefined) return failOver(policy, call, request, run, statusOf, shared, undefined);
+  const traced = call.trace.backendCall(call.target);
+  return traced.settle(failOver(policy, call, request, run, statusOf, shared, traced));
+}
+
+async function failOver<T>(
+  policy: CallPolicy,
+  call: Call,
+  request: BackendRequest,
+  run: (backend: Backend, request: BackendRequest) => Promise<T>,
+  statusOf: (result: T) => number,
+  shared: boolean,
+  traced: BackendCallTrace | undefined,
+): Promise<{ result: T; region: string }> {
+  const method = request.method;
   const excluded = new Set<string>();
   const hold = call.target.hold;
   for (;;) {
@@ -116,12 +135,14 @@ async function attempt<T>(
     }
     const { region, backend } = choose(policy, call, excluded);
     const breaker = call.target.breakers.get(region)!;
+    const tried = traced?.attempt(region, request);
     try {
       const result = await breaker.execute(async () => {
-        const value = await run(backend);
+        const value = await run(backend, tried ? tried.request : request);
         if (statusCounts(statusOf(value), policy.ejectOn)) throw new UpstreamStatus(value as never);
         return value;
       });
+      tried?.answered(statusOf(result));
       // The backend answered: a 5xx that is not a gateway failure is the request's, not the backend's.
       backend.health.succeeded();
       if (statusOf(result) >= 500) {
@@ -134,6 +155,7 @@ async function attempt<T>(
       }
       return { result, region };
     } catch (error) {
+      tried?.failed(error, error instanceof UpstreamStatus ? statusOf(error.response as T) : undefined);
       excluded.add(region);
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
@@ -178,8 +200,8 @@ export function invokeBuffered(
   return attempt(
     policy,
     call,
-    request.method,
-    (backend) => backend.call(request),
+    request,
+    (backend, sent) => backend.call(sent),
     (r) => r.status,
     true,
   );
@@ -194,11 +216,11 @@ export function invokeStreaming(
   return attempt<number | BufferedResponse>(
     policy,
     call,
-    request.method,
-    (backend) => {
-      if (!backend.stream) return backend.call(request);
+    request,
+    (backend, sent) => {
+      if (!backend.stream) return backend.call(sent);
       call.streamingFrom(backend.region);
-      return backend.stream(call.req, call.res, request);
+      return backend.stream(call.req, call.res, sent);
     },
     (r) => (typeof r === "number" ? r : r.status),
     false,

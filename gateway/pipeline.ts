@@ -3,8 +3,10 @@
  * Exchange: a stage that answers ends the path, a thrown error becomes the
  * one error response, and then every stage's `finish` runs, in this order
  * (the concurrency slot is released, the version a backend named recorded,
- * metrics and the access log written last).
+ * metrics and the access log written last). With a tracer, the request and
+ * the stages that act on it have spans (tracing.ts).
  */
+import type { Tracer } from "@opentelemetry/api";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
 import type { GatewaySettings } from "./config";
@@ -26,6 +28,7 @@ import { observeRollout } from "./stages/observe-rollout";
 import { rateLimit } from "./stages/rate-limit";
 import { readBody } from "./stages/read-body";
 import { requestId } from "./stages/request-id";
+import { GATEWAY_SPANS, requestSpan, spanned } from "./tracing";
 
 /** What the stages are built from. */
 export interface PipelineParts {
@@ -36,23 +39,43 @@ export interface PipelineParts {
   logger: Logger;
   /** Shared by instances: the L2 of the response cache and the count of failed authentications. */
   redis?: Redis;
+  /** Where the request's spans go (tracing.ts); none, and the pipeline has no tracing in it. */
+  tracer?: Tracer;
 }
 
 /** The stages of one gateway, built once. */
-export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: PipelineParts): readonly Stage[] {
+export function requestPipeline({ settings, apiKeys, metrics, logger, redis, tracer }: PipelineParts): readonly Stage[] {
   const calls = callPolicy(settings, metrics);
   return [
     requestId(),
+    ...(tracer ? [requestSpan(tracer)] : []),
     expectation(),
     matchRoute(settings.limits.maxUrlLength),
     clientAddress(settings),
-    authenticate(apiKeys, new AuthFailures(settings.limits.authFailures, "api-key", redis)),
+    spanned(
+      tracer,
+      GATEWAY_SPANS.auth,
+      authenticate(apiKeys, new AuthFailures(settings.limits.authFailures, "api-key", redis)),
+      (exchange) => exchange.route.spec.auth === "api-key",
+    ),
     concurrencyCap(settings.limits.perKeyConcurrency),
-    rateLimit(),
+    spanned(tracer, GATEWAY_SPANS.rateLimit, rateLimit(), (exchange) => exchange.route.limiter !== undefined),
     readBody(settings.limits.bodyBytes),
     localityAndVersion(settings.locality, calls.budget),
-    holdWhileStarting(),
-    cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
+    spanned(
+      tracer,
+      GATEWAY_SPANS.hold,
+      holdWhileStarting(),
+      (exchange) => exchange.target.hold?.ready === false,
+      (span, exchange) => span.setAttribute("cloudloom.held_ms", Math.round(exchange.heldMs)),
+    ),
+    spanned(
+      tracer,
+      GATEWAY_SPANS.cache,
+      cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
+      (exchange) => exchange.route.cache !== undefined,
+      (span, exchange) => exchange.record.cache && span.setAttribute("cloudloom.cache.outcome", exchange.record.cache),
+    ),
     callBackend(calls),
     observe(metrics, accessLogger(logger, settings.logSampleRate)),
     observeRollout(),

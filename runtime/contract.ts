@@ -372,3 +372,35 @@ export const IMAGE_LAYOUT = {
  * from the model's GPU pool. See runtime/execution-provider.ts.
  */
 export const EXECUTION_PROVIDERS_ENV = "CLOUDLOOM_EXECUTION_PROVIDERS";
+
+/**
+ * The OpenTelemetry variables every cloudloom process (gateway, pod, serverless function) reads to
+ * export its spans over OTLP/HTTP (runtime/telemetry.ts). With no endpoint, tracing is off. A provider
+ * passes them through to what it deploys; the gateway's settings (`tracing`) win over them.
+ */
+export const TRACING_ENV = {
+  /** Base URL of an OTLP/HTTP collector; spans go to `<url>/v1/traces`. */
+  endpoint: "OTEL_EXPORTER_OTLP_ENDPOINT",
+  /** Full URL spans go to, over `endpoint`. */
+  tracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  /** Headers of every export, `key=value` comma-separated (a collector's API key); read by the exporter itself. */
+  headers: "OTEL_EXPORTER_OTLP_HEADERS",
+  /** How long one export may take, retries included, in milliseconds. @default 10000 (2000 in a serverless function, which waits for it) */
+  timeout: "OTEL_EXPORTER_OTLP_TIMEOUT",
+  /** The same for traces only, over `timeout`. */
+  tracesTimeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+  /** `parentbased_traceidratio` (the default), `traceidratio`, `parentbased_always_on`, `always_on`, `parentbased_always_off`, `always_off`. */
+  sampler: "OTEL_TRACES_SAMPLER",
+  /** The ratio of the ratio samplers, 0 to 1. @default 1 */
+  samplerArg: "OTEL_TRACES_SAMPLER_ARG",
+  /** The `service.name` of the process's spans. */
+  serviceName: "OTEL_SERVICE_NAME",
+  /** `true` turns tracing off whatever else is set. */
+  disabled: "OTEL_SDK_DISABLED",
+} as const;
+
+/**
+ * The longest W3C `traceparent` any cloudloom server reads (version 00 is 55 characters); a longer one,
+ * like a malformed one, is ignored and the request starts a new trace.
+ */
+export const MAX_TRACEPARENT_LENGTH = 256;

@@ -37,7 +37,8 @@ const coldHeaders = (cold: boolean, ms: number): Record<string, string> =>
   cold ? { "x-cloudloom-cold": "true", "x-cloudloom-cold-start-ms": ms.toFixed(1) } : { "x-cloudloom-cold": "false" };
 
 /**
- * Calls function `entry` (or predicts with model version `entry`) in `region`.
+ * Calls function `entry` (or predicts with model version `entry`) in `region`,
+ * traced (when the runtime traces) under the `traceparent` the call carries.
  * Anything thrown that is not a ServingError becomes INTERNAL with the
  * original as its cause: a 500 whose cause the server logs, never a timeout.
  */
@@ -64,12 +65,14 @@ async function callEntryUnchecked(
   call: EntryCall,
 ): Promise<EntryResponse> {
   const body = parseJson(call.body);
+  const parent = runtime.traceParent(call.headers);
   if (kind === "function") {
     const { response, cold, coldStartMs } = await runtime.invoke(
       entry,
       region,
       { method: call.method, path: call.path, headers: call.headers, query: call.query, body },
       call.requestId,
+      parent,
     );
     return {
       status: response.status,
@@ -77,7 +80,7 @@ async function callEntryUnchecked(
       body: Buffer.from(JSON.stringify(response.body ?? null)),
     };
   }
-  const prediction = await runtime.predict(entry, region, (body as { inputs?: unknown } | undefined)?.inputs);
+  const prediction = await runtime.predict(entry, region, (body as { inputs?: unknown } | undefined)?.inputs, parent);
   const outputs = Object.fromEntries(Object.entries(prediction.outputs).map(([name, data]) => [name, Array.from(data)]));
   const [model, version] = entry.split("@");
   return {

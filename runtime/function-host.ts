@@ -16,6 +16,7 @@ import type { FunctionSpec } from "../sdk/spec";
 import { ServingError } from "./contract";
 import { InstancePool, type CallEvents, type PoolEvents } from "./instance-pool";
 import type { PoolSizing } from "./sizing";
+import { UNTRACED_SPAN } from "./trace-context";
 
 /** What one invocation returned, normalized, and how it was served. */
 export interface Invocation {
@@ -68,11 +69,11 @@ export class FunctionHost {
     return this.pool.warm();
   }
 
-  /** Calls the handler; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
-  async invoke(request: FunctionRequest, region: string, requestId: string): Promise<Invocation> {
+  /** Calls the handler, `span` its `ctx.span`; a throw becomes FUNCTION_FAILED (its details go to the log, not the client). */
+  async invoke(request: FunctionRequest, region: string, requestId: string, span = UNTRACED_SPAN): Promise<Invocation> {
     const lease = await this.pool.acquire();
     this.onServed?.(1, lease.cold);
-    const context: HandlerContext = { models: this.models, region, requestId, env: this.env };
+    const context: HandlerContext = { models: this.models, region, requestId, env: this.env, span };
     try {
       const result = await lease.instance(request, context);
       const response = isFunctionResponse(result) ? result : { status: 200, body: result };

@@ -9,6 +9,7 @@ export { authFor } from "./auth/backend-auth";
 export { PodServer } from "./pod/pod-server";
 export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
 export { metricsRegistry, RuntimeMetrics } from "./metrics";
+export { startTracing, traceExportFrom, TracingConfigError, tracingFromEnv, type Tracing } from "./telemetry";
 export { sampleSize } from "./signature";
 export { loadAlicloudSecrets } from "./serverless/alicloud-secrets";
 export * from "./contract";

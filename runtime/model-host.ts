@@ -4,6 +4,7 @@
  * the execution providers chosen for the model (CUDA on a GPU pool, falling
  * back to the CPU with one warning; see execution-provider.ts).
  */
+import type { Context } from "@opentelemetry/api";
 import * as ort from "onnxruntime-node";
 import pino from "pino";
 import type { ModelSpec } from "../sdk/spec";
@@ -13,6 +14,7 @@ import { chooseExecutionProviders, SessionFactory, type ExecutionProvider } from
 import { InstancePool, type CallEvents, type PoolEvents } from "./instance-pool";
 import { sampleSize, type Sample } from "./signature";
 import type { PoolSizing } from "./sizing";
+import type { ModelTracing } from "./tracing";
 
 /** One sample's outputs and how it was served. */
 export interface Prediction {
@@ -21,11 +23,13 @@ export interface Prediction {
   coldStartMs: number;
 }
 
-/** Hooks for metrics: the pool's, calls served, batch sizes and queue waits. */
+/** Hooks for metrics (the pool's, calls served, batch sizes and queue waits) and traces. */
 export interface ModelHostEvents extends PoolEvents, CallEvents {
   onBatch?: (size: number) => void;
   /** How long one request waited in the batch queue (ms). */
   onQueueWait?: (ms: number) => void;
+  /** The spans of each prediction's queue wait and each batch's run; none, no spans. */
+  trace?: ModelTracing;
   /** Where the one line about falling back to the CPU goes. @default a JSON log line on stdout */
   warn?: (message: string) => void;
 }
@@ -90,9 +94,11 @@ export class ModelHost {
     return this.pool.warm();
   }
 
-  /** Runs one sample (batched with concurrent ones). */
-  predict(sample: Sample): Promise<Prediction> {
-    return this.batcher.submit(sample);
+  /** Runs one sample (batched with concurrent ones); traced, its wait and run are spans under `within`. */
+  predict(sample: Sample, within?: Context): Promise<Prediction> {
+    const trace = this.events.trace;
+    if (!trace || !within) return this.batcher.submit(sample);
+    return trace.queued(sample, within, () => this.batcher.submit(sample));
   }
 
   /** Releases every session. */
@@ -115,7 +121,8 @@ export class ModelHost {
       }
       let results: ort.InferenceSession.ReturnType;
       try {
-        results = await lease.instance.run(feeds);
+        const trace = this.events.trace;
+        results = await (trace ? trace.run(samples, () => lease.instance.run(feeds)) : lease.instance.run(feeds));
       } catch (error) {
         // The session failed at run time (a shape the graph refuses, an operator error): the request's
         // failure, not a slow or unreachable backend, so 500 MODEL_FAILED, with the cause for the log.

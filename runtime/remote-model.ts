@@ -10,12 +10,16 @@
  * `maxPending` calls of this process waiting at once, as the gateway holds
  * its clients' requests; past either, the call fails with 503 and
  * Retry-After (HOLD_TIMEOUT, HOLD_FULL), which the function's caller sees.
+ *
+ * A call made while a span is active (the function's, when the runtime
+ * traces) carries its `traceparent`, so the model's spans join the trace.
  */
 import { ExponentialBackoff, handleWhen, retry, TaskCancelledError, timeout, TimeoutStrategy, wrap, type IPolicy } from "cockatiel";
 import type { ModelClient } from "../sdk/handler";
 import { holdRetryAfterSeconds, type Endpoint, type HoldLimits } from "../sdk/spec";
 import { authFor } from "./auth/backend-auth";
 import { modelPredictPath, ServingError } from "./contract";
+import { injectActiveTrace } from "./trace-context";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
 function predictUrl(endpoint: Endpoint, key: string): URL {
@@ -88,10 +92,14 @@ export function remoteModelClient(endpoint: Endpoint, key: string, version: stri
   const auth = authFor(endpoint);
   const contentType = "application/json";
   const held = hold && new HeldCalls(key, hold);
-  const callHeaders = async (body: Buffer) => ({
-    "content-type": contentType,
-    ...(await auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body })),
-  });
+  const callHeaders = async (body: Buffer) => {
+    const headers: Record<string, string> = {
+      "content-type": contentType,
+      ...(await auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body })),
+    };
+    injectActiveTrace(headers);
+    return headers;
+  };
   /** One call, response read whole (a held call's signal is aborted once the attempt returns). */
   const send = async (body: Buffer, signal?: AbortSignal): Promise<Record<string, number[]>> => {
     const response = await fetch(url, { method: "POST", headers: await callHeaders(body), body, signal });

@@ -4,6 +4,8 @@
  * app in it, so the routing decision between edge and central stays real
  * and visible; a pod or a serverless function runs one entry of it.
  */
+import type { IncomingHttpHeaders } from "node:http";
+import { context, type Context, type Tracer } from "@opentelemetry/api";
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
 import { holdLimits, toMegabytes, toMilliseconds, type Endpoint, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
@@ -16,6 +18,7 @@ import { resolveEnvironment } from "./secrets";
 import { remoteModelClient } from "./remote-model";
 import { toSample, unsupportedReason } from "./signature";
 import { poolSizing } from "./sizing";
+import { RuntimeTracing } from "./tracing";
 
 /**
  * Which part of the app this process serves. A cluster pod serves one entry
@@ -87,13 +90,18 @@ export class LocalRuntime {
   private readonly functions = new Map<string, FunctionHost>();
   /** Model versions that cannot be served, with the reason. */
   readonly unavailable = new Map<string, string>();
+  /** The runtime's spans (tracing.ts), when it has a tracer. */
+  private readonly tracing: RuntimeTracing | undefined;
 
   constructor(
     readonly spec: SpecV1,
     root: string,
     events: RuntimeEvents = {},
     private readonly scope: RuntimeScope = {},
+    /** Where its spans go; none, no spans. */
+    tracer?: Tracer,
   ) {
+    this.tracing = tracer && new RuntimeTracing(tracer);
     const serves = (kind: "model" | "function", name: string) => !scope.only || (scope.only.kind === kind && scope.only.name === name);
     const inScope = (region: string) => !scope.region || scope.region === region;
     for (const [key, model] of Object.entries(spec.models)) {
@@ -129,6 +137,7 @@ export class LocalRuntime {
             onBatch: (size) => events.onBatch?.(key, size),
             onQueueWait: (ms) => events.onQueueWait?.(key, region, ms),
             warn: events.warn,
+            trace: this.tracing?.forModel(key, region),
           },
           // A pod on a GPU pool asks for CUDA; the local target runs the whole app on this machine's CPU.
           chooseExecutionProviders(scope.only ? model : { pool: undefined }),
@@ -187,25 +196,45 @@ export class LocalRuntime {
     }
   }
 
-  /** Runs one sample through a model version in a region. */
-  predict(key: string, region: string, inputs: unknown): Promise<Prediction> {
-    const reason = this.unavailable.get(key);
-    if (reason) throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
-    const host = this.models.get(hostKey(key, region));
-    if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
-    return host.predict(toSample(inputs, host.spec.signature.inputs));
+  /**
+   * The trace context a call's headers carry (its `traceparent`), for `predict` and `invoke`;
+   * undefined when the runtime does not trace.
+   */
+  traceParent(headers: IncomingHttpHeaders): Context | undefined {
+    return this.tracing?.parentOf(headers);
   }
 
-  /** Calls a function in a region. */
-  invoke(name: string, region: string, request: FunctionRequest, requestId: string): Promise<Invocation> {
+  /** Runs one sample through a model version in a region; traced, in a span under `parent` (else the active context). */
+  predict(key: string, region: string, inputs: unknown, parent?: Context): Promise<Prediction> {
+    if (!this.tracing) return this.predictIn(key, region, inputs, undefined);
+    return this.tracing.model(key, region, parent ?? context.active(), (within) => this.predictIn(key, region, inputs, within));
+  }
+
+  /** Calls a function in a region; traced, in a span under `parent` (else the active context), active while the handler runs. */
+  invoke(name: string, region: string, request: FunctionRequest, requestId: string, parent?: Context): Promise<Invocation> {
     const host = this.functions.get(hostKey(name, region));
     if (!host) throw new ServingError("NOT_FOUND", `function ${name} is not placed in region ${region}`);
-    return host.invoke(request, region, requestId);
+    if (!this.tracing) return host.invoke(request, region, requestId);
+    return this.tracing.function(
+      name,
+      region,
+      parent ?? context.active(),
+      (span) => host.invoke(request, region, requestId, span),
+      (invocation) => invocation.cold,
+    );
   }
 
   /** Unloads everything. */
   async close(): Promise<void> {
     await Promise.all([...this.models.values(), ...this.functions.values()].map((host) => host.close()));
+  }
+
+  private predictIn(key: string, region: string, inputs: unknown, within: Context | undefined): Promise<Prediction> {
+    const reason = this.unavailable.get(key);
+    if (reason) throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
+    const host = this.models.get(hostKey(key, region));
+    if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
+    return host.predict(toSample(inputs, host.spec.signature.inputs), within);
   }
 
   private modelClient(key: string, region: string): ModelClient {

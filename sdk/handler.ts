@@ -3,6 +3,7 @@
  * target the runtime calls the handler in-process; on a cloud target the
  * same module runs inside the platform's function.
  */
+import type { Span } from "@opentelemetry/api";
 
 /** One sample's tensors by input name: a flat array in the declared shape without the batch axis. */
 export type TensorValues = Record<string, Float32Array | number[]>;
@@ -40,6 +41,12 @@ export interface HandlerContext<M extends string = string> {
   requestId: string;
   /** The function's environment, secrets resolved. */
   env: Readonly<Record<string, string>>;
+  /**
+   * The OpenTelemetry span of this call (docs/tracing.md), active while the handler runs: add
+   * attributes and events to it (`ctx.span.setAttribute("ticket.priority", "high")`), or start spans
+   * under it. With tracing off it records nothing, so handlers need not check.
+   */
+  span: Span;
 }
 
 /** A function handler. */

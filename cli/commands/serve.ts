@@ -13,6 +13,9 @@ import {
   RUNTIME_ENV,
   SAGEMAKER_MODEL_DIR,
   sampleSize,
+  TracingConfigError,
+  tracingFromEnv,
+  type Tracing,
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
@@ -51,6 +54,8 @@ Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests. SIGHUP reloads
 the gateway of a deployed stack; the local target and a pod log it and go on.
 Logs are JSON lines, or readable lines when stdout is a terminal
 (LOG_FORMAT=json|pretty to choose, LOG_LEVEL for the level).
+Traces go to the OTLP/HTTP collector that "tracing" in --config or
+OTEL_EXPORTER_OTLP_ENDPOINT names (docs/tracing.md); with none, tracing is off.
 
 Exit codes: 0 stopped cleanly, 1 the app or spec has problems, 2 usage error
 (a port in use, a config or endpoints file that cannot be read or is invalid,
@@ -378,12 +383,29 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
     throw new UsageError(oneLine((error as Error).message));
   }
   const logger = cliLogger(env);
-  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload] });
+  const tracing = podTracing(env, loaded.spec.app, loaded.scope.only.name, logger);
+  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload], tracer: tracing?.tracer });
+  const stop = { close: () => server.close().finally(() => tracing?.shutdown()) };
   hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);
-  const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
-  io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
-  await untilSignal(server, io);
+  try {
+    const address = await listening(pod.only!, args.port, args.host, () => server.listen(args.port, args.host));
+    io.out(`cloudloom: serving ${pod.only} on http://${address.address}:${address.port}\n`);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  await untilSignal(stop, io);
   return 0;
+}
+
+/** A pod's tracing, from the OTEL_* variables its workload was given; a value it cannot use is a usage error naming the variable. */
+function podTracing(env: NodeJS.ProcessEnv, app: string, entry: string, logger: { warn(message: string): void }): Tracing | undefined {
+  try {
+    return tracingFromEnv(env, `cloudloom-${entry}`, { attributes: { "cloudloom.app": app }, warn: (message) => logger.warn(message) });
+  } catch (error) {
+    if (error instanceof TracingConfigError) throw new UsageError(`cannot trace ${entry}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Runs the right server for the arguments until a signal stops it. */

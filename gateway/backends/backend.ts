@@ -86,6 +86,10 @@ export const NOT_FORWARDED = new Set([
   // The gateway answered the expectation itself (Node sends 100 Continue) and read the body; upstream it
   // would only make http-proxy skip the hook that replaces the client's headers with the gateway's.
   "expect",
+  // A client's trace context is only ever the parent of the gateway's request span (see ../tracing.ts):
+  // a traced call sends the context of its own attempt span, an untraced one none.
+  "traceparent",
+  "tracestate",
 ]);
 
 /** The prefix of the headers only the gateway sets (tenant, version, region): a client's are never passed on. */

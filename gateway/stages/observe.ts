@@ -33,6 +33,8 @@ export interface AccessRecord {
   err?: unknown;
   /** Why the gateway failed the request, when no exception caused it (an unreachable upstream, a timeout). */
   reason?: string;
+  /** The id of the request's trace, when it is recorded. */
+  trace?: string;
 }
 
 /** Returns a function that logs (or skips) one finished request: every failure, every request its client abandoned (408, 499), a sample of the rest. */

@@ -2,7 +2,9 @@
  * Serverless packaging (esbuild): the cloudloom runtime, bundled once into a
  * layer, and each function's handler, bundled into its own `index.js` that
  * requires the runtime from the layer. Lambda and Function Compute both run
- * it as `index.handler`.
+ * it as `index.handler`. The runtime's tracing (the OpenTelemetry SDK, most
+ * of the layer's weight) is a file of its own beside it, loaded only by a
+ * function that traces, so one that does not loads no more than before.
  */
 import { resolve } from "node:path";
 import { build } from "esbuild";
@@ -17,6 +19,9 @@ import { SERVERLESS_ADAPTERS, SERVERLESS_RUNTIME_MODULE } from "../../runtime/co
  * function's `require("cloudloom-runtime")` finds it.
  */
 export const RUNTIME_LAYER_PATH = `nodejs/node_modules/${SERVERLESS_RUNTIME_MODULE}/index.js`;
+
+/** Where the runtime's tracing sits in the layer, beside RUNTIME_LAYER_PATH (which requires it as `./tracing.js`). */
+export const RUNTIME_TRACING_PATH = `nodejs/node_modules/${SERVERLESS_RUNTIME_MODULE}/tracing.js`;
 
 /** The serverless runtime's source module, as the bundler resolves it (the package's own `exports`). */
 const RUNTIME_SOURCE = "cloudloom/runtime/serverless";
@@ -44,11 +49,31 @@ const BUNDLE_OPTIONS = {
   logLevel: "silent",
 } as const;
 
-/** The runtime layer's module: every platform adapter and its dependencies, self-contained. */
+/** The runtime layer's module: every platform adapter and its dependencies, self-contained but for its tracing module. */
 export async function bundleRuntime(): Promise<string> {
   const result = await build({
     ...BUNDLE_OPTIONS,
     stdin: { contents: `export * from ${JSON.stringify(RUNTIME_SOURCE)};`, resolveDir: PACKAGE_ROOT, loader: "ts" },
+    plugins: [
+      {
+        name: "runtime-tracing",
+        setup(esbuild) {
+          // The adapter's lazy require of its tracing module stays a require, of the file beside it.
+          esbuild.onResolve({ filter: /^\.\/tracing$/ }, (args) =>
+            /serverless[\\/]lambda\.[jt]s$/.test(args.importer) ? { path: "./tracing.js", external: true } : undefined,
+          );
+        },
+      },
+    ],
+  });
+  return result.outputFiles[0].text;
+}
+
+/** The runtime layer's tracing module (RUNTIME_TRACING_PATH): the OpenTelemetry SDK and exporter, self-contained. */
+export async function bundleRuntimeTracing(): Promise<string> {
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    stdin: { contents: `export * from "./runtime/serverless/tracing";`, resolveDir: PACKAGE_ROOT, loader: "ts" },
   });
   return result.outputFiles[0].text;
 }
@@ -106,7 +131,9 @@ export function serverlessPackages<T>(
 ): { runtime: pulumi.Output<T>; handler: (name: string) => pulumi.Output<T> } {
   const bundles = pulumi.output(bundleHandlers(root, functions, platform));
   return {
-    runtime: pulumi.output(bundleRuntime()).apply((source) => pack({ [RUNTIME_LAYER_PATH]: source })),
+    runtime: pulumi
+      .all([bundleRuntime(), bundleRuntimeTracing()])
+      .apply(([source, tracing]) => pack({ [RUNTIME_LAYER_PATH]: source, [RUNTIME_TRACING_PATH]: tracing })),
     handler: (name) => bundles.apply((sources) => pack({ "index.js": sources[name] })),
   };
 }

@@ -4,6 +4,7 @@
  * `POST /_cloudloom/models/<name@version>` or `POST /_cloudloom/functions/<name>`.
  */
 import { createServer, type Server } from "node:http";
+import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
@@ -32,6 +33,8 @@ export interface PodServerOptions {
   jwt?: JwtRequirement;
   /** The Deployment this pod belongs to, which labels its in-flight gauge. @default the entry's name */
   workload?: string;
+  /** Where the pod's spans go (its composer made it from the OTEL_* variables); none, no spans. */
+  tracer?: Tracer;
 }
 
 /** A running pod server. */
@@ -50,6 +53,7 @@ export class PodServer {
       options.root,
       this.metrics.events((message) => this.log.warn(message)),
       scope,
+      options.tracer,
     );
     this.metrics.watch(this.runtime);
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;

@@ -4,12 +4,19 @@
  * calls to the model endpoints the stack wired in), and turns the handler's
  * result into the Function URL response. Bundled into each function's zip
  * with the handler (providers/shared/bundle.ts); Function Compute uses it through fc.ts.
+ *
+ * With an OTLP endpoint in the OTEL_* variables, each invocation is a span
+ * under the `traceparent` the gateway sent (the handler's `ctx.span`; see
+ * tracing.ts).
  */
+import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";
 import { EndpointSchema } from "../../sdk/spec";
-import { RUNTIME_ENV } from "../contract";
+import { RUNTIME_ENV, TRACING_ENV } from "../contract";
 import { remoteModelClient } from "../remote-model";
+import { UNTRACED_SPAN } from "../trace-context";
+import type { InvocationTracing } from "./tracing";
 import { readFunctionSecrets } from "./aws-secrets";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
@@ -122,6 +129,13 @@ export function lambdaHandler(
     return pending;
   };
   if (secretsArn) loading = load(secretsArn);
+  // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
+  // The OpenTelemetry SDK is most of the runtime layer (and doubles the time it takes to load): loaded only to trace.
+  const traced: InvocationTracing | undefined =
+    env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]
+      ? (require("./tracing") as typeof import("./tracing")).invocationTracing(env, functionName)
+      : undefined;
   const environment = async (): Promise<Readonly<Record<string, string>>> => {
     if (declared) return declared;
     try {
@@ -133,17 +147,22 @@ export function lambdaHandler(
       throw error;
     }
   };
-  return async (event) => {
-    const request = requestOf(event);
-    if ("statusCode" in request) return request;
-    const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
-    const context: HandlerContext = { models, region: config.region, requestId, env: await environment() };
+  const answer = async (request: FunctionRequest, requestId: string, span: Span): Promise<FunctionUrlResult> => {
+    const context: HandlerContext = { models, region: config.region, requestId, env: await environment(), span };
     try {
       const result = await handler(request, context);
       return isFunctionResponse(result) ? json(result.status, result.body, result.headers) : json(200, result);
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
+      traced?.failed(span, error);
       return json(500, { error: { code: "FUNCTION_FAILED", message: "the function failed; see its logs", requestId } });
     }
+  };
+  return async (event) => {
+    const request = requestOf(event);
+    if ("statusCode" in request) return request;
+    const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
+    if (!traced) return answer(request, requestId, UNTRACED_SPAN);
+    return traced.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
   };
 }

@@ -9,7 +9,13 @@ import pino from "pino";
 import example from "../../examples/support-desk/app";
 import type { FunctionUrlEvent, FunctionUrlResult } from "../../runtime/serverless/lambda";
 import { PodServer } from "../../runtime/pod/pod-server";
-import { bundleHandlers, bundleRuntime, RUNTIME_LAYER_PATH } from "../../providers/shared/bundle";
+import {
+  bundleHandlers,
+  bundleRuntime,
+  bundleRuntimeTracing,
+  RUNTIME_LAYER_PATH,
+  RUNTIME_TRACING_PATH,
+} from "../../providers/shared/bundle";
 import { exampleModelPod } from "../support/example-model-pod";
 import { useTestCredentials, verifySigv4 } from "../support/sigv4";
 
@@ -25,15 +31,20 @@ const INVOKE = `const { handler } = require(process.argv[1]);
 handler(JSON.parse(process.argv[2])).then((result) => process.stdout.write(JSON.stringify(result)));`;
 
 /**
- * Lays out a function package and the runtime layer as Lambda does (`/var/task` and
- * `/opt`), and returns an invoker that runs one event in a fresh Node process whose
- * NODE_PATH is the layer's `nodejs/node_modules`, as Lambda's is.
+ * Lays out a function package and the runtime layer (its module and its tracing module) as
+ * Lambda does (`/var/task` and `/opt`), and returns an invoker that runs one event in a fresh
+ * Node process whose NODE_PATH is the layer's `nodejs/node_modules`, as Lambda's is.
  */
-function deploy(functionSource: string, runtimeSource: string): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
+function deploy(
+  functionSource: string,
+  runtimeSource: string,
+  tracingSource: string,
+): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
   const root = mkdtempSync(join(tmpdir(), "cloudloom-lambda-"));
   const layerFile = join(root, "opt", RUNTIME_LAYER_PATH);
   mkdirSync(dirname(layerFile), { recursive: true });
   writeFileSync(layerFile, runtimeSource);
+  writeFileSync(join(root, "opt", RUNTIME_TRACING_PATH), tracingSource);
   mkdirSync(join(root, "task"));
   writeFileSync(join(root, "task/index.js"), functionSource);
   return async (event) => {
@@ -47,6 +58,8 @@ function deploy(functionSource: string, runtimeSource: string): (event: Function
 describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real sockets, a process per invocation)", () => {
   const spec = example.toSpec({ target: "aws" });
   const verdicts: boolean[] = [];
+  /** The traceparent of each model call the front passed on. */
+  const modelTraceparents: unknown[] = [];
   let modelServer: PodServer;
   let signedFront: Server;
   let restoreCredentials: () => void;
@@ -65,6 +78,7 @@ describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real s
         const body = Buffer.concat(chunks);
         const valid = verifySigv4(req, body, "execute-api", "eu-west-1");
         verdicts.push(valid);
+        modelTraceparents.push(req.headers.traceparent);
         if (!valid) return void res.writeHead(403).end();
         const answer = await fetch(`http://127.0.0.1:${modelPort}/_cloudloom/models/intent%401`, {
           method: "POST",
@@ -92,7 +106,7 @@ describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real s
       env: ["LOG_LEVEL"],
     });
     source = (await bundleHandlers(example.root, { classify: spec.functions.classify }, "lambda")).classify;
-    invoke = deploy(source, await bundleRuntime());
+    invoke = deploy(source, await bundleRuntime(), await bundleRuntimeTracing());
   });
   after(async () => {
     delete process.env.CLOUDLOOM_RUNTIME;
@@ -153,6 +167,40 @@ describe("AWS Lambda: the bundled handler on the cloudloom runtime layer (real s
       delete process.env.CLOUDLOOM_SECRETS_ENDPOINT;
       await new Promise((resolve) => secretsManager.close(resolve));
     }
+  });
+
+  it("traces an invocation from the layer's tracing module when OTEL_* names an endpoint, its model call carrying the span", async () => {
+    const exports: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        exports.push(body);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    const traceId = "e2b0d0a3c8a84c7e9b1d1f5a6c7b8e9f";
+    try {
+      const traced = { ...event(JSON.stringify({ message: "my card was charged twice, refund please" })) };
+      traced.headers = { ...traced.headers, traceparent: `00-${traceId}-1f2e3d4c5b6a7980-01` };
+      modelTraceparents.length = 0;
+      assert.equal((await invoke(traced)).statusCode, 200);
+      // Exported before the invocation returned (the process has exited since).
+      const spans = exports.flatMap((body) =>
+        JSON.parse(body).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)),
+      );
+      const fn = spans.find((span: any) => span.name === "runtime.function");
+      assert.deepEqual([fn?.traceId, fn?.parentSpanId], [traceId, "1f2e3d4c5b6a7980"]);
+      assert.deepEqual(modelTraceparents, [`00-${traceId}-${fn.spanId}-01`], "the model call carries the function's span");
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      await new Promise((resolve) => collector.close(resolve));
+    }
+    modelTraceparents.length = 0;
+    assert.equal((await invoke(event(JSON.stringify({ message: "refund please" })))).statusCode, 200);
+    assert.deepEqual(modelTraceparents, [undefined], "untraced, the model call carries no traceparent");
   });
 
   it("fails at load with the variable and field named when CLOUDLOOM_RUNTIME is wrong", async () => {

@@ -28,10 +28,13 @@ export const handler: Handler<"intent"> = async (request, context) => {
   for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[best]) best = i;
   const intent = INTENTS[best];
   const confidence = probabilities[best];
+  const queue = confidence < 0.5 ? "triage" : QUEUES[intent];
+  // The call's span (a no-op with tracing off): the decision shows up in the trace, next to the model's spans.
+  context.span.setAttributes({ "support.intent": intent, "support.queue": queue });
   return {
     intent,
     confidence: Number(confidence.toFixed(4)),
-    queue: confidence < 0.5 ? "triage" : QUEUES[intent],
+    queue,
     priority: intent !== "spam" && URGENT.test(message) ? "high" : "normal",
     modelVersion: context.models.intent.version,
   };

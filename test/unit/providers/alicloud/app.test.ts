@@ -69,7 +69,11 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
     const layer = only(plan, "alicloud:fc/v3LayerVersion:V3LayerVersion", "support-desk-central-runtime");
     assert.deepEqual(layer.compatibleRuntimes, ["nodejs20"]);
     const runtime = unzipSync(Buffer.from(layer.code.zipFile, "base64"));
-    assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
+    assert.deepEqual(Object.keys(runtime), [
+      "nodejs/node_modules/cloudloom-runtime/index.js",
+      "nodejs/node_modules/cloudloom-runtime/tracing.js",
+    ]);
+    assert.match(Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/tracing.js"]).toString(), /invocationTracing/);
     assert.match(Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/index.js"]).toString(), /fcHandler/);
     assert.match(
       Buffer.from(runtime["nodejs/node_modules/cloudloom-runtime/index.js"]).toString(),

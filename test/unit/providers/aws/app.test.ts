@@ -34,7 +34,15 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     const layer = only(plan, "aws:lambda/layerVersion:LayerVersion", "support-desk-central-runtime");
     assert.deepEqual([layer.layerName, layer.compatibleRuntimes], ["support-desk-central-runtime", ["nodejs24.x"]]);
     const runtime = await archiveFiles(layer.code);
-    assert.deepEqual(Object.keys(runtime), ["nodejs/node_modules/cloudloom-runtime/index.js"]);
+    assert.deepEqual(Object.keys(runtime), [
+      "nodejs/node_modules/cloudloom-runtime/index.js",
+      "nodejs/node_modules/cloudloom-runtime/tracing.js",
+    ]);
+    assert.match(
+      runtime["nodejs/node_modules/cloudloom-runtime/tracing.js"],
+      /invocationTracing/,
+      "tracing, loaded only by a function that traces",
+    );
     assert.match(runtime["nodejs/node_modules/cloudloom-runtime/index.js"], /lambdaHandler/);
     const fn = only(plan, "aws:lambda/function:Function", "support-desk-fn-classify-central");
     assert.deepEqual(fn.layers, ["arn:aws:lambda:eu-west-1:123456789012:support-desk-central-runtime"]);
