@@ -69,7 +69,9 @@ describe("rate limits under 200 concurrent clients on two instances sharing a re
    * concurrency cap is raised above the client count: only the rate limit refuses.
    */
   async function twoInstances(spec: () => SpecV1, probe: string, warmPath: string, warmHeaders: Record<string, string> = {}) {
-    const settings = { redis: { url: redis!.url }, limits: { perKeyConcurrency: 1_000 } };
+    // This test is about one shared count, not about a slow store: a loaded machine may take Redis past the default
+    // 50 ms bound, and the routes' onStoreFailure would then count locally (redis-outage attacks that path).
+    const settings = { redis: { url: redis!.url, commandTimeoutMs: 5_000 }, limits: { perKeyConcurrency: 1_000 } };
     instances = [await startGateway(spec(), central, edge, settings), await startGateway(spec(), central, edge, settings)];
     // Each instance answers `probe` from Redis (not 503 from its closed fallback) before the load starts.
     for (const { base } of instances) while ((await post(base, probe)).status === 503) await waitFor(20);
