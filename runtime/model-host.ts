@@ -1,18 +1,23 @@
 /**
- * Serves one model version in one region: a pool of onnxruntime sessions
- * made from the verified artifact, fed by a dynamic batcher. Sessions run on
- * the execution providers chosen for the model (CUDA on a GPU pool, falling
- * back to the CPU with one warning; see execution-provider.ts).
+ * Serves one model version in one region: a pool of onnxruntime sessions,
+ * each in its own worker thread (session-thread.ts), made from the verified
+ * artifact and fed by a dynamic batcher, so inference never holds the event
+ * loop. Sessions run on the execution providers chosen for the model (CUDA
+ * on a GPU pool, falling back to the CPU with one warning; see
+ * execution-provider.ts). A session thread that dies fails only the batch it
+ * was running (MODEL_FAILED) and is replaced.
  */
-import * as ort from "onnxruntime-node";
+import { availableParallelism } from "node:os";
 import pino from "pino";
 import type { ModelSpec } from "../sdk/spec";
 import { DynamicBatcher } from "./batcher";
 import { ServingError } from "./contract";
 import { chooseExecutionProviders, SessionFactory, type ExecutionProvider } from "./execution-provider";
-import { InstancePool, type PoolEvents } from "./instance-pool";
+import { InstancePool, type Lease, type PoolEvents } from "./instance-pool";
+import type { Tensors } from "./session-protocol";
+import { SessionThread } from "./session-thread";
 import { sampleSize, type Sample } from "./signature";
-import type { PoolSizing } from "./sizing";
+import { sessionThreadSizing, type PoolSizing } from "./sizing";
 
 /** One sample's outputs and how it was served. */
 export interface Prediction {
@@ -23,6 +28,7 @@ export interface Prediction {
 
 /** Hooks for metrics: the pool's, and batch sizes. */
 export interface ModelHostEvents extends PoolEvents {
+  /** A batch of `size` samples is about to be handed to a session thread. */
   onBatch?: (size: number) => void;
   /** Where the one line about falling back to the CPU goes. @default a JSON log line on stdout */
   warn?: (message: string) => void;
@@ -31,11 +37,12 @@ export interface ModelHostEvents extends PoolEvents {
 /** The log line of a fallback when the host was given nowhere else to say it. */
 const defaultWarn = (message: string) => pino({ level: process.env.LOG_LEVEL ?? "info" }).warn(message);
 
-/** A model version's batcher and session pool in one region. */
+/** A model version's batcher and session threads in one region. */
 export class ModelHost {
-  private readonly pool: InstancePool<ort.InferenceSession>;
+  private readonly pool: InstancePool<SessionThread>;
   private readonly batcher: DynamicBatcher<Sample, Prediction>;
-  private readonly sessions: SessionFactory;
+  private readonly sessions: SessionFactory<SessionThread>;
+  private readonly label: string;
   /** Batches run so far (one `session.run` each). */
   batchesRun = 0;
 
@@ -46,23 +53,35 @@ export class ModelHost {
     batching: { maxBatchSize: number; maxDelayMs: number; maxQueue: number },
     private readonly events: ModelHostEvents = {},
     providers: ExecutionProvider[] = chooseExecutionProviders(spec),
+    cores = availableParallelism(),
   ) {
-    this.sessions = new SessionFactory(providers, events.warn ?? defaultWarn, `model ${spec.name}@${spec.version}`);
+    this.label = `model ${spec.name}@${spec.version}`;
+    const warn = events.warn ?? defaultWarn;
+    const threads = sessionThreadSizing(sizing, cores);
+    this.sessions = new SessionFactory(providers, warn, this.label, (bytes, options) => SessionThread.start(bytes, options, this.label));
     this.pool = new InstancePool({
       ...sizing,
+      min: threads.min,
+      max: threads.max,
       slotsPerInstance: 1,
-      load: () => this.sessions.session(artifact, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
-      unload: (session) => session.release(),
+      load: () => this.startThread(artifact, threads.intraOpNumThreads),
+      unload: (thread) => thread.close(),
       onColdStart: events.onColdStart,
       onPrewarm: events.onPrewarm,
       onWarmIdle: events.onWarmIdle,
+      onBackgroundLoadFailed: (error) => warn(`${this.label}: could not start a session thread: ${(error as Error)?.message ?? error}`),
     });
-    this.batcher = new DynamicBatcher({ ...batching, concurrency: sizing.max }, (samples) => this.runBatch(samples));
+    this.batcher = new DynamicBatcher({ ...batching, concurrency: threads.max }, (samples) => this.runBatch(samples));
   }
 
-  /** Loaded sessions now. */
+  /** Session threads loaded now. */
   get instances(): number {
     return this.pool.size;
+  }
+
+  /** The session threads loaded now (for inspection and tests). */
+  get threads(): readonly SessionThread[] {
+    return this.pool.instances;
   }
 
   /** The execution providers sessions are created with now. */
@@ -75,7 +94,7 @@ export class ModelHost {
     return this.batcher.depth;
   }
 
-  /** Starts the policy's floor of sessions. */
+  /** Starts the policy's floor of session threads. */
   warm(): Promise<void> {
     return this.pool.warm();
   }
@@ -85,43 +104,72 @@ export class ModelHost {
     return this.batcher.submit(sample);
   }
 
-  /** Releases every session. */
-  close(): Promise<void> {
-    return this.pool.close();
+  /**
+   * Refuses new samples (MODEL_UNAVAILABLE), lets the queued and running
+   * batches finish, then ends every session thread.
+   */
+  async close(): Promise<void> {
+    await this.batcher.drain(
+      new ServingError("MODEL_UNAVAILABLE", `model version ${this.spec.name}@${this.spec.version} is shutting down`),
+    );
+    await this.pool.close();
+  }
+
+  private async startThread(artifact: Uint8Array, intraOpNumThreads: number): Promise<SessionThread> {
+    const thread = await this.sessions.session(artifact, { intraOpNumThreads, interOpNumThreads: 1 });
+    thread.onExit(() => this.pool.evict(thread));
+    return thread;
   }
 
   private async runBatch(samples: Sample[]): Promise<Prediction[]> {
     const lease = await this.pool.acquire();
     try {
+      const inputs = this.batchInputs(samples);
       this.batchesRun++;
       this.events.onBatch?.(samples.length);
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, tensor] of Object.entries(this.spec.signature.inputs)) {
-        const size = sampleSize(tensor);
-        const data = new Float32Array(samples.length * size);
-        samples.forEach((sample, i) => data.set(sample[name], i * size));
-        feeds[name] = new ort.Tensor("float32", data, [samples.length, ...tensor.shape.slice(1)]);
-      }
-      let results: ort.InferenceSession.ReturnType;
+      let outputs: Tensors;
       try {
-        results = await lease.instance.run(feeds);
+        outputs = await lease.instance.run(inputs);
       } catch (error) {
-        // The session failed at run time (a shape the graph refuses, an operator error): the request's
-        // failure, not a slow or unreachable backend, so 500 MODEL_FAILED, with the cause for the log.
-        throw Object.assign(new ServingError("MODEL_FAILED", `model ${this.spec.name}@${this.spec.version} failed to run`), {
-          cause: error,
-        });
+        // The session failed at run time (a shape the graph refuses, an operator error) or its thread died:
+        // the request's failure, not a slow or unreachable backend, so 500 MODEL_FAILED, with the cause for the log.
+        throw this.failed(error);
       }
-      return samples.map((_, i) => {
-        const outputs: Record<string, Float32Array> = {};
-        for (const [name, tensor] of Object.entries(this.spec.signature.outputs)) {
-          const size = sampleSize(tensor);
-          outputs[name] = (results[name].data as Float32Array).slice(i * size, (i + 1) * size);
-        }
-        return { outputs, cold: lease.cold, coldStartMs: lease.coldStartMs };
-      });
+      return this.predictions(outputs, samples.length, lease);
     } finally {
       this.pool.release(lease);
     }
+  }
+
+  /** One fresh buffer per input (transferred to the thread), the samples side by side. */
+  private batchInputs(samples: Sample[]): Tensors {
+    const inputs: Tensors = {};
+    for (const [name, tensor] of Object.entries(this.spec.signature.inputs)) {
+      const size = sampleSize(tensor);
+      const data = new Float32Array(samples.length * size);
+      samples.forEach((sample, i) => data.set(sample[name], i * size));
+      inputs[name] = { data, dims: [samples.length, ...tensor.shape.slice(1)] };
+    }
+    return inputs;
+  }
+
+  /** Each sample's slice of every declared output; MODEL_FAILED when the graph's outputs are not the declared ones. */
+  private predictions(outputs: Tensors, count: number, lease: Lease<SessionThread>): Prediction[] {
+    const declared = Object.entries(this.spec.signature.outputs).map(([name, tensor]) => {
+      const size = sampleSize(tensor);
+      const data = outputs[name]?.data;
+      if (!(data instanceof Float32Array) || data.length !== count * size)
+        throw this.failed(new Error(`output ${name} is not ${count}×${size} float32 values as the signature declares`));
+      return { name, size, data };
+    });
+    return Array.from({ length: count }, (_, i) => ({
+      outputs: Object.fromEntries(declared.map(({ name, size, data }) => [name, data.subarray(i * size, (i + 1) * size)])),
+      cold: lease.cold,
+      coldStartMs: lease.coldStartMs,
+    }));
+  }
+
+  private failed(cause: unknown): ServingError {
+    return Object.assign(new ServingError("MODEL_FAILED", `${this.label} failed to run`), { cause });
   }
 }
