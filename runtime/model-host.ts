@@ -2,7 +2,7 @@
  * Serves one model version in one region: a pool of onnxruntime sessions,
  * each in its own worker thread (session-thread.ts), made from the verified
  * artifact and fed by a dynamic batcher, so inference never holds the event
- * loop. Sessions run on the execution providers chosen for the model (CUDA
+ * loop; nor does reading a request's JSON body, which the thread does. Sessions run on the execution providers chosen for the model (CUDA
  * on a GPU pool, falling back to the CPU with one warning; see
  * execution-provider.ts). A session thread that dies fails only the batch it
  * was running (MODEL_FAILED) and is replaced.
@@ -14,7 +14,7 @@ import { DynamicBatcher } from "./batcher";
 import { ServingError } from "./contract";
 import { chooseExecutionProviders, SessionFactory, type ExecutionProvider } from "./execution-provider";
 import { InstancePool, type Lease, type PoolEvents } from "./instance-pool";
-import type { Tensors } from "./session-protocol";
+import type { JsonRows, RunResult, Tensors } from "./session-protocol";
 import { SessionThread } from "./session-thread";
 import { sampleSize, type Sample } from "./signature";
 import { sessionThreadSizing, type PoolSizing } from "./sizing";
@@ -34,13 +34,16 @@ export interface ModelHostEvents extends PoolEvents {
   warn?: (message: string) => void;
 }
 
+/** One row of a batch: a sample read here, or a predict request's JSON body for the session thread to read. */
+type Row = Sample | Uint8Array;
+
 /** The log line of a fallback when the host was given nowhere else to say it. */
 const defaultWarn = (message: string) => pino({ level: process.env.LOG_LEVEL ?? "info" }).warn(message);
 
 /** A model version's batcher and session threads in one region. */
 export class ModelHost {
   private readonly pool: InstancePool<SessionThread>;
-  private readonly batcher: DynamicBatcher<Sample, Prediction>;
+  private readonly batcher: DynamicBatcher<Row, Prediction | ServingError>;
   private readonly sessions: SessionFactory<SessionThread>;
   private readonly label: string;
   /** Batches run so far (one `session.run` each). */
@@ -58,7 +61,10 @@ export class ModelHost {
     this.label = `model ${spec.name}@${spec.version}`;
     const warn = events.warn ?? defaultWarn;
     const threads = sessionThreadSizing(sizing, cores);
-    this.sessions = new SessionFactory(providers, warn, this.label, (bytes, options) => SessionThread.start(bytes, options, this.label));
+    SessionThread.prepare();
+    this.sessions = new SessionFactory(providers, warn, this.label, (bytes, options) =>
+      SessionThread.start({ artifact: bytes, options, inputs: spec.signature.inputs }, this.label),
+    );
     this.pool = new InstancePool({
       ...sizing,
       min: threads.min,
@@ -101,7 +107,16 @@ export class ModelHost {
 
   /** Runs one sample (batched with concurrent ones). */
   predict(sample: Sample): Promise<Prediction> {
-    return this.batcher.submit(sample);
+    return this.submit(sample);
+  }
+
+  /**
+   * Runs the sample of a predict request's JSON body, `{"inputs": {...}}`,
+   * read in the session thread; rejects with BAD_JSON or INVALID_INPUT as
+   * reading it here would.
+   */
+  predictBody(body: Uint8Array): Promise<Prediction> {
+    return this.submit(body);
   }
 
   /**
@@ -121,52 +136,79 @@ export class ModelHost {
     return thread;
   }
 
-  private async runBatch(samples: Sample[]): Promise<Prediction[]> {
+  private async submit(row: Row): Promise<Prediction> {
+    const result = await this.batcher.submit(row);
+    if (result instanceof ServingError) throw result;
+    return result;
+  }
+
+  private async runBatch(rows: Row[]): Promise<Array<Prediction | ServingError>> {
     const lease = await this.pool.acquire();
     try {
-      const inputs = this.batchInputs(samples);
+      const { inputs, json } = this.batchInputs(rows);
       this.batchesRun++;
-      this.events.onBatch?.(samples.length);
-      let outputs: Tensors;
+      this.events.onBatch?.(rows.length);
+      let result: RunResult;
       try {
-        outputs = await lease.instance.run(inputs);
+        result = await lease.instance.run(inputs, json);
       } catch (error) {
         // The session failed at run time (a shape the graph refuses, an operator error) or its thread died:
         // the request's failure, not a slow or unreachable backend, so 500 MODEL_FAILED, with the cause for the log.
         throw this.failed(error);
       }
-      return this.predictions(outputs, samples.length, lease);
+      return this.predictions(result, rows.length, lease);
     } finally {
       this.pool.release(lease);
     }
   }
 
-  /** One fresh buffer per input (transferred to the thread), the samples side by side. */
-  private batchInputs(samples: Sample[]): Tensors {
+  /** One fresh buffer per input with the samples side by side, and the JSON bodies in one buffer, all to be transferred. */
+  private batchInputs(rows: Row[]): { inputs: Tensors; json?: JsonRows } {
     const inputs: Tensors = {};
     for (const [name, tensor] of Object.entries(this.spec.signature.inputs)) {
       const size = sampleSize(tensor);
-      const data = new Float32Array(samples.length * size);
-      samples.forEach((sample, i) => data.set(sample[name], i * size));
-      inputs[name] = { data, dims: [samples.length, ...tensor.shape.slice(1)] };
+      const data = new Float32Array(rows.length * size);
+      rows.forEach((row, i) => row instanceof Uint8Array || data.set(row[name], i * size));
+      inputs[name] = { data, dims: [rows.length, ...tensor.shape.slice(1)] };
     }
-    return inputs;
+    const bodies = rows.flatMap((row, i) => (row instanceof Uint8Array ? [{ row: i, body: row }] : []));
+    if (bodies.length === 0) return { inputs };
+    const bytes = new Uint8Array(bodies.reduce((sum, { body }) => sum + body.length, 0));
+    let start = 0;
+    const json: JsonRows = { bytes, rows: [] };
+    for (const { row, body } of bodies) {
+      bytes.set(body, start);
+      json.rows.push({ row, start, end: start + body.length });
+      start += body.length;
+    }
+    return { inputs, json };
   }
 
-  /** Each sample's slice of every declared output; MODEL_FAILED when the graph's outputs are not the declared ones. */
-  private predictions(outputs: Tensors, count: number, lease: Lease<SessionThread>): Prediction[] {
-    const declared = Object.entries(this.spec.signature.outputs).map(([name, tensor]) => {
-      const size = sampleSize(tensor);
-      const data = outputs[name]?.data;
-      if (!(data instanceof Float32Array) || data.length !== count * size)
-        throw this.failed(new Error(`output ${name} is not ${count}×${size} float32 values as the signature declares`));
-      return { name, size, data };
-    });
-    return Array.from({ length: count }, (_, i) => ({
-      outputs: Object.fromEntries(declared.map(({ name, size, data }) => [name, data.subarray(i * size, (i + 1) * size)])),
-      cold: lease.cold,
-      coldStartMs: lease.coldStartMs,
-    }));
+  /**
+   * Each row's slice of every declared output, or its refusal; MODEL_FAILED
+   * when the graph's outputs are not the declared ones.
+   */
+  private predictions({ outputs, rejected }: RunResult, count: number, lease: Lease<SessionThread>): Array<Prediction | ServingError> {
+    const refused = new Map(rejected.map(({ row, code, message }) => [row, new ServingError(code, message)]));
+    const declared =
+      refused.size === count
+        ? []
+        : Object.entries(this.spec.signature.outputs).map(([name, tensor]) => {
+            const size = sampleSize(tensor);
+            const data = outputs[name]?.data;
+            if (!(data instanceof Float32Array) || data.length !== count * size)
+              throw this.failed(new Error(`output ${name} is not ${count}×${size} float32 values as the signature declares`));
+            return { name, size, data };
+          });
+    return Array.from(
+      { length: count },
+      (_, i) =>
+        refused.get(i) ?? {
+          outputs: Object.fromEntries(declared.map(({ name, size, data }) => [name, data.subarray(i * size, (i + 1) * size)])),
+          cold: lease.cold,
+          coldStartMs: lease.coldStartMs,
+        },
+    );
   }
 
   private failed(cause: unknown): ServingError {

@@ -130,11 +130,13 @@ export class LocalRuntime {
 
   /** Runs one sample through a model version in a region. */
   predict(key: string, region: string, inputs: unknown): Promise<Prediction> {
-    const reason = this.unavailable.get(key);
-    if (reason) throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
-    const host = this.models.get(hostKey(key, region));
-    if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
+    const host = this.placedModel(key, region);
     return host.predict(toSample(inputs, host.spec.signature.inputs));
+  }
+
+  /** Runs the sample of a predict request's JSON body (`{"inputs": {...}}`), read in the model's session thread. */
+  predictBody(key: string, region: string, body: Uint8Array): Promise<Prediction> {
+    return this.placedModel(key, region).predictBody(body);
   }
 
   /** Calls a function in a region. */
@@ -147,6 +149,14 @@ export class LocalRuntime {
   /** Unloads everything. */
   async close(): Promise<void> {
     await Promise.all([...this.models.values(), ...this.functions.values()].map((host) => host.close()));
+  }
+
+  private placedModel(key: string, region: string): ModelHost {
+    if (this.unavailable.has(key))
+      throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
+    const host = this.models.get(hostKey(key, region));
+    if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
+    return host;
   }
 
   private modelClient(key: string, region: string): ModelClient {

@@ -1,9 +1,13 @@
 /**
  * What the event loop and a session thread say to each other (see
  * session-thread.ts and session-worker.ts): batches and results as named
- * float32 tensors whose buffers are transferred, never copied.
+ * float32 tensors whose buffers are transferred, never copied. A batch's
+ * rows that arrived as JSON request bodies travel as bytes and are read into
+ * their rows in the thread.
  */
 import type { InferenceSession } from "onnxruntime-node";
+import type { TensorSpec } from "../sdk/spec";
+import type { ErrorCode } from "./contract";
 
 /** Named float32 tensors: flat data and dimensions. */
 export type Tensors = Record<string, { data: Float32Array; dims: readonly number[] }>;
@@ -12,13 +16,35 @@ export type Tensors = Record<string, { data: Float32Array; dims: readonly number
 export interface SessionThreadData {
   artifact: Uint8Array;
   options: InferenceSession.SessionOptions;
+  /** The model's declared inputs, which JSON rows are read against. */
+  inputs: Record<string, TensorSpec>;
 }
 
-/** A batch to run. */
+/** Rows of a batch given as JSON request bodies: `bytes[start, end)` is row `row`'s body. */
+export interface JsonRows {
+  bytes: Uint8Array;
+  rows: Array<{ row: number; start: number; end: number }>;
+}
+
+/** A row the thread could not read, and why (the client's error). */
+export interface RejectedRow {
+  row: number;
+  code: ErrorCode;
+  message: string;
+}
+
+/** A batch to run: `inputs` holds every row, the JSON rows' still zero until the thread reads them. */
 export interface RunMessage {
   kind: "run";
   id: number;
   inputs: Tensors;
+  json?: JsonRows;
+}
+
+/** A batch's answer: the outputs of every row, and the rows that were refused (their outputs are meaningless). */
+export interface RunResult {
+  outputs: Tensors;
+  rejected: RejectedRow[];
 }
 
 /** What a thread is sent: a batch, or the request to release its session and end once the batches before it are done. */
@@ -28,7 +54,7 @@ export type ToThread = RunMessage | { kind: "close" };
 export type ThreadMessage =
   | { kind: "ready" }
   | { kind: "load-failed"; message: string }
-  | { kind: "result"; id: number; outputs: Tensors }
+  | ({ kind: "result"; id: number } & RunResult)
   | { kind: "failed"; id: number; message: string };
 
 /** The buffers of `tensors`, each once: what a message transfers instead of copying. */

@@ -10,8 +10,15 @@
  */
 import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { InferenceSession } from "onnxruntime-node";
-import { buffersOf, type SessionThreadData, type Tensors, type ThreadMessage, type ToThread } from "./session-protocol";
+import {
+  buffersOf,
+  type JsonRows,
+  type RunResult,
+  type SessionThreadData,
+  type Tensors,
+  type ThreadMessage,
+  type ToThread,
+} from "./session-protocol";
 
 /** The worker's code, once per process: see `workerSource`. */
 let workerCode: string | undefined;
@@ -50,7 +57,7 @@ function compiled(file: string): string {
 }
 
 interface InFlight {
-  resolve: (outputs: Tensors) => void;
+  resolve: (result: RunResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -77,13 +84,21 @@ export class SessionThread {
   }
 
   /**
-   * Starts a thread and creates the session in it from `artifact` (copied to
-   * the thread) with `options`; rejects with onnxruntime's error when the
-   * session cannot be created, and the thread ends.
+   * Readies what starting a thread needs once per process (compiling the
+   * worker when running from sources), so that a model's first cold start
+   * does not pay for it: the model host calls it when it is created.
    */
-  static start(artifact: Uint8Array, options: InferenceSession.SessionOptions, label: string): Promise<SessionThread> {
+  static prepare(): void {
+    workerSource();
+  }
+
+  /**
+   * Starts a thread and creates the session in it from `data.artifact`
+   * (copied to the thread) with `data.options`; rejects with onnxruntime's
+   * error when the session cannot be created, and the thread ends.
+   */
+  static start(data: SessionThreadData, label: string): Promise<SessionThread> {
     const { source, eval: isEval } = workerSource();
-    const data: SessionThreadData = { artifact, options };
     const worker = new Worker(source, { eval: isEval, workerData: data, execArgv: [] });
     return new Promise((resolve, reject) => {
       const failed = (error: Error) => {
@@ -108,18 +123,20 @@ export class SessionThread {
   }
 
   /**
-   * Runs one batch. The inputs' buffers are transferred (detached here) and
-   * must not be views into a larger shared buffer; the outputs come back the
-   * same way. Rejects with the session's error, or when the thread exits first.
+   * Runs one batch: `inputs` holds every row, `json` the rows still to be
+   * read from request bodies in the thread. Their buffers are transferred
+   * (detached here) and must not be views into a larger shared buffer; the
+   * outputs come back the same way. Rejects with the session's error, or
+   * when the thread exits first.
    */
-  run(inputs: Tensors): Promise<Tensors> {
+  run(inputs: Tensors, json?: JsonRows): Promise<RunResult> {
     if (this.exitError) return Promise.reject(this.exitError);
     const id = this.nextId++;
-    return new Promise<Tensors>((resolve, reject) => {
+    return new Promise<RunResult>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject });
       if (this.inFlight.size === 1) this.worker.ref();
-      const message: ToThread = { kind: "run", id, inputs };
-      this.worker.postMessage(message, buffersOf(inputs));
+      const message: ToThread = { kind: "run", id, inputs, json };
+      this.worker.postMessage(message, json ? [...buffersOf(inputs), json.bytes.buffer as ArrayBuffer] : buffersOf(inputs));
     });
   }
 
@@ -152,7 +169,7 @@ export class SessionThread {
     if (!batch) return;
     this.inFlight.delete(message.id);
     if (this.inFlight.size === 0) this.worker.unref();
-    if (message.kind === "result") batch.resolve(message.outputs);
+    if (message.kind === "result") batch.resolve({ outputs: message.outputs, rejected: message.rejected });
     else batch.reject(new Error(message.message));
   }
 

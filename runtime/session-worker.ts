@@ -1,21 +1,53 @@
 /**
  * Inside a session thread (see session-thread.ts): creates the onnxruntime
  * session from the artifact it was started with, says "ready" (or why it
- * could not, and ends), then runs each batch it is sent, one after another,
- * and answers with the outputs, their buffers transferred back. A batch the
- * session refuses is answered with the error; the thread keeps serving. On
- * "close" it releases the session after the batches before it, and ends.
+ * could not, and ends), then runs each batch it is sent, one after another:
+ * reads the rows that came as JSON request bodies into their rows (a row that
+ * is not valid JSON or not the declared inputs is refused, alone), runs the
+ * session, and answers with the outputs, their buffers transferred back. A
+ * batch the session refuses is answered with the error; the thread keeps
+ * serving. On "close" it releases the session after the batches before it,
+ * and ends.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
-import { buffersOf, type RunMessage, type SessionThreadData, type Tensors, type ThreadMessage, type ToThread } from "./session-protocol";
+import { ServingError } from "./contract";
+import {
+  buffersOf,
+  type JsonRows,
+  type RejectedRow,
+  type RunMessage,
+  type SessionThreadData,
+  type Tensors,
+  type ThreadMessage,
+  type ToThread,
+} from "./session-protocol";
+import { sampleFromBody, sampleSize } from "./signature";
 
 const port = parentPort!;
 const say = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const messageOf = (error: unknown) => String((error as Error)?.message ?? error);
+const { artifact, options, inputs: declared } = workerData as SessionThreadData;
 
-async function run(session: ort.InferenceSession, { id, inputs }: RunMessage): Promise<void> {
+/** Reads each JSON row into its row of `inputs`; returns the rows it refused. */
+function readRows(inputs: Tensors, json: JsonRows): RejectedRow[] {
+  const rejected: RejectedRow[] = [];
+  for (const { row, start, end } of json.rows) {
+    try {
+      const sample = sampleFromBody(json.bytes.subarray(start, end), declared);
+      for (const [name, tensor] of Object.entries(declared)) inputs[name].data.set(sample[name], row * sampleSize(tensor));
+    } catch (error) {
+      rejected.push({ row, code: error instanceof ServingError ? error.code : "INVALID_INPUT", message: messageOf(error) });
+    }
+  }
+  return rejected;
+}
+
+async function run(session: ort.InferenceSession, { id, inputs, json }: RunMessage): Promise<void> {
   try {
+    const rejected = json ? readRows(inputs, json) : [];
+    const rows = Object.values(inputs)[0]?.dims[0] ?? 0;
+    if (rejected.length === rows) return say({ kind: "result", id, outputs: {}, rejected });
     const feeds = Object.fromEntries(
       Object.entries(inputs).map(([name, tensor]) => [name, new ort.Tensor("float32", tensor.data, tensor.dims)]),
     );
@@ -26,13 +58,17 @@ async function run(session: ort.InferenceSession, { id, inputs }: RunMessage): P
         .filter(([, tensor]) => ArrayBuffer.isView(tensor.data))
         .map(([name, tensor]) => [name, { data: tensor.data as Float32Array, dims: tensor.dims }]),
     );
-    say({ kind: "result", id, outputs }, buffersOf(outputs));
+    say({ kind: "result", id, outputs, rejected }, buffersOf(outputs));
   } catch (error) {
     say({ kind: "failed", id, message: messageOf(error) });
   }
 }
 
-const { artifact, options } = workerData as SessionThreadData;
+async function end(session: ort.InferenceSession): Promise<void> {
+  await session.release();
+  process.exit(0);
+}
+
 ort.InferenceSession.create(artifact, options).then(
   (session) => {
     // One message at a time: a batch never overlaps another, and "close" waits for those before it.
@@ -47,8 +83,3 @@ ort.InferenceSession.create(artifact, options).then(
     port.close();
   },
 );
-
-async function end(session: ort.InferenceSession): Promise<void> {
-  await session.release();
-  process.exit(0);
-}

@@ -60,13 +60,44 @@ describe("model sessions in worker threads (real onnxruntime-node)", () => {
     predictions.forEach((prediction, i) => assert.deepEqual(prediction.outputs.probabilities, expected.subarray(i * 5, (i + 1) * 5)));
   });
 
+  it("reads JSON request bodies in the thread: the same answers as samples read here, and a bad body fails alone", async () => {
+    const served = host(intent, artifact);
+    await served.warm();
+    const [a, b] = samples(2);
+    const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const [fromSample, fromBody, badJson, wrongShape, noInputs] = await Promise.allSettled([
+      served.predict(a),
+      served.predictBody(body({ inputs: { features: Array.from(b.features) } })),
+      served.predictBody(new TextEncoder().encode('{"inputs": {"features": [1, 2,')),
+      served.predictBody(body({ inputs: { features: [1, 2, 3] } })),
+      served.predictBody(new Uint8Array(0)),
+    ]);
+    assert.equal(served.batchesRun, 1, "one batch held them all");
+    const expected = await Promise.all([a, b].map((sample) => served.predict(sample)));
+    assert.deepEqual(fromSample.status === "fulfilled" && fromSample.value.outputs, expected[0].outputs);
+    assert.deepEqual(fromBody.status === "fulfilled" && fromBody.value.outputs, expected[1].outputs);
+    const refusal = (settled: PromiseSettledResult<unknown>) =>
+      settled.status === "rejected" && settled.reason instanceof ServingError
+        ? [settled.reason.code, settled.reason.message]
+        : settled.status;
+    assert.deepEqual(refusal(badJson), ["BAD_JSON", "the request body is not valid JSON"]);
+    assert.deepEqual(refusal(wrongShape), ["INVALID_INPUT", "inputs.features has 3 values; shape [512] needs 512"]);
+    assert.deepEqual(refusal(noInputs), ["INVALID_INPUT", 'inputs must be an object with "features"']);
+  });
+
   it("moves a batch's buffers to the thread and back instead of copying them", async () => {
-    const thread = await SessionThread.start(artifact, { executionProviders: ["cpu"] }, "model intent@1");
+    const thread = await SessionThread.start(
+      { artifact, options: { executionProviders: ["cpu"] }, inputs: intent.signature.inputs },
+      "model intent@1",
+    );
     try {
       const data = new Float32Array(3 * 512).fill(0.25);
-      const answer = thread.run({ features: { data, dims: [3, 512] } });
+      const bytes = new TextEncoder().encode(JSON.stringify({ inputs: { features: new Array(512).fill(0.5) } }));
+      const answer = thread.run({ features: { data, dims: [3, 512] } }, { bytes, rows: [{ row: 2, start: 0, end: bytes.length }] });
       assert.equal(data.byteLength, 0, "the input buffer was transferred (detached here)");
-      const outputs = await answer;
+      assert.equal(bytes.byteLength, 0, "so were the JSON bodies");
+      const { outputs, rejected } = await answer;
+      assert.deepEqual(rejected, []);
       assert.deepEqual(outputs.probabilities.dims, [3, 5]);
       assert.equal(outputs.probabilities.data.buffer.byteLength, 3 * 5 * 4, "the output arrives in a buffer of its own");
     } finally {
@@ -76,7 +107,7 @@ describe("model sessions in worker threads (real onnxruntime-node)", () => {
 
   it("refuses to start a thread on an artifact onnxruntime cannot load, with onnxruntime's error", async () => {
     await assert.rejects(
-      SessionThread.start(new Uint8Array([1, 2, 3]), { executionProviders: ["cpu"] }, "model bad@1"),
+      SessionThread.start({ artifact: new Uint8Array([1, 2, 3]), options: { executionProviders: ["cpu"] }, inputs: {} }, "model bad@1"),
       /protobuf|parse|model/i,
     );
   });
