@@ -63,12 +63,17 @@ const loadNow = () =>
     .map((l) => l.toFixed(2))
     .join(" ");
 
-/** The example model's cold start in this process: a fresh runtime (scaled to zero), then its first request. */
+/**
+ * The example model's cold start in this process: a fresh runtime (scaled to
+ * zero), idle for a moment as a model scaled to zero is before its next
+ * request, then its first request.
+ */
 async function coldStarts(samples: number): Promise<number[]> {
   const spec = example.toSpec();
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
     const runtime = new LocalRuntime(spec, example.root, { warn: () => {} });
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const started = performance.now();
     const prediction = await runtime.predict("intent@1", "central", { features: new Array(512).fill(0) });
     if (!prediction.cold) throw new Error("expected a cold start");
@@ -186,8 +191,8 @@ async function main(): Promise<void> {
   const body = JSON.stringify({ inputs: { features: Array.from({ length: 512 }, (_, i) => Math.sin(i)) } });
   const runs: Run[] = [];
   try {
-    await runLoad(origin, "/on", body, 8, 500);
-    await runLoad(origin, "/off", body, 8, 500);
+    // Warm-up, long enough that the JIT has settled: the first seconds cost the server twice the CPU per request.
+    for (const clients of [1, 64]) for (const batching of ["off", "on"]) await runLoad(origin, `/${batching}`, body, clients, 1500);
     await runLoad(origin, "/cached", body, 1, 100);
     for (let i = 0; i < RUNS; i++) {
       runs.push(await measure(origin, body));

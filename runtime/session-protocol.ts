@@ -12,7 +12,7 @@ import type { ErrorCode } from "./contract";
 /** Named float32 tensors: flat data and dimensions. */
 export type Tensors = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
-/** What a thread is started with (its `workerData`): the artifact is copied to it once. */
+/** What a thread opens its session with (its first message): the artifact is copied to it once. */
 export interface SessionThreadData {
   artifact: Uint8Array;
   options: InferenceSession.SessionOptions;
@@ -47,8 +47,11 @@ export interface RunResult {
   rejected: RejectedRow[];
 }
 
-/** What a thread is sent: a batch, or the request to release its session and end once the batches before it are done. */
-export type ToThread = RunMessage | { kind: "close" };
+/**
+ * What a thread is sent: its session to open (first), batches, and the
+ * request to release its session and end once the batches before it are done.
+ */
+export type ToThread = { kind: "open"; data: SessionThreadData } | RunMessage | { kind: "close" };
 
 /** What a thread says. */
 export type ThreadMessage =

@@ -2,7 +2,9 @@
  * One onnxruntime session in its own worker thread (session-worker.ts), so
  * that `session.run` never holds the event loop: health checks, cache hits
  * and every other route keep answering while a model computes. Batches cross
- * the thread boundary as transferred buffers, not copies.
+ * the thread boundary as transferred buffers, not copies. A session opens in
+ * a thread started ahead of need (one spare per process), so a cold start
+ * costs the session's creation, not a thread's start.
  *
  * A thread that exits while batches are in flight (a crash, or a kill) fails
  * exactly those batches, and tells its listeners (the instance pool, which
@@ -27,10 +29,10 @@ let workerCode: string | undefined;
  * How to start the worker: the compiled file next to this one, or, running
  * from TypeScript sources (a checkout, the runtime image), session-worker.ts
  * compiled once per process with esbuild and started as code, requiring its
- * modules from where the file is. That starts the thread in about half the
- * time tsx's loader would take there, which is most of a small model's cold
- * start. Either way the thread gets none of the parent's execArgv (a loader
- * registered there would start its own hooks thread per worker).
+ * modules from where the file is: a thread starts in about half the time
+ * tsx's loader would take there. Either way the thread gets none of the
+ * parent's execArgv (a loader registered there would start its own hooks
+ * thread per worker).
  */
 function workerSource(): { source: string; eval: boolean } {
   const file = join(__dirname, `session-worker${extname(__filename)}`);
@@ -54,6 +56,40 @@ function compiled(file: string): string {
     logLevel: "silent",
   });
   return outputFiles[0].text;
+}
+
+/** A thread started ahead of need, onnxruntime loaded, no session yet: where the next session opens. */
+let spare: { worker: Worker; detach: () => void } | undefined;
+
+/** A new thread, onnxruntime loading in it; it holds the process open no more than an idle session thread would. */
+function newThread(): NonNullable<typeof spare> {
+  const { source, eval: isEval } = workerSource();
+  const worker = new Worker(source, { eval: isEval, execArgv: [] });
+  worker.unref();
+  const ignore = () => {};
+  const gone = () => spare?.worker === worker && (spare = undefined);
+  worker.on("error", ignore);
+  worker.on("exit", gone);
+  return {
+    worker,
+    detach: () => {
+      worker.off("error", ignore);
+      worker.off("exit", gone);
+    },
+  };
+}
+
+/** The spare thread, or a new one when there is none (or it is gone). */
+function takeSpare(): Worker {
+  const taken = spare && spare.worker.threadId >= 0 ? spare : newThread();
+  spare = undefined;
+  taken.detach();
+  return taken.worker;
+}
+
+/** Starts a spare thread unless there is one. */
+function keepSpare(): void {
+  spare ??= newThread();
 }
 
 interface InFlight {
@@ -84,23 +120,28 @@ export class SessionThread {
   }
 
   /**
-   * Readies what starting a thread needs once per process (compiling the
-   * worker when running from sources), so that a model's first cold start
-   * does not pay for it: the model host calls it when it is created.
+   * Starts the process's spare thread, once (compiling the worker first when
+   * running from sources), so that a cold start opens its session in a
+   * thread that is already running instead of waiting for one to start: the
+   * model host calls it when it is created. The spare is one idle thread per
+   * process, whatever the number of models; a model scaled to zero holds no
+   * thread and no session.
    */
   static prepare(): void {
-    workerSource();
+    keepSpare();
   }
 
   /**
-   * Starts a thread and creates the session in it from `data.artifact`
-   * (copied to the thread) with `data.options`; rejects with onnxruntime's
-   * error when the session cannot be created, and the thread ends.
+   * Opens a session in the spare thread (another spare starts once it is open) from
+   * `data.artifact` (copied to the thread) with `data.options`; rejects with
+   * onnxruntime's error when the session cannot be created, and the thread ends.
    */
   static start(data: SessionThreadData, label: string): Promise<SessionThread> {
-    const { source, eval: isEval } = workerSource();
-    const worker = new Worker(source, { eval: isEval, workerData: data, execArgv: [] });
-    return new Promise((resolve, reject) => {
+    const worker = takeSpare();
+    worker.ref();
+    const open: ToThread = { kind: "open", data };
+    worker.postMessage(open);
+    const opened = new Promise<SessionThread>((resolve, reject) => {
       const failed = (error: Error) => {
         worker.off("message", first);
         worker.off("exit", early);
@@ -120,6 +161,9 @@ export class SessionThread {
       worker.once("error", failed);
       worker.on("exit", early);
     });
+    // The next spare starts once this session is open, not while it opens: the two would share the CPU.
+    void opened.then(keepSpare, keepSpare);
+    return opened;
   }
 
   /**

@@ -1,15 +1,15 @@
 /**
- * Inside a session thread (see session-thread.ts): creates the onnxruntime
- * session from the artifact it was started with, says "ready" (or why it
- * could not, and ends), then runs each batch it is sent, one after another:
- * reads the rows that came as JSON request bodies into their rows (a row that
- * is not valid JSON or not the declared inputs is refused, alone), runs the
- * session, and answers with the outputs, their buffers transferred back. A
- * batch the session refuses is answered with the error; the thread keeps
- * serving. On "close" it releases the session after the batches before it,
- * and ends.
+ * Inside a session thread (see session-thread.ts). The thread starts before
+ * it is needed, with onnxruntime loaded; its first message opens the session
+ * from an artifact, and it says "ready" (or why it could not, and ends). Then
+ * it runs each batch it is sent, one after another: reads the rows that came
+ * as JSON request bodies into their rows (a row that is not valid JSON or not
+ * the declared inputs is refused, alone), runs the session, and answers with
+ * the outputs, their buffers transferred back. A batch the session refuses is
+ * answered with the error; the thread keeps serving. On "close" it releases
+ * the session after the batches before it, and ends.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { ServingError } from "./contract";
 import {
@@ -27,7 +27,8 @@ import { sampleFromBody, sampleSize } from "./signature";
 const port = parentPort!;
 const say = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const messageOf = (error: unknown) => String((error as Error)?.message ?? error);
-const { artifact, options, inputs: declared } = workerData as SessionThreadData;
+/** The model's declared inputs, once its session is open. */
+let declared: SessionThreadData["inputs"] = {};
 
 /** Reads each JSON row into its row of `inputs`; returns the rows it refused. */
 function readRows(inputs: Tensors, json: JsonRows): RejectedRow[] {
@@ -69,17 +70,25 @@ async function end(session: ort.InferenceSession): Promise<void> {
   process.exit(0);
 }
 
-ort.InferenceSession.create(artifact, options).then(
-  (session) => {
-    // One message at a time: a batch never overlaps another, and "close" waits for those before it.
-    let done = Promise.resolve();
-    port.on("message", (message: ToThread) => {
-      done = done.then(() => (message.kind === "run" ? run(session, message) : end(session)));
-    });
-    say({ kind: "ready" });
-  },
-  (error) => {
-    say({ kind: "load-failed", message: messageOf(error) });
-    port.close();
-  },
-);
+/** Opens the session, then serves batches: one message at a time, so "close" waits for the batches before it. */
+function open({ artifact, options, inputs }: SessionThreadData): void {
+  declared = inputs;
+  ort.InferenceSession.create(artifact, options).then(
+    (session) => {
+      let done = Promise.resolve();
+      port.on("message", (message: ToThread) => {
+        done = done.then(() => (message.kind === "run" ? run(session, message) : end(session)));
+      });
+      say({ kind: "ready" });
+    },
+    (error) => {
+      say({ kind: "load-failed", message: messageOf(error) });
+      port.close();
+    },
+  );
+}
+
+port.once("message", (message: ToThread) => {
+  if (message.kind === "open") open(message.data);
+  else port.close();
+});
