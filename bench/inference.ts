@@ -9,6 +9,9 @@
  * spread over runs, and each goal of issue 19 with its worst-run ratio and
  * ✓ or ✗.
  *
+ * Load comes from wrk when it is installed (apt-get install wrk), else from
+ * a Node load generator, which takes a share of the 2 cores the server has.
+ *
  *   npm run bench:inference   (BENCH_RUNS=5 BENCH_SECONDS=4 per measurement)
  */
 import { spawn } from "node:child_process";
@@ -18,7 +21,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { LocalRuntime } from "../runtime/runtime";
 import example from "../examples/support-desk/app";
-import { combine, percentile, runLoad, type LoadResult } from "./support/load";
+import { combine, percentile, type LoadResult } from "./support/load";
+import { hasWrk, load } from "./support/wrk";
 import { writeLargeModel } from "./support/large-model";
 import type { ProbeResult } from "./support/probe";
 
@@ -85,7 +89,7 @@ async function coldStarts(samples: number): Promise<number[]> {
 
 /** Batching off and on at `clients`, in off, on, on, off halves of `SECONDS` each. */
 async function compare(origin: string, body: string, clients: number): Promise<Record<Batching, LoadResult>> {
-  const half = (batching: Batching) => runLoad(origin, `/${batching}`, body, clients, SECONDS * 500);
+  const half = (batching: Batching) => load(origin, `/${batching}`, body, clients, SECONDS / 2);
   const off = [await half("off")];
   const on = [await half("on"), await half("on")];
   off.push(await half("off"));
@@ -94,7 +98,7 @@ async function compare(origin: string, body: string, clients: number): Promise<R
 
 /** The probes while 64 clients load `/off` or `/on`. */
 async function probeUnderLoad(origin: string, body: string, batching: Batching): Promise<Probed> {
-  const [probed] = await Promise.all([probe(origin, body), runLoad(origin, `/${batching}`, body, 64, SECONDS * 1000 + 500)]);
+  const [probed] = await Promise.all([probe(origin, body), load(origin, `/${batching}`, body, 64, SECONDS + 1)]);
   return probed;
 }
 
@@ -185,15 +189,17 @@ function printGoals(runs: Run[]): void {
 
 async function main(): Promise<void> {
   const model = writeLargeModel(ROOT);
-  console.log(`large model: ${(model.bytes / 1e6).toFixed(1)} MB, 512→2048→1024→5, ${RUNS} run(s), ${SECONDS} s per measurement`);
+  console.log(
+    `large model: ${(model.bytes / 1e6).toFixed(1)} MB, 512→2048→1024→5, ${RUNS} run(s), ${SECONDS} s per measurement, load from ${hasWrk ? "wrk" : "Node (install wrk for a lighter load generator)"}`,
+  );
   const server = await child("support/inference-server.ts", [ROOT, model.sha256]);
   const origin = `http://127.0.0.1:${server.line}`;
   const body = JSON.stringify({ inputs: { features: Array.from({ length: 512 }, (_, i) => Math.sin(i)) } });
   const runs: Run[] = [];
   try {
     // Warm-up, long enough that the JIT has settled: the first seconds cost the server twice the CPU per request.
-    for (const clients of [1, 64]) for (const batching of ["off", "on"]) await runLoad(origin, `/${batching}`, body, clients, 1500);
-    await runLoad(origin, "/cached", body, 1, 100);
+    for (const clients of [1, 64]) for (const batching of ["off", "on"]) await load(origin, `/${batching}`, body, clients, 2);
+    await load(origin, "/cached", body, 1, 1);
     for (let i = 0; i < RUNS; i++) {
       runs.push(await measure(origin, body));
       printRun(i, runs[i]);
