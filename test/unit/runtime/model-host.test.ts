@@ -85,6 +85,18 @@ describe("model sessions in worker threads (real onnxruntime-node)", () => {
     assert.deepEqual(refusal(noInputs), ["INVALID_INPUT", 'inputs must be an object with "features"']);
   });
 
+  it("refuses a body nested 100,000 deep or a megabyte of one number alone, and the thread keeps serving", async () => {
+    const served = host(intent, artifact);
+    await served.warm();
+    const [thread] = served.threads;
+    const nested = new TextEncoder().encode(`{"inputs":{"features":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`);
+    const huge = new TextEncoder().encode(`{"inputs":{"features":[${"9".repeat(1_000_000)}]}}`);
+    for (const body of [nested, huge])
+      await assert.rejects(served.predictBody(body), (error: ServingError) => error.code === "INVALID_INPUT" || error.code === "BAD_JSON");
+    assert.equal((await served.predict(samples(1)[0])).outputs.probabilities.length, 5);
+    assert.equal(served.threads[0], thread, "the same thread answered");
+  });
+
   it("moves a batch's buffers to the thread and back instead of copying them", async () => {
     const thread = await SessionThread.start(
       { artifact, options: { executionProviders: ["cpu"] }, inputs: intent.signature.inputs },
