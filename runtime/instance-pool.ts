@@ -142,6 +142,7 @@ export class InstancePool<T> {
   /** Unloads everything, for shutdown. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error("the pool closed before an instance was free"));
     clearTimeout(this.prewarmTimer);
     const slots = this.slots.splice(0);
     for (const slot of slots) clearTimeout(slot.idleTimer);

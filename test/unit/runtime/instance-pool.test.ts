@@ -44,6 +44,15 @@ describe("InstancePool", () => {
     assert.equal((await pool.acquire()).cold, true);
   });
 
+  it("fails a caller still waiting when the pool closes", async () => {
+    const pool = new InstancePool({ min: 0, max: 1, slotsPerInstance: 1, idleWindowMs: 10_000, load: async () => 1 });
+    await pool.acquire();
+    const waiting = pool.acquire();
+    await pool.close();
+    await assert.rejects(waiting, /the pool closed before an instance was free/);
+    await assert.rejects(pool.acquire(), /the pool is closed/);
+  });
+
   describe("evicting an instance that died", () => {
     it("forgets it, never hands it out again, and starts a replacement up to the floor", async () => {
       let loaded = 0;
