@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { ServingError } from "./contract";
 import type { LocalRuntime } from "./runtime";
+import { readJson } from "./signature";
 
 /** The parts of a request an entry sees; the body is already read. */
 export interface EntryCall {
@@ -22,15 +23,6 @@ export interface EntryResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
-}
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new ServingError("BAD_JSON", "the request body is not valid JSON");
-  }
 }
 
 const coldHeaders = (cold: boolean, ms: number): Record<string, string> =>
@@ -64,9 +56,9 @@ async function callEntryUnchecked(
   region: string,
   call: EntryCall,
 ): Promise<EntryResponse> {
-  const body = parseJson(call.body);
   const parent = runtime.traceParent(call.headers);
   if (kind === "function") {
+    const body = readJson(call.body);
     const { response, cold, coldStartMs } = await runtime.invoke(
       entry,
       region,
@@ -80,7 +72,8 @@ async function callEntryUnchecked(
       body: Buffer.from(JSON.stringify(response.body ?? null)),
     };
   }
-  const prediction = await runtime.predict(entry, region, (body as { inputs?: unknown } | undefined)?.inputs, parent);
+  // The body goes to the model's session thread as it is: reading its JSON there keeps that work off the event loop.
+  const prediction = await runtime.predictBody(entry, region, call.body, parent);
   const outputs = Object.fromEntries(Object.entries(prediction.outputs).map(([name, data]) => [name, Array.from(data)]));
   const [model, version] = entry.split("@");
   return {

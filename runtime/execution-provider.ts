@@ -36,8 +36,17 @@ export function chooseExecutionProviders(model: Pick<ModelSpec, "pool">, env: No
   return model.pool ? ["cuda", "cpu"] : ["cpu"];
 }
 
-/** Creates sessions with the chosen providers, falling back to the CPU once if they cannot be used. */
-export class SessionFactory {
+/** Creates one session of `artifact` with `options` (in this thread, or in a session thread). */
+export type SessionCreator<S> = (artifact: Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<S>;
+
+const inProcess: SessionCreator<ort.InferenceSession> = (artifact, options) => ort.InferenceSession.create(artifact, options);
+
+/**
+ * Creates sessions with the chosen providers, falling back to the CPU once if
+ * they cannot be used. Sessions are in-process unless `create` makes them
+ * elsewhere (the model host makes session threads).
+ */
+export class SessionFactory<S = ort.InferenceSession> {
   /** The providers sessions are created with now (`["cpu"]` after a fallback). */
   providers: ExecutionProvider[];
   /** Why the preferred providers were given up, after a fallback. */
@@ -47,16 +56,14 @@ export class SessionFactory {
     readonly preferred: ExecutionProvider[],
     private readonly warn: (message: string) => void,
     private readonly label = "model",
-    private readonly create: (artifact: Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (
-      artifact,
-      options,
-    ) => ort.InferenceSession.create(artifact, options),
+    // Without `create`, S is the default InferenceSession, which is what inProcess makes.
+    private readonly create: SessionCreator<S> = inProcess as unknown as SessionCreator<S>,
   ) {
     this.providers = preferred;
   }
 
   /** A session of `artifact`: on the preferred providers, or on the CPU when they fail and the CPU does not. */
-  async session(artifact: Uint8Array, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+  async session(artifact: Uint8Array, options: ort.InferenceSession.SessionOptions = {}): Promise<S> {
     const providers = this.providers;
     try {
       return await this.create(artifact, { ...options, executionProviders: providers });

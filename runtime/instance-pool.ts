@@ -5,6 +5,10 @@
  * wait in order. Instances above the floor unload after `idleWindowMs` idle,
  * which is how scale-to-zero happens.
  *
+ * An instance that dies on its own (a crashed session thread) is evicted:
+ * the pool forgets it and starts a replacement when the floor or a waiting
+ * caller needs one.
+ *
  * With a keep-alive policy (a scaling policy that declares `prewarm`), the
  * policy decides after every call: how long to keep the instance, or to
  * unload now and pre-warm one just before the next call it predicts.
@@ -40,6 +44,8 @@ export interface InstancePoolOptions<T> extends PoolEvents {
   keepAlive?: KeepAlivePolicy;
   load: () => Promise<T>;
   unload?: (instance: T) => Promise<void> | void;
+  /** A load nobody waited on (a replacement, a pre-warm) failed; the next call that needs an instance tries again. */
+  onBackgroundLoadFailed?: (error: unknown) => void;
 }
 
 interface Slot<T> {
@@ -67,7 +73,8 @@ export interface Lease<T> {
 export class InstancePool<T> {
   private readonly slots: Array<Slot<T>> = [];
   private starting = 0;
-  private readonly waiters: Array<(lease: Lease<T>) => void> = [];
+  private readonly waiters: Array<{ resolve: (lease: Lease<T>) => void; reject: (error: unknown) => void }> = [];
+  private closed = false;
   /** The minute (since the epoch) of the latest call. */
   private lastMinute?: number;
   /** The instance warmOne is starting, until it is loaded. */
@@ -83,6 +90,11 @@ export class InstancePool<T> {
   /** Instances loaded now. */
   get size(): number {
     return this.slots.length;
+  }
+
+  /** The instances loaded now (for inspection and tests). */
+  get instances(): readonly T[] {
+    return this.slots.map((slot) => slot.instance);
   }
 
   /** Starts the floor of `min` instances. */
@@ -111,6 +123,7 @@ export class InstancePool<T> {
 
   /** A slot on a warm instance, or a new instance, or a wait for one. */
   async acquire(): Promise<Lease<T>> {
+    if (this.closed) throw new Error("the pool is closed");
     this.observeCall();
     const free = this.slots.find((s) => s.busy < this.options.slotsPerInstance);
     if (free) return this.lease(free, false, 0);
@@ -119,24 +132,48 @@ export class InstancePool<T> {
       const slot = await this.start();
       return this.lease(slot, true, performance.now() - began);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Returns a lease's slot; the instance may go idle and later unload. */
   release(lease: Lease<T>): void {
     const slot = lease.slot as Slot<T>;
     slot.busy--;
+    if (!this.slots.includes(slot)) return; // evicted or unloaded while leased: nobody else gets it
     const waiter = this.waiters.shift();
     if (waiter) {
-      waiter(this.lease(slot, false, 0));
+      waiter.resolve(this.lease(slot, false, 0));
       return;
     }
     if (this.options.keepAlive) this.follow(this.options.keepAlive.decide());
     this.park(slot);
   }
 
+  /**
+   * Forgets an instance that can no longer serve (its thread died), and
+   * starts a replacement for the first waiting caller, or up to the floor.
+   * An instance the pool does not hold (already unloaded) is ignored.
+   */
+  evict(instance: T): void {
+    const slot = this.slots.find((s) => s.instance === instance);
+    if (!slot) return;
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    clearTimeout(slot.idleTimer);
+    void this.options.unload?.(instance);
+    if (this.closed) return;
+    const waiter = this.slots.length + this.starting < this.options.max ? this.waiters.shift() : undefined;
+    if (waiter) {
+      const began = performance.now();
+      this.start().then((next) => waiter.resolve(this.lease(next, true, performance.now() - began)), waiter.reject);
+    } else {
+      this.warm().catch((error) => this.closed || this.options.onBackgroundLoadFailed?.(error));
+    }
+  }
+
   /** Unloads everything, for shutdown. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error("the pool closed before an instance was free"));
     clearTimeout(this.prewarmTimer);
     const slots = this.slots.splice(0);
     for (const slot of slots) clearTimeout(slot.idleTimer);
@@ -167,10 +204,13 @@ export class InstancePool<T> {
     this.prewarmTimer = setTimeout(() => {
       this.idleMs = keepAliveMs;
       if (this.slots.length + this.starting > 0) return;
-      void this.start().then((slot) => {
-        this.options.onPrewarm?.(window);
-        this.park(slot);
-      });
+      this.start().then(
+        (slot) => {
+          this.options.onPrewarm?.(window);
+          this.park(slot);
+        },
+        (error) => this.closed || this.options.onBackgroundLoadFailed?.(error),
+      );
     }, window.prewarm * MINUTE_MS);
     this.prewarmTimer.unref();
   }
@@ -180,6 +220,11 @@ export class InstancePool<T> {
     const began = performance.now();
     try {
       const instance = await this.options.load();
+      if (this.closed) {
+        // Closed while it loaded: unload it rather than keep an instance nobody will release.
+        await this.options.unload?.(instance);
+        throw new Error("the pool closed while an instance was loading");
+      }
       this.options.onColdStart?.(performance.now() - began);
       const slot: Slot<T> = { instance, busy: 0 };
       this.slots.push(slot);

@@ -206,8 +206,15 @@ export class LocalRuntime {
 
   /** Runs one sample through a model version in a region; traced, in a span under `parent` (else the active context). */
   predict(key: string, region: string, inputs: unknown, parent?: Context): Promise<Prediction> {
-    if (!this.tracing) return this.predictIn(key, region, inputs, undefined);
-    return this.tracing.model(key, region, parent ?? context.active(), (within) => this.predictIn(key, region, inputs, within));
+    return this.traceModel(key, region, parent, (host, within) => host.predict(toSample(inputs, host.spec.signature.inputs), within));
+  }
+
+  /**
+   * Runs the sample of a predict request's JSON body (`{"inputs": {...}}`), read in the model's session thread;
+   * traced like predict.
+   */
+  predictBody(key: string, region: string, body: Uint8Array, parent?: Context): Promise<Prediction> {
+    return this.traceModel(key, region, parent, (host, within) => host.predictBody(body, within));
   }
 
   /** Calls a function in a region; traced, in a span under `parent` (else the active context), active while the handler runs. */
@@ -229,12 +236,23 @@ export class LocalRuntime {
     await Promise.all([...this.models.values(), ...this.functions.values()].map((host) => host.close()));
   }
 
-  private predictIn(key: string, region: string, inputs: unknown, within: Context | undefined): Promise<Prediction> {
-    const reason = this.unavailable.get(key);
-    if (reason) throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
+  /** Calls `predict` on the model version's host in `region`, in a model span under `parent` when the runtime traces. */
+  private traceModel(
+    key: string,
+    region: string,
+    parent: Context | undefined,
+    predict: (host: ModelHost, within: Context | undefined) => Promise<Prediction>,
+  ): Promise<Prediction> {
+    if (!this.tracing) return predict(this.placedModel(key, region), undefined);
+    return this.tracing.model(key, region, parent ?? context.active(), (within) => predict(this.placedModel(key, region), within));
+  }
+
+  private placedModel(key: string, region: string): ModelHost {
+    if (this.unavailable.has(key))
+      throw new ServingError("MODEL_UNAVAILABLE", `model version ${key} is unavailable: its artifact failed verification`);
     const host = this.models.get(hostKey(key, region));
     if (!host) throw new ServingError("NOT_FOUND", `model version ${key} is not placed in region ${region}`);
-    return host.predict(toSample(inputs, host.spec.signature.inputs), within);
+    return host;
   }
 
   private modelClient(key: string, region: string): ModelClient {

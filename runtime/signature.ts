@@ -70,3 +70,24 @@ export function toSample(inputs: unknown, declared: Record<string, TensorSpec>):
   }
   return sample;
 }
+
+/**
+ * Reads a JSON request body (empty: undefined).
+ * @throws ServingError BAD_JSON.
+ */
+export function readJson(body: Uint8Array): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
+  } catch {
+    throw new ServingError("BAD_JSON", "the request body is not valid JSON");
+  }
+}
+
+/**
+ * Reads a predict request's JSON body, `{"inputs": {...}}`, into a sample.
+ * @throws ServingError BAD_JSON, or INVALID_INPUT naming the field.
+ */
+export function sampleFromBody(body: Uint8Array, declared: Record<string, TensorSpec>): Sample {
+  return toSample((readJson(body) as { inputs?: unknown } | undefined)?.inputs, declared);
+}

@@ -176,7 +176,11 @@ export interface ModelArgs {
   signature: { inputs: Record<string, TensorSpec>; outputs: Record<string, TensorSpec> };
   /** The GPU pool to run on. @default CPU */
   pool?: GpuPool;
-  /** Dynamic batching. @default { maxBatchSize: 16, maxDelay: "5 ms", maxQueue: 256 } */
+  /**
+   * Dynamic batching: a request that finds the model idle runs at once, requests that arrive while it runs form
+   * the next batch (up to `maxBatchSize`), and `maxDelay` bounds how long a request waits for a batch to fill.
+   * @default { maxBatchSize: 16, maxDelay: "5 ms", maxQueue: 256 }
+   */
   batching?: { maxBatchSize?: number; maxDelay?: Duration; maxQueue?: number };
   regions: Region[];
   scaling?: ScalingPolicy;

@@ -1,7 +1,8 @@
 /**
- * Serves the large model twice, batching on and off, in its own process, so
- * that session.run on the gateway's thread never slows the load generator.
- * Prints the port on stdout.
+ * Serves the large model twice, batching on and off, in its own process (so
+ * that the server and the load generator do not share an event loop), and
+ * the batched one again behind a cached route, for the prober. Prints the
+ * port on stdout.
  */
 import pino from "pino";
 import { parseSettings } from "../../gateway/config";
@@ -35,7 +36,10 @@ const off = app.model("unbatched", {
 });
 app.route("POST /on", { target: on, auth: "none" });
 app.route("POST /off", { target: off, auth: "none" });
+app.route("POST /cached", { target: on, auth: "none", cache: { ttl: "1 hour" } });
 
-const gateway = new LocalTarget({ spec: app.toSpec(), root, settings: parseSettings({}), logger: pino({ level: "silent" }) });
+// The load generator and the prober share one client address: let them hold more than the default 64 requests.
+const settings = parseSettings({ limits: { perKeyConcurrency: 1024 } });
+const gateway = new LocalTarget({ spec: app.toSpec(), root, settings, logger: pino({ level: "silent" }) });
 void gateway.listen(0).then((address) => console.log(address.port));
 process.on("SIGTERM", () => void gateway.close().then(() => process.exit(0)));

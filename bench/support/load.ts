@@ -12,6 +12,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** How long it ran. */
+  elapsedMs: number;
 }
 
 /** Percentile of sorted values (nearest rank). */
@@ -47,5 +49,24 @@ export async function runLoad(origin: string, path: string, body: string, connec
     rps: (latencies.length / elapsed) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    elapsedMs: elapsed,
+  };
+}
+
+/**
+ * Several runs of the same load as one: their requests over their summed
+ * time, and the worst of their percentiles (runs by different load
+ * generators keep no latencies to merge).
+ */
+export function combine(results: readonly LoadResult[]): LoadResult {
+  const requests = results.reduce((sum, r) => sum + r.requests, 0);
+  const elapsedMs = results.reduce((sum, r) => sum + r.elapsedMs, 0);
+  return {
+    requests,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    rps: (requests / elapsedMs) * 1000,
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    elapsedMs,
   };
 }

@@ -33,9 +33,10 @@ describe("local target tracing: the gateway, the handler and the model's batcher
   after(() => target.close());
   beforeEach(() => tracing.reset());
 
-  it("traces a batched inference: each request's wait in the queue, and one run of the whole batch linked to every wait", async () => {
+  it("traces a batched inference: each request's wait in the queue, and each run linked to the waits of its batch", async () => {
     const messages = ["refund my double charge", "the app crashes on start", "price for 50 seats", "cannot log in"];
-    // The model runs only once four samples wait: one batch of four, however slowly the requests arrive.
+    // The batcher runs at once when the model is idle and batches what arrives meanwhile: how the four requests
+    // split into runs depends on when they arrive, so the test checks the links, not a split.
     const responses = await Promise.all(
       messages.map((m) => post(base, "/models/fours", { inputs: { features: Array.from(featurize(m)) } })),
     );
@@ -45,16 +46,23 @@ describe("local target tracing: the gateway, the handler and the model's batcher
     );
     await until(() => requestSpans(tracing.spans()).length === 4);
     const spans = tracing.spans();
-    const run = only(spans, "model.run");
-    assert.equal(run.attributes["cloudloom.batch.size"], 4);
-    assert.equal(run.attributes["cloudloom.model"], "fours@1");
+    const runs = spans.filter((span) => span.name === "model.run");
     const waits = spans.filter((span) => span.name === "model.queue_wait");
     assert.equal(waits.length, 4);
-    assert.deepEqual(
-      waits.map((wait) => wait.attributes["cloudloom.batch.size"]),
-      [4, 4, 4, 4],
-    );
-    assert.deepEqual(new Set(run.links.map((link) => link.context.spanId)), new Set(waits.map(idOf)), "the run links to every wait");
+    assert.ok(runs.length >= 1 && runs.length <= 4, `${runs.length} runs`);
+    const linked = runs.flatMap((run) => run.links.map((link) => link.context.spanId));
+    assert.deepEqual(new Set(linked), new Set(waits.map(idOf)), "every wait is linked from a run");
+    assert.equal(linked.length, 4, "and from exactly one");
+    for (const run of runs) {
+      assert.equal(run.attributes["cloudloom.model"], "fours@1");
+      assert.equal(run.attributes["cloudloom.batch.size"], run.links.length, "a run's batch size is the waits it links");
+      const parent = spans.find((span) => idOf(span) === run.parentSpanContext?.spanId);
+      assert.equal(parent?.name, "runtime.model", "a run sits in its first sample's trace, and is linked from the others");
+    }
+    for (const wait of waits) {
+      const run = runs.find((r) => r.links.some((link) => link.context.spanId === idOf(wait)))!;
+      assert.equal(wait.attributes["cloudloom.batch.size"], run.attributes["cloudloom.batch.size"], "a wait knows the size of its batch");
+    }
     for (const root of requestSpans(spans)) {
       const attempt = only(childrenOf(spans, only(childrenOf(spans, root), "gateway.backend")), "gateway.backend.attempt");
       const [model] = childrenOf(spans, attempt);
@@ -62,8 +70,6 @@ describe("local target tracing: the gateway, the handler and the model's batcher
       assert.equal(model.kind, SpanKind.SERVER);
       assert.ok(childrenOf(spans, model).some((span) => span.name === "model.queue_wait"));
     }
-    const parent = spans.find((span) => idOf(span) === run.parentSpanContext?.spanId);
-    assert.equal(parent?.name, "runtime.model", "the run sits in the first sample's trace, and is linked from the others");
   });
 
   it("traces a function call into its handler and the model it calls in-process, under the client's trace", async () => {
