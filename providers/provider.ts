@@ -20,11 +20,26 @@ export type SpecSection = Exclude<keyof SpecV1, "apiVersion" | "app">;
 /** The step that handles each section; routes are served by the gateway step. */
 export type StepName<S extends SpecSection = SpecSection> = S extends "routes" ? "gateway" : S;
 
-/** One method per spec section. `C` is the provider's own build context. */
-export type ProviderSteps<C> = { [S in SpecSection as StepName<S>]: (context: C) => void };
+/**
+ * Steps that no section names: `queues` places the queue of every
+ * asynchronous entry (sdk/spec/async.ts), which the models and functions
+ * steps then attach their workers to and the gateway step submits to.
+ */
+export type DerivedStep = "queues";
+
+/** One method per spec section, and per derived step. `C` is the provider's own build context. */
+export type ProviderSteps<C> = { [S in SpecSection as StepName<S>]: (context: C) => void } & { [D in DerivedStep]: (context: C) => void };
 
 /** The order steps run in: each may use what earlier ones prepared. */
-export const STEP_ORDER: ReadonlyArray<StepName> = ["regions", "gpuPools", "scalingPolicies", "models", "functions", "gateway"];
+export const STEP_ORDER: ReadonlyArray<StepName | DerivedStep> = [
+  "regions",
+  "gpuPools",
+  "scalingPolicies",
+  "queues",
+  "models",
+  "functions",
+  "gateway",
+];
 
 /** Runs a provider's steps in order. */
 export function runSteps<C>(steps: ProviderSteps<C>, context: C): void {

@@ -6,6 +6,7 @@
  */
 import {
   Declared,
+  type AsyncArgs,
   type FunctionArgs,
   type GpuPoolArgs,
   type ModelArgs,
@@ -35,6 +36,13 @@ const PLACEMENT = object<PlacementSpec>({
   kubernetes: object<NonNullable<PlacementSpec["kubernetes"]>>({ labels: any, tolerations: any }),
 });
 const TENSOR = object<TensorSpec>({ type: any, shape: any });
+const ASYNC = object<AsyncArgs>({
+  retries: any,
+  backoff: object<NonNullable<AsyncArgs["backoff"]>>({ strategy: any, delay: any }),
+  timeout: any,
+  deadLetter: any,
+  retention: any,
+});
 
 /** The fields of each declaration's arguments. */
 export const DECLARATION_FIELDS = {
@@ -78,6 +86,7 @@ export const DECLARATION_FIELDS = {
     models: any,
     regions: any,
     scaling: any,
+    async: ASYNC,
   }),
   route: object<RouteArgs>({
     target: object<VersionSplit>({
@@ -88,6 +97,7 @@ export const DECLARATION_FIELDS = {
     auth: any,
     rateLimit: object<RateLimitArgs>({ requests: any, per: any, burst: any, key: any, onStoreFailure: any }),
     cache: object<NonNullable<RouteArgs["cache"]>>({ ttl: any, varyHeaders: any }),
+    async: ASYNC,
   }),
 } as const satisfies Record<string, Shape>;
 

@@ -5,6 +5,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeQueues } from "./queues";
 import { placeRegions } from "./region";
 
 /** The AWS mapping of each spec section. */
@@ -15,6 +16,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
     // Policies attach to each function and model (provisioned concurrency,
     // Application Auto Scaling, KEDA on EKS); schedules were checked before creation.
   },
+  queues: placeQueues,
   models: placeModels,
   functions: placeFunctions,
   gateway: placeGateway,

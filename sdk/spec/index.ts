@@ -3,6 +3,7 @@
  * It imports nothing else of cloudloom's.
  */
 export * from "./accelerators";
+export * from "./async";
 export * from "./canonical";
 export * from "./problems";
 export * from "./schema";

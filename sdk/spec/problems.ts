@@ -50,6 +50,14 @@ export const PROBLEM_CODES = {
   CL_PREWARM_HISTORY: "A scaling policy's pre-warm history file is missing or malformed.",
   CL_POOL_PLATFORM: "A GPU pool asks for a platform the chosen target cannot give it (serverless GPUs exist only on alicloud).",
   CL_ROUTE_PATH: "A route's key is not `<METHOD> /path`.",
+  CL_ASYNC_RETRIES: "An asynchronous entry's retries are not a whole number within the target queue's limits.",
+  CL_ASYNC_BACKOFF: "An asynchronous entry's backoff delay is zero, negative or longer than the target queue can wait.",
+  CL_ASYNC_TIMEOUT: "An asynchronous entry's attempt timeout is zero, or longer than its function's own timeout.",
+  CL_ASYNC_RETENTION: "An asynchronous entry keeps invocations for less or longer than the target's queue can.",
+  CL_ASYNC_METHOD: "An asynchronous route is not a POST route.",
+  CL_ASYNC_CACHE: "An asynchronous route also has a response cache.",
+  CL_ASYNC_CONFLICT: "Two declarations queue one function or model version with different asynchronous settings.",
+  CL_ASYNC_TARGET: "An asynchronous route queues a model version on a target whose asynchronous workers are functions.",
 } as const;
 
 /** A stable problem code. */

@@ -201,6 +201,27 @@ export const ModelSchema = z
   })
   .strict();
 
+/**
+ * An asynchronous entry's job settings: how often a failed invocation is
+ * retried and how long it waits between attempts, how long one attempt may
+ * run, whether invocations that fail every attempt are kept in a dead-letter
+ * store, and how long an invocation and its result stay readable.
+ */
+export const AsyncSchema = z
+  .object({
+    /** Attempts after the first one that failed. */
+    retries: z.number(),
+    /** The wait before each retry: `delay` every time (`fixed`), or doubling from it (`exponential`). */
+    backoff: z.object({ strategy: z.enum(["fixed", "exponential"]), delay: duration }).strict(),
+    /** How long one attempt may run before it counts as failed. */
+    timeout: duration,
+    /** Keep invocations that failed every attempt in a dead-letter store (state `dead-lettered`) instead of only marking them `failed`. */
+    deadLetter: z.boolean(),
+    /** How long an invocation, its result or its error stay readable, and the longest a job waits in its queue. */
+    retention: duration,
+  })
+  .strict();
+
 const EnvValueSchema = z.union([z.string(), z.object({ secret: z.string().min(1) }).strict()]);
 
 /** A function: its handler module, limits, environment, models and placement. */
@@ -218,6 +239,8 @@ export const FunctionSchema = z
     models: z.array(modelKey),
     regions: z.array(name),
     scaling: name.optional(),
+    /** Every route to this function is asynchronous, with these settings. */
+    async: AsyncSchema.optional(),
   })
   .strict();
 
@@ -259,6 +282,8 @@ export const RouteSchema = z
       .object({ ttl: duration, varyHeaders: z.array(z.string().min(1)) })
       .strict()
       .optional(),
+    /** Answer `202 Accepted` with an invocation id and run the call from a durable queue, with these settings. */
+    async: AsyncSchema.optional(),
   })
   .strict();
 
@@ -300,5 +325,7 @@ export type RouteSpec = z.infer<typeof RouteSchema>;
 export type RouteTargetSpec = z.infer<typeof RouteTargetSchema>;
 /** A route's rate limit in a spec. */
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
+/** The asynchronous settings of a route or function. */
+export type AsyncSpec = z.infer<typeof AsyncSchema>;
 /** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */
 export type EnvValue = z.infer<typeof EnvValueSchema>;

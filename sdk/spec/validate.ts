@@ -5,6 +5,7 @@
  */
 import type { Problem } from "./problems";
 import { alicloudRule } from "./rules/alicloud";
+import { asyncRule } from "./rules/async";
 import { awsRule } from "./rules/aws";
 import { acceleratorRule, modelRule } from "./rules/models";
 import { functionLimitsRule } from "./rules/functions";
@@ -38,6 +39,7 @@ const RULES: readonly Rule[] = [
   acceleratorRule,
   placementRule,
   routeRule,
+  asyncRule,
   functionLimitsRule,
   awsRule,
   alicloudRule,

@@ -14,6 +14,10 @@ describe("provider contract", () => {
     // @ts-expect-error: the gateway step (for routes) is missing
     const incomplete: ProviderSteps<unknown> = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop };
     assert.ok(incomplete);
+    const sections = { regions: noop, gpuPools: noop, scalingPolicies: noop, models: noop, functions: noop, gateway: noop };
+    // @ts-expect-error: the queues step (asynchronous entries) is missing
+    const withoutQueues: ProviderSteps<unknown> = sections;
+    assert.ok(withoutQueues);
     for (const steps of [kubernetesSteps, awsSteps, alicloudSteps]) assert.deepEqual(Object.keys(steps).sort(), [...STEP_ORDER].sort());
   });
 
