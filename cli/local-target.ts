@@ -7,7 +7,7 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Gateway, GatewaySettings } from "../gateway";
-import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics } from "../runtime";
+import { callEntry, EntryQueues, LocalRuntime, metricsRegistry, RuntimeMetrics, type EntryQueuesOptions } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
 import { cliLogger, composeGateway, type ComposedGateway } from "./compose-gateway";
 
@@ -18,12 +18,20 @@ export interface LocalTargetOptions {
   root: string;
   settings: GatewaySettings;
   logger?: Logger;
+  /** Worker timings of the asynchronous entries' BullMQ queues (tests shorten them). */
+  queueTimings?: EntryQueuesOptions["timings"];
 }
 
-/** A gateway and the runtime behind it. */
+/**
+ * A gateway and the runtime behind it, with the asynchronous entries' queues
+ * worked by that runtime: on the settings' Redis when there is one (BullMQ,
+ * durable), in memory otherwise.
+ */
 export class LocalTarget {
   readonly runtime: LocalRuntime;
   readonly gateway: Gateway;
+  /** The asynchronous entries' queues. */
+  readonly queues: EntryQueues;
   private readonly composed: ComposedGateway;
 
   constructor(options: LocalTargetOptions) {
@@ -34,10 +42,12 @@ export class LocalTarget {
       options.root,
       new RuntimeMetrics(registry).events((message) => logger.warn(message)),
     );
+    this.queues = new EntryQueues(this.runtime, { redisUrl: options.settings.redis?.url, logger, timings: options.queueTimings });
     this.composed = composeGateway({
       spec: options.spec,
       settings: options.settings,
       source: { kind: "local", call: (kind, entry, region, request) => callEntry(this.runtime, kind, entry, region, request) },
+      queues: (entry) => this.queues.queueFor(entry),
       registry,
       logger,
     });
@@ -48,6 +58,7 @@ export class LocalTarget {
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     await this.runtime.warm();
     try {
+      await this.queues.ready();
       return await this.gateway.listen(port, host);
     } catch (error) {
       await this.close();
@@ -55,9 +66,10 @@ export class LocalTarget {
     }
   }
 
-  /** Finishes requests in flight, then unloads the runtime. */
+  /** Finishes requests in flight and the jobs running now, then unloads the runtime. */
   async close(): Promise<void> {
     await this.composed.close();
+    await this.queues.close();
     await this.runtime.close();
   }
 }

@@ -16,6 +16,8 @@ import { AuthFailures, authenticate } from "./stages/authenticate";
 import { cache } from "./stages/cache";
 import { callBackend } from "./stages/call-backend";
 import { expectation } from "./stages/expectation";
+import { IdempotencyStore } from "./invocations/idempotency";
+import { invocations } from "./stages/invocations";
 import { clientAddress } from "./stages/client-address";
 import { concurrencyCap } from "./stages/concurrency-cap";
 import { localityAndVersion } from "./stages/locality-and-version";
@@ -32,7 +34,7 @@ export interface PipelineParts {
   apiKeys: readonly string[];
   metrics: GatewayMetrics;
   logger: Logger;
-  /** Shared by instances: the L2 of the response cache and the count of failed authentications. */
+  /** Shared by instances: the L2 of the response cache, the count of failed authentications and idempotency keys. */
   redis?: Redis;
 }
 
@@ -48,6 +50,7 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis }: P
     concurrencyCap(settings.limits.perKeyConcurrency),
     rateLimit(),
     readBody(settings.limits.bodyBytes),
+    invocations(new IdempotencyStore(redis)),
     localityAndVersion(settings.locality, calls.budget),
     cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
     callBackend(calls),

@@ -7,6 +7,8 @@ export { LocalRuntime, type RuntimeScope } from "./runtime";
 export { callEntry } from "./entry-call";
 export { authFor } from "./auth/backend-auth";
 export { PodServer } from "./pod/pod-server";
+export { EntryQueues, type EntryQueuesOptions } from "./queue/entry-queues";
+export { BullmqQueue } from "./queue/bullmq-queue";
 export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
 export { metricsRegistry, RuntimeMetrics } from "./metrics";
 export { sampleSize } from "./signature";

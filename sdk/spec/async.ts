@@ -7,6 +7,7 @@
  * from this one derivation.
  */
 import type { AsyncSpec, RouteSpec, SpecV1 } from "./schema";
+import { toMilliseconds } from "./units";
 
 /** One function or model version whose jobs wait in a queue. */
 export interface AsyncEntry {
@@ -74,4 +75,14 @@ export function asyncEntries(spec: SpecV1): Map<string, AsyncEntry> {
     if (settings) for (const entry of routeEntries(spec.routes[key])) add(entry.kind, entry.name, settings, key);
   }
   return found;
+}
+
+/**
+ * The wait before the retry that follows failed attempt number `failed`
+ * (1-based): `delay` each time (`fixed`), or `delay × 2^(failed-1)`
+ * (`exponential`), the formula BullMQ uses, so every queue waits the same.
+ */
+export function retryDelayMs(settings: AsyncSpec, failed: number): number {
+  const delay = toMilliseconds(settings.backoff.delay);
+  return settings.backoff.strategy === "fixed" ? delay : Math.round(delay * 2 ** Math.max(0, failed - 1));
 }

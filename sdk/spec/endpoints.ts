@@ -24,6 +24,12 @@ export interface JwtAuth {
  */
 export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Signing; jwt?: JwtAuth };
 
+/**
+ * Where a deployed asynchronous entry's queue is, for the gateway in front of
+ * the stack: `redis`, BullMQ on the gateway's own Redis (Kubernetes).
+ */
+export type QueueEndpoint = { kind: "redis" };
+
 /** `{ functions: { name: { region: endpoint } }, models: { "name@version": { region: endpoint } } }`. */
 export interface EndpointsMap {
   functions: Record<string, Record<string, Endpoint>>;
@@ -35,6 +41,8 @@ export interface EndpointsMap {
    * calls there, to the model's version-less path, instead of splitting them.
    */
   canaries?: Record<string, Record<string, Endpoint>>;
+  /** By asynchronous entry (`function:<name>`, `model:<name@version>`, as `asyncEntryKey` writes them): where its queue is. */
+  queues?: Record<string, QueueEndpoint>;
 }
 
 /** The URL of an endpoint, whichever form it is written in. */
@@ -65,10 +73,18 @@ export const EndpointSchema = z.union([
 
 const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
 
+/** One asynchronous entry's queue (see `QueueEndpoint`). */
+export const QueueEndpointSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("redis") }).strict()]);
+
 /**
  * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
  * and `canaries: { "METHOD /path": { region: url } }` where the backend splits a route's model versions itself.
  */
 export const EndpointsSchema = z
-  .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })
+  .object({
+    functions: endpointsByRegion,
+    models: endpointsByRegion,
+    canaries: endpointsByRegion.optional(),
+    queues: z.record(z.string().min(1), QueueEndpointSchema).optional(),
+  })
   .strict();
