@@ -340,6 +340,9 @@ export interface InvocationQueue {
   read(id: string): Promise<InvocationRecord | undefined>;
 }
 
+/** The largest SQS message cloudloom's queues take (their `maxMessageSize`): a job's JSON, its body base64-encoded inside. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
 /** The BullMQ key prefix of every cloudloom queue. */
 export const QUEUE_PREFIX = "cl";
 

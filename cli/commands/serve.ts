@@ -304,7 +304,7 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
   const { spec, source } = latest;
   const settings = withHomeLocality(gatewaySettingsFrom(args, env), spec, env[RUNTIME_ENV.region]);
   const logger = cliLogger(env);
-  const queues = remoteQueues(() => ({ spec: latest.spec, endpoints: latest.source.endpoints }), settings, logger);
+  const queues = remoteQueues(() => ({ spec: latest.spec, endpoints: latest.source.endpoints }), settings, logger, env);
   let composed: ComposedGateway;
   try {
     composed = withQueues(

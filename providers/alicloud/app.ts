@@ -107,6 +107,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       clusters: new Map(),
       models: new Map(),
       endpoints: { functions: {}, models: {} },
+      queues: new Map(),
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),
       apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),

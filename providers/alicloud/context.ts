@@ -9,6 +9,7 @@ import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
+import type { PlacedFcQueue } from "./queues";
 import type { KmsSecretRef } from "./secrets";
 
 /** What the steps share while building one app. */
@@ -27,6 +28,8 @@ export interface AlicloudContext {
   /** By `<model key>/<region>`. */
   models: Map<string, pulumi.Output<Endpoint>>;
   endpoints: EndpointsBuilder;
+  /** By asynchronous function: its queue (set by the queues step). */
+  queues: Map<string, PlacedFcQueue>;
   /** By spec region, created on first use: the KMS secret holding the JWT private key (functions get only its name). */
   jwtKeySecret: (region: string) => KmsSecretRef;
   /** By spec region, created on first use: the KMS secret holding the API keys the gateway accepts. */

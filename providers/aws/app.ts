@@ -88,6 +88,7 @@ export class AwsApp extends pulumi.ComponentResource {
       models: new Map(),
       functions: new Map(),
       endpoints: { functions: {}, models: {} },
+      queues: new Map(),
     };
     runSteps(awsSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;

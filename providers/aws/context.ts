@@ -23,6 +23,15 @@ export interface ServedModel {
   access: { kind: "sagemaker" | "execute-api"; arn: pulumi.Output<string> };
 }
 
+/** An asynchronous function's SQS queue and the DynamoDB table of its invocations, in its home region. */
+export interface PlacedQueue {
+  region: string;
+  queueArn: pulumi.Output<string>;
+  queueUrl: pulumi.Output<string>;
+  tableArn: pulumi.Output<string>;
+  tableName: pulumi.Output<string>;
+}
+
 /** What the steps share while building one app. */
 export interface AwsContext {
   name: string;
@@ -38,6 +47,8 @@ export interface AwsContext {
   models: Map<string, ServedModel>;
   /** By `<function>/<region>`: the ARN of the `live` alias its Function URL serves. */
   functions: Map<string, pulumi.Output<string>>;
+  /** By asynchronous function: its queue and invocation table (set by the queues step). */
+  queues: Map<string, PlacedQueue>;
   endpoints: EndpointsBuilder;
   /** By spec region: the access-log bucket (see accessLogsIn). */
   accessLogs: Map<string, AccessLogs>;

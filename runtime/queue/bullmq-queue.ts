@@ -20,7 +20,8 @@ import { Job, Queue, UnrecoverableError, Worker, type JobState } from "bullmq";
 import { toMilliseconds, type AsyncSpec } from "../../sdk/spec";
 import { QUEUE_PREFIX, ServingError, type AsyncJob, type InvocationQueue, type InvocationRecord, type InvocationResult } from "../contract";
 import { AttemptFailure } from "./attempt";
-import { answeredState, exhaustedState, type Work, type WorkOptions } from "./memory-queue";
+import type { Work, WorkOptions } from "./memory-queue";
+import { answeredState, exhaustedState } from "./states";
 
 /** How long a submission or a read may wait for Redis before it answers QUEUE_UNAVAILABLE. */
 const QUEUE_DEADLINE_MS = 5_000;

@@ -9,6 +9,7 @@ import { LRUCache } from "lru-cache";
 import { retryDelayMs, toMilliseconds, type AsyncSpec } from "../../sdk/spec";
 import { ServingError, type AsyncJob, type InvocationQueue, type InvocationRecord, type InvocationResult } from "../contract";
 import { AttemptFailure } from "./attempt";
+import { answeredState, exhaustedState } from "./states";
 
 /** Runs one attempt of a job: resolves with the entry's answer, rejects when the attempt failed. */
 export type Work = (job: AsyncJob) => Promise<InvocationResult>;
@@ -20,12 +21,6 @@ export interface WorkOptions {
   /** Told of every failed attempt (its cause included, for the log) and whether it was the last. */
   onAttemptFailed?: (job: AsyncJob, failure: AttemptFailure, final: boolean) => void;
 }
-
-/** The state an invocation ends in when its entry answered `status`. */
-export const answeredState = (status: number): "succeeded" | "failed" => (status < 400 ? "succeeded" : "failed");
-
-/** The state of an invocation whose every attempt failed. */
-export const exhaustedState = (settings: AsyncSpec): "failed" | "dead-lettered" => (settings.deadLetter ? "dead-lettered" : "failed");
 
 /** Jobs held at most (queued, running or waiting out a backoff); more are refused with QUEUE_FULL. */
 const DEFAULT_MAX_JOBS = 10_000;

@@ -26,9 +26,17 @@ export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Sig
 
 /**
  * Where a deployed asynchronous entry's queue is, for the gateway in front of
- * the stack: `redis`, BullMQ on the gateway's own Redis (Kubernetes).
+ * the stack: `redis`, BullMQ on the gateway's own Redis (Kubernetes); `sqs`,
+ * an SQS queue and the DynamoDB table of its invocations (AWS; the endpoints
+ * are for tests, and VPC endpoints without private DNS); `fc`, Function
+ * Compute's asynchronous invocation of the function (the one in `functions`
+ * for the entry's home region), its tasks read from FC's API `api`
+ * (`<account>.<region>.fc.aliyuncs.com`; `protocol` http only for a stand-in).
  */
-export type QueueEndpoint = { kind: "redis" };
+export type QueueEndpoint =
+  | { kind: "redis" }
+  | { kind: "sqs"; queueUrl: string; region: string; table: string; sqsEndpoint?: string; dynamodbEndpoint?: string }
+  | { kind: "fc"; api: string; functionName: string; qualifier: string; protocol?: "https" | "http" };
 
 /** `{ functions: { name: { region: endpoint } }, models: { "name@version": { region: endpoint } } }`. */
 export interface EndpointsMap {
@@ -74,7 +82,28 @@ export const EndpointSchema = z.union([
 const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
 
 /** One asynchronous entry's queue (see `QueueEndpoint`). */
-export const QueueEndpointSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("redis") }).strict()]);
+export const QueueEndpointSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("redis") }).strict(),
+  z
+    .object({
+      kind: z.literal("sqs"),
+      queueUrl: url,
+      region: z.string().min(1),
+      table: z.string().min(1),
+      sqsEndpoint: url.optional(),
+      dynamodbEndpoint: url.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("fc"),
+      api: z.string().min(1),
+      functionName: z.string().min(1),
+      qualifier: z.string().min(1),
+      protocol: z.enum(["https", "http"]).optional(),
+    })
+    .strict(),
+]);
 
 /**
  * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
