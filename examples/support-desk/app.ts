@@ -1,7 +1,8 @@
 /**
  * support-desk: classifies incoming customer messages by intent and routes
  * them to the right queue. One central region, one 5G edge region, a GPU pool
- * for the model, and rate-limited, cached routes.
+ * for the model, rate-limited, cached routes, and an asynchronous route that
+ * re-classifies a backlog of tickets from a durable queue.
  */
 import { App } from "../../sdk";
 
@@ -45,6 +46,12 @@ const bursty = app.scalingPolicy("bursty", {
   prewarm: { leadTime: "2 minutes", lookBack: "7 days" },
 });
 
+const backlog = app.scalingPolicy("backlog", {
+  maxInstances: 4,
+  targetConcurrency: 4,
+  scaleToZero: { idleWindow: "5 minutes" },
+});
+
 const intent = app.model("intent", {
   version: "1",
   artifact: { path: "model/intent.onnx", sha256: "6ec1d4279a14ab286bdbc97eba2d7217ad8f56e50a7986f807bd8cbff9e1c344" },
@@ -73,6 +80,21 @@ app.route("POST /v1/classify", {
   target: classify,
   rateLimit: { requests: 600, per: "1 minute", burst: 100, key: "api-key" },
   cache: { ttl: "5 minutes" },
+});
+// Batch work: answered 202 with an invocation id, run from a queue with retries and a dead letter.
+const reclassify = app.function("reclassify", {
+  handler: "functions/reclassify.ts",
+  memory: "1 GB",
+  timeout: "2 minutes",
+  concurrency: 4,
+  models: [intent],
+  regions: [central],
+  scaling: backlog,
+});
+app.route("POST /v1/tickets/reclassify", {
+  target: reclassify,
+  rateLimit: { requests: 60, per: "1 minute", burst: 10, key: "api-key" },
+  async: { retries: 3, backoff: { strategy: "exponential", delay: "2 seconds" }, retention: "1 day" },
 });
 app.route("POST /v1/models/intent", {
   target: intent,

@@ -54,13 +54,14 @@ export function redisUrlParts(url: string): {
 /** The queues step: the app's Redis and KEDA's authentication to it, when the app has asynchronous entries. */
 export function placeQueues(context: KubernetesContext): void {
   const queued = asyncEntries(context.spec);
-  if (queued.size === 0) return;
+  // Jobs reach the queues through the in-cluster gateway; an app without one here (EKS and ACK models) queues nothing.
+  if (queued.size === 0 || !context.args.gateway) return;
   const { spec } = context;
   // The gateway submits to them in the same Redis it keeps its limits in.
   context.endpoints.queues = Object.fromEntries([...queued.keys()].map((key) => [key, { kind: "redis" as const }]));
   const redis = appRedis(context);
-  const labels = entryLabels(spec.app, "gateway", "queue-redis");
-  const name = resourceName(context.name, "queue-redis");
+  const labels = entryLabels(spec.app, "gateway", "queues");
+  const name = resourceName(context.name, "queues");
   const metadata = { name, namespace: context.namespace!, labels };
   let urlSecret: pulumi.Output<string> | undefined;
   let passwordSecret: pulumi.Input<string>;

@@ -17,7 +17,7 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /34 resources in 7 components/);
+    assert.match(out, /39 resources in 8 components/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
   });
 
@@ -45,14 +45,14 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 41);
+    assert.equal(plan.resources.length, 47);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 34);
+    assert.equal(yaml.split("---\n").length, 39);
   });
 
   it("exits 1 for an app with problems, 2 for an unknown target or a missing file", async () => {

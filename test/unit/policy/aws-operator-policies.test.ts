@@ -152,7 +152,7 @@ describe("AWS operator policies, each with a passing and a failing resource", ()
         count("aws:s3/bucket:Bucket") + count("aws:lb/loadBalancer:LoadBalancer") + count("aws:apigatewayv2/stage:Stage"),
         count("aws:eks/cluster:Cluster"),
       ],
-      [4, 4, 10, 2],
+      [4, 5, 10, 2],
     );
     assert.deepEqual(await evaluatePolicies(resources, {}, OPERATOR_POLICIES), []);
   });

@@ -96,7 +96,7 @@ describe("Kubernetes: asynchronous entries queue in BullMQ on the app's Redis, w
           enableTLS: "false",
           databaseIndex: "0",
         },
-        authenticationRef: { name: "support-desk-queue-redis" },
+        authenticationRef: { name: "support-desk-queues" },
       },
       {
         type: "redis",
@@ -108,14 +108,14 @@ describe("Kubernetes: asynchronous entries queue in BullMQ on the app's Redis, w
           enableTLS: "false",
           databaseIndex: "0",
         },
-        authenticationRef: { name: "support-desk-queue-redis" },
+        authenticationRef: { name: "support-desk-queues" },
       },
     ]);
     // Its own policy still applies (floors, the load trigger); the queue's triggers are added to them.
     assert.equal(scaled.spec.minReplicaCount, 1);
     assert.equal(scaled.spec.maxReplicaCount, 20);
     assert.ok(scaled.spec.triggers.some((t: any) => t.type === "cron"));
-    assert.deepEqual(find(resources, TRIGGER_AUTH, "support-desk-queue-redis").spec, {
+    assert.deepEqual(find(resources, TRIGGER_AUTH, "support-desk-queues").spec, {
       secretTargetRef: [{ parameter: "password", name: "support-desk-redis", key: "password" }],
     });
     // The edge's workload works no queue.
@@ -150,6 +150,7 @@ describe("Kubernetes: asynchronous entries queue in BullMQ on the app's Redis, w
     assert.deepEqual(endpoints.queues, {
       "function:batch": { kind: "redis" },
       "function:classify": { kind: "redis" },
+      "function:reclassify": { kind: "redis" },
       "model:intent@1": { kind: "redis" },
     });
   });
@@ -186,7 +187,7 @@ describe("Kubernetes: asynchronous entries queue in BullMQ on the app's Redis, w
     const url = "rediss://worker:s3cret-pass@redis.example.com:6380/2";
     const { resources: planned } = await plan(queuedSpec(), { redisUrl: pulumi.secret(url) });
     // Pulumi captures a Secret's stringData as one secret value.
-    const data = find(planned, SECRET, "support-desk-queue-redis").stringData.value;
+    const data = find(planned, SECRET, "support-desk-queues").stringData.value;
     assert.deepEqual(data, { "redis-url": url, password: "s3cret-pass" });
     const scaled = find(planned, SCALED_OBJECT, "support-desk-fn-batch-central");
     assert.deepEqual(
@@ -197,12 +198,12 @@ describe("Kubernetes: asynchronous entries queue in BullMQ on the app's Redis, w
       ],
     );
     assert.doesNotMatch(JSON.stringify(scaled), /s3cret/);
-    assert.deepEqual(find(planned, TRIGGER_AUTH, "support-desk-queue-redis").spec.secretTargetRef, [
-      { parameter: "password", name: "support-desk-queue-redis", key: "password" },
+    assert.deepEqual(find(planned, TRIGGER_AUTH, "support-desk-queues").spec.secretTargetRef, [
+      { parameter: "password", name: "support-desk-queues", key: "password" },
     ]);
     assert.deepEqual(
       env(find(planned, DEPLOYMENT, "support-desk-fn-batch-central")).find((v) => v.name === "CLOUDLOOM_REDIS_URL"),
-      { name: "CLOUDLOOM_REDIS_URL", valueFrom: { secretKeyRef: { name: "support-desk-queue-redis", key: "redis-url" } } },
+      { name: "CLOUDLOOM_REDIS_URL", valueFrom: { secretKeyRef: { name: "support-desk-queues", key: "redis-url" } } },
     );
     assert.ok(!planned.some((r) => r.type === "kubernetes:apps/v1:StatefulSet"), "no in-cluster Redis with the user's");
   });

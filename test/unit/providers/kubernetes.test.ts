@@ -36,12 +36,14 @@ describe("Kubernetes provider", () => {
       "cloudloom:kubernetes:App support-desk",
       "cloudloom:kubernetes:Function support-desk-fn-classify-central",
       "cloudloom:kubernetes:Function support-desk-fn-classify-edge-berlin",
+      "cloudloom:kubernetes:Function support-desk-fn-reclassify-central",
       "cloudloom:kubernetes:Gateway support-desk-gateway",
       "cloudloom:kubernetes:Model support-desk-intent-v1-central",
       "cloudloom:kubernetes:Model support-desk-intent-v1-edge-berlin",
       "cloudloom:kubernetes:Redis support-desk-redis",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
+      "kubernetes:apps/v1:Deployment support-desk-fn-reclassify-central",
       "kubernetes:apps/v1:Deployment support-desk-gateway",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-central",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-edge-berlin",
@@ -54,14 +56,17 @@ describe("Kubernetes provider", () => {
       "kubernetes:core/v1:Secret support-desk-redis",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
       "kubernetes:core/v1:Service support-desk-fn-classify-edge-berlin",
+      "kubernetes:core/v1:Service support-desk-fn-reclassify-central",
       "kubernetes:core/v1:Service support-desk-gateway",
       "kubernetes:core/v1:Service support-desk-intent-v1-central",
       "kubernetes:core/v1:Service support-desk-intent-v1-edge-berlin",
       "kubernetes:core/v1:Service support-desk-redis",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-edge-berlin",
+      "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-reclassify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-edge-berlin",
+      "kubernetes:keda.sh/v1alpha1:TriggerAuthentication support-desk-queues",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-default-deny",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-dns",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-functions",
@@ -70,6 +75,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-redis",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-edge-berlin",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-reclassify-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-gateway",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-edge-berlin",
@@ -83,6 +89,7 @@ describe("Kubernetes provider", () => {
           central: "http://support-desk-fn-classify-central.support-desk.svc.cluster.local",
           "edge-berlin": "http://support-desk-fn-classify-edge-berlin.support-desk.svc.cluster.local",
         },
+        reclassify: { central: "http://support-desk-fn-reclassify-central.support-desk.svc.cluster.local" },
       },
       models: {
         "intent@1": {
@@ -90,6 +97,8 @@ describe("Kubernetes provider", () => {
           "edge-berlin": "http://support-desk-intent-v1-edge-berlin.support-desk.svc.cluster.local",
         },
       },
+      // The asynchronous backlog route queues in the gateway's Redis.
+      queues: { "function:reclassify": { kind: "redis" } },
     });
   });
 
@@ -216,16 +225,17 @@ describe("Kubernetes provider", () => {
       PodDisruptionBudget: (await import("kubernetes-models/policy/v1")).PodDisruptionBudget,
       NetworkPolicy: (await import("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
+      TriggerAuthentication: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).TriggerAuthentication,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 33);
+    assert.equal(manifests.length, 38);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 33);
+    assert.equal(yaml.split("---\n").length, 38);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });

@@ -112,7 +112,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
 
   it("grants no wildcard action anywhere, and * resources only for AWS reads that have no resource-level permissions", () => {
     const documents = plan.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-    assert.equal(documents.length, 10, "two functions, two node groups, two cluster autoscalers, two gateways' task and execution roles");
+    assert.equal(documents.length, 11, "three functions, two node groups, two cluster autoscalers, two gateways' task and execution roles");
     for (const doc of documents) {
       for (const statement of statements(doc)) {
         assert.ok(!statement.Action.some((a: string) => a.includes("*")), `${doc.name}: ${statement.Action}`);
@@ -300,6 +300,7 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
           [
             "arn:aws:lambda:eu-central-1:123456789012:support-desk-fn-classify-edge-berlin-live",
             "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live",
+            "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-reclassify-central-live",
           ],
         ],
         [
@@ -308,6 +309,12 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
             "arn:aws:execute-api:eu-central-1:123456789012:support-desk-edge-berlin-models/*/POST/models/intent-v1",
             "arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1",
           ],
+        ],
+        // The asynchronous backlog route: send its jobs, record and read its invocations.
+        [["sqs:SendMessage"], ["arn:aws:sqs:eu-west-1:123456789012:support-desk-q-reclassify-central"]],
+        [
+          ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+          ["arn:aws:dynamodb:eu-west-1:123456789012:support-desk-central-invocations"],
         ],
       ],
     );
