@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Gateway, GatewaySettings } from "../gateway";
-import { callEntry, LocalRuntime, metricsRegistry, RuntimeMetrics, type Tracing } from "../runtime";
+import { callEntry, EntryQueues, LocalRuntime, metricsRegistry, RuntimeMetrics, type EntryQueuesOptions, type Tracing } from "../runtime";
 import type { SpecV1 } from "../sdk/spec";
 import { cliLogger, composeGateway, gatewayTracing, type ComposedGateway } from "./compose-gateway";
 
@@ -23,12 +23,20 @@ export interface LocalTargetOptions {
   logger?: Logger;
   /** A tracer to use (and leave open) instead of the one the settings and the environment describe. */
   tracer?: Tracer;
+  /** Worker timings of the asynchronous entries' BullMQ queues (tests shorten them). */
+  queueTimings?: EntryQueuesOptions["timings"];
 }
 
-/** A gateway and the runtime behind it. */
+/**
+ * A gateway and the runtime behind it, with the asynchronous entries' queues
+ * worked by that runtime: on the settings' Redis when there is one (BullMQ,
+ * durable), in memory otherwise.
+ */
 export class LocalTarget {
   readonly runtime: LocalRuntime;
   readonly gateway: Gateway;
+  /** The asynchronous entries' queues. */
+  readonly queues: EntryQueues;
   private readonly composed: ComposedGateway;
   /** The tracing the local target opened (none when it was handed a tracer, or traces nothing). */
   private readonly tracing: Tracing | undefined;
@@ -47,6 +55,7 @@ export class LocalTarget {
       tracer,
     );
     metrics.watch(this.runtime);
+    this.queues = new EntryQueues(this.runtime, { redisUrl: options.settings.redis?.url, logger, timings: options.queueTimings });
     try {
       this.composed = composeGateway({
         spec: options.spec,
@@ -58,6 +67,7 @@ export class LocalTarget {
           instances: (kind, entry, region) =>
             kind === "model" ? this.runtime.modelHost(entry, region) : this.runtime.functionHost(entry, region),
         },
+        queues: (entry) => this.queues.queueFor(entry),
         registry,
         logger,
         tracer,
@@ -73,6 +83,7 @@ export class LocalTarget {
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     await this.runtime.warm();
     try {
+      await this.queues.ready();
       return await this.gateway.listen(port, host);
     } catch (error) {
       await this.close();
@@ -80,9 +91,10 @@ export class LocalTarget {
     }
   }
 
-  /** Finishes requests in flight, then unloads the runtime and exports the spans left. */
+  /** Finishes requests in flight and the jobs running now, then unloads the runtime and exports the spans left. */
   async close(): Promise<void> {
     await this.composed.close();
+    await this.queues.close();
     await this.runtime.close();
     await this.tracing?.shutdown();
   }

@@ -123,6 +123,7 @@ const COMMANDS: Record<string, Command> = {
       spec: str,
       endpoints: str,
       config: str,
+      redis: str,
       root: str,
       only: str,
       region: str,

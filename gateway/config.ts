@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isIP } from "node:net";
-import { EndpointsSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
+import { asyncEntries, EndpointsSchema, type EndpointsMap, type SpecV1 } from "../sdk/spec";
 import { HEALTH_PATHS } from "../runtime/contract";
 import { DEFAULT_CACHE_BYTES } from "./response-cache";
 
@@ -255,6 +255,12 @@ export function parseEndpoints(value: unknown, spec: SpecV1, source = "endpoints
         });
     }
   }
+  for (const key of asyncEntries(spec).keys())
+    if (!endpoints.queues?.[key])
+      missing.push({
+        path: `queues.${key}`,
+        message: "no queue for this asynchronous entry; add where its queue is (cloudloom gateway config writes this from stack outputs)",
+      });
   for (const route of Object.keys(endpoints.canaries ?? {}))
     if (spec.routes[route]?.target.kind !== "model")
       missing.push({

@@ -34,6 +34,8 @@ export class Exchange {
   readonly record: AccessRecord;
   /** The matched route; set by the route match (undefined before it). */
   route!: CompiledRoute;
+  /** The invocation id a status request reads (`GET /v1/invocations/{id}`); undefined for every other request. */
+  invocation: string | undefined = undefined;
   /** The client's address under the trust-proxy setting. */
   client = "";
   /** The caller whose concurrency slot this request holds, until it finishes. */

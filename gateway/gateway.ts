@@ -33,7 +33,7 @@ import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
-import { RouteTable, type BackendSource } from "./route-table";
+import { RouteTable, type BackendSource, type QueueFor } from "./route-table";
 import { mountRolloutAdmin } from "./rollout/admin";
 import { RolloutController } from "./rollout/controller";
 import { RedisRolloutStore } from "./rollout/redis-store";
@@ -59,6 +59,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** How requests to an endpoint authenticate (SigV4, JWT); the composer hands over the runtime's. */
   backendAuth: BackendAuthFor;
+  /** The queue of each asynchronous entry, which the composer builds (and closes). */
+  queues?: QueueFor;
   /** Called by SIGHUP or POST /admin/reload to produce the next configuration. */
   reloadFrom?: () => Promise<{ spec: SpecV1; source: BackendSource }>;
   /** The clock rollout steps are timed by (epoch ms). @default Date.now */
@@ -118,7 +120,10 @@ export class Gateway {
     this.app.get(HEALTH_PATHS.live, (_req, res) => void res.json({ status: "ok" }));
     this.app.get(
       HEALTH_PATHS.ready,
-      (_req, res) => void res.status(this.server?.listening ? 200 : 503).json({ ready: Boolean(this.server?.listening) }),
+      (_req, res) =>
+        void res
+          .status(this.server?.listening ? 200 : 503)
+          .json({ ready: Boolean(this.server?.listening), ...queueReadiness(this.generation.table) }),
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
     this.app.get(DEMAND_PATH, (req, res) => void this.sendDemand(req, res));
@@ -222,6 +227,7 @@ export class Gateway {
       (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
       this.options.backendAuth,
       (backend, region) => this.metrics.ejections.labels(backend, region).inc(),
+      this.options.queues,
     );
     this.rollouts.bind(table);
     return table;
@@ -321,3 +327,13 @@ export class Gateway {
     }
   }
 }
+
+/** What readiness says of the asynchronous routes' queues: nothing when every one survives a restart. */
+function queueReadiness(table: RouteTable): { queues?: { durable: false; warning: string } } {
+  const inMemory = [...table.asyncByTag.values()].some((route) => [...route.async!.entries.values()].some((entry) => !entry.queue.durable));
+  return inMemory ? { queues: { durable: false, warning: NOT_DURABLE_WARNING } } : {};
+}
+
+/** What the gateway says (at startup and in readiness) when asynchronous jobs live in its memory. */
+export const NOT_DURABLE_WARNING =
+  "asynchronous invocations are queued in this process's memory and are lost when it stops; start it with --redis redis://<host>:6379 (or set CLOUDLOOM_REDIS_URL) to queue them durably in Redis";

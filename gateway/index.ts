@@ -1,5 +1,6 @@
 /** The gateway's public entry, for the CLI and the local target that compose it. */
-export { Gateway, type GatewayOptions } from "./gateway";
+export { Gateway, NOT_DURABLE_WARNING, type GatewayOptions } from "./gateway";
+export type { QueueFor } from "./route-table";
 export { GatewayMetrics } from "./metrics";
 export { GatewayConfigError, parseEndpoints, parseSettings, type GatewaySettings } from "./config";
 export type { RolloutAction, RolloutStatus } from "./rollout/controller";

@@ -19,6 +19,8 @@ import { cache } from "./stages/cache";
 import { callBackend } from "./stages/call-backend";
 import { expectation } from "./stages/expectation";
 import { holdWhileStarting } from "./stages/hold-while-starting";
+import { IdempotencyStore } from "./invocations/idempotency";
+import { invocations } from "./stages/invocations";
 import { clientAddress } from "./stages/client-address";
 import { concurrencyCap } from "./stages/concurrency-cap";
 import { localityAndVersion } from "./stages/locality-and-version";
@@ -37,7 +39,7 @@ export interface PipelineParts {
   apiKeys: readonly string[];
   metrics: GatewayMetrics;
   logger: Logger;
-  /** Shared by instances: the L2 of the response cache and the count of failed authentications. */
+  /** Shared by instances: the L2 of the response cache, the count of failed authentications and idempotency keys. */
   redis?: Redis;
   /** Where the request's spans go (tracing.ts); none, and the pipeline has no tracing in it. */
   tracer?: Tracer;
@@ -61,6 +63,7 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis, tra
     concurrencyCap(settings.limits.perKeyConcurrency),
     spanned(tracer, GATEWAY_SPANS.rateLimit, rateLimit(), (exchange) => exchange.route.limiter !== undefined),
     readBody(settings.limits.bodyBytes),
+    invocations(new IdempotencyStore(redis)),
     localityAndVersion(settings.locality, calls.budget),
     spanned(
       tracer,

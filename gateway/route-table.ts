@@ -5,12 +5,26 @@
  */
 import type Redis from "ioredis";
 import type { CircuitBreakerPolicy } from "cockatiel";
-import { holdLimits, toMilliseconds, type Endpoint, type HoldLimits, type EndpointsMap, type RouteSpec, type SpecV1 } from "../sdk/spec";
+import {
+  asyncEntries,
+  asyncEntryKey,
+  holdLimits,
+  routeAsync,
+  toMilliseconds,
+  type AsyncEntry,
+  type AsyncSpec,
+  type Endpoint,
+  type EndpointsMap,
+  type HoldLimits,
+  type RouteSpec,
+  type SpecV1,
+} from "../sdk/spec";
 import type { Backend, BackendAuthFor, BackendRequest, BufferedResponse } from "./backends/backend";
 import { LocalBackend } from "./backends/local";
 import { RemoteBackend } from "./backends/remote";
 import type { GatewaySettings } from "./config";
-import { functionInvokePath, modelPredictPath } from "../runtime/contract";
+import { functionInvokePath, modelPredictPath, type InvocationQueue } from "../runtime/contract";
+import { entryTag, routeTag } from "./invocations/ids";
 import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
 import { TargetHold, type Demand } from "./routing/hold";
@@ -63,6 +77,34 @@ export interface CompiledTarget {
   hold?: TargetHold;
 }
 
+/**
+ * The queue of each asynchronous entry, which the composer builds from the
+ * endpoints map or the local runtime; undefined when there is none, which
+ * makes the configuration invalid.
+ */
+export type QueueFor = (entry: AsyncEntry) => InvocationQueue | undefined;
+
+/** An asynchronous entry of a route: where its jobs go. */
+export interface QueuedEntry {
+  kind: "function" | "model";
+  entry: string;
+  region: string;
+  /** The entry's tag in invocation ids. */
+  tag: string;
+  queue: InvocationQueue;
+}
+
+/** What makes a route asynchronous: its settings, its tag in invocation ids and each entry's queue. */
+export interface CompiledAsync {
+  settings: AsyncSpec;
+  tag: string;
+  retentionMs: number;
+  /** By target key (a model version, or "-"), as `targets`. */
+  entries: Map<string, QueuedEntry>;
+  /** By entry tag, for status reads. */
+  byTag: Map<string, QueuedEntry>;
+}
+
 /** A route, ready to serve. */
 export interface CompiledRoute {
   key: string;
@@ -74,12 +116,16 @@ export interface CompiledRoute {
   split?: CompiledSplit;
   /** The route's rollout, which owns `split` and counts what each version served. */
   rollout?: Rollout;
+  /** Set when the route answers 202 and queues its calls. */
+  async?: CompiledAsync;
 }
 
 /** Every route of one configuration generation, and the backends they share. */
 export class RouteTable {
   readonly routes = new Map<string, CompiledRoute>();
   readonly paths = new Set<string>();
+  /** Asynchronous routes by their tag in invocation ids. */
+  readonly asyncByTag = new Map<string, CompiledRoute>();
   private readonly backends = new Map<string, Backend>();
   /** The hold of every function and model version whose policy holds, by `kind:entry`. */
   readonly holds = new Map<string, TargetHold>();
@@ -93,10 +139,18 @@ export class RouteTable {
     private readonly authFor: BackendAuthFor,
     /** Told of every ejection of a remote backend (kind:entry) in a region. */
     private readonly onEject: (backend: string, region: string) => void = () => undefined,
+    queueFor: QueueFor = () => undefined,
   ) {
+    const queued = asyncEntries(spec);
     for (const [key, route] of Object.entries(spec.routes)) {
       this.paths.add(key.slice(key.indexOf(" ") + 1));
-      this.routes.set(key, this.compile(key, route, redis, countDecision));
+      const compiled = this.compile(key, route, redis, countDecision);
+      const settings = routeAsync(spec, key);
+      if (settings) {
+        compiled.async = compileAsync(key, compiled, settings, queued, queueFor);
+        this.asyncByTag.set(compiled.async.tag, compiled);
+      }
+      this.routes.set(key, compiled);
     }
   }
 
@@ -176,7 +230,9 @@ export class RouteTable {
    * one target, on the model's version-less path, whose responses name the version.
    */
   private canary(key: string, spec: RouteSpec): CompiledTarget | undefined {
-    if (spec.target.kind !== "model" || spec.target.sticky || spec.rollout || this.source.kind !== "remote") return undefined;
+    // An asynchronous route queues each version's calls for that version's workers, so the gateway splits them.
+    if (spec.target.kind !== "model" || spec.target.sticky || spec.rollout || this.source.kind !== "remote" || routeAsync(this.spec, key))
+      return undefined;
     const endpoints = this.source.endpoints.canaries?.[key];
     if (!endpoints) return undefined;
     const path = modelPredictPath(spec.target.name);
@@ -277,4 +333,34 @@ export class RouteTable {
     }
     return backend;
   }
+}
+
+/** An asynchronous route's queues: one per target (function, or model version), each its entry's. */
+function compileAsync(
+  key: string,
+  route: CompiledRoute,
+  settings: AsyncSpec,
+  queued: Map<string, AsyncEntry>,
+  queueFor: QueueFor,
+): CompiledAsync {
+  const entries = new Map<string, QueuedEntry>();
+  for (const [targetKey, target] of route.targets) {
+    const entry = queued.get(asyncEntryKey(target.kind, target.entry))!;
+    const queue = queueFor(entry);
+    if (!queue) throw new Error(`asynchronous route ${key} has no queue for ${target.kind} ${target.entry}`);
+    entries.set(targetKey, {
+      kind: target.kind,
+      entry: target.entry,
+      region: entry.region,
+      tag: entryTag(target.kind, target.entry),
+      queue,
+    });
+  }
+  return {
+    settings,
+    tag: routeTag(key),
+    retentionMs: toMilliseconds(settings.retention),
+    entries,
+    byTag: new Map([...entries.values()].map((entry) => [entry.tag, entry])),
+  };
 }

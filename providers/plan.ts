@@ -78,6 +78,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       state.apiEndpoint = `https://${name}.execute-api.${region}.amazonaws.com`;
       state.executionArn = `arn:aws:execute-api:${region}:${ACCOUNT}:${name}`;
       break;
+    case "aws:sqs/queue:Queue":
+      state.url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${String(inputs.name ?? name)}`;
+      break;
   }
   return state;
 }

@@ -23,9 +23,12 @@ export type StepName<S extends SpecSection = SpecSection> = S extends "routes" ?
 
 /**
  * Steps for what the spec states across its sections rather than in one:
- * `alerts`, from the objectives of routes, functions and models.
+ * `queues` places the queue of every asynchronous entry (sdk/spec/async.ts),
+ * which the models and functions steps then attach their workers to and the
+ * gateway step submits to; `alerts` turns the objectives of routes, functions
+ * and models into alert rules.
  */
-export type CrossSectionStep = "alerts";
+export type CrossSectionStep = "queues" | "alerts";
 
 /** One method per spec section, and per cross-section concept. `C` is the provider's own build context. */
 export type ProviderSteps<C> = { [S in SpecSection as StepName<S>]: (context: C) => void } & Record<CrossSectionStep, (context: C) => void>;
@@ -35,6 +38,7 @@ export const STEP_ORDER: ReadonlyArray<StepName | CrossSectionStep> = [
   "regions",
   "gpuPools",
   "scalingPolicies",
+  "queues",
   "models",
   "functions",
   "gateway",

@@ -47,6 +47,11 @@ export const RUNTIME_ENV = {
   redisUrl: "CLOUDLOOM_REDIS_URL",
   /** The Deployment a pod belongs to (from its `cloudloom.dev/workload` label), which labels its in-flight gauge. */
   workload: "CLOUDLOOM_WORKLOAD",
+  /**
+   * How long a queue worker's lock on a job lasts without renewal, in ms (BullMQ's `lockDuration`, and its
+   * stalled-job check interval): how soon a job whose worker died runs again. Default 30000.
+   */
+  queueLockMs: "CLOUDLOOM_QUEUE_LOCK_MS",
   /** API keys the gateway accepts, comma- or newline-separated. */
   apiKeys: "CLOUDLOOM_API_KEYS",
   /** The gateway's admin key (reload, rollouts), unless its settings set one; also what `cloudloom rollout` sends. */
@@ -255,6 +260,10 @@ export const ERROR_STATUS = {
   /** The request conflicts with the state of what it acts on (a rollout that already finished). */
   CONFLICT: 409,
   EXPECTATION_FAILED: 417,
+  /** An Idempotency-Key submission whose first request with that key is still being enqueued. */
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  /** An Idempotency-Key reused with another payload (the IETF draft's 422). */
+  IDEMPOTENCY_KEY_MISMATCH: 422,
   RATE_LIMITED: 429,
   CONCURRENCY_LIMIT: 429,
   /** The client closed the connection before its response: recorded and counted, never sent. */
@@ -269,12 +278,18 @@ export const ERROR_STATUS = {
   HOLD_FULL: 503,
   /** The target did not become ready within its policy's `hold.maxWait`. */
   HOLD_TIMEOUT: 503,
+  /** The queue of an asynchronous route cannot take or report a job right now (its store is unreachable). */
+  QUEUE_UNAVAILABLE: 503,
   NO_HEALTHY_BACKEND: 503,
   LIMITER_UNAVAILABLE: 503,
   MODEL_UNAVAILABLE: 503,
   /** The store of shared state (a rollout's, in Redis) cannot be read or written now. */
   STORE_UNAVAILABLE: 503,
   GATEWAY_TIMEOUT: 504,
+  /** An asynchronous attempt ran past its `async.timeout` (recorded on the invocation, never an HTTP answer). */
+  INVOCATION_TIMEOUT: 504,
+  /** An asynchronous job waited in its queue past its `async.retention` and was not run (recorded on the invocation). */
+  INVOCATION_EXPIRED: 410,
 } as const;
 
 /** A stable error code. */
@@ -296,6 +311,108 @@ export class ServingError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
+
+/*
+ * Asynchronous invocations. The gateway submits a job to the queue of the
+ * entry an asynchronous route reaches and answers 202 with its id; workers
+ * (the runtime in-process or in the entry's pods, a Lambda behind SQS,
+ * Function Compute itself) run it; GET INVOCATIONS_PATH/{id} reads it back.
+ */
+
+/** Where a client reads an invocation: `GET /v1/invocations/{id}`. */
+export const INVOCATIONS_PATH = "/v1/invocations";
+
+/** Every state an invocation reports, in the order it moves through them. */
+export const INVOCATION_STATES = ["queued", "running", "succeeded", "failed", "dead-lettered"] as const;
+
+/** The state of an asynchronous invocation. */
+export type InvocationState = (typeof INVOCATION_STATES)[number];
+
+/** The call a job carries: the request as the entry would have received it, the body base64-encoded. */
+export interface JobRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  /** The body's bytes, base64. */
+  body: string;
+}
+
+/** One asynchronous job: which entry runs it, for whom, and the call. */
+export interface AsyncJob {
+  id: string;
+  /** The tenant that submitted it; only that tenant may read it. */
+  tenant: string;
+  /** The route key it was submitted to. */
+  route: string;
+  kind: "function" | "model";
+  /** Function name or model version key. */
+  entry: string;
+  /** The region whose worker runs it. */
+  region: string;
+  request: JobRequest;
+  /** When the gateway took it (epoch ms). */
+  submittedAt: number;
+}
+
+/** What the entry answered: its status and JSON body. */
+export interface InvocationResult {
+  status: number;
+  body: unknown;
+}
+
+/** An invocation as its queue reports it. */
+export interface InvocationRecord {
+  id: string;
+  tenant: string;
+  state: InvocationState;
+  /** Attempts begun so far. */
+  attempts: number;
+  /** Epoch ms. */
+  submittedAt: number;
+  /** When the latest attempt began (epoch ms). */
+  startedAt?: number;
+  /** When it reached its final state (epoch ms). */
+  finishedAt?: number;
+  /** The entry's answer, once it answered (2xx and 3xx: `succeeded`; 4xx: `failed`, never retried). */
+  result?: InvocationResult;
+  /** Why the last attempt failed: a stable code and a safe message (internals go to the worker's log). */
+  error?: { code: string; message: string };
+}
+
+/**
+ * One entry's queue, as the gateway uses it: submit a job, read an
+ * invocation back. Implementations: BullMQ on Redis and an in-process queue
+ * (runtime/queue), SQS with a DynamoDB state table, Function Compute's
+ * asynchronous invocation.
+ */
+export interface InvocationQueue {
+  /** Whether a job survives the process that submitted it (false for the in-process queue). */
+  readonly durable: boolean;
+  /** Enqueues `job`; rejects with QUEUE_UNAVAILABLE when the queue cannot take it. */
+  submit(job: AsyncJob): Promise<void>;
+  /** The invocation `id`, or undefined when the queue does not know it (never submitted, or past its retention). */
+  read(id: string): Promise<InvocationRecord | undefined>;
+}
+
+/** The largest SQS message cloudloom's queues take (their `maxMessageSize`): a job's JSON, its body base64-encoded inside. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+/** The BullMQ key prefix of every cloudloom queue. */
+export const QUEUE_PREFIX = "cl";
+
+/** The BullMQ queue name of an asynchronous entry (`kind` function or model, `entry` its name or key). */
+export const queueName = (app: string, kind: "function" | "model", entry: string): string => `${app}.${kind}.${entry}`;
+
+/**
+ * The Redis lists of a BullMQ queue that hold its waiting and running jobs:
+ * what a KEDA redis trigger measures (a retry waiting out its backoff sits in
+ * the delayed set, which the worker that failed it promotes itself).
+ */
+export const queueListKeys = (name: string): { wait: string; active: string } => ({
+  wait: `${QUEUE_PREFIX}:${name}:wait`,
+  active: `${QUEUE_PREFIX}:${name}:active`,
+});
 
 const SAFE_5XX: Partial<Record<ErrorCode, string>> = {
   FUNCTION_FAILED: "the function failed; see the server log for this request id",

@@ -104,7 +104,7 @@ export class App {
 
   /** Declares a route, keyed `"<METHOD> /path"`. */
   route(key: string, args: RouteArgs): void {
-    this.add("routes", key, () => this.normalizer.route(`routes.${key}`, args));
+    this.add("routes", key, () => this.normalizer.route(`routes.${key}`, args, (fn) => this.draft.functions[fn]?.timeout));
   }
 
   /** The spec as declared, in canonical form, without validation. */

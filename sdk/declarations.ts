@@ -192,6 +192,26 @@ export interface ModelArgs {
   objectives?: ModelObjective[];
 }
 
+/**
+ * Makes calls asynchronous: the gateway answers `202 Accepted` with an
+ * invocation id, the call runs from a durable queue, and
+ * `GET /v1/invocations/{id}` reads its state and result. `true` takes every default.
+ *
+ * @example { retries: 5, backoff: { strategy: "exponential", delay: "2 seconds" }, retention: "3 days" }
+ */
+export interface AsyncArgs {
+  /** Attempts after the first one that failed. @default 3 */
+  retries?: number;
+  /** The wait before each retry. @default { strategy: "exponential", delay: "1 second" } */
+  backoff?: { strategy?: "fixed" | "exponential"; delay?: Duration };
+  /** How long one attempt may run. @default the function's timeout; "1 minute" for a model */
+  timeout?: Duration;
+  /** Keep invocations that failed every attempt in a dead-letter store. @default true */
+  deadLetter?: boolean;
+  /** How long an invocation and its result stay readable (and the longest it waits). @default "1 day" */
+  retention?: Duration;
+}
+
 /** A function whose handler is a TypeScript module. */
 export interface FunctionArgs {
   /**
@@ -213,6 +233,8 @@ export interface FunctionArgs {
   scaling?: ScalingPolicy;
   /** What this function promises; each becomes alert rules. @default [] */
   objectives?: FunctionObjective[];
+  /** Every route to this function answers `202` and runs the call from a queue (see {@link AsyncArgs}). */
+  async?: AsyncArgs | true;
 }
 
 /** A traffic split between versions of one model. */
@@ -287,4 +309,9 @@ export interface RouteArgs {
    * `cloudloom-objectives-on-routes`). @default []
    */
   objectives?: RouteObjective[];
+  /**
+   * Answer `202` with an invocation id and run the call from a durable queue
+   * (see {@link AsyncArgs}); POST routes only. Batch inference: a model route may be asynchronous too.
+   */
+  async?: AsyncArgs | true;
 }

@@ -6,6 +6,7 @@
  */
 import {
   Declared,
+  type AsyncArgs,
   type FunctionArgs,
   type GpuPoolArgs,
   type ModelArgs,
@@ -41,6 +42,13 @@ const TENSOR = object<TensorSpec>({ type: any, shape: any });
 const OBJECTIVES = list(
   object<ObjectiveSpec>({ errorRate: any, p99: any, coldStartShare: any, queueDepth: any, queueAge: any, window: any, severity: any }),
 );
+const ASYNC = object<AsyncArgs>({
+  retries: any,
+  backoff: object<NonNullable<AsyncArgs["backoff"]>>({ strategy: any, delay: any }),
+  timeout: any,
+  deadLetter: any,
+  retention: any,
+});
 
 /** The fields of each declaration's arguments. */
 export const DECLARATION_FIELDS = {
@@ -87,6 +95,7 @@ export const DECLARATION_FIELDS = {
     regions: any,
     scaling: any,
     objectives: OBJECTIVES,
+    async: ASYNC,
   }),
   route: object<RouteArgs>({
     target: object<VersionSplit>({
@@ -104,6 +113,7 @@ export const DECLARATION_FIELDS = {
       gate: object<RolloutGateArgs>({ maxErrorRate: any, maxP99: any, maxErrorRateIncrease: any, maxP99Ratio: any, minRequests: any }),
     }),
     objectives: OBJECTIVES,
+    async: ASYNC,
   }),
 } as const satisfies Record<string, Shape>;
 

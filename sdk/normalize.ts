@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import {
   Declared,
   Model,
+  type AsyncArgs,
   type FunctionArgs,
   type GpuPoolArgs,
   type ModelArgs,
@@ -37,6 +38,8 @@ import {
   type RouteTargetSpec,
   type ScalingPolicySpec,
   type ScheduleSpec,
+  type AsyncSpec,
+  type Duration,
   type Size,
   toMilliseconds,
 } from "./spec";
@@ -213,10 +216,15 @@ export class Normalizer {
       regions: this.refs(args.regions, "region", `${path}.regions`),
       scaling: this.optionalRef(args.scaling, "scalingPolicy", `${path}.scaling`),
       objectives: objectives(args.objectives),
+      ...asyncField(args.async, args.timeout ?? "30 seconds"),
     };
   }
 
-  route(path: string, raw: unknown): RouteSpec {
+  /**
+   * A route's entry. `timeoutOf` names a declared function's timeout, which
+   * an asynchronous route to it takes as its attempt timeout by default.
+   */
+  route(path: string, raw: unknown, timeoutOf: (fn: string) => Duration | undefined = () => undefined): RouteSpec {
     const args = this.fields<RouteArgs>(path, raw, DECLARATION_FIELDS.route, "app.route()");
     const { rateLimit: limit, cache } = args;
     const target = this.routeTarget(`${path}.target`, args.target);
@@ -236,6 +244,7 @@ export class Normalizer {
       cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
       ...(args.rollout === undefined ? {} : this.rollout(`${path}.rollout`, args.rollout, target)),
       objectives: objectives(args.objectives),
+      ...asyncField(args.async, (target.kind === "function" && timeoutOf(target.name)) || DEFAULT_MODEL_ASYNC_TIMEOUT),
     };
   }
 
@@ -303,6 +312,32 @@ function objectives(values: readonly unknown[] | undefined): ObjectiveSpec[] | u
   return values.map((objective) =>
     isFields(objective) ? { ...objective, window: objective.window ?? "5 minutes", severity: objective.severity ?? "ticket" } : objective,
   ) as ObjectiveSpec[];
+}
+
+/** How long one asynchronous model call may run, unless declared. */
+const DEFAULT_MODEL_ASYNC_TIMEOUT: Duration = "1 minute";
+
+/**
+ * The `async` field of an entry: absent for undefined or false, every default
+ * for `true`, defaults under the declared fields otherwise; anything else is
+ * passed on as it is, for validation to report its type.
+ */
+function asyncField(value: AsyncArgs | boolean | undefined, timeout: Duration): { async?: AsyncSpec } {
+  if (value === undefined || value === false) return {};
+  if (value !== true && !isFields(value)) return { async: value as unknown as AsyncSpec };
+  const args: AsyncArgs = value === true ? {} : value;
+  const backoff = args.backoff;
+  return {
+    async: {
+      retries: args.retries ?? 3,
+      backoff: isFields(backoff)
+        ? { strategy: backoff.strategy ?? "exponential", delay: backoff.delay ?? "1 second" }
+        : ((backoff ?? { strategy: "exponential", delay: "1 second" }) as AsyncSpec["backoff"]),
+      timeout: args.timeout ?? timeout,
+      deadLetter: args.deadLetter ?? true,
+      retention: args.retention ?? "1 day",
+    },
+  };
 }
 
 /** Header names in lowercase and sorted; a non-list is passed on for validation to report its type. */

@@ -5,11 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DASHBOARD_PATH, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
+import { DASHBOARD_PATH, NOT_DURABLE_WARNING, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
 import {
   jwtRequirementFromEnv,
   loadAlicloudSecrets,
   PodServer,
+  INVOCATIONS_PATH,
   RUNTIME_ENV,
   SAGEMAKER_MODEL_DIR,
   sampleSize,
@@ -19,15 +20,16 @@ import {
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
-import { apiKeysFrom, cliLogger, composeGateway } from "../compose-gateway";
+import { apiKeysFrom, cliLogger, composeGateway, type ComposedGateway } from "../compose-gateway";
+import { remoteQueues, type RemoteQueues } from "../remote-queues";
 import { LocalTarget } from "../local-target";
-import { formatProblems, validate, type SpecV1 } from "../../sdk";
+import { formatProblems, routeAsync, validate, type SpecV1 } from "../../sdk";
 import { EndpointSchema, type Endpoint } from "../../sdk/spec";
 import { loadApp } from "../../sdk/load-app";
 import { UsageError, type CommandIo } from "../io";
 
 /** Usage text of the serve command. */
-export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H] [--config FILE]
+export const SERVE_USAGE = `cloudloom serve [<app>] [--port N] [--host H] [--config FILE] [--redis URL]
 cloudloom serve --spec FILE --endpoints FILE [--config FILE]
 cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<name>
                 [--region R] [--artifact PATH] [--model-url <name@version>=<url>|<endpoint JSON> ...]
@@ -48,7 +50,11 @@ cloudloom serve --spec FILE [--root DIR] --only model:<name@version>|function:<n
    answers GET /ping and POST /invocations on port 8080.
 
 --config FILE is a JSON file of gateway settings (API keys, trusted proxy
-hops, locality, Redis, limits). API keys also come from CLOUDLOOM_API_KEYS;
+hops, locality, Redis, limits). --redis URL (or CLOUDLOOM_REDIS_URL) is the
+Redis the gateway shares limits, cache and idempotency keys in; on the local
+target, asynchronous routes queue there too (BullMQ, durable). Without it
+they queue in the process's memory, which serve says at startup and in
+/readyz: such jobs are lost when it stops. API keys also come from CLOUDLOOM_API_KEYS;
 serve warns at startup when api-key routes have none to accept.
 Stops cleanly on SIGINT/SIGTERM, finishing in-flight requests. SIGHUP reloads
 the gateway of a deployed stack; the local target and a pod log it and go on.
@@ -67,6 +73,8 @@ export interface ServeArgs {
   spec?: string;
   endpoints?: string;
   config?: string;
+  /** The Redis URL (`--redis`), over CLOUDLOOM_REDIS_URL. */
+  redis?: string;
   root?: string;
   only?: string;
   region?: string;
@@ -200,15 +208,15 @@ export function withHomeLocality(settings: GatewaySettings, spec: SpecV1, region
 
 /**
  * The gateway's settings: the config file's (or the defaults), with the Redis
- * URL from `CLOUDLOOM_REDIS_URL` when set. The URL carries Redis's password,
- * so a deployed gateway gets it from a Secret in its environment, never from
- * a file; errors name the field, never the URL.
+ * URL of `--redis`, else `CLOUDLOOM_REDIS_URL`, when set. The URL carries
+ * Redis's password, so a deployed gateway gets it from a Secret in its
+ * environment, never from a file; errors name the field, never the URL.
  */
-export function gatewaySettingsFrom(args: Pick<ServeArgs, "config">, env: NodeJS.ProcessEnv = process.env): GatewaySettings {
+export function gatewaySettingsFrom(args: Pick<ServeArgs, "config" | "redis">, env: NodeJS.ProcessEnv = process.env): GatewaySettings {
   const source = args.config ? `config file ${args.config}` : "gateway settings";
   return parsed(source, () => {
     const raw = (args.config ? readJson(args.config, "config file") : {}) as Record<string, unknown> | null;
-    const redisUrl = env[RUNTIME_ENV.redisUrl];
+    const redisUrl = args.redis ?? env[RUNTIME_ENV.redisUrl];
     const settings = redisUrl && raw && typeof raw === "object" ? { ...raw, redis: { ...(raw.redis as object), url: redisUrl } } : raw;
     return parseSettings(settings, source);
   });
@@ -249,8 +257,18 @@ function printRoutes(io: CommandIo, spec: SpecV1, root: string, base: string, ke
   for (const [routeKey, route] of Object.entries(spec.routes)) {
     const [method, path] = routeKey.split(" ");
     const auth = route.auth === "api-key" ? ` -H 'authorization: Bearer ${key}'` : "";
+    const body = `-d '${JSON.stringify(exampleBody(spec, root, routeKey))}'`;
+    if (!routeAsync(spec, routeKey)) {
+      io.out(
+        `  ${routeKey}\n    curl -s -X ${method} ${base}${path} -H 'content-type: application/json'${auth} -H 'x-cloudloom-locality: de' ${body}\n`,
+      );
+      continue;
+    }
+    // An asynchronous route answers 202 with the invocation's id; the second line reads it back by that id.
     io.out(
-      `  ${routeKey}\n    curl -s -X ${method} ${base}${path} -H 'content-type: application/json'${auth} -H 'x-cloudloom-locality: de' -d '${JSON.stringify(exampleBody(spec, root, routeKey))}'\n`,
+      `  ${routeKey} (asynchronous: answers 202 with {"id": ...}; read the invocation back with the second line)\n` +
+        `    curl -s -X ${method} ${base}${path} -H 'content-type: application/json'${auth} -H 'idempotency-key: first-try' ${body}\n` +
+        `    curl -s ${base}${INVOCATIONS_PATH}/<id>${auth}\n`,
     );
   }
   io.out(
@@ -276,6 +294,13 @@ async function serveApp(args: ServeArgs, io: CommandIo, hangup: Hangup): Promise
   const address = await listening(`"${spec.app}"`, args.port, args.host, () => target.listen(args.port, args.host));
   const base = `http://${address.address}:${address.port}`;
   io.out(`cloudloom: serving "${spec.app}" on ${base} (local target)\n`);
+  if (target.queues.size > 0)
+    io.out(
+      target.queues.durable
+        ? `Asynchronous routes queue in Redis (BullMQ): jobs survive a restart.\n`
+        : `warning: ${NOT_DURABLE_WARNING}\n`,
+    );
+  if (target.queues.size > 0 && !target.queues.durable) logger.warn(NOT_DURABLE_WARNING);
   if (devKey) io.out(`API key for this run (set CLOUDLOOM_API_KEYS to choose your own): ${devKey}\n`);
   printRoutes(io, spec, app.root, base, devKey ?? "<your key>");
   await untilSignal(target, io);
@@ -302,9 +327,22 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
       },
     };
   };
-  const { spec, source } = load();
+  let latest = load();
+  const { spec, source } = latest;
   const settings = withHomeLocality(gatewaySettingsFrom(args, env), spec, env[RUNTIME_ENV.region]);
-  const composed = composeGateway({ spec, settings, source, env, reloadFrom: async () => load() });
+  const logger = cliLogger(env);
+  const queues = remoteQueues(() => ({ spec: latest.spec, endpoints: latest.source.endpoints }), settings, logger, env);
+  let composed: ComposedGateway;
+  try {
+    composed = withQueues(
+      composeGateway({ spec, settings, source, env, logger, queues: queues.queueFor, reloadFrom: async () => (latest = load()) }),
+      queues,
+    );
+  } catch (error) {
+    // A configuration the gateway refuses must not leave queue connections open behind it.
+    await queues.close();
+    throw error;
+  }
   const { gateway } = composed;
   hangup.handle = () => {
     gateway.log.info("SIGHUP: reloading the spec and endpoints");
@@ -328,6 +366,17 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
   );
   await untilSignal(composed, io);
   return 0;
+}
+
+/** A composed gateway that also closes its queues once it has closed. */
+function withQueues(composed: ComposedGateway, queues: RemoteQueues): ComposedGateway {
+  return {
+    ...composed,
+    async close() {
+      await composed.close();
+      await queues.close();
+    },
+  };
 }
 
 /**
@@ -384,7 +433,16 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
   }
   const logger = cliLogger(env);
   const tracing = podTracing(env, loaded.spec.app, loaded.scope.only.name, logger);
-  const server = new PodServer({ ...loaded, sagemaker, jwt, logger, workload: env[RUNTIME_ENV.workload], tracer: tracing?.tracer });
+  const server = new PodServer({
+    ...loaded,
+    sagemaker,
+    jwt,
+    logger,
+    workload: env[RUNTIME_ENV.workload],
+    tracer: tracing?.tracer,
+    queueRedisUrl: env[RUNTIME_ENV.redisUrl],
+    queueTimings: queueTimingsFrom(env),
+  });
   const stop = { close: () => server.close().finally(() => tracing?.shutdown()) };
   hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);
   try {
@@ -406,6 +464,16 @@ function podTracing(env: NodeJS.ProcessEnv, app: string, entry: string, logger: 
     if (error instanceof TracingConfigError) throw new UsageError(`cannot trace ${entry}: ${error.message}`);
     throw error;
   }
+}
+
+/** A pod's queue worker timings from `CLOUDLOOM_QUEUE_LOCK_MS` (BullMQ's defaults without it). */
+export function queueTimingsFrom(env: NodeJS.ProcessEnv): { lockDurationMs?: number; stalledIntervalMs?: number } {
+  const raw = env[RUNTIME_ENV.queueLockMs];
+  if (raw === undefined || raw === "") return {};
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 600_000)
+    throw new UsageError(`${RUNTIME_ENV.queueLockMs} is ${raw}: give the lock duration in milliseconds, from 100 to 600000`);
+  return { lockDurationMs: ms, stalledIntervalMs: ms };
 }
 
 /** Runs the right server for the arguments until a signal stops it. */

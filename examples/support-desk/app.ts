@@ -2,7 +2,8 @@
  * support-desk: classifies incoming customer messages by intent and routes
  * them to the right queue. One central region, one 5G edge region (a Wavelength
  * Zone on AWS, which sells On-Demand capacity only), a GPU pool for the model,
- * rate-limited, cached routes, and the objectives every target alerts on.
+ * rate-limited, cached routes, the objectives every target alerts on, and an
+ * asynchronous route that re-classifies a backlog of tickets from a durable queue.
  */
 import { App } from "../../sdk";
 
@@ -54,6 +55,12 @@ const bursty = app.scalingPolicy("bursty", {
   prewarm: { leadTime: "2 minutes", lookBack: "7 days" },
 });
 
+const backlog = app.scalingPolicy("backlog", {
+  maxInstances: 4,
+  targetConcurrency: 4,
+  scaleToZero: { idleWindow: "5 minutes" },
+});
+
 const intent = app.model("intent", {
   version: "1",
   artifact: { path: "model/intent.onnx", sha256: "6ec1d4279a14ab286bdbc97eba2d7217ad8f56e50a7986f807bd8cbff9e1c344" },
@@ -97,6 +104,23 @@ app.route("POST /v1/classify", {
     { errorRate: "0.5%", window: "1 hour", severity: "ticket" },
     { p99: "800 ms", window: "10 minutes", severity: "page" },
   ],
+});
+// Batch work: answered 202 with an invocation id, run from a queue with retries and a dead letter.
+const reclassify = app.function("reclassify", {
+  handler: "functions/reclassify.ts",
+  memory: "1 GB",
+  timeout: "2 minutes",
+  concurrency: 4,
+  models: [intent],
+  regions: [central],
+  scaling: backlog,
+});
+app.route("POST /v1/tickets/reclassify", {
+  target: reclassify,
+  rateLimit: { requests: 60, per: "1 minute", burst: 10, key: "api-key" },
+  async: { retries: 3, backoff: { strategy: "exponential", delay: "2 seconds" }, retention: "1 day" },
+  // A backlog job may fail on a bad ticket; a share that keeps failing means the job, not the ticket, is broken.
+  objectives: [{ errorRate: "5%", window: "1 hour", severity: "ticket" }],
 });
 app.route("POST /v1/models/intent", {
   target: intent,

@@ -124,6 +124,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       monitored: new Map(),
       endpoints: { functions: {}, models: {} },
       ensGateways: new Map(),
+      queues: new Map(),
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),
       apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),

@@ -10,6 +10,7 @@ import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
 import type { ArtifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
+import type { PlacedFcQueue } from "./queues";
 import type { KmsSecretRef } from "./secrets";
 
 /** What the steps share while building one app. */
@@ -30,6 +31,8 @@ export interface AlicloudContext {
   /** By `<function or model key>/<region>`: the FC function CloudMonitor reports it under (ACK models have none). */
   monitored: Map<string, CloudMonitorSource>;
   endpoints: EndpointsBuilder;
+  /** By asynchronous function: its queue (set by the queues step). */
+  queues: Map<string, PlacedFcQueue>;
   /** By spec region, created on first use: the KMS secret holding the JWT private key (functions get only its name). */
   jwtKeySecret: (region: string) => KmsSecretRef;
   /** By spec region, created on first use: the KMS secret holding the API keys the gateway accepts. */

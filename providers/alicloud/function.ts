@@ -6,10 +6,13 @@
  * their JWTs with the gateway's key; that key and the function's declared
  * secrets it reads from the region's KMS secrets at cold start, with a RAM
  * role of its own that may read exactly those; its configuration holds only
- * their names.
+ * their names. An asynchronous function (queues.ts) gets FC's asynchronous
+ * configuration on `live`: its retries, the event age from its retention,
+ * task mode (so the gateway can read each task), and, with a dead letter, a
+ * failure destination on its MNS queue, which its role may send to.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
+import { V3AsyncInvokeConfig, V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { fcZipBase64, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
@@ -19,6 +22,8 @@ import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
+import { fcFunctionName, type PlacedFcQueue } from "./queues";
+import { grant } from "./ram";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
 
@@ -42,6 +47,8 @@ export interface FcFunctionArgs {
   jwks: pulumi.Input<object>;
   /** The KMS secrets the function reads at cold start (the JWT key, its declared secrets): it gets a role that may read exactly those. */
   secrets?: KmsSecretRef[];
+  /** Its asynchronous queue, when it is asynchronous and this is its home region. */
+  queue?: PlacedFcQueue;
 }
 
 /** An FC function and everything around it, typed `cloudloom:alicloud:Function`. */
@@ -55,8 +62,11 @@ export class FcFunction extends pulumi.ComponentResource {
     const memory = toMegabytes(args.spec.memory);
     const tags = entryLabels(args.app, "function", args.entry);
     const secrets = args.secrets ?? [];
-    const role = secrets.length > 0 ? fcRole(name, tags, child) : undefined;
-    const secretRead = role ? [allowSecretRead(name, role, secrets, tags, child)] : [];
+    const deadLetter = args.queue?.deadLetter;
+    // FC delivers failed asynchronous invocations to their destination with the function's own role.
+    const role = secrets.length > 0 || deadLetter ? fcRole(name, tags, child) : undefined;
+    const secretRead = role && secrets.length > 0 ? [allowSecretRead(name, role, secrets, tags, child)] : [];
+    const deadLetterSend = role && deadLetter ? [grant(name, "dead-letter", role, ["mns:SendMessage"], [deadLetter], tags, child)] : [];
     const configuration: V3FunctionArgs = {
       functionName: name,
       runtime: "nodejs20",
@@ -76,9 +86,32 @@ export class FcFunction extends pulumi.ComponentResource {
     const fn = new V3Function(name, configuration, { ...child, dependsOn: secretRead });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, false, child);
+    if (args.queue) asynchronously(name, fn, alias.aliasName, args.queue, { ...child, dependsOn: deadLetterSend });
     this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
   }
+}
+
+/** FC's asynchronous invocation of the function's `qualifier`, from the entry's settings. */
+function asynchronously(
+  name: string,
+  fn: V3Function,
+  qualifier: pulumi.Input<string>,
+  queue: PlacedFcQueue,
+  opts: pulumi.CustomResourceOptions,
+): V3AsyncInvokeConfig {
+  return new V3AsyncInvokeConfig(
+    `${name}-async`,
+    {
+      functionName: fn.functionName,
+      qualifier,
+      maxAsyncRetryAttempts: queue.settings.retries,
+      maxAsyncEventAgeInSeconds: Math.round(toSeconds(queue.settings.retention)),
+      asyncTask: true,
+      destinationConfig: queue.deadLetter ? { onFailure: { destination: queue.deadLetter } } : undefined,
+    },
+    opts,
+  );
 }
 
 /** The functions step: the runtime layer once per region, and an FC function per function per region. */
@@ -116,7 +149,8 @@ export function placeFunctions(context: AlicloudContext): void {
       // No secret values: the declared secrets' variables are left out, the runtime sets them from KMS.
       const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
       for (const variable of Object.keys(declared)) delete environment[variable];
-      const functionName = resourceName(name, "fn", fnName, region);
+      const functionName = fcFunctionName(context, fnName, region);
+      const placed = context.queues.get(fnName);
       const created = new FcFunction(
         functionName,
         {
@@ -129,6 +163,7 @@ export function placeFunctions(context: AlicloudContext): void {
           environment,
           jwks: context.jwks,
           secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared)],
+          queue: placed?.region === region ? placed : undefined,
         },
         { parent, provider },
       );

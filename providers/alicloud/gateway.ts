@@ -32,6 +32,7 @@ import type { AlicloudContext } from "./context";
 import { fcCpu } from "./function";
 import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
 import { allowSecretRead, declaredSecretsEnvironment, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
+import { grant } from "./ram";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
 
 /** Where the gateway's configuration bucket is mounted: `spec.json`, `endpoints.json` and `config.json`. */
@@ -76,6 +77,8 @@ export interface FcGatewayArgs {
   redisPassword: pulumi.Input<string>;
   /** The KMS secret holding the API keys the gateway accepts, when the stack sets them. */
   apiKeysSecret?: KmsSecretRef;
+  /** The asynchronous functions whose tasks the gateway reads for its status endpoint (their ARNs). */
+  asyncFunctions?: pulumi.Input<string>[];
 }
 
 /** A password Tair accepts (8–32 characters of at least three kinds), derived from a secret so it is stable across runs and never stored in config. */
@@ -151,6 +154,9 @@ export class FcGateway extends pulumi.ComponentResource {
       child,
     );
     const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...(args.apiKeysSecret ? [args.apiKeysSecret] : [])], tags, child);
+    const taskRead = args.asyncFunctions?.length
+      ? [grant(name, "async-tasks", role, ["fc:GetAsyncTask"], args.asyncFunctions, tags, child)]
+      : [];
     // A digest of secret values reveals none of them.
     const revision = pulumi.unsecret(
       pulumi.all(Object.values(files)).apply((contents) => createHash("sha256").update(contents.join("\0")).digest("hex").slice(0, 16)),
@@ -199,7 +205,7 @@ export class FcGateway extends pulumi.ComponentResource {
       environmentVariables: pulumi.secret(pulumi.all(environment)),
       tags,
     };
-    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, secretRead, ...objects] });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, secretRead, ...taskRead, ...objects] });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     provision(name, fn.functionName, alias, { minInstances: 1, maxInstances: 50, targetUtilization: 70, schedules: [] }, false, child);
     const trigger = new V3Trigger(
@@ -270,6 +276,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
           ? pulumi.secret(args.redisPassword)
           : pulumi.secret(pulumi.output(args.jwtPrivateKey!).apply((key) => derivedRedisPassword(key, `${spec.app}/${region}`))),
         apiKeysSecret: args.apiKeys ? context.apiKeysSecret(region, args.apiKeys) : undefined,
+        asyncFunctions: [...context.queues.values()].map((queue) => queue.functionArn),
       },
       { parent, provider },
     );

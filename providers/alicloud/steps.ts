@@ -7,6 +7,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeQueues } from "./queues";
 import { placeRegions } from "./region";
 
 /** The Alibaba Cloud mapping of each spec section. */
@@ -17,6 +18,7 @@ export const alicloudSteps: ProviderSteps<AlicloudContext> = {
     // Policies attach to each function as provision configs; their schedules
     // were converted to FC's cron syntax before any resource was created.
   },
+  queues: placeQueues,
   models: placeModels,
   functions(context) {
     placeFunctions(context);

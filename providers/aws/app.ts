@@ -99,6 +99,7 @@ export class AwsApp extends pulumi.ComponentResource {
       monitored: new Map(),
       edgeGateways: new Map(),
       endpoints: { functions: {}, models: {} },
+      queues: new Map(),
     };
     runSteps(awsSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;

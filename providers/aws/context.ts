@@ -24,6 +24,15 @@ export interface ServedModel {
   access: { kind: "sagemaker" | "execute-api"; arn: pulumi.Output<string> };
 }
 
+/** An asynchronous function's SQS queue and the DynamoDB table of its invocations, in its home region. */
+export interface PlacedQueue {
+  region: string;
+  queueArn: pulumi.Output<string>;
+  queueUrl: pulumi.Output<string>;
+  tableArn: pulumi.Output<string>;
+  tableName: pulumi.Output<string>;
+}
+
 /** What the steps share while building one app. */
 export interface AwsContext {
   name: string;
@@ -41,6 +50,8 @@ export interface AwsContext {
   functions: Map<string, pulumi.Output<string>>;
   /** By `<function or model key>/<region>`: where CloudWatch keeps its metrics, for the alarms of its objectives. */
   monitored: Map<string, CloudWatchSource>;
+  /** By asynchronous function: its queue and invocation table (set by the queues step). */
+  queues: Map<string, PlacedQueue>;
   endpoints: EndpointsBuilder;
   /** By spec region: the access-log bucket (see accessLogsIn). */
   accessLogs: Map<string, AccessLogs>;

@@ -5,6 +5,12 @@
  * policy, provisioned concurrency with target tracking and scheduled floors,
  * each raised at its start and set back to the policy's minimum at its end.
  *
+ * An asynchronous function works its SQS queue (queues.ts) in its home
+ * region: an event source mapping delivers batches to the `live` alias with
+ * partial batch responses, at most the scaling policy's maximum at once, and
+ * its role may receive from exactly that queue and update exactly its
+ * invocation table.
+ *
  * The function's declared secrets never sit in its configuration: they are
  * kept, as one JSON object, in a Secrets Manager secret of the function's
  * own; the function gets only that secret's ARN (`CLOUDLOOM_SECRETS_ARN`),
@@ -16,8 +22,23 @@ import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautosc
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
-import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
-import { FUNCTION_RUNTIMES, toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
+import {
+  Alias,
+  EventSourceMapping,
+  Function as LambdaFunction,
+  FunctionUrl,
+  LayerVersion,
+  ProvisionedConcurrencyConfig,
+} from "@pulumi/aws/lambda";
+import {
+  asyncEntries,
+  asyncEntryKey,
+  FUNCTION_RUNTIMES,
+  toMegabytes,
+  toSeconds,
+  type FunctionSpec,
+  type ScalingPolicySpec,
+} from "../../sdk/spec";
 import { lambdaArchive, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
@@ -27,7 +48,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import type { CloudWatchSource } from "./alerts";
-import { signed, type AwsContext, type ServedModel } from "./context";
+import { signed, type AwsContext, type PlacedQueue, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
@@ -53,6 +74,8 @@ export interface AwsFunctionArgs {
   secrets?: Record<string, pulumi.Input<string>>;
   /** The model endpoints the function may invoke. */
   modelAccess: ModelAccess<pulumi.Input<string>>;
+  /** The queue the function works, when it is asynchronous and this is its home region. */
+  queue?: PlacedQueue;
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
 }
@@ -109,9 +132,12 @@ export class AwsFunction extends pulumi.ComponentResource {
             pulumi.all(args.modelAccess.sagemakerEndpointArns),
             pulumi.all(args.modelAccess.executeApiArns),
             secret ? secret.arn.apply((arn) => [arn]) : [],
+            args.queue
+              ? pulumi.all([args.queue.queueArn, args.queue.tableArn]).apply(([queueArn, tableArn]) => ({ queueArn, tableArn }))
+              : undefined,
           ])
-          .apply(([arn, sagemakerEndpointArns, executeApiArns, secretArns]) =>
-            functionPolicy(arn, { sagemakerEndpointArns, executeApiArns }, secretArns),
+          .apply(([arn, sagemakerEndpointArns, executeApiArns, secretArns, queue]) =>
+            functionPolicy(arn, { sagemakerEndpointArns, executeApiArns }, secretArns, queue),
           ),
       },
       child,
@@ -142,6 +168,19 @@ export class AwsFunction extends pulumi.ComponentResource {
     );
     const alias = new Alias(`${name}-live`, { name: "live", functionName: fn.name, functionVersion: fn.version }, child);
     if (args.scaling) this.scale(name, args.scaling, fn, alias, tags, child);
+    if (args.queue)
+      new EventSourceMapping(
+        `${name}-queue`,
+        {
+          eventSourceArn: args.queue.queueArn,
+          functionName: alias.arn,
+          batchSize: queueBatchSize(args.spec),
+          functionResponseTypes: ["ReportBatchItemFailures"],
+          scalingConfig: args.scaling ? { maximumConcurrency: maximumConcurrency(args.scaling) } : undefined,
+          tags,
+        },
+        { ...child, dependsOn: [rolePolicy] },
+      );
     const url = new FunctionUrl(`${name}-url`, { functionName: fn.name, qualifier: alias.name, authorizationType: "AWS_IAM" }, child);
     this.url = url.functionUrl;
     this.arn = alias.arn;
@@ -210,6 +249,16 @@ export class AwsFunction extends pulumi.ComponentResource {
   }
 }
 
+/** Jobs in one batch: as many as one instance serves at once, at most SQS's 10. */
+export function queueBatchSize(fn: FunctionSpec): number {
+  return Math.max(1, Math.min(10, fn.concurrency));
+}
+
+/** The event source mapping's maximum concurrency: the policy's instances, within what Lambda accepts (2 to 1,000). */
+export function maximumConcurrency(policy: ScalingPolicySpec): number {
+  return Math.max(2, Math.min(1_000, policy.maxInstances));
+}
+
 /** The model version a function in `region` calls: the one in its own region, else the first region serving it. */
 function servedFor(context: AwsContext, key: string, region: string): ServedModel {
   const here = context.models.get(`${key}/${region}`);
@@ -230,14 +279,28 @@ export function placeFunctions(context: AwsContext): void {
     ).arn;
   });
   const zones = new Set(wavelengthRegions(spec));
+  const queued = asyncEntries(spec);
   for (const [fnName, fn] of Object.entries(spec.functions)) {
     const code = packages.handler(fnName);
     // Wavelength regions run functions as containers on the zone's nodes (edge-zone.ts).
     for (const region of fn.regions.filter((r) => !zones.has(r))) {
       const { provider, awsRegion } = context.regions.get(region)!;
       const access = fn.models.map((key) => servedFor(context, key, region).access);
+      const placed = context.queues.get(fnName);
+      const queue = placed?.region === region ? placed : undefined;
+      // The adapter records the queue's invocations in its table, with the entry's settings.
+      const settings = queued.get(asyncEntryKey("function", fnName))?.settings;
+      const runtime = queue && settings ? queue.tableName.apply((table) => ({ async: { settings, table } })) : {};
       // The shared environment resolves secrets too; on AWS they go to Secrets Manager, not the function's configuration.
-      const environment = functionEnvironment(spec, fnName, region, args.secrets, (key) => servedFor(context, key, region).endpoint);
+      const environment = functionEnvironment(
+        spec,
+        fnName,
+        region,
+        args.secrets,
+        (key) => servedFor(context, key, region).endpoint,
+        {},
+        runtime,
+      );
       const secrets: Record<string, pulumi.Input<string>> = {};
       for (const [variable, value] of Object.entries(fn.environment))
         if (typeof value !== "string") {
@@ -259,6 +322,7 @@ export function placeFunctions(context: AwsContext): void {
             sagemakerEndpointArns: access.filter((a) => a.kind === "sagemaker").map((a) => a.arn),
             executeApiArns: access.filter((a) => a.kind === "execute-api").map((a) => a.arn),
           },
+          queue,
           logRetentionDays: args.logRetentionDays,
         },
         { parent, provider },

@@ -189,9 +189,11 @@ export class AwsGateway extends pulumi.ComponentResource {
             pulumi.all(args.access.functionArns),
             pulumi.all(args.access.sagemakerEndpointArns),
             pulumi.all(args.access.executeApiArns),
+            pulumi.all(args.access.queueArns ?? []),
+            pulumi.all(args.access.tableArns ?? []),
           ])
-          .apply(([functionArns, sagemakerEndpointArns, executeApiArns]) =>
-            gatewayTaskPolicy({ functionArns, sagemakerEndpointArns, executeApiArns }),
+          .apply(([functionArns, sagemakerEndpointArns, executeApiArns, queueArns, tableArns]) =>
+            gatewayTaskPolicy({ functionArns, sagemakerEndpointArns, executeApiArns, queueArns, tableArns }),
           ),
       },
       child,
@@ -369,6 +371,8 @@ export function placeGateway(context: AwsContext): void {
     functionArns: [...context.functions.values()],
     sagemakerEndpointArns: [...context.models.values()].filter((m) => m.access.kind === "sagemaker").map((m) => m.access.arn),
     executeApiArns: [...context.models.values()].filter((m) => m.access.kind === "execute-api").map((m) => m.access.arn),
+    queueArns: [...context.queues.values()].map((queue) => queue.queueArn),
+    tableArns: [...context.queues.values()].map((queue) => queue.tableArn),
   };
   const endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;
   const gateways = new Map<string, AwsGateway>();

@@ -38,32 +38,59 @@ export interface ModelAccess<T> {
   executeApiArns: T[];
 }
 
+/** The queue an asynchronous function works and the table it records invocations in. */
+export interface QueueAccess {
+  queueArn: string;
+  tableArn: string;
+}
+
+/** What a queue's event source mapping needs of its function's role, and what the Lambda adapter does itself. */
+export const QUEUE_WORKER_ACTIONS = {
+  sqs: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+  dynamodb: ["dynamodb:UpdateItem"],
+} as const;
+
+/** What a gateway does with a queue and its table: send jobs, record and read invocations (and forget one it could not send). */
+export const QUEUE_SUBMITTER_ACTIONS = {
+  sqs: ["sqs:SendMessage"],
+  dynamodb: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+} as const;
+
 /**
- * What a function's role may do: write its own logs, call the model endpoints it declared, and read
- * exactly its own secret (`secretArns`: the Secrets Manager secret holding its declared secrets, if any).
+ * What a function's role may do: write its own logs, call the model endpoints it declared, read
+ * exactly its own secret (`secretArns`: the Secrets Manager secret holding its declared secrets, if any),
+ * and, when it works an asynchronous entry's queue, receive from exactly that queue and update exactly its table.
  */
-export function functionPolicy(logGroupArn: string, models: ModelAccess<string>, secretArns: string[] = []): string {
+export function functionPolicy(logGroupArn: string, models: ModelAccess<string>, secretArns: string[] = [], queue?: QueueAccess): string {
   return policyDocument([
     { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroupArn}:*`] },
     { actions: ["sagemaker:InvokeEndpoint"], resources: models.sagemakerEndpointArns },
     { actions: ["execute-api:Invoke"], resources: models.executeApiArns },
     { actions: ["secretsmanager:GetSecretValue"], resources: secretArns },
+    { actions: [...QUEUE_WORKER_ACTIONS.sqs], resources: queue ? [queue.queueArn] : [] },
+    { actions: [...QUEUE_WORKER_ACTIONS.dynamodb], resources: queue ? [queue.tableArn] : [] },
   ]);
 }
 
-/** The backends a gateway calls: exactly the app's Function URLs (their `live` aliases) and model APIs. */
+/** The backends a gateway calls: exactly the app's Function URLs (their `live` aliases) and model APIs, and its queues. */
 export interface GatewayAccess<T> extends ModelAccess<T> {
   /** ARNs of the function aliases whose Function URLs the gateway calls. */
   functionArns: T[];
+  /** The asynchronous entries' SQS queues the gateway sends jobs to. */
+  queueArns?: T[];
+  /** The DynamoDB tables it records and reads their invocations in. */
+  tableArns?: T[];
 }
 
-/** What a gateway's task role may do: sign calls to exactly these backends, and nothing else. */
+/** What a gateway's task role may do: sign calls to exactly these backends and queues, and nothing else. */
 export function gatewayTaskPolicy(access: GatewayAccess<string>): string {
-  const unique = (values: string[]) => [...new Set(values)].sort();
+  const unique = (values: string[] = []) => [...new Set(values)].sort();
   return policyDocument([
     { actions: ["lambda:InvokeFunctionUrl"], resources: unique(access.functionArns) },
     { actions: ["sagemaker:InvokeEndpoint"], resources: unique(access.sagemakerEndpointArns) },
     { actions: ["execute-api:Invoke"], resources: unique(access.executeApiArns) },
+    { actions: [...QUEUE_SUBMITTER_ACTIONS.sqs], resources: unique(access.queueArns) },
+    { actions: [...QUEUE_SUBMITTER_ACTIONS.dynamodb], resources: unique(access.tableArns) },
   ]);
 }
 

@@ -6,6 +6,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeQueues } from "./queues";
 import { placeRegions } from "./region";
 import { placeWavelengthRegions } from "./edge-zone";
 
@@ -17,6 +18,7 @@ export const awsSteps: ProviderSteps<AwsContext> = {
     // Policies attach to each function and model (provisioned concurrency,
     // Application Auto Scaling, KEDA on EKS); schedules were checked before creation.
   },
+  queues: placeQueues,
   models(context) {
     placeModels(context);
     // Wavelength regions run their functions and models as containers on the zone's own nodes.

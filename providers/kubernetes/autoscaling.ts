@@ -13,9 +13,57 @@ import { endCron } from "../shared/cron";
 
 /** The in-flight requests metric the runtime exports, used as the concurrency signal. */
 
-/** Which autoscaler a policy needs. */
-export function autoscalerKind(policy: ScalingPolicySpec): "hpa" | "keda" {
-  return policy.scaleToZero || policy.schedules.length > 0 ? "keda" : "hpa";
+/** The queue a workload's pods work (queues.ts): what its KEDA redis triggers measure, and how they reach it. */
+export interface QueueScaling {
+  /** The BullMQ lists of waiting and running jobs. */
+  lists: { wait: string; active: string };
+  /** `host:port` of the Redis, whether it speaks TLS, and the database. */
+  address: pulumi.Input<string>;
+  enableTLS: pulumi.Input<string>;
+  databaseIndex: pulumi.Input<string>;
+  /** The TriggerAuthentication holding the Redis password. */
+  authentication: pulumi.Input<string>;
+  /** Jobs one pod runs at once: the list length per replica the triggers aim for. */
+  jobsPerReplica: number;
+  /** Seconds to wait after the queue empties before scaling to zero (covers the longest retry backoff). */
+  cooldownSeconds: number;
+  /** Pods kept without a scaling policy: 1 when synchronous calls reach them too, else 0. */
+  floor: number;
+}
+
+/** Which autoscaler a policy needs; a workload working a queue always gets KEDA (its queue triggers). */
+export function autoscalerKind(policy: ScalingPolicySpec, queue?: QueueScaling): "hpa" | "keda" {
+  return queue || policy.scaleToZero || policy.schedules.length > 0 ? "keda" : "hpa";
+}
+
+/** The most pods cloudloom gives a queue's workers that declare no scaling policy. */
+export const QUEUE_WORKERS_MAX = 10;
+
+/** The policy of a queue's workers that declare none: from their floor (0 scales to zero) up to QUEUE_WORKERS_MAX, a job per slot. */
+export function queueWorkerPolicy(queue: QueueScaling): ScalingPolicySpec {
+  return {
+    minInstances: queue.floor,
+    maxInstances: QUEUE_WORKERS_MAX,
+    targetConcurrency: queue.jobsPerReplica,
+    ...(queue.floor === 0 ? { scaleToZero: { idleWindow: `${queue.cooldownSeconds} seconds` as const } } : {}),
+    schedules: [],
+  };
+}
+
+/** KEDA redis list triggers on a queue's waiting and running jobs: any job wakes a worker, and pods follow the backlog. */
+function queueTriggers(queue: QueueScaling): Array<Record<string, unknown>> {
+  return [queue.lists.wait, queue.lists.active].map((listName) => ({
+    type: "redis",
+    metadata: {
+      address: queue.address,
+      listName,
+      listLength: String(queue.jobsPerReplica),
+      activationListLength: "0",
+      enableTLS: queue.enableTLS,
+      databaseIndex: queue.databaseIndex,
+    },
+    authenticationRef: { name: queue.authentication },
+  }));
 }
 
 /** The HPA spec for `deployment`. */
@@ -74,13 +122,15 @@ export function demandPollingSeconds(hold: HoldSpec): number {
 /**
  * The KEDA ScaledObject spec for `deployment`. With `demandUrl` (the app's
  * gateway runs in the cluster) and a policy that holds requests, the gateway's
- * count of them is a trigger too, polled often enough to wake the workload.
+ * count of them is a trigger too, polled often enough to wake the workload;
+ * with `queue`, the triggers of the queue its pods work.
  */
 export function scaledObjectSpec(
   policy: ScalingPolicySpec,
   deployment: string,
   prometheusUrl: string,
   demandUrl?: pulumi.Input<string>,
+  queue?: QueueScaling,
 ): Record<string, unknown> {
   const cron = policy.schedules.map((schedule) => ({
     type: "cron",
@@ -99,12 +149,13 @@ export function scaledObjectSpec(
         };
   const hold = holdOf(policy);
   const demand = hold && demandUrl !== undefined ? { hold, url: demandUrl } : undefined;
+  const cooldown = policy.scaleToZero ? Math.round(toSeconds(policy.scaleToZero.idleWindow)) : 300;
   return {
     scaleTargetRef: { name: deployment },
     ...(demand ? { pollingInterval: demandPollingSeconds(demand.hold) } : {}),
     minReplicaCount: policy.scaleToZero ? 0 : policy.minInstances,
     maxReplicaCount: policy.maxInstances,
-    cooldownPeriod: policy.scaleToZero ? Math.round(toSeconds(policy.scaleToZero.idleWindow)) : 300,
-    triggers: [...cron, load, ...(demand ? [demandTrigger(policy, demand.url)] : [])],
+    cooldownPeriod: queue ? Math.max(cooldown, queue.cooldownSeconds) : cooldown,
+    triggers: [...cron, load, ...(demand ? [demandTrigger(policy, demand.url)] : []), ...(queue ? queueTriggers(queue) : [])],
   };
 }

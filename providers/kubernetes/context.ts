@@ -4,6 +4,7 @@ import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { EndpointsBuilder } from "../shared/endpoints";
 import type { ResolvedKubernetesArgs } from "./app";
 import type { gpuScheduling } from "./gpu-pool";
+import type { QueueRedis } from "./queues";
 import type { regionScheduling } from "./region";
 
 /** What the steps share while building one app. */
@@ -16,6 +17,10 @@ export interface KubernetesContext {
   namespace?: pulumi.Output<string>;
   regions: Map<string, ReturnType<typeof regionScheduling>>;
   pools: Map<string, ReturnType<typeof gpuScheduling>>;
+  /** The in-cluster Redis, once a step created it (see appRedis). */
+  redis?: { host: pulumi.Output<string>; secretName: pulumi.Output<string> };
+  /** How the asynchronous entries' workers and their scalers reach the queues' Redis, when the app has any. */
+  queueRedis?: QueueRedis;
   /** Where clients call the gateway, once the gateway step placed it. */
   gatewayUrl?: pulumi.Output<string>;
 }

@@ -15,9 +15,15 @@ import { demandUrl } from "./gateway";
 import { containerEnv, functionResources, healthProbes } from "./pod";
 import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
+import { queueWorker } from "./queues";
 import { placeWorkload } from "./workload";
 
-function functionPodSpec(context: KubernetesContext, name: string, region: string): input.core.v1.PodSpec {
+function functionPodSpec(
+  context: KubernetesContext,
+  name: string,
+  region: string,
+  queueEnv: input.core.v1.EnvVar[],
+): input.core.v1.PodSpec {
   const fn = context.spec.functions[name];
   const scheduling = context.regions.get(region)!;
   const modelUrls = fn.models.flatMap((key) => {
@@ -35,7 +41,7 @@ function functionPodSpec(context: KubernetesContext, name: string, region: strin
           image: context.args.functionImage,
           args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
           ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-          env: containerEnv(fn.environment, secretsName(context.spec.app)),
+          env: [...containerEnv(fn.environment, secretsName(context.spec.app)), ...queueEnv],
           volumeMounts: [specMount],
           resources: withEphemeralStorage(functionResources(fn.memory)),
           ...healthProbes(),
@@ -52,15 +58,18 @@ export function placeFunctions(context: KubernetesContext): void {
     for (const region of fn.regions) {
       const labels = entryLabels(context.spec.app, "function", fnName, { "cloudloom.dev/region": region });
       const name = resourceName(context.name, "fn", fnName, region);
+      // The function's pods in its home region work its queue, when it is asynchronous.
+      const worker = queueWorker(context, "function", fnName, region, fn.concurrency);
       const url = placeWorkload(
         context,
         "Function",
         name,
         labels,
-        functionPodSpec(context, fnName, region),
+        functionPodSpec(context, fnName, region, worker?.env ?? []),
         fn.scaling,
         undefined,
         demandUrl(context, "function", fnName, region),
+        worker?.queue,
       );
       recordEndpoint(context.endpoints.functions, fnName, region, url);
     }

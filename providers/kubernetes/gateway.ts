@@ -18,7 +18,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { healthProbes } from "./pod";
-import { KubernetesRedis, REDIS_PASSWORD_ENV, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redis";
+import { appRedis, redisUrlEnv, type AppRedis } from "./redis";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
 import { KubernetesWorkload } from "./workload";
 
@@ -45,7 +45,7 @@ export const GATEWAY_EXPOSURES: readonly GatewayExposure[] = ["loadBalancer", "i
 export const GATEWAY_NODE_PORT = 31080;
 
 /** The gateway's Redis: the in-cluster one (its host and password Secret) or the user's URL (a secret). */
-export type GatewayRedis = { host: pulumi.Input<string>; secretName: pulumi.Input<string> } | { url: pulumi.Input<string> };
+export type GatewayRedis = AppRedis;
 
 /** Inputs of the in-cluster gateway. */
 export interface KubernetesGatewayArgs {
@@ -78,17 +78,6 @@ export interface KubernetesGatewayArgs {
 /** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
 function gatewaySettings(args: KubernetesGatewayArgs): object {
   return { trustedProxies: args.trustedProxies ?? [], ...(args.locality ? { locality: args.locality } : {}) };
-}
-
-/** The gateway's Redis variables: the password from the Redis Secret, composed into the URL by the kubelet; or the user's URL from the gateway's Secret. */
-function redisEnv(redis: GatewayRedis | undefined, keysSecret: pulumi.Input<string>): input.core.v1.EnvVar[] {
-  if (!redis) return [];
-  if ("url" in redis) return [{ name: REDIS_URL_ENV, valueFrom: { secretKeyRef: { name: keysSecret, key: "redis-url" } } }];
-  return [
-    { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: redis.secretName, key: REDIS_PASSWORD_KEY } } },
-    // $(VAR) refers to the variable above; the kubelet expands it, so the password is in no manifest.
-    { name: REDIS_URL_ENV, value: pulumi.interpolate`redis://:$(${REDIS_PASSWORD_ENV})@${redis.host}:${REDIS_PORT}` },
-  ];
 }
 
 /** The gateway's pod: its ConfigMap and Secret, created as the workload's children, mounted and referenced. */
@@ -138,7 +127,7 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
           ports: [{ name: "http", containerPort: CONTAINER_PORT }],
           env: [
             { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
-            ...redisEnv(args.redis, keys.metadata.name),
+            ...(args.redis ? redisUrlEnv(args.redis, keys.metadata.name) : []),
           ],
           volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
           resources: withEphemeralStorage({ requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
@@ -232,20 +221,7 @@ export function demandUrl(
 export function placeGateway(context: KubernetesContext): void {
   const { spec, args } = context;
   if (!args.gateway) return;
-  const redis: GatewayRedis =
-    args.redisUrl !== undefined
-      ? { url: args.redisUrl }
-      : new KubernetesRedis(
-          resourceName(context.name, "redis"),
-          {
-            namespace: context.namespace!,
-            labels: entryLabels(spec.app, "gateway", "redis", { "app.kubernetes.io/name": "redis" }),
-            password: args.redisPassword,
-            storage: args.redisStorage,
-            storageClassName: args.redisStorageClass,
-          },
-          context.child,
-        );
+  const redis = appRedis(context);
   const gateway = new KubernetesGateway(
     gatewayName(context),
     {
@@ -256,7 +232,7 @@ export function placeGateway(context: KubernetesContext): void {
       image: args.gatewayImage,
       apiKeys: args.apiKeys,
       prometheusUrl: args.prometheusUrl,
-      redis: "url" in redis ? redis : { host: redis.host, secretName: redis.secretName },
+      redis,
       exposure: args.gatewayExposure,
       host: args.gatewayHost,
       tlsSecret: args.gatewayTlsSecret,

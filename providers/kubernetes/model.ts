@@ -17,6 +17,7 @@ import { demandUrl } from "./gateway";
 import { healthProbes } from "./pod";
 import { SPEC_DIR, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
+import { queueWorker } from "./queues";
 import { placeWorkload, type WorkloadExposure } from "./workload";
 
 /** How a model's Service is reached from outside the cluster, if it is. */
@@ -44,7 +45,13 @@ export const MODEL_VOLUME_SIZE = "2Gi";
 /** The model server's ephemeral storage: the pod's limit covers the artifact, its scratch space and logs. */
 const MODEL_STORAGE = { requests: { "ephemeral-storage": "512Mi" }, limits: { "ephemeral-storage": "3Gi" } };
 
-function modelPodSpec(context: KubernetesContext, key: string, region: string, workload: string): input.core.v1.PodSpec {
+function modelPodSpec(
+  context: KubernetesContext,
+  key: string,
+  region: string,
+  workload: string,
+  queueEnv: input.core.v1.EnvVar[],
+): input.core.v1.PodSpec {
   const model = context.spec.models[key];
   const pool = model.pool ? context.pools.get(model.pool) : undefined;
   const scheduling = context.regions.get(region)!;
@@ -60,7 +67,7 @@ function modelPodSpec(context: KubernetesContext, key: string, region: string, w
           name: "model-server",
           image: context.args.runtimeImage,
           args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `model:${key}`, region, artifact: ARTIFACT_PATH }),
-          env: jwtEnv(context, workload),
+          env: [...jwtEnv(context, workload), ...queueEnv],
           ports: [{ name: "http", containerPort: CONTAINER_PORT }],
           volumeMounts: [{ name: "model", mountPath: "/models", readOnly: true }, specMount],
           resources: withEphemeralStorage(
@@ -86,15 +93,18 @@ export function placeModels(context: KubernetesContext): void {
         "cloudloom.dev/region": region,
       });
       const name = resourceName(context.name, modelPart(model.name, model.version), region);
+      // The version's pods in its home region work its queue, when an asynchronous route reaches it (batch inference).
+      const worker = queueWorker(context, "model", key, region, model.batching.maxBatchSize);
       const url = placeWorkload(
         context,
         "Model",
         name,
         labels,
-        modelPodSpec(context, key, region, name),
+        modelPodSpec(context, key, region, name, worker?.env ?? []),
         model.scaling,
         exposure(context, key),
         demandUrl(context, "model", key, region),
+        worker?.queue,
       );
       const jwt = context.args.modelJwt;
       recordEndpoint(

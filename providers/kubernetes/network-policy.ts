@@ -9,12 +9,16 @@
  *   artifact; 80 also reaches the node's instance metadata for credentials);
  *   and from anywhere on their port when an authenticated front outside the
  *   cluster reaches them (node ports, or load balancers with the gateway's JWT);
- * - the metrics scraper (pods in the `monitoring` namespace) → every runtime pod.
+ * - the metrics scraper (pods in the `monitoring` namespace) → every runtime pod;
+ * - with asynchronous entries: their workers (function and model pods) → the
+ *   Redis their queues are in, and KEDA's operator (the `keda` namespace) →
+ *   that Redis, to measure the queues.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as networking from "@pulumi/kubernetes/networking/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
 import { CONTAINER_PORT } from "../../runtime/contract";
+import { asyncEntries } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
@@ -25,6 +29,9 @@ type Peer = input.networking.v1.NetworkPolicyPeer;
 
 /** The namespace Prometheus scrapes from. */
 export const MONITORING_NAMESPACE = "monitoring";
+
+/** The namespace KEDA's operator runs in, whose redis triggers read the queues. */
+export const KEDA_NAMESPACE = "keda";
 
 /** Pods of one kind of the app's entries (and, with `name`, one entry). */
 export function entrySelector(app: string, kind: "gateway" | "function" | "model", name?: string): Record<string, string> {
@@ -83,11 +90,14 @@ export function placeNetworkPolicies(context: KubernetesContext): void {
   const hasFunctions = Object.keys(spec.functions).length > 0;
   const hasModels = Object.keys(spec.models).length > 0;
   const gateway = entrySelector(app, "gateway", "gateway");
+  const redisEgress: Rule =
+    args.redisUrl !== undefined
+      ? { ports: [tcp(pulumi.unsecret(pulumi.output(args.redisUrl).apply(redisUrlPort)))] }
+      : { to: [pods(redisSelector(app))], ports: [tcp(REDIS_PORT)] };
+  // The kinds of pod that work an asynchronous entry's queue, and so reach its Redis.
+  const queued = [...asyncEntries(spec).values()];
+  const workers = (kind: "function" | "model") => context.queueRedis !== undefined && queued.some((entry) => entry.kind === kind);
   if (args.gateway) {
-    const redisEgress: Rule =
-      args.redisUrl !== undefined
-        ? { ports: [tcp(pulumi.unsecret(pulumi.output(args.redisUrl).apply(redisUrlPort)))] }
-        : { to: [pods(redisSelector(app))], ports: [tcp(REDIS_PORT)] };
     policy("gateway", {
       podSelector: { matchLabels: gateway },
       policyTypes: ["Ingress", "Egress"],
@@ -108,19 +118,32 @@ export function placeNetworkPolicies(context: KubernetesContext): void {
         redisEgress,
       ],
     });
-    if (args.redisUrl === undefined)
-      policy("redis", {
-        podSelector: { matchLabels: redisSelector(app) },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [pods(gateway)], ports: [tcp(REDIS_PORT)] }],
-      });
   }
+  if (context.redis)
+    policy("redis", {
+      podSelector: { matchLabels: redisSelector(app) },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [
+            ...(args.gateway ? [pods(gateway)] : []),
+            ...(workers("function") ? [pods(entrySelector(app, "function"))] : []),
+            ...(workers("model") ? [pods(entrySelector(app, "model"))] : []),
+            ...(context.queueRedis ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": KEDA_NAMESPACE } } }] : []),
+          ],
+          ports: [tcp(REDIS_PORT)],
+        },
+      ],
+    });
   if (hasFunctions)
     policy("functions", {
       podSelector: { matchLabels: entrySelector(app, "function") },
       policyTypes: ["Ingress", "Egress"],
       ingress: [{ from: [pods(gateway)], ports: [tcp(CONTAINER_PORT)] }, scraped],
-      egress: hasModels ? [{ to: [pods(entrySelector(app, "model"))], ports: [tcp(CONTAINER_PORT)] }] : [],
+      egress: [
+        ...(hasModels ? [{ to: [pods(entrySelector(app, "model"))], ports: [tcp(CONTAINER_PORT)] }] : []),
+        ...(workers("function") ? [redisEgress] : []),
+      ],
     });
   if (hasModels) {
     const exposed = args.modelJwt !== undefined || args.modelNodePorts !== undefined;
@@ -137,7 +160,7 @@ export function placeNetworkPolicies(context: KubernetesContext): void {
             },
         scraped,
       ],
-      egress: [{ ports: [tcp(443), tcp(80)] }],
+      egress: [{ ports: [tcp(443), tcp(80)] }, ...(workers("model") ? [redisEgress] : [])],
     });
   }
 }

@@ -8,8 +8,13 @@ import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as apps from "@pulumi/kubernetes/apps/v1";
 import * as core from "@pulumi/kubernetes/core/v1";
+import type * as input from "@pulumi/kubernetes/types/input";
+import { RUNTIME_ENV } from "../../runtime/contract";
 import { TargetConfigError } from "../shared/config-error";
 import { fillInAnnotation } from "../shared/fill-in";
+import { entryLabels } from "../shared/labels";
+import { resourceName } from "../shared/naming";
+import type { KubernetesContext } from "./context";
 import { REDIS_USER, restrictedContainer, restrictedPod } from "./security";
 
 /** The Redis image: 7.x, the line the gateway's client is tested against. */
@@ -159,4 +164,47 @@ export class KubernetesRedis extends pulumi.ComponentResource {
     this.secretName = secret.metadata.name;
     this.registerOutputs({ host: this.host, secretName: this.secretName });
   }
+}
+
+/** The app's Redis: the in-cluster one (its host and password Secret), or the user's URL (a secret). */
+export type AppRedis = { host: pulumi.Input<string>; secretName: pulumi.Input<string> } | { url: pulumi.Input<string> };
+
+/**
+ * The app's Redis, which the gateway and the asynchronous entries' queues
+ * share: the user's URL (stack config `cloudloom:redisUrl`), else one
+ * in-cluster Redis, created by whichever step asks first.
+ */
+export function appRedis(context: KubernetesContext): AppRedis {
+  const { args, spec } = context;
+  if (args.redisUrl !== undefined) return { url: args.redisUrl };
+  if (!context.redis) {
+    const redis = new KubernetesRedis(
+      resourceName(context.name, "redis"),
+      {
+        namespace: context.namespace!,
+        labels: entryLabels(spec.app, "gateway", "redis", { "app.kubernetes.io/name": "redis" }),
+        password: args.redisPassword,
+        storage: args.redisStorage,
+        storageClassName: args.redisStorageClass,
+      },
+      context.child,
+    );
+    context.redis = { host: redis.host, secretName: redis.secretName };
+  }
+  return context.redis;
+}
+
+/**
+ * The variables that give a container the Redis URL (`CLOUDLOOM_REDIS_URL`):
+ * the in-cluster Redis's password from its Secret, composed into the URL by
+ * the kubelet; or the user's URL from `urlSecret` (key `redis-url`). No
+ * password is ever in a manifest.
+ */
+export function redisUrlEnv(redis: AppRedis, urlSecret: pulumi.Input<string>): input.core.v1.EnvVar[] {
+  if ("url" in redis) return [{ name: RUNTIME_ENV.redisUrl, valueFrom: { secretKeyRef: { name: urlSecret, key: "redis-url" } } }];
+  return [
+    { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: redis.secretName, key: REDIS_PASSWORD_KEY } } },
+    // $(VAR) refers to the variable above; the kubelet expands it, so the password is in no manifest.
+    { name: RUNTIME_ENV.redisUrl, value: pulumi.interpolate`redis://:$(${REDIS_PASSWORD_ENV})@${redis.host}:${REDIS_PORT}` },
+  ];
 }

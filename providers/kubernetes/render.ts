@@ -23,6 +23,8 @@ const KIND_ORDER = [
   "Deployment",
   "PodDisruptionBudget",
   "HorizontalPodAutoscaler",
+  // Before the ScaledObjects whose triggers refer to it.
+  "TriggerAuthentication",
   "ScaledObject",
   "ServiceMonitor",
   "PrometheusRule",

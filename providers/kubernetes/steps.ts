@@ -6,6 +6,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeQueues } from "./queues";
 import { placeNetworkPolicies } from "./network-policy";
 import { placeRegions } from "./region";
 
@@ -17,6 +18,7 @@ export const kubernetesSteps: ProviderSteps<KubernetesContext> = {
     // Policies attach to each workload (steps models and functions); their
     // schedules were already checked before any resource was created.
   },
+  queues: placeQueues,
   models: placeModels,
   functions: placeFunctions,
   gateway(context) {

@@ -12,7 +12,7 @@ import * as policy from "@pulumi/kubernetes/policy/v1";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
-import { autoscalerKind, hpaSpec, scaledObjectSpec } from "./autoscaling";
+import { autoscalerKind, hpaSpec, queueWorkerPolicy, scaledObjectSpec, type QueueScaling } from "./autoscaling";
 import { CONTAINER_PORT, RUNTIME_ENV } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 import type { KubernetesContext } from "./context";
@@ -47,6 +47,8 @@ export interface WorkloadArgs {
   demandUrl?: pulumi.Input<string>;
   /** How the Service is reached from outside the cluster; absent: ClusterIP. */
   exposure?: WorkloadExposure;
+  /** The asynchronous entry's queue its pods work, which its scaler then measures too. */
+  queue?: QueueScaling;
 }
 
 /**
@@ -115,6 +117,8 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     opts: pulumi.ComponentResourceOptions & { provider?: pulumi.ProviderResource },
   ) {
     super(`cloudloom:kubernetes:${kind}`, name, {}, opts);
+    // A queue's workers are autoscaled even without a policy of their own (to zero, when nothing else calls them).
+    if (args.queue && !args.scaling) args = { ...args, scaling: queueWorkerPolicy(args.queue) };
     const child = {
       parent: this,
       provider: opts.provider,
@@ -175,7 +179,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
   private createAutoscaler(name: string, args: WorkloadArgs, deployment: apps.Deployment, child: pulumi.CustomResourceOptions): void {
     const scaling = args.scaling!;
     const metadata = { name, namespace: args.namespace, labels: args.labels };
-    if (autoscalerKind(scaling) === "hpa") {
+    if (autoscalerKind(scaling, args.queue) === "hpa") {
       new autoscaling.HorizontalPodAutoscaler(name, { metadata, spec: hpaSpec(scaling, name) }, { ...child, dependsOn: [deployment] });
       return;
     }
@@ -185,7 +189,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
         apiVersion: "keda.sh/v1alpha1",
         kind: "ScaledObject",
         metadata,
-        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrl),
+        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrl, args.queue),
       },
       { ...child, dependsOn: [deployment] },
     );
@@ -202,6 +206,7 @@ export function placeWorkload(
   scaling: string | undefined,
   exposure?: WorkloadExposure,
   demandUrl?: pulumi.Input<string>,
+  queue?: QueueScaling,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
   const args = {
@@ -212,6 +217,7 @@ export function placeWorkload(
     prometheusUrl: context.args.prometheusUrl,
     exposure,
     demandUrl,
+    queue,
   };
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }

@@ -32,7 +32,11 @@ export function checkSecrets(spec: SpecV1, secrets: SecretSettings | undefined):
     );
 }
 
-/** A function's environment in `region`; `endpointOf` says where a model key is served for it. */
+/**
+ * A function's environment in `region`; `endpointOf` says where a model key
+ * is served for it. `runtime` adds fields to `CLOUDLOOM_RUNTIME` (the queue an
+ * asynchronous function works).
+ */
 export function functionEnvironment(
   spec: SpecV1,
   fnName: string,
@@ -40,6 +44,7 @@ export function functionEnvironment(
   secrets: SecretSettings | undefined,
   endpointOf: (key: string) => pulumi.Input<Endpoint>,
   extra: Record<string, pulumi.Input<string>> = {},
+  runtime: pulumi.Input<Record<string, unknown>> = {},
 ): Record<string, pulumi.Input<string>> {
   const fn = spec.functions[fnName];
   const values = pulumi.output(secrets?.values ?? {});
@@ -47,14 +52,17 @@ export function functionEnvironment(
   for (const [variable, value] of Object.entries(fn.environment))
     environment[variable] = typeof value === "string" ? value : pulumi.secret(values.apply((all) => all[value.secret]));
   const models = fn.models.map((key) => ({ name: spec.models[key].name, key, version: spec.models[key].version }));
-  environment[RUNTIME_ENV.serverlessConfig] = pulumi.all(models.map((model) => endpointOf(model.key))).apply((endpoints) =>
-    JSON.stringify({
-      region,
-      models: Object.fromEntries(
-        models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
-      ),
-      env: Object.keys(fn.environment).sort(),
-    }),
-  );
+  environment[RUNTIME_ENV.serverlessConfig] = pulumi
+    .all([pulumi.all(models.map((model) => endpointOf(model.key))), pulumi.output(runtime)])
+    .apply(([endpoints, more]) =>
+      JSON.stringify({
+        region,
+        models: Object.fromEntries(
+          models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
+        ),
+        env: Object.keys(fn.environment).sort(),
+        ...more,
+      }),
+    );
   return environment;
 }

@@ -13,6 +13,9 @@ import { closeGracefully, functionInvokePath, HEALTH_PATHS, listenOn, modelPredi
 import { callEntry } from "../entry-call";
 import { metricsRegistry, RuntimeMetrics } from "../metrics";
 import { LocalRuntime, type RuntimeScope } from "../runtime";
+import { EntryQueues } from "../queue/entry-queues";
+import type { WorkerTimings } from "../queue/bullmq-queue";
+import { asyncEntries, asyncEntryKey } from "../../sdk/spec";
 import { requireJwt, type JwtRequirement } from "./require-jwt";
 
 /** What a pod serves. */
@@ -35,6 +38,14 @@ export interface PodServerOptions {
   workload?: string;
   /** Where the pod's spans go (its composer made it from the OTEL_* variables); none, no spans. */
   tracer?: Tracer;
+  /**
+   * The Redis of the app's queues (`CLOUDLOOM_REDIS_URL`). When the pod's
+   * entry is asynchronous and this is its home region, the pod works the
+   * entry's queue: the workers of an asynchronous entry are its own pods.
+   */
+  queueRedisUrl?: string;
+  /** Worker timings of that queue (tests shorten them). */
+  queueTimings?: WorkerTimings;
 }
 
 /** A running pod server. */
@@ -42,6 +53,8 @@ export class PodServer {
   readonly app = express();
   readonly runtime: LocalRuntime;
   readonly metrics = new RuntimeMetrics(metricsRegistry());
+  /** The entry's queue workers, when the pod works one. */
+  readonly queues: EntryQueues | undefined;
   private readonly log: Logger;
   private server: Server | undefined;
 
@@ -59,6 +72,7 @@ export class PodServer {
     const entries = scope.only.kind === "model" ? spec.models : spec.functions;
     const region = scope.region ?? entries[scope.only.name].regions[0];
     const model = scope.only.kind === "model" ? spec.models[scope.only.name] : undefined;
+    this.queues = this.queueWorkers(options, region);
     // Every call in flight counts toward the gauge the pod's autoscaler reads, errors included.
     const inflight = this.metrics.inflight.labels(options.workload ?? scope.only.name);
     // A model pod also answers on its model's version-less path: behind a backend that
@@ -124,7 +138,31 @@ export class PodServer {
     });
   }
 
-  /** Warms the floor, then listens. */
+  /** The workers of the pod's entry's queue, when the entry is asynchronous, queued in this region, and the pod has the queue's Redis. */
+  private queueWorkers(options: PodServerOptions, region: string): EntryQueues | undefined {
+    const { spec, scope } = options;
+    const entry = asyncEntries(spec).get(asyncEntryKey(scope.only.kind, scope.only.name));
+    if (!entry || entry.region !== region) return undefined;
+    if (!options.queueRedisUrl) {
+      this.log.warn(
+        `${scope.only.kind} ${scope.only.name} is asynchronous, but no queue Redis is set (CLOUDLOOM_REDIS_URL): this pod works no jobs`,
+      );
+      return undefined;
+    }
+    return new EntryQueues(this.runtime, {
+      redisUrl: options.queueRedisUrl,
+      logger: this.log,
+      only: scope.only,
+      workOnly: true,
+      timings: options.queueTimings,
+    });
+  }
+
+  /**
+   * Warms the floor, then listens. Its queue's workers connect on their own
+   * (`queues.ready()` says when): a Redis that is down holds back the jobs,
+   * not the pod's synchronous calls.
+   */
   async listen(port: number, host = "127.0.0.1"): Promise<AddressInfo> {
     await this.runtime.warm();
     const server = createServer(this.app);
@@ -139,9 +177,9 @@ export class PodServer {
     return server.address() as AddressInfo;
   }
 
-  /** Finishes requests in flight, then unloads. */
+  /** Finishes the jobs and requests in flight, then unloads. */
   async close(): Promise<void> {
-    await closeGracefully(this.server);
+    await Promise.all([this.queues?.close(), closeGracefully(this.server)]);
     await this.runtime.close();
   }
 }

@@ -8,8 +8,8 @@
  *
  * Errors name the secret's ARN and what failed, never a value.
  */
-import aws4 from "aws4";
 import { RUNTIME_ENV } from "../contract";
+import { awsJson, AwsCallError } from "../auth/aws-json";
 import { CONTAINER_ENV, credentialSourceFromEnv } from "../auth/credentials";
 
 /** Seams and tuning for readFunctionSecrets. */
@@ -66,54 +66,29 @@ export async function readFunctionSecrets(
   } catch (error) {
     throw fail(`no AWS credentials: ${(error as Error).message}`, error);
   }
-  const body = JSON.stringify({ SecretId: arn });
-  const request = {
-    host: url.host,
-    path: url.pathname + url.search,
-    method: "POST",
-    service: "secretsmanager",
-    region,
-    body,
-    headers: { "content-type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue" } as Record<
-      string,
-      string | number
-    >,
-  };
-  aws4.sign(request, credentials);
-  const headers = Object.fromEntries(
-    Object.entries(request.headers)
-      .filter(([name]) => name.toLowerCase() !== "host" && name.toLowerCase() !== "content-length")
-      .map(([name, value]) => [name, String(value)]),
-  );
-  let response: Response;
+  let answer: { SecretString?: unknown };
   try {
-    response = await (options.fetch ?? fetch)(url, {
-      method: "POST",
-      headers,
-      body,
-      redirect: "error",
-      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+    answer = await awsJson({
+      service: "secretsmanager",
+      region,
+      url,
+      target: "secretsmanager.GetSecretValue",
+      contentType: "application/x-amz-json-1.1",
+      body: { SecretId: arn },
+      credentials,
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
     });
   } catch (error) {
-    const cause = error as Error & { cause?: { code?: string; message?: string } };
-    throw fail(`GetSecretValue at ${url.origin} failed: ${cause.cause?.code ?? cause.cause?.message ?? cause.message}`, error);
-  }
-  const text = await response.text().catch(() => "");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
+    if (!(error instanceof AwsCallError)) throw error;
+    if (error.status === 0) throw fail(`GetSecretValue at ${url.origin} failed: ${error.type.replace(/ at \S+$/, "")}`, error);
     // AWS errors carry a type (AccessDeniedException, ResourceNotFoundException); their messages hold no secret value.
-    const type = String((parsed as { __type?: unknown } | undefined)?.__type ?? "")
-      .split("#")
-      .pop()!;
-    const hint = /AccessDenied/.test(type) ? "; the function's role must allow secretsmanager:GetSecretValue on exactly this secret" : "";
-    throw fail(`GetSecretValue answered HTTP ${response.status}${type ? ` ${type}` : ""}${hint}`);
+    const hint = /AccessDenied/.test(error.type)
+      ? "; the function's role must allow secretsmanager:GetSecretValue on exactly this secret"
+      : "";
+    throw fail(`GetSecretValue answered HTTP ${error.status}${error.type && error.status ? ` ${error.type}` : ""}${hint}`);
   }
-  const secretString = (parsed as { SecretString?: unknown } | undefined)?.SecretString;
+  const secretString = answer.SecretString;
   if (typeof secretString !== "string") throw fail("GetSecretValue answered without a SecretString");
   let values: unknown;
   try {

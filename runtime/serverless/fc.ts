@@ -23,7 +23,9 @@ export interface FcHttpEvent {
 }
 
 /**
- * Wraps a cloudloom handler as an FC 3.0 handler for HTTP trigger events. The
+ * Wraps a cloudloom handler as an FC 3.0 handler for HTTP trigger events, the
+ * asynchronous invocations the gateway queues included (their 5xx answers
+ * fail the attempt, so FC retries them). The
  * first event reads the named KMS secrets into `env` (the process's own
  * environment by default, where the model clients look for the JWT key); a
  * failed read answers 500, is logged, and is retried by the next event.
@@ -59,6 +61,12 @@ export function fcHandler(
       };
     }
     const shared: FunctionUrlEvent = { ...fc, queryStringParameters: fc.queryParameters };
-    return serve(shared);
+    const result = await serve(shared);
+    // An asynchronous invocation (the gateway marks it) fails its attempt on a 5xx, so FC retries it and,
+    // after its last attempt, sends it to the dead-letter destination; an answer below 500 is its result.
+    const invocation = fc.headers?.["x-cloudloom-invocation"];
+    if (invocation && result.statusCode >= 500)
+      throw new Error(`invocation ${invocation} failed: the function answered ${result.statusCode}`);
+    return result;
   };
 }

@@ -12,12 +12,15 @@
 import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
 import { isFunctionResponse, type FunctionRequest, type Handler, type HandlerContext, type ModelClient } from "../../sdk/handler";
-import { EndpointSchema } from "../../sdk/spec";
-import { RUNTIME_ENV, TRACING_ENV } from "../contract";
+import { AsyncSchema, EndpointSchema } from "../../sdk/spec";
+import { RUNTIME_ENV, ServingError, TRACING_ENV, type AsyncJob, type InvocationResult } from "../contract";
+import { credentialSourceFromEnv } from "../auth/credentials";
+import { InvocationTable } from "../queue/invocation-table";
 import { remoteModelClient } from "../remote-model";
 import { UNTRACED_SPAN } from "../trace-context";
 import type { InvocationTracing } from "./tracing";
 import { readFunctionSecrets } from "./aws-secrets";
+import { isSqsEvent, sqsJobs, type SqsBatchResponse, type SqsEvent } from "./sqs-jobs";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
 export interface FunctionUrlEvent {
@@ -48,6 +51,20 @@ export const LambdaRuntimeConfigSchema = z
     ),
     /** Names of the variables the function declared (the handler's `ctx.env`). */
     env: z.array(z.string().min(1)),
+    /**
+     * Set when the function works an asynchronous entry's SQS queue: its
+     * settings and the DynamoDB table its invocations are recorded in (the
+     * endpoints are for tests, and VPC endpoints without private DNS).
+     */
+    async: z
+      .object({
+        settings: AsyncSchema,
+        table: z.string().min(1),
+        dynamodbEndpoint: z.string().url().optional(),
+        sqsEndpoint: z.string().url().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -93,8 +110,22 @@ function requestOf(event: FunctionUrlEvent): FunctionRequest | FunctionUrlResult
   };
 }
 
+/** The request a job carries, as the handler takes it; a 400 result when its body is not JSON. */
+function jobRequest(job: AsyncJob): FunctionRequest | InvocationResult {
+  const text = Buffer.from(job.request.body, "base64").toString("utf8");
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    return { status: 400, body: { error: { code: "BAD_JSON", message: "the request body is not valid JSON" } } };
+  }
+  return { method: job.request.method, path: job.request.path, headers: job.request.headers, query: job.request.query, body };
+}
+
 /**
- * Wraps a cloudloom handler as a Lambda handler for Function URL events.
+ * Wraps a cloudloom handler as a Lambda handler for Function URL events and,
+ * when the function works an asynchronous entry's queue, for the SQS batches
+ * its event source mapping delivers (sqs-jobs.ts).
  *
  * With `CLOUDLOOM_SECRETS_ARN` set, the function's declared secrets live in
  * that Secrets Manager secret, not in its configuration: they are read once,
@@ -107,7 +138,7 @@ export function lambdaHandler(
   handler: Handler,
   config: LambdaRuntimeConfig = runtimeConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
-): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
+): LambdaEntry {
   const models: Record<string, ModelClient> = Object.fromEntries(
     Object.entries(config.models).map(([name, model]) => [name, remoteModelClient(model.endpoint, model.key, model.version)]),
   );
@@ -147,22 +178,71 @@ export function lambdaHandler(
       throw error;
     }
   };
-  const answer = async (request: FunctionRequest, requestId: string, span: Span): Promise<FunctionUrlResult> => {
+  /** Runs the handler: its response, or the error a throw becomes (logged with its stack, recorded on `span`). */
+  const invoke = async (
+    request: FunctionRequest,
+    requestId: string,
+    span: Span,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> => {
     const context: HandlerContext = { models, region: config.region, requestId, env: await environment(), span };
     try {
       const result = await handler(request, context);
-      return isFunctionResponse(result) ? json(result.status, result.body, result.headers) : json(200, result);
+      return isFunctionResponse(result) ? result : { status: 200, body: result };
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
       traced?.failed(span, error);
+      throw Object.assign(new ServingError("FUNCTION_FAILED", "the function failed"), { cause: error });
+    }
+  };
+  /** Answers a Function URL call: the handler's response, or its failure as 500 FUNCTION_FAILED. */
+  const answer = async (request: FunctionRequest, requestId: string, span: Span): Promise<FunctionUrlResult> => {
+    try {
+      const result = await invoke(request, requestId, span);
+      return json(result.status, result.body, result.headers);
+    } catch (error) {
+      // Only the handler's own failure is answered here; one of reading the secrets fails the invocation, as before.
+      if (!(error instanceof ServingError)) throw error;
       return json(500, { error: { code: "FUNCTION_FAILED", message: "the function failed; see its logs", requestId } });
     }
   };
-  return async (event) => {
+  const jobs =
+    config.async &&
+    jobsHandler(config.async, env, async (job) => {
+      const request = jobRequest(job);
+      if ("status" in request) return request;
+      const { status, body } = await invoke(request, job.id, UNTRACED_SPAN);
+      return { status, body: body ?? null };
+    });
+  return (async (event: FunctionUrlEvent | SqsEvent) => {
+    if (isSqsEvent(event)) {
+      if (!jobs) throw new Error("this function works no queue (CLOUDLOOM_RUNTIME has no async), yet it received an SQS batch");
+      return jobs(event);
+    }
     const request = requestOf(event);
     if ("statusCode" in request) return request;
     const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
     if (!traced) return answer(request, requestId, UNTRACED_SPAN);
     return traced.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
-  };
+  }) as LambdaEntry;
+}
+
+/** What the Lambda runtime calls: a Function URL event answers its response; an SQS batch, its partial batch response. */
+export type LambdaEntry = ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) & ((event: SqsEvent) => Promise<SqsBatchResponse>);
+
+/** The SQS batch handler of an asynchronous function, its table and SQS calls signed with the function's own credentials. */
+function jobsHandler(
+  settings: NonNullable<LambdaRuntimeConfig["async"]>,
+  env: NodeJS.ProcessEnv,
+  run: (job: AsyncJob) => Promise<InvocationResult>,
+): (event: SqsEvent) => Promise<SqsBatchResponse> {
+  const credentials = credentialSourceFromEnv(env);
+  const region = env.AWS_REGION;
+  if (!credentials || !region) throw new Error("an asynchronous function needs AWS credentials and AWS_REGION, which Lambda sets");
+  return sqsJobs(run, {
+    settings: settings.settings,
+    table: new InvocationTable({ name: settings.table, region, endpoint: settings.dynamodbEndpoint }, credentials),
+    credentials,
+    sqsEndpoint: settings.sqsEndpoint,
+    log: (entry) => console.log(JSON.stringify(entry)),
+  });
 }

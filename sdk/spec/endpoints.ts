@@ -24,6 +24,20 @@ export interface JwtAuth {
  */
 export type Endpoint = string | { url: string; exact?: boolean; sigv4?: Sigv4Signing; jwt?: JwtAuth };
 
+/**
+ * Where a deployed asynchronous entry's queue is, for the gateway in front of
+ * the stack: `redis`, BullMQ on the gateway's own Redis (Kubernetes); `sqs`,
+ * an SQS queue and the DynamoDB table of its invocations (AWS; the endpoints
+ * are for tests, and VPC endpoints without private DNS); `fc`, Function
+ * Compute's asynchronous invocation of the function (the one in `functions`
+ * for the entry's home region), its tasks read from FC's API `api`
+ * (`<account>.<region>.fc.aliyuncs.com`; `protocol` http only for a stand-in).
+ */
+export type QueueEndpoint =
+  | { kind: "redis" }
+  | { kind: "sqs"; queueUrl: string; region: string; table: string; sqsEndpoint?: string; dynamodbEndpoint?: string }
+  | { kind: "fc"; api: string; functionName: string; qualifier: string; protocol?: "https" | "http" };
+
 /** `{ functions: { name: { region: endpoint } }, models: { "name@version": { region: endpoint } } }`. */
 export interface EndpointsMap {
   functions: Record<string, Record<string, Endpoint>>;
@@ -35,6 +49,8 @@ export interface EndpointsMap {
    * calls there, to the model's version-less path, instead of splitting them.
    */
   canaries?: Record<string, Record<string, Endpoint>>;
+  /** By asynchronous entry (`function:<name>`, `model:<name@version>`, as `asyncEntryKey` writes them): where its queue is. */
+  queues?: Record<string, QueueEndpoint>;
 }
 
 /** The URL of an endpoint, whichever form it is written in. */
@@ -65,10 +81,39 @@ export const EndpointSchema = z.union([
 
 const endpointsByRegion = z.record(z.string().min(1), z.record(z.string().min(1), EndpointSchema));
 
+/** One asynchronous entry's queue (see `QueueEndpoint`). */
+export const QueueEndpointSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("redis") }).strict(),
+  z
+    .object({
+      kind: z.literal("sqs"),
+      queueUrl: url,
+      region: z.string().min(1),
+      table: z.string().min(1),
+      sqsEndpoint: url.optional(),
+      dynamodbEndpoint: url.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("fc"),
+      api: z.string().min(1),
+      functionName: z.string().min(1),
+      qualifier: z.string().min(1),
+      protocol: z.enum(["https", "http"]).optional(),
+    })
+    .strict(),
+]);
+
 /**
  * The endpoints map file: `{ functions: { name: { region: url } }, models: { "name@version": { region: url } } }`,
  * and `canaries: { "METHOD /path": { region: url } }` where the backend splits a route's model versions itself.
  */
 export const EndpointsSchema = z
-  .object({ functions: endpointsByRegion, models: endpointsByRegion, canaries: endpointsByRegion.optional() })
+  .object({
+    functions: endpointsByRegion,
+    models: endpointsByRegion,
+    canaries: endpointsByRegion.optional(),
+    queues: z.record(z.string().min(1), QueueEndpointSchema).optional(),
+  })
   .strict();

@@ -4,6 +4,7 @@
  */
 export * from "./accelerators";
 export * from "./edge-sites";
+export * from "./async";
 export * from "./canonical";
 export * from "./problems";
 export * from "./schema";

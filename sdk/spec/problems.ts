@@ -68,6 +68,14 @@ export const PROBLEM_CODES = {
     "An edge placement disagrees with the edge-site table (the zone's type or parent region), or leaves out the zone type of a site the table does not know.",
   CL_EDGE_ACCELERATOR: "A GPU pool asks an edge site for an accelerator, or a GPU count per instance, that the site does not sell.",
   CL_EDGE_SPOT: "A GPU pool asks for Spot capacity in an edge site that sells none (Wavelength Zones are On-Demand only).",
+  CL_ASYNC_RETRIES: "An asynchronous entry's retries are not a whole number within the target queue's limits.",
+  CL_ASYNC_BACKOFF: "An asynchronous entry's backoff delay is zero, negative or longer than the target queue can wait.",
+  CL_ASYNC_TIMEOUT: "An asynchronous entry's attempt timeout is zero, or longer than its function's own timeout.",
+  CL_ASYNC_RETENTION: "An asynchronous entry keeps invocations for less or longer than the target's queue can.",
+  CL_ASYNC_METHOD: "An asynchronous route is not a POST route.",
+  CL_ASYNC_CACHE: "An asynchronous route also has a response cache.",
+  CL_ASYNC_CONFLICT: "Two declarations queue one function or model version with different asynchronous settings.",
+  CL_ASYNC_TARGET: "An asynchronous route queues a model version on a target whose asynchronous workers are functions.",
 } as const;
 
 /** A stable problem code. */

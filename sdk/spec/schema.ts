@@ -265,6 +265,27 @@ export const ModelSchema = z
   })
   .strict();
 
+/**
+ * An asynchronous entry's job settings: how often a failed invocation is
+ * retried and how long it waits between attempts, how long one attempt may
+ * run, whether invocations that fail every attempt are kept in a dead-letter
+ * store, and how long an invocation and its result stay readable.
+ */
+export const AsyncSchema = z
+  .object({
+    /** Attempts after the first one that failed. */
+    retries: z.number(),
+    /** The wait before each retry: `delay` every time (`fixed`), or doubling from it (`exponential`). */
+    backoff: z.object({ strategy: z.enum(["fixed", "exponential"]), delay: duration }).strict(),
+    /** How long one attempt may run before it counts as failed. */
+    timeout: duration,
+    /** Keep invocations that failed every attempt in a dead-letter store (state `dead-lettered`) instead of only marking them `failed`. */
+    deadLetter: z.boolean(),
+    /** How long an invocation, its result or its error stay readable, and the longest a job waits in its queue. */
+    retention: duration,
+  })
+  .strict();
+
 const EnvValueSchema = z.union([z.string(), z.object({ secret: z.string().min(1) }).strict()]);
 
 /** A function: its handler module, limits, environment, models and placement. */
@@ -283,6 +304,8 @@ export const FunctionSchema = z
     regions: z.array(name),
     scaling: name.optional(),
     objectives: z.array(ObjectiveSchema).optional(),
+    /** Every route to this function is asynchronous, with these settings. */
+    async: AsyncSchema.optional(),
   })
   .strict();
 
@@ -363,6 +386,8 @@ export const RouteSchema = z
       .optional(),
     rollout: RolloutSchema.optional(),
     objectives: z.array(ObjectiveSchema).optional(),
+    /** Answer `202 Accepted` with an invocation id and run the call from a durable queue, with these settings. */
+    async: AsyncSchema.optional(),
   })
   .strict();
 
@@ -412,5 +437,7 @@ export type RolloutGateSpec = z.infer<typeof RolloutGateSchema>;
 export type RateLimitSpec = z.infer<typeof RateLimitSchema>;
 /** An objective of a route, function or model in a spec. */
 export type ObjectiveSpec = z.infer<typeof ObjectiveSchema>;
+/** The asynchronous settings of a route or function. */
+export type AsyncSpec = z.infer<typeof AsyncSchema>;
 /** An environment value: a literal, or `{ secret: "NAME" }` read from the target's secret store. */
 export type EnvValue = z.infer<typeof EnvValueSchema>;

@@ -78,3 +78,44 @@ export const FC_LIMITS = {
 export const FUNCTION_RUNTIMES = {
   aws: { newest: "nodejs24.x", supported: ["nodejs22.x", "nodejs24.x"], source: "AWS Lambda runtime deprecation policy" },
 } as const;
+
+/** Limits a target's queue places on asynchronous entries. */
+export interface AsyncLimits {
+  /** Retries after the first attempt. */
+  retries: Range;
+  /** How long an invocation may stay readable (and wait), in seconds. */
+  retentionSeconds: Range;
+  /** The wait before a retry, in seconds. */
+  backoffSeconds: Range;
+  /** Where the numbers come from, quoted in error messages. */
+  source: string;
+}
+
+/**
+ * Documented limits of each target's queue: SQS's maxReceiveCount (1–1,000
+ * receives), message retention (1 minute to 14 days) and visibility timeout
+ * (up to 12 hours, which carries the backoff); Function Compute's
+ * maxAsyncRetryAttempts (0–8) and maxAsyncEventAgeInSeconds (up to 7 days,
+ * also how long it answers GetAsyncTask); on Kubernetes, BullMQ on the app's
+ * Redis, bounded by what a Redis volume sensibly keeps.
+ */
+export const ASYNC_LIMITS: Record<Target, AsyncLimits> = {
+  aws: {
+    retries: { min: 0, max: 999 },
+    retentionSeconds: { min: 60, max: 1_209_600 },
+    backoffSeconds: { min: 0.001, max: 43_200 },
+    source: "Amazon SQS quotas",
+  },
+  alicloud: {
+    retries: { min: 0, max: 8 },
+    retentionSeconds: { min: 60, max: 604_800 },
+    backoffSeconds: { min: 0.001, max: 43_200 },
+    source: "Function Compute 3.0 asynchronous invocation limits",
+  },
+  kubernetes: {
+    retries: { min: 0, max: 100 },
+    retentionSeconds: { min: 60, max: 2_592_000 },
+    backoffSeconds: { min: 0.001, max: 43_200 },
+    source: "cloudloom's BullMQ queues",
+  },
+};

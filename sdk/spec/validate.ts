@@ -5,6 +5,7 @@
  */
 import type { Problem } from "./problems";
 import { alicloudRule } from "./rules/alicloud";
+import { asyncRule } from "./rules/async";
 import { awsRule } from "./rules/aws";
 import { edgeRule } from "./rules/edge";
 import { acceleratorRule, modelRule } from "./rules/models";
@@ -43,6 +44,7 @@ const RULES: readonly Rule[] = [
   edgeRule,
   routeRule,
   rolloutRule,
+  asyncRule,
   functionLimitsRule,
   objectiveRule,
   awsRule,

@@ -1,63 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import example from "../../examples/support-desk/app";
+import { cleanEnv, Serve } from "../support/serve";
+import { asyncEntries } from "../../sdk";
 
-const ROOT = resolve(__dirname, "../..");
-const BIN = join(ROOT, "cli/bin.js");
-
-/** An environment without API keys or credentials of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: "json", ...extra };
-  for (const name of ["CLOUDLOOM_API_KEYS", "CLOUDLOOM_JWT_PRIVATE_KEY", "CLOUDLOOM_JWT_JWKS", "PORT"])
-    if (!(name in extra)) delete env[name];
-  return env;
-}
-
-/** A running `cloudloom serve` child and what it printed. */
-class Serve {
-  readonly child: ChildProcess;
-  out = "";
-  err = "";
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[], env: NodeJS.ProcessEnv = cleanEnv()) {
-    this.child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.out += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.err += chunk.toString()));
-    this.exited = new Promise((done) => this.child.on("exit", (code) => done(code)));
-  }
-
-  /** Resolves with the base URL once serve says where it listens; rejects if it exits first. */
-  async started(): Promise<string> {
-    for (;;) {
-      const match = / on (http:\/\/[\d.]+:\d+)/.exec(this.out);
-      if (match) return match[1];
-      if (this.child.exitCode !== null) throw new Error(`serve exited ${this.child.exitCode}:\n${this.out}\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Resolves once stdout matches `pattern`. */
-  async printed(pattern: RegExp): Promise<void> {
-    while (!pattern.test(this.out)) {
-      if (this.child.exitCode !== null)
-        throw new Error(`serve exited ${this.child.exitCode} before printing ${pattern}:\n${this.out}\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Stops it with SIGTERM and returns its exit code. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill("SIGTERM");
-    return this.exited;
-  }
-}
-
-/** The example's spec and an endpoints file pointing every entry at `endpoint`. */
+/**
+ * The example's spec and an endpoints file pointing every entry at `endpoint`,
+ * its asynchronous entries queued by Function Compute behind that endpoint
+ * (a queue that opens no connection until it is used).
+ */
 function remoteFiles(endpoint: unknown = "http://127.0.0.1:9"): { dir: string; spec: string; endpoints: string } {
   const dir = mkdtempSync(join(tmpdir(), "cloudloom-cli-serve-"));
   const spec = example.toSpec();
@@ -65,6 +19,12 @@ function remoteFiles(endpoint: unknown = "http://127.0.0.1:9"): { dir: string; s
   const endpoints = {
     functions: Object.fromEntries(Object.entries(spec.functions).map(([name, fn]) => [name, byRegion(fn.regions)])),
     models: Object.fromEntries(Object.entries(spec.models).map(([key, model]) => [key, byRegion(model.regions)])),
+    queues: Object.fromEntries(
+      [...asyncEntries(spec).values()].map((entry) => [
+        `${entry.kind}:${entry.name}`,
+        { kind: "fc", api: "127.0.0.1:9", functionName: `support-desk-fn-${entry.name}-central`, qualifier: "live" },
+      ]),
+    ),
   };
   writeFileSync(join(dir, "spec.json"), JSON.stringify(spec));
   writeFileSync(join(dir, "endpoints.json"), JSON.stringify(endpoints));
@@ -181,7 +141,7 @@ describe("cloudloom serve: failures that explain themselves (child processes, re
       const base = await serve.started();
       assert.match(
         serve.err,
-        /warning: no API keys are configured, so the 2 api-key route\(s\) \(POST \/v1\/classify, POST \/v1\/models\/intent\) will answer 401 to every request; set CLOUDLOOM_API_KEYS/,
+        /warning: no API keys are configured, so the 3 api-key route\(s\) \(POST \/v1\/classify, POST \/v1\/models\/intent, POST \/v1\/tickets\/reclassify\) will answer 401 to every request; set CLOUDLOOM_API_KEYS/,
       );
       serve.child.kill("SIGHUP");
       await serve.printed(/"msg":"configuration reloaded"/);

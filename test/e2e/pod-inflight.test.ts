@@ -59,7 +59,7 @@ describe("the gauge a pod's autoscaler scales on", function () {
     const deployments = plan.resources
       .filter((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs as any).metadata?.labels?.["cloudloom.dev/kind"] !== "gateway")
       .map((r) => r.inputs as any);
-    assert.equal(deployments.length, 4, "two functions and two models");
+    assert.equal(deployments.length, 5, "three functions and two models");
     for (const deployment of deployments)
       for (const container of deployment.spec.template.spec.containers)
         assert.deepEqual(

@@ -3,8 +3,9 @@
  * processes (test/support/rendered-pods.ts): every Deployment and
  * StatefulSet started with its own command, arguments and environment (its
  * Secrets and ConfigMaps from the same output), every readiness probe
- * passing against the pod's own IP, and a request through the gateway pod
- * reaching the function pod and the model pod for a real prediction.
+ * passing against the pod's own IP, a request through the gateway pod
+ * reaching the function pod and the model pod for a real prediction, and an
+ * asynchronous one queued in the Redis pod and worked by its function's pod.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -85,6 +86,28 @@ describe("rendered Kubernetes pods, run locally", function () {
     assert.equal(response.status, 200, JSON.stringify(body));
     assert.equal(body.outputs.probabilities.length, INTENTS.length);
     assert.ok(Math.abs(body.outputs.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+  });
+
+  it("queues POST /v1/tickets/reclassify through the gateway pod in the Redis pod, and the function's own pod works the job", async function () {
+    assert.deepEqual(problems, [], "every pod must be ready first");
+    const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
+    const tickets = [
+      { id: "T-1", message: "I was charged twice for my pro plan, please refund me asap" },
+      { id: "T-2", message: "The dashboard shows error 500 since this morning" },
+    ];
+    const submitted = await fetch(`${gateway()}/v1/tickets/reclassify`, { method: "POST", headers, body: JSON.stringify({ tickets }) });
+    const accepted = (await submitted.json()) as { id: string };
+    assert.equal(submitted.status, 202, JSON.stringify(accepted));
+    let invocation: { state: string; result?: { status: number; body: { reclassified: number } } };
+    for (;;) {
+      const read = await fetch(`${gateway()}/v1/invocations/${accepted.id}`, { headers });
+      invocation = (await read.json()) as typeof invocation;
+      assert.equal(read.status, 200, JSON.stringify(invocation));
+      if (!["queued", "running"].includes(invocation.state)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(invocation.state, "succeeded", JSON.stringify(invocation));
+    assert.deepEqual([invocation.result!.status, invocation.result!.body.reclassified], [200, 2]);
   });
 
   it("runs a model pod that served on the CPU after saying once that its GPU pool's CUDA is not usable here", function () {

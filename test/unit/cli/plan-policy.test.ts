@@ -17,11 +17,11 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /37 resources in 8 components/);
+    assert.match(out, /42 resources in 9 components/);
     // The alerts it would create, one per rule, then what it cannot alert on (nothing, on Kubernetes).
     assert.match(
       out,
-      /\nAlerts \(9\):\n {2}page {3}SupportDeskRoutePostV1ClassifyErrorRatePage {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when sum\(rate\(http_server_request_duration_seconds_count\{/,
+      /\nAlerts \(10\):\n {2}page {3}SupportDeskRoutePostV1ClassifyErrorRatePage {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when sum\(rate\(http_server_request_duration_seconds_count\{/,
     );
     assert.doesNotMatch(out, /cannot alert on/);
     assert.match(err, /planning examples\/support-desk on kubernetes\.\.\./);
@@ -52,7 +52,7 @@ describe("cloudloom plan", () => {
 
   it("lists the alarms each cloud would create, and the objectives it cannot alert on with the reason", async () => {
     const aws = await run("plan", "examples/support-desk", "--target", "aws");
-    assert.match(aws.out, /\nAlerts \(6\):\n/);
+    assert.match(aws.out, /\nAlerts \(7\):\n/);
     assert.match(
       aws.out,
       / {2}page {3}support-desk-route-post-v1-classify-error-rate-page-fn-classify-central {2}routes\.POST \/v1\/classify\.objectives\.0\n {9}when errors \/ requests \[Sum\(Url5xxCount\), Sum\(UrlRequestCount\)\] > 0\.02 over 300 s\n/,
@@ -63,7 +63,7 @@ describe("cloudloom plan", () => {
     );
     const alicloud = await run("plan", "examples/support-desk", "--target", "alicloud", "--json");
     const plan = JSON.parse(alicloud.out);
-    assert.equal(plan.alerts.length, 10);
+    assert.equal(plan.alerts.length, 11);
     assert.deepEqual(plan.alerts[0], {
       name: "support-desk-route-post-v1-classify-error-rate-page-fn-classify-central",
       severity: "page",
@@ -82,15 +82,15 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 45);
-    assert.equal(plan.alerts.length, 9);
+    assert.equal(plan.resources.length, 51);
+    assert.equal(plan.alerts.length, 10);
   });
 
   it("writes the Kubernetes manifests with --out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 37);
+    assert.equal(yaml.split("---\n").length, 42);
     assert.match(yaml, /kind: PrometheusRule/);
   });
 

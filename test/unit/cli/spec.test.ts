@@ -11,7 +11,7 @@ describe("cloudloom spec", () => {
     const spec = JSON.parse(out);
     assert.equal(spec.apiVersion, "cloudloom/v1");
     assert.equal(spec.app, "support-desk");
-    assert.deepEqual(Object.keys(spec.routes), ["POST /v1/classify", "POST /v1/models/intent"]);
+    assert.deepEqual(Object.keys(spec.routes), ["POST /v1/classify", "POST /v1/models/intent", "POST /v1/tickets/reclassify"]);
   });
 
   it("lists every problem and exits 1 for a bad app", async () => {

@@ -38,12 +38,12 @@ describe("Kubernetes hardening, read back from the rendered YAML", () => {
   before(async () => {
     manifests = await renderedExample();
     workloads = manifests.filter((m) => WORKLOADS.includes(m.kind));
-    assert.equal(workloads.length, 6);
+    assert.equal(workloads.length, 7);
   });
 
   it("runs every container, init containers included, under the restricted Pod Security Standard", () => {
     const checked = workloads.flatMap(containersOf);
-    assert.equal(checked.length, 8, "5 Deployments + Redis, and 2 init containers");
+    assert.equal(checked.length, 9, "6 Deployments + Redis, and 2 init containers");
     for (const [id, c] of checked) {
       const s = c.securityContext;
       assert.equal(s?.runAsNonRoot, true, id);
@@ -95,7 +95,7 @@ describe("Kubernetes hardening, read back from the rendered YAML", () => {
 
   it("sets no replicas on a Deployment an HPA or ScaledObject owns", () => {
     const owned = [...of("HorizontalPodAutoscaler"), ...of("ScaledObject")].map((a) => a.spec.scaleTargetRef.name);
-    assert.equal(owned.length, 5);
+    assert.equal(owned.length, 6);
     for (const m of of("Deployment")) {
       assert.ok(owned.includes(m.metadata.name), `${m.metadata.name} is autoscaled`);
       assert.equal("replicas" in m.spec, false, m.metadata.name);
@@ -115,7 +115,7 @@ describe("Kubernetes hardening, read back from the rendered YAML", () => {
 
   it("keeps a PodDisruptionBudget for every autoscaled workload, the gateway included, and spreads the gateway over nodes and zones", () => {
     const budgets = of("PodDisruptionBudget");
-    assert.equal(budgets.length, 5);
+    assert.equal(budgets.length, 6);
     for (const m of of("Deployment")) {
       const labels = m.spec.template.metadata.labels;
       assert.ok(

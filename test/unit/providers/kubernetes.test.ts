@@ -37,12 +37,14 @@ describe("Kubernetes provider", () => {
       "cloudloom:kubernetes:App support-desk",
       "cloudloom:kubernetes:Function support-desk-fn-classify-central",
       "cloudloom:kubernetes:Function support-desk-fn-classify-edge-berlin",
+      "cloudloom:kubernetes:Function support-desk-fn-reclassify-central",
       "cloudloom:kubernetes:Gateway support-desk-gateway",
       "cloudloom:kubernetes:Model support-desk-intent-v1-central",
       "cloudloom:kubernetes:Model support-desk-intent-v1-edge-berlin",
       "cloudloom:kubernetes:Redis support-desk-redis",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-central",
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
+      "kubernetes:apps/v1:Deployment support-desk-fn-reclassify-central",
       "kubernetes:apps/v1:Deployment support-desk-gateway",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-central",
       "kubernetes:apps/v1:Deployment support-desk-intent-v1-edge-berlin",
@@ -55,14 +57,17 @@ describe("Kubernetes provider", () => {
       "kubernetes:core/v1:Secret support-desk-redis",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
       "kubernetes:core/v1:Service support-desk-fn-classify-edge-berlin",
+      "kubernetes:core/v1:Service support-desk-fn-reclassify-central",
       "kubernetes:core/v1:Service support-desk-gateway",
       "kubernetes:core/v1:Service support-desk-intent-v1-central",
       "kubernetes:core/v1:Service support-desk-intent-v1-edge-berlin",
       "kubernetes:core/v1:Service support-desk-redis",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-classify-edge-berlin",
+      "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-reclassify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-edge-berlin",
+      "kubernetes:keda.sh/v1alpha1:TriggerAuthentication support-desk-queues",
       "kubernetes:monitoring.coreos.com/v1:PrometheusRule support-desk-alerts-objectives",
       "kubernetes:monitoring.coreos.com/v1:ServiceMonitor support-desk-alerts-gateway",
       "kubernetes:monitoring.coreos.com/v1:ServiceMonitor support-desk-alerts-runtime",
@@ -74,6 +79,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:networking.k8s.io/v1:NetworkPolicy support-desk-redis",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-classify-edge-berlin",
+      "kubernetes:policy/v1:PodDisruptionBudget support-desk-fn-reclassify-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-gateway",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-central",
       "kubernetes:policy/v1:PodDisruptionBudget support-desk-intent-v1-edge-berlin",
@@ -87,6 +93,7 @@ describe("Kubernetes provider", () => {
           central: "http://support-desk-fn-classify-central.support-desk.svc.cluster.local",
           "edge-berlin": "http://support-desk-fn-classify-edge-berlin.support-desk.svc.cluster.local",
         },
+        reclassify: { central: "http://support-desk-fn-reclassify-central.support-desk.svc.cluster.local" },
       },
       models: {
         "intent@1": {
@@ -94,6 +101,8 @@ describe("Kubernetes provider", () => {
           "edge-berlin": "http://support-desk-intent-v1-edge-berlin.support-desk.svc.cluster.local",
         },
       },
+      // The asynchronous backlog route queues in the gateway's Redis.
+      queues: { "function:reclassify": { kind: "redis" } },
     });
   });
 
@@ -222,16 +231,17 @@ describe("Kubernetes provider", () => {
       ScaledObject: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).ScaledObject,
       PrometheusRule: (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1")).PrometheusRule,
       ServiceMonitor: (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1")).ServiceMonitor,
+      TriggerAuthentication: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).TriggerAuthentication,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 36);
+    assert.equal(manifests.length, 41);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 36);
+    assert.equal(yaml.split("---\n").length, 41);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });

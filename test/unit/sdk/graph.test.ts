@@ -15,9 +15,12 @@ describe("the app graph (sdk/graph)", () => {
     assert.deepEqual(ids(appGraph(example())), [
       "route:POST /v1/classify",
       "route:POST /v1/models/intent",
+      "route:POST /v1/tickets/reclassify",
       "function:classify",
+      "function:reclassify",
       "model:intent@1",
       "gpuPool:inference-t4",
+      "scalingPolicy:backlog",
       "scalingPolicy:bursty",
       "scalingPolicy:interactive",
       "region:central",
@@ -29,10 +32,14 @@ describe("the app graph (sdk/graph)", () => {
     assert.deepEqual(edges(appGraph(example())), [
       "route:POST /v1/classify -serves-> function:classify",
       "route:POST /v1/models/intent -serves-> model:intent@1 (100 %)",
+      "route:POST /v1/tickets/reclassify -serves-> function:reclassify",
       "function:classify -calls-> model:intent@1",
       "function:classify -runs-in-> region:central",
       "function:classify -runs-in-> region:edge-berlin",
       "function:classify -scaled-by-> scalingPolicy:interactive",
+      "function:reclassify -calls-> model:intent@1",
+      "function:reclassify -runs-in-> region:central",
+      "function:reclassify -scaled-by-> scalingPolicy:backlog",
       "model:intent@1 -runs-on-> gpuPool:inference-t4",
       "model:intent@1 -runs-in-> region:central",
       "model:intent@1 -runs-in-> region:edge-berlin",
@@ -122,7 +129,7 @@ describe("the app graph (sdk/graph)", () => {
     assert.equal(height(live, "route:POST /v1/classify") - height(plain, "route:POST /v1/classify"), 45);
     assert.equal(height(live, "region:central"), height(plain, "region:central"));
     const svg = renderSvg(live);
-    assert.equal(svg.match(/<text class="live" data-live="\d"[^>]*><\/text>/g)?.length, 6);
+    assert.equal(svg.match(/<text class="live" data-live="\d"[^>]*><\/text>/g)?.length, 9, "three lines for each of the three routes");
   });
 
   it("escapes every name it draws, so a spec cannot inject markup", () => {

@@ -65,6 +65,20 @@ function rollOut(spec: SpecV1, changes: Record<string, unknown>, weights = { "1"
   } as never;
 }
 
+/** The fixture's `rank` function queued by a new route, with `change` over default asynchronous settings. */
+function queueRank(s: SpecV1, change: Partial<NonNullable<SpecV1["routes"][string]["async"]>> = {}, key = "POST /rank/batch"): void {
+  const settings = {
+    retries: 3,
+    backoff: { strategy: "exponential" as const, delay: "1 second" as const },
+    timeout: "30 seconds" as const,
+  };
+  s.routes[key] = {
+    target: { kind: "function", name: "rank" },
+    auth: "api-key",
+    async: { ...settings, deadLetter: true, retention: "1 day", ...change },
+  };
+}
+
 const CASES: Case[] = [
   {
     code: "CL_FIELD_REQUIRED",
@@ -632,7 +646,65 @@ const CASES: Case[] = [
     breaks: "a percent written as words",
     mutate: (s) => (s.routes["POST /rank"].objectives = [{ errorRate: "1 percent" as never, window: "5 minutes", severity: "page" }]),
   },
+  {
+    code: "CL_ASYNC_RETRIES",
+    path: "routes.POST /rank/batch.async.retries",
+    breaks: "nine retries on Function Compute",
+    options: { target: "alicloud" },
+    mutate: (s) => queueRank(s, { retries: 9 }),
+  },
+  {
+    code: "CL_ASYNC_BACKOFF",
+    path: "routes.POST /rank/batch.async.backoff.delay",
+    breaks: "no wait between retries",
+    mutate: (s) => queueRank(s, { backoff: { strategy: "fixed", delay: "0 ms" } }),
+  },
+  {
+    code: "CL_ASYNC_TIMEOUT",
+    path: "routes.POST /rank/batch.async.timeout",
+    breaks: "an attempt longer than the function's timeout",
+    mutate: (s) => queueRank(s, { timeout: "1 minute" }),
+  },
+  {
+    code: "CL_ASYNC_RETENTION",
+    path: "routes.POST /rank/batch.async.retention",
+    breaks: "15 days of retention on AWS",
+    options: { target: "aws" },
+    mutate: (s) => queueRank(s, { retention: "15 days" }),
+  },
+  {
+    code: "CL_ASYNC_METHOD",
+    path: "routes.PATCH /rank/batch",
+    breaks: "an asynchronous PATCH route",
+    mutate: (s) => queueRank(s, {}, "PATCH /rank/batch"),
+  },
+  {
+    code: "CL_ASYNC_CACHE",
+    path: "routes.POST /rank.cache",
+    breaks: "an asynchronous cached route",
+    mutate: (s) => (s.routes["POST /rank"].async = queued()),
+  },
+  {
+    code: "CL_ASYNC_CONFLICT",
+    path: "routes.POST /rank/batch.async",
+    breaks: "a function queued with two retry counts",
+    mutate: (s) => (queueRank(s, { retries: 1 }), queueRank(s, { retries: 2 }, "POST /rank/again")),
+  },
+  {
+    code: "CL_ASYNC_TARGET",
+    path: "routes.POST /models/ranker.async",
+    breaks: "an asynchronous model route on Alibaba Cloud",
+    options: { target: "alicloud" },
+    mutate: (s) => (s.routes["POST /models/ranker"].async = { ...queued(), timeout: "1 minute" }),
+  },
 ];
+
+/** Default asynchronous settings. */
+function queued(): NonNullable<SpecV1["routes"][string]["async"]> {
+  const s = { routes: {} } as SpecV1;
+  queueRank(s);
+  return s.routes["POST /rank/batch"].async!;
+}
 
 function problemsOf(c: Case): Array<[string, string]> {
   if (c.declare)

@@ -50,11 +50,12 @@ export function route(
   return { key, spec: { target: { kind: "function", name: "fn" }, auth: "none", ...spec } as RouteSpec, targets, ...extra };
 }
 
-/** A table holding `routes`. */
+/** A table holding `routes` (asynchronous ones also by their tag). */
 export function table(...routes: CompiledRoute[]): RouteTable {
   return {
     routes: new Map(routes.map((r) => [r.key, r])),
     paths: new Set(routes.map((r) => r.key.slice(r.key.indexOf(" ") + 1))),
+    asyncByTag: new Map(routes.flatMap((r) => (r.async ? [[r.async.tag, r] as const] : []))),
   } as unknown as RouteTable;
 }
 

@@ -24,6 +24,7 @@ describe("Alibaba Cloud alarm rules from objectives (the example under mocks, fr
       ...names("route-post-v1-classify-p99-page-fn-classify"),
       ...names("route-post-v1-models-intent-error-rate-page-intent-v1"),
       ...names("route-post-v1-models-intent-p99-ticket-intent-v1"),
+      "support-desk-route-post-v1-tickets-reclassify-error-rate-ticket-fn-reclassify-central",
     ]);
     for (const r of plan.resources.filter((x) => x.type === RULE)) {
       const region = r.name.endsWith("edge-berlin") ? "edge-berlin" : "central";

@@ -158,7 +158,7 @@ describe("Alibaba Cloud app (the example under mocks, from Pulumi.dev-alicloud.y
 
   it("never opens a backend's trigger anonymously: every HTTP trigger but the gateway's takes only JWTs signed by the gateway's key, on the live alias", () => {
     const triggers = byType(plan, "alicloud:fc/v3Trigger:V3Trigger").filter((t) => !t.name.includes("-gateway-"));
-    assert.equal(triggers.length, 4);
+    assert.equal(triggers.length, 5);
     for (const trigger of triggers) {
       const inputs = trigger.inputs as any;
       const config = JSON.parse(inputs.triggerConfig);

@@ -74,6 +74,7 @@ describe("Alibaba Cloud secrets in KMS Secrets Manager (under mocks)", () => {
     assert.deepEqual(readers.map((fn) => fn.name).sort(), [
       "support-desk-fn-classify-central",
       "support-desk-fn-classify-edge-berlin",
+      "support-desk-fn-reclassify-central",
       "support-desk-gateway-central",
       "support-desk-gateway-edge-berlin",
     ]);

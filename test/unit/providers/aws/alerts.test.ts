@@ -34,6 +34,7 @@ describe("AWS alarms from objectives (the example under mocks, from Pulumi.dev-a
       ...names("route-post-v1-classify-p99-page-fn-classify"),
       ...names("route-post-v1-models-intent-error-rate-page-intent-v1"),
       ...names("route-post-v1-models-intent-p99-ticket-intent-v1"),
+      ...names("route-post-v1-tickets-reclassify-error-rate-ticket-fn-reclassify"),
     ]);
     for (const r of plan.resources.filter((x) => x.type === ALARM))
       assert.equal(regionOf(r), r.name.endsWith("edge-berlin") ? "edge-berlin" : "central", `${r.name} uses its region's provider`);

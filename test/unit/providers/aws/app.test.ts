@@ -122,8 +122,8 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     const documents = plan.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
     assert.equal(
       documents.length,
-      8,
-      "one function, three node groups' artifact reads (central pool, Wavelength runtime and GPU nodes), two cluster autoscalers, one gateway's task and execution roles",
+      9,
+      "two functions (classify, reclassify), three node groups' artifact reads (central pool, Wavelength runtime and GPU nodes), two cluster autoscalers, one gateway's task and execution roles",
     );
     for (const doc of documents) {
       for (const statement of statements(doc)) {
@@ -306,8 +306,20 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     assert.deepEqual(
       statements(task).map((s) => [s.Action, s.Resource]),
       [
-        [["lambda:InvokeFunctionUrl"], ["arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live"]],
+        [
+          ["lambda:InvokeFunctionUrl"],
+          [
+            "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-classify-central-live",
+            "arn:aws:lambda:eu-west-1:123456789012:support-desk-fn-reclassify-central-live",
+          ],
+        ],
         [["execute-api:Invoke"], ["arn:aws:execute-api:eu-west-1:123456789012:support-desk-central-models/*/POST/models/intent-v1"]],
+        // The asynchronous backlog route: send its jobs, record and read its invocations.
+        [["sqs:SendMessage"], ["arn:aws:sqs:eu-west-1:123456789012:support-desk-q-reclassify-central"]],
+        [
+          ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+          ["arn:aws:dynamodb:eu-west-1:123456789012:support-desk-central-invocations"],
+        ],
       ],
     );
     assert.deepEqual(
