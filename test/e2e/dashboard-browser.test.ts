@@ -61,7 +61,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
         .nodes.map((node) => node.id)
         .sort();
       assert.deepEqual(drawn, expected);
-      assert.equal(expected.length, 9, "2 routes, a function, a model version, a GPU pool, 2 policies, 2 regions");
+      assert.equal(expected.length, 12, "3 routes, 2 functions, a model version, a GPU pool, 3 policies, 2 regions");
       await page.locator("#charts .uplot").first().waitFor(WAIT);
       assert.deepEqual(errors, []);
       await page.close();
@@ -114,7 +114,7 @@ describe("the dashboard in a real browser (headless Chromium)", function () {
       await page.route(`**${UI}/events`, (route) => route.fulfill({ status: 503, contentType: "application/json", body: "{}" }));
       await page.goto(`${base}${UI}`);
       await statusIs(page, /^disconnected: the metrics endpoint answered 503; retrying/);
-      assert.equal(await page.$$eval("g[data-node]", (nodes) => nodes.length), 9);
+      assert.equal(await page.$$eval("g[data-node]", (nodes) => nodes.length), 12);
       assert.equal(await page.locator("body").getAttribute("data-state"), "disconnected");
       await page.close();
     });

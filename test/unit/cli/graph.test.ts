@@ -18,7 +18,7 @@ describe("cloudloom graph", () => {
   it("prints the SVG without --out, and draws the app alone without --target", async () => {
     const { code, out } = await run("graph", "examples/support-desk");
     assert.equal(code, 0);
-    assert.match(out, /<title>support-desk: 9 entries<\/title>/);
+    assert.match(out, /<title>support-desk: 12 entries<\/title>/);
     assert.doesNotMatch(out, /class="becomes"/);
   });
 

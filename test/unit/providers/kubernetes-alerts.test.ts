@@ -73,6 +73,7 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
         ["SupportDeskRoutePostV1ClassifyP99Page", "page", "routes.POST /v1/classify.objectives.2"],
         ["SupportDeskRoutePostV1ModelsIntentErrorRatePage", "page", "routes.POST /v1/models/intent.objectives.0"],
         ["SupportDeskRoutePostV1ModelsIntentP99Ticket", "ticket", "routes.POST /v1/models/intent.objectives.1"],
+        ["SupportDeskRoutePostV1TicketsReclassifyErrorRateTicket", "ticket", "routes.POST /v1/tickets/reclassify.objectives.0"],
         ["SupportDeskFnClassifyColdStartShareTicket", "ticket", "functions.classify.objectives.0"],
         ["SupportDeskIntentV1QueueAgePage", "page", "models.intent@1.objectives.0"],
         ["SupportDeskIntentV1QueueDepthTicket", "ticket", "models.intent@1.objectives.1"],
@@ -128,7 +129,7 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
       METRIC_NAMES.modelQueueDepth,
       `${METRIC_NAMES.modelQueueDuration}_bucket`,
     ]);
-    assert.equal(rules.length, 9);
+    assert.equal(rules.length, 10);
     for (const { alert, expr } of rules) {
       assert.deepEqual(syntaxErrors(expr), [], `${alert}: ${expr}`);
       const metrics = selectedMetrics(expr);
@@ -169,7 +170,7 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
     );
     // Every Service they select (all but Redis's) names its port "http".
     const selected = ofType(resources, "kubernetes:core/v1:Service").filter((s) => s.metadata.labels["cloudloom.dev/name"] !== "redis");
-    assert.equal(selected.length, 5);
+    assert.equal(selected.length, 6);
     for (const service of selected) assert.equal(service.spec.ports[0].name, "http", service.metadata.name);
   });
 
@@ -180,7 +181,7 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
     const off = await plan(spec, { monitoring: false });
     assert.deepEqual([...ofType(off, RULE), ...ofType(off, MONITOR)], []);
     const [component] = ofType(off, ALERTS);
-    assert.equal(component.unobserved.length, 9);
+    assert.equal(component.unobserved.length, 10);
     assert.match(component.unobserved[0].reason, /cloudloom:monitoring is false/);
   });
 

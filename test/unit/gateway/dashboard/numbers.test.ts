@@ -15,6 +15,7 @@ import { loadApp } from "../../../../sdk/load-app";
 const spec = loadApp("examples/support-desk").toDraft();
 const CLASSIFY = "POST /v1/classify";
 const INTENT = "POST /v1/models/intent";
+const RECLASSIFY = "POST /v1/tickets/reclassify";
 
 /** Records `count` requests to `route` (`<METHOD> <path>`) in the gateway's request histogram, each taking `seconds`. */
 function served(gateway: GatewayMetrics, route: string, region: string, version: string, status: string, seconds: number, count = 1) {
@@ -137,7 +138,7 @@ describe("dashboard numbers", () => {
       const origin: Sample = { at: 0, readings: emptyReadings() };
       const latest: Sample = { at: 1_000, readings: emptyReadings() };
       const snapshot = snapshotOf(spec, "g1", latest, origin, seriesPoint(spec, latest, origin));
-      assert.deepEqual(Object.keys(snapshot.routes), [CLASSIFY, INTENT]);
+      assert.deepEqual(Object.keys(snapshot.routes), [CLASSIFY, INTENT, RECLASSIFY]);
       assert.deepEqual(snapshot.routes[CLASSIFY], {
         rps: 0,
         requests: 0,
@@ -209,7 +210,7 @@ describe("dashboard numbers", () => {
       const { columns } = sampler.history();
       assert.equal(columns.t.length, 16);
       assert.equal(columns.t[0], 4 * 60_000);
-      assert.deepEqual(Object.keys(columns.rps), [CLASSIFY, INTENT]);
+      assert.deepEqual(Object.keys(columns.rps), [CLASSIFY, INTENT, RECLASSIFY]);
       assert.equal(columns.queueDepth["intent@1"].length, 16);
     });
 
