@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Alarm, AlarmContact, AlarmContactGroup } from "@pulumi/alicloud/cms";
 import type { Provider } from "@pulumi/alicloud/provider";
-import { alertDefinitions, backendKey, type AlertDefinition, type Backend, type Unobserved } from "../shared/alerts";
+import { alertDefinitions, judgeAlerts, type AlertDefinition, type Backend, type Unobserved } from "../shared/alerts";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { AlicloudContext } from "./context";
@@ -137,29 +137,11 @@ export class AlicloudAlerts extends pulumi.ComponentResource {
   }
 }
 
-/** The backends an alert judges: a route's, or the function or model itself. */
-const judgedBackends = (alert: AlertDefinition): Backend[] => (alert.subject.kind === "route" ? alert.subject.backends : [alert.subject]);
-
 /** The alerts step: each objective's rules on every FC function it judges, in every region that function runs in. */
 export function placeAlerts(context: AlicloudContext): void {
   const { spec, name, parent } = context;
-  const alerts = alertDefinitions(spec);
-  if (alerts.length === 0) return;
-  const targets: RuleTarget[] = [];
-  const unobserved: Unobserved[] = [];
-  for (const alert of alerts) {
-    const reasons = new Set<string>();
-    for (const backend of judgedBackends(alert)) {
-      const regions = backend.kind === "function" ? spec.functions[backend.name].regions : spec.models[backend.key].regions;
-      for (const region of regions) {
-        const source = context.monitored.get(`${backendKey(backend)}/${region}`);
-        const measure = ruleMeasure(alert, source);
-        if ("unobserved" in measure) reasons.add(measure.unobserved);
-        else targets.push({ alert, backend, region, source: source!, measure });
-      }
-    }
-    for (const reason of reasons) unobserved.push({ objective: alert.objective, name: alert.name, reason });
-  }
+  if (alertDefinitions(spec).length === 0) return;
+  const { targets, unobserved } = judgeAlerts(spec, context.monitored, (alert, source) => ruleMeasure(alert, source));
   const providers = new Map([...context.regions].map(([region, { provider }]) => [region, provider]));
   // Contact groups belong to the account, not a region: the first region's provider makes it.
   const [first] = providers.values();

@@ -14,7 +14,7 @@ import { LogMetricFilter, MetricAlarm } from "@pulumi/aws/cloudwatch";
 import type { Provider } from "@pulumi/aws/provider";
 import { Topic, TopicSubscription } from "@pulumi/aws/sns";
 import type * as input from "@pulumi/aws/types/input";
-import { alertDefinitions, backendKey, type AlertDefinition, type Backend, type Unobserved } from "../shared/alerts";
+import { alertDefinitions, backendKey, judgeAlerts, type AlertDefinition, type Backend, type Unobserved } from "../shared/alerts";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { AwsContext } from "./context";
@@ -216,36 +216,18 @@ function coldStartFilter(
   );
 }
 
-/** The backends an alert judges: a route's, or the function or model itself. */
-const judgedBackends = (alert: AlertDefinition): Backend[] => (alert.subject.kind === "route" ? alert.subject.backends : [alert.subject]);
-
 /** The alerts step: each objective's alarms on every backend it judges, in every region that backend runs in. */
 export function placeAlerts(context: AwsContext): void {
   const { spec, name, parent } = context;
-  const alerts = alertDefinitions(spec);
-  if (alerts.length === 0) return;
-  const targets: AlarmTarget[] = [];
-  const unobserved: Unobserved[] = [];
-  for (const alert of alerts) {
-    const reasons = new Set<string>();
-    for (const backend of judgedBackends(alert)) {
-      const regions = backend.kind === "function" ? spec.functions[backend.name].regions : spec.models[backend.key].regions;
-      for (const region of regions) {
-        const source = context.monitored.get(`${backendKey(backend)}/${region}`);
-        if (!source) {
-          // Edge zones (Wavelength) run it as a runtime container on the zone's nodes, not on a CloudWatch-reporting service.
-          reasons.add(
-            `in ${region} it runs as a runtime container on the edge zone's nodes; its numbers are Prometheus metrics, which CloudWatch does not collect`,
-          );
-          continue;
-        }
-        const measure = alarmMeasure(alert, source);
-        if ("unobserved" in measure) reasons.add(measure.unobserved);
-        else targets.push({ alert, backend, region, source, measure });
-      }
-    }
-    for (const reason of reasons) unobserved.push({ objective: alert.objective, name: alert.name, reason });
-  }
+  if (alertDefinitions(spec).length === 0) return;
+  const { targets, unobserved } = judgeAlerts(spec, context.monitored, (alert, source, region) =>
+    source
+      ? alarmMeasure(alert, source)
+      : // Edge zones (Wavelength) run it as a runtime container on the zone's nodes, not on a CloudWatch-reporting service.
+        {
+          unobserved: `in ${region} it runs as a runtime container on the edge zone's nodes; its numbers are Prometheus metrics, which CloudWatch does not collect`,
+        },
+  );
   const providers = new Map([...context.regions].map(([region, { provider }]) => [region, provider]));
   new AwsAlerts(
     resourceName(name, "alerts"),

@@ -147,3 +147,45 @@ export function parseAlertEmails(value: string | undefined): string[] {
     );
   return emails;
 }
+
+/** The backends an alert judges: a route's, or the function or model itself. */
+const judgedBackends = (alert: AlertDefinition): Backend[] => (alert.subject.kind === "route" ? alert.subject.backends : [alert.subject]);
+
+/** One alert judged on one backend in one region, with the source its cloud keeps the numbers in and the measure it compares. */
+export interface JudgedAlert<Source, Measure> {
+  alert: AlertDefinition;
+  backend: Backend;
+  region: string;
+  source: Source;
+  measure: Measure;
+}
+
+/**
+ * Every objective's alerts on each backend it judges, in every region that
+ * backend runs in: `judge` turns the region's monitored source (by
+ * `<function or model key>/<region>`, absent where the cloud keeps no numbers)
+ * into the measure to alarm on, or the reason it cannot; each alert's reasons
+ * are listed once.
+ */
+export function judgeAlerts<Source, Measure>(
+  spec: SpecV1,
+  monitored: ReadonlyMap<string, Source>,
+  judge: (alert: AlertDefinition, source: Source | undefined, region: string) => Measure | { unobserved: string },
+): { targets: Array<JudgedAlert<Source, Measure>>; unobserved: Unobserved[] } {
+  const targets: Array<JudgedAlert<Source, Measure>> = [];
+  const unobserved: Unobserved[] = [];
+  for (const alert of alertDefinitions(spec)) {
+    const reasons = new Set<string>();
+    for (const backend of judgedBackends(alert)) {
+      const regions = backend.kind === "function" ? spec.functions[backend.name].regions : spec.models[backend.key].regions;
+      for (const region of regions) {
+        const source = monitored.get(`${backendKey(backend)}/${region}`);
+        const measure = judge(alert, source, region);
+        if (typeof measure === "object" && measure !== null && "unobserved" in measure) reasons.add(measure.unobserved);
+        else targets.push({ alert, backend, region, source: source!, measure: measure as Measure });
+      }
+    }
+    for (const reason of reasons) unobserved.push({ objective: alert.objective, name: alert.name, reason });
+  }
+  return { targets, unobserved };
+}
