@@ -290,7 +290,13 @@ export interface RolloutArgs {
   steps: number[];
   /** How long each step lasts before it is judged. @example "5 minutes" */
   interval: Duration;
-  gate: RolloutGateArgs;
+  /**
+   * What a step must meet. A threshold left out takes the route's strictest
+   * objective of that measure (`errorRate` becomes `maxErrorRate`, `p99`
+   * becomes `maxP99`), so a route's objectives gate its rollouts.
+   * @default from the route's objectives
+   */
+  gate?: RolloutGateArgs;
 }
 
 /** An HTTP route of the gateway. */

@@ -27,6 +27,9 @@ import {
   ACCELERATORS,
   holdOf,
   isAccelerator,
+  isDuration,
+  isPercent,
+  toFraction,
   type FunctionSpec,
   type GpuPoolSpec,
   type ModelSpec,
@@ -40,6 +43,7 @@ import {
   type ScheduleSpec,
   type AsyncSpec,
   type Duration,
+  type Percent,
   type Size,
   toMilliseconds,
 } from "./spec";
@@ -242,17 +246,19 @@ export class Normalizer {
             onStoreFailure: limit.onStoreFailure ?? "local",
           },
       cache: !isFields(cache) ? (cache as RouteSpec["cache"]) : { ttl: cache.ttl, varyHeaders: headerNames(cache.varyHeaders ?? []) },
-      ...(args.rollout === undefined ? {} : this.rollout(`${path}.rollout`, args.rollout, target)),
+      ...(args.rollout === undefined ? {} : this.rollout(`${path}.rollout`, args.rollout, target, args.objectives)),
       objectives: objectives(args.objectives),
       ...asyncField(args.async, (target.kind === "function" && timeoutOf(target.name)) || DEFAULT_MODEL_ASYNC_TIMEOUT),
     };
   }
 
   /**
-   * The rollout with its version named (by default the split's last) and
-   * minRequests defaulted; none, with a problem, on a route that calls a function.
+   * The rollout with its version named (by default the split's last),
+   * minRequests defaulted, and the gate's error-rate and p99 thresholds
+   * defaulted from the route's strictest objectives; none, with a problem, on
+   * a route that calls a function.
    */
-  private rollout(path: string, rollout: RolloutArgs, target: RouteTargetSpec): { rollout?: RolloutSpec } {
+  private rollout(path: string, rollout: RolloutArgs, target: RouteTargetSpec, routeObjectives: unknown): { rollout?: RolloutSpec } {
     if (!isFields(rollout)) return { rollout: rollout as RolloutSpec };
     if (target.kind !== "model") {
       this.problems.push({
@@ -273,7 +279,10 @@ export class Normalizer {
         fix: "roll out one of the versions the route's target splits",
       });
     const version = rollout.to === undefined ? versions[versions.length - 1] : to && to.version;
-    const gate = isFields(rollout.gate) ? { ...rollout.gate, minRequests: rollout.gate.minRequests ?? 100 } : rollout.gate;
+    const declared = rollout.gate === undefined ? {} : rollout.gate;
+    const gate = isFields(declared)
+      ? { ...objectiveGate(routeObjectives), ...withoutUndefined(declared), minRequests: declared.minRequests ?? 100 }
+      : declared;
     return { rollout: { version: version || "", steps: rollout.steps, interval: rollout.interval, gate: gate as RolloutSpec["gate"] } };
   }
 
@@ -301,6 +310,25 @@ export class Normalizer {
     });
     return { kind: "model", name, weights, strategy: target?.strategy, sticky: target?.sticky ?? false };
   }
+}
+
+/** The strictest error-rate and p99 objectives of a route, as rollout gate thresholds. */
+function objectiveGate(values: unknown): { maxErrorRate?: Percent; maxP99?: Duration } {
+  if (!Array.isArray(values)) return {};
+  const gate: { maxErrorRate?: Percent; maxP99?: Duration } = {};
+  for (const objective of values) {
+    if (!isFields(objective)) continue;
+    const { errorRate, p99 } = objective as { errorRate?: unknown; p99?: unknown };
+    if (isPercent(errorRate) && (gate.maxErrorRate === undefined || toFraction(errorRate) < toFraction(gate.maxErrorRate)))
+      gate.maxErrorRate = errorRate;
+    if (isDuration(p99) && (gate.maxP99 === undefined || toMilliseconds(p99) < toMilliseconds(gate.maxP99))) gate.maxP99 = p99;
+  }
+  return gate;
+}
+
+/** `record` without the keys whose value is undefined, so they do not hide defaults spread before it. */
+function withoutUndefined<T extends object>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /**

@@ -58,6 +58,33 @@ describe("rollouts in the SDK and Spec v1", () => {
     assert.ok(roundTrip.ok, JSON.stringify(roundTrip.problems));
   });
 
+  it("gates a rollout on the route's strictest objectives where its gate states no threshold of its own", () => {
+    const objectives = [
+      { errorRate: "2%", window: "5 minutes", severity: "ticket" },
+      { errorRate: "0.5%", window: "1 hour", severity: "page" },
+      { p99: "800 ms", window: "10 minutes", severity: "page" },
+    ] as RouteArgs["objectives"];
+    const fromObjectives = rolloutApp(
+      (m) => ({ to: m.v2, steps: [5, 100], interval: "5 minutes" }),
+      () => ({ objectives }),
+    ).toSpec({ root: undefined });
+    assert.deepEqual(fromObjectives.routes["POST /m"].rollout?.gate, { maxErrorRate: "0.5%", maxP99: "800 ms", minRequests: 100 });
+    const declared = rolloutApp(
+      (m) => ({ to: m.v2, steps: [5, 100], interval: "5 minutes", gate: { maxP99: "300 ms", minRequests: 20 } }),
+      () => ({ objectives }),
+    ).toSpec({ root: undefined });
+    assert.deepEqual(
+      declared.routes["POST /m"].rollout?.gate,
+      { maxErrorRate: "0.5%", maxP99: "300 ms", minRequests: 20 },
+      "a threshold the gate states wins over the objective's",
+    );
+    assert.deepEqual(
+      problemsOf(rolloutApp((m) => ({ to: m.v2, steps: [5, 100], interval: "5 minutes" }))),
+      ["CL_ROLLOUT_GATE routes.POST /m.rollout.gate"],
+      "no gate and no objective: nothing could fail a step",
+    );
+  });
+
   it("rolls out the split's last version when `to` is left out", () => {
     const spec = rolloutApp(() => ({
       steps: [50, 100],
