@@ -1,0 +1,60 @@
+/**
+ * Profiles the gateway under load, one path at a time: the upstream and the
+ * gateway start as in the benchmark, a warm-up run is left out, and the
+ * gateway's CPU profile covers one load run alone. Prints where each
+ * request's time went (see support/cpu-profile.ts) and keeps the profile,
+ * which Chrome DevTools or speedscope open.
+ *
+ *   npm run bench:gateway:profile -- [stream|miss|hit|raw|hpm|undici|fastify ...]   (BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
+ */
+import { kill } from "node:process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatSummary, summarise, type CpuProfile } from "./support/cpu-profile";
+import { load, startServer } from "./support/gateway-load";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const TOP = Number(process.env.PROFILE_TOP ?? 45);
+
+/** What can be profiled: the gateway's three paths, and the proxies it is compared with (see support/gateway-servers.ts). */
+const PATHS: Record<string, { server: string; path: string; unique: boolean }> = {
+  stream: { server: "gateway", path: "/v1/classify", unique: false },
+  miss: { server: "gateway", path: "/v1/cached", unique: true },
+  hit: { server: "gateway", path: "/v1/cached", unique: false },
+  raw: { server: "raw", path: "/v1/classify", unique: false },
+  hpm: { server: "hpm", path: "/v1/classify", unique: false },
+  undici: { server: "undici", path: "/v1/classify", unique: false },
+  fastify: { server: "fastify", path: "/v1/classify", unique: false },
+};
+
+async function profile(name: string): Promise<void> {
+  const { server, path, unique } = PATHS[name];
+  const file = join(mkdtempSync(join(tmpdir(), "cloudloom-profile-")), `${name}.cpuprofile`);
+  const upstream = await startServer("upstream", 1);
+  const gateway = await startServer(server, 0, upstream.url, { CPU_PROFILE: file });
+  const url = `${gateway.url}${path}`;
+  await load(name, url, { connections: CONNECTIONS, seconds: 2, unique }); // warm-up, not profiled
+  kill(gateway.pid, "SIGUSR2");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const row = await load(name, url, { connections: CONNECTIONS, seconds: SECONDS, unique });
+  await gateway.stop();
+  await upstream.stop();
+  const summary = summarise(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, row.requests);
+  console.log(
+    `\n## ${name}: ${url}, ${row.rps.toFixed(0)} req/s, ${row.requests} requests profiled${row.errors ? `, errors ${row.errors}` : ""}`,
+  );
+  console.log(`profile: ${file}`);
+  console.log(formatSummary(summary, TOP));
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  for (const name of names.length > 0 ? names : Object.keys(PATHS)) {
+    if (!PATHS[name]) throw new Error(`unknown path "${name}": one of ${Object.keys(PATHS).join(", ")}`);
+    await profile(name);
+  }
+}
+
+void main();

@@ -1,0 +1,153 @@
+/**
+ * Reads a V8 `.cpuprofile` (node --cpu-prof) and says where the time went,
+ * per request: self time by package or file, and inclusive time by function
+ * (a function's own time plus everything it called, counted once per sample
+ * even when it recurses). Async functions resumed after an `await` appear as
+ * their own roots, so a stage's inclusive time covers each of its resumptions.
+ *
+ *   npx tsx bench/support/cpu-profile.ts <file.cpuprofile> [requests] [top]
+ */
+import { readFileSync } from "node:fs";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** The parts of a `.cpuprofile` this reads. */
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** One line of a summary: a name and its time in µs per request. */
+export interface Cost {
+  name: string;
+  usPerRequest: number;
+  share: number;
+}
+
+/** What a profile says, per request. */
+export interface ProfileSummary {
+  /** CPU time sampled (not idle, not GC) per request, µs. */
+  busyUsPerRequest: number;
+  /** Idle time's share of the profile: near zero means the process was saturated. */
+  idleShare: number;
+  /** Self time by package (node_modules/<pkg>), project file, or Node's own (node:…, native). */
+  byPlace: Cost[];
+  /** Inclusive time by place: samples with a frame of that package or file anywhere on their stack (a stage's file holds its whole cost). */
+  byPlaceInclusive: Cost[];
+  /** Inclusive time by function and file. */
+  byFunction: Cost[];
+}
+
+const PROJECT = /\/(gateway|runtime|sdk|cli|bench)\/([^?]+)$/;
+
+/** Where a frame's code lives: a package, a project file, Node's internals, or V8's own bookkeeping. */
+export function placeOf(url: string, functionName: string): string {
+  if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1];
+  if (url.startsWith("node:")) return url.replace(/^node:internal\/(deps\/)?/, "node:").replace(/\/.*$/, "");
+  const own = PROJECT.exec(url);
+  return own ? `${own[1]}/${own[2]}` : url;
+}
+
+function frameName(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const place = placeOf(url, functionName);
+  return `${functionName || "(anonymous)"} ${place}${url ? `:${lineNumber + 1}` : ""}`;
+}
+
+function sorted(totals: Map<string, number>, busy: number, requests: number): Cost[] {
+  return [...totals]
+    .map(([name, us]) => ({ name, usPerRequest: us / requests, share: us / busy }))
+    .sort((a, b) => b.usPerRequest - a.usPerRequest);
+}
+
+/** Summarises `profile` over `requests` requests served while it was taken. */
+export function summarise(profile: CpuProfile, requests: number): ProfileSummary {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const self = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  // Stopping the profiler (serializing it through node:inspector) is no request's cost.
+  const profiler = new Map<number, boolean>();
+  const underProfiler = (id: number): boolean => {
+    let known = profiler.get(id);
+    if (known === undefined) {
+      const up = parent.get(id);
+      known = byId.get(id)!.callFrame.url === "node:inspector" || (up !== undefined && underProfiler(up));
+      profiler.set(id, known);
+    }
+    return known;
+  };
+  let idle = 0;
+  let total = 0;
+  const byPlace = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  const byPlaceInclusive = new Map<string, number>();
+  for (const [id, us] of self) {
+    total += us;
+    const node = byId.get(id)!;
+    if (node.callFrame.functionName === "(idle)") {
+      idle += us;
+      continue;
+    }
+    if (underProfiler(id)) {
+      total -= us;
+      continue;
+    }
+    const place = placeOf(node.callFrame.url, node.callFrame.functionName);
+    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!;
+      for (const name of [frameName(frame), `@${placeOf(frame.callFrame.url, frame.callFrame.functionName)}`]) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const totals = name.startsWith("@") ? byPlaceInclusive : byFunction;
+        const key = name.startsWith("@") ? name.slice(1) : name;
+        totals.set(key, (totals.get(key) ?? 0) + us);
+      }
+    }
+  }
+  const busy = total - idle;
+  return {
+    busyUsPerRequest: busy / requests,
+    idleShare: total > 0 ? idle / total : 0,
+    byPlace: sorted(byPlace, busy, requests),
+    byPlaceInclusive: sorted(byPlaceInclusive, busy, requests).filter((cost) => !cost.name.startsWith("(root)")),
+    byFunction: sorted(byFunction, busy, requests).filter((cost) => !cost.name.startsWith("(root)")),
+  };
+}
+
+/** The summary as text: the `top` entries of each table. */
+export function formatSummary(summary: ProfileSummary, top = 40): string {
+  const rows = (costs: Cost[]) =>
+    costs
+      .slice(0, top)
+      .map((cost) => `${cost.usPerRequest.toFixed(2).padStart(8)} µs ${(cost.share * 100).toFixed(1).padStart(5)} %  ${cost.name}`)
+      .join("\n");
+  return [
+    `busy ${summary.busyUsPerRequest.toFixed(1)} µs per request, idle ${(summary.idleShare * 100).toFixed(1)} % of the profile`,
+    "\nself time by place:",
+    rows(summary.byPlace),
+    "\ninclusive time by place (a stage's file holds everything it calls):",
+    rows(summary.byPlaceInclusive),
+    "\ninclusive time by function:",
+    rows(summary.byFunction),
+  ].join("\n");
+}
+
+if (require.main === module) {
+  const [file, requests = "1", top = "40"] = process.argv.slice(2);
+  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  console.log(formatSummary(summarise(profile, Number(requests)), Number(top)));
+}
