@@ -2,8 +2,9 @@
  * Profiles the gateway under load, one path at a time: the upstream and the
  * gateway start as in the benchmark, a warm-up run is left out, and the
  * gateway's CPU profile covers one load run alone. Prints where each
- * request's time went (see support/cpu-profile.ts) and keeps the profile,
- * which Chrome DevTools or speedscope open.
+ * request's time went (see support/cpu-profile.ts), scaled to the process's
+ * CPU time per request, and keeps the profile, which Chrome DevTools or
+ * speedscope open.
  *
  *   npm run bench:gateway:profile -- [stream|miss|hit|raw|hpm|undici|fastify ...]   (BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
  */
@@ -38,12 +39,12 @@ async function profile(name: string): Promise<void> {
   await load(name, url, { connections: CONNECTIONS, seconds: 2, unique }); // warm-up, not profiled
   kill(gateway.pid, "SIGUSR2");
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const row = await load(name, url, { connections: CONNECTIONS, seconds: SECONDS, unique });
+  const row = await load(name, url, { connections: CONNECTIONS, seconds: SECONDS, unique, watchPid: gateway.pid });
   await gateway.stop();
   await upstream.stop();
-  const summary = summarise(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, row.requests);
+  const summary = summarise(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, row.requests, row.cpuUsPerRequest);
   console.log(
-    `\n## ${name}: ${url}, ${row.rps.toFixed(0)} req/s, ${row.requests} requests profiled${row.errors ? `, errors ${row.errors}` : ""}`,
+    `\n## ${name}: ${url}, ${row.rps.toFixed(0)} req/s, ${row.requests} requests profiled, ${row.cpuUsPerRequest?.toFixed(1) ?? "n/a"} µs CPU per request${row.errors ? `, errors ${row.errors}` : ""}`,
   );
   console.log(`profile: ${file}`);
   console.log(formatSummary(summary, TOP));

@@ -5,7 +5,7 @@
  * even when it recurses). Async functions resumed after an `await` appear as
  * their own roots, so a stage's inclusive time covers each of its resumptions.
  *
- *   npx tsx bench/support/cpu-profile.ts <file.cpuprofile> [requests] [top]
+ *   npx tsx bench/support/cpu-profile.ts <file.cpuprofile> [requests] [top] [CPU µs per request]
  */
 import { readFileSync } from "node:fs";
 
@@ -33,8 +33,10 @@ export interface Cost {
 
 /** What a profile says, per request. */
 export interface ProfileSummary {
-  /** CPU time sampled (not idle, not GC) per request, µs. */
+  /** Busy time (not idle) per request, µs. */
   busyUsPerRequest: number;
+  /** True when the figures are scaled to the process's CPU time, false when they are the profile's sampled (wall-clock) time. */
+  scaledToCpu: boolean;
   /** Idle time's share of the profile: near zero means the process was saturated. */
   idleShare: number;
   /** Self time by package (node_modules/<pkg>), project file, or Node's own (node:…, native). */
@@ -69,8 +71,14 @@ function sorted(totals: Map<string, number>, busy: number, requests: number): Co
     .sort((a, b) => b.usPerRequest - a.usPerRequest);
 }
 
-/** Summarises `profile` over `requests` requests served while it was taken. */
-export function summarise(profile: CpuProfile, requests: number): ProfileSummary {
+/**
+ * Summarises `profile` over `requests` requests served while it was taken.
+ * The profiler samples by wall clock, so time the process spent preempted (a
+ * busy machine) lands on whatever ran before it; given the process's own CPU
+ * time per request (`cpuUsPerRequest`, from /proc), every figure is scaled to
+ * it, which keeps each entry's share and drops the time spent off the CPU.
+ */
+export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest?: number): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -119,12 +127,15 @@ export function summarise(profile: CpuProfile, requests: number): ProfileSummary
     }
   }
   const busy = total - idle;
+  // Per request, in µs of the process's CPU time when it is known, else of the profile's sampled time.
+  const perRequest = cpuUsPerRequest === undefined ? requests : busy / cpuUsPerRequest;
   return {
-    busyUsPerRequest: busy / requests,
+    busyUsPerRequest: busy / perRequest,
+    scaledToCpu: cpuUsPerRequest !== undefined,
     idleShare: total > 0 ? idle / total : 0,
-    byPlace: sorted(byPlace, busy, requests),
-    byPlaceInclusive: sorted(byPlaceInclusive, busy, requests).filter((cost) => !cost.name.startsWith("(root)")),
-    byFunction: sorted(byFunction, busy, requests).filter((cost) => !cost.name.startsWith("(root)")),
+    byPlace: sorted(byPlace, busy, perRequest),
+    byPlaceInclusive: sorted(byPlaceInclusive, busy, perRequest).filter((cost) => !cost.name.startsWith("(root)")),
+    byFunction: sorted(byFunction, busy, perRequest).filter((cost) => !cost.name.startsWith("(root)")),
   };
 }
 
@@ -136,7 +147,7 @@ export function formatSummary(summary: ProfileSummary, top = 40): string {
       .map((cost) => `${cost.usPerRequest.toFixed(2).padStart(8)} µs ${(cost.share * 100).toFixed(1).padStart(5)} %  ${cost.name}`)
       .join("\n");
   return [
-    `busy ${summary.busyUsPerRequest.toFixed(1)} µs per request, idle ${(summary.idleShare * 100).toFixed(1)} % of the profile`,
+    `busy ${summary.busyUsPerRequest.toFixed(1)} µs per request (${summary.scaledToCpu ? "the process's CPU time" : "sampled time"}), idle ${(summary.idleShare * 100).toFixed(1)} % of the profile`,
     "\nself time by place:",
     rows(summary.byPlace),
     "\ninclusive time by place (a stage's file holds everything it calls):",
@@ -147,7 +158,7 @@ export function formatSummary(summary: ProfileSummary, top = 40): string {
 }
 
 if (require.main === module) {
-  const [file, requests = "1", top = "40"] = process.argv.slice(2);
+  const [file, requests = "1", top = "40", cpuUs] = process.argv.slice(2);
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  console.log(formatSummary(summarise(profile, Number(requests)), Number(top)));
+  console.log(formatSummary(summarise(profile, Number(requests), cpuUs === undefined ? undefined : Number(cpuUs)), Number(top)));
 }
