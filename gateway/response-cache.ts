@@ -17,7 +17,7 @@
  * fetchMethod). The L1 lives in memory, bounded by entries and bytes; an
  * optional L2 in Redis, shared by instances, holds the same keys.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import CachePolicy from "http-cache-semantics";
 import type Redis from "ioredis";
@@ -184,7 +184,7 @@ export function primaryKey(request: {
   // (parse, then canonicalize, both recursive) would hold the event loop for every request.
   if (json && nestsDeeperThan(body, MAX_JSON_DEPTH))
     throw new ServingError("INVALID_INPUT", `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const hash = createHash("sha256").update(`${contentType}\0${normalizedQuery(request.url)}\0`);
+  const prefix = `${contentType}\0${normalizedQuery(request.url)}\0`;
   let canonical: string | undefined;
   if (json && body.length > 0 && body.length <= MAX_CANONICAL_BYTES) {
     try {
@@ -193,8 +193,12 @@ export function primaryKey(request: {
       canonical = undefined;
     }
   }
-  hash.update(canonical ?? body);
-  return `${request.tenant}|${request.route}|${request.method}|${request.version}|${hash.digest("base64url")}`;
+  // One-shot hashing where the parts are strings (every cache lookup makes a key, so no Hash object for them).
+  const digest =
+    canonical === undefined
+      ? createHash("sha256").update(prefix).update(body).digest("base64url")
+      : hash("sha256", prefix + canonical, "base64url");
+  return `${request.tenant}|${request.route}|${request.method}|${request.version}|${digest}`;
 }
 
 /**

@@ -97,9 +97,6 @@ type ProxiedRequest = IncomingMessage & { [CALL]?: ProxiedCall };
 function onProxyReq(upstream: ClientRequest, req: IncomingMessage): void {
   const call = (req as ProxiedRequest)[CALL]!;
   call.upstream = upstream;
-  // The gateway's own header set replaces the client's, which the proxy copied.
-  for (const name of upstream.getHeaderNames()) if (name !== "host") upstream.removeHeader(name);
-  for (const name in call.headers) upstream.setHeader(name, call.headers[name]);
   // Idle time on the upstream socket: waiting for the response's head, and between its body's chunks.
   upstream.setTimeout(call.timeoutMs, () => call.fail(new UpstreamTimeout(call.timeoutMs)));
   upstream.once("close", () => {
@@ -159,7 +156,10 @@ export class RemoteBackend implements Backend {
     });
     const path = this.path;
     this.proxy = createProxyMiddleware({
-      target: base.origin,
+      // Parsed once here: given as a string, http-proxy would parse it again for every request.
+      target: { protocol: base.protocol, host: base.hostname, hostname: base.hostname.replace(/^\[(.*)\]$/, "$1"), port: base.port },
+      // The path comes whole from pathRewrite: no url.parse of it per request.
+      toProxy: true,
       changeOrigin: true,
       agent: this.agent,
       // No `timeout` or `proxyTimeout`: the first would time the client's socket; onProxyReq times the upstream's.

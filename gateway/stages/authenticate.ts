@@ -6,7 +6,7 @@
  * (AuthFailures), and an address over the limit is refused before its key is
  * looked at, so guessing runs at a few keys per window, not thousands a second.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
@@ -16,7 +16,8 @@ import type { GatewaySettings } from "../config";
 import type { Stage } from "../exchange";
 import { clientAddressResolver } from "./client-address";
 
-const digest = (key: string) => createHash("sha256").update(key).digest();
+/** A key's SHA-256 (one-shot: no Hash object per request). */
+const digest = (key: string) => hash("sha256", key, "buffer");
 
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key`. */
 function presentedKey(req: IncomingMessage): string | undefined {

@@ -15,24 +15,34 @@ function read(exchange: Exchange, limit: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         // Drain the rest, so the connection can still carry the 413.
         req.removeAllListeners("data");
         req.resume();
+        settled = true;
         reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
     });
     req.on("end", () => {
+      if (settled) return;
+      settled = true;
       exchange.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       resolve();
     });
-    // An aborted or timed-out request errors or closes before its end; after the end, settling again is a no-op.
-    req.on("error", () => reject(clientClosed()));
-    req.on("close", () => reject(clientClosed()));
+    // An aborted or timed-out request errors or closes before its end. Every request closes once it
+    // is over, so the error is made only when it is one: an Error's stack costs more than reading the body.
+    const closed = () => {
+      if (settled) return;
+      settled = true;
+      reject(clientClosed());
+    };
+    req.on("error", closed);
+    req.on("close", closed);
   });
 }
 
