@@ -6,7 +6,7 @@
  * CPU time per request, and keeps the profile, which Chrome DevTools or
  * speedscope open.
  *
- *   npm run bench:gateway:profile -- [stream|miss|hit|raw|hpm|undici|fastify ...]   (BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
+ *   npm run bench:gateway:profile -- [stream|miss|hit|raw|hpm|undici|lru|fastify ...]   (BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
  */
 import { kill } from "node:process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -27,6 +27,7 @@ const PATHS: Record<string, { server: string; path: string; unique: boolean }> =
   raw: { server: "raw", path: "/v1/classify", unique: false },
   hpm: { server: "hpm", path: "/v1/classify", unique: false },
   undici: { server: "undici", path: "/v1/classify", unique: false },
+  lru: { server: "lru", path: "/v1/cached", unique: false },
   fastify: { server: "fastify", path: "/v1/classify", unique: false },
 };
 

@@ -21,7 +21,7 @@ import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
 import { adminKeyCheck } from "./stages/authenticate";
-import type { LimitDecision } from "./route-limiter";
+import { MetricChildren } from "./metric-children";
 import { RouteTable, type BackendSource } from "./route-table";
 
 /** Everything a gateway serves from. */
@@ -57,11 +57,12 @@ export class Gateway {
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
-  private readonly decisions = new Map<string, { inc(): void }>();
+  private readonly decisions: MetricChildren<{ inc(): void }>;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
     this.metrics = options.metrics;
+    this.decisions = new MetricChildren((route, decision) => this.metrics.limiter.labels(route, decision));
     this.log = options.logger;
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
@@ -149,20 +150,9 @@ export class Gateway {
       this.options.settings,
       source,
       this.options.redis,
-      (route, decision) => this.countDecision(route, decision),
+      (route, decision) => this.decisions.of(route, decision).inc(),
       this.options.backendAuth,
     );
-  }
-
-  /** Counts one limiter decision on its label child, bound once per (route, decision) rather than per request. */
-  private countDecision(route: string, decision: LimitDecision): void {
-    const key = `${route}\0${decision}`;
-    let child = this.decisions.get(key);
-    if (!child) {
-      child = this.metrics.limiter.labels(route, decision);
-      this.decisions.set(key, child);
-    }
-    child.inc();
   }
 
   /** Runs the stages over one exchange, on the table the request started with. */

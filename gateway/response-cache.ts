@@ -333,6 +333,16 @@ export class ResponseCache {
   }
 
   /**
+   * The L1's response for `request` when it holds one, found with no promise
+   * and nothing a hit does not need: undefined sends the request to `get`
+   * (a miss, or a primary key whose vary names only the L2 may know).
+   */
+  lookup(request: CacheRequest): StoredResponse | undefined {
+    const names = this.varies.get(request.primary) ?? (this.redis ? undefined : varyNames(request.declared));
+    return names && this.l1.get(variantKey(request.primary, names, request.headers));
+  }
+
+  /**
    * The cached response for `request`, or the loader's, made once for all
    * concurrent requests with the same key. `ttlMs` is the route's TTL;
    * upstream max-age can only shorten it. A request that waited on a response

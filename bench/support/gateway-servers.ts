@@ -9,6 +9,8 @@
  *              streaming path built on it
  *   undici     an undici Pool's stream() alone on node:http: the same floor
  *              for undici
+ *   lru        node:http answering from an LRU keyed by the body, upstream
+ *              on a miss: the floor of a cache hit in Node
  *   gateway    cloudloom's gateway, full pipeline
  * Prints the port on stdout. With CPU_PROFILE=<file>, SIGUSR2 starts a CPU
  * profile and SIGINT writes it there before exiting, so the profile holds
@@ -19,6 +21,7 @@ import { Agent, createServer, request, type IncomingHttpHeaders, type ServerResp
 import { Session } from "node:inspector";
 import type { AddressInfo } from "node:net";
 import { createProxyMiddleware } from "http-proxy-middleware";
+import { LRUCache } from "lru-cache";
 import pino from "pino";
 import { Pool } from "undici";
 import { composeGateway } from "../../cli/compose-gateway";
@@ -90,6 +93,28 @@ function undiciProxy(): void {
   server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
 }
 
+function lruCache(): void {
+  const pool = new Pool(upstream, { connections: 128 });
+  const cache = new LRUCache<string, { headers: Record<string, string>; body: Buffer }>({ max: 10_000 });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const key = Buffer.concat(chunks).toString("latin1");
+      const hit = cache.get(key);
+      if (hit) return void res.writeHead(200, hit.headers).end(hit.body);
+      void pool.request({ path: "/_cloudloom/functions/classify", method: "POST", headers: req.headers, body: key }).then(async (up) => {
+        const body = Buffer.from(await up.body.arrayBuffer());
+        const headers = { "content-type": String(up.headers["content-type"]), "content-length": String(body.length) };
+        cache.set(key, { headers, body });
+        res.writeHead(up.statusCode, headers).end(body);
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
+}
+
 async function fastifyProxy(): Promise<void> {
   const fastify = (await import("fastify")).default({ logger: false });
   await fastify.register((await import("@fastify/http-proxy")).default, {
@@ -125,6 +150,7 @@ const servers: Record<string, () => void | Promise<void>> = {
   raw: rawProxy,
   hpm: hpmProxy,
   undici: undiciProxy,
+  lru: lruCache,
   fastify: fastifyProxy,
   gateway,
 };

@@ -13,8 +13,17 @@
  */
 import type { Exchange, Stage } from "../exchange";
 import { invokeBuffered, type CallPolicy } from "../invoke";
+import { MetricChildren } from "../metric-children";
 import type { GatewayMetrics } from "../metrics";
-import { normalizedAcceptEncoding, primaryKey, storability, type ResponseCache, type StoredResponse } from "../response-cache";
+import {
+  normalizedAcceptEncoding,
+  primaryKey,
+  storability,
+  type CacheOutcome,
+  type CacheRequest,
+  type ResponseCache,
+  type StoredResponse,
+} from "../response-cache";
 
 /**
  * Request headers a backend may build absolute links, routes or the method
@@ -57,14 +66,11 @@ async function load(
   };
 }
 
-async function answerCached(
-  responses: ResponseCache,
-  calls: CallPolicy,
-  metrics: GatewayMetrics,
-  withheld: readonly string[],
-  exchange: Exchange,
-  settings: { ttlMs: number; vary: string[] },
-): Promise<void> {
+/** The cache results counter's children, by route and outcome. */
+type Outcomes = MetricChildren<{ inc(): void }>;
+
+/** The cache's part of the exchange: its primary key, the route's vary headers and the request's headers. */
+function cacheRequest(exchange: Exchange, declared: string[]): CacheRequest {
   const { route, req, record } = exchange;
   const primary = primaryKey({
     tenant: record.tenant,
@@ -75,16 +81,32 @@ async function answerCached(
     contentType: req.headers["content-type"],
     body: exchange.body,
   });
-  const { response, outcome } = await responses.get({ primary, declared: settings.vary, headers: req.headers }, settings.ttlMs, () =>
-    load(calls, exchange, withheld, settings.vary),
-  );
+  return { primary, declared, headers: req.headers };
+}
+
+/** Sends `response` as the cache found or made it, saying which (`X-Cache`) and how old it is (`Age`). */
+function replay(exchange: Exchange, outcomes: Outcomes, response: StoredResponse, outcome: CacheOutcome): void {
+  const { route, record } = exchange;
   record.cache = outcome;
   record.region = response.headers["x-cloudloom-region"];
-  metrics.cache.labels(route.key, outcome).inc();
+  outcomes.of(route.key, outcome).inc();
   exchange.answer(response, record.region, {
     "x-cache": outcome,
     age: String(Math.max(0, Math.floor((Date.now() - response.storedAt) / 1000))),
   });
+}
+
+async function answerFromGet(
+  responses: ResponseCache,
+  calls: CallPolicy,
+  outcomes: Outcomes,
+  withheld: readonly string[],
+  exchange: Exchange,
+  request: CacheRequest,
+  ttlMs: number,
+): Promise<void> {
+  const { response, outcome } = await responses.get(request, ttlMs, () => load(calls, exchange, withheld, request.declared));
+  replay(exchange, outcomes, response, outcome);
 }
 
 /**
@@ -100,10 +122,16 @@ export function cache(
   localityHeader = "x-cloudloom-locality",
 ): Stage {
   const withheld = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
+  const outcomes: Outcomes = new MetricChildren((route, outcome) => metrics.cache.labels(route, outcome));
   return {
     run(exchange) {
       const settings = exchange.route.cache;
-      return settings && answerCached(responses, calls, metrics, withheld, exchange, settings);
+      if (!settings) return;
+      const request = cacheRequest(exchange, settings.vary);
+      // A hit is answered here and now: no promise, no loader, nothing a hit does not need.
+      const hit = responses.lookup(request);
+      if (hit) return replay(exchange, outcomes, hit, "HIT");
+      return answerFromGet(responses, calls, outcomes, withheld, exchange, request, settings.ttlMs);
     },
   };
 }

@@ -9,6 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { Stage } from "../exchange";
+import { MetricChildren } from "../metric-children";
 import type { GatewayMetrics } from "../metrics";
 
 /** What one access-log line records. */
@@ -43,33 +44,19 @@ export function accessLogger(logger: Logger, sampleRate: number, random: () => n
   };
 }
 
-/** Metric children bound to one (route, region, version, status). */
-interface Bound {
-  requests: { inc(): void };
-  latency: { observe(value: number): void };
-}
-
 /** Records every finished request in `metrics` and hands it to `log`. */
 export function observe(metrics: GatewayMetrics, log: (record: AccessRecord) => void): Stage {
-  // Label children bound once per (route, region, version, status), so requests skip label hashing.
-  const bound = new Map<string, Bound>();
+  // Label children bound once, so requests skip building and binding labels.
+  const requests = new MetricChildren((route, region, version, status) => metrics.requests.labels(route, region, version, status));
+  const latency = new MetricChildren((route, region) => metrics.latency.labels(route, region));
   return {
     finish(exchange) {
       const record = exchange.record;
       record.status = exchange.res.statusCode;
       record.ms = performance.now() - exchange.started;
       const region = record.region ?? "-";
-      const key = `${record.route}|${region}|${record.version ?? "-"}|${record.status}`;
-      let children = bound.get(key);
-      if (!children) {
-        children = {
-          requests: metrics.requests.labels(record.route, region, record.version ?? "-", String(record.status)),
-          latency: metrics.latency.labels(record.route, region),
-        };
-        bound.set(key, children);
-      }
-      children.requests.inc();
-      children.latency.observe(record.ms / 1000);
+      requests.of(record.route, region, record.version ?? "-", String(record.status)).inc();
+      latency.of(record.route, region).observe(record.ms / 1000);
       log(record);
     },
   };
