@@ -46,6 +46,21 @@ function read(exchange: Exchange, limit: number): Promise<void> {
   });
 }
 
+/**
+ * The body when Node's parser already holds all of it (a small body comes in
+ * the packets of its head, and the stages before this one gave the parser its
+ * turn): taken from the stream's buffer at once, with no listener or promise.
+ * Undefined when some of it is still to come. Node reads what is left of a
+ * request (here, its end) once the response is sent.
+ */
+function alreadyRead(exchange: Exchange, limit: number): Buffer | undefined {
+  const req = exchange.req;
+  if (!req.complete || req.readableFlowing || req.readableEnded) return undefined;
+  const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
+  if (body.length > limit) throw tooLarge(limit);
+  return body;
+}
+
 /** Reads the whole body, at most `limit` bytes, whether the client declared its length or streams it. */
 export function readBody(limit: number): Stage {
   return {
@@ -54,7 +69,9 @@ export function readBody(limit: number): Stage {
       const declared = Number(req.headers["content-length"] ?? 0);
       if (declared > limit) throw tooLarge(limit);
       if (declared === 0 && !req.headers["transfer-encoding"]) return;
-      return read(exchange, limit);
+      const body = alreadyRead(exchange, limit);
+      if (body === undefined) return read(exchange, limit);
+      exchange.body = body;
     },
   };
 }
