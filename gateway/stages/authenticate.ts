@@ -16,8 +16,11 @@ import type { GatewaySettings } from "../config";
 import type { Stage } from "../exchange";
 import { clientAddressResolver } from "./client-address";
 
-/** A key's SHA-256 (one-shot: no Hash object per request). */
-const digest = (key: string) => hash("sha256", key, "buffer");
+/**
+ * A key's SHA-256, hashed one-shot (no Hash object per request) into a string, whose bytes become a
+ * pooled Buffer: a Buffer made by the hash itself has its own backing store, and cost ~1 µs more.
+ */
+const digest = (key: string) => Buffer.from(hash("sha256", key, "binary"), "binary");
 
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key`. */
 function presentedKey(req: IncomingMessage): string | undefined {

@@ -55,7 +55,7 @@ export function observe(metrics: GatewayMetrics, log: (record: AccessRecord) => 
       record.status = exchange.res.statusCode;
       record.ms = performance.now() - exchange.started;
       const region = record.region ?? "-";
-      requests.of(record.route, region, record.version ?? "-", String(record.status)).inc();
+      requests.of(record.route, region, record.version ?? "-", record.status).inc();
       latency.of(record.route, region).observe(record.ms / 1000);
       log(record);
     },
