@@ -78,8 +78,13 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   let ejected = 0;
   for (const backend of backends.values()) if (!backend.health.healthy) ejected++;
   const panic = ejected * 100 > policy.maxEjectionPercent * backends.size;
-  const usable = (region: string) => !excluded.has(region) && (panic || backends.get(region)!.health.healthy);
-  const region = pickRegion(call.target.levels, call.locality, usable, policy.spillBelow, call.turn);
+  const region = pickRegion(
+    call.target.levels,
+    call.locality,
+    (name) => !excluded.has(name) && (panic || backends.get(name)!.health.healthy),
+    policy.spillBelow,
+    call.turn,
+  );
   if (!region)
     throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${call.target.entry} right now`, { "retry-after": "1" });
   return { region, backend: call.target.backends.get(region)! };

@@ -290,6 +290,8 @@ interface FetchContext {
   primary: string;
   headers: IncomingHttpHeaders;
   load: Loader;
+  /** Set when this caller's loader was the one called (only the first concurrent caller's is). */
+  loaded: boolean;
 }
 
 /** Rounds of lookup a request makes when the response it waited on turns out to be another variant. */
@@ -356,21 +358,13 @@ export class ResponseCache {
       const key = variantKey(primary, names, headers);
       const cached = this.l1.get(key);
       if (cached) return { response: cached, outcome: "HIT" };
-      let loaded = false;
-      const context: FetchContext = {
-        primary,
-        headers,
-        load: () => {
-          loaded = true;
-          return load();
-        },
-      };
+      const context: FetchContext = { primary, headers, load, loaded: false };
       try {
         const response = await this.l1.fetch(key, { ttl: ttlMs, context });
-        if (response) return { response, outcome: loaded ? "MISS" : "HIT" };
+        if (response) return { response, outcome: context.loaded ? "MISS" : "HIT" };
       } catch (error) {
         if (!(error instanceof NotKept)) throw error;
-        if (loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
+        if (context.loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
         if (error.variant === undefined) break;
         if (variantKey(primary, error.response.vary, headers) === error.variant) return { response: error.response, outcome: "HIT" };
       }
@@ -387,6 +381,7 @@ export class ResponseCache {
       this.varies.set(primary, shared.vary, { ttl: options.ttl });
       return shared;
     }
+    context.loaded = true;
     const fresh = await load();
     if (!fresh.storable) throw new NotKept(fresh);
     const variant = variantKey(primary, fresh.vary, headers);

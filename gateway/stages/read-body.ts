@@ -4,45 +4,69 @@
  * its exact length, and no byte of the client's stream is ever left over for
  * a proxy to pass on unframed (where it would be parsed as another request).
  */
+import type { IncomingMessage } from "node:http";
 import { ServingError } from "../../runtime/contract";
 import type { Exchange, Stage } from "../exchange";
 
 const tooLarge = (limit: number) => new ServingError("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`);
 const clientClosed = () => new ServingError("CLIENT_CLOSED", "the client closed the connection before its body was read");
 
+/** A body being read: its chunks so far, and the promise it settles. Listeners find it on the request. */
+interface BodyRead {
+  readonly exchange: Exchange;
+  readonly limit: number;
+  readonly chunks: Buffer[];
+  size: number;
+  settled: boolean;
+  resolve(): void;
+  reject(error: ServingError): void;
+}
+
+const READ = Symbol("cloudloom.body");
+type ReadRequest = IncomingMessage & { [READ]?: BodyRead };
+
+// The listeners are shared by every request (each finds its read through the request), so reading a body makes no closures.
+function onData(this: ReadRequest, chunk: Buffer): void {
+  const read = this[READ]!;
+  read.size += chunk.length;
+  if (read.size > read.limit) {
+    // Drain the rest, so the connection can still carry the 413.
+    this.removeListener("data", onData);
+    this.resume();
+    read.settled = true;
+    read.reject(tooLarge(read.limit));
+    return;
+  }
+  read.chunks.push(chunk);
+}
+
+function onEnd(this: ReadRequest): void {
+  const read = this[READ]!;
+  if (read.settled) return;
+  read.settled = true;
+  read.exchange.body = read.chunks.length === 1 ? read.chunks[0] : Buffer.concat(read.chunks);
+  read.resolve();
+}
+
+/**
+ * An aborted or timed-out request errors or closes before its end. Every request closes once it is
+ * over, so the error is made only when it is one: an Error's stack costs more than reading the body.
+ */
+function onClosed(this: ReadRequest): void {
+  const read = this[READ]!;
+  if (read.settled) return;
+  read.settled = true;
+  read.reject(clientClosed());
+}
+
 function read(exchange: Exchange, limit: number): Promise<void> {
-  const req = exchange.req;
+  const req: ReadRequest = exchange.req;
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Drain the rest, so the connection can still carry the 413.
-        req.removeAllListeners("data");
-        req.resume();
-        settled = true;
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (settled) return;
-      settled = true;
-      exchange.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      resolve();
-    });
-    // An aborted or timed-out request errors or closes before its end. Every request closes once it
-    // is over, so the error is made only when it is one: an Error's stack costs more than reading the body.
-    const closed = () => {
-      if (settled) return;
-      settled = true;
-      reject(clientClosed());
-    };
-    req.on("error", closed);
-    req.on("close", closed);
+    req[READ] = { exchange, limit, chunks: [], size: 0, settled: false, resolve, reject };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onClosed);
+    req.on("close", onClosed);
   });
 }
 
