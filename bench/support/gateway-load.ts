@@ -179,6 +179,16 @@ export async function load(name: string, url: string, options: LoadOptions): Pro
   return row;
 }
 
+/** The one child process of `pid` (nginx's worker), where /proc says. */
+function workerOf(pid: number): number | undefined {
+  try {
+    const [first] = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** nginx with limit_req (/limit) and proxy_cache (/cached) in front of `upstream`, on core 0, when nginx is installed. */
 export async function startNginx(upstream: string): Promise<Server | undefined> {
   if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
@@ -216,7 +226,8 @@ http {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   return {
     url: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
+    // The worker serves (the master only manages it), so its CPU time is the one per request.
+    pid: workerOf(child.pid!) ?? child.pid!,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, "exit");

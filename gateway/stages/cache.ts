@@ -50,14 +50,12 @@ export const UNKEYED_FORWARDING = [
 async function load(
   calls: CallPolicy,
   exchange: Exchange,
-  withheld: readonly string[],
+  withheld: ReadonlySet<string>,
   declared: readonly string[],
 ): Promise<StoredResponse> {
-  const request = exchange.backendRequest();
-  const headers = { ...request.headers };
-  for (const name of withheld) if (!declared.includes(name)) delete headers[name];
-  headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
-  const { result, region } = await invokeBuffered(calls, exchange, { ...request, headers });
+  const request = exchange.backendRequest(withheld);
+  request.headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
+  const { result, region } = await invokeBuffered(calls, exchange, request);
   return {
     ...result,
     headers: { ...result.headers, "x-cloudloom-region": region },
@@ -100,7 +98,7 @@ async function answerFromGet(
   responses: ResponseCache,
   calls: CallPolicy,
   outcomes: Outcomes,
-  withheld: readonly string[],
+  withheld: ReadonlySet<string>,
   exchange: Exchange,
   request: CacheRequest,
   ttlMs: number,
@@ -121,7 +119,17 @@ export function cache(
   metrics: GatewayMetrics,
   localityHeader = "x-cloudloom-locality",
 ): Stage {
-  const withheld = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
+  const unkeyed = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
+  // What a route's backend is not sent, worked out once per route's vary list (the route table builds it once).
+  const withheldFor = new WeakMap<readonly string[], ReadonlySet<string>>();
+  const withheld = (declared: readonly string[]) => {
+    let names = withheldFor.get(declared);
+    if (!names) {
+      names = new Set(unkeyed.filter((name) => !declared.includes(name)));
+      withheldFor.set(declared, names);
+    }
+    return names;
+  };
   const outcomes: Outcomes = new MetricChildren((route, outcome) => metrics.cache.labels(route, outcome));
   return {
     run(exchange) {
@@ -131,7 +139,7 @@ export function cache(
       // A hit is answered here and now: no promise, no loader, nothing a hit does not need.
       const hit = responses.lookup(request);
       if (hit) return replay(exchange, outcomes, hit, "HIT");
-      return answerFromGet(responses, calls, outcomes, withheld, exchange, request, settings.ttlMs);
+      return answerFromGet(responses, calls, outcomes, withheld(settings.vary), exchange, request, settings.ttlMs);
     },
   };
 }
