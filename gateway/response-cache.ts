@@ -13,9 +13,10 @@
  *
  * Upstream Cache-Control is honored through http-cache-semantics (no-store,
  * private, max-age); responses with Set-Cookie or a non-2xx status are never
- * stored. Concurrent misses on one key make one upstream call (lru-cache's
- * fetchMethod). The L1 lives in memory, bounded by entries and bytes; an
- * optional L2 in Redis, shared by instances, holds the same keys.
+ * stored. Concurrent misses on one key make one upstream call (a single
+ * flight of fills in progress). The L1 lives in memory (lru-cache), bounded by
+ * entries and bytes; an optional L2 in Redis, shared by instances, holds the
+ * same keys.
  */
 import { createHash, hash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
@@ -271,26 +272,26 @@ function entryBytes(response: StoredResponse, key: string): number {
 }
 
 /**
- * The fetch's response is not kept under the key it was fetched for: it may
+ * The fill's response is not kept under the key it was filled for: it may
  * not be stored (`variant` undefined), or it varies on other headers than the
- * fetch was keyed on and is kept under `variant`. Every request that waited
- * on the fetch gets this, and decides whether the response is also theirs.
+ * fill was keyed on and is kept under `variant`. Every request that waited
+ * on the fill gets this, and decides whether the response is also theirs.
  */
 class NotKept extends Error {
   constructor(
     readonly response: StoredResponse,
     readonly variant?: string,
   ) {
-    super("the response is not kept under the key it was fetched for");
+    super("the response is not kept under the key it was filled for");
   }
 }
 
-/** What a fetch needs beyond its key: the first caller's request and loader. */
-interface FetchContext {
+/** What a fill needs beyond its key: the first caller's request and loader, and whether the loader ran. */
+interface FillContext {
   primary: string;
   headers: IncomingHttpHeaders;
   load: Loader;
-  /** Set when this caller's loader was the one called (only the first concurrent caller's is). */
+  /** Set when the loader was called (not when the L2 had the entry). */
   loaded: boolean;
 }
 
@@ -299,9 +300,16 @@ const MAX_ROUNDS = 2;
 
 /** The L1 (and optional L2) response cache of a gateway. */
 export class ResponseCache {
-  private readonly l1: LRUCache<string, StoredResponse, FetchContext>;
+  private readonly l1: LRUCache<string, StoredResponse>;
   /** Per primary key, the header names its last response varied on. */
   private readonly varies: LRUCache<string, readonly string[]>;
+  /**
+   * Fills in flight, by key: the single flight. A map of promises rather than
+   * lru-cache's fetch, which builds an AbortController and sets the entry
+   * twice per miss; a fill here cannot be aborted, and settles its waiters
+   * whether or not its entry stays in the L1.
+   */
+  private readonly filling = new Map<string, Promise<StoredResponse>>();
   private readonly maxEntryBytes: number;
 
   /**
@@ -315,16 +323,13 @@ export class ResponseCache {
     maxBytes = DEFAULT_CACHE_BYTES,
   ) {
     this.maxEntryBytes = Math.max(1, Math.floor(maxBytes / ENTRY_SHARE));
-    this.l1 = new LRUCache<string, StoredResponse, FetchContext>({
+    this.l1 = new LRUCache<string, StoredResponse>({
       max: maxEntries,
       maxSize: maxBytes,
       maxEntrySize: this.maxEntryBytes,
       sizeCalculation: (response, key) => entryBytes(response, key),
       ttl: DEFAULT_TTL_MS,
       ttlAutopurge: false,
-      // A fetch whose placeholder was evicted still answers the requests waiting on it.
-      ignoreFetchAbort: true,
-      fetchMethod: (key, _stale, { context, options }) => this.fill(key, context, options),
     });
     this.varies = new LRUCache<string, readonly string[]>({ max: maxEntries, ttl: DEFAULT_TTL_MS });
   }
@@ -358,13 +363,22 @@ export class ResponseCache {
       const key = variantKey(primary, names, headers);
       const cached = this.l1.get(key);
       if (cached) return { response: cached, outcome: "HIT" };
-      const context: FetchContext = { primary, headers, load, loaded: false };
+      let pending = this.filling.get(key);
+      // Only the request that starts the fill can have loaded; the others waited on it.
+      const context: FillContext | undefined = pending ? undefined : { primary, headers, load, loaded: false };
+      if (context) {
+        pending = this.fill(key, context, ttlMs);
+        this.filling.set(key, pending);
+        pending.then(
+          () => this.filling.delete(key),
+          () => this.filling.delete(key),
+        );
+      }
       try {
-        const response = await this.l1.fetch(key, { ttl: ttlMs, context });
-        if (response) return { response, outcome: context.loaded ? "MISS" : "HIT" };
+        return { response: await pending!, outcome: context?.loaded ? "MISS" : "HIT" };
       } catch (error) {
         if (!(error instanceof NotKept)) throw error;
-        if (context.loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
+        if (context?.loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
         if (error.variant === undefined) break;
         if (variantKey(primary, error.response.vary, headers) === error.variant) return { response: error.response, outcome: "HIT" };
       }
@@ -372,13 +386,17 @@ export class ResponseCache {
     return { response: await load(), outcome: "BYPASS" };
   }
 
-  /** The fetchMethod: the L2's entry for `key`, else the loader's response, stored under the variant it selects. */
-  private async fill(key: string, context: FetchContext, options: LRUCache.FetcherFetchOptions<string, StoredResponse, FetchContext>) {
+  /**
+   * One fill: the L2's entry for `key`, else the loader's response, stored under the variant it
+   * selects. Rejects with NotKept when that is not `key` (or the response may not be stored).
+   */
+  private async fill(key: string, context: FillContext, routeTtlMs: number): Promise<StoredResponse> {
     const { primary, headers, load } = context;
-    const shared = await this.readEntry(key);
+    const shared = this.redis?.status === "ready" ? await this.readEntry(key) : undefined;
     if (shared) {
-      options.ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, shared.maxTtlMs));
-      this.varies.set(primary, shared.vary, { ttl: options.ttl });
+      const ttl = Math.max(1, Math.min(routeTtlMs, shared.maxTtlMs));
+      this.varies.set(primary, shared.vary, { ttl });
+      this.l1.set(key, shared, { ttl });
       return shared;
     }
     context.loaded = true;
@@ -386,12 +404,11 @@ export class ResponseCache {
     if (!fresh.storable) throw new NotKept(fresh);
     const variant = variantKey(primary, fresh.vary, headers);
     if (entryBytes(fresh, variant) > this.maxEntryBytes) throw new NotKept(fresh);
-    const ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, fresh.maxTtlMs));
-    options.ttl = ttl;
+    const ttl = Math.max(1, Math.min(routeTtlMs, fresh.maxTtlMs));
     this.varies.set(primary, fresh.vary, { ttl });
     void this.writeL2(primary, variant, fresh, ttl);
-    if (variant === key) return fresh;
     this.l1.set(variant, fresh, { ttl });
+    if (variant === key) return fresh;
     throw new NotKept(fresh, variant);
   }
 

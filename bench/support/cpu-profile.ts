@@ -74,17 +74,22 @@ function sorted(totals: Map<string, number>, busy: number, requests: number): Co
 /**
  * Summarises `profile` over `requests` requests served while it was taken.
  * The profiler samples by wall clock, so time the process spent preempted (a
- * busy machine) lands on whatever ran before it; given the process's own CPU
- * time per request (`cpuUsPerRequest`, from /proc), every figure is scaled to
- * it, which keeps each entry's share and drops the time spent off the CPU.
+ * busy machine) lands on whatever ran before it: each sample is capped at four
+ * sampling intervals, and given the process's own CPU time per request
+ * (`cpuUsPerRequest`, from /proc), every figure is scaled to it, which keeps
+ * each entry's share and drops the time spent off the CPU.
  */
 export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest?: number): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  // A sample's time is the wall clock since the one before: a process preempted for 100 ms puts all of it on one
+  // frame (often a trivial one). Capped at a few sampling intervals, a sample holds no more than the CPU could give it.
+  const deltas = [...profile.timeDeltas].sort((a, b) => a - b);
+  const cap = 4 * (deltas[Math.floor(deltas.length / 2)] ?? 0) || Infinity;
   const self = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++)
-    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + Math.min(cap, profile.timeDeltas[i] ?? 0));
   // Stopping the profiler (serializing it through node:inspector) is no request's cost.
   const profiler = new Map<number, boolean>();
   const underProfiler = (id: number): boolean => {
