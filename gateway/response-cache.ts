@@ -214,6 +214,13 @@ export function variantKey(primary: string, names: readonly string[], headers: I
   return key;
 }
 
+/** Whether two sorted lists of header names are the same. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The L2's key of an entry: hashed, so header values the variant holds (a cookie, say) are not written out as key names. */
 function l2Key(key: string): string {
   return `cl:cache:${createHash("sha256").update(key).digest("base64url")}`;
@@ -254,14 +261,40 @@ export function storability(
   if (status < 200 || status >= 300 || responseHeaders["set-cookie"] !== undefined) return refused;
   const vary = responseVary(declared, responseHeaders);
   if (!vary) return refused;
-  // The key covers tenant, body and the varied headers, so the policy is asked about the response
-  // alone, as if to an anonymous GET: what matters is what upstream's Cache-Control allows.
-  const policy = new CachePolicy({ method: "GET", url: "/", headers: {} }, { status, headers: responseHeaders }, { shared: true });
-  if (!policy.storable()) return refused;
   const directives = responseHeaders["cache-control"] ?? "";
   const explicit = /\b(s-maxage|max-age)=\d+/i.test(directives) || responseHeaders.expires !== undefined;
-  if (explicit && policy.timeToLive() <= 0) return refused;
-  return { storable: true, maxTtlMs: explicit ? policy.timeToLive() : Number.POSITIVE_INFINITY, vary };
+  if (!explicit)
+    return storableWithoutExpiry(status, responseHeaders) ? { storable: true, maxTtlMs: Number.POSITIVE_INFINITY, vary } : refused;
+  const policy = cachePolicy(status, responseHeaders);
+  if (!policy.storable() || policy.timeToLive() <= 0) return refused;
+  return { storable: true, maxTtlMs: policy.timeToLive(), vary };
+}
+
+/**
+ * The policy of a response, asked about it alone, as if to an anonymous GET: the key covers tenant,
+ * body and the varied headers, so what matters is what upstream's Cache-Control allows.
+ */
+function cachePolicy(status: number, responseHeaders: Record<string, string>): CachePolicy {
+  return new CachePolicy({ method: "GET", url: "/", headers: {} }, { status, headers: responseHeaders }, { shared: true });
+}
+
+/** Verdicts of responses without an explicit expiry, by status and directives; few, and cleared if they ever are not. */
+const verdictsWithoutExpiry = new Map<string, boolean>();
+
+/**
+ * Whether http-cache-semantics lets a response without an explicit expiry be stored. Without one,
+ * its verdict depends on nothing but the status and the Cache-Control and Pragma directives, not on
+ * time, so it is asked once per combination rather than for every miss (a policy costs ~2 µs).
+ */
+function storableWithoutExpiry(status: number, responseHeaders: Record<string, string>): boolean {
+  const key = `${status}\0${responseHeaders["cache-control"] ?? ""}\0${responseHeaders.pragma ?? ""}`;
+  let verdict = verdictsWithoutExpiry.get(key);
+  if (verdict === undefined) {
+    verdict = cachePolicy(status, responseHeaders).storable();
+    if (verdictsWithoutExpiry.size >= 256) verdictsWithoutExpiry.clear();
+    verdictsWithoutExpiry.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** What an entry costs the L1's byte bound: its key, headers and body, plus bookkeeping. */
@@ -289,6 +322,8 @@ class NotKept extends Error {
 /** What a fill needs beyond its key: the first caller's request and loader, and whether the loader ran. */
 interface FillContext {
   primary: string;
+  /** The route's declared vary headers, normalized. */
+  declared: readonly string[];
   headers: IncomingHttpHeaders;
   load: Loader;
   /** Set when the loader was called (not when the L2 had the entry). */
@@ -365,7 +400,7 @@ export class ResponseCache {
       if (cached) return { response: cached, outcome: "HIT" };
       let pending = this.filling.get(key);
       // Only the request that starts the fill can have loaded; the others waited on it.
-      const context: FillContext | undefined = pending ? undefined : { primary, headers, load, loaded: false };
+      const context: FillContext | undefined = pending ? undefined : { primary, declared, headers, load, loaded: false };
       if (context) {
         pending = this.fill(key, context, ttlMs);
         this.filling.set(key, pending);
@@ -405,7 +440,8 @@ export class ResponseCache {
     const variant = variantKey(primary, fresh.vary, headers);
     if (entryBytes(fresh, variant) > this.maxEntryBytes) throw new NotKept(fresh);
     const ttl = Math.max(1, Math.min(routeTtlMs, fresh.maxTtlMs));
-    this.varies.set(primary, fresh.vary, { ttl });
+    // Without an L2, a primary key with no record varies on the route's declared headers: only other names need one.
+    if (this.redis || this.varies.has(primary) || !sameNames(fresh.vary, context.declared)) this.varies.set(primary, fresh.vary, { ttl });
     void this.writeL2(primary, variant, fresh, ttl);
     this.l1.set(variant, fresh, { ttl });
     if (variant === key) return fresh;
