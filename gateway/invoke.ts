@@ -70,7 +70,7 @@ export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): 
   };
 }
 
-function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region: string; backend: Backend } {
+function choose(policy: CallPolicy, call: Call, excluded: ReadonlySet<string> | undefined): { region: string; backend: Backend } {
   // An open breaker is not skipped here: cockatiel refuses the call without touching the
   // upstream (BrokenCircuitError, then the next region), and lets a trial through once
   // halfOpenAfter has passed, which is how a recovered upstream closes it again.
@@ -81,7 +81,7 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   const region = pickRegion(
     call.target.levels,
     call.locality,
-    (name) => !excluded.has(name) && (panic || backends.get(name)!.health.healthy),
+    (name) => !excluded?.has(name) && (panic || backends.get(name)!.health.healthy),
     policy.spillBelow,
     call.turn,
   );
@@ -97,7 +97,8 @@ async function attempt<T>(
   run: (backend: Backend) => Promise<T>,
   statusOf: (result: T) => number,
 ): Promise<{ result: T; region: string }> {
-  const excluded = new Set<string>();
+  // Regions tried and failed, made on the first failure (most calls have none).
+  let excluded: Set<string> | undefined;
   for (;;) {
     const { region, backend } = choose(policy, call, excluded);
     const breaker = call.target.breakers.get(region)!;
@@ -110,13 +111,13 @@ async function attempt<T>(
       // The backend answered: a 5xx that is not a gateway failure is the request's, not the backend's.
       backend.health.succeeded();
       if (statusOf(result) >= 500) {
-        excluded.add(region);
+        (excluded ??= new Set()).add(region);
         policy.onUpstreamError(call, region, "5xx");
         if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) continue;
       }
       return { result, region };
     } catch (error) {
-      excluded.add(region);
+      (excluded ??= new Set()).add(region);
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
         policy.onUpstreamError(call, region, "5xx");
