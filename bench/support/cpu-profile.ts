@@ -24,6 +24,15 @@ export interface CpuProfile {
   endTime: number;
 }
 
+/** Where one frame of a sampled stack runs. */
+export interface CallFrame {
+  functionName: string;
+  url: string;
+}
+
+/** Names the part of a program a sample's stack (leaf first) belongs to, e.g. a request's stage. */
+export type Classifier = (stack: readonly CallFrame[]) => string;
+
 /** One line of a summary: a name and its time in µs per request. */
 export interface Cost {
   name: string;
@@ -45,6 +54,8 @@ export interface ProfileSummary {
   byPlaceInclusive: Cost[];
   /** Inclusive time by function and file. */
   byFunction: Cost[];
+  /** Time by the classifier's parts (each sample in one), when given one. */
+  byPart: Cost[];
 }
 
 const PROJECT = /\/(gateway|runtime|sdk|cli|bench)\/([^?]+)$/;
@@ -79,7 +90,7 @@ function sorted(totals: Map<string, number>, busy: number, requests: number): Co
  * (`cpuUsPerRequest`, from /proc), every figure is scaled to it, which keeps
  * each entry's share and drops the time spent off the CPU.
  */
-export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest?: number): ProfileSummary {
+export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest?: number, classify?: Classifier): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -106,6 +117,7 @@ export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();
   const byPlaceInclusive = new Map<string, number>();
+  const byPart = new Map<string, number>();
   for (const [id, us] of self) {
     total += us;
     const node = byId.get(id)!;
@@ -120,8 +132,10 @@ export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest
     const place = placeOf(node.callFrame.url, node.callFrame.functionName);
     byPlace.set(place, (byPlace.get(place) ?? 0) + us);
     const seen = new Set<string>();
+    const stack: CallFrame[] = [];
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!;
+      stack.push(frame.callFrame);
       for (const name of [frameName(frame), `@${placeOf(frame.callFrame.url, frame.callFrame.functionName)}`]) {
         if (seen.has(name)) continue;
         seen.add(name);
@@ -129,6 +143,10 @@ export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest
         const key = name.startsWith("@") ? name.slice(1) : name;
         totals.set(key, (totals.get(key) ?? 0) + us);
       }
+    }
+    if (classify) {
+      const part = classify(stack);
+      byPart.set(part, (byPart.get(part) ?? 0) + us);
     }
   }
   const busy = total - idle;
@@ -141,6 +159,7 @@ export function summarise(profile: CpuProfile, requests: number, cpuUsPerRequest
     byPlace: sorted(byPlace, busy, perRequest),
     byPlaceInclusive: sorted(byPlaceInclusive, busy, perRequest).filter((cost) => !cost.name.startsWith("(root)")),
     byFunction: sorted(byFunction, busy, perRequest).filter((cost) => !cost.name.startsWith("(root)")),
+    byPart: sorted(byPart, busy, perRequest),
   };
 }
 
@@ -153,6 +172,7 @@ export function formatSummary(summary: ProfileSummary, top = 40): string {
       .join("\n");
   return [
     `busy ${summary.busyUsPerRequest.toFixed(1)} µs per request (${summary.scaledToCpu ? "the process's CPU time" : "sampled time"}), idle ${(summary.idleShare * 100).toFixed(1)} % of the profile`,
+    ...(summary.byPart.length > 0 ? ["\nby part:", rows(summary.byPart)] : []),
     "\nself time by place:",
     rows(summary.byPlace),
     "\ninclusive time by place (a stage's file holds everything it calls):",

@@ -20,7 +20,7 @@
  * away, which also aborts the upstream request.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { Pool, type Dispatcher } from "undici";
+import { errors, Pool, type Dispatcher } from "undici";
 import type { Endpoint } from "../../sdk/spec";
 import { ServingError, type BackendAuth } from "../../runtime/contract";
 import { BackendHealth } from "../routing/health";
@@ -50,12 +50,14 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 /**
  * How a call that failed before the upstream's response is answered: tried
  * in another region when it may be (the connection never opened, or the
- * method is safe to repeat), else 502 for a connection cut off; anything
- * else (a timeout) goes on as it is and becomes 504. undici does not say how
- * much of the request went out, so a cut POST counts as received: it may
- * already have run, and is never sent again.
+ * method is safe to repeat), else 502 for a connection cut off or a response
+ * the parser refused; anything else (a timeout) goes on as it is and becomes
+ * 504. undici does not say how much of the request went out, so a cut POST
+ * counts as received: it may already have run, and is never sent again.
  */
 function upstreamFailure(error: unknown, method: string): unknown {
+  // The parser refused the response (an invalid header token and the like): the upstream answered, but not in HTTP.
+  if (error instanceof errors.HTTPParserError) return new ServingError("BAD_GATEWAY", "the upstream's response was malformed");
   const code = (error as { code?: string })?.code;
   if (code === undefined) return error;
   if (NEVER_CONNECTED.has(code) || (CUT_OFF.has(code) && IDEMPOTENT.has(method))) return new FastFailure(error);
