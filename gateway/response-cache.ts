@@ -235,6 +235,13 @@ function l2Key(key: string): string {
  * the backend never saw), a malformed name, or more than MAX_VARY_NAMES.
  */
 export function responseVary(declared: readonly string[], responseHeaders: Record<string, string>): readonly string[] | undefined {
+  const encoding = responseHeaders["content-encoding"]?.trim().toLowerCase();
+  const encoded = encoding !== undefined && encoding !== "" && encoding !== "identity";
+  // Most responses name no Vary and no coding: they vary on the declared names alone (already sorted, made once).
+  if (responseHeaders.vary === undefined && !encoded) {
+    const names = varyNames(declared);
+    return names.length > MAX_VARY_NAMES ? undefined : names;
+  }
   const names = new Set(varyNames(declared));
   for (const part of (responseHeaders.vary ?? "").split(",")) {
     const name = part.trim().toLowerCase();
@@ -242,8 +249,7 @@ export function responseVary(declared: readonly string[], responseHeaders: Recor
     if (name === "*" || NOT_FORWARDED.has(name) || !TOKEN.test(name)) return undefined;
     names.add(name);
   }
-  const encoding = responseHeaders["content-encoding"]?.trim().toLowerCase();
-  if (encoding && encoding !== "identity") names.add("accept-encoding");
+  if (encoded) names.add("accept-encoding");
   if (names.size > MAX_VARY_NAMES) return undefined;
   return [...names].sort();
 }
