@@ -1,197 +1,169 @@
 /**
- * Gateway benchmark: direct upstream, a raw node proxy, fastify +
- * @fastify/http-proxy, and cloudloom's gateway (full pipeline on a cache
- * miss, without a cache, and on a cache hit), all in one run at fixed
- * connections and duration, with wrk (apt-get install wrk) or, without it,
- * autocannon. The server under test runs alone on core 0; the upstream and
- * the load generator share core 1.
+ * Gateway benchmark: direct upstream, a raw node proxy, http-proxy-middleware
+ * alone, fastify + @fastify/http-proxy, cloudloom's gateway (streaming, full
+ * pipeline on a cache miss, cache hit) and nginx (limit_req, proxy_cache
+ * hit), at fixed connections and duration, with wrk (apt-get install wrk) or,
+ * without it, autocannon. The server under test runs alone on core 0; the
+ * upstream and the load generator share core 1.
  *
- *   npm run bench:gateway   (BENCH_SECONDS=10 BENCH_CONNECTIONS=50)
+ * The comparison runs BENCH_RUNS times. Every run's ratios are printed, then
+ * each goal of issue 19 with its spread over the runs and its worst run's
+ * ratio, ✓ only when every run meets it (a noisy machine is a reason for
+ * margin, not for reporting the best run). The gateway's resident memory is
+ * reported idle, before any load and after the runs, and at its peak under load.
+ *
+ *   npm run bench:gateway   (BENCH_RUNS=5 BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { once } from "node:events";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { BENCH_KEY } from "./support/bench-key";
+import { hasWrk, load, pinned, rssMb, startNginx, startServer, type Row, type Server } from "./support/gateway-load";
 
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const pinned = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
-const children: ChildProcess[] = [];
+const WARM_UP_SECONDS = Math.min(2, SECONDS);
 
-function onCore(core: number, command: string, args: string[]): [string, string[]] {
-  return pinned ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
-}
-
-async function start(kind: string, core: number, upstream = ""): Promise<string> {
-  const [command, args] = onCore(core, process.execPath, [
-    "--import",
-    "tsx",
-    join(__dirname, "support/gateway-servers.ts"),
-    kind,
-    upstream,
-  ]);
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(child);
-  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
-  return `http://127.0.0.1:${line.trim()}`;
-}
-
-interface Row {
+/** One row of every run: what is loaded, at which path, and whether each request's body differs (a cache miss). */
+interface Case {
+  key: string;
   name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
+  server: Server;
+  path: string;
+  unique?: boolean;
 }
 
-const hasWrk = spawnSync("wrk", ["--version"]).error === undefined;
-
-/** A wrk script posting `body`; with `unique`, each request's message differs (cache misses). */
-function wrkScript(body: string, unique: boolean): string {
-  const file = join(mkdtempSync(join(tmpdir(), "cloudloom-wrk-")), "post.lua");
-  const request = unique
-    ? `counter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, nil, nil, '{"message":"m' .. counter .. '-' .. math.random(1e9) .. '"}')\nend\n`
-    : `wrk.body = '${body}'\n`;
-  writeFileSync(
-    file,
-    `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${BENCH_KEY}"\n${request}`,
-  );
-  return file;
+/** A goal of issue 19: a ratio of two rows' throughput (or of their p99, which must stay below). */
+interface Goal {
+  name: string;
+  of: string;
+  to: string;
+  measure: "rps" | "p99";
+  /** The ratio must be at least this (rps) or at most this (p99). */
+  bound: number;
 }
 
-/** Parses wrk's --latency summary. */
-function parseWrk(name: string, output: string): Row {
-  const ms = (label: string) => {
-    const match = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(output);
-    if (!match) return NaN;
-    return Number(match[1]) * (match[2] === "us" ? 0.001 : match[2] === "s" ? 1000 : 1);
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
-  const errors =
-    Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0) +
-    Number(
-      /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
-        .exec(output)
-        ?.slice(1)
-        .reduce((a, b) => a + Number(b), 0) ?? 0,
+const GOALS: Goal[] = [
+  { name: "full pipeline, cache miss ≥ 1.0× fastify", of: "miss", to: "fastify", measure: "rps", bound: 1.0 },
+  { name: "full pipeline, cache miss ≥ 0.7× raw proxy", of: "miss", to: "raw", measure: "rps", bound: 0.7 },
+  { name: "full pipeline, cache miss p99 ≤ 1.5× raw", of: "miss", to: "raw", measure: "p99", bound: 1.5 },
+  { name: "streaming ≥ 1.0× fastify", of: "stream", to: "fastify", measure: "rps", bound: 1.0 },
+  { name: "streaming ≥ 0.7× raw proxy", of: "stream", to: "raw", measure: "rps", bound: 0.7 },
+  { name: "streaming p99 ≤ 1.5× raw", of: "stream", to: "raw", measure: "p99", bound: 1.5 },
+  { name: "cache hit ≥ 0.6× nginx proxy_cache hit", of: "hit", to: "nginx-hit", measure: "rps", bound: 0.6 },
+];
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const spread = (values: number[], digits = 2) =>
+  `${Math.min(...values).toFixed(digits)} / ${median(values).toFixed(digits)} / ${Math.max(...values).toFixed(digits)}`;
+const mb = (value: number | undefined) => (value === undefined ? "n/a" : `${value.toFixed(0)} MB`);
+
+function ratio(goal: Goal, run: Map<string, Row>): number {
+  const of = run.get(goal.of);
+  const to = run.get(goal.to);
+  if (!of || !to) return NaN;
+  return goal.measure === "rps" ? of.rps / to.rps : of.p99 / to.p99;
+}
+
+function met(goal: Goal, value: number): boolean {
+  return goal.measure === "rps" ? value >= goal.bound : value <= goal.bound;
+}
+
+function printRun(index: number, rows: Row[], byKey: Map<string, Row>): void {
+  const raw = byKey.get("raw")!;
+  const fastify = byKey.get("fastify")!;
+  console.log(`\n### run ${index + 1} of ${RUNS}\n`);
+  console.log("| path | req/s | p50 ms | p99 ms | × raw | × fastify | p99 × raw | CPU µs per request |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows)
+    console.log(
+      `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${(row.rps / raw.rps).toFixed(2)} | ${(row.rps / fastify.rps).toFixed(2)} | ${(row.p99 / raw.p99).toFixed(2)} | ${row.cpuUsPerRequest?.toFixed(1) ?? "n/a"} |${row.errors ? ` errors: ${row.errors}` : ""}`,
     );
-  return { name, rps, p50: ms("50"), p99: ms("99"), errors };
-}
-
-function load(name: string, url: string, body: string, unique = false): Row {
-  if (hasWrk) {
-    const [command, args] = onCore(1, "wrk", ["-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "-s", wrkScript(body, unique), url]);
-    return parseWrk(name, spawnSync(command, args, { encoding: "utf8" }).stdout);
-  }
-  const args = [
-    "-c",
-    String(CONNECTIONS),
-    "-d",
-    String(SECONDS),
-    "-m",
-    "POST",
-    "-H",
-    "content-type=application/json",
-    "-H",
-    `authorization=Bearer ${BENCH_KEY}`,
-    "-b",
-    body,
-    "--json",
-    ...(unique ? ["--idReplacement"] : []),
-    url,
-  ];
-  const [command, full] = onCore(1, process.execPath, [join(__dirname, "../node_modules/autocannon/autocannon.js"), ...args]);
-  const result = spawnSync(command, full, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  const report = JSON.parse(result.stdout) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return { name, rps: report.requests.average, p50: report.latency.p50, p99: report.latency.p99, errors: report.errors + report.non2xx };
-}
-
-/** nginx with limit_req and proxy_cache in front of the upstream, when nginx is installed. */
-function startNginx(upstream: string): { url: string; stop: () => void } | undefined {
-  if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), "cloudloom-nginx-"));
-  chmodSync(dir, 0o777); // nginx's workers run as an unprivileged user and write temp and cache files here
-  const port = 18_000 + Math.floor(Math.random() * 1_000);
-  const target = new URL(upstream);
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream up { server ${target.host}; keepalive 64; }
-  limit_req_zone $binary_remote_addr zone=perip:10m rate=1000000r/s;
-  proxy_cache_path ${dir}/cache keys_zone=cache:10m;
-  server {
-    listen 127.0.0.1:${port};
-    location /limit { limit_req zone=perip burst=100000 nodelay; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up/_cloudloom/functions/classify; }
-    location /cached { proxy_cache cache; proxy_cache_methods POST; proxy_cache_key $request_body; proxy_cache_valid 200 10m; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up/_cloudloom/functions/classify; }
-  }
-}
-`,
-  );
-  const [command, args] = onCore(0, "nginx", ["-c", join(dir, "nginx.conf"), "-g", "daemon off;"]);
-  const child = spawn(command, args, { stdio: "ignore" });
-  children.push(child);
-  spawnSync("sleep", ["1"]);
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  const hit = byKey.get("hit");
+  const nginxHit = byKey.get("nginx-hit");
+  if (hit && nginxHit) console.log(`\ncache hit × nginx proxy_cache hit: ${(hit.rps / nginxHit.rps).toFixed(2)}`);
 }
 
 async function main(): Promise<void> {
-  const upstream = await start("upstream", 1);
-  const [raw, fastify, gateway] = [
-    await start("raw", 0, upstream),
-    await start("fastify", 0, upstream),
-    await start("gateway", 0, upstream),
+  const upstream = await startServer("upstream", 1);
+  const raw = await startServer("raw", 0, upstream.url);
+  const hpm = await startServer("hpm", 0, upstream.url);
+  const fastify = await startServer("fastify", 0, upstream.url);
+  const gateway = await startServer("gateway", 0, upstream.url);
+  const nginx = await startNginx(upstream.url);
+  const idleRss = rssMb(gateway.pid);
+  const cases: Case[] = [
+    { key: "direct", name: "direct upstream", server: upstream, path: "/_cloudloom/functions/classify" },
+    { key: "raw", name: "raw node proxy (keep-alive)", server: raw, path: "/v1/classify" },
+    { key: "hpm", name: "http-proxy-middleware alone, best use", server: hpm, path: "/v1/classify" },
+    { key: "fastify", name: "fastify + @fastify/http-proxy", server: fastify, path: "/v1/classify" },
+    { key: "stream", name: "cloudloom: auth+limit+routing+proxy+metrics (streaming)", server: gateway, path: "/v1/classify" },
+    { key: "miss", name: "cloudloom: full pipeline, cache miss", server: gateway, path: "/v1/cached", unique: true },
+    { key: "hit", name: "cloudloom: cache hit", server: gateway, path: "/v1/cached" },
+    ...(nginx
+      ? [
+          { key: "nginx-limit", name: "nginx proxy + limit_req", server: nginx, path: "/limit" },
+          { key: "nginx-hit", name: "nginx proxy_cache hit", server: nginx, path: "/cached" },
+        ]
+      : []),
   ];
-  const body = '{"message":"I was charged twice"}';
-  const rows: Row[] = [];
-  const run = (name: string, url: string, unique = false) => {
-    load(name, url, unique ? '{"message":"[<id>]"}' : body, unique); // warm-up, discarded
-    rows.push(load(name, url, unique ? '{"message":"[<id>]"}' : body, unique));
-  };
-  run("direct upstream", `${upstream}/_cloudloom/functions/classify`);
-  run("raw node proxy (keep-alive)", `${raw}/v1/classify`);
-  run("fastify + @fastify/http-proxy", `${fastify}/v1/classify`);
-  run("cloudloom: auth+limit+routing+proxy+metrics", `${gateway}/v1/classify`);
-  run("cloudloom: full pipeline, cache miss", `${gateway}/v1/cached`, true);
-  run("cloudloom: cache hit", `${gateway}/v1/cached`);
-  const nginx = startNginx(upstream);
-  if (nginx) {
-    run("nginx proxy + limit_req", `${nginx.url}/limit`);
-    run("nginx proxy_cache hit", `${nginx.url}/cached`);
-    nginx.stop();
+  const options = (entry: Case, seconds: number) => ({
+    connections: CONNECTIONS,
+    seconds,
+    unique: entry.unique,
+    watchPid: entry.server === upstream ? undefined : entry.server.pid,
+  });
+  for (const entry of cases) await load(entry.name, `${entry.server.url}${entry.path}`, options(entry, WARM_UP_SECONDS)); // discarded
+  const runs: Map<string, Row>[] = [];
+  for (let index = 0; index < RUNS; index++) {
+    const rows: Row[] = [];
+    const byKey = new Map<string, Row>();
+    for (const entry of cases) {
+      const row = await load(entry.name, `${entry.server.url}${entry.path}`, options(entry, SECONDS));
+      rows.push(row);
+      byKey.set(entry.key, row);
+    }
+    runs.push(byKey);
+    printRun(index, rows, byKey);
   }
-  for (const child of children) child.kill();
-  const raw_ = rows[1];
-  const fastify_ = rows[2];
+  const afterRss = rssMb(gateway.pid);
+  const gatewayKeys = cases.filter((entry) => entry.server === gateway).map((entry) => entry.key);
+  const peakRss = Math.max(...runs.flatMap((run) => gatewayKeys.map((key) => run.get(key)?.peakRssMb ?? 0)));
+  await Promise.all([upstream, raw, hpm, fastify, gateway, ...(nginx ? [nginx] : [])].map((server) => server.stop()));
+
   console.log(
-    `\n${hasWrk ? "wrk" : "autocannon"}, ${CONNECTIONS} connections, ${SECONDS} s each${pinned ? "; server on core 0, upstream and load on core 1" : ""}\n`,
+    `\n## ${RUNS} runs: ${hasWrk ? "wrk" : "autocannon"}, ${CONNECTIONS} connections, ${SECONDS} s each${pinned ? "; server on core 0, upstream and load on core 1" : ""}\n`,
   );
-  console.log("| path | req/s | p50 ms | p99 ms | × raw | × fastify | p99 × raw |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
-  for (const row of rows) {
+  console.log("| path | req/s min / median / max | p99 ms min / median / max | CPU µs per request, median |");
+  console.log("|---|---:|---:|---:|");
+  for (const entry of cases) {
+    const rows = runs.map((run) => run.get(entry.key)!);
+    const cpu = rows.flatMap((row) => (row.cpuUsPerRequest === undefined ? [] : [row.cpuUsPerRequest]));
     console.log(
-      `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${(row.rps / raw_.rps).toFixed(2)} | ${(row.rps / fastify_.rps).toFixed(2)} | ${(row.p99 / raw_.p99).toFixed(2)} |${row.errors ? ` errors: ${row.errors}` : ""}`,
+      `| ${entry.name} | ${spread(
+        rows.map((row) => row.rps),
+        0,
+      )} | ${spread(rows.map((row) => row.p99))} | ${cpu.length > 0 ? median(cpu).toFixed(1) : "n/a"} |`,
     );
   }
-  if (!nginx) console.log("\nnginx is not installed; its rows are skipped (apt-get install nginx).");
+  console.log(
+    `\ngateway RSS: idle ${mb(idleRss)} before any load, ${mb(afterRss)} after the runs; peak under load ${mb(peakRss || undefined)}`,
+  );
+  console.log(`\n## goals (✓ only when every one of the ${RUNS} runs meets it)\n`);
+  console.log("| goal | every run | min / median / max | worst run | |");
+  console.log("|---|---|---:|---:|:-:|");
+  for (const goal of GOALS) {
+    const values = runs.map((run) => ratio(goal, run));
+    if (values.some(Number.isNaN)) {
+      console.log(`| ${goal.name} | not measured (nginx is not installed: apt-get install nginx) | | | ✗ |`);
+      continue;
+    }
+    const worst = goal.measure === "rps" ? Math.min(...values) : Math.max(...values);
+    console.log(
+      `| ${goal.name} | ${values.map((value) => value.toFixed(2)).join(", ")} | ${spread(values)} | ${worst.toFixed(2)} | ${values.every((value) => met(goal, value)) ? "✓" : "✗"} |`,
+    );
+  }
 }
 
-process.on("exit", () => children.forEach((child) => child.kill()));
 void main();

@@ -66,14 +66,17 @@ export class Exchange {
     this.record = { id: "", method: req.method ?? "GET", route: "unmatched", status: 0, ms: 0, tenant: "public" };
   }
 
-  /** The request as a backend takes it (the caller's credentials and any x-cloudloom-* header a client wrote stay with the gateway). */
-  backendRequest(): BackendRequest {
+  /**
+   * The request as a backend takes it (the caller's credentials and any x-cloudloom-* header a client
+   * wrote stay with the gateway, and so do `withheld` headers).
+   */
+  backendRequest(withheld?: ReadonlySet<string>): BackendRequest {
     const url = this.req.url ?? "/";
     const query = url.indexOf("?");
     return {
       method: this.req.method ?? "POST",
       path: url,
-      headers: forwardedHeaders(this.req.headers, this.record.id, this.record.tenant),
+      headers: forwardedHeaders(this.req.headers, this.record.id, this.record.tenant, withheld),
       query: query < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(query + 1))),
       body: this.body,
       requestId: this.record.id,

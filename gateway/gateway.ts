@@ -44,6 +44,7 @@ import { DemandBoard, type DemandCount } from "./demand-board";
 function demandJson({ kind, entry, region, pending, inFlight }: DemandCount): object {
   return { kind, entry, region, pending, inFlight, demand: pending + inFlight };
 }
+import { MetricChildren } from "./metric-children";
 
 /** Everything a gateway serves from. */
 export interface GatewayOptions {
@@ -91,10 +92,12 @@ export class Gateway {
   private generation: Generation;
   private server?: Server;
   private closing?: Promise<void>;
+  private readonly decisions: MetricChildren<{ inc(): void }>;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings } = options;
     this.metrics = options.metrics;
+    this.decisions = new MetricChildren((route, decision) => this.metrics.limiter.labels(route, decision));
     this.log = options.logger;
     this.stages = requestPipeline(options);
     this.adminCheck = adminKeyCheck(settings, options.redis);
@@ -224,7 +227,7 @@ export class Gateway {
       this.options.settings,
       source,
       this.options.redis,
-      (route, decision) => this.metrics.limiter.labels(route, decision).inc(),
+      (route, decision) => this.decisions.of(route, decision).inc(),
       this.options.backendAuth,
       (backend, region) => this.metrics.ejections.labels(backend, region).inc(),
       this.options.queues,

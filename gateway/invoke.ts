@@ -80,7 +80,7 @@ export function callPolicy(settings: GatewaySettings, metrics: GatewayMetrics): 
   };
 }
 
-function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region: string; backend: Backend } {
+function choose(policy: CallPolicy, call: Call, excluded: ReadonlySet<string> | undefined): { region: string; backend: Backend } {
   // An open breaker is not skipped here: cockatiel refuses the call without touching the
   // upstream (BrokenCircuitError, then the next region), and lets a trial through once
   // halfOpenAfter has passed, which is how a recovered upstream closes it again.
@@ -88,8 +88,13 @@ function choose(policy: CallPolicy, call: Call, excluded: Set<string>): { region
   let ejected = 0;
   for (const backend of backends.values()) if (!backend.health.healthy) ejected++;
   const panic = ejected * 100 > policy.maxEjectionPercent * backends.size;
-  const usable = (region: string) => !excluded.has(region) && (panic || backends.get(region)!.health.healthy);
-  const region = pickRegion(call.target.levels, call.locality, usable, policy.spillBelow, call.turn);
+  const region = pickRegion(
+    call.target.levels,
+    call.locality,
+    (name) => !excluded?.has(name) && (panic || backends.get(name)!.health.healthy),
+    policy.spillBelow,
+    call.turn,
+  );
   if (!region)
     throw new ServingError("NO_HEALTHY_BACKEND", `no healthy region can serve ${call.target.entry} right now`, { "retry-after": "1" });
   return { region, backend: call.target.backends.get(region)! };
@@ -124,14 +129,15 @@ async function failOver<T>(
   traced: BackendCallTrace | undefined,
 ): Promise<{ result: T; region: string }> {
   const method = request.method;
-  const excluded = new Set<string>();
+  // Regions tried and failed, made on the first failure (most calls have none).
+  let excluded: Set<string> | undefined;
   const hold = call.target.hold;
   for (;;) {
     // A refused connection (below) ejected the target's last ready backend: it is starting, or at zero.
     // The call waits within the target's hold, then every region may be tried again.
     if (hold !== undefined && !hold.ready) {
       await call.holdUntilReady(hold, !shared);
-      excluded.clear();
+      excluded?.clear();
     }
     const { region, backend } = choose(policy, call, excluded);
     const breaker = call.target.breakers.get(region)!;
@@ -146,7 +152,7 @@ async function failOver<T>(
       // The backend answered: a 5xx that is not a gateway failure is the request's, not the backend's.
       backend.health.succeeded();
       if (statusOf(result) >= 500) {
-        excluded.add(region);
+        (excluded ??= new Set()).add(region);
         policy.onUpstreamError(call, region, "5xx");
         if (IDEMPOTENT.has(method) && typeof result !== "number" && policy.budget.spend()) {
           policy.onFailover(call, region);
@@ -156,7 +162,7 @@ async function failOver<T>(
       return { result, region };
     } catch (error) {
       tried?.failed(error, error instanceof UpstreamStatus ? statusOf(error.response as T) : undefined);
-      excluded.add(region);
+      (excluded ??= new Set()).add(region);
       if (error instanceof UpstreamStatus) {
         backend.health.failed();
         policy.onUpstreamError(call, region, "5xx");

@@ -13,11 +13,12 @@
  *
  * Upstream Cache-Control is honored through http-cache-semantics (no-store,
  * private, max-age); responses with Set-Cookie or a non-2xx status are never
- * stored. Concurrent misses on one key make one upstream call (lru-cache's
- * fetchMethod). The L1 lives in memory, bounded by entries and bytes; an
- * optional L2 in Redis, shared by instances, holds the same keys.
+ * stored. Concurrent misses on one key make one upstream call (a single
+ * flight of fills in progress). The L1 lives in memory (lru-cache), bounded by
+ * entries and bytes; an optional L2 in Redis, shared by instances, holds the
+ * same keys.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import CachePolicy from "http-cache-semantics";
 import type Redis from "ioredis";
@@ -184,7 +185,7 @@ export function primaryKey(request: {
   // (parse, then canonicalize, both recursive) would hold the event loop for every request.
   if (json && nestsDeeperThan(body, MAX_JSON_DEPTH))
     throw new ServingError("INVALID_INPUT", `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const hash = createHash("sha256").update(`${contentType}\0${normalizedQuery(request.url)}\0`);
+  const prefix = `${contentType}\0${normalizedQuery(request.url)}\0`;
   let canonical: string | undefined;
   if (json && body.length > 0 && body.length <= MAX_CANONICAL_BYTES) {
     try {
@@ -193,8 +194,12 @@ export function primaryKey(request: {
       canonical = undefined;
     }
   }
-  hash.update(canonical ?? body);
-  return `${request.tenant}|${request.route}|${request.method}|${request.version}|${hash.digest("base64url")}`;
+  // One-shot hashing where the parts are strings (every cache lookup makes a key, so no Hash object for them).
+  const digest =
+    canonical === undefined
+      ? createHash("sha256").update(prefix).update(body).digest("base64url")
+      : hash("sha256", prefix + canonical, "base64url");
+  return `${request.tenant}|${request.route}|${request.method}|${request.version}|${digest}`;
 }
 
 /**
@@ -207,6 +212,13 @@ export function variantKey(primary: string, names: readonly string[], headers: I
   let key = primary;
   for (const name of names) key += `\0${name}\0${variantValue(headers, name)}`;
   return key;
+}
+
+/** Whether two sorted lists of header names are the same. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The L2's key of an entry: hashed, so header values the variant holds (a cookie, say) are not written out as key names. */
@@ -223,6 +235,13 @@ function l2Key(key: string): string {
  * the backend never saw), a malformed name, or more than MAX_VARY_NAMES.
  */
 export function responseVary(declared: readonly string[], responseHeaders: Record<string, string>): readonly string[] | undefined {
+  const encoding = responseHeaders["content-encoding"]?.trim().toLowerCase();
+  const encoded = encoding !== undefined && encoding !== "" && encoding !== "identity";
+  // Most responses name no Vary and no coding: they vary on the declared names alone (already sorted, made once).
+  if (responseHeaders.vary === undefined && !encoded) {
+    const names = varyNames(declared);
+    return names.length > MAX_VARY_NAMES ? undefined : names;
+  }
   const names = new Set(varyNames(declared));
   for (const part of (responseHeaders.vary ?? "").split(",")) {
     const name = part.trim().toLowerCase();
@@ -230,8 +249,7 @@ export function responseVary(declared: readonly string[], responseHeaders: Recor
     if (name === "*" || NOT_FORWARDED.has(name) || !TOKEN.test(name)) return undefined;
     names.add(name);
   }
-  const encoding = responseHeaders["content-encoding"]?.trim().toLowerCase();
-  if (encoding && encoding !== "identity") names.add("accept-encoding");
+  if (encoded) names.add("accept-encoding");
   if (names.size > MAX_VARY_NAMES) return undefined;
   return [...names].sort();
 }
@@ -249,14 +267,40 @@ export function storability(
   if (status < 200 || status >= 300 || responseHeaders["set-cookie"] !== undefined) return refused;
   const vary = responseVary(declared, responseHeaders);
   if (!vary) return refused;
-  // The key covers tenant, body and the varied headers, so the policy is asked about the response
-  // alone, as if to an anonymous GET: what matters is what upstream's Cache-Control allows.
-  const policy = new CachePolicy({ method: "GET", url: "/", headers: {} }, { status, headers: responseHeaders }, { shared: true });
-  if (!policy.storable()) return refused;
   const directives = responseHeaders["cache-control"] ?? "";
   const explicit = /\b(s-maxage|max-age)=\d+/i.test(directives) || responseHeaders.expires !== undefined;
-  if (explicit && policy.timeToLive() <= 0) return refused;
-  return { storable: true, maxTtlMs: explicit ? policy.timeToLive() : Number.POSITIVE_INFINITY, vary };
+  if (!explicit)
+    return storableWithoutExpiry(status, responseHeaders) ? { storable: true, maxTtlMs: Number.POSITIVE_INFINITY, vary } : refused;
+  const policy = cachePolicy(status, responseHeaders);
+  if (!policy.storable() || policy.timeToLive() <= 0) return refused;
+  return { storable: true, maxTtlMs: policy.timeToLive(), vary };
+}
+
+/**
+ * The policy of a response, asked about it alone, as if to an anonymous GET: the key covers tenant,
+ * body and the varied headers, so what matters is what upstream's Cache-Control allows.
+ */
+function cachePolicy(status: number, responseHeaders: Record<string, string>): CachePolicy {
+  return new CachePolicy({ method: "GET", url: "/", headers: {} }, { status, headers: responseHeaders }, { shared: true });
+}
+
+/** Verdicts of responses without an explicit expiry, by status and directives; few, and cleared if they ever are not. */
+const verdictsWithoutExpiry = new Map<string, boolean>();
+
+/**
+ * Whether http-cache-semantics lets a response without an explicit expiry be stored. Without one,
+ * its verdict depends on nothing but the status and the Cache-Control and Pragma directives, not on
+ * time, so it is asked once per combination rather than for every miss (a policy costs ~2 µs).
+ */
+function storableWithoutExpiry(status: number, responseHeaders: Record<string, string>): boolean {
+  const key = `${status}\0${responseHeaders["cache-control"] ?? ""}\0${responseHeaders.pragma ?? ""}`;
+  let verdict = verdictsWithoutExpiry.get(key);
+  if (verdict === undefined) {
+    verdict = cachePolicy(status, responseHeaders).storable();
+    if (verdictsWithoutExpiry.size >= 256) verdictsWithoutExpiry.clear();
+    verdictsWithoutExpiry.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** What an entry costs the L1's byte bound: its key, headers and body, plus bookkeeping. */
@@ -267,25 +311,29 @@ function entryBytes(response: StoredResponse, key: string): number {
 }
 
 /**
- * The fetch's response is not kept under the key it was fetched for: it may
+ * The fill's response is not kept under the key it was filled for: it may
  * not be stored (`variant` undefined), or it varies on other headers than the
- * fetch was keyed on and is kept under `variant`. Every request that waited
- * on the fetch gets this, and decides whether the response is also theirs.
+ * fill was keyed on and is kept under `variant`. Every request that waited
+ * on the fill gets this, and decides whether the response is also theirs.
  */
 class NotKept extends Error {
   constructor(
     readonly response: StoredResponse,
     readonly variant?: string,
   ) {
-    super("the response is not kept under the key it was fetched for");
+    super("the response is not kept under the key it was filled for");
   }
 }
 
-/** What a fetch needs beyond its key: the first caller's request and loader. */
-interface FetchContext {
+/** What a fill needs beyond its key: the first caller's request and loader, and whether the loader ran. */
+interface FillContext {
   primary: string;
+  /** The route's declared vary headers, normalized. */
+  declared: readonly string[];
   headers: IncomingHttpHeaders;
   load: Loader;
+  /** Set when the loader was called (not when the L2 had the entry). */
+  loaded: boolean;
 }
 
 /** Rounds of lookup a request makes when the response it waited on turns out to be another variant. */
@@ -293,9 +341,16 @@ const MAX_ROUNDS = 2;
 
 /** The L1 (and optional L2) response cache of a gateway. */
 export class ResponseCache {
-  private readonly l1: LRUCache<string, StoredResponse, FetchContext>;
+  private readonly l1: LRUCache<string, StoredResponse>;
   /** Per primary key, the header names its last response varied on. */
   private readonly varies: LRUCache<string, readonly string[]>;
+  /**
+   * Fills in flight, by key: the single flight. A map of promises rather than
+   * lru-cache's fetch, which builds an AbortController and sets the entry
+   * twice per miss; a fill here cannot be aborted, and settles its waiters
+   * whether or not its entry stays in the L1.
+   */
+  private readonly filling = new Map<string, Promise<StoredResponse>>();
   private readonly maxEntryBytes: number;
 
   /**
@@ -309,16 +364,13 @@ export class ResponseCache {
     maxBytes = DEFAULT_CACHE_BYTES,
   ) {
     this.maxEntryBytes = Math.max(1, Math.floor(maxBytes / ENTRY_SHARE));
-    this.l1 = new LRUCache<string, StoredResponse, FetchContext>({
+    this.l1 = new LRUCache<string, StoredResponse>({
       max: maxEntries,
       maxSize: maxBytes,
       maxEntrySize: this.maxEntryBytes,
       sizeCalculation: (response, key) => entryBytes(response, key),
       ttl: DEFAULT_TTL_MS,
       ttlAutopurge: false,
-      // A fetch whose placeholder was evicted still answers the requests waiting on it.
-      ignoreFetchAbort: true,
-      fetchMethod: (key, _stale, { context, options }) => this.fill(key, context, options),
     });
     this.varies = new LRUCache<string, readonly string[]>({ max: maxEntries, ttl: DEFAULT_TTL_MS });
   }
@@ -326,6 +378,16 @@ export class ResponseCache {
   /** Entries held in the L1, and the bytes they count against its bound. */
   usage(): { entries: number; bytes: number } {
     return { entries: this.l1.size, bytes: this.l1.calculatedSize };
+  }
+
+  /**
+   * The L1's response for `request` when it holds one, found with no promise
+   * and nothing a hit does not need: undefined sends the request to `get`
+   * (a miss, or a primary key whose vary names only the L2 may know).
+   */
+  lookup(request: CacheRequest): StoredResponse | undefined {
+    const names = this.varies.get(request.primary) ?? (this.redis ? undefined : varyNames(request.declared));
+    return names && this.l1.get(variantKey(request.primary, names, request.headers));
   }
 
   /**
@@ -342,21 +404,22 @@ export class ResponseCache {
       const key = variantKey(primary, names, headers);
       const cached = this.l1.get(key);
       if (cached) return { response: cached, outcome: "HIT" };
-      let loaded = false;
-      const context: FetchContext = {
-        primary,
-        headers,
-        load: () => {
-          loaded = true;
-          return load();
-        },
-      };
+      let pending = this.filling.get(key);
+      // Only the request that starts the fill can have loaded; the others waited on it.
+      const context: FillContext | undefined = pending ? undefined : { primary, declared, headers, load, loaded: false };
+      if (context) {
+        pending = this.fill(key, context, ttlMs);
+        this.filling.set(key, pending);
+        pending.then(
+          () => this.filling.delete(key),
+          () => this.filling.delete(key),
+        );
+      }
       try {
-        const response = await this.l1.fetch(key, { ttl: ttlMs, context });
-        if (response) return { response, outcome: loaded ? "MISS" : "HIT" };
+        return { response: await pending!, outcome: context?.loaded ? "MISS" : "HIT" };
       } catch (error) {
         if (!(error instanceof NotKept)) throw error;
-        if (loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
+        if (context?.loaded) return { response: error.response, outcome: error.variant === undefined ? "BYPASS" : "MISS" };
         if (error.variant === undefined) break;
         if (variantKey(primary, error.response.vary, headers) === error.variant) return { response: error.response, outcome: "HIT" };
       }
@@ -364,25 +427,30 @@ export class ResponseCache {
     return { response: await load(), outcome: "BYPASS" };
   }
 
-  /** The fetchMethod: the L2's entry for `key`, else the loader's response, stored under the variant it selects. */
-  private async fill(key: string, context: FetchContext, options: LRUCache.FetcherFetchOptions<string, StoredResponse, FetchContext>) {
+  /**
+   * One fill: the L2's entry for `key`, else the loader's response, stored under the variant it
+   * selects. Rejects with NotKept when that is not `key` (or the response may not be stored).
+   */
+  private async fill(key: string, context: FillContext, routeTtlMs: number): Promise<StoredResponse> {
     const { primary, headers, load } = context;
-    const shared = await this.readEntry(key);
+    const shared = this.redis?.status === "ready" ? await this.readEntry(key) : undefined;
     if (shared) {
-      options.ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, shared.maxTtlMs));
-      this.varies.set(primary, shared.vary, { ttl: options.ttl });
+      const ttl = Math.max(1, Math.min(routeTtlMs, shared.maxTtlMs));
+      this.varies.set(primary, shared.vary, { ttl });
+      this.l1.set(key, shared, { ttl });
       return shared;
     }
+    context.loaded = true;
     const fresh = await load();
     if (!fresh.storable) throw new NotKept(fresh);
     const variant = variantKey(primary, fresh.vary, headers);
     if (entryBytes(fresh, variant) > this.maxEntryBytes) throw new NotKept(fresh);
-    const ttl = Math.max(1, Math.min(options.ttl ?? DEFAULT_TTL_MS, fresh.maxTtlMs));
-    options.ttl = ttl;
-    this.varies.set(primary, fresh.vary, { ttl });
+    const ttl = Math.max(1, Math.min(routeTtlMs, fresh.maxTtlMs));
+    // Without an L2, a primary key with no record varies on the route's declared headers: only other names need one.
+    if (this.redis || this.varies.has(primary) || !sameNames(fresh.vary, context.declared)) this.varies.set(primary, fresh.vary, { ttl });
     void this.writeL2(primary, variant, fresh, ttl);
-    if (variant === key) return fresh;
     this.l1.set(variant, fresh, { ttl });
+    if (variant === key) return fresh;
     throw new NotKept(fresh, variant);
   }
 

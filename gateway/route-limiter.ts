@@ -71,22 +71,30 @@ export class RouteLimiter {
     return "route";
   }
 
-  /** Takes one point for `key`. */
-  async consume(key: string): Promise<LimitOutcome> {
-    return this.take(this.limiter, key, "allowed");
+  /**
+   * Takes one point for `key`. One promise per request (the store's), whatever
+   * happens: the outcome is built in its callbacks, not in async layers over it.
+   */
+  consume(key: string): Promise<LimitOutcome> {
+    return this.limiter.consume(key, 1).then(this.allowed, (error: unknown) => this.notAllowed(error, key));
   }
 
-  /** Takes a point from `limiter`; a store failure (Redis down, or a command timed out) goes to the route's policy. */
-  private async take(limiter: RateLimiterAbstract, key: string, allowed: LimitDecision): Promise<LimitOutcome> {
-    let res: RateLimiterRes;
-    try {
-      res = await limiter.consume(key, 1);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return this.limited(error);
-      return this.local && limiter !== this.local ? this.take(this.local, key, "store-failed-local") : this.storeFailed();
-    }
-    this.count(this.route, allowed);
+  private readonly allowed = (res: RateLimiterRes): LimitOutcome => {
+    this.count(this.route, "allowed");
     return { headers: this.headers(res) };
+  };
+
+  /** A refusal, or a store failure (Redis down, or a command timed out), which goes to the route's policy. */
+  private notAllowed(error: unknown, key: string): LimitOutcome | Promise<LimitOutcome> {
+    if (error instanceof RateLimiterRes) return this.limited(error);
+    if (!this.local) return this.storeFailed();
+    return this.local.consume(key, 1).then(
+      (res) => {
+        this.count(this.route, "store-failed-local");
+        return { headers: this.headers(res) };
+      },
+      (refused: unknown) => (refused instanceof RateLimiterRes ? this.limited(refused) : this.storeFailed()),
+    );
   }
 
   private limited(res: RateLimiterRes): LimitOutcome {

@@ -97,13 +97,19 @@ const GATEWAY_HEADER_PREFIX = "x-cloudloom-";
 
 /**
  * The headers a backend (remote endpoint or in-process handler) gets: the
- * client's, without credentials, hop-by-hop headers or any `x-cloudloom-*`
- * header a client wrote (a backend trusts those as the gateway's), plus the
- * gateway's request id and tenant.
+ * client's, without credentials, hop-by-hop headers, any `x-cloudloom-*`
+ * header a client wrote (a backend trusts those as the gateway's) or the
+ * `withheld` ones, plus the gateway's request id and tenant.
  */
-export function forwardedHeaders(client: IncomingHttpHeaders, requestId: string, tenant: string): IncomingHttpHeaders {
+export function forwardedHeaders(
+  client: IncomingHttpHeaders,
+  requestId: string,
+  tenant: string,
+  withheld?: ReadonlySet<string>,
+): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
-  for (const name in client) if (!NOT_FORWARDED.has(name) && !name.startsWith(GATEWAY_HEADER_PREFIX)) headers[name] = client[name];
+  for (const name in client)
+    if (!NOT_FORWARDED.has(name) && !name.startsWith(GATEWAY_HEADER_PREFIX) && !withheld?.has(name)) headers[name] = client[name];
   headers["x-request-id"] = requestId;
   headers["x-cloudloom-tenant"] = tenant;
   return headers;

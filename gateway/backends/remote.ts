@@ -1,23 +1,26 @@
 /**
- * A backend reached over HTTP: a function or model pod's internal endpoint.
- * Streaming goes through http-proxy-middleware on a keep-alive agent (one
- * middleware per backend, created once), the cache's buffered calls through
- * an undici pool. Both send exactly the body the gateway read, framed by its
- * length (never bytes of the client's stream the gateway did not read, which
- * would reach the backend as a request of their own), strip hop-by-hop
- * headers both ways and never forward the client's credentials.
+ * A backend reached over HTTP: a function or model pod's internal endpoint,
+ * through one undici pool per backend, created once. Streamed calls write the
+ * upstream's response to the client as it arrives; the cache's buffered calls
+ * collect it whole. Both go through a dispatch handler (one object per call,
+ * its methods on the prototype: no stream objects or closures per request),
+ * send exactly the body the gateway read, framed by its length (never bytes
+ * of the client's stream the gateway did not read, which would reach the
+ * backend as a request of their own), strip hop-by-hop headers both ways and
+ * never forward the client's credentials.
  *
- * A streamed call always settles: with the upstream's status once the
- * response is out, with GATEWAY_TIMEOUT's cause when the upstream is idle for
- * the timeout (a timeout on the upstream's socket, never the client's), and
- * with CLIENT_CLOSED when the client goes away, which also aborts the
- * upstream request.
+ * Streaming used http-proxy-middleware until a profile showed it could not
+ * reach the gateway's goal however it was used (docs/performance.md): alone,
+ * with nothing in front of it, it cost 1.4× the CPU per request of a raw
+ * node:http proxy, more than the whole budget for the pipeline and the proxy.
+ *
+ * A call always settles: with the upstream's status once the response is
+ * out, with the upstream's timeout (headers, or the gap between body chunks)
+ * as GATEWAY_TIMEOUT's cause, and with CLIENT_CLOSED when the client goes
+ * away, which also aborts the upstream request.
  */
-import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
-import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from "http-proxy-middleware";
-import { Pool } from "undici";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { errors, Pool, type Dispatcher } from "undici";
 import type { Endpoint } from "../../sdk/spec";
 import { ServingError, type BackendAuth } from "../../runtime/contract";
 import { BackendHealth } from "../routing/health";
@@ -43,100 +46,175 @@ const NEVER_CONNECTED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", 
 /** Errors of a connection cut mid-call: the upstream may already have acted on a request it received whole. */
 const CUT_OFF = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
-/** How a failed call is answered: retried elsewhere when it may be, else 502 for a connection cut off (504 comes from timeouts). */
-function upstreamFailure(error: unknown, method: string, deliveredWhole: boolean): unknown {
-  if (isFastFailure(error, method, deliveredWhole)) return new FastFailure(error);
-  const code = (error as { code?: string })?.code;
-  return code !== undefined && CUT_OFF.has(code)
-    ? new ServingError("BAD_GATEWAY", "the upstream connection broke before its response")
-    : error;
-}
-
 /** Methods whose request may run twice. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 /**
- * True when the call may be tried in another region: the connection never
- * opened, or it was cut before the upstream had the whole request, or the
- * method is safe to repeat. A POST the upstream received whole is never sent
- * again, since it may already have run.
+ * How a call that failed before the upstream's response is answered: tried
+ * in another region when it may be (the connection never opened, or the
+ * method is safe to repeat), else 502 for a connection cut off or a response
+ * the parser refused; anything else (a timeout) goes on as it is and becomes
+ * 504. undici does not say how much of the request went out, so a cut POST
+ * counts as received: it may already have run, and is never sent again.
  */
-function isFastFailure(error: unknown, method: string, deliveredWhole: boolean): boolean {
+function upstreamFailure(error: unknown, method: string): unknown {
+  // The parser refused the response (an invalid header token and the like): the upstream answered, but not in HTTP.
+  if (error instanceof errors.HTTPParserError) return new ServingError("BAD_GATEWAY", "the upstream's response was malformed");
   const code = (error as { code?: string })?.code;
-  if (code === undefined) return false;
-  return NEVER_CONNECTED.has(code) || (CUT_OFF.has(code) && (!deliveredWhole || IDEMPOTENT.has(method)));
+  if (code === undefined) return error;
+  if (NEVER_CONNECTED.has(code) || (CUT_OFF.has(code) && IDEMPOTENT.has(method))) return new FastFailure(error);
+  return CUT_OFF.has(code) ? new ServingError("BAD_GATEWAY", "the upstream connection broke before its response") : error;
 }
 
 const HOP = new Set(HOP_BY_HOP);
 
-/** The upstream sent nothing for the timeout: a backend fault, answered 504 GATEWAY_TIMEOUT. */
-class UpstreamTimeout extends Error {
-  constructor(ms: number) {
-    super(`the upstream sent nothing for ${ms} ms`);
-    this.name = "UpstreamTimeout";
+/**
+ * What goes upstream: the request's forwarded headers (made for this call by
+ * the exchange) with the body's exact length, set in place. A signature is
+ * added to a copy (RemoteBackend.signed), so a retry in another region never
+ * carries the first endpoint's.
+ */
+function framed(request: BackendRequest): IncomingHttpHeaders {
+  request.headers["content-length"] = String(request.body.length);
+  return request.headers;
+}
+
+/**
+ * One call in flight, driven by undici's dispatcher: it settles its promise
+ * once, maps failures before the response head to what the gateway answers,
+ * and aborts the upstream request when asked to.
+ */
+abstract class UpstreamCall<T> implements Dispatcher.DispatchHandler {
+  protected controller?: Dispatcher.DispatchController;
+  /** Set once the upstream's response head arrived: from then on, nothing is retried elsewhere. */
+  protected responded = false;
+  private settled = false;
+
+  constructor(
+    private readonly method: string,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Settled already (the client left while the request waited for a connection): the request is not sent.
+    if (this.settled) controller.abort(new ServingError("CLIENT_CLOSED", "the client closed the connection before its response"));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(this.responded ? error : upstreamFailure(error, this.method));
+  }
+
+  /** Ends the call with `error`, aborting the upstream request if it is still going. */
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.controller?.abort(error instanceof Error ? error : new Error(String(error)));
+    this.reject(error);
+  }
+
+  protected succeed(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(value);
   }
 }
 
-/** One streamed call, as the proxy's hooks see it. */
-interface ProxiedCall {
-  /** Exactly the headers that go upstream. */
-  headers: Record<string, string | string[]>;
-  body: Buffer;
-  timeoutMs: number;
-  /** The request to the upstream, once the proxy made it. */
-  upstream?: ClientRequest;
-  /** Set once the whole request went out: from then on the upstream may have acted on it. */
-  delivered: boolean;
-  /** Set once the upstream's response head arrived: from then on, nothing is retried elsewhere. */
-  responded: boolean;
-  fail(error: unknown): void;
-  succeed(status: number): void;
+const STREAMED = Symbol("cloudloom.streamed");
+type StreamedResponse = ServerResponse & { [STREAMED]?: StreamedCall };
+
+/** The client closed its connection: a call still streaming to it ends, and its upstream request with it. */
+function onClientClose(this: StreamedResponse): void {
+  if (!this.writableFinished)
+    this[STREAMED]?.fail(new ServingError("CLIENT_CLOSED", "the client closed the connection before its response"));
 }
 
-const CALL = Symbol("cloudloom.call");
-type ProxiedRequest = IncomingMessage & { [CALL]?: ProxiedCall };
-
-function onProxyReq(upstream: ClientRequest, req: IncomingMessage): void {
-  const call = (req as ProxiedRequest)[CALL]!;
-  call.upstream = upstream;
-  // The gateway's own header set replaces the client's, which the proxy copied.
-  for (const name of upstream.getHeaderNames()) if (name !== "host") upstream.removeHeader(name);
-  for (const name in call.headers) upstream.setHeader(name, call.headers[name]);
-  // Idle time on the upstream socket: waiting for the response's head, and between its body's chunks.
-  upstream.setTimeout(call.timeoutMs, () => call.fail(new UpstreamTimeout(call.timeoutMs)));
-  upstream.once("close", () => {
-    if (!call.responded) call.fail(new Error("the upstream closed the connection before answering"));
-  });
-  // The body the gateway read, framed by its length. The client's stream was read to its end
-  // (read-body reads every method's body), so the proxy's pipe of it only ends the request.
-  if (call.body.length > 0) upstream.write(call.body);
-  upstream.once("finish", () => (call.delivered = true));
+function resumeAfterDrain(this: StreamedResponse): void {
+  this[STREAMED]?.resumeUpstream();
 }
 
-function onProxyRes(response: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
-  const call = (req as ProxiedRequest)[CALL]!;
-  call.responded = true;
-  for (const name of HOP_BY_HOP) if (name !== "transfer-encoding") delete response.headers[name];
-  const status = response.statusCode ?? 502;
-  response.once("close", () => {
-    if (!response.complete) call.fail(new Error("the upstream closed its response early"));
-  });
-  res.once("finish", () => call.succeed(status));
+/** A call whose response goes to the client as it arrives; resolves with the status once it is all written. */
+class StreamedCall extends UpstreamCall<number> {
+  private status = 0;
+
+  constructor(
+    private readonly res: StreamedResponse,
+    method: string,
+    resolve: (status: number) => void,
+    reject: (error: unknown) => void,
+  ) {
+    super(method, resolve, reject);
+    // A retry in another region streams to the same response: one listener serves the latest call.
+    if (!res[STREAMED]) res.on("close", onClientClose);
+    res[STREAMED] = this;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx answers are the upstream's own business with the gateway; the client gets the final one.
+    if (statusCode < 200) return;
+    for (const name of HOP_BY_HOP) delete headers[name];
+    try {
+      this.res.writeHead(statusCode, headers);
+    } catch {
+      // A header Node refuses to send (an invalid character): nothing of it went out, so the client gets a 502.
+      throw new ServingError("BAD_GATEWAY", "the upstream's response head cannot be relayed");
+    }
+    this.responded = true;
+    this.status = statusCode;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return;
+    // The client reads slower than the upstream sends: hold the upstream until the client drains.
+    controller.pause();
+    this.res.once("drain", resumeAfterDrain);
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.succeed(this.status);
+  }
+
+  resumeUpstream(): void {
+    this.controller?.resume();
+  }
 }
 
-function onProxyError(error: Error, req: IncomingMessage): void {
-  (req as ProxiedRequest)[CALL]?.fail(error);
+/** A call whose response is collected whole (the cache needs it). */
+class BufferedCall extends UpstreamCall<BufferedResponse> {
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private readonly chunks: Buffer[] = [];
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return;
+    this.responded = true;
+    this.status = statusCode;
+    const out: Record<string, string> = {};
+    for (const name in headers) {
+      const value = headers[name];
+      if (!HOP.has(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    this.headers = out;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks } = this;
+    this.succeed({ status: this.status, headers: this.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+  }
 }
 
 /** A remote function or model version in one region. */
 export class RemoteBackend implements Backend {
   readonly region: string;
   readonly health: BackendHealth;
-  private readonly agent: HttpAgent;
   private readonly pool: Pool;
-  private readonly proxy: RequestHandler;
   private readonly path: string;
-  private readonly timeoutMs: number;
   private readonly wakeProbe: { path: string; timeoutMs: number };
   private prober?: NodeJS.Timeout;
 
@@ -150,103 +228,47 @@ export class RemoteBackend implements Backend {
     const base = new URL(endpoint.url);
     this.host = base.host;
     this.auth = options.auth;
-    this.timeoutMs = options.timeoutMs;
     this.wakeProbe = options.probe;
     this.path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
-    const agentOptions = { keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 };
-    this.agent = base.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    // The timeouts are idle times on the upstream's connection: waiting for the response's head, and between its body's chunks.
     this.pool = new Pool(base.origin, {
-      connections: 128,
+      connections: 256,
       keepAliveTimeout: 10_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    const path = this.path;
-    this.proxy = createProxyMiddleware({
-      target: base.origin,
-      changeOrigin: true,
-      agent: this.agent,
-      // No `timeout` or `proxyTimeout`: the first would time the client's socket; onProxyReq times the upstream's.
-      pathRewrite: () => path,
-      ejectPlugins: true,
-      plugins: [proxyEventsPlugin],
-      on: { proxyReq: onProxyReq, proxyRes: onProxyRes, error: onProxyError },
-    });
   }
 
-  async stream(req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
-    const headers = await this.headers(request);
+  async stream(_req: IncomingMessage, res: ServerResponse, request: BackendRequest): Promise<number> {
+    const headers = this.auth ? await this.signed(request, this.auth) : framed(request);
     // The client may have gone while the signature waited for credentials: its 'close' is past.
     if (res.destroyed) throw new ServingError("CLIENT_CLOSED", "the client closed the connection before its response");
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const call: ProxiedCall = {
-        headers,
-        body: request.body,
-        timeoutMs: this.timeoutMs,
-        delivered: false,
-        responded: false,
-        fail: (error) => {
-          if (settled) return;
-          settled = true;
-          // Ends the upstream request (and its socket) whatever state it is in.
-          call.upstream?.destroy();
-          // Before any response byte, nothing reached a handler's answer: safe to retry elsewhere.
-          reject(call.responded ? error : upstreamFailure(error, request.method, call.delivered));
-        },
-        succeed: (status) => {
-          if (settled) return;
-          settled = true;
-          resolve(status);
-        },
-      };
-      (req as ProxiedRequest)[CALL] = call;
-      // http-proxy copies the outgoing headers from the request: make them the gateway's own set, so that
-      // even a request that skipped onProxyReq would carry no client credential or x-cloudloom-* header.
-      req.headers = call.headers;
-      res.once("close", () => {
-        if (!res.writableFinished) call.fail(new ServingError("CLIENT_CLOSED", "the client closed the connection before its response"));
-      });
-      void this.proxy(req as never, res as never, call.fail as never);
+      this.dispatch(request, headers, new StreamedCall(res, request.method, resolve, reject));
     });
   }
 
   async call(request: BackendRequest): Promise<BufferedResponse> {
-    // Before the try: a signature that cannot be made is a backend-auth failure, not an upstream one.
-    const headers = await this.headers(request);
-    let response;
-    try {
-      response = await this.pool.request({
-        path: this.path,
-        method: request.method as "POST",
-        headers,
-        body: request.body,
-      });
-    } catch (error) {
-      // undici does not say how much of the request went out: assume all of it.
-      throw upstreamFailure(error, request.method, true);
-    }
-    const body = Buffer.from(await response.body.arrayBuffer());
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers))
-      if (!HOP.has(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
-    return { status: response.statusCode, headers: out, body };
+    // Before the call: a signature that cannot be made is a backend-auth failure, not an upstream one.
+    const headers = this.auth ? await this.signed(request, this.auth) : framed(request);
+    return new Promise((resolve, reject) => {
+      this.dispatch(request, headers, new BufferedCall(request.method, resolve, reject));
+    });
   }
 
-  /** What goes upstream: the forwarded headers, the body's exact length, and the signature when the endpoint needs one. */
-  private async headers(request: BackendRequest): Promise<Record<string, string | string[]>> {
-    const headers = { ...request.headers, "content-length": String(request.body.length), ...(await this.sign(request)) };
-    return headers as Record<string, string | string[]>;
+  private dispatch(request: BackendRequest, headers: IncomingHttpHeaders, handler: Dispatcher.DispatchHandler): void {
+    this.pool.dispatch({ path: this.path, method: request.method as Dispatcher.HttpMethod, headers, body: request.body }, handler);
   }
 
   /**
-   * The headers that authenticate the request (SigV4 or a JWT), when the endpoint needs them. Rejects
-   * with a ServingError (BAD_GATEWAY) when credentials cannot be had.
+   * The headers of a request to an endpoint that authenticates it (SigV4 or a JWT): a copy of the
+   * framed headers with the signature, made for this endpoint alone. Rejects with a ServingError
+   * (BAD_GATEWAY) when credentials cannot be had.
    */
-  private async sign(request: BackendRequest): Promise<Record<string, string>> {
-    if (!this.auth) return {};
+  private async signed(request: BackendRequest, auth: BackendAuth): Promise<IncomingHttpHeaders> {
     const contentType = typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
-    return this.auth({ host: this.host, path: this.path, method: request.method, contentType, body: request.body });
+    const signature = await auth({ host: this.host, path: this.path, method: request.method, contentType, body: request.body });
+    return { ...framed(request), ...signature };
   }
 
   /** Probes `path` once, within `timeoutMs`, and records the result in the backend's health. */
@@ -271,7 +293,6 @@ export class RemoteBackend implements Backend {
 
   async close(): Promise<void> {
     clearInterval(this.prober);
-    this.agent.destroy();
     await this.pool.close();
   }
 }

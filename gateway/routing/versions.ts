@@ -3,7 +3,7 @@
  * choice is a hash of the request id, so a retried request lands on the same
  * version; otherwise it is weighted random.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** A split compiled once: cumulative weights in version order. */
 export interface CompiledSplit {
@@ -21,7 +21,8 @@ export function compileSplit(weights: Record<string, number>, sticky: boolean): 
 }
 
 function stickyPoint(requestId: string): number {
-  return (createHash("sha1").update(requestId).digest().readUInt32BE(0) / 0x1_0000_0000) * 100;
+  // The digest's first four bytes as a big-endian number (hex output: no Buffer of its own to allocate).
+  return (Number.parseInt(hash("sha1", requestId, "hex").slice(0, 8), 16) / 0x1_0000_0000) * 100;
 }
 
 /** Picks a version for one request. */

@@ -6,7 +6,7 @@
  * (AuthFailures), and an address over the limit is refused before its key is
  * looked at, so guessing runs at a few keys per window, not thousands a second.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
@@ -16,7 +16,11 @@ import type { GatewaySettings } from "../config";
 import type { Stage } from "../exchange";
 import { clientAddressResolver } from "./client-address";
 
-const digest = (key: string) => createHash("sha256").update(key).digest();
+/**
+ * A key's SHA-256, hashed one-shot (no Hash object per request) into a string, whose bytes become a
+ * pooled Buffer: a Buffer made by the hash itself has its own backing store, and cost ~1 µs more.
+ */
+const digest = (key: string) => Buffer.from(hash("sha256", key, "binary"), "binary");
 
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key`. */
 function presentedKey(req: IncomingMessage): string | undefined {

@@ -13,8 +13,17 @@
  */
 import type { Exchange, Stage } from "../exchange";
 import { invokeBuffered, type CallPolicy } from "../invoke";
+import { MetricChildren } from "../metric-children";
 import type { GatewayMetrics } from "../metrics";
-import { normalizedAcceptEncoding, primaryKey, storability, type ResponseCache, type StoredResponse } from "../response-cache";
+import {
+  normalizedAcceptEncoding,
+  primaryKey,
+  storability,
+  type CacheOutcome,
+  type CacheRequest,
+  type ResponseCache,
+  type StoredResponse,
+} from "../response-cache";
 
 /**
  * Request headers a backend may build absolute links, routes or the method
@@ -41,30 +50,30 @@ export const UNKEYED_FORWARDING = [
 async function load(
   calls: CallPolicy,
   exchange: Exchange,
-  withheld: readonly string[],
+  withheld: ReadonlySet<string>,
   declared: readonly string[],
 ): Promise<StoredResponse> {
-  const request = exchange.backendRequest();
-  const headers = { ...request.headers };
-  for (const name of withheld) if (!declared.includes(name)) delete headers[name];
-  headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
-  const { result, region } = await invokeBuffered(calls, exchange, { ...request, headers });
+  const request = exchange.backendRequest(withheld);
+  request.headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
+  const { result, region } = await invokeBuffered(calls, exchange, request);
+  const { storable, maxTtlMs, vary } = storability(result.status, result.headers, declared);
+  // Every field named, in one shape: spreading the parts into one object cost ~2 µs per miss.
   return {
-    ...result,
+    status: result.status,
     headers: { ...result.headers, "x-cloudloom-region": region },
+    body: result.body,
     storedAt: Date.now(),
-    ...storability(result.status, result.headers, declared),
+    storable,
+    maxTtlMs,
+    vary,
   };
 }
 
-async function answerCached(
-  responses: ResponseCache,
-  calls: CallPolicy,
-  metrics: GatewayMetrics,
-  withheld: readonly string[],
-  exchange: Exchange,
-  settings: { ttlMs: number; vary: string[] },
-): Promise<void> {
+/** The cache results counter's children, by route and outcome. */
+type Outcomes = MetricChildren<{ inc(): void }>;
+
+/** The cache's part of the exchange: its primary key, the route's vary headers and the request's headers. */
+function cacheRequest(exchange: Exchange, declared: string[]): CacheRequest {
   const { route, req, record } = exchange;
   const primary = primaryKey({
     tenant: record.tenant,
@@ -75,16 +84,32 @@ async function answerCached(
     contentType: req.headers["content-type"],
     body: exchange.body,
   });
-  const { response, outcome } = await responses.get({ primary, declared: settings.vary, headers: req.headers }, settings.ttlMs, () =>
-    load(calls, exchange, withheld, settings.vary),
-  );
+  return { primary, declared, headers: req.headers };
+}
+
+/** Sends `response` as the cache found or made it, saying which (`X-Cache`) and how old it is (`Age`). */
+function replay(exchange: Exchange, outcomes: Outcomes, response: StoredResponse, outcome: CacheOutcome): void {
+  const { route, record } = exchange;
   record.cache = outcome;
   record.region = response.headers["x-cloudloom-region"];
-  metrics.cache.labels(route.key, outcome).inc();
+  outcomes.of(route.key, outcome).inc();
   exchange.answer(response, record.region, {
     "x-cache": outcome,
     age: String(Math.max(0, Math.floor((Date.now() - response.storedAt) / 1000))),
   });
+}
+
+async function answerFromGet(
+  responses: ResponseCache,
+  calls: CallPolicy,
+  outcomes: Outcomes,
+  withheld: ReadonlySet<string>,
+  exchange: Exchange,
+  request: CacheRequest,
+  ttlMs: number,
+): Promise<void> {
+  const { response, outcome } = await responses.get(request, ttlMs, () => load(calls, exchange, withheld, request.declared));
+  replay(exchange, outcomes, response, outcome);
 }
 
 /**
@@ -99,11 +124,27 @@ export function cache(
   metrics: GatewayMetrics,
   localityHeader = "x-cloudloom-locality",
 ): Stage {
-  const withheld = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
+  const unkeyed = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
+  // What a route's backend is not sent, worked out once per route's vary list (the route table builds it once).
+  const withheldFor = new WeakMap<readonly string[], ReadonlySet<string>>();
+  const withheld = (declared: readonly string[]) => {
+    let names = withheldFor.get(declared);
+    if (!names) {
+      names = new Set(unkeyed.filter((name) => !declared.includes(name)));
+      withheldFor.set(declared, names);
+    }
+    return names;
+  };
+  const outcomes: Outcomes = new MetricChildren((route, outcome) => metrics.cache.labels(route, outcome));
   return {
     run(exchange) {
       const settings = exchange.route.cache;
-      return settings && answerCached(responses, calls, metrics, withheld, exchange, settings);
+      if (!settings) return;
+      const request = cacheRequest(exchange, settings.vary);
+      // A hit is answered here and now: no promise, no loader, nothing a hit does not need.
+      const hit = responses.lookup(request);
+      if (hit) return replay(exchange, outcomes, hit, "HIT");
+      return answerFromGet(responses, calls, outcomes, withheld(settings.vary), exchange, request, settings.ttlMs);
     },
   };
 }

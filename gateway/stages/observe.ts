@@ -12,6 +12,7 @@ import type { Stage } from "../exchange";
 import { HTTP_LABELS } from "../../runtime/contract";
 import type { GatewayMetrics, RequestLabel } from "../metrics";
 import type { LocalitySource } from "../routing/client-locality";
+import { MetricChildren } from "../metric-children";
 
 /** What one access-log line records. */
 export interface AccessRecord {
@@ -69,20 +70,16 @@ export function requestLabels(record: AccessRecord): Record<RequestLabel, string
 
 /** Records every finished request in `metrics` and hands it to `log`. */
 export function observe(metrics: GatewayMetrics, log: (record: AccessRecord) => void): Stage {
-  // The histogram's child bound once per (method, route, region, version, status), so requests skip label hashing.
-  const bound = new Map<string, { observe(value: number): void }>();
+  // The histogram's child bound once per (method, route, region, version, status): requests skip building labels.
+  const requests = new MetricChildren((method, route, region, version, status) =>
+    metrics.requests.labels(requestLabels({ method, route, region, version, status: Number(status) } as AccessRecord)),
+  );
   return {
     finish(exchange) {
       const record = exchange.record;
       record.status = exchange.res.statusCode;
       record.ms = performance.now() - exchange.started;
-      const key = `${record.method}|${record.route}|${record.region}|${record.version}|${record.status}`;
-      let requests = bound.get(key);
-      if (!requests) {
-        requests = metrics.requests.labels(requestLabels(record));
-        bound.set(key, requests);
-      }
-      requests.observe(record.ms / 1000);
+      requests.of(record.method, record.route, record.region ?? "-", record.version ?? "-", record.status).observe(record.ms / 1000);
       log(record);
     },
   };

@@ -2,10 +2,11 @@
 import type { Exchange, Stage } from "../exchange";
 import type { RouteLimiter } from "../route-limiter";
 
-async function consume(limiter: RouteLimiter, exchange: Exchange): Promise<void> {
-  const outcome = await limiter.consume(limiter.keyFor(exchange.record.tenant, exchange.client));
-  for (const name in outcome.headers) exchange.res.setHeader(name, outcome.headers[name]);
-  if (outcome.refuse) throw outcome.refuse;
+function consume(limiter: RouteLimiter, exchange: Exchange): Promise<void> {
+  return limiter.consume(limiter.keyFor(exchange.record.tenant, exchange.client)).then((outcome) => {
+    for (const name in outcome.headers) exchange.res.setHeader(name, outcome.headers[name]);
+    if (outcome.refuse) throw outcome.refuse;
+  });
 }
 
 /** Takes a point from the route's limiter, when it has one. */

@@ -34,6 +34,18 @@ describe("body stage", () => {
     }
   });
 
+  it("takes a body the parser already holds whole at once, with no promise, and refuses one over the limit", () => {
+    const complete = (chunks: string[]) => {
+      const req = request({ headers: { "transfer-encoding": "chunked" }, chunks });
+      req.complete = true;
+      return exchange(req);
+    };
+    const whole = complete(["hel", "lo"]);
+    assert.equal(stage.run!(whole), undefined);
+    assert.equal(whole.body.toString(), "hello");
+    assert.throws(() => stage.run!(complete(["12345", "6789"])), tooLarge);
+  });
+
   it("reads nothing without a length or chunked encoding", () => {
     assert.equal(stage.run!(exchange(request({ method: "GET" }))), undefined);
     assert.equal(stage.run!(exchange(request())), undefined);
