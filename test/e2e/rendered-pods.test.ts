@@ -24,7 +24,9 @@ describe("rendered Kubernetes pods, run locally", function () {
   let pods: RenderedPods;
   let problems: string[];
 
-  before(async () => {
+  before(async function () {
+    // Twelve pods start at once on two cores (each a Node process loading the runtime): give a loaded machine time.
+    this.timeout(300_000);
     manifests = renderManifests("examples/support-desk", out);
     const spec = example.toSpec({ target: "kubernetes" });
     const artifacts = Object.fromEntries(
@@ -32,7 +34,7 @@ describe("rendered Kubernetes pods, run locally", function () {
     );
     pods = new RenderedPods(manifests, { appDir: example.root, artifacts, secretValues: { [API_KEYS_VARIABLE]: apiKey } });
     await pods.start();
-    problems = await pods.waitReady(45_000);
+    problems = await pods.waitReady(180_000);
   });
 
   after(async () => {

@@ -160,6 +160,9 @@ export class RenderedPods {
       if (pending.length === 0 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
+    // A pod still not ready at the deadline says what it printed, as `kubectl logs` would.
+    for (const p of pending)
+      failing.set(`${p.pod.name}/${p.probe.container}`, `${failing.get(`${p.pod.name}/${p.probe.container}`)}\n${tail(p.pod.log)}`);
     return [...failing].map(([id, why]) => `${id}: ${why}`);
   }
 
