@@ -312,6 +312,24 @@ export class ServingError extends Error {
   }
 }
 
+/** The 503 a queue answers when its store (Redis, SQS and DynamoDB, FC) cannot be reached, with the store's error as its cause. */
+export function queueUnavailable(cause: unknown): ServingError {
+  return Object.assign(
+    new ServingError("QUEUE_UNAVAILABLE", "the queue cannot be reached right now; retry shortly", { "retry-after": "1" }),
+    { cause },
+  );
+}
+
+/** Runs a queue operation; any failure but a ServingError becomes {@link queueUnavailable}. */
+export async function queueOperation<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof ServingError) throw error;
+    throw queueUnavailable(error);
+  }
+}
+
 /*
  * Asynchronous invocations. The gateway submits a job to the queue of the
  * entry an asynchronous route reaches and answers 202 with its id; workers

@@ -24,22 +24,6 @@ export interface Sample {
   readings: Readings;
 }
 
-/** Readings of a registry nothing was recorded in: the baseline before the first sample. */
-export function emptyReadings(): Readings {
-  return {
-    routes: {},
-    breakers: {},
-    failovers: {},
-    ejections: {},
-    healthy: {},
-    warm: {},
-    queue: {},
-    coldStarts: {},
-    prewarms: {},
-    batches: {},
-  };
-}
-
 const delta = (now: number | undefined, then: number | undefined) => Math.max(0, (now ?? 0) - (then ?? 0));
 /** Rates to two decimals: the charts need no more, and the stream stays small. */
 const rate = (value: number) => Math.round(value * 100) / 100;

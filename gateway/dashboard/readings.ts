@@ -93,6 +93,22 @@ async function sumBy(registry: Registry, name: string, keys: readonly string[], 
     if (v.metricName === undefined || v.metricName === metricName) add(record, keys.map((k) => str(v.labels[k])).join("|"), v.value);
 }
 
+/** Readings of a registry nothing was recorded in: the baseline before the first sample. */
+export function emptyReadings(): Readings {
+  return {
+    routes: {},
+    breakers: {},
+    failovers: {},
+    ejections: {},
+    healthy: {},
+    warm: {},
+    queue: {},
+    coldStarts: {},
+    prewarms: {},
+    batches: {},
+  };
+}
+
 /** Reads every number of `registry` the dashboard shows. */
 export async function readMetrics(registry: Registry): Promise<Readings> {
   const s = METRIC_SOURCES;
@@ -126,18 +142,7 @@ export async function readMetrics(registry: Registry): Promise<Readings> {
   for (const { labels, value } of await values(registry, s.limiter.name))
     if (labels[s.limiter.decision] === s.limiter.limited) route(labels, s.limiter.route).limited += value;
 
-  const readings: Readings = {
-    routes,
-    breakers: {},
-    failovers: {},
-    ejections: {},
-    healthy: {},
-    warm: {},
-    queue: {},
-    coldStarts: {},
-    prewarms: {},
-    batches: {},
-  };
+  const readings: Readings = { ...emptyReadings(), routes };
   await sumBy(registry, s.breaker.name, [s.breaker.route, s.breaker.region], readings.breakers);
   await sumBy(registry, s.failovers.name, [s.failovers.route, s.failovers.region], readings.failovers);
   await sumBy(registry, s.ejections.name, [s.ejections.backend, s.ejections.region], readings.ejections);

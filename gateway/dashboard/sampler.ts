@@ -6,8 +6,8 @@
  */
 import type { Registry } from "prom-client";
 import type { SpecV1 } from "../../sdk/spec";
-import { emptyReadings, seriesPoint, snapshotOf, type Sample } from "./numbers";
-import { readMetrics } from "./readings";
+import { seriesPoint, snapshotOf, type Sample } from "./numbers";
+import { emptyReadings, readMetrics } from "./readings";
 import { RATE_SECONDS, toColumns, WINDOW_SECONDS, type DashboardHistory, type DashboardSnapshot, type SeriesPoint } from "./snapshot";
 
 /** What the sampler reads and how often. */

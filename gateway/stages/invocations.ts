@@ -9,7 +9,14 @@
  * any other caller gets the 404 an unknown id gets. Both run after auth, the
  * concurrency cap and the route's rate limit, which apply to them as to any call.
  */
-import { INVOCATIONS_PATH, ServingError, type AsyncJob, type InvocationQueue, type InvocationRecord } from "../../runtime/contract";
+import {
+  INVOCATIONS_PATH,
+  queueOperation,
+  ServingError,
+  type AsyncJob,
+  type InvocationQueue,
+  type InvocationRecord,
+} from "../../runtime/contract";
 import type { Exchange, Stage } from "../exchange";
 import { newInvocationId, parseInvocationId } from "../invocations/ids";
 import { fingerprintOf, idempotencyKeyOf, type IdempotencyStore } from "../invocations/idempotency";
@@ -17,21 +24,6 @@ import type { CompiledAsync, QueuedEntry } from "../route-table";
 import { pickVersion } from "../routing/versions";
 
 const unknownInvocation = () => new ServingError("NOT_FOUND", "no invocation has this id");
-
-/** A queue operation, its store's failure turned into the 503 clients may retry. */
-async function queued<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof ServingError) throw error;
-    throw Object.assign(
-      new ServingError("QUEUE_UNAVAILABLE", "the queue cannot be reached right now; retry shortly", { "retry-after": "1" }),
-      {
-        cause: error,
-      },
-    );
-  }
-}
 
 /** Sends a JSON answer the gateway made itself. */
 function sendJson(exchange: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -91,7 +83,7 @@ async function submit(exchange: Exchange, async: CompiledAsync, idempotency: Ide
   const key = idempotencyKeyOf(exchange.req.headers["idempotency-key"]);
   const id = newInvocationId(route.key, entry.kind, entry.entry);
   if (key === undefined) {
-    await queued(() => entry.queue.submit(jobOf(exchange, id, entry)));
+    await queueOperation(() => entry.queue.submit(jobOf(exchange, id, entry)));
     return accepted(exchange, id, entry, false);
   }
   const fingerprint = fingerprintOf(exchange.body);
@@ -110,7 +102,7 @@ async function submit(exchange: Exchange, async: CompiledAsync, idempotency: Ide
     return accepted(exchange, claim.id, (tags && async.byTag.get(tags.entry)) ?? entry, true);
   }
   try {
-    await queued(() => entry.queue.submit(jobOf(exchange, id, entry)));
+    await queueOperation(() => entry.queue.submit(jobOf(exchange, id, entry)));
   } catch (error) {
     await idempotency.release(record.tenant, route.key, key).catch(() => undefined);
     throw error;
@@ -140,7 +132,7 @@ async function status(exchange: Exchange, async: CompiledAsync, id: string): Pro
   const entry = async.byTag.get(parseInvocationId(id)!.entry);
   if (!entry) throw unknownInvocation();
   const queue: InvocationQueue = entry.queue;
-  const invocation = await queued(() => queue.read(id));
+  const invocation = await queueOperation(() => queue.read(id));
   if (!invocation || invocation.tenant !== exchange.record.tenant) throw unknownInvocation();
   exchange.record.region = entry.region;
   sendJson(exchange, 200, statusBody(invocation, exchange.route.key));

@@ -14,7 +14,7 @@
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
 import { toMilliseconds, type AsyncSpec } from "../../sdk/spec";
-import { ServingError, type AsyncJob, type BackendAuth, type InvocationQueue, type InvocationRecord } from "../contract";
+import { queueOperation, ServingError, type AsyncJob, type BackendAuth, type InvocationQueue, type InvocationRecord } from "../contract";
 import { exhaustedState } from "./states";
 
 /** Where an entry's function is, for its asynchronous calls and task reads. */
@@ -164,9 +164,7 @@ export class FcAsyncQueue implements InvocationQueue {
   }
 
   async submit(job: AsyncJob): Promise<void> {
-    await this.unavailableOn(() =>
-      this.submissions.remember(job.id, { tenant: job.tenant, submittedAt: job.submittedAt }, this.retentionMs),
-    );
+    await queueOperation(() => this.submissions.remember(job.id, { tenant: job.tenant, submittedAt: job.submittedAt }, this.retentionMs));
     let status: number;
     try {
       status = await this.send(job);
@@ -186,10 +184,10 @@ export class FcAsyncQueue implements InvocationQueue {
   }
 
   async read(id: string): Promise<InvocationRecord | undefined> {
-    const submission = await this.unavailableOn(() => this.submissions.recall(id));
+    const submission = await queueOperation(() => this.submissions.recall(id));
     if (submission === undefined) return undefined;
     const { tenant, submittedAt } = submission;
-    const task = await this.unavailableOn(() => this.readTask(this.location.functionName, id, this.location.qualifier));
+    const task = await queueOperation(() => this.readTask(this.location.functionName, id, this.location.qualifier));
     // Submitted, but not yet a task FC reports: queued.
     if (!task) return { id, tenant, state: "queued", attempts: 0, submittedAt };
     const state = stateOf(task.status, this.settings);
@@ -215,7 +213,7 @@ export class FcAsyncQueue implements InvocationQueue {
     for (const [name, value] of Object.entries(job.request.headers)) if (typeof value === "string") headers[name] = value;
     const contentType = headers["content-type"];
     const signed = (await this.location.auth?.({ host: url.host, path: url.pathname, method: "POST", contentType, body })) ?? {};
-    const response = await this.unavailableOn(() =>
+    const response = await queueOperation(() =>
       this.fetcher(url, {
         method: "POST",
         headers: {
@@ -233,19 +231,5 @@ export class FcAsyncQueue implements InvocationQueue {
     );
     await response.body?.cancel();
     return response.status;
-  }
-
-  private async unavailableOn<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof ServingError) throw error;
-      throw Object.assign(
-        new ServingError("QUEUE_UNAVAILABLE", "the queue cannot be reached right now; retry shortly", { "retry-after": "1" }),
-        {
-          cause: error,
-        },
-      );
-    }
   }
 }

@@ -8,7 +8,14 @@
  * may send to exactly these queues and use exactly these tables).
  */
 import type { AsyncSpec } from "../../sdk/spec";
-import { ServingError, SQS_MAX_MESSAGE_BYTES, type AsyncJob, type InvocationQueue, type InvocationRecord } from "../contract";
+import {
+  queueUnavailable,
+  ServingError,
+  SQS_MAX_MESSAGE_BYTES,
+  type AsyncJob,
+  type InvocationQueue,
+  type InvocationRecord,
+} from "../contract";
 import { awsEndpoint, awsJson } from "../auth/aws-json";
 import type { CredentialSource } from "../auth/credentials";
 import { InvocationTable, type TableLocation } from "./invocation-table";
@@ -21,11 +28,6 @@ export interface SqsLocation {
   /** The SQS endpoint; default the region's. */
   sqsEndpoint?: string;
 }
-
-const unavailable = (cause: unknown) =>
-  Object.assign(new ServingError("QUEUE_UNAVAILABLE", "the queue cannot be reached right now; retry shortly", { "retry-after": "1" }), {
-    cause,
-  });
 
 /** One entry's SQS queue and its invocation table. */
 export class SqsQueue implements InvocationQueue {
@@ -53,7 +55,7 @@ export class SqsQueue implements InvocationQueue {
     try {
       await this.table.put(job, job.route, this.settings.retention);
     } catch (error) {
-      throw unavailable(error);
+      throw queueUnavailable(error);
     }
     try {
       await awsJson({
@@ -68,7 +70,7 @@ export class SqsQueue implements InvocationQueue {
       });
     } catch (error) {
       await this.table.remove(job.id).catch(() => undefined);
-      throw unavailable(error);
+      throw queueUnavailable(error);
     }
   }
 
@@ -76,7 +78,7 @@ export class SqsQueue implements InvocationQueue {
     try {
       return await this.table.get(id);
     } catch (error) {
-      throw unavailable(error);
+      throw queueUnavailable(error);
     }
   }
 }
