@@ -126,15 +126,14 @@ export class AwsFunction extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         role: role.id,
+        // One `all` unwraps the ARN lists too: no Output of their own per function.
         policy: pulumi
           .all([
             logGroup.arn,
-            pulumi.all(args.modelAccess.sagemakerEndpointArns),
-            pulumi.all(args.modelAccess.executeApiArns),
-            secret ? secret.arn.apply((arn) => [arn]) : [],
-            args.queue
-              ? pulumi.all([args.queue.queueArn, args.queue.tableArn]).apply(([queueArn, tableArn]) => ({ queueArn, tableArn }))
-              : undefined,
+            args.modelAccess.sagemakerEndpointArns,
+            args.modelAccess.executeApiArns,
+            secret ? [secret.arn] : [],
+            args.queue ? { queueArn: args.queue.queueArn, tableArn: args.queue.tableArn } : undefined,
           ])
           .apply(([arn, sagemakerEndpointArns, executeApiArns, secretArns, queue]) =>
             functionPolicy(arn, { sagemakerEndpointArns, executeApiArns }, secretArns, queue),
