@@ -28,6 +28,8 @@ const rpc = require("@pulumi/pulumi/runtime/rpc") as {
   deserializeProperties(struct: ProtoStruct): Record<string, unknown>;
   serializeProperties(label: string, props: Record<string, unknown>): Promise<Record<string, unknown>>;
   specialSigKey: string;
+  specialAssetSig: string;
+  specialArchiveSig: string;
   unknownValue: string;
 };
 
@@ -71,13 +73,22 @@ function sortedCopy(value: unknown): unknown {
   return copy;
 }
 
-/** Whether a serialized value holds more than plain JSON: a secret, asset, archive, resource or unknown. */
-function holdsSpecialValues(value: unknown): boolean {
+/**
+ * Whether a serialized value holds more than plain JSON (`signatures`
+ * undefined), or anything signed but with `signatures`: a secret, asset,
+ * archive, resource or output; or an unknown.
+ */
+function holdsSpecialValues(value: unknown, signatures?: ReadonlySet<string>): boolean {
   if (typeof value === "string") return value === rpc.unknownValue;
   if (value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some(holdsSpecialValues);
-  return rpc.specialSigKey in value || Object.values(value).some(holdsSpecialValues);
+  if (Array.isArray(value)) return value.some((item) => holdsSpecialValues(item, signatures));
+  const signature = (value as Record<string, unknown>)[rpc.specialSigKey];
+  if (signature !== undefined && !signatures?.has(signature as string)) return true;
+  return Object.values(value).some((item) => holdsSpecialValues(item, signatures));
 }
+
+/** Assets and archives: deserialized and serialized again, they are what they were (secrets and resources are not). */
+const ECHOED_AS_THEY_ARE = new Set([rpc.specialAssetSig, rpc.specialArchiveSig]);
 
 /**
  * A Struct that keeps `value` instead of encoding it: it decodes to what a
@@ -98,8 +109,8 @@ function keptStruct(encode: (value: Record<string, unknown>) => ProtoStruct, val
 /**
  * Answers `monitor`'s registrations with `planned`, as Pulumi's mock monitor
  * answers them with a mock's `newResource`, except that inputs made only of
- * plain JSON are echoed as the runtime serialized them instead of being
- * deserialized and serialized again.
+ * plain JSON, assets and archives are echoed as the runtime serialized them
+ * instead of being deserialized and serialized again.
  */
 function answerRegistrations(monitor: MockMonitor, planned: (args: pulumi.runtime.MockResourceArgs) => PlannedOutputs): void {
   monitor.registerResource = async (request, callback) => {
@@ -107,12 +118,13 @@ function answerRegistrations(monitor: MockMonitor, planned: (args: pulumi.runtim
       const object = request.getObject();
       const kept = keptValues.get(object);
       const plain = kept !== undefined && !holdsSpecialValues(kept);
+      const echoed = plain || (kept !== undefined && !holdsSpecialValues(kept, ECHOED_AS_THEY_ARE));
       const inputs = plain ? (sortedCopy(kept) as Record<string, unknown>) : rpc.deserializeProperties(object);
       const type = request.getType();
       const name = request.getName();
       const { id, computed } = planned({ type, name, inputs, provider: request.getProvider(), custom: request.getCustom() });
       const urn = monitor.newUrn(request.getParent(), type, name);
-      const state = plain
+      const state = echoed
         ? { ...kept, ...(await rpc.serializeProperties("", computed)) }
         : await rpc.serializeProperties("", { ...inputs, ...computed });
       monitor.resources.set(urn, { urn, id, state });

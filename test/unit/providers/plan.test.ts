@@ -41,6 +41,9 @@ function program() {
     );
     return child;
   });
+  const packaged = new Thing("packaged", {
+    code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.x = 2;") }),
+  });
   // Read once it is registered, as a program reads a resource another stack created.
   const copy = base.urn.apply((urn) => new Thing("copy", undefined, { urn }).spec);
   const deployment = new Deployment("web", {
@@ -48,7 +51,12 @@ function program() {
     spec: { selector: { matchLabels: { app: "web" } }, template: { spec: { containers: [{ name: "web", image: "nginx" }] } } },
   });
   return {
-    urns: [base.urn, group.urn, child.urn, deployment.urn],
+    urns: [base.urn, group.urn, child.urn, deployment.urn, packaged.urn],
+    // The archive as the resource's output gives it back: its files' text.
+    packaged: (packaged as unknown as { code: pulumi.Output<pulumi.asset.AssetArchive> }).code.apply(async (archive) => {
+      const assets = (await archive.assets) as Record<string, pulumi.asset.StringAsset>;
+      return Object.fromEntries(await Promise.all(Object.entries(assets).map(async ([path, asset]) => [path, await asset.text])));
+    }),
     base: base.spec,
     child: child.spec,
     token: child.token,
@@ -96,6 +104,7 @@ describe("the offline plan's runtime", () => {
     assert.deepEqual(planned.result.base, { alpha: { a: "x", b: [2, { c: null, d: 1 }] }, list: ["z", "a"], zeta: 1 });
     assert.deepEqual(planned.result.child, { baseId: "base-id", dependency: "base-id", fromBase: "x" });
     assert.equal(planned.result.token, "s3cr3t");
+    assert.deepEqual(planned.result.packaged, { "index.js": "exports.x = 2;" });
     assert.deepEqual(planned.result.copy, planned.result.base, "a resource read by URN has the state registered for it");
     const child = planned.resources.find((r) => r.name === "child")!;
     assert.ok(pulumi.asset.AssetArchive.isInstance(child.inputs.code));
