@@ -11,7 +11,7 @@ import { build } from "esbuild";
 import { zipSync } from "fflate";
 import * as pulumi from "@pulumi/pulumi";
 import type { FunctionSpec } from "../../sdk/spec";
-import { bundleEntriesInWorker } from "./entry-bundle";
+import { bundleEntries, bundleEntriesInWorker } from "./entry-bundle";
 import { SERVERLESS_ADAPTERS, SERVERLESS_RUNTIME_MODULE } from "../../runtime/contract";
 
 /**
@@ -82,10 +82,18 @@ export async function bundleRuntimeTracing(): Promise<string> {
 const ENTRY = "cloudloom-entry";
 
 /**
- * Bundles every function of an app in one esbuild run, in a worker thread
- * (entry-bundle.ts); resolves to each function's source, by function name.
- * A function's source holds its handler and the handler's own imports; it
- * requires only the runtime layer's module.
+ * From how many functions an app's handlers are bundled in a worker thread:
+ * a large program keeps the main thread busy for long (1,000 functions: the
+ * worker saves half a second of a plan), while below about 300 functions the
+ * worker's start-up (about 0.1 s) costs as much as it saves, or more.
+ */
+const WORKER_FROM_FUNCTIONS = 300;
+
+/**
+ * Bundles every function of an app in one esbuild run (in a worker thread
+ * for a large app, see entry-bundle.ts); resolves to each function's source,
+ * by function name. A function's source holds its handler and the handler's
+ * own imports; it requires only the runtime layer's module.
  */
 export async function bundleHandlers(
   root: string,
@@ -94,7 +102,8 @@ export async function bundleHandlers(
 ): Promise<Record<string, string>> {
   const names = Object.keys(functions);
   if (names.length === 0) return {};
-  const byFile = await bundleEntriesInWorker({
+  const bundle = names.length >= WORKER_FROM_FUNCTIONS ? bundleEntriesInWorker : bundleEntries;
+  const byFile = await bundle({
     options: {
       ...BUNDLE_OPTIONS,
       entryPoints: Object.fromEntries(names.map((name, i) => [`fn-${i}`, `${ENTRY}:${name}`])),

@@ -4,8 +4,8 @@
  * hands to esbuild. esbuild asks the plugin for every entry over its
  * service's pipe, so a run in the main thread stands still while the thread
  * is busy, and a program builds its resources in one synchronous stretch
- * (1,000 functions: seconds). The run goes to a worker thread instead, whose
- * event loop is free to answer the plugin meanwhile.
+ * (1,000 functions: seconds). A large app's run goes to a worker thread
+ * instead, whose event loop is free to answer the plugin meanwhile.
  *
  * This module imports only esbuild: the worker loads it, and nothing else.
  */
