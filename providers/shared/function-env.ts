@@ -44,7 +44,7 @@ export function functionEnvironment(
   secrets: SecretSettings | undefined,
   endpointOf: (key: string) => pulumi.Input<Endpoint>,
   extra: Record<string, pulumi.Input<string>> = {},
-  runtime: pulumi.Input<Record<string, unknown>> = {},
+  runtime: Record<string, unknown> | pulumi.Output<Record<string, unknown>> = {},
 ): Record<string, pulumi.Input<string>> {
   const fn = spec.functions[fnName];
   let values: pulumi.Output<Record<string, string>> | undefined;
