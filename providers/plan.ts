@@ -6,6 +6,7 @@
  * unless the plan knows it and answers with a placeholder (`KNOWN_CALLS`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { keepPropertiesInProcess, type MockMonitor, type PlannedOutputs } from "./plan-registrations";
 
 /** One resource the program would create. */
 export interface PlannedResource {
@@ -121,6 +122,9 @@ const KNOWN_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<st
   }),
 };
 
+/** Pulumi's package exports, whose `mergeOptions` every resource class merges its default options with. */
+const pulumiExports = require("@pulumi/pulumi") as { mergeOptions: typeof pulumi.mergeOptions };
+
 /** Pulumi's promise wrapper, which records every internal promise for leak diagnostics. */
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
   debuggablePromise: <T>(promise: Promise<T>, label: string) => Promise<T>;
@@ -144,23 +148,28 @@ export async function planUnderMocks<T>(
   const unanswered: string[] = [];
   const published = new Map<string, number>();
   const providerRegions = new Map<string, string>();
+  /** Records a resource and answers with its ID and the outputs a cloud would compute. */
+  const planned = (args: pulumi.runtime.MockResourceArgs): PlannedOutputs => {
+    resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
+    const id = `${args.name}-id`;
+    if (args.type === "pulumi:providers:aws" || args.type === "pulumi:providers:alicloud")
+      providerRegions.set(id, String(args.inputs.region));
+    const providerId = args.provider?.slice(args.provider.lastIndexOf("::") + 2);
+    const region = (providerId && providerRegions.get(providerId)) ?? "us-east-1";
+    const computed = computedState(args.type, args.name, args.inputs, region);
+    // A dynamic resource publishing FC versions: FC numbers each function's versions from 1.
+    if (args.type === "pulumi-nodejs:dynamic:Resource" && typeof args.inputs.functionName === "string") {
+      const next = (published.get(args.inputs.functionName) ?? 0) + 1;
+      published.set(args.inputs.functionName, next);
+      computed.versionId = String(next);
+    }
+    return { id, computed };
+  };
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
-        const id = `${args.name}-id`;
-        if (args.type === "pulumi:providers:aws" || args.type === "pulumi:providers:alicloud")
-          providerRegions.set(id, String(args.inputs.region));
-        const providerId = args.provider?.slice(args.provider.lastIndexOf("::") + 2);
-        const region = (providerId && providerRegions.get(providerId)) ?? "us-east-1";
-        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region) };
-        // A dynamic resource publishing FC versions: FC numbers each function's versions from 1.
-        if (args.type === "pulumi-nodejs:dynamic:Resource" && typeof args.inputs.functionName === "string") {
-          const next = (published.get(args.inputs.functionName) ?? 0) + 1;
-          published.set(args.inputs.functionName, next);
-          state.versionId = String(next);
-        }
-        return { id, state };
+        const { id, computed } = planned(args);
+        return { id, state: { ...args.inputs, ...computed } };
       },
       call(args) {
         const answer = KNOWN_CALLS[args.token];
@@ -176,14 +185,20 @@ export async function planUnderMocks<T>(
   // Pulumi captures a stack trace for every resource (its source position), and tags and
   // tracks every internal promise for leak diagnostics. An offline plan reports neither;
   // the captures were half of a large plan's time, and the tracking a third of the rest
-  // (1,000 AWS functions: 15.8 -> 10.6 s, 1.7 -> 1.2 GB). All stay off until the last
-  // resource is in.
+  // (1,000 AWS functions: 15.8 -> 10.6 s, 1.7 -> 1.2 GB). Nor has it a stack's state for
+  // aliases to match older resources in: the aliases resource classes add to their options
+  // (a Kubernetes Deployment has three) were 40% of a Kubernetes plan's time, so its options
+  // carry none. Its resources' properties cross to the mock monitor and back as values, not
+  // protobuf (plan-registrations.ts). All stay off until the last resource is in.
   const stackTraceLimit = Error.stackTraceLimit;
   const callsites = resourceClass.callsites;
   const { debuggablePromise } = debuggable;
+  const { mergeOptions } = pulumiExports;
   Error.stackTraceLimit = 0;
   resourceClass.callsites = () => [];
   debuggable.debuggablePromise = (promise) => promise;
+  pulumiExports.mergeOptions = (first, second) => ({ ...mergeOptions(first, second), aliases: undefined });
+  const encodeProperties = keepPropertiesInProcess(pulumi.runtime.getMonitor() as unknown as MockMonitor, planned);
   try {
     const result = await settle(program());
     await allRegistered(resources);
@@ -196,6 +211,8 @@ export async function planUnderMocks<T>(
     Error.stackTraceLimit = stackTraceLimit;
     resourceClass.callsites = callsites;
     debuggable.debuggablePromise = debuggablePromise;
+    pulumiExports.mergeOptions = mergeOptions;
+    encodeProperties();
   }
 }
 

@@ -1,15 +1,14 @@
 /**
  * Plans a generated app with N functions on one target, in its own process
- * so its peak memory is its own. Prints `{ ms, resources, maxRssMb }`.
+ * so its peak memory is its own. Prints `{ ms, cpuMs, resources, maxRssMb }`.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../../sdk";
-import { OFFLINE_PLAN_KEY_PATH } from "../../providers/alicloud/describe";
 import { planUnderMocks } from "../../providers/plan";
-import { TARGET_FACTORIES } from "../../providers/registry";
+import { describeTarget, TARGET_FACTORIES } from "../../providers/registry";
 import type { Target } from "../../sdk";
 
 const [target, count] = [process.argv[2] as Target, Number(process.argv[3])];
@@ -38,14 +37,19 @@ function generatedApp(functions: number, root: string): App {
 void (async () => {
   const root = handlerRoot(count);
   const spec = generatedApp(count, root).toSpec({ target });
-  const jwtKey = readFileSync(OFFLINE_PLAN_KEY_PATH, "utf8");
+  // The target's offline placeholders (networks, keys), as `cloudloom plan` fills them in for a stack that sets none.
+  const values: Record<string, string> = { ...describeTarget(target).placeholders(), artifactBaseUrl: "https://artifacts.example.invalid" };
   const settings = {
-    get: (key: string) => (key === "artifactBaseUrl" ? "https://artifacts.example.invalid" : undefined),
-    getSecret: (key: string) => (key === "jwtPrivateKey" ? pulumi.secret(jwtKey) : undefined),
+    get: (key: string) => values[key],
+    getSecret: (key: string) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
     secretKeys: () => undefined,
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const { resources } = await planUnderMocks(() => TARGET_FACTORIES[target]!({ spec, root }, settings));
   const ms = performance.now() - started;
-  console.log(JSON.stringify({ ms, resources: resources.length, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  const { user, system } = process.cpuUsage(cpu);
+  console.log(
+    JSON.stringify({ ms, cpuMs: (user + system) / 1000, resources: resources.length, maxRssMb: process.resourceUsage().maxRSS / 1024 }),
+  );
 })();

@@ -43,7 +43,7 @@ export function publishLive(
 ): V3Alias {
   const version = new V3FunctionVersion(
     name,
-    { functionName, description: pulumi.interpolate`cloudloom revision ${revision}` },
+    { functionName, description: pulumi.output(revision).apply((digest) => `cloudloom revision ${digest}`) },
     { ...child, replaceOnChanges: ["description"] },
   );
   return new V3Alias(name, { functionName, aliasName: LIVE_ALIAS, versionId: version.versionId }, child);
@@ -63,6 +63,16 @@ export function jwtTriggerConfig(jwks: object): string {
   });
 }
 
+/** Each JWKS's trigger config, built once: every function and model version of an app shares the gateway's JWKS. */
+const triggerConfigs = new WeakMap<object, pulumi.Output<string>>();
+
+/** The trigger config for `jwks` (see jwtTriggerConfig), shared by every trigger of the same JWKS. */
+function triggerConfigOf(jwks: pulumi.Input<object>): pulumi.Output<string> {
+  let config = triggerConfigs.get(jwks);
+  if (!config) triggerConfigs.set(jwks, (config = pulumi.output(jwks).apply(jwtTriggerConfig)));
+  return config;
+}
+
 /** An HTTP trigger on a qualifier (`live`, another alias, or a version), named `triggerName`; returns its internet URL. */
 export function jwtTrigger(
   name: string,
@@ -79,7 +89,7 @@ export function jwtTrigger(
       triggerName,
       triggerType: "http",
       qualifier,
-      triggerConfig: pulumi.output(jwks).apply(jwtTriggerConfig),
+      triggerConfig: triggerConfigOf(jwks),
     },
     child,
   );

@@ -214,7 +214,9 @@ export function demandUrl(
   region: string,
 ): pulumi.Output<string> | undefined {
   if (!context.args.gateway) return undefined;
-  return pulumi.interpolate`http://${gatewayName(context)}.${context.namespace!}.svc.cluster.local${demandQuery(kind, entry, region)}`;
+  // One apply per workload, not an interpolation's several Outputs: a large plan builds one per function.
+  const [name, query] = [gatewayName(context), demandQuery(kind, entry, region)];
+  return context.namespace!.apply((namespace) => `http://${name}.${namespace}.svc.cluster.local${query}`);
 }
 
 /** The gateway step: the in-cluster gateway and its Redis, unless the app is a part of another target's (EKS or ACK models). */

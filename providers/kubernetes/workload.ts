@@ -172,7 +172,8 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     this.url =
       args.exposure?.type === "LoadBalancer"
         ? pulumi.interpolate`http://${service.status.loadBalancer.ingress.apply((ingress) => ingress?.[0]?.ip || ingress?.[0]?.hostname)}`
-        : pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc.cluster.local`;
+        : // From the Service's own name and namespace: one Output, where an interpolation makes several per workload.
+          service.metadata.apply(({ name, namespace }) => `http://${name}.${namespace}.svc.cluster.local`);
     this.registerOutputs({ url: this.url });
   }
 

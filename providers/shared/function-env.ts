@@ -44,25 +44,30 @@ export function functionEnvironment(
   secrets: SecretSettings | undefined,
   endpointOf: (key: string) => pulumi.Input<Endpoint>,
   extra: Record<string, pulumi.Input<string>> = {},
-  runtime: pulumi.Input<Record<string, unknown>> = {},
+  runtime: Record<string, unknown> | pulumi.Output<Record<string, unknown>> = {},
 ): Record<string, pulumi.Input<string>> {
   const fn = spec.functions[fnName];
-  const values = pulumi.output(secrets?.values ?? {});
+  let values: pulumi.Output<Record<string, string>> | undefined;
   const environment: Record<string, pulumi.Input<string>> = { ...extra };
   for (const [variable, value] of Object.entries(fn.environment))
-    environment[variable] = typeof value === "string" ? value : pulumi.secret(values.apply((all) => all[value.secret]));
+    environment[variable] =
+      typeof value === "string"
+        ? value
+        : pulumi.secret((values ??= pulumi.output(secrets?.values ?? {})).apply((all) => all[value.secret]));
   const models = fn.models.map((key) => ({ name: spec.models[key].name, key, version: spec.models[key].version }));
-  environment[RUNTIME_ENV.serverlessConfig] = pulumi
-    .all([pulumi.all(models.map((model) => endpointOf(model.key))), pulumi.output(runtime)])
-    .apply(([endpoints, more]) =>
-      JSON.stringify({
-        region,
-        models: Object.fromEntries(
-          models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
-        ),
-        env: Object.keys(fn.environment).sort(),
-        ...more,
-      }),
-    );
+  const serverlessConfig = ([endpoints, more]: [Endpoint[], Record<string, unknown>]) =>
+    JSON.stringify({
+      region,
+      models: Object.fromEntries(
+        models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
+      ),
+      env: Object.keys(fn.environment).sort(),
+      ...more,
+    });
+  // A function that calls no model and works no queue knows its configuration now: a plain value, not one more Output per function to resolve.
+  environment[RUNTIME_ENV.serverlessConfig] =
+    models.length === 0 && !pulumi.Output.isInstance(runtime)
+      ? serverlessConfig([[], runtime])
+      : pulumi.all([pulumi.all(models.map((model) => endpointOf(model.key))), pulumi.output(runtime)]).apply(serverlessConfig);
   return environment;
 }
