@@ -64,3 +64,6 @@ export type ThreadMessage =
 export function buffersOf(tensors: Tensors): ArrayBuffer[] {
   return [...new Set(Object.values(tensors).map((tensor) => tensor.data.buffer as ArrayBuffer))];
 }
+
+/** The nice value of a session thread: on Linux's scheduler, about a tenth of the event loop's share when both want the CPU. */
+export const SESSION_THREAD_NICE = 10;

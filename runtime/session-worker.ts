@@ -8,7 +8,14 @@
  * the outputs, their buffers transferred back. A batch the session refuses is
  * answered with the error; the thread keeps serving. On "close" it releases
  * the session after the batches before it, and ends.
+ *
+ * The thread runs at a lower CPU priority than the event loop's (and so do
+ * onnxruntime's intra-op threads, which it starts and which inherit it): a
+ * saturated model then takes only the CPU nothing else asks for, and health
+ * checks, cache hits and other routes are answered first.
  */
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { ServingError } from "./contract";
@@ -16,6 +23,7 @@ import {
   buffersOf,
   type JsonRows,
   type RejectedRow,
+  SESSION_THREAD_NICE,
   type RunMessage,
   type SessionThreadData,
   type Tensors,
@@ -27,6 +35,21 @@ import { sampleFromBody, sampleSize } from "./signature";
 const port = parentPort!;
 const say = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const messageOf = (error: unknown) => String((error as Error)?.message ?? error);
+/**
+ * Lowers this thread's priority, before its session starts onnxruntime's
+ * threads. Linux keeps a nice value per thread, and `setpriority` given a
+ * thread's id changes that thread's alone; elsewhere there is no per-thread
+ * id to give, and the thread keeps the process's priority.
+ */
+function yieldToEventLoop(): void {
+  if (process.platform !== "linux") return;
+  try {
+    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), SESSION_THREAD_NICE);
+  } catch {
+    // A sandbox that forbids it (seccomp): the thread serves at the process's priority, as before.
+  }
+}
+
 /** The model's declared inputs, once its session is open. */
 let declared: SessionThreadData["inputs"] = {};
 
@@ -73,6 +96,7 @@ async function end(session: ort.InferenceSession): Promise<void> {
 /** Opens the session, then serves batches: one message at a time, so "close" waits for the batches before it. */
 function open({ artifact, options, inputs }: SessionThreadData): void {
   declared = inputs;
+  yieldToEventLoop();
   ort.InferenceSession.create(artifact, options).then(
     (session) => {
       let done = Promise.resolve();

@@ -6,13 +6,14 @@
  * does not match its declared signature, and a drain on shutdown.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { threadId } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import example from "../../../examples/support-desk/app";
 import { ServingError } from "../../../runtime/contract";
 import { ModelHost, type ModelHostEvents } from "../../../runtime/model-host";
+import { SESSION_THREAD_NICE } from "../../../runtime/session-protocol";
 import { SessionThread } from "../../../runtime/session-thread";
 import { sessionThreadSizing } from "../../../runtime/sizing";
 import type { ModelSpec } from "../../../sdk/spec";
@@ -112,6 +113,29 @@ describe("model sessions in worker threads (real onnxruntime-node)", () => {
       assert.deepEqual(rejected, []);
       assert.deepEqual(outputs.probabilities.dims, [3, 5]);
       assert.equal(outputs.probabilities.data.buffer.byteLength, 3 * 5 * 4, "the output arrives in a buffer of its own");
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("runs the session at a lower priority than the event loop's thread (Linux: per-thread nice)", async () => {
+    /** The nice value (field 19 of /proc/<pid>/task/<tid>/stat) of each of this process's threads. */
+    const niceByThread = () =>
+      new Map(
+        readdirSync("/proc/self/task").map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+          return [tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])] as const;
+        }),
+      );
+    const before = niceByThread();
+    const thread = await SessionThread.start(
+      { artifact, options: { executionProviders: ["cpu"] }, inputs: intent.signature.inputs },
+      "model intent@1",
+    );
+    try {
+      const lowered = [...niceByThread()].filter(([tid, nice]) => !before.has(tid) && nice === SESSION_THREAD_NICE);
+      assert.ok(lowered.length >= 1, "the session's thread runs at the session nice value");
+      assert.equal(niceByThread().get(String(process.pid)), before.get(String(process.pid)), "the event loop's thread keeps its priority");
     } finally {
       await thread.close();
     }
