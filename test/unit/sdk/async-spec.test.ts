@@ -208,6 +208,36 @@ describe("asynchronous declarations", () => {
     {
       code: "CL_ASYNC_MODEL_HOST",
       path: "routes.POST /v1/models/intent.async",
+      breaks: "a model queued on AWS whose only region is a Wavelength Zone, reached only through that zone's gateway",
+      target: "aws",
+      mutate: (s) => {
+        s.regions.edge.placement.aws = { region: "eu-central-1", zone: "eu-central-1-wl1-ber-wlz-1", zoneType: "wavelength" };
+        s.models["intent@1"].regions = ["edge"];
+        s.routes["POST /v1/models/intent"] = {
+          target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
+          auth: "api-key",
+          async: s.routes["POST /v1/batch"].async,
+        };
+      },
+    },
+    {
+      code: "CL_ASYNC_MODEL_HOST",
+      path: "routes.POST /v1/models/intent.async",
+      breaks: "a model queued on Alibaba Cloud whose only region runs on an ENS node's instances",
+      target: "alicloud",
+      mutate: (s) => {
+        s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
+        s.models["intent@1"].regions = ["edge"];
+        s.routes["POST /v1/models/intent"] = {
+          target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
+          auth: "api-key",
+          async: s.routes["POST /v1/batch"].async,
+        };
+      },
+    },
+    {
+      code: "CL_ASYNC_MODEL_HOST",
+      path: "routes.POST /v1/models/intent.async",
       breaks: "a model queued on Alibaba Cloud whose GPU pool runs on ACK",
       target: "alicloud",
       mutate: (s) => {
