@@ -10,9 +10,12 @@
  * the model's answer is the invocation's result:
  *
  * - an answer below 500 (the outputs, or a 4xx refusing the input) settles it;
- * - a 5xx (its error code kept), a connection the model drops or refuses,
- *   or no answer within the attempt timeout fails the attempt, which is
- *   retried and, after the last, dead-lettered;
+ * - a 5xx (its error code kept), a 429 (throttled, or a serverless endpoint
+ *   still starting), a connection the model drops or refuses, or no answer
+ *   within the attempt timeout fails the attempt, which is retried and,
+ *   after the last, dead-lettered;
+ * - SageMaker answers a container's own 4xx or 5xx as 424 ModelError, with
+ *   the container's status and body inside: those are what count;
  * - an answer longer than MAX_ANSWER_BYTES is not read further: it settles
  *   as RESULT_TOO_LARGE with the model's status.
  */
@@ -20,7 +23,7 @@ import { z } from "zod";
 import { EndpointSchema, toMilliseconds, type AsyncSpec, type Endpoint } from "../../sdk/spec";
 import { ServingError, type AsyncJob, type InvocationResult } from "../contract";
 import { authFor } from "../auth/backend-auth";
-import { answerFailure, parsedBody } from "../queue/attempt";
+import { AttemptFailure, answerFailure, parsedBody } from "../queue/attempt";
 import { predictUrl } from "../remote-model";
 import { jobsHandler, parsedRuntimeConfig, QueueWorkSchema } from "./lambda";
 import { isSqsEvent, type SqsBatchResponse, type SqsEvent } from "./sqs-jobs";
@@ -53,17 +56,31 @@ async function readBounded(response: Response, max: number): Promise<Buffer | un
     await response.body?.cancel();
     return undefined;
   }
+  const reader = response.body?.getReader();
   const chunks: Buffer[] = [];
   let length = 0;
-  for await (const chunk of response.body ?? []) {
-    length += (chunk as Uint8Array).byteLength;
+  for (;;) {
+    const next = await reader?.read();
+    if (!next || next.done) return Buffer.concat(chunks);
+    length += next.value.byteLength;
     if (length > max) {
-      await response.body?.cancel().catch(() => undefined);
+      await reader!.cancel().catch(() => undefined);
       return undefined;
     }
-    chunks.push(Buffer.from(chunk as Uint8Array));
+    chunks.push(Buffer.from(next.value));
   }
-  return Buffer.concat(chunks);
+}
+
+/**
+ * The model container's own answer inside a SageMaker InvokeEndpoint answer:
+ * a 424 ModelError carries the container's status (`OriginalStatusCode`)
+ * and body (`OriginalMessage`); anything else is the answer as it came.
+ */
+export function containerAnswer(status: number, body: unknown): { status: number; body: unknown } {
+  const error = body as { OriginalStatusCode?: unknown; OriginalMessage?: unknown } | null;
+  if (status !== 424 || typeof error?.OriginalStatusCode !== "number") return { status, body };
+  const original = typeof error.OriginalMessage === "string" ? parsedBody(Buffer.from(error.OriginalMessage)) : null;
+  return { status: error.OriginalStatusCode, body: original };
 }
 
 /**
@@ -80,6 +97,7 @@ export function modelAttempt(
 ): (job: AsyncJob) => Promise<InvocationResult> {
   const url = predictUrl(endpoint, key);
   const auth = authFor(endpoint, env);
+  const sagemaker = typeof endpoint !== "string" && endpoint.sigv4?.service === "sagemaker";
   const contentType = "application/json";
   const timeoutMs = toMilliseconds(settings.timeout);
   return async (job) => {
@@ -105,8 +123,14 @@ export function modelAttempt(
         body: { error: { code: "RESULT_TOO_LARGE", message: `the model's answer is larger than ${MAX_ANSWER_BYTES} bytes` } },
       };
     const parsed = parsedBody(answer);
-    if (response.status >= 500) throw answerFailure({ id: job.id, kind: "model", entry: key }, response.status, parsed, "the job worker's log");
-    return { status: response.status, body: parsed };
+    const { status, body: result } = sagemaker ? containerAnswer(response.status, parsed) : { status: response.status, body: parsed };
+    if (status >= 500) throw answerFailure({ id: job.id, kind: "model", entry: key }, status, result, "the job worker's log");
+    if (status === 429)
+      throw new AttemptFailure(
+        "MODEL_UNAVAILABLE",
+        `model ${key} answered 429 (throttled, or still starting); invocation ${job.id} is retried`,
+      );
+    return { status, body: result };
   };
 }
 
