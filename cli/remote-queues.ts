@@ -12,6 +12,7 @@ import {
   credentialSourceFromEnv,
   FcAsyncQueue,
   functionInvokePath,
+  modelPredictPath,
   queueName,
   sdkTaskReader,
   SqsQueue,
@@ -62,14 +63,14 @@ export function remoteQueues(
   ): InvocationQueue & { close?(): Promise<void> } => {
     const key = asyncEntryKey(entry.kind, entry.name);
     if (endpoint.kind === "fc") {
-      if (entry.kind !== "function")
-        throw new UsageError(`the endpoints file queues ${key} in Function Compute, which queues functions only`);
-      const trigger = endpoints.functions[entry.name]?.[entry.region];
+      // A function's trigger, or the trigger of the FC function serving a model version (called at its predict path).
+      const trigger = (entry.kind === "function" ? endpoints.functions : endpoints.models)[entry.name]?.[entry.region];
       if (!trigger)
         throw new UsageError(`the endpoints file queues ${key} in Function Compute, but has no endpoint for it in ${entry.region}`);
       const base = new URL(endpointUrl(trigger));
       const exact = typeof trigger !== "string" && trigger.exact;
-      const triggerUrl = exact ? base.href : `${base.origin}${base.pathname.replace(/\/$/, "")}${functionInvokePath(entry.name)}`;
+      const internalPath = entry.kind === "function" ? functionInvokePath(entry.name) : modelPredictPath(entry.name);
+      const triggerUrl = exact ? base.href : `${base.origin}${base.pathname.replace(/\/$/, "")}${internalPath}`;
       let auth;
       try {
         auth = authFor(trigger, env);

@@ -243,6 +243,9 @@ export const SERVERLESS_RUNTIME_MODULE = "cloudloom-runtime";
 /** The wrapper each serverless platform's functions call, exported by the runtime module. */
 export const SERVERLESS_ADAPTERS = { lambda: "lambdaHandler", fc: "fcHandler" } as const;
 
+/** The runtime module's handler of a model version's asynchronous jobs on Lambda (a job worker's whole package calls it). */
+export const MODEL_JOBS_ADAPTER = "modelJobsHandler";
+
 /*
  * Errors. Every error a client sees is `{"error":{"code","message"}}`; 5xx
  * messages are fixed texts, so internals never reach a client.
@@ -412,6 +415,29 @@ export interface InvocationQueue {
   /** The invocation `id`, or undefined when the queue does not know it (never submitted, or past its retention). */
   read(id: string): Promise<InvocationRecord | undefined>;
 }
+
+/**
+ * The largest body Function Compute takes in an asynchronous call of an HTTP
+ * trigger (128 KB; a synchronous call takes 32 MB).
+ */
+export const FC_ASYNC_MAX_BODY_BYTES = 131_072;
+
+/**
+ * The header the gateway marks each asynchronous call to Function Compute
+ * with (the invocation id): an answer to a marked call that is a 5xx must
+ * fail FC's attempt, so FC retries it and, after the last, dead-letters it.
+ */
+export const INVOCATION_HEADER = "x-cloudloom-invocation";
+
+/**
+ * How a custom container tells Function Compute that an invocation failed:
+ * this response header with FC_FAILED_STATUS. An answer without it counts as
+ * a success, whatever its HTTP status.
+ */
+export const FC_STATUS_HEADER = "x-fc-status";
+
+/** The value of FC_STATUS_HEADER that fails the invocation. */
+export const FC_FAILED_STATUS = "404";
 
 /** The largest SQS message cloudloom's queues take (their `maxMessageSize`): a job's JSON, its body base64-encoded inside. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;

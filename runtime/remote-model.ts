@@ -22,7 +22,7 @@ import { modelPredictPath, ServingError } from "./contract";
 import { injectActiveTrace } from "./trace-context";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
-function predictUrl(endpoint: Endpoint, key: string): URL {
+export function predictUrl(endpoint: Endpoint, key: string): URL {
   if (typeof endpoint === "string") return new URL(`${endpoint.replace(/\/$/, "")}${modelPredictPath(key)}`);
   return endpoint.exact ? new URL(endpoint.url) : new URL(`${endpoint.url.replace(/\/$/, "")}${modelPredictPath(key)}`);
 }

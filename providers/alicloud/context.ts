@@ -31,7 +31,7 @@ export interface AlicloudContext {
   /** By `<function or model key>/<region>`: the FC function CloudMonitor reports it under (ACK models have none). */
   monitored: Map<string, CloudMonitorSource>;
   endpoints: EndpointsBuilder;
-  /** By asynchronous function: its queue (set by the queues step). */
+  /** By asynchronous entry (`asyncEntryKey`): its queue (set by the queues step). */
   queues: Map<string, PlacedFcQueue>;
   /** By spec region, created on first use: the KMS secret holding the JWT private key (functions get only its name). */
   jwtKeySecret: (region: string) => KmsSecretRef;

@@ -10,6 +10,8 @@ import type { PlannedResource } from "../plan";
 import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import {
   ACCELERATORS,
+  asyncEntries,
+  asyncEntryKey,
   edgeCpuInstanceType,
   edgeGpuInstanceType,
   poolPlatform,
@@ -177,13 +179,15 @@ const fcGpuType = (pool: GpuPoolSpec) =>
 /** What each entry becomes on Alibaba Cloud (the mapping table of providers/alicloud/README.md, per entry). */
 function alicloudEntries(spec: SpecV1): EntryNotes {
   const serverless = (pool: GpuPoolSpec) => poolPlatform(pool, "alicloud") === "serverless";
+  const queued = asyncEntries(spec);
   return {
     functions: noteEach(spec.functions, (fn) => `FC 3.0 function + HTTP trigger ${regionCount(fn.regions)}`),
-    models: noteEach(spec.models, (model) => {
+    models: noteEach(spec.models, (model, key) => {
       const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
-      if (!pool) return `FC function (CPU) ${regionCount(model.regions)}`;
+      const async = queued.has(asyncEntryKey("model", key)) ? " + async invocation" : "";
+      if (!pool) return `FC function (CPU) ${regionCount(model.regions)}${async}`;
       return serverless(pool)
-        ? `FC GPU function, ${fcGpuType(pool)} ${regionCount(model.regions)}`
+        ? `FC GPU function, ${fcGpuType(pool)} ${regionCount(model.regions)}${async}`
         : `ACK GPU pods on ${ecsGpuInstanceType(pool)} ${regionCount(model.regions)}`;
     }),
     gpuPools: noteEach(spec.gpuPools, (pool) =>

@@ -12,7 +12,7 @@
  * failure destination on its MNS queue, which its role may send to.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { V3AsyncInvokeConfig, V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
+import { V3Function, V3LayerVersion, type V3FunctionArgs } from "@pulumi/alicloud/fc";
 import { toMegabytes, toSeconds, type FunctionSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { fcZipBase64, serverlessPackages } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
@@ -22,8 +22,7 @@ import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
-import { fcFunctionName, type PlacedFcQueue } from "./queues";
-import { grant } from "./ram";
+import { fcFunctionName, invokeAsynchronously, queueHere, type PlacedFcQueue } from "./queues";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, LIVE_ALIAS, provision, publishLive } from "./serving";
 
@@ -62,11 +61,9 @@ export class FcFunction extends pulumi.ComponentResource {
     const memory = toMegabytes(args.spec.memory);
     const tags = entryLabels(args.app, "function", args.entry);
     const secrets = args.secrets ?? [];
-    const deadLetter = args.queue?.deadLetter;
     // FC delivers failed asynchronous invocations to their destination with the function's own role.
-    const role = secrets.length > 0 || deadLetter ? fcRole(name, tags, child) : undefined;
+    const role = secrets.length > 0 || args.queue?.deadLetter ? fcRole(name, tags, child) : undefined;
     const secretRead = role && secrets.length > 0 ? [allowSecretRead(name, role, secrets, tags, child)] : [];
-    const deadLetterSend = role && deadLetter ? [grant(name, "dead-letter", role, ["mns:SendMessage"], [deadLetter], tags, child)] : [];
     const configuration: V3FunctionArgs = {
       functionName: name,
       runtime: "nodejs20",
@@ -88,32 +85,10 @@ export class FcFunction extends pulumi.ComponentResource {
     // dependsOn (an Output per such input was a tenth of a 1,000-function plan's time).
     const alias = publishLive(name, name, configurationRevision(configuration), { ...child, dependsOn: [fn] });
     if (args.scaling) provision(name, name, alias, args.scaling, false, child);
-    if (args.queue) asynchronously(name, fn, alias.aliasName, args.queue, { ...child, dependsOn: deadLetterSend });
+    if (args.queue) invokeAsynchronously(name, fn.functionName, alias.aliasName, args.queue, role, tags, child);
     this.url = jwtTrigger(name, name, LIVE_ALIAS, args.jwks, { ...child, dependsOn: [alias] });
     this.registerOutputs({ url: this.url });
   }
-}
-
-/** FC's asynchronous invocation of the function's `qualifier`, from the entry's settings. */
-function asynchronously(
-  name: string,
-  fn: V3Function,
-  qualifier: pulumi.Input<string>,
-  queue: PlacedFcQueue,
-  opts: pulumi.CustomResourceOptions,
-): V3AsyncInvokeConfig {
-  return new V3AsyncInvokeConfig(
-    `${name}-async`,
-    {
-      functionName: fn.functionName,
-      qualifier,
-      maxAsyncRetryAttempts: queue.settings.retries,
-      maxAsyncEventAgeInSeconds: Math.round(toSeconds(queue.settings.retention)),
-      asyncTask: true,
-      destinationConfig: queue.deadLetter ? { onFailure: { destination: queue.deadLetter } } : undefined,
-    },
-    opts,
-  );
 }
 
 /** The functions step: the runtime layer once per region, and an FC function per function per region. */
@@ -152,7 +127,6 @@ export function placeFunctions(context: AlicloudContext): void {
       const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
       for (const variable of Object.keys(declared)) delete environment[variable];
       const functionName = fcFunctionName(context, fnName, region);
-      const placed = context.queues.get(fnName);
       const created = new FcFunction(
         functionName,
         {
@@ -165,7 +139,7 @@ export function placeFunctions(context: AlicloudContext): void {
           environment,
           jwks: context.jwks,
           secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared)],
-          queue: placed?.region === region ? placed : undefined,
+          queue: queueHere(context, "function", fnName, region),
         },
         { parent, provider },
       );

@@ -77,7 +77,7 @@ export interface FcGatewayArgs {
   redisPassword: pulumi.Input<string>;
   /** The KMS secret holding the API keys the gateway accepts, when the stack sets them. */
   apiKeysSecret?: KmsSecretRef;
-  /** The asynchronous functions whose tasks the gateway reads for its status endpoint (their ARNs). */
+  /** The FC functions (of asynchronous functions and queued model versions) whose tasks the gateway reads for its status endpoint (their ARNs). */
   asyncFunctions?: pulumi.Input<string>[];
 }
 

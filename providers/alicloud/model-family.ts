@@ -6,21 +6,32 @@
  * Each model version is a published FC version, published in order by
  * `FcVersionPublish` (set CLOUDLOOM_MODEL_VERSION, publish); each version
  * gets a trigger of its own (pinned calls), and each route that splits the
- * model gets an alias with the route's weights and a trigger on it.
+ * model gets an alias with the route's weights and a trigger on it. A
+ * version an asynchronous route queues gets FC's asynchronous invocation on
+ * its published version, the qualifier of its own trigger (queues.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { getAccountOutput } from "@pulumi/alicloud";
 import { V3Alias, V3Function } from "@pulumi/alicloud/fc";
 import { RUNTIME_ENV } from "../../runtime/contract";
-import { fcCanaries, type FcCanary, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec, type SpecV1 } from "../../sdk/spec";
+import {
+  asyncEntryKey,
+  fcCanaries,
+  type FcCanary,
+  type GpuPoolSpec,
+  type ModelSpec,
+  type ScalingPolicySpec,
+  type SpecV1,
+} from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { recordEndpoint } from "../shared/endpoints";
-import { dnsSafe, resourceName } from "../shared/naming";
+import { dnsSafe } from "../shared/naming";
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
+import { fcModelFunctionName, invokeAsynchronously, queueHere, recordQueueEndpoint, type PlacedFcQueue } from "./queues";
 import { configurationRevision, jwtTrigger, provision } from "./serving";
 import { FcVersionPublish } from "./version-publisher";
 
@@ -41,6 +52,8 @@ export interface FcModelFamilyArgs {
   /** The routes that split this model here. */
   canaries: FcCanary[];
   jwks: pulumi.Input<object>;
+  /** By version: its asynchronous queue, when a route queues it and this is its home region. */
+  queues?: Record<string, PlacedFcQueue>;
 }
 
 /** FC's alias name for a route: letters, digits, `-` and `_`, starting with a letter. */
@@ -52,6 +65,8 @@ export class FcModelFamily extends pulumi.ComponentResource {
   readonly versionUrls: Record<string, pulumi.Output<string>> = {};
   /** Each splitting route's alias trigger URL, by route key. */
   readonly routeUrls: Record<string, pulumi.Output<string>> = {};
+  /** Each version's published FC version id, by version: the qualifier of its trigger and of its asynchronous invocation. */
+  readonly versionIds: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: FcModelFamilyArgs, opts: pulumi.ComponentResourceOptions & { provider: pulumi.ProviderResource }) {
     super("cloudloom:alicloud:ModelFamily", name, {}, opts);
@@ -93,6 +108,8 @@ export class FcModelFamily extends pulumi.ComponentResource {
       );
       previous = published;
       versionIds[model.version] = published.versionId;
+      const queue = args.queues?.[model.version];
+      if (queue) invokeAsynchronously(`${name}-v${model.version}`, fn.functionName, published.versionId, queue, role, tags, child);
       this.versionUrls[model.version] = jwtTrigger(
         `${name}-v${model.version}`,
         fn.functionName,
@@ -103,6 +120,7 @@ export class FcModelFamily extends pulumi.ComponentResource {
       );
     }
     for (const canary of args.canaries) this.routeUrls[canary.route] = this.split(name, fn, canary, versionIds, args, child);
+    Object.assign(this.versionIds, versionIds);
     this.registerOutputs({ versionUrls: this.versionUrls, routeUrls: this.routeUrls });
   }
 
@@ -156,11 +174,17 @@ export function modelFamilies(spec: SpecV1): Map<string, { keys: string[]; canar
  * Pinned calls reach a version's own trigger; the route's calls the alias's.
  */
 export function placeModelFamily(context: AlicloudContext, model: string, family: { keys: string[]; canaries: FcCanary[] }): void {
-  const { spec, args, name, parent } = context;
+  const { spec, args, parent } = context;
   const versions = family.keys.map((key) => spec.models[key]);
   for (const region of versions[0].regions.filter(offEns(context.spec))) {
     const { provider, alicloudRegion } = context.regions.get(region)!;
-    const functionName = resourceName(name, dnsSafe(model), region);
+    const functionName = fcModelFunctionName(context, family.keys[0], region);
+    const queues = Object.fromEntries(
+      versions.flatMap((m) => {
+        const queue = queueHere(context, "model", `${m.name}@${m.version}`, region);
+        return queue ? [[m.version, queue] as const] : [];
+      }),
+    );
     const account = getAccountOutput({ provider, parent });
     const served = new FcModelFamily(
       functionName,
@@ -176,9 +200,12 @@ export function placeModelFamily(context: AlicloudContext, model: string, family
         fcApiEndpoint: pulumi.interpolate`${account.id}.${alicloudRegion}.fc.aliyuncs.com`,
         canaries: family.canaries,
         jwks: context.jwks,
+        queues,
       },
       { parent, provider },
     );
+    for (const version of Object.keys(queues))
+      recordQueueEndpoint(context, asyncEntryKey("model", `${model}@${version}`), region, functionName, served.versionIds[version]);
     for (const version of versions) {
       const endpoint = withJwt(served.versionUrls[version.version], `${functionName}-v${version.version}`);
       context.models.set(`${model}@${version.version}/${region}`, endpoint);

@@ -6,14 +6,16 @@
  * `live`, reachable only with the gateway's JWT, and provisioned from its
  * scaling policy (GPUs kept allocated when the floor is at least one).
  * Models of Kubernetes-platform pools run on ACK (cluster-models.ts), and
- * versions a route splits share one function (model-family.ts).
+ * versions a route splits share one function (model-family.ts). A version an
+ * asynchronous route queues gets FC's asynchronous invocation on `live`
+ * (queues.ts), with the dead letter its role may send to.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { V3Function } from "@pulumi/alicloud/fc";
-import type { GpuPoolSpec, ModelSpec, ScalingPolicySpec } from "../../sdk/spec";
+import { asyncEntryKey, type GpuPoolSpec, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { recordEndpoint } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
-import { modelPart, resourceName } from "../shared/naming";
+
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
 import { onAck, placeAckModels } from "./cluster-models";
@@ -21,7 +23,8 @@ import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
 import { modelFamilies, placeModelFamily } from "./model-family";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
-import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
+import { fcModelFunctionName, invokeAsynchronously, queueHere, recordQueueEndpoint, type PlacedFcQueue } from "./queues";
+import { configurationRevision, jwtTrigger, LIVE_ALIAS, provision, publishLive } from "./serving";
 
 /** Inputs of one model version in one region. */
 export interface FcModelArgs {
@@ -39,6 +42,8 @@ export interface FcModelArgs {
   /** The OSS endpoint of the region (internal). */
   ossEndpoint: string;
   jwks: pulumi.Input<object>;
+  /** Its asynchronous queue, when a route queues it and this is its home region. */
+  queue?: PlacedFcQueue;
 }
 
 /** A model served by Function Compute, typed `cloudloom:alicloud:Model`. */
@@ -65,6 +70,7 @@ export class FcModel extends pulumi.ComponentResource {
     const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
+    if (args.queue) invokeAsynchronously(name, fn.functionName, alias.aliasName, args.queue, role, tags, child);
     this.url = jwtTrigger(name, fn.functionName, alias.aliasName, args.jwks, child);
     this.registerOutputs({ url: this.url });
   }
@@ -72,7 +78,7 @@ export class FcModel extends pulumi.ComponentResource {
 
 /** The models step: ACK models, canaried model families, then one FC function per other model version per region. */
 export function placeModels(context: AlicloudContext): void {
-  const { spec, args, name, parent } = context;
+  const { spec, args, parent } = context;
   for (const region of context.clusters.keys()) placeAckModels(context, region);
   const families = modelFamilies(spec);
   for (const [model, family] of families) placeModelFamily(context, model, family);
@@ -82,7 +88,8 @@ export function placeModels(context: AlicloudContext): void {
     // ENS regions run models as containers on their own instances (ens-region.ts).
     for (const region of model.regions.filter(offEns(spec))) {
       const { provider, alicloudRegion } = context.regions.get(region)!;
-      const functionName = resourceName(name, modelPart(model.name, model.version), region);
+      const functionName = fcModelFunctionName(context, key, region);
+      const queue = queueHere(context, "model", key, region);
       const served = new FcModel(
         functionName,
         {
@@ -96,9 +103,11 @@ export function placeModels(context: AlicloudContext): void {
           image: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
           ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
           jwks: context.jwks,
+          queue,
         },
         { parent, provider },
       );
+      if (queue) recordQueueEndpoint(context, asyncEntryKey("model", key), region, functionName, LIVE_ALIAS);
       const endpoint = withJwt(served.url, functionName);
       context.models.set(`${key}/${region}`, endpoint);
       context.monitored.set(`${key}/${region}`, { functionName, alicloudRegion });

@@ -100,6 +100,7 @@ export class AwsApp extends pulumi.ComponentResource {
       edgeGateways: new Map(),
       endpoints: { functions: {}, models: {} },
       queues: new Map(),
+      runtimeLayers: new Map(),
     };
     runSteps(awsSteps, context);
     this.endpoints = pulumi.output(context.endpoints) as pulumi.Output<EndpointsMap>;

@@ -24,7 +24,7 @@ export interface ServedModel {
   access: { kind: "sagemaker" | "execute-api"; arn: pulumi.Output<string> };
 }
 
-/** An asynchronous function's SQS queue and the DynamoDB table of its invocations, in its home region. */
+/** An asynchronous entry's SQS queue (a function's, or a model version's) and the DynamoDB table of its invocations, in its home region. */
 export interface PlacedQueue {
   region: string;
   queueArn: pulumi.Output<string>;
@@ -50,8 +50,10 @@ export interface AwsContext {
   functions: Map<string, pulumi.Output<string>>;
   /** By `<function or model key>/<region>`: where CloudWatch keeps its metrics, for the alarms of its objectives. */
   monitored: Map<string, CloudWatchSource>;
-  /** By asynchronous function: its queue and invocation table (set by the queues step). */
+  /** By asynchronous entry (`asyncEntryKey`): its queue and invocation table (set by the queues step). */
   queues: Map<string, PlacedQueue>;
+  /** By spec region: the ARN of the cloudloom runtime layer, which functions and model job workers require (runtimeLayerIn). */
+  runtimeLayers: Map<string, pulumi.Output<string>>;
   endpoints: EndpointsBuilder;
   /** By spec region: the access-log bucket (see accessLogsIn). */
   accessLogs: Map<string, AccessLogs>;

@@ -3,7 +3,7 @@ import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
 import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
-import { edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
+import { asyncEntries, asyncEntryKey, edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
 import { awsFloorCost } from "../cost";
 import { ANY_REGION } from "../shared/object-setting";
 import { gpuInstanceType } from "./instance-types";
@@ -156,12 +156,16 @@ export function awsLandings(spec: SpecV1): Landing[] {
 
 /** What each entry becomes on AWS (the mapping table of providers/aws/README.md, per entry). */
 function awsEntries(spec: SpecV1): EntryNotes {
+  const queued = asyncEntries(spec);
   return {
     functions: noteEach(spec.functions, (fn) => `Lambda + Function URL ${regionCount(fn.regions)}`),
-    models: noteEach(spec.models, (model) =>
-      model.pool
-        ? `EKS GPU pods on ${gpuInstanceType(spec.gpuPools[model.pool])} ${regionCount(model.regions)}`
-        : `SageMaker Serverless endpoint ${regionCount(model.regions)}`,
+    models: noteEach(
+      spec.models,
+      (model, key) =>
+        (model.pool
+          ? `EKS GPU pods on ${gpuInstanceType(spec.gpuPools[model.pool])} ${regionCount(model.regions)}`
+          : `SageMaker Serverless endpoint ${regionCount(model.regions)}`) +
+        (queued.has(asyncEntryKey("model", key)) ? " + SQS job worker" : ""),
     ),
     gpuPools: noteEach(spec.gpuPools, (pool) => `EKS node group, ${gpuInstanceType(pool)} ${pool.capacity} ${regionCount(pool.regions)}`),
     scalingPolicies: noteEach(

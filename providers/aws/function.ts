@@ -22,14 +22,7 @@ import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautosc
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
-import {
-  Alias,
-  EventSourceMapping,
-  Function as LambdaFunction,
-  FunctionUrl,
-  LayerVersion,
-  ProvisionedConcurrencyConfig,
-} from "@pulumi/aws/lambda";
+import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
 import {
   asyncEntries,
   asyncEntryKey,
@@ -39,20 +32,20 @@ import {
   type FunctionSpec,
   type ScalingPolicySpec,
 } from "../../sdk/spec";
-import { lambdaArchive, serverlessPackages } from "../shared/bundle";
+import { handlerPackages, lambdaArchive, runtimePackage } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
 import { RUNTIME_ENV } from "../../runtime/contract";
 import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
-import { oncePerRegion } from "../shared/once-per-region";
 import type { CloudWatchSource } from "./alerts";
 import { signed, type AwsContext, type PlacedQueue, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
 import { wavelengthRegions } from "./networks";
+import { mapQueue, queueBatchSize } from "./queues";
 
 /** Inputs of one function in one region. */
 export interface AwsFunctionArgs {
@@ -102,12 +95,7 @@ export class AwsFunction extends pulumi.ComponentResource {
     super("cloudloom:aws:Function", name, {}, opts);
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "function", args.entry);
-    const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags }, child);
-    const logGroup = new LogGroup(
-      `${name}-logs`,
-      { name: `/aws/lambda/${name}`, retentionInDays: args.logRetentionDays ?? 14, tags },
-      child,
-    );
+    const { role, logGroup } = lambdaRoleAndLogs(name, tags, args.logRetentionDays, child);
     const secretVariables = Object.keys(args.secrets ?? {});
     const secret =
       secretVariables.length > 0
@@ -173,18 +161,10 @@ export class AwsFunction extends pulumi.ComponentResource {
     const alias = new Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: name, functionVersion: fn.version }, child);
     if (args.scaling) this.scale(name, args.scaling, alias, tags, child);
     if (args.queue)
-      new EventSourceMapping(
-        `${name}-queue`,
-        {
-          eventSourceArn: args.queue.queueArn,
-          functionName: alias.arn,
-          batchSize: queueBatchSize(args.spec),
-          functionResponseTypes: ["ReportBatchItemFailures"],
-          scalingConfig: args.scaling ? { maximumConcurrency: maximumConcurrency(args.scaling) } : undefined,
-          tags,
-        },
-        { ...child, dependsOn: [rolePolicy] },
-      );
+      mapQueue(name, args.queue, alias.arn, queueBatchSize(args.spec.concurrency), args.scaling, tags, {
+        ...child,
+        dependsOn: [rolePolicy],
+      });
     const url = new FunctionUrl(
       `${name}-url`,
       { functionName: name, qualifier: LIVE_ALIAS, authorizationType: "AWS_IAM" },
@@ -253,14 +233,36 @@ export class AwsFunction extends pulumi.ComponentResource {
   }
 }
 
-/** Jobs in one batch: as many as one instance serves at once, at most SQS's 10. */
-export function queueBatchSize(fn: FunctionSpec): number {
-  return Math.max(1, Math.min(10, fn.concurrency));
+/** A Lambda function's role (which Lambda may assume) and its log group, kept `retentionDays` (default 14). */
+export function lambdaRoleAndLogs(
+  name: string,
+  tags: Record<string, string>,
+  retentionDays: number | undefined,
+  child: pulumi.CustomResourceOptions,
+): { role: Role; logGroup: LogGroup } {
+  const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags }, child);
+  const logGroup = new LogGroup(`${name}-logs`, { name: `/aws/lambda/${name}`, retentionInDays: retentionDays ?? 14, tags }, child);
+  return { role, logGroup };
 }
 
-/** The event source mapping's maximum concurrency: the policy's instances, within what Lambda accepts (2 to 1,000). */
-export function maximumConcurrency(policy: ScalingPolicySpec): number {
-  return Math.max(2, Math.min(1_000, policy.maxInstances));
+/** The runtime layer's archive of each app being built: bundled once, shared by the layers of its regions. */
+const runtimeArchives = new WeakMap<AwsContext, pulumi.Output<pulumi.asset.AssetArchive>>();
+
+/** The cloudloom runtime layer of `region` (created on first use, once per region), which functions and model job workers require. */
+export function runtimeLayerIn(context: AwsContext, region: string): pulumi.Output<string> {
+  let arn = context.runtimeLayers.get(region);
+  if (!arn) {
+    let code = runtimeArchives.get(context);
+    if (!code) runtimeArchives.set(context, (code = runtimePackage(lambdaArchive)));
+    const layerName = resourceName(context.name, region, "runtime");
+    arn = new LayerVersion(
+      layerName,
+      { layerName, code, compatibleRuntimes: [LAMBDA_RUNTIME], description: "cloudloom serverless runtime" },
+      { parent: context.parent, provider: context.regions.get(region)!.provider },
+    ).arn;
+    context.runtimeLayers.set(region, arn);
+  }
+  return arn;
 }
 
 /** The model version a function in `region` calls: the one in its own region, else the first region serving it. */
@@ -273,24 +275,16 @@ function servedFor(context: AwsContext, key: string, region: string): ServedMode
 export function placeFunctions(context: AwsContext): void {
   const { spec, args, name, parent } = context;
   if (Object.keys(spec.functions).length === 0) return;
-  const packages = serverlessPackages(args.root, spec.functions, "lambda", lambdaArchive);
-  const runtimeLayer = oncePerRegion((region) => {
-    const layerName = resourceName(name, region, "runtime");
-    return new LayerVersion(
-      layerName,
-      { layerName, code: packages.runtime, compatibleRuntimes: [LAMBDA_RUNTIME], description: "cloudloom serverless runtime" },
-      { parent, provider: context.regions.get(region)!.provider },
-    ).arn;
-  });
+  const handlers = handlerPackages(args.root, spec.functions, "lambda", lambdaArchive);
   const zones = new Set(wavelengthRegions(spec));
   const queued = asyncEntries(spec);
   for (const [fnName, fn] of Object.entries(spec.functions)) {
-    const code = packages.handler(fnName);
+    const code = handlers(fnName);
     // Wavelength regions run functions as containers on the zone's nodes (edge-zone.ts).
     for (const region of fn.regions.filter((r) => !zones.has(r))) {
       const { provider, awsRegion } = context.regions.get(region)!;
       const access = fn.models.map((key) => servedFor(context, key, region).access);
-      const placed = context.queues.get(fnName);
+      const placed = context.queues.get(asyncEntryKey("function", fnName));
       const queue = placed?.region === region ? placed : undefined;
       // The adapter records the queue's invocations in its table, with the entry's settings.
       const settings = queued.get(asyncEntryKey("function", fnName))?.settings;
@@ -319,7 +313,7 @@ export function placeFunctions(context: AwsContext): void {
           spec: fn,
           scaling: fn.scaling ? spec.scalingPolicies[fn.scaling] : undefined,
           code,
-          runtimeLayer: runtimeLayer(region),
+          runtimeLayer: runtimeLayerIn(context, region),
           environment,
           secrets,
           modelAccess: {

@@ -1,23 +1,34 @@
 /**
- * Asynchronous functions on AWS. Each gets, in its home region, an SQS queue
- * (encrypted, retention from the entry's `retention`, a visibility timeout of
- * six times the function's timeout, as AWS advises for Lambda) and, with a
- * dead letter, a dead-letter queue its redrive policy moves a job to after
- * `retries + 1` receives (redrive allowed from exactly that queue). The
- * invocations' state lives in one DynamoDB table per region (on-demand,
- * encrypted, TTL on `expiresAt`), which the Lambda adapter writes and the
- * gateway's status endpoint reads. The functions step maps each queue to its
- * function; the gateway step lets the gateway send to it and use the table.
+ * Asynchronous functions and model versions on AWS. Each gets, in its home
+ * region, an SQS queue (encrypted, retention from the entry's `retention`, a
+ * visibility timeout of six times its Lambda function's timeout, as AWS
+ * advises) and, with a dead letter, a dead-letter queue its redrive policy
+ * moves a job to after `retries + 1` receives (redrive allowed from exactly
+ * that queue). The invocations' state lives in one DynamoDB table per region
+ * (on-demand, encrypted, TTL on `expiresAt`), which the Lambda adapter writes
+ * and the gateway's status endpoint reads. A function's queue is worked by
+ * the function itself (function.ts), a model version's by its job worker
+ * (model-jobs.ts), each through an event source mapping (mapQueue); the
+ * gateway step lets the gateway send to every queue and use its table.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Table } from "@pulumi/aws/dynamodb";
+import { EventSourceMapping } from "@pulumi/aws/lambda";
 import { Queue, RedriveAllowPolicy } from "@pulumi/aws/sqs";
-import { asyncEntries, toSeconds, type AsyncEntry } from "../../sdk/spec";
+import {
+  asyncEntries,
+  asyncEntryKey,
+  awsModelWorkerTimeoutSeconds,
+  toSeconds,
+  type AsyncEntry,
+  type ScalingPolicySpec,
+  type SpecV1,
+} from "../../sdk/spec";
 import { SQS_MAX_MESSAGE_BYTES } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
-import { resourceName } from "../shared/naming";
+import { modelPart, resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
-import type { AwsContext } from "./context";
+import type { AwsContext, PlacedQueue } from "./context";
 
 /** How long a dead-letter queue keeps a job: SQS's longest, so an operator has two weeks to look. */
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
@@ -35,7 +46,24 @@ export function redrivePolicy(deadLetterArn: string, entry: AsyncEntry): string 
   return JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: entry.settings.retries + 1 });
 }
 
-/** The queues step: a queue (and dead-letter queue) per asynchronous function, and a table per region that has any. */
+/** The timeout (seconds) of the Lambda function that works `entry`'s queue: the function's own, or its model job worker's. */
+export function workerTimeoutSeconds(spec: SpecV1, entry: AsyncEntry): number {
+  return entry.kind === "function"
+    ? toSeconds(spec.functions[entry.name].timeout)
+    : awsModelWorkerTimeoutSeconds(toSeconds(entry.settings.timeout));
+}
+
+/** The queue's name part and labels: a function's name, or `mq-<model>-v<version>` for a model version. */
+function queueIdentity(spec: SpecV1, entry: AsyncEntry): { part: string[]; tags: Record<string, string> } {
+  if (entry.kind === "function") return { part: ["q", entry.name], tags: entryLabels(spec.app, "function", entry.name) };
+  const model = spec.models[entry.name];
+  return {
+    part: ["mq", modelPart(model.name, model.version)],
+    tags: entryLabels(spec.app, "model", model.name, { "cloudloom.dev/version": model.version }),
+  };
+}
+
+/** The queues step: a queue (and dead-letter queue) per asynchronous function or model version, and a table per region that has any. */
 export function placeQueues(context: AwsContext): void {
   const { spec, name, parent } = context;
   const table = oncePerRegion((region) => {
@@ -55,13 +83,10 @@ export function placeQueues(context: AwsContext): void {
     );
   });
   for (const [key, entry] of asyncEntries(spec)) {
-    // Validation (CL_ASYNC_TARGET) keeps model versions off AWS queues.
-    if (entry.kind !== "function") continue;
-    const fn = spec.functions[entry.name];
     const { provider, awsRegion } = context.regions.get(entry.region)!;
     const child = { parent, provider };
-    const tags = entryLabels(spec.app, "function", entry.name);
-    const queueName = resourceName(name, "q", entry.name, entry.region);
+    const { part, tags } = queueIdentity(spec, entry);
+    const queueName = resourceName(name, ...part, entry.region);
     const deadLetter = entry.settings.deadLetter
       ? new Queue(
           `${queueName}-dlq`,
@@ -74,7 +99,7 @@ export function placeQueues(context: AwsContext): void {
       {
         name: queueName,
         messageRetentionSeconds: Math.round(toSeconds(entry.settings.retention)),
-        visibilityTimeoutSeconds: visibilityTimeoutSeconds(toSeconds(fn.timeout)),
+        visibilityTimeoutSeconds: visibilityTimeoutSeconds(workerTimeoutSeconds(spec, entry)),
         maxMessageSize: SQS_MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
         redrivePolicy: deadLetter?.arn.apply((arn) => redrivePolicy(arn, entry)),
@@ -92,7 +117,7 @@ export function placeQueues(context: AwsContext): void {
         child,
       );
     const invocations = table(entry.region);
-    context.queues.set(entry.name, {
+    context.queues.set(asyncEntryKey(entry.kind, entry.name), {
       region: entry.region,
       queueArn: queue.arn,
       queueUrl: queue.url,
@@ -103,4 +128,43 @@ export function placeQueues(context: AwsContext): void {
       .all([queue.url, invocations.name])
       .apply(([queueUrl, tableName]) => ({ kind: "sqs" as const, queueUrl, region: awsRegion, table: tableName }));
   }
+}
+
+/** Jobs in one batch: as many as one instance takes at once (`perInstance`), at most SQS's 10. */
+export function queueBatchSize(perInstance: number): number {
+  return Math.max(1, Math.min(10, perInstance));
+}
+
+/** The event source mapping's maximum concurrency: the policy's instances, within what Lambda accepts (2 to 1,000). */
+export function maximumConcurrency(policy: ScalingPolicySpec): number {
+  return Math.max(2, Math.min(1_000, policy.maxInstances));
+}
+
+/**
+ * The event source mapping that delivers `queue`'s batches to the Lambda
+ * function `functionArn` (its `live` alias): `batchSize` jobs at a time,
+ * with partial batch responses, and at most the scaling policy's maximum at
+ * once when there is one.
+ */
+export function mapQueue(
+  name: string,
+  queue: PlacedQueue,
+  functionArn: pulumi.Input<string>,
+  batchSize: number,
+  scaling: ScalingPolicySpec | undefined,
+  tags: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): EventSourceMapping {
+  return new EventSourceMapping(
+    `${name}-queue`,
+    {
+      eventSourceArn: queue.queueArn,
+      functionName: functionArn,
+      batchSize,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: scaling ? { maximumConcurrency: maximumConcurrency(scaling) } : undefined,
+      tags,
+    },
+    opts,
+  );
 }

@@ -6,6 +6,7 @@ import { placeFunctions } from "./function";
 import { placeGateway } from "./gateway";
 import { placeGpuPools } from "./gpu-pool";
 import { placeModels } from "./model";
+import { placeModelJobWorkers } from "./model-jobs";
 import { placeQueues } from "./queues";
 import { placeRegions } from "./region";
 import { placeWavelengthRegions } from "./edge-zone";
@@ -23,6 +24,8 @@ export const awsSteps: ProviderSteps<AwsContext> = {
     placeModels(context);
     // Wavelength regions run their functions and models as containers on the zone's own nodes.
     placeWavelengthRegions(context);
+    // Queued model versions get a job worker that calls the endpoint just placed.
+    placeModelJobWorkers(context);
   },
   functions: placeFunctions,
   gateway: placeGateway,

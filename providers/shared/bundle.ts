@@ -127,13 +127,25 @@ export function serverlessPackages<T>(
   platform: keyof typeof SERVERLESS_ADAPTERS,
   pack: (files: Record<string, string>) => T,
 ): { runtime: pulumi.Output<T>; handler: (name: string) => pulumi.Output<T> } {
+  return { runtime: runtimePackage(pack), handler: handlerPackages(root, functions, platform, pack) };
+}
+
+/** The runtime layer's contents (its module and its tracing module), in the platform's archive format (`pack`). */
+export function runtimePackage<T>(pack: (files: Record<string, string>) => T): pulumi.Output<T> {
+  return pulumi
+    .all([bundleRuntime(), bundleRuntimeTracing()])
+    .apply(([source, tracing]) => pack({ [RUNTIME_LAYER_PATH]: source, [RUNTIME_TRACING_PATH]: tracing }));
+}
+
+/** Each function's own package (its bundled `index.js`), by function name, in the platform's archive format (`pack`). */
+export function handlerPackages<T>(
+  root: string,
+  functions: Record<string, FunctionSpec>,
+  platform: keyof typeof SERVERLESS_ADAPTERS,
+  pack: (files: Record<string, string>) => T,
+): (name: string) => pulumi.Output<T> {
   const bundles = pulumi.output(bundleHandlers(root, functions, platform));
-  return {
-    runtime: pulumi
-      .all([bundleRuntime(), bundleRuntimeTracing()])
-      .apply(([source, tracing]) => pack({ [RUNTIME_LAYER_PATH]: source, [RUNTIME_TRACING_PATH]: tracing })),
-    handler: (name) => bundles.apply((sources) => pack({ "index.js": sources[name] })),
-  };
+  return (name) => bundles.apply((sources) => pack({ "index.js": sources[name] }));
 }
 
 /** A Lambda archive of `files` (path → source). */

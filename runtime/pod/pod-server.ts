@@ -9,7 +9,18 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import pino, { type Logger } from "pino";
 import type { SpecV1 } from "../../sdk/spec";
-import { closeGracefully, functionInvokePath, HEALTH_PATHS, listenOn, modelPredictPath, ServingError, toErrorResponse } from "../contract";
+import {
+  closeGracefully,
+  FC_FAILED_STATUS,
+  FC_STATUS_HEADER,
+  functionInvokePath,
+  HEALTH_PATHS,
+  INVOCATION_HEADER,
+  listenOn,
+  modelPredictPath,
+  ServingError,
+  toErrorResponse,
+} from "../contract";
 import { callEntry } from "../entry-call";
 import { metricsRegistry, RuntimeMetrics } from "../metrics";
 import { LocalRuntime, type RuntimeScope } from "../runtime";
@@ -105,7 +116,7 @@ export class PodServer {
             body,
             requestId,
           });
-          res.status(response.status).set(response.headers);
+          res.status(response.status).set(response.headers).set(attemptOutcome(req, response.status));
           if (model) res.set("x-cloudloom-version", model.version);
           res.send(response.body);
         } catch (error) {
@@ -134,7 +145,7 @@ export class PodServer {
           },
           `request failed: ${body.error.code}`,
         );
-      res.status(status).set(headers).json(body);
+      res.status(status).set(headers).set(attemptOutcome(req, status)).json(body);
     });
   }
 
@@ -182,4 +193,14 @@ export class PodServer {
     await Promise.all([this.queues?.close(), closeGracefully(this.server)]);
     await this.runtime.close();
   }
+}
+
+/**
+ * What a 5xx answer to an asynchronous attempt Function Compute runs (the
+ * gateway marks each with INVOCATION_HEADER) adds: the header that fails
+ * FC's attempt, which FC otherwise counts as a success whatever its status,
+ * so that FC retries it and, after the last, sends it to the dead letter.
+ */
+function attemptOutcome(req: Request, status: number): Record<string, string> {
+  return status >= 500 && req.get(INVOCATION_HEADER) ? { [FC_STATUS_HEADER]: FC_FAILED_STATUS } : {};
 }

@@ -39,7 +39,8 @@ export function withinTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function parsedBody(body: Buffer): unknown {
+/** A body as JSON when it is JSON, else as text (null when empty). */
+export function parsedBody(body: Buffer): unknown {
   if (body.length === 0) return null;
   try {
     return JSON.parse(body.toString("utf8"));
@@ -76,12 +77,19 @@ export async function runAttempt(runtime: LocalRuntime, job: AsyncJob, timeoutMs
     throw AttemptFailure.of(error);
   }
   const body = parsedBody(response.body);
-  if (response.status >= 500) {
-    const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
-    throw new AttemptFailure(
-      typeof code === "string" ? code : "FUNCTION_FAILED",
-      `${job.kind} ${job.entry} answered ${response.status}; see the worker's log for invocation ${job.id}`,
-    );
-  }
+  if (response.status >= 500) throw answerFailure(job, response.status, body, "the worker's log");
   return { status: response.status, body };
+}
+
+/**
+ * The failure a 5xx answer of `job`'s entry is: the code the answer's error
+ * names (its error-contract body), else FUNCTION_FAILED or MODEL_FAILED, with
+ * a safe message pointing at `log` for the invocation.
+ */
+export function answerFailure(job: Pick<AsyncJob, "id" | "kind" | "entry">, status: number, body: unknown, log: string): AttemptFailure {
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  return new AttemptFailure(
+    typeof code === "string" ? code : job.kind === "model" ? "MODEL_FAILED" : "FUNCTION_FAILED",
+    `${job.kind} ${job.entry} answered ${status}; see ${log} for invocation ${job.id}`,
+  );
 }

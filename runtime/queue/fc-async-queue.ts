@@ -1,9 +1,10 @@
 /**
- * Asynchronous functions on Alibaba Cloud, as the gateway sees them:
- * Function Compute's own asynchronous invocation. A submission calls the
- * function's HTTP trigger (with the gateway's JWT, as its synchronous calls
- * do) with `X-Fc-Invocation-Type: Async` and the invocation id as
- * `X-Fc-Async-Task-Id`; FC queues it, retries it (`maxAsyncRetryAttempts`,
+ * Asynchronous functions and FC-hosted model versions on Alibaba Cloud, as
+ * the gateway sees them: Function Compute's own asynchronous invocation. A
+ * submission calls the function's HTTP trigger (with the gateway's JWT, as
+ * its synchronous calls do; a model's at its predict path) with
+ * `X-Fc-Invocation-Type: Async` and the invocation id as
+ * `X-Fc-Async-Task-Id`, its body at most FC's 128 KB; FC queues it, retries it (`maxAsyncRetryAttempts`,
  * on FC's own schedule), and sends what failed every attempt to the entry's
  * MNS dead-letter queue. A status read asks FC for the task (GetAsyncTask,
  * through the official SDK with the gateway's own role), which FC keeps for
@@ -14,7 +15,16 @@
 import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
 import { toMilliseconds, type AsyncSpec } from "../../sdk/spec";
-import { queueOperation, ServingError, type AsyncJob, type BackendAuth, type InvocationQueue, type InvocationRecord } from "../contract";
+import {
+  FC_ASYNC_MAX_BODY_BYTES,
+  INVOCATION_HEADER,
+  queueOperation,
+  ServingError,
+  type AsyncJob,
+  type BackendAuth,
+  type InvocationQueue,
+  type InvocationRecord,
+} from "../contract";
 import { exhaustedState } from "./states";
 
 /** Where an entry's function is, for its asynchronous calls and task reads. */
@@ -164,6 +174,12 @@ export class FcAsyncQueue implements InvocationQueue {
   }
 
   async submit(job: AsyncJob): Promise<void> {
+    // FC refuses a larger asynchronous body with a 400 of its own; said here, before anything is recorded.
+    if (Buffer.byteLength(job.request.body, "base64") > FC_ASYNC_MAX_BODY_BYTES)
+      throw new ServingError(
+        "PAYLOAD_TOO_LARGE",
+        `an asynchronous job on Alibaba Cloud carries at most ${FC_ASYNC_MAX_BODY_BYTES} bytes of body (Function Compute's limit); send a smaller body, or a reference to it`,
+      );
     await queueOperation(() => this.submissions.remember(job.id, { tenant: job.tenant, submittedAt: job.submittedAt }, this.retentionMs));
     let status: number;
     try {
@@ -222,7 +238,7 @@ export class FcAsyncQueue implements InvocationQueue {
           "x-fc-invocation-type": "Async",
           "x-fc-async-task-id": job.id,
           // Tells the function's adapter this is an invocation with retries: a 5xx answer is a failure FC retries.
-          "x-cloudloom-invocation": job.id,
+          [INVOCATION_HEADER]: job.id,
         },
         body,
         redirect: "error",

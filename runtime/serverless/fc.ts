@@ -9,6 +9,7 @@
  * handler, so its model clients mint JWTs with the key read from KMS.
  */
 import type { Handler } from "../../sdk/handler";
+import { INVOCATION_HEADER } from "../contract";
 import { resolveAlicloudSecrets, type KmsClientOptions } from "./alicloud-secrets";
 import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./lambda";
 
@@ -64,7 +65,7 @@ export function fcHandler(
     const result = await serve(shared);
     // An asynchronous invocation (the gateway marks it) fails its attempt on a 5xx, so FC retries it and,
     // after its last attempt, sends it to the dead-letter destination; an answer below 500 is its result.
-    const invocation = fc.headers?.["x-cloudloom-invocation"];
+    const invocation = fc.headers?.[INVOCATION_HEADER];
     if (invocation && result.statusCode >= 500)
       throw new Error(`invocation ${invocation} failed: the function answered ${result.statusCode}`);
     return result;

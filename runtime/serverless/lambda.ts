@@ -39,6 +39,20 @@ export interface FunctionUrlResult {
   body: string;
 }
 
+/**
+ * What a Lambda function that works an asynchronous entry's SQS queue is told:
+ * the entry's settings and the DynamoDB table its invocations are recorded in
+ * (the endpoints are for tests, and VPC endpoints without private DNS).
+ */
+export const QueueWorkSchema = z
+  .object({
+    settings: AsyncSchema,
+    table: z.string().min(1),
+    dynamodbEndpoint: z.string().url().optional(),
+    sqsEndpoint: z.string().url().optional(),
+  })
+  .strict();
+
 /** The runtime configuration the stack puts in `CLOUDLOOM_RUNTIME`. */
 export const LambdaRuntimeConfigSchema = z
   .object({
@@ -51,20 +65,8 @@ export const LambdaRuntimeConfigSchema = z
     ),
     /** Names of the variables the function declared (the handler's `ctx.env`). */
     env: z.array(z.string().min(1)),
-    /**
-     * Set when the function works an asynchronous entry's SQS queue: its
-     * settings and the DynamoDB table its invocations are recorded in (the
-     * endpoints are for tests, and VPC endpoints without private DNS).
-     */
-    async: z
-      .object({
-        settings: AsyncSchema,
-        table: z.string().min(1),
-        dynamodbEndpoint: z.string().url().optional(),
-        sqsEndpoint: z.string().url().optional(),
-      })
-      .strict()
-      .optional(),
+    /** Set when the function works an asynchronous entry's SQS queue (QueueWorkSchema). */
+    async: QueueWorkSchema.optional(),
   })
   .strict();
 
@@ -73,13 +75,18 @@ export type LambdaRuntimeConfig = z.infer<typeof LambdaRuntimeConfigSchema>;
 
 /** Reads the runtime configuration, naming the variable and the field when it is wrong. */
 export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaRuntimeConfig {
+  return parsedRuntimeConfig(LambdaRuntimeConfigSchema, env);
+}
+
+/** Parses `CLOUDLOOM_RUNTIME` with `schema`, naming the variable and the field when it is wrong. */
+export function parsedRuntimeConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(env[RUNTIME_ENV.serverlessConfig] ?? "");
   } catch {
     throw new Error("CLOUDLOOM_RUNTIME is missing or not JSON; the cloudloom stack sets it on every function it deploys");
   }
-  const parsed = LambdaRuntimeConfigSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`CLOUDLOOM_RUNTIME.${issue.path.join(".")}: ${issue.message}; redeploy the stack to rewrite it`);
@@ -229,15 +236,19 @@ export function lambdaHandler(
 /** What the Lambda runtime calls: a Function URL event answers its response; an SQS batch, its partial batch response. */
 export type LambdaEntry = ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) & ((event: SqsEvent) => Promise<SqsBatchResponse>);
 
-/** The SQS batch handler of an asynchronous function, its table and SQS calls signed with the function's own credentials. */
-function jobsHandler(
-  settings: NonNullable<LambdaRuntimeConfig["async"]>,
+/**
+ * The SQS batch handler of an asynchronous entry's Lambda function (the
+ * entry's own function, or a model version's job worker), its table and SQS
+ * calls signed with the function's own credentials.
+ */
+export function jobsHandler(
+  settings: z.infer<typeof QueueWorkSchema>,
   env: NodeJS.ProcessEnv,
   run: (job: AsyncJob) => Promise<InvocationResult>,
 ): (event: SqsEvent) => Promise<SqsBatchResponse> {
   const credentials = credentialSourceFromEnv(env);
   const region = env.AWS_REGION;
-  if (!credentials || !region) throw new Error("an asynchronous function needs AWS credentials and AWS_REGION, which Lambda sets");
+  if (!credentials || !region) throw new Error("a queue's worker needs AWS credentials and AWS_REGION, which Lambda sets");
   return sqsJobs(run, {
     settings: settings.settings,
     table: new InvocationTable({ name: settings.table, region, endpoint: settings.dynamodbEndpoint }, credentials),

@@ -75,7 +75,8 @@ export const PROBLEM_CODES = {
   CL_ASYNC_METHOD: "An asynchronous route is not a POST route.",
   CL_ASYNC_CACHE: "An asynchronous route also has a response cache.",
   CL_ASYNC_CONFLICT: "Two declarations queue one function or model version with different asynchronous settings.",
-  CL_ASYNC_TARGET: "An asynchronous route queues a model version on a target whose asynchronous workers are functions.",
+  CL_ASYNC_MODEL_HOST:
+    "An asynchronous route queues a model version whose home region serves it where the target has no queue for it (ACK, a Wavelength Zone, an ENS node).",
 } as const;
 
 /** A stable problem code. */

@@ -45,6 +45,15 @@ export const FUNCTION_LIMITS: Record<Target, FunctionLimits> = {
   },
 };
 
+/**
+ * The timeout (seconds) of the Lambda function that works a model version's
+ * queue on AWS: the attempt's own, plus time to record its outcome after the
+ * attempt timed out.
+ */
+export function awsModelWorkerTimeoutSeconds(attemptSeconds: number): number {
+  return Math.ceil(attemptSeconds) + 10;
+}
+
 /** Where GPU pools run: the cloud's serverless GPUs, or Kubernetes node pools. */
 export type PoolPlatform = "serverless" | "kubernetes";
 

@@ -1,13 +1,24 @@
 /**
  * Asynchronous routes and functions: settings inside the chosen target's
- * queue limits (or every target's loosest), a timeout the function can keep,
- * submissions by POST only and never cached, one set of settings per queue,
- * and model versions queued only where a worker can run them.
+ * queue limits (or every target's loosest), a timeout the function (or a
+ * model's job worker) can keep, submissions by POST only and never cached,
+ * one set of settings per queue, and model versions queued only where the
+ * target has a queue for the place that serves them.
  */
-import { asyncEntries, asyncEntryKey, routeAsync, routeEntries } from "../async";
+import { asyncEntries, asyncEntryKey, routeAsync, routeEntries, type AsyncEntry } from "../async";
 import { canonicalize } from "../canonical";
+import { resolveEdgeSite } from "../edge-sites";
 import type { AsyncSpec, SpecV1 } from "../schema";
-import { ASYNC_LIMITS, TARGETS, type AsyncLimits, type Range, type Target } from "../targets";
+import {
+  ASYNC_LIMITS,
+  awsModelWorkerTimeoutSeconds,
+  FUNCTION_LIMITS,
+  poolPlatform,
+  TARGETS,
+  type AsyncLimits,
+  type Range,
+  type Target,
+} from "../targets";
 import { toSeconds } from "../units";
 import { entries, type Report, type Rule } from "./report";
 
@@ -22,9 +33,6 @@ const LOOSEST: AsyncLimits = {
   backoffSeconds: loosest((l) => l.backoffSeconds),
   source: "every target",
 };
-
-/** Targets whose asynchronous workers are the entry's own pods, which serve model versions as well as functions. */
-const MODEL_QUEUE_TARGETS: readonly Target[] = ["kubernetes"];
 
 const inRange = (value: number, range: Range) => Number.isFinite(value) && value >= range.min && value <= range.max;
 const seconds = (value: number) =>
@@ -82,6 +90,51 @@ function settingsSource(spec: SpecV1, kind: "function" | "model", name: string, 
   return kind === "function" && spec.functions[name]?.async ? `functions.${name}.async` : `routes.${firstRoute}`;
 }
 
+/**
+ * Where `target` serves model version `entry` in its home region when no
+ * queue of that target reaches it there, else undefined: on Alibaba Cloud an
+ * ACK node pool (its jobs would need a queue inside the cluster) or an ENS
+ * node's instances, on AWS a Wavelength Zone's nodes (reached only through
+ * the zone's own gateway). Kubernetes queues every model on its own pods.
+ */
+function unqueuedModelHost(spec: SpecV1, entry: AsyncEntry, target: Target): string | undefined {
+  const model = spec.models[entry.name];
+  const placement = spec.regions[entry.region]?.placement;
+  if (!model || !placement || target === "kubernetes") return undefined;
+  if (target === "alicloud") {
+    const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+    if (pool && poolPlatform(pool, "alicloud") === "kubernetes") return `an ACK node pool (GPU pool ${model.pool} asks for Kubernetes)`;
+    const site = resolveEdgeSite(placement, "alicloud");
+    return site ? `the instances of ENS node ${site.id}` : undefined;
+  }
+  const site = resolveEdgeSite(placement, "aws");
+  return site?.kind === "wavelength" ? `the nodes of Wavelength Zone ${site.id}` : undefined;
+}
+
+/** Checks a model version's asynchronous entry on `target`: a place its queue reaches, and an attempt its job worker can keep. */
+function checkModelEntry(spec: SpecV1, key: string, entry: AsyncEntry, target: Target, report: Report): void {
+  const base = `routes.${key}.async`;
+  const host = unqueuedModelHost(spec, entry, target);
+  if (host)
+    report(
+      "CL_ASYNC_MODEL_HOST",
+      base,
+      `${key} queues model ${entry.name}, whose asynchronous home region ${entry.region} serves it on ${host}, where ${target} has no queue for it`,
+      target === "alicloud" && host.startsWith("an ACK")
+        ? `serve ${entry.name} from a GPU pool on Function Compute (platform "serverless"), or queue a function that calls it`
+        : `add a central region to ${entry.name}'s regions (asynchronous jobs run in the first one), or queue a function that calls it`,
+    );
+  const attempt = toSeconds(entry.settings.timeout);
+  const limit = FUNCTION_LIMITS.aws.timeoutSeconds.max;
+  if (target === "aws" && attempt > 0 && awsModelWorkerTimeoutSeconds(attempt) > limit)
+    report(
+      "CL_ASYNC_TIMEOUT",
+      `${base}.timeout`,
+      `${base}.timeout is ${entry.settings.timeout}; on aws a model's attempts run in a Lambda job worker, which records each outcome within ${limit} seconds (${FUNCTION_LIMITS.aws.source})`,
+      `lower the timeout to ${limit - awsModelWorkerTimeoutSeconds(0)} seconds or less`,
+    );
+}
+
 /** Checks asynchronous settings, routes and entries. */
 export const asyncRule: Rule = (spec, context, report) => {
   const limits = context.target ? ASYNC_LIMITS[context.target] : LOOSEST;
@@ -118,6 +171,8 @@ export const asyncRule: Rule = (spec, context, report) => {
       );
     for (const entry of routeEntries(route)) {
       const owner = queued.get(asyncEntryKey(entry.kind, entry.name));
+      if (owner && entry.kind === "model" && context.target && owner.routes[0] === key)
+        checkModelEntry(spec, key, owner, context.target, report);
       if (owner && JSON.stringify(canonicalize(owner.settings)) !== JSON.stringify(canonicalize(settings)))
         report(
           "CL_ASYNC_CONFLICT",
@@ -128,12 +183,5 @@ export const asyncRule: Rule = (spec, context, report) => {
             : `give every asynchronous route to ${entry.name} the same settings`,
         );
     }
-    if (route.target.kind === "model" && context.target && !MODEL_QUEUE_TARGETS.includes(context.target))
-      report(
-        "CL_ASYNC_TARGET",
-        `${base}.async`,
-        `${key} queues model ${route.target.name}, but on ${context.target} asynchronous jobs run in functions (Lambda or Function Compute), not on model servers`,
-        `declare a function that calls ${route.target.name} and make that function's route asynchronous`,
-      );
   }
 };

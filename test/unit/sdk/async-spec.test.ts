@@ -194,16 +194,70 @@ describe("asynchronous declarations", () => {
         (s.routes["POST /v1/batch/other"] = { ...s.routes["POST /v1/batch"], async: { ...s.routes["POST /v1/batch"].async!, retries: 7 } }),
     },
     {
-      code: "CL_ASYNC_TARGET",
-      path: "routes.POST /v1/models/intent.async",
-      breaks: "an asynchronous model route on AWS",
+      code: "CL_ASYNC_TIMEOUT",
+      path: "routes.POST /v1/models/intent.async.timeout",
+      breaks: "a model's 15-minute attempts on AWS, longer than its Lambda job worker can record",
       target: "aws",
       mutate: (s) =>
         (s.routes["POST /v1/models/intent"] = {
           target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
           auth: "api-key",
-          async: s.routes["POST /v1/batch"].async,
+          async: { ...s.routes["POST /v1/batch"].async!, timeout: "15 minutes" },
         }),
+    },
+    {
+      code: "CL_ASYNC_MODEL_HOST",
+      path: "routes.POST /v1/models/intent.async",
+      breaks: "a model queued on AWS whose only region is a Wavelength Zone, reached only through that zone's gateway",
+      target: "aws",
+      mutate: (s) => {
+        s.regions.edge.placement.aws = { region: "eu-central-1", zone: "eu-central-1-wl1-ber-wlz-1", zoneType: "wavelength" };
+        s.models["intent@1"].regions = ["edge"];
+        s.routes["POST /v1/models/intent"] = {
+          target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
+          auth: "api-key",
+          async: s.routes["POST /v1/batch"].async,
+        };
+      },
+    },
+    {
+      code: "CL_ASYNC_MODEL_HOST",
+      path: "routes.POST /v1/models/intent.async",
+      breaks: "a model queued on Alibaba Cloud whose only region runs on an ENS node's instances",
+      target: "alicloud",
+      mutate: (s) => {
+        s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
+        s.models["intent@1"].regions = ["edge"];
+        s.routes["POST /v1/models/intent"] = {
+          target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
+          auth: "api-key",
+          async: s.routes["POST /v1/batch"].async,
+        };
+      },
+    },
+    {
+      code: "CL_ASYNC_MODEL_HOST",
+      path: "routes.POST /v1/models/intent.async",
+      breaks: "a model queued on Alibaba Cloud whose GPU pool runs on ACK",
+      target: "alicloud",
+      mutate: (s) => {
+        s.gpuPools.t4 = {
+          accelerator: "nvidia-t4",
+          gpusPerInstance: 1,
+          gpuMemory: "16 GB",
+          minSize: 0,
+          maxSize: 1,
+          capacity: "on-demand",
+          platform: "kubernetes",
+          regions: ["edge", "central"],
+        };
+        s.models["intent@1"].pool = "t4";
+        s.routes["POST /v1/models/intent"] = {
+          target: { kind: "model", name: "intent", weights: { "1": 100 }, strategy: "single", sticky: false },
+          auth: "api-key",
+          async: s.routes["POST /v1/batch"].async,
+        };
+      },
     },
   ];
 
@@ -219,17 +273,14 @@ describe("asynchronous declarations", () => {
     });
   }
 
-  it("accepts a model route queued on Kubernetes, and nine retries on AWS", () => {
+  it("accepts a model route queued on every target (a job worker on AWS, FC's asynchronous invocation on Alibaba Cloud), and nine retries on AWS", () => {
     const built = app(({ app, fn, model }) => {
       app.route("POST /v1/batch", { target: fn(), async: { retries: 9 } });
       app.route("POST /v1/models/intent", { target: model, async: true });
     });
     assert.deepEqual(problems(built, "kubernetes"), []);
-    assert.deepEqual(problems(built, "aws"), ["CL_ASYNC_TARGET routes.POST /v1/models/intent.async"]);
-    assert.deepEqual(problems(built, "alicloud"), [
-      "CL_ASYNC_RETRIES routes.POST /v1/batch.async.retries",
-      "CL_ASYNC_TARGET routes.POST /v1/models/intent.async",
-    ]);
+    assert.deepEqual(problems(built, "aws"), []);
+    assert.deepEqual(problems(built, "alicloud"), ["CL_ASYNC_RETRIES routes.POST /v1/batch.async.retries"]);
   });
 
   it("passes a declared async that is not an object to validation, which names its type", () => {

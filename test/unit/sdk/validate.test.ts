@@ -691,11 +691,14 @@ const CASES: Case[] = [
     mutate: (s) => (queueRank(s, { retries: 1 }), queueRank(s, { retries: 2 }, "POST /rank/again")),
   },
   {
-    code: "CL_ASYNC_TARGET",
+    code: "CL_ASYNC_MODEL_HOST",
     path: "routes.POST /models/ranker.async",
-    breaks: "an asynchronous model route on Alibaba Cloud",
+    breaks: "an asynchronous model route on Alibaba Cloud whose version 1 runs on ACK",
     options: { target: "alicloud" },
-    mutate: (s) => (s.routes["POST /models/ranker"].async = { ...queued(), timeout: "1 minute" }),
+    mutate: (s) => {
+      s.gpuPools.gpu.platform = "kubernetes";
+      s.routes["POST /models/ranker"].async = { ...queued(), timeout: "1 minute" };
+    },
   },
 ];
 
