@@ -26,6 +26,7 @@ import { fcFunctionName, type PlacedFcQueue } from "./queues";
 import { grant } from "./ram";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, provision, publishLive } from "./serving";
+import { tracingIn } from "./tracing";
 
 /** vCPUs for a memory size: FC needs 1–4 GB per vCPU, in 0.05 vCPU steps; cloudloom gives 2 GB per vCPU. */
 export function fcCpu(memoryMb: number): number {
@@ -142,9 +143,11 @@ export function placeFunctions(context: AlicloudContext): void {
           typeof value === "string" ? [] : [[variable, context.functionSecret(region, value.secret)] as const],
         ),
       );
+      const traced = tracingIn(context, region);
       const signing: Record<string, pulumi.Input<string>> = {
+        ...traced.environment,
         ...(jwtKeySecret ? jwtKeyEnvironment(jwtKeySecret) : {}),
-        ...declaredSecretsEnvironment(declared),
+        ...declaredSecretsEnvironment({ ...declared, ...traced.kms }),
       };
       // No secret values: the declared secrets' variables are left out, the runtime sets them from KMS.
       const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
@@ -162,7 +165,7 @@ export function placeFunctions(context: AlicloudContext): void {
           runtimeLayer: runtimeLayer(region),
           environment,
           jwks: context.jwks,
-          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared)],
+          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared), ...Object.values(traced.kms)],
           queue: placed?.region === region ? placed : undefined,
         },
         { parent, provider },

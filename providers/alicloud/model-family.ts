@@ -22,6 +22,8 @@ import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { configurationRevision, jwtTrigger, provision } from "./serving";
+import { allowSecretRead } from "./secrets";
+import { tracingIn, tracingVariables, type AlicloudTracing } from "./tracing";
 import { FcVersionPublish } from "./version-publisher";
 
 /** Inputs of one model's canaried versions in one region. */
@@ -41,6 +43,8 @@ export interface FcModelFamilyArgs {
   /** The routes that split this model here. */
   canaries: FcCanary[];
   jwks: pulumi.Input<object>;
+  /** Where the model's server exports its spans. @default no tracing */
+  tracing?: AlicloudTracing;
 }
 
 /** FC's alias name for a route: letters, digits, `-` and `_`, starting with a letter. */
@@ -62,7 +66,10 @@ export class FcModelFamily extends pulumi.ComponentResource {
     const artifacts = args.versions.map((model) => args.artifacts[model.version]);
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", artifacts, tags, child);
     const modelPrefix = artifacts[0].prefix.slice(0, artifacts[0].prefix.lastIndexOf("/"));
-    const environment = (version: string) => ({ [RUNTIME_ENV.modelVersion]: version });
+    const traced = tracingVariables(args.tracing);
+    const secretRead = traced.secrets.length > 0 ? [allowSecretRead(name, role, traced.secrets, tags, child)] : [];
+    // Each published version's whole environment (FC replaces the map).
+    const environment = (version: string) => ({ ...traced.environment, [RUNTIME_ENV.modelVersion]: version });
     const configuration = modelFunctionConfiguration(name, {
       model: first,
       key: `${first.name}@{version}`,
@@ -76,7 +83,7 @@ export class FcModelFamily extends pulumi.ComponentResource {
       // After a deployment the function's own configuration serves the last version.
       environment: environment(last.version),
     });
-    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, ...secretRead] });
     const revision = configurationRevision(configuration);
     const versionIds: Record<string, pulumi.Output<string>> = {};
     let previous: pulumi.Resource = fn;
@@ -176,6 +183,7 @@ export function placeModelFamily(context: AlicloudContext, model: string, family
         fcApiEndpoint: pulumi.interpolate`${account.id}.${alicloudRegion}.fc.aliyuncs.com`,
         canaries: family.canaries,
         jwks: context.jwks,
+        tracing: tracingIn(context, region),
       },
       { parent, provider },
     );
