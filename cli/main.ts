@@ -253,7 +253,13 @@ function reportError(error: unknown, io: CommandIo): number {
     io.err(`${(error as Error).message}\n`);
     return 2;
   }
-  if (code === "CL_GATEWAY_CONFIG" || code === "CL_INVALID_SPEC" || code === "CL_TARGET_CONFIG" || code === "CL_SCHEDULE_UNSUPPORTED") {
+  if (
+    code === "CL_GATEWAY_CONFIG" ||
+    code === "CL_INVALID_SPEC" ||
+    code === "CL_TARGET_CONFIG" ||
+    code === "CL_TRACING_SETTING" ||
+    code === "CL_SCHEDULE_UNSUPPORTED"
+  ) {
     io.err(`${(error as Error).message}\n`);
     return 1;
   }

@@ -22,6 +22,7 @@ import type { AppOutputs, TargetDescription } from "./provider";
 import { parseAlertEmails } from "./shared/alerts";
 import { TargetConfigError } from "./shared/config-error";
 import { secretValues } from "./shared/object-setting";
+import { readTracingSettings } from "./shared/tracing";
 import type { SecretSettings } from "./shared/function-env";
 
 /** Stack settings a target reads, as strings from Pulumi config. */
@@ -105,6 +106,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           logRetentionDays: settings.get("logRetentionDays") === undefined ? undefined : Number(settings.get("logRetentionDays")),
           gateway: parseGatewaySettings(settings),
           alertEmails: parseAlertEmails(settings.get("alertEmails")),
+          tracing: readTracingSettings(settings),
         },
         opts,
       ),
@@ -130,6 +132,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           dnsRecord: settings.get("dnsRecord"),
           dnsCertificateId: settings.get("dnsCertificateId"),
           alertEmails: parseAlertEmails(settings.get("alertEmails")),
+          tracing: readTracingSettings(settings),
         },
         opts,
       ),

@@ -546,6 +546,8 @@ export const TRACING_ENV = {
   tracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   /** Headers of every export, `key=value` comma-separated (a collector's API key); read by the exporter itself. */
   headers: "OTEL_EXPORTER_OTLP_HEADERS",
+  /** The same for traces only, over `headers` (a header named in both takes this one's value). */
+  tracesHeaders: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
   /** How long one export may take, retries included, in milliseconds. @default 10000 (2000 in a serverless function, which waits for it) */
   timeout: "OTEL_EXPORTER_OTLP_TIMEOUT",
   /** The same for traces only, over `timeout`. */
@@ -558,6 +560,8 @@ export const TRACING_ENV = {
   serviceName: "OTEL_SERVICE_NAME",
   /** `true` turns tracing off whatever else is set. */
   disabled: "OTEL_SDK_DISABLED",
+  /** More resource attributes of the process's spans, `key=value` comma-separated (`service.namespace=support-desk`). */
+  resourceAttributes: "OTEL_RESOURCE_ATTRIBUTES",
 } as const;
 
 /**

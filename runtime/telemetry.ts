@@ -5,12 +5,14 @@
  * With no endpoint, tracing is off: there is no provider, and the request
  * path holds no tracing at all.
  *
- * The variables the exporter and the batch processor read themselves from
- * the process's environment (OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*) and
- * OTEL_RESOURCE_ATTRIBUTES apply as the OpenTelemetry SDK documents them.
+ * The export headers (OTEL_EXPORTER_OTLP_HEADERS) are read from the
+ * environment given, which on a serverless function includes its secrets.
+ * The variables the batch processor reads itself from the process's
+ * environment (OTEL_BSP_*) and OTEL_RESOURCE_ATTRIBUTES apply as the
+ * OpenTelemetry SDK documents them.
  */
 import type { Tracer } from "@opentelemetry/api";
-import { setGlobalErrorHandler } from "@opentelemetry/core";
+import { parseKeyPairsIntoRecord, setGlobalErrorHandler } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -34,6 +36,8 @@ export interface TraceExport {
   serviceName: string;
   /** How long one export may take, retries included (ms), when the environment says. */
   timeoutMs?: number;
+  /** Headers of every export (a collector's API key), when the environment names any. */
+  headers?: Record<string, string>;
 }
 
 /** What a gateway's settings set over the environment. */
@@ -87,6 +91,18 @@ function tracesUrl(env: NodeJS.ProcessEnv): string | undefined {
   return httpUrl(TRACING_ENV.endpoint, `${base.replace(/\/+$/, "")}/v1/traces`);
 }
 
+/**
+ * The export headers of the environment: OTEL_EXPORTER_OTLP_HEADERS with OTEL_EXPORTER_OTLP_TRACES_HEADERS
+ * over it, each `name=value` (percent-encoded) comma-separated, parsed as the OpenTelemetry SDK parses them.
+ */
+function headersOf(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const headers = {
+    ...parseKeyPairsIntoRecord(env[TRACING_ENV.headers]?.trim()),
+    ...parseKeyPairsIntoRecord(env[TRACING_ENV.tracesHeaders]?.trim()),
+  };
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
 /** The export timeout the environment sets (the traces one over the general one), in ms. */
 function timeoutOf(env: NodeJS.ProcessEnv): number | undefined {
   for (const variable of [TRACING_ENV.tracesTimeout, TRACING_ENV.timeout]) {
@@ -134,6 +150,7 @@ export function traceExportFrom(
     parentBased: sampler.parentBased,
     serviceName: settings.serviceName ?? (env[TRACING_ENV.serviceName]?.trim() || defaultServiceName),
     timeoutMs: timeoutOf(env),
+    headers: headersOf(env),
   };
 }
 
@@ -207,7 +224,11 @@ export function startTracing(exported: TraceExport, trustRemoteParents: boolean,
     sampler: samplerFor(exported, trustRemoteParents),
     spanProcessors: [
       new BatchSpanProcessor(
-        new OTLPTraceExporter({ url: exported.url, timeoutMillis: exported.timeoutMs ?? options.exportTimeoutMs ?? 10_000 }),
+        new OTLPTraceExporter({
+          url: exported.url,
+          timeoutMillis: exported.timeoutMs ?? options.exportTimeoutMs ?? 10_000,
+          headers: exported.headers,
+        }),
       ),
     ],
   });

@@ -6,9 +6,14 @@
  * or an Alibaba Cloud Function Compute function. Secrets live in the cloud's
  * secret store (Secrets Manager on AWS), and the runtime reads them at cold
  * start with the function's own role; ECS containers take them from `secrets`.
+ * The tracing collector's export headers (its API key) are always such a secret.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { TRACING_ENV } from "../../runtime/contract";
 import { appSpecs, type PlannedPolicyResource } from "../resources";
+
+/** Variables that hold a secret whatever the spec declares: the tracing collector's export headers. */
+const ALWAYS_SECRET = [TRACING_ENV.headers, TRACING_ENV.tracesHeaders];
 
 /** Pulumi's marker of a secret value in planned inputs (`{ [SIGNATURE]: ..., value }`). */
 const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
@@ -69,14 +74,14 @@ export const noPlaintextSecrets: StackValidationPolicy = {
     "A variable a function declares as a secret is not set as a literal in any Lambda, ECS task or Function Compute environment; it is kept in the cloud's secret store and read at cold start.",
   enforcementLevel: "mandatory",
   validateStack: ({ resources }, report) => {
-    const secretVariables = new Set(
-      appSpecs(resources).flatMap(({ spec }) =>
+    const secretVariables = new Set([
+      ...ALWAYS_SECRET,
+      ...appSpecs(resources).flatMap(({ spec }) =>
         Object.values(spec.functions ?? {}).flatMap((fn) =>
           Object.entries(fn.environment ?? {}).flatMap(([variable, value]) => (typeof value === "string" ? [] : [variable])),
         ),
       ),
-    );
-    if (secretVariables.size === 0) return;
+    ]);
     for (const r of resources) {
       const found = plainVariables(r);
       if (!found) continue;

@@ -32,6 +32,7 @@ import type { AlicloudContext } from "./context";
 import { alicloudSteps } from "./steps";
 import { logBuckets } from "./access-logs";
 import { appSecrets } from "./secrets";
+import type { TracingSettings } from "../shared/tracing";
 
 /** Inputs of an Alibaba Cloud app (the gateway's: `gatewayNetwork`, `redisPassword`, `apiKeys`, `dnsDomain`, `dnsRecord`, `dnsCertificateId`). */
 export interface AlicloudAppArgs extends AlicloudGatewaySettings {
@@ -53,6 +54,11 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
   ens?: Record<string, EnsSettings>;
   /** The image holding the app's function handlers and the runtime, which ENS regions run functions from (`{region}` as in runtimeImage). @default runtimeImage */
   functionImage?: string;
+  /**
+   * Export spans from every function, model and gateway (stack config `cloudloom:tracing`); the
+   * export headers reach each through KMS. @default off
+   */
+  tracing?: TracingSettings;
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
@@ -128,6 +134,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       jwtKeySecret: (region) => secrets.jwtKey(region),
       functionSecret: (region, secret) => secrets.declared(region, secret),
       apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),
+      tracingHeadersSecret: (region) => secrets.tracingHeaders(region),
       logBucket: (region) => logs(region),
     };
     const secrets = appSecrets(context);

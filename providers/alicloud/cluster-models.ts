@@ -46,6 +46,7 @@ export function placeAckModels(context: AlicloudContext, region: string): void {
       ossAccess: { endpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`, roleName: reader.role.roleName },
       modelJwt: { jwks: context.jwks, issuer: JWT_ISSUER, annotations: { [ACK_LOAD_BALANCER_ADDRESS_TYPE]: "intranet" } },
       gateway: false,
+      tracing: args.tracing,
       acceleratorLabels: "ack",
       runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
       namespace: spec.app,

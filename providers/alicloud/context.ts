@@ -37,6 +37,8 @@ export interface AlicloudContext {
   jwtKeySecret: (region: string) => KmsSecretRef;
   /** By spec region, created on first use: the KMS secret holding the API keys the gateway accepts. */
   apiKeysSecret: (region: string, keys: pulumi.Input<pulumi.Input<string>[]>) => KmsSecretRef;
+  /** By spec region, created on first use: the KMS secret holding the tracing collector's export headers. */
+  tracingHeadersSecret: (region: string) => KmsSecretRef;
   /** By spec region and declared secret name, created on first use: the KMS secret holding its value. */
   functionSecret: (region: string, secret: string) => KmsSecretRef;
   /** By spec region, created on first use: the name of the bucket every other bucket of the region logs its access to. */

@@ -10,7 +10,8 @@
  *   take no RAM role); the key reaches the instances in their user data;
  * - the instances, Pay-As-You-Go (Spot only for Spot pools at sites that
  *   sell it), booting the stack's image with user data that fetches and
- *   verifies the artifacts and starts the containers (ens-user-data.ts).
+ *   verifies the artifacts and starts the containers (ens-user-data.ts),
+ *   each traced with `cloudloom:tracing` (the headers by KMS secret name).
  * Clients reach the gateway at `http://<the gateway instance's public IP>:8080`.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -29,6 +30,7 @@ import { EnsNetwork } from "./ens-network";
 import { ensRegions } from "./ens-settings";
 import { ENS_HOME, ensUserData, type EnsBoot, type EnsContainer } from "./ens-user-data";
 import { declaredSecretsEnvironment, jwtKeyEnvironment, secretReadPolicy, secretResources, type KmsSecretRef } from "./secrets";
+import { tracingIn, type AlicloudTracing } from "./tracing";
 
 /** Where every container finds the spec (and the gateway its endpoints and settings). */
 const CONFIG_DIR = "/config";
@@ -129,7 +131,12 @@ function placeEnsRegion(context: AlicloudContext, region: string): void {
               image: entry.kind === "function" ? image(args.functionImage ?? args.runtimeImage!) : runtimeImage,
               publish: { address: host.privateIpAddress, port: entry.port },
               args: [],
-              env: { [JWT_ENV.jwks]: resolved.jwks, [JWT_ENV.issuer]: JWT_ISSUER, [JWT_ENV.audience]: entry.container },
+              env: {
+                [JWT_ENV.jwks]: resolved.jwks,
+                [JWT_ENV.issuer]: JWT_ISSUER,
+                [JWT_ENV.audience]: entry.container,
+                ...secrets.traced.environment,
+              },
               mounts: { [`${ENS_HOME}/config`]: CONFIG_DIR },
               gpu: host.role === "gpu-pool",
             };
@@ -138,6 +145,7 @@ function placeEnsRegion(context: AlicloudContext, region: string): void {
               return {
                 ...container,
                 args: podServeArgs({ spec: `${CONFIG_DIR}/spec.json`, only: `model:${entry.entry}`, region, artifact: ARTIFACT_PATH }),
+                env: { ...container.env, ...declaredSecretsEnvironment(secrets.traced.kms) },
                 artifact: { url: resolved.artifactUrls[entry.entry], sha256: model.artifact.sha256 },
               };
             }
@@ -193,15 +201,24 @@ function placeEnsRegion(context: AlicloudContext, region: string): void {
   }
 }
 
-/** The KMS secrets of a region's containers: the JWT key (gateway, functions calling models), the API keys, each function's declared secrets. */
-function regionSecrets(
-  context: AlicloudContext,
-  region: string,
-  sub: SpecV1,
-): { jwtKey: KmsSecretRef; apiKeys?: KmsSecretRef; byFunction: Map<string, Record<string, string>>; all: KmsSecretRef[] } {
+/** A region's KMS secrets, and what its containers get of them. */
+interface RegionSecrets {
+  jwtKey: KmsSecretRef;
+  apiKeys?: KmsSecretRef;
+  /** By function: its variables naming its secrets (the JWT key, its declared ones, the tracing headers). */
+  byFunction: Map<string, Record<string, string>>;
+  /** Every secret the region's RAM user may read. */
+  all: KmsSecretRef[];
+  /** Every container's tracing. */
+  traced: AlicloudTracing;
+}
+
+/** The KMS secrets of a region's containers: the JWT key (gateway, functions calling models), the API keys, each function's declared secrets, the tracing headers. */
+function regionSecrets(context: AlicloudContext, region: string, sub: SpecV1): RegionSecrets {
   const jwtKey = context.jwtKeySecret(region);
   const apiKeys = context.args.apiKeys ? context.apiKeysSecret(region, context.args.apiKeys) : undefined;
-  const all = [jwtKey, ...(apiKeys ? [apiKeys] : [])];
+  const traced = tracingIn(context, region);
+  const all = [jwtKey, ...(apiKeys ? [apiKeys] : []), ...Object.values(traced.kms)];
   const byFunction = new Map<string, Record<string, string>>();
   for (const [fnName, fn] of Object.entries(sub.functions)) {
     const declared = Object.fromEntries(
@@ -210,9 +227,12 @@ function regionSecrets(
       ),
     );
     all.push(...Object.values(declared));
-    byFunction.set(fnName, { ...(fn.models.length > 0 ? jwtKeyEnvironment(jwtKey) : {}), ...declaredSecretsEnvironment(declared) });
+    byFunction.set(fnName, {
+      ...(fn.models.length > 0 ? jwtKeyEnvironment(jwtKey) : {}),
+      ...declaredSecretsEnvironment({ ...declared, ...traced.kms }),
+    });
   }
-  return { jwtKey, apiKeys, byFunction, all };
+  return { jwtKey, apiKeys, byFunction, all, traced };
 }
 
 /** A function's literal variables (its secrets come from KMS by name). */
@@ -237,7 +257,7 @@ function gatewayContainer(
   name: string,
   region: string,
   image: string,
-  secrets: { jwtKey: KmsSecretRef; apiKeys?: KmsSecretRef },
+  secrets: Pick<RegionSecrets, "jwtKey" | "apiKeys" | "traced">,
 ): EnsContainer {
   return {
     name: resourceName(name, "gateway", region),
@@ -247,7 +267,8 @@ function gatewayContainer(
     env: {
       ...jwtKeyEnvironment(secrets.jwtKey),
       [RUNTIME_ENV.region]: region,
-      ...(secrets.apiKeys ? declaredSecretsEnvironment({ [RUNTIME_ENV.apiKeys]: secrets.apiKeys }) : {}),
+      ...secrets.traced.environment,
+      ...declaredSecretsEnvironment({ ...(secrets.apiKeys ? { [RUNTIME_ENV.apiKeys]: secrets.apiKeys } : {}), ...secrets.traced.kms }),
     },
     mounts: { [`${ENS_HOME}/config`]: CONFIG_DIR },
   };

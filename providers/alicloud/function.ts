@@ -25,6 +25,7 @@ import { offEns } from "./ens-settings";
 import { fcFunctionName, invokeAsynchronously, queueHere, type PlacedFcQueue } from "./queues";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { configurationRevision, jwtTrigger, LIVE_ALIAS, provision, publishLive } from "./serving";
+import { tracingIn } from "./tracing";
 
 /** vCPUs for a memory size: FC needs 1–4 GB per vCPU, in 0.05 vCPU steps; cloudloom gives 2 GB per vCPU. */
 export function fcCpu(memoryMb: number): number {
@@ -119,9 +120,11 @@ export function placeFunctions(context: AlicloudContext): void {
           typeof value === "string" ? [] : [[variable, context.functionSecret(region, value.secret)] as const],
         ),
       );
+      const traced = tracingIn(context, region);
       const signing: Record<string, pulumi.Input<string>> = {
+        ...traced.environment,
         ...(jwtKeySecret ? jwtKeyEnvironment(jwtKeySecret) : {}),
-        ...declaredSecretsEnvironment(declared),
+        ...declaredSecretsEnvironment({ ...declared, ...traced.kms }),
       };
       // No secret values: the declared secrets' variables are left out, the runtime sets them from KMS.
       const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
@@ -138,7 +141,7 @@ export function placeFunctions(context: AlicloudContext): void {
           runtimeLayer: runtimeLayer(region),
           environment,
           jwks: context.jwks,
-          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared)],
+          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared), ...Object.values(traced.kms)],
           queue: queueHere(context, "function", fnName, region),
         },
         { parent, provider },

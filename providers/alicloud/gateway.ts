@@ -34,6 +34,7 @@ import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settin
 import { allowSecretRead, declaredSecretsEnvironment, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { grant } from "./ram";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
+import { tracingIn, type AlicloudTracing } from "./tracing";
 
 /** Where the gateway's configuration bucket is mounted: `spec.json`, `endpoints.json` and `config.json`. */
 export const GATEWAY_CONFIG_DIR = "/mnt/gateway";
@@ -79,6 +80,8 @@ export interface FcGatewayArgs {
   apiKeysSecret?: KmsSecretRef;
   /** The FC functions (of asynchronous functions and queued model versions) whose tasks the gateway reads for its status endpoint (their ARNs). */
   asyncFunctions?: pulumi.Input<string>[];
+  /** Where the gateway exports its spans: plain variables, and the headers' KMS secret by variable. @default no tracing */
+  tracing?: AlicloudTracing;
 }
 
 /** A password Tair accepts (8–32 characters of at least three kinds), derived from a secret so it is stable across runs and never stored in config. */
@@ -153,7 +156,8 @@ export class FcGateway extends pulumi.ComponentResource {
       tags,
       child,
     );
-    const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...(args.apiKeysSecret ? [args.apiKeysSecret] : [])], tags, child);
+    const kms = { ...(args.apiKeysSecret ? { [RUNTIME_ENV.apiKeys]: args.apiKeysSecret } : {}), ...args.tracing?.kms };
+    const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...Object.values(kms)], tags, child);
     const taskRead = args.asyncFunctions?.length
       ? [grant(name, "async-tasks", role, ["fc:GetAsyncTask"], args.asyncFunctions, tags, child)]
       : [];
@@ -167,8 +171,9 @@ export class FcGateway extends pulumi.ComponentResource {
       [GATEWAY_REVISION_ENV]: revision,
       // The gateway serves its own region's clients from that region's backends first.
       [RUNTIME_ENV.region]: args.region,
-      // The API keys, like the JWT key, by the name of their KMS secret.
-      ...(args.apiKeysSecret ? declaredSecretsEnvironment({ [RUNTIME_ENV.apiKeys]: args.apiKeysSecret }) : {}),
+      ...args.tracing?.environment,
+      // The API keys and the tracing headers, like the JWT key, by the name of their KMS secret.
+      ...declaredSecretsEnvironment(kms),
     };
     const configuration: V3FunctionArgs = {
       functionName: name,
@@ -277,6 +282,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
           : pulumi.secret(pulumi.output(args.jwtPrivateKey!).apply((key) => derivedRedisPassword(key, `${spec.app}/${region}`))),
         apiKeysSecret: args.apiKeys ? context.apiKeysSecret(region, args.apiKeys) : undefined,
         asyncFunctions: [...context.queues.values()].map((queue) => queue.functionArn),
+        tracing: tracingIn(context, region),
       },
       { parent, provider },
     );

@@ -33,6 +33,8 @@ import { offEns } from "./ens-settings";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { fcModelFunctionName, invokeAsynchronously, queueHere, recordQueueEndpoint, type PlacedFcQueue } from "./queues";
 import { configurationRevision, jwtTrigger, provision } from "./serving";
+import { allowSecretRead } from "./secrets";
+import { tracingIn, tracingVariables, type AlicloudTracing } from "./tracing";
 import { FcVersionPublish } from "./version-publisher";
 
 /** Inputs of one model's canaried versions in one region. */
@@ -54,6 +56,8 @@ export interface FcModelFamilyArgs {
   jwks: pulumi.Input<object>;
   /** By version: its asynchronous queue, when a route queues it and this is its home region. */
   queues?: Record<string, PlacedFcQueue>;
+  /** Where the model's server exports its spans. @default no tracing */
+  tracing?: AlicloudTracing;
 }
 
 /** FC's alias name for a route: letters, digits, `-` and `_`, starting with a letter. */
@@ -77,7 +81,10 @@ export class FcModelFamily extends pulumi.ComponentResource {
     const artifacts = args.versions.map((model) => args.artifacts[model.version]);
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", artifacts, tags, child);
     const modelPrefix = artifacts[0].prefix.slice(0, artifacts[0].prefix.lastIndexOf("/"));
-    const environment = (version: string) => ({ [RUNTIME_ENV.modelVersion]: version });
+    const traced = tracingVariables(args.tracing);
+    const secretRead = traced.secrets.length > 0 ? [allowSecretRead(name, role, traced.secrets, tags, child)] : [];
+    // Each published version's whole environment (FC replaces the map).
+    const environment = (version: string) => ({ ...traced.environment, [RUNTIME_ENV.modelVersion]: version });
     const configuration = modelFunctionConfiguration(name, {
       model: first,
       key: `${first.name}@{version}`,
@@ -91,7 +98,7 @@ export class FcModelFamily extends pulumi.ComponentResource {
       // After a deployment the function's own configuration serves the last version.
       environment: environment(last.version),
     });
-    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, ...secretRead] });
     const revision = configurationRevision(configuration);
     const versionIds: Record<string, pulumi.Output<string>> = {};
     let previous: pulumi.Resource = fn;
@@ -201,6 +208,7 @@ export function placeModelFamily(context: AlicloudContext, model: string, family
         canaries: family.canaries,
         jwks: context.jwks,
         queues,
+        tracing: tracingIn(context, region),
       },
       { parent, provider },
     );

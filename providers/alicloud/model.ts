@@ -5,6 +5,7 @@
  * through a RAM role that may read only that prefix, published behind
  * `live`, reachable only with the gateway's JWT, and provisioned from its
  * scaling policy (GPUs kept allocated when the floor is at least one).
+ * With tracing, its role may also read the region's tracing-headers secret.
  * Models of Kubernetes-platform pools run on ACK (cluster-models.ts), and
  * versions a route splits share one function (model-family.ts). A version an
  * asynchronous route queues gets FC's asynchronous invocation on `live`
@@ -24,7 +25,9 @@ import { offEns } from "./ens-settings";
 import { modelFamilies, placeModelFamily } from "./model-family";
 import { modelFunctionConfiguration, MOUNT_DIR } from "./model-container";
 import { fcModelFunctionName, invokeAsynchronously, queueHere, recordQueueEndpoint, type PlacedFcQueue } from "./queues";
+import { allowSecretRead } from "./secrets";
 import { configurationRevision, jwtTrigger, LIVE_ALIAS, provision, publishLive } from "./serving";
+import { tracingIn, tracingVariables, type AlicloudTracing } from "./tracing";
 
 /** Inputs of one model version in one region. */
 export interface FcModelArgs {
@@ -44,6 +47,8 @@ export interface FcModelArgs {
   jwks: pulumi.Input<object>;
   /** Its asynchronous queue, when a route queues it and this is its home region. */
   queue?: PlacedFcQueue;
+  /** Where the model's server exports its spans. @default no tracing */
+  tracing?: AlicloudTracing;
 }
 
 /** A model served by Function Compute, typed `cloudloom:alicloud:Model`. */
@@ -56,6 +61,8 @@ export class FcModel extends pulumi.ComponentResource {
     const child = { parent: this, provider: opts.provider };
     const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
     const { role, attached } = artifactReader(name, "fc.aliyuncs.com", [args.artifact], tags, child);
+    const traced = tracingVariables(args.tracing);
+    const secretRead = traced.secrets.length > 0 ? [allowSecretRead(name, role, traced.secrets, tags, child)] : [];
     const configuration = modelFunctionConfiguration(name, {
       model: args.model,
       key: args.key,
@@ -66,8 +73,9 @@ export class FcModel extends pulumi.ComponentResource {
       mount: { bucket: args.artifact.bucket, prefix: args.artifact.prefix, endpoint: args.ossEndpoint },
       servingDir: MOUNT_DIR,
       tags,
+      environment: traced.environment,
     });
-    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached] });
+    const fn = new V3Function(name, configuration, { ...child, dependsOn: [attached, ...secretRead] });
     const alias = publishLive(name, fn.functionName, configurationRevision(configuration), child);
     if (args.scaling) provision(name, fn.functionName, alias, args.scaling, Boolean(args.pool), child);
     if (args.queue) invokeAsynchronously(name, fn.functionName, alias.aliasName, args.queue, role, tags, child);
@@ -104,6 +112,7 @@ export function placeModels(context: AlicloudContext): void {
           ossEndpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`,
           jwks: context.jwks,
           queue,
+          tracing: tracingIn(context, region),
         },
         { parent, provider },
       );

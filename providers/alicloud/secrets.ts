@@ -1,7 +1,8 @@
 /**
  * Secrets of an Alibaba Cloud stack in KMS Secrets Manager, never in a
  * function's configuration: per region that needs them, one `kms.Secret`
- * holding the gateway's JWT private key and one per declared function secret.
+ * holding the gateway's JWT private key, one per declared function secret,
+ * and one holding the tracing collector's export headers.
  * Each function that signs JWTs (the gateway, functions calling JWT-guarded
  * models) gets only the key's secret name (`CLOUDLOOM_JWT_PRIVATE_KEY_SECRET`),
  * each function with declared secrets only their names
@@ -72,6 +73,7 @@ export function appSecrets(context: AlicloudContext): {
   jwtKey: (region: string) => KmsSecretRef;
   declared: (region: string, secret: string) => KmsSecretRef;
   apiKeys: (region: string, keys: pulumi.Input<pulumi.Input<string>[]>) => KmsSecretRef;
+  tracingHeaders: (region: string) => KmsSecretRef;
 } {
   const create = kmsSecrets(context);
   const { args } = context;
@@ -90,6 +92,13 @@ export function appSecrets(context: AlicloudContext): {
         "api-keys",
         pulumi.output(keys).apply((all) => all.join(",")),
         "the API keys the gateway accepts (stack config cloudloom:apiKeys)",
+      ),
+    tracingHeaders: (region) =>
+      create(
+        region,
+        "tracing-headers",
+        args.tracing!.headers!,
+        "the tracing collector's export headers (stack config cloudloom:tracingHeaders)",
       ),
   };
 }

@@ -19,6 +19,7 @@ import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
+import type { TracingSettings } from "../shared/tracing";
 import type { AwsGatewaySettings } from "./gateway-settings";
 import { gpuInstanceType } from "./instance-types";
 import type { AwsNetwork } from "./networks";
@@ -55,6 +56,11 @@ export interface AwsAppArgs {
   gateway?: AwsGatewaySettings;
   /** Addresses subscribed to the alarms' SNS topics (stack config `cloudloom:alertEmails`). @default [] */
   alertEmails?: string[];
+  /**
+   * Export spans from every function, model and gateway (stack config `cloudloom:tracing`); the
+   * export headers reach each through Secrets Manager. @default off
+   */
+  tracing?: TracingSettings;
 }
 
 function checkBeforeCreate(args: AwsAppArgs): void {

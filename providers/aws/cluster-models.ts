@@ -38,6 +38,7 @@ export function placeClusterModels(context: AwsContext, region: string): void {
       artifactUris: Object.fromEntries(keys.map((key) => [key, context.artifacts.get(`${key}/${region}`)!.uri])),
       modelNodePorts: { frontedBy: "aws-apigateway-iam", ports: nodePorts },
       gateway: false,
+      tracing: args.tracing,
       acceleratorLabels: "eks",
       runtimeImage: args.runtimeImage,
       namespace: spec.app,

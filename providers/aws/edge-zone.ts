@@ -161,6 +161,7 @@ function placeWavelengthRegion(context: AwsContext, region: string): void {
       functionImage: args.functionImage ?? image,
       namespace: spec.app,
       secrets: args.secrets,
+      tracing: args.tracing,
       apiKeys:
         args.gateway?.apiKeys === undefined
           ? undefined

@@ -15,7 +15,8 @@
  * kept, as one JSON object, in a Secrets Manager secret of the function's
  * own; the function gets only that secret's ARN (`CLOUDLOOM_SECRETS_ARN`),
  * its role may read exactly that secret, and the runtime reads it at cold
- * start (runtime/serverless/aws-secrets.ts).
+ * start (runtime/serverless/aws-secrets.ts). So are the tracing collector's
+ * export headers (`cloudloom:tracingHeaders`), beside the plain OTEL_* variables.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
@@ -35,6 +36,7 @@ import {
 import { handlerPackages, lambdaArchive, runtimePackage } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
+import { tracingEnvironment, TRACING_HEADERS_ENV } from "../shared/tracing";
 import { RUNTIME_ENV } from "../../runtime/contract";
 import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
@@ -296,10 +298,11 @@ export function placeFunctions(context: AwsContext): void {
         region,
         args.secrets,
         (key) => servedFor(context, key, region).endpoint,
-        {},
+        tracingEnvironment(args.tracing, spec.app),
         runtime,
       );
-      const secrets: Record<string, pulumi.Input<string>> = {};
+      // The collector's headers (an API key) are kept with the declared secrets; the runtime starts tracing once it read them.
+      const secrets: Record<string, pulumi.Input<string>> = args.tracing?.headers ? { [TRACING_HEADERS_ENV]: args.tracing.headers } : {};
       for (const [variable, value] of Object.entries(fn.environment))
         if (typeof value !== "string") {
           secrets[variable] = environment[variable];

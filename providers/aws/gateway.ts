@@ -9,7 +9,10 @@
  *
  * Security groups: the load balancer takes 80/443 from the internet and
  * reaches only the tasks; the tasks take traffic only from the load balancer
- * and reach only Redis and HTTPS; Redis takes traffic only from the tasks.
+ * and reach only Redis and HTTPS (and, with tracing on another port, the
+ * collector's port, at its CIDRs when `cloudloom:tracing.collector` names
+ * them); Redis takes traffic only from the tasks. With tracing, the export
+ * headers reach the container from Secrets Manager, as the API keys do.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +29,7 @@ import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/v
 import { toCanonicalJson, type EndpointsMap } from "../../sdk/spec";
 import { CONTAINER_PORT, HEALTH_PATHS, RUNTIME_ENV } from "../../runtime/contract";
 import { GATEWAY_ENV, gatewayContainerCommand } from "../shared/gateway-container";
+import { collectorPort, tracingEnvironment, TRACING_HEADERS_ENV, type TracingSettings } from "../shared/tracing";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe, resourceName } from "../shared/naming";
 import { trackTarget } from "./autoscaling";
@@ -57,6 +61,17 @@ function shortName(name: string, max: number): string {
   return `${name.slice(0, max - 7).replace(/-+$/, "")}-${hash}`;
 }
 
+/**
+ * The tasks' egress peers to the collector: none when it listens on 443 (the
+ * tasks reach HTTPS already), else its CIDRs, or, when none are named, any
+ * address on that one port.
+ */
+export function collectorEgress(tracing: TracingSettings): Array<{ cidrIpv4: string } | { cidrIpv6: string }> {
+  if (collectorPort(tracing) === 443) return [];
+  const cidrs = tracing.collector?.cidrs ?? ["0.0.0.0/0"];
+  return cidrs.map((cidr) => (cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }));
+}
+
 /** Inputs of one region's gateway. */
 export interface AwsGatewayArgs {
   app: string;
@@ -83,6 +98,8 @@ export interface AwsGatewayArgs {
   logRetentionDays?: number;
   /** Where the load balancer writes its access logs. */
   loadBalancerLogs?: LoadBalancerLogs;
+  /** Where the gateway exports its spans. */
+  tracing?: TracingSettings;
 }
 
 /** One region's gateway, typed `cloudloom:aws:Gateway`. */
@@ -117,6 +134,10 @@ export class AwsGateway extends pulumi.ComponentResource {
     rule("ingress", "tasks-from-lb", taskGroup.id, CONTAINER_PORT, { referencedSecurityGroupId: lbGroup.id });
     rule("egress", "tasks-to-redis", taskGroup.id, GATEWAY_REDIS.port, { referencedSecurityGroupId: redisGroup.id });
     rule("egress", "tasks-to-https", taskGroup.id, 443, { cidrIpv4: "0.0.0.0/0" });
+    if (args.tracing)
+      collectorEgress(args.tracing).forEach((peer, i) =>
+        rule("egress", `tasks-to-collector-${i}`, taskGroup.id, collectorPort(args.tracing!), peer),
+      );
     rule("ingress", "redis-from-tasks", redisGroup.id, GATEWAY_REDIS.port, { referencedSecurityGroupId: taskGroup.id });
 
     // Redis: the AUTH token lives in Secrets Manager, and the replication group takes it from there.
@@ -164,6 +185,15 @@ export class AwsGateway extends pulumi.ComponentResource {
       const keys = new Secret(`${name}-api-keys`, { description: `cloudloom gateway API keys (${args.app}, ${args.region})`, tags }, child);
       new SecretVersion(`${name}-api-keys`, { secretId: keys.id, secretString: pulumi.secret(args.apiKeys) }, child);
       secrets.push({ name: RUNTIME_ENV.apiKeys, secret: keys });
+    }
+    if (args.tracing?.headers) {
+      const headers = new Secret(
+        `${name}-tracing-headers`,
+        { description: `cloudloom gateway tracing export headers (${args.app}, ${args.region})`, tags },
+        child,
+      );
+      new SecretVersion(`${name}-tracing-headers`, { secretId: headers.id, secretString: args.tracing.headers }, child);
+      secrets.push({ name: TRACING_HEADERS_ENV, secret: headers });
     }
 
     // Roles: ECS starts the task with the execution role; the gateway signs its calls with the task role.
@@ -282,6 +312,7 @@ export class AwsGateway extends pulumi.ComponentResource {
               { name: GATEWAY_ENV.config, value: config },
               { name: RUNTIME_ENV.region, value: args.region },
               { name: "LOG_FORMAT", value: "json" },
+              ...Object.entries(tracingEnvironment(args.tracing, args.app)).map(([variable, value]) => ({ name: variable, value })),
             ],
             secrets: secrets.map((s, i) => ({ name: s.name, valueFrom: secretArns[i] })),
             logConfiguration: {
@@ -397,6 +428,7 @@ export function placeGateway(context: AwsContext): void {
         apiKeys: settings.apiKeys,
         logRetentionDays: args.logRetentionDays,
         loadBalancerLogs: accessLogsIn(context, region).forLoadBalancer(gatewayName),
+        tracing: args.tracing,
       },
       { parent, provider },
     );

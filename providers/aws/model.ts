@@ -10,6 +10,7 @@ import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Endpoint, EndpointConfiguration, Model } from "@pulumi/aws/sagemaker";
 import { SAGEMAKER_SERVERLESS, toMegabytes, type ModelSpec, type ScalingPolicySpec } from "../../sdk/spec";
 import { RUNTIME_ENV } from "../../runtime/contract";
+import { tracingEnvironment } from "../shared/tracing";
 import { entryLabels } from "../shared/labels";
 import { recordEndpoint } from "../shared/endpoints";
 import { modelPart, resourceName } from "../shared/naming";
@@ -44,6 +45,8 @@ export interface SageMakerModelArgs {
   artifact: StoredArtifact;
   /** The cloudloom runtime image in ECR. */
   image: pulumi.Input<string>;
+  /** More variables of the container (tracing's OTEL_*): plain values only, SageMaker keeps them in the model's configuration. @default {} */
+  environment?: Record<string, string>;
 }
 
 /** A SageMaker Serverless endpoint, typed `cloudloom:aws:Model`. */
@@ -81,7 +84,11 @@ export class SageMakerModel extends pulumi.ComponentResource {
           image: args.image,
           // The prefix holds model.onnx and spec.json; SageMaker copies it to /opt/ml/model.
           modelDataSource: { s3DataSources: [{ s3Uri: args.artifact.prefixUri, s3DataType: "S3Prefix", compressionType: "None" }] },
-          environment: { [RUNTIME_ENV.sagemakerModel]: `${args.model.name}@${args.model.version}`, [RUNTIME_ENV.region]: opts.specRegion },
+          environment: {
+            ...args.environment,
+            [RUNTIME_ENV.sagemakerModel]: `${args.model.name}@${args.model.version}`,
+            [RUNTIME_ENV.region]: opts.specRegion,
+          },
         },
         tags,
       },
@@ -144,6 +151,8 @@ export function placeModels(context: AwsContext): void {
           scaling: model.scaling ? spec.scalingPolicies[model.scaling] : undefined,
           artifact: context.artifacts.get(`${key}/${regionName}`)!,
           image: args.sagemakerImage!,
+          // SageMaker can hand a container no secret: with export headers (a collector's key), its models are not traced.
+          environment: args.tracing?.headers ? {} : tracingEnvironment(args.tracing, spec.app),
         },
         { parent, provider, region: awsRegion, specRegion: regionName },
       );

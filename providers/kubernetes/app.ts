@@ -21,6 +21,8 @@ import type { KubernetesContext } from "./context";
 import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
 import { checkRedisPassword } from "./redis";
 import { kubernetesSteps } from "./steps";
+import { checkTracing } from "./tracing";
+import type { TracingSettings } from "../shared/tracing";
 
 /** Inputs of a Kubernetes app. */
 export interface KubernetesAppArgs {
@@ -91,6 +93,11 @@ export interface KubernetesAppArgs {
   monitoringLabels?: Record<string, string>;
   /** The gateway's locality settings: an edge cluster's gateway names its home region and its clients' prefixes. */
   gatewayLocality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
+  /**
+   * Export spans from every function, model and gateway pod (stack config `cloudloom:tracing`,
+   * with `collector` required here: the egress NetworkPolicy's peers). @default off
+   */
+  tracing?: TracingSettings;
 }
 
 /** The args a Kubernetes stack's settings give (`kubernetesStackSettings`): the gateway's, Redis's and the secrets. */
@@ -107,7 +114,8 @@ export type StackSettingArgs =
   | "gatewayIngressClass"
   | "gatewayTrustedProxies"
   | "monitoring"
-  | "monitoringLabels";
+  | "monitoringLabels"
+  | "tracing";
 
 /** Args that stay optional once defaults are applied. */
 type OptionalArgs =
@@ -185,6 +193,7 @@ function checkBeforeCreate(args: KubernetesAppArgs, resolved: ResolvedKubernetes
   for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
   if (args.secrets && isSecretSettings(args.secrets)) checkSecrets(args.spec, args.secrets);
   checkGateway(args);
+  checkTracing(args.tracing);
 }
 
 function validated(args: KubernetesAppArgs): ResolvedKubernetesArgs {

@@ -20,6 +20,8 @@ import type { KubernetesContext } from "./context";
 import { healthProbes } from "./pod";
 import { appRedis, redisUrlEnv, type AppRedis } from "./redis";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
+import type { TracingSettings } from "../shared/tracing";
+import { tracingEnv } from "./tracing";
 import { KubernetesWorkload } from "./workload";
 
 /** Two replicas survive a node's loss; CPU is what a proxy runs out of. */
@@ -73,6 +75,8 @@ export interface KubernetesGatewayArgs {
   trustedProxies?: string[];
   /** Locality settings (gateway/config.ts): an edge gateway's home region and the client prefixes it maps. */
   locality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
+  /** Where the gateway exports its spans (OTEL_* variables, the headers from a Secret). */
+  tracing?: TracingSettings;
 }
 
 /** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
@@ -157,6 +161,7 @@ export class KubernetesGateway extends KubernetesWorkload {
         // Two replicas on different nodes and zones, and a drain takes one at a time.
         spread: true,
         prometheusUrl: args.prometheusUrl,
+        env: tracingEnv(args.tracing, args.spec.app),
         // Its resources were the app's own children before the gateway was a component.
         formerParent: opts.parent,
         // The gateway authenticates clients itself; Local keeps their addresses (per-address limits).
@@ -241,6 +246,7 @@ export function placeGateway(context: KubernetesContext): void {
       ingressClassName: args.gatewayIngressClass,
       trustedProxies: args.gatewayTrustedProxies,
       locality: args.gatewayLocality,
+      tracing: args.tracing,
     },
     context.child,
   );

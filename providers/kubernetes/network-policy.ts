@@ -12,7 +12,10 @@
  * - the metrics scraper (pods in the `monitoring` namespace) → every runtime pod;
  * - with asynchronous entries: their workers (function and model pods) → the
  *   Redis their queues are in, and KEDA's operator (the `keda` namespace) →
- *   that Redis, to measure the queues.
+ *   that Redis, to measure the queues;
+ * - with tracing (`cloudloom:tracing`): the gateway, function and model pods →
+ *   the collector's port, at exactly the CIDRs or the namespace (and pods) of
+ *   `tracing.collector`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as networking from "@pulumi/kubernetes/networking/v1";
@@ -20,6 +23,7 @@ import type * as input from "@pulumi/kubernetes/types/input";
 import { CONTAINER_PORT } from "../../runtime/contract";
 import { asyncEntries } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
+import { collectorPort, type CollectorPeers } from "../shared/tracing";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { REDIS_PORT } from "./redis";
@@ -49,6 +53,17 @@ const scraped: Rule = {
   from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }],
   ports: [tcp(CONTAINER_PORT)],
 };
+
+/** The peers a collector is reached at: its CIDRs, or its namespace (and its pods' labels there). */
+export function collectorPeers(collector: CollectorPeers): Peer[] {
+  if (collector.cidrs) return collector.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  return [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": collector.namespace! } },
+      ...(collector.podLabels ? { podSelector: { matchLabels: collector.podLabels } } : {}),
+    },
+  ];
+}
 
 /** The port of a `redis://` URL (6379 when it names none). */
 export function redisUrlPort(url: string): number {
@@ -163,4 +178,19 @@ export function placeNetworkPolicies(context: KubernetesContext): void {
       egress: [{ ports: [tcp(443), tcp(80)] }, ...(workers("model") ? [redisEgress] : [])],
     });
   }
+  const collector = args.tracing?.collector;
+  const traced = [...(args.gateway ? ["gateway"] : []), ...(hasFunctions ? ["function"] : []), ...(hasModels ? ["model"] : [])];
+  if (collector && traced.length > 0)
+    policy("tracing", {
+      podSelector: {
+        matchLabels: { "cloudloom.dev/app": app },
+        matchExpressions: [
+          { key: "cloudloom.dev/kind", operator: "In", values: traced },
+          // The app's Redis is labelled kind gateway, and traces nothing.
+          { key: "cloudloom.dev/name", operator: "NotIn", values: ["redis"] },
+        ],
+      },
+      policyTypes: ["Egress"],
+      egress: [{ to: collectorPeers(collector), ports: [tcp(collectorPort(args.tracing!))] }],
+    });
 }

@@ -10,6 +10,7 @@ import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
+import { placeTracingSecret } from "./tracing";
 
 type PodSpec = input.core.v1.PodSpec;
 
@@ -72,6 +73,7 @@ export function placeRegions(context: KubernetesContext): void {
     child,
   );
   for (const [name, region] of Object.entries(spec.regions)) context.regions.set(name, regionScheduling(region));
+  placeTracingSecret(context);
   if (args.secrets) {
     new core.Secret(
       secretsName(context.name),

@@ -7,6 +7,7 @@ import { secretValues } from "../shared/object-setting";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { TargetConfigError } from "../shared/config-error";
+import { readTracingSettings } from "../shared/tracing";
 import type { SecretSettings } from "../shared/function-env";
 import type { KubernetesAppArgs, StackSettingArgs } from "./app";
 import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
@@ -50,7 +51,7 @@ function labelsSetting(json: string | undefined): Record<string, string> | undef
   return parsed.data;
 }
 
-/** The gateway, Redis, secret and monitoring settings of a Kubernetes stack. */
+/** The gateway, Redis, secret, monitoring and tracing settings of a Kubernetes stack. */
 export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pick<KubernetesAppArgs, StackSettingArgs> {
   const exposure = settings.get("gatewayExposure");
   if (exposure !== undefined && !(GATEWAY_EXPOSURES as readonly string[]).includes(exposure))
@@ -76,5 +77,6 @@ export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pic
     gatewayTrustedProxies: proxies === undefined ? undefined : list(proxies),
     monitoring: monitoringSetting(settings.get("monitoring")),
     monitoringLabels: labelsSetting(settings.get("monitoringLabels")),
+    tracing: readTracingSettings(settings),
   };
 }

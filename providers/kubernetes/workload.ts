@@ -17,6 +17,7 @@ import { CONTAINER_PORT, RUNTIME_ENV } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 import type { KubernetesContext } from "./context";
 import { restrictedPod, RUNTIME_USER, scratchVolume } from "./security";
+import { tracingEnv } from "./tracing";
 
 /** The kinds of workload, each its own component type `cloudloom:kubernetes:<Kind>`. */
 export type WorkloadKind = "Function" | "Model" | "Gateway";
@@ -49,6 +50,8 @@ export interface WorkloadArgs {
   exposure?: WorkloadExposure;
   /** The asynchronous entry's queue its pods work, which its scaler then measures too. */
   queue?: QueueScaling;
+  /** Variables every container of the pod gets besides its own (tracing's OTEL_*). @default [] */
+  env?: input.core.v1.EnvVar[];
 }
 
 /**
@@ -129,7 +132,7 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
     const built = typeof args.podSpec === "function" ? args.podSpec(child) : args.podSpec;
     const hardened = hardenedPod(built, selector, args.spread ?? false);
     // Functions and models scale on their pods' in-flight gauge; the gateway scales on CPU.
-    const podSpec = kind === "Gateway" ? hardened : withWorkloadName(hardened);
+    const podSpec = withEnv(hardened, [...(kind === "Gateway" ? [] : [WORKLOAD_NAME_ENV]), ...(args.env ?? [])]);
     const deployment = new apps.Deployment(
       name,
       {
@@ -210,7 +213,7 @@ export function placeWorkload(
   queue?: QueueScaling,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
-  const args = {
+  const args: WorkloadArgs = {
     namespace: context.namespace!,
     labels,
     podSpec,
@@ -219,16 +222,23 @@ export function placeWorkload(
     exposure,
     demandUrl,
     queue,
+    env: tracingEnv(context.args.tracing, context.spec.app),
   };
   return new KubernetesWorkload(kind, name, args, context.child).url;
 }
 
-/** The pod's containers told which Deployment they belong to (the downward API), to label the gauge their autoscaler reads. */
-function withWorkloadName(pod: input.core.v1.PodSpec): input.core.v1.PodSpec {
+/** Which Deployment a function's or model's container belongs to (the downward API), to label the gauge its autoscaler reads. */
+const WORKLOAD_NAME_ENV: input.core.v1.EnvVar = {
+  name: RUNTIME_ENV.workload,
+  valueFrom: { fieldRef: { fieldPath: "metadata.labels['cloudloom.dev/workload']" } },
+};
+
+/** The pod with `variables` after each container's own (its init containers, which only fetch, left as they are). */
+function withEnv(pod: input.core.v1.PodSpec, variables: input.core.v1.EnvVar[]): input.core.v1.PodSpec {
+  if (variables.length === 0) return pod;
   const containers = pod.containers as input.core.v1.Container[];
-  const variable = { name: RUNTIME_ENV.workload, valueFrom: { fieldRef: { fieldPath: "metadata.labels['cloudloom.dev/workload']" } } };
   return {
     ...pod,
-    containers: containers.map((c) => ({ ...c, env: [...((c.env as input.core.v1.EnvVar[] | undefined) ?? []), variable] })),
+    containers: containers.map((c) => ({ ...c, env: [...((c.env as input.core.v1.EnvVar[] | undefined) ?? []), ...variables] })),
   };
 }

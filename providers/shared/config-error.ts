@@ -2,8 +2,11 @@
 
 /** Thrown for a target with no provider in this version, or a setting a target needs. */
 export class TargetConfigError extends Error {
-  readonly code = "CL_TARGET_CONFIG";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The stable code docs/errors.md explains: `CL_TARGET_CONFIG`, or a setting's own (`CL_TRACING_SETTING`). */
+    readonly code: "CL_TARGET_CONFIG" | "CL_TRACING_SETTING" = "CL_TARGET_CONFIG",
+  ) {
     super(message);
     this.name = "TargetConfigError";
   }

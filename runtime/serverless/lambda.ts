@@ -7,7 +7,7 @@
  *
  * With an OTLP endpoint in the OTEL_* variables, each invocation is a span
  * under the `traceparent` the gateway sent (the handler's `ctx.span`; see
- * tracing.ts).
+ * tracing.ts). The export headers may be among the function's secrets.
  */
 import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
@@ -159,7 +159,7 @@ export function lambdaHandler(
       ),
     );
   const secretsArn = env[RUNTIME_ENV.secretsArn];
-  let declared: Readonly<Record<string, string>> | undefined = secretsArn ? undefined : environmentOf({});
+  let secretValues: Record<string, string> | undefined = secretsArn ? undefined : {};
   let loading: Promise<Record<string, string>> | undefined;
   const load = (arn: string): Promise<Record<string, string>> => {
     const pending = readFunctionSecrets(arn, env);
@@ -167,21 +167,36 @@ export function lambdaHandler(
     return pending;
   };
   if (secretsArn) loading = load(secretsArn);
-  // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
-  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
-  // The OpenTelemetry SDK is most of the runtime layer (and doubles the time it takes to load): loaded only to trace.
-  const traced: InvocationTracing | undefined =
-    env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]
-      ? (require("./tracing") as typeof import("./tracing")).invocationTracing(env, functionName)
-      : undefined;
-  const environment = async (): Promise<Readonly<Record<string, string>>> => {
-    if (declared) return declared;
+  /** The function's secrets, read once; a failure is logged, fails the invocation, and the next one tries again. */
+  const readSecrets = async (): Promise<Record<string, string>> => {
+    if (secretValues) return secretValues;
     try {
-      declared = environmentOf(await (loading ??= load(secretsArn!)));
-      return declared;
+      secretValues = await (loading ??= load(secretsArn!));
+      return secretValues;
     } catch (error) {
       loading = undefined;
       console.error(JSON.stringify({ level: "error", message: (error as Error).message }));
+      throw error;
+    }
+  };
+  let declared: Readonly<Record<string, string>> | undefined;
+  const environment = async (): Promise<Readonly<Record<string, string>>> => (declared ??= environmentOf(await readSecrets()));
+  // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
+  // The OpenTelemetry SDK is most of the runtime layer (and doubles the time it takes to load): loaded only to trace.
+  // The export headers (a collector's API key) are kept with the function's secrets: with those, tracing starts once they are read.
+  const traces = Boolean(env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]);
+  const startTracing = (read: Record<string, string>): InvocationTracing | undefined =>
+    (require("./tracing") as typeof import("./tracing")).invocationTracing(withExportHeaders(env, read), functionName);
+  let traced: InvocationTracing | undefined = traces && !secretsArn ? startTracing({}) : undefined;
+  let starting: Promise<InvocationTracing | undefined> | undefined;
+  const tracing = async (): Promise<InvocationTracing | undefined> => {
+    if (!traces || !secretsArn) return traced;
+    starting ??= readSecrets().then((read) => (traced = startTracing(read)));
+    try {
+      return await starting;
+    } catch (error) {
+      starting = undefined;
       throw error;
     }
   };
@@ -228,9 +243,16 @@ export function lambdaHandler(
     const request = requestOf(event);
     if ("statusCode" in request) return request;
     const requestId = event.headers?.["x-request-id"] ?? event.requestContext.requestId;
-    if (!traced) return answer(request, requestId, UNTRACED_SPAN);
-    return traced.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
+    const tracer = await tracing();
+    if (!tracer) return answer(request, requestId, UNTRACED_SPAN);
+    return tracer.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
   }) as LambdaEntry;
+}
+
+/** `env` with the export headers the function's secrets hold (and nothing else of them: the handler's secrets stay in `ctx.env`). */
+function withExportHeaders(env: NodeJS.ProcessEnv, secrets: Record<string, string>): NodeJS.ProcessEnv {
+  const headers = [TRACING_ENV.headers, TRACING_ENV.tracesHeaders].filter((variable) => Object.hasOwn(secrets, variable));
+  return headers.length === 0 ? env : { ...env, ...Object.fromEntries(headers.map((variable) => [variable, secrets[variable]])) };
 }
 
 /** What the Lambda runtime calls: a Function URL event answers its response; an SQS batch, its partial batch response. */

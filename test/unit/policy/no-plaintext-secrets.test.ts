@@ -39,6 +39,24 @@ describe("policy cloudloom-no-plaintext-secrets", () => {
     );
   });
 
+  it("fails any function or task that sets the tracing collector's headers as a literal, whatever the spec declares", async () => {
+    assert.deepEqual(
+      await messages([
+        r("aws:lambda/function:Function", "fn", { environment: { variables: { OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=k" } } }),
+        r("aws:ecs/taskDefinition:TaskDefinition", "task", {
+          containerDefinitions: JSON.stringify([{ environment: [{ name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS", value: "x-api-key=k" }] }]),
+        }),
+        r("alicloud:fc/v3Function:V3Function", "fc", {
+          environmentVariables: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://otlp.example.net/v1/traces" },
+        }),
+      ]),
+      [
+        "Lambda function fn sets secret OTEL_EXPORTER_OTLP_HEADERS in its plain environment; keep it in Secrets Manager and give the function only the secret's ARN (CLOUDLOOM_SECRETS_ARN)",
+        "ECS task definition task sets secret OTEL_EXPORTER_OTLP_TRACES_HEADERS in its plain environment; take it from a Secrets Manager secret through the container's secrets (valueFrom)",
+      ],
+    );
+  });
+
   it("fails a Lambda, an ECS task and an FC function that set a declared secret as a literal, secret-wrapped or not", async () => {
     assert.deepEqual(
       await messages([

@@ -4,6 +4,7 @@ import aws4 from "aws4";
 import { readFunctionSecrets, secretRegion, secretsManagerUrl } from "../../../runtime/serverless/aws-secrets";
 import { lambdaHandler, type FunctionUrlEvent } from "../../../runtime/serverless/lambda";
 import { TEST_CREDENTIALS, useTestCredentials } from "../../support/sigv4";
+import { StubUpstream } from "../../support/upstream";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:support-desk-fn-classify-central-secrets-AbCdEf";
 const VALUE = "crm-token-value-never-logged";
@@ -102,6 +103,36 @@ describe("AWS Lambda secrets: read from Secrets Manager at cold start (a stub Se
       { CRM_TOKEN: VALUE, LOG_LEVEL: "info" },
     ]);
     assert.equal(calls.length, 1, "one GetSecretValue per cold start");
+  });
+
+  it("traces once the secrets are read, exporting with the collector headers they hold, which ctx.env never shows", async () => {
+    const collector = await new StubUpstream("collector").start();
+    try {
+      answer = ok(JSON.stringify({ CRM_TOKEN: VALUE, OTEL_EXPORTER_OTLP_HEADERS: "x-collector-key=k%2C1%3Dsecret" }));
+      const seen: unknown[] = [];
+      const serve = lambdaHandler(
+        async (_request, ctx) => {
+          seen.push(ctx.env);
+          return { ok: true };
+        },
+        { region: "central", models: {}, env: ["CRM_TOKEN"] },
+        { ...env(), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`, AWS_LAMBDA_FUNCTION_NAME: "fn" },
+      );
+      assert.equal((await serve(event)).statusCode, 200);
+      assert.equal((await serve(event)).statusCode, 200);
+      // Each invocation's span is exported before it returns.
+      assert.deepEqual(
+        collector.received.map(({ path, headers }) => [path, headers["x-collector-key"]]),
+        [
+          ["/v1/traces", "k,1=secret"],
+          ["/v1/traces", "k,1=secret"],
+        ],
+      );
+      assert.deepEqual(seen, [{ CRM_TOKEN: VALUE }, { CRM_TOKEN: VALUE }]);
+      assert.equal(calls.length, 1, "one GetSecretValue per cold start, tracing included");
+    } finally {
+      await collector.kill();
+    }
   });
 
   it("fails the invocation with a cold-start error naming the ARN, never a value, and tries again on the next", async () => {

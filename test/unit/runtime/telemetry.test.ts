@@ -37,6 +37,7 @@ describe("trace export configuration (settings over OTEL_* variables)", () => {
       parentBased: true,
       serviceName: "svc",
       timeoutMs: undefined,
+      headers: undefined,
     });
     assert.deepEqual(traceExportFrom({ ...ENDPOINT, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" }, "svc"), {
       url: "http://collector:4318/v1/traces",
@@ -44,6 +45,7 @@ describe("trace export configuration (settings over OTEL_* variables)", () => {
       parentBased: false,
       serviceName: "svc",
       timeoutMs: undefined,
+      headers: undefined,
     });
     assert.equal(traceExportFrom({ ...ENDPOINT, OTEL_TRACES_SAMPLER: "parentbased_always_off" }, "svc")?.ratio, 0);
     assert.equal(traceExportFrom({ ...ENDPOINT, OTEL_TRACES_SAMPLER_ARG: "0.5" }, "svc", { sampleRatio: 0.1 })?.ratio, 0.1);
@@ -57,6 +59,18 @@ describe("trace export configuration (settings over OTEL_* variables)", () => {
       traceExportFrom({ ...ENDPOINT, OTEL_EXPORTER_OTLP_TIMEOUT: "5000", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "700" }, "svc")?.timeoutMs,
       700,
     );
+  });
+
+  it("reads the export headers from the environment given, percent-decoded, the traces-only ones over the general ones", () => {
+    const env = {
+      ...ENDPOINT,
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=general,x-team=search",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "api-key=s%3Dcr%2Cet%20key",
+    };
+    assert.deepEqual(traceExportFrom(env, "svc")?.headers, { "api-key": "s=cr,et key", "x-team": "search" });
+    // A malformed pair is left out, as the OpenTelemetry SDK leaves it out.
+    assert.deepEqual(traceExportFrom({ ...ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS: "broken,ok=1,=x" }, "svc")?.headers, { ok: "1" });
+    assert.equal(traceExportFrom({ ...ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS: " " }, "svc")?.headers, undefined);
   });
 
   it("refuses values it cannot use, naming the variable and what it takes", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_GATEWAY_NETWORK } from "../../../../providers/alicloud/describe";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { publicJwks } from "../../../../providers/shared/jwks";
 import { AlicloudApp, type AlicloudAppArgs } from "../../../../providers/alicloud/app";
 import { parseAckSettings } from "../../../../providers/alicloud/ack-settings";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
+import { parseTracingSettings } from "../../../../providers/shared/tracing";
 import { validate, type SpecV1 } from "../../../../sdk/spec";
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 
@@ -180,5 +182,39 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
       () => new AlicloudApp("support-desk", args(three, parsed({ central: VSWITCHES, "edge-berlin": VSWITCHES }, three))),
       /gpuPools\.inference-t4: ecs\.gn6i has no instance with 3 GPUs; set gpusPerInstance to one of 1, 2, 4/,
     );
+  });
+});
+
+describe("Alibaba Cloud: ACK model pods with tracing (under mocks)", () => {
+  it("traces the model pods as on Kubernetes: the OTEL_* variables, the headers from a Secret, egress to the collector only", async () => {
+    const tracing = parseTracingSettings(
+      JSON.stringify({ endpoint: "https://otlp.example.net/v1/traces", collector: { cidrs: ["203.0.113.0/24"] } }),
+      { names: ["x-api-key"], values: pulumi.secret(JSON.stringify({ "x-api-key": "collector-key" })) },
+    );
+    const ack = parsed({ central: VSWITCHES, "edge-berlin": VSWITCHES });
+    const { resources } = await planUnderMocks(() => new AlicloudApp("support-desk", { ...args(onAck(), ack), tracing }).endpoints);
+    const pods = resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment") as any[];
+    assert.equal(pods.length, 2, "intent@1 in central and edge-berlin");
+    for (const pod of pods) {
+      const env = pod.inputs.spec.template.spec.containers[0].env as any[];
+      assert.equal(env.find((e) => e.name === "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?.value, "https://otlp.example.net/v1/traces", pod.name);
+      assert.deepEqual(env.find((e) => e.name === "OTEL_EXPORTER_OTLP_HEADERS")?.valueFrom, {
+        secretKeyRef: { name: "support-desk-tracing", key: "headers" },
+      });
+    }
+    const policies = resources.filter(
+      (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && (r.inputs as any).metadata.name === "support-desk-tracing",
+    ) as any[];
+    assert.equal(policies.length, 2, "one per cluster");
+    for (const policy of policies) {
+      assert.deepEqual(policy.inputs.spec.podSelector.matchExpressions[0], {
+        key: "cloudloom.dev/kind",
+        operator: "In",
+        values: ["model"],
+      });
+      assert.deepEqual(policy.inputs.spec.egress, [
+        { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] },
+      ]);
+    }
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import * as pulumi from "@pulumi/pulumi";
 import example from "../../../../examples/support-desk/app";
 import { AlicloudApp, type AlicloudAppArgs } from "../../../../providers/alicloud/app";
 import { OFFLINE_GATEWAY_NETWORK } from "../../../../providers/alicloud/describe";
@@ -9,6 +10,7 @@ import { parseEnsSettings } from "../../../../providers/alicloud/ens-settings";
 import { ensUserData, ENS_USER_DATA_LIMIT } from "../../../../providers/alicloud/ens-user-data";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { TargetConfigError } from "../../../../providers/shared/config-error";
+import { parseTracingSettings } from "../../../../providers/shared/tracing";
 import { JWT_ENV, RUNTIME_ENV } from "../../../../runtime/contract";
 import type { SpecV1 } from "../../../../sdk/spec";
 
@@ -198,6 +200,58 @@ describe("Alibaba Cloud: a region on an ENS node runs on ENS instances (under mo
     assert.throws(
       () => ensUserData("support-desk-edge-berlin-runtime", big),
       /support-desk-edge-berlin-runtime: its user data is \d+ bytes in base64, over ENS's 16384/,
+    );
+  });
+});
+
+describe("Alibaba Cloud: an ENS region's containers with tracing (under mocks)", () => {
+  const KEY = "collector-key-never-inline";
+  let resources: PlannedResource[];
+
+  before(async () => {
+    const tracing = parseTracingSettings(JSON.stringify({ endpoint: "https://otlp.example.net/v1/traces", sampleRatio: 0.1 }), {
+      names: ["x-api-key"],
+      values: pulumi.secret(JSON.stringify({ "x-api-key": KEY })),
+    });
+    ({ resources } = await planUnderMocks(() => new AlicloudApp("support-desk", { ...args(onEns()), tracing }).endpoints));
+  });
+
+  it("boots the function, model and gateway containers with the OTEL_* variables and the headers' KMS secret by name", () => {
+    const instances = resources.filter((r) => r.type === "alicloud:ens/instance:Instance") as any[];
+    const envFiles = new Map<string, string>();
+    for (const instance of instances)
+      for (const [path, content] of bootFiles(Buffer.from(instance.inputs.userData.value, "base64").toString()))
+        if (path.endsWith(".env") && !path.endsWith("/credentials.env")) envFiles.set(path, content);
+    assert.deepEqual([...envFiles.keys()].sort(), [
+      "/etc/cloudloom/support-desk-fn-classify-edge-berlin.env",
+      "/etc/cloudloom/support-desk-gateway-edge-berlin.env",
+      "/etc/cloudloom/support-desk-intent-v1-edge-berlin.env",
+    ]);
+    for (const [path, env] of envFiles) {
+      assert.match(env, /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https:\/\/otlp\.example\.net\/v1\/traces$/m, path);
+      assert.match(env, /^OTEL_TRACES_SAMPLER=parentbased_traceidratio$/m, path);
+      assert.match(env, /^OTEL_TRACES_SAMPLER_ARG=0\.1$/m, path);
+      assert.match(env, /^OTEL_RESOURCE_ATTRIBUTES=service\.namespace=support-desk$/m, path);
+      const named = JSON.parse(/^CLOUDLOOM_KMS_SECRETS=(.*)$/m.exec(env)![1]);
+      assert.equal(named.OTEL_EXPORTER_OTLP_HEADERS, "support-desk-edge-berlin-tracing-headers", path);
+      assert.match(env, /^CLOUDLOOM_ALICLOUD_REGION=eu-central-1$/m, path);
+      assert.ok(!env.includes(KEY) && !env.includes("OTEL_EXPORTER_OTLP_HEADERS="), `${path} holds no header value`);
+    }
+    // The function keeps its declared secret beside the headers.
+    const fn = JSON.parse(
+      /^CLOUDLOOM_KMS_SECRETS=(.*)$/m.exec(envFiles.get("/etc/cloudloom/support-desk-fn-classify-edge-berlin.env")!)![1],
+    );
+    assert.deepEqual(Object.keys(fn), ["CRM_TOKEN", "OTEL_EXPORTER_OTLP_HEADERS"]);
+  });
+
+  it("lets the region's RAM user read the headers' secret", () => {
+    const policy = resources.find(
+      (r) => r.type === "alicloud:ram/policy:Policy" && r.name === "support-desk-edge-berlin-ens-secrets",
+    ) as any;
+    assert.ok(
+      JSON.parse(policy.inputs.policyDocument).Statement[0].Resource.some((r: string) =>
+        r.endsWith("secret/support-desk-edge-berlin-tracing-headers"),
+      ),
     );
   });
 });
