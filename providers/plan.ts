@@ -216,10 +216,19 @@ export async function planUnderMocks<T>(
   }
 }
 
-/** Resolves once no resource has been registered for a few milliseconds (children of settled outputs). */
+/** Pulumi's count of registrations in flight: `waitForRPCs` resolves once none is (a registration waits for its inputs first). */
+const rpcs = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/**
+ * Resolves once every registration begun has been answered and no new one
+ * began for a few milliseconds: a resource whose inputs wait on slow work (a
+ * bundle) is waited for however long that takes, and children made in an
+ * `apply` of settled outputs get a turn to begin.
+ */
 async function allRegistered(resources: PlannedResource[]): Promise<void> {
   let seen = -1;
   while (seen !== resources.length) {
+    await rpcs.waitForRPCs();
     seen = resources.length;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

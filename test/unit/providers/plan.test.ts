@@ -125,4 +125,20 @@ describe("the offline plan's runtime", () => {
     const aliases = [{ name: "old" }];
     assert.deepEqual(pulumi.mergeOptions({ aliases }, {}).aliases, aliases, "resource options keep their aliases again");
   });
+
+  it("waits for a resource whose inputs wait on slow work (a bundle), however long, and for the children of its outputs", async () => {
+    const slow = new Promise<string>((resolve) => setTimeout(() => resolve("bundled"), 300));
+    const { resources } = await planUnderMocks(() => {
+      const packaged = new Thing("packaged-late", { spec: { code: pulumi.output(slow) } });
+      // Nothing the program returns depends on it: only the plan's own wait can see it.
+      packaged.spec.apply(() => new Thing("made-after"));
+      return {};
+    });
+    const planned = resources.find((resource) => resource.name === "packaged-late");
+    assert.deepEqual(planned?.inputs.spec, { code: "bundled" });
+    assert.ok(
+      resources.some((resource) => resource.name === "made-after"),
+      "the child made in its apply is planned too",
+    );
+  });
 });
