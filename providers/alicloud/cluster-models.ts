@@ -7,6 +7,7 @@ import { resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { AlicloudContext } from "./context";
+import { demandGateways } from "./gateway";
 
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
@@ -46,6 +47,7 @@ export function placeAckModels(context: AlicloudContext, region: string): void {
       ossAccess: { endpoint: `oss-${alicloudRegion}-internal.aliyuncs.com`, roleName: reader.role.roleName },
       modelJwt: { jwks: context.jwks, issuer: JWT_ISSUER, annotations: { [ACK_LOAD_BALANCER_ADDRESS_TYPE]: "intranet" } },
       gateway: false,
+      externalGateways: demandGateways(context),
       acceleratorLabels: "ack",
       runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
       namespace: spec.app,

@@ -6,6 +6,7 @@ import { recordEndpoint } from "../shared/endpoints";
 import { modelPart, resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { EksClusterAddons } from "./cluster-addons";
+import { demandGateways } from "./gateway";
 import { accessLogsIn, modelsIn, signed, type AwsContext } from "./context";
 import { EksModelApi } from "./model-api";
 
@@ -38,6 +39,7 @@ export function placeClusterModels(context: AwsContext, region: string): void {
       artifactUris: Object.fromEntries(keys.map((key) => [key, context.artifacts.get(`${key}/${region}`)!.uri])),
       modelNodePorts: { frontedBy: "aws-apigateway-iam", ports: nodePorts },
       gateway: false,
+      externalGateways: demandGateways(context),
       acceleratorLabels: "eks",
       runtimeImage: args.runtimeImage,
       namespace: spec.app,
