@@ -47,7 +47,8 @@ export interface KubernetesAppArgs {
   /**
    * With `gateway: false`: the base URLs (`https://host`) of the app's gateways outside the cluster
    * that KEDA can reach, whose demand endpoint (DEMAND_PATH) wakes workloads holding requests from
-   * zero, one metrics-api trigger each. @default none: such workloads wake on their own gauge only
+   * zero, one metrics-api trigger each. @default none: a workload at zero then wakes only on its
+   * other triggers (cron floors, its queue), since its pods' own in-flight gauge reads nothing at zero
    */
   externalGateways?: pulumi.Input<string>[];
   /** Namespace for the app. @default the app's name */
