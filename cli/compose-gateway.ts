@@ -98,17 +98,31 @@ function redisClient(settings: GatewaySettings, logger: Logger): Redis | undefin
 }
 
 /**
- * The settings with the admin key of CLOUDLOOM_ADMIN_KEY when they set none
- * (a deployed gateway gets it from a Secret, like its API keys), held to the
- * settings' own rule: a key shorter than 16 characters is refused, naming the
- * variable, never its value.
+ * The settings with `field` from `variable` when they set none (a deployed
+ * gateway gets it from a Secret, like its API keys), held to the settings' own
+ * rule: one shorter than 16 characters is refused, naming the variable, never
+ * its value.
  */
+function withSecretFrom(
+  settings: GatewaySettings,
+  env: NodeJS.ProcessEnv,
+  field: "adminKey" | "demandToken",
+  variable: string,
+): GatewaySettings {
+  const key = env[variable]?.trim();
+  if (settings[field] || !key) return settings;
+  if (key.length < 16) throw new GatewayConfigError("the environment", [{ path: variable, message: "must be at least 16 characters" }]);
+  return { ...settings, [field]: key };
+}
+
+/** The settings with the admin key of CLOUDLOOM_ADMIN_KEY when they set none (see withSecretFrom). */
 export function withAdminKeyFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): GatewaySettings {
-  const key = env[RUNTIME_ENV.adminKey]?.trim();
-  if (settings.adminKey || !key) return settings;
-  if (key.length < 16)
-    throw new GatewayConfigError("the environment", [{ path: RUNTIME_ENV.adminKey, message: "must be at least 16 characters" }]);
-  return { ...settings, adminKey: key };
+  return withSecretFrom(settings, env, "adminKey", RUNTIME_ENV.adminKey);
+}
+
+/** The settings with the demand reports' token of CLOUDLOOM_DEMAND_TOKEN when they set none (see withSecretFrom). */
+export function withDemandTokenFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): GatewaySettings {
+  return withSecretFrom(settings, env, "demandToken", RUNTIME_ENV.demandToken);
 }
 
 /**
@@ -129,7 +143,7 @@ export function gatewayTracing(settings: GatewaySettings, env: NodeJS.ProcessEnv
 /** Builds a gateway with everything it is handed. */
 export function composeGateway({ env = process.env, registry, logger, tracer, ...options }: ComposeGatewayOptions): ComposedGateway {
   const log = logger ?? cliLogger(env);
-  const settings = withAdminKeyFrom(options.settings, env);
+  const settings = withDemandTokenFrom(withAdminKeyFrom(options.settings, env), env);
   const tracing = tracer ? undefined : gatewayTracing(settings, env, options.spec.app, log);
   const redis = redisClient(settings, log);
   let gateway: Gateway;

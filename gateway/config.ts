@@ -158,6 +158,11 @@ export const GatewaySettingsSchema = z
     /** Key for POST /admin/reload and the rollout endpoints (also read from CLOUDLOOM_ADMIN_KEY). Without it, reload is SIGHUP only. */
     adminKey: z.string().min(16).optional(),
     /**
+     * Token function pods' reports of their calls to models carry (PUT /_cloudloom/demand; also read from
+     * CLOUDLOOM_DEMAND_TOKEN). Without it every report is refused.
+     */
+    demandToken: z.string().min(16).optional(),
+    /**
      * OpenTelemetry tracing (docs/tracing.md): spans of every request, exported over OTLP/HTTP. Each field
      * left out is read from the standard OTEL_* variables; with no endpoint from either, tracing is off.
      */

@@ -6,10 +6,12 @@
  * other live instances' counts to its own. KEDA reads one replica (the one
  * its Service picks) and still sees a request held at any of them, a second
  * late at most. Without Redis, or while it fails, an instance answers its own
- * counts, and says how many instances it summed.
+ * counts, and says how many instances it summed. Calls that function pods
+ * report (demand-reports.ts) are added to the model versions they name.
  */
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
+import type { DemandReports } from "./demand-reports";
 import type { Demand } from "./routing/hold";
 
 /** One target's requests in one region, as the demand endpoint answers them. */
@@ -43,6 +45,8 @@ export class DemandBoard {
     /** The app, whose instances share the count. */
     private readonly app: string,
     private readonly publishMs = 1_000,
+    /** Calls other processes report holding or sending to the targets counted here. */
+    private readonly reports?: DemandReports,
   ) {}
 
   /** Publishes this instance's counts now and every `publishMs`, when there is a Redis and something holds. */
@@ -78,6 +82,9 @@ export class DemandBoard {
     } catch {
       // A Redis that is down or slow leaves this instance's own count: the scaler still sees what it holds.
     }
+    // A report counts toward a target this instance counts too (one another configuration named is left out).
+    for (const d of (await this.reports?.counts()) ?? [])
+      if (sums.has(fieldOf(d))) addCount(sums, fieldOf(d), `${d.pending},${d.inFlight}`);
     return { counts: [...sums.values()], instances };
   }
 

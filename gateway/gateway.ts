@@ -19,6 +19,8 @@ import type { GatewaySettings } from "./config";
 import {
   closeGracefully,
   DEMAND_PATH,
+  DEMAND_REPORT,
+  DEMAND_REPORT_PATH,
   ERROR_STATUS,
   HEALTH_PATHS,
   listenOn,
@@ -32,13 +34,14 @@ import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
-import { adminKeyCheck } from "./stages/authenticate";
+import { adminKeyCheck, demandTokenCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource, type QueueFor } from "./route-table";
 import { mountRolloutAdmin } from "./rollout/admin";
 import { RolloutController } from "./rollout/controller";
 import { RedisRolloutStore } from "./rollout/redis-store";
 import { MemoryRolloutStore } from "./rollout/store";
 import { DemandBoard, type DemandCount } from "./demand-board";
+import { DemandReports, parseReport } from "./demand-reports";
 
 /** One target's demand as DEMAND_PATH answers it: `demand` is what its scaler reads. */
 function demandJson({ kind, entry, region, pending, inFlight }: DemandCount): object {
@@ -89,6 +92,9 @@ export class Gateway {
   private readonly adminCheck: (req: IncomingMessage) => Promise<void>;
   /** Held and in-flight requests, shared with the other instances through Redis. */
   private readonly demandBoard: DemandBoard;
+  /** Calls to models that function pods report (DEMAND_REPORT_PATH), added to their demand. */
+  private readonly demandReports: DemandReports;
+  private readonly demandCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
   private closing?: Promise<void>;
@@ -109,7 +115,15 @@ export class Gateway {
       settings: settings.rollouts,
     });
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
-    this.demandBoard = new DemandBoard(() => this.generation.table.demand(), options.redis, options.spec.app);
+    this.demandReports = new DemandReports(options.redis, options.spec.app);
+    this.demandCheck = demandTokenCheck(settings, options.redis);
+    this.demandBoard = new DemandBoard(
+      () => this.generation.table.demand(),
+      options.redis,
+      options.spec.app,
+      undefined,
+      this.demandReports,
+    );
     this.metrics.watch(() => this.generation.table);
     this.dashboard = new Dashboard({
       registry: this.metrics.registry,
@@ -130,6 +144,7 @@ export class Gateway {
     );
     this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
     this.app.get(DEMAND_PATH, (req, res) => void this.sendDemand(req, res));
+    this.app.put(DEMAND_REPORT_PATH, (req, res) => void this.acceptDemandReport(req, res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
     mountRolloutAdmin(this.app, this.rollouts, this.adminCheck, this.log);
     // Unknown paths under the operational prefixes still get the JSON 404.
@@ -213,7 +228,8 @@ export class Gateway {
       url.startsWith(HEALTH_PATHS.ready) ||
       url.startsWith("/metrics") ||
       url.startsWith("/admin/") ||
-      url.startsWith(ROLLOUTS_PATH)
+      url.startsWith(ROLLOUTS_PATH) ||
+      url.startsWith(DEMAND_REPORT_PATH)
     )
       this.app(req as never, res as never);
     else if (Dashboard.owns(url)) void this.dashboard.handle(req, res);
@@ -311,6 +327,22 @@ export class Gateway {
     else res.json({ ...demandJson(found), instances });
   }
 
+  /**
+   * Takes a function pod's report of its calls to models (DEMAND_REPORT_PATH): the token first (wrong
+   * ones limited per address), then a bounded JSON body naming model versions that hold here.
+   */
+  private async acceptDemandReport(req: express.Request, res: express.Response): Promise<void> {
+    try {
+      await this.demandCheck(req);
+      const { source, counts } = parseReport(await reportBody(req, res), this.generation.table.reportableModels);
+      await this.demandReports.accept(source, counts);
+      res.status(204).end();
+    } catch (error) {
+      if (!(error instanceof ServingError)) this.log.error({ err: error, route: "demand-report" }, "demand report failed");
+      this.sendError(error, res, { id: "-", route: "demand-report" });
+    }
+  }
+
   private async adminReload(req: express.Request, res: express.Response): Promise<void> {
     try {
       // The key in constant time, and wrong keys limited per client address (429 once over).
@@ -329,6 +361,23 @@ export class Gateway {
       this.sendError(new ServingError("INTERNAL", "the reload failed"), res, { id: "-", route: "admin" });
     }
   }
+}
+
+/** Parses a demand report's body as JSON, at most DEMAND_REPORT.maxBytes. */
+const reportJson = express.json({ limit: DEMAND_REPORT.maxBytes, type: () => true });
+
+/** A demand report's body: PAYLOAD_TOO_LARGE past the limit, BAD_JSON when it does not parse, INVALID_INPUT for any other reading failure. */
+function reportBody(req: express.Request, res: express.Response): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    reportJson(req, res, (error?: unknown) => {
+      const type = (error as { type?: string } | undefined)?.type;
+      if (type === "entity.too.large")
+        reject(new ServingError("PAYLOAD_TOO_LARGE", `a demand report is at most ${DEMAND_REPORT.maxBytes} bytes`));
+      else if (type === "entity.parse.failed") reject(new ServingError("BAD_JSON", "the demand report is not JSON"));
+      else if (error) reject(new ServingError("INVALID_INPUT", "the demand report could not be read"));
+      else resolve(req.body);
+    }),
+  );
 }
 
 /** What readiness says of the asynchronous routes' queues: nothing when every one survives a restart. */

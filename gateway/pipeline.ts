@@ -45,6 +45,17 @@ export interface PipelineParts {
   tracer?: Tracer;
 }
 
+/** The hold while a target starts, in a span of its own when it holds (`shared`: a cache miss's call, see hold-while-starting.ts). */
+function held(tracer: Tracer | undefined, shared: boolean): Stage {
+  return spanned(
+    tracer,
+    GATEWAY_SPANS.hold,
+    holdWhileStarting(shared),
+    (exchange) => exchange.target.hold?.ready === false,
+    (span, exchange) => span.setAttribute("cloudloom.held_ms", Math.round(exchange.heldMs)),
+  );
+}
+
 /** The stages of one gateway, built once. */
 export function requestPipeline({ settings, apiKeys, metrics, logger, redis, tracer }: PipelineParts): readonly Stage[] {
   const calls = callPolicy(settings, metrics);
@@ -65,20 +76,21 @@ export function requestPipeline({ settings, apiKeys, metrics, logger, redis, tra
     readBody(settings.limits.bodyBytes),
     invocations(new IdempotencyStore(redis)),
     localityAndVersion(settings.locality, calls.budget),
-    spanned(
-      tracer,
-      GATEWAY_SPANS.hold,
-      holdWhileStarting(),
-      (exchange) => exchange.target.hold?.ready === false,
-      (span, exchange) => span.setAttribute("cloudloom.held_ms", Math.round(exchange.heldMs)),
-    ),
+    // The cache answers a hit before anything waits for a cold target; a miss's backend call is held under the cache's span.
     spanned(
       tracer,
       GATEWAY_SPANS.cache,
-      cache(new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes), calls, metrics, settings.locality.header),
+      cache(
+        new ResponseCache(settings.cache.maxEntries, redis, settings.cache.maxBytes),
+        calls,
+        metrics,
+        settings.locality.header,
+        held(tracer, true),
+      ),
       (exchange) => exchange.route.cache !== undefined,
       (span, exchange) => exchange.record.cache && span.setAttribute("cloudloom.cache.outcome", exchange.record.cache),
     ),
+    held(tracer, false),
     callBackend(calls),
     observe(metrics, accessLogger(logger, settings.logSampleRate)),
     observeRollout(),

@@ -27,7 +27,8 @@ import { functionInvokePath, modelPredictPath, type InvocationQueue } from "../r
 import { entryTag, routeTag } from "./invocations/ids";
 import { RouteLimiter, type DecisionCounter } from "./route-limiter";
 import { BackendHealth } from "./routing/health";
-import { TargetHold, type Demand } from "./routing/hold";
+import { reportableKey } from "./demand-reports";
+import { Demand, TargetHold } from "./routing/hold";
 import { regionLevels, type RegionLevels } from "./routing/locality";
 import { breakerStateValue, createBreaker } from "./routing/resilience";
 import { compileSplit, type CompiledSplit } from "./routing/versions";
@@ -129,6 +130,10 @@ export class RouteTable {
   private readonly backends = new Map<string, Backend>();
   /** The hold of every function and model version whose policy holds, by `kind:entry`. */
   readonly holds = new Map<string, TargetHold>();
+  /** Every model version whose policy holds, in each of its regions: what function pods may report calls to (demand-reports.ts). */
+  readonly reportableModels = new Map<string, { maxPending: number }>();
+  /** The demand of model versions that hold but that no route reaches (only functions call them): only reports count there. */
+  private readonly unrouted: Demand[] = [];
 
   constructor(
     readonly spec: SpecV1,
@@ -152,6 +157,14 @@ export class RouteTable {
       }
       this.routes.set(key, compiled);
     }
+    for (const [key, model] of Object.entries(spec.models)) {
+      const limits = holdLimits(spec, "model", key);
+      if (!limits) continue;
+      for (const region of model.regions) {
+        this.reportableModels.set(reportableKey(key, region), { maxPending: limits.maxPending });
+        if (!this.holds.has(`model:${key}`)) this.unrouted.push(new Demand("model", key, region));
+      }
+    }
   }
 
   /** Every backend of this generation. */
@@ -161,7 +174,7 @@ export class RouteTable {
 
   /** The demand of every function and model version that holds, per region. */
   demand(): Demand[] {
-    return [...this.holds.values()].flatMap((hold) => [...hold.demand.values()]);
+    return [...[...this.holds.values()].flatMap((hold) => [...hold.demand.values()]), ...this.unrouted];
   }
 
   /** Every backend's health now: its `kind:entry` (or `canary:<route>`), region, and whether it is in service. */

@@ -70,6 +70,13 @@ export const RUNTIME_ENV = {
    * runtime reads them at cold start, like the JWT key, and the handler sees them in `ctx.env`.
    */
   kmsSecrets: "CLOUDLOOM_KMS_SECRETS",
+  /**
+   * The token a function pod's reports of its calls to models (DEMAND_REPORT_PATH) carry, and that the
+   * gateway accepts them with: set on both from one Secret. Without it the gateway refuses every report.
+   */
+  demandToken: "CLOUDLOOM_DEMAND_TOKEN",
+  /** Where a function pod reports its held and in-flight calls to models: the gateway's DEMAND_REPORT_PATH URL. */
+  demandReportUrl: "CLOUDLOOM_DEMAND_REPORT_URL",
 } as const;
 
 /**
@@ -166,6 +173,38 @@ export const DEMAND_PATH = "/metrics/demand";
 export function demandQuery(kind: "function" | "model", entry: string, region: string): string {
   return `${DEMAND_PATH}?${new URLSearchParams({ kind, entry, region })}`;
 }
+
+/**
+ * Where a process that calls models holding requests (a function pod) reports its calls to them, held
+ * and in flight, so they count in DEMAND_PATH: `PUT` a {@link DemandReport} with
+ * `Authorization: Bearer <CLOUDLOOM_DEMAND_TOKEN>`. Each report restates the source's counts; they
+ * expire DEMAND_REPORT.ttlMs after the last one.
+ */
+export const DEMAND_REPORT_PATH = `${INTERNAL_PREFIX}/demand`;
+
+/** One process's calls to model versions, as it reports them to DEMAND_REPORT_PATH. */
+export interface DemandReport {
+  /** The reporting process, stable while it runs (`[A-Za-z0-9._-]`, 1-64 characters). */
+  source: string;
+  /** Its calls per model version (`name@version`) and the region they go to; counts are whole numbers. */
+  calls: Array<{ model: string; region: string; pending: number; inFlight: number }>;
+}
+
+/** Bounds of demand reports, shared by the reporters and the gateway. */
+export const DEMAND_REPORT = {
+  /** How often a reporter restates its counts while it has calls (and once after, to clear them). */
+  intervalMs: 1_000,
+  /** How long the gateway counts a report that is not restated: a reporter that stopped stops counting. */
+  ttlMs: 5_000,
+  /** The largest report body. */
+  maxBytes: 16_384,
+  /** Model versions in one report. */
+  maxCalls: 64,
+  /** The largest in-flight count of one model version in one report (held calls are bounded by its hold's maxPending). */
+  maxInFlight: 10_000,
+  /** Reporting processes the gateway counts at once; a new one beyond them is refused until others expire. */
+  maxSources: 1_024,
+} as const;
 
 /** Readiness (503 until every entry of the pod can serve) and liveness paths of a runtime container. */
 export const HEALTH_PATHS = { ready: "/readyz", live: "/healthz" } as const;

@@ -7,6 +7,7 @@ export { LocalRuntime, type RuntimeScope } from "./runtime";
 export { callEntry } from "./entry-call";
 export { authFor } from "./auth/backend-auth";
 export { PodServer } from "./pod/pod-server";
+export { DemandReporter, ModelCallDemand, type DemandReportTarget } from "./model-call-demand";
 export { EntryQueues, type EntryQueuesOptions } from "./queue/entry-queues";
 export { BullmqQueue } from "./queue/bullmq-queue";
 export { SqsQueue } from "./queue/sqs-queue";

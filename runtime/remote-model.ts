@@ -10,6 +10,9 @@
  * `maxPending` calls of this process waiting at once, as the gateway holds
  * its clients' requests; past either, the call fails with 503 and
  * Retry-After (HOLD_TIMEOUT, HOLD_FULL), which the function's caller sees.
+ * With `calls`, the client counts its calls, held and in flight, for the
+ * reporter that adds them to the model's demand at the gateway
+ * (model-call-demand.ts): the calls a function holds are what wake the model.
  *
  * A call made while a span is active (the function's, when the runtime
  * traces) carries its `traceparent`, so the model's spans join the trace.
@@ -19,6 +22,7 @@ import type { ModelClient } from "../sdk/handler";
 import { holdRetryAfterSeconds, type Endpoint, type HoldLimits } from "../sdk/spec";
 import { authFor } from "./auth/backend-auth";
 import { modelPredictPath, ServingError } from "./contract";
+import type { ModelCalls } from "./model-call-demand";
 import { injectActiveTrace } from "./trace-context";
 
 /** The URL a model's predictions go to: the endpoint's own URL when exact, else its base URL plus the internal path. */
@@ -51,6 +55,7 @@ class HeldCalls {
   constructor(
     private readonly key: string,
     private readonly limits: HoldLimits,
+    private readonly calls?: ModelCalls,
   ) {
     this.retryAfter = { "retry-after": String(holdRetryAfterSeconds(limits)) };
     // The timeout is aggressive: it answers at maxWait even while the retry sleeps, and aborts the attempt in flight.
@@ -70,6 +75,11 @@ class HeldCalls {
     if (this.waiting >= this.limits.maxPending)
       throw new ServingError("HOLD_FULL", `model ${this.key} is starting and ${this.waiting} calls already wait for it`, this.retryAfter);
     this.waiting++;
+    // Held, not in flight, until an attempt answers: the model's scaler sees it as pending.
+    if (this.calls) {
+      this.calls.inFlight--;
+      this.calls.pending++;
+    }
     try {
       return await this.policy.execute(({ signal }) => attempt(signal));
     } catch (error) {
@@ -78,6 +88,10 @@ class HeldCalls {
       throw error;
     } finally {
       this.waiting--;
+      if (this.calls) {
+        this.calls.pending--;
+        this.calls.inFlight++;
+      }
     }
   }
 }
@@ -85,13 +99,14 @@ class HeldCalls {
 /**
  * A ModelClient that calls the model at `endpoint`, authenticating as the
  * endpoint needs (SigV4 with the AWS environment's or the container's
- * credentials, or a JWT), and waiting out its start under `hold` when given.
+ * credentials, or a JWT), and waiting out its start under `hold` when given,
+ * counting its calls in `calls` when given.
  */
-export function remoteModelClient(endpoint: Endpoint, key: string, version: string, hold?: HoldLimits): ModelClient {
+export function remoteModelClient(endpoint: Endpoint, key: string, version: string, hold?: HoldLimits, calls?: ModelCalls): ModelClient {
   const url = predictUrl(endpoint, key);
   const auth = authFor(endpoint);
   const contentType = "application/json";
-  const held = hold && new HeldCalls(key, hold);
+  const held = hold && new HeldCalls(key, hold, calls);
   const callHeaders = async (body: Buffer) => {
     const headers: Record<string, string> = {
       "content-type": contentType,
@@ -119,7 +134,13 @@ export function remoteModelClient(endpoint: Endpoint, key: string, version: stri
       const body = Buffer.from(
         JSON.stringify({ inputs: Object.fromEntries(Object.entries(inputs).map(([name, data]) => [name, Array.from(data)])) }),
       );
-      const outputs = held ? await held.run((signal) => send(body, signal)) : await send(body);
+      if (calls) calls.inFlight++;
+      let outputs: Record<string, number[]>;
+      try {
+        outputs = held ? await held.run((signal) => send(body, signal)) : await send(body);
+      } finally {
+        if (calls) calls.inFlight--;
+      }
       return Object.fromEntries(Object.entries(outputs).map(([name, data]) => [name, Float32Array.from(data)]));
     },
   };

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { context, type Context, type Tracer } from "@opentelemetry/api";
 import type { FunctionRequest, ModelClient } from "../sdk/handler";
-import { holdLimits, toMegabytes, toMilliseconds, type Endpoint, type SpecV1 } from "../sdk/spec";
+import { calledModelRegion, holdLimits, toMegabytes, toMilliseconds, type Endpoint, type SpecV1 } from "../sdk/spec";
 import { ServingError } from "./contract";
 import type { CallEvents, PoolEvents } from "./instance-pool";
 import { loadVerifiedArtifact } from "./artifacts";
@@ -15,6 +15,7 @@ import { FunctionHost, type Invocation } from "./function-host";
 import { chooseExecutionProviders } from "./execution-provider";
 import { ModelHost, type Prediction } from "./model-host";
 import { resolveEnvironment } from "./secrets";
+import type { ModelCallDemand } from "./model-call-demand";
 import { remoteModelClient } from "./remote-model";
 import { toSample, unsupportedReason } from "./signature";
 import { poolSizing } from "./sizing";
@@ -32,6 +33,8 @@ export interface RuntimeScope {
   artifact?: string;
   /** Model servers by model key: a base URL, or an endpoint whose JWT the process signs. */
   remoteModels?: Record<string, Endpoint>;
+  /** Where calls to remote models that hold are counted, for the gateway (model-call-demand.ts). */
+  modelCalls?: ModelCallDemand;
 }
 
 /** Hooks the server uses for metrics and logs. */
@@ -257,7 +260,13 @@ export class LocalRuntime {
 
   private modelClient(key: string, region: string): ModelClient {
     const remote = this.scope.remoteModels?.[key];
-    if (remote) return remoteModelClient(remote, key, this.spec.models[key].version, holdLimits(this.spec, "model", key));
+    if (remote) {
+      const model = this.spec.models[key];
+      const hold = holdLimits(this.spec, "model", key);
+      // Calls to a model that holds count toward its demand in the region they go to (model-call-demand.ts).
+      const calls = hold && this.scope.modelCalls?.of(key, calledModelRegion(model, region));
+      return remoteModelClient(remote, key, model.version, hold, calls);
+    }
     return {
       version: this.spec.models[key].version,
       predict: async (inputs) => (await this.predict(key, region, inputs)).outputs,

@@ -17,6 +17,7 @@ import {
   TracingConfigError,
   tracingFromEnv,
   type Tracing,
+  type DemandReportTarget,
   type JwtRequirement,
   type RuntimeScope,
 } from "../../runtime";
@@ -220,6 +221,13 @@ export function gatewaySettingsFrom(args: Pick<ServeArgs, "config" | "redis">, e
     const settings = redisUrl && raw && typeof raw === "object" ? { ...raw, redis: { ...(raw.redis as object), url: redisUrl } } : raw;
     return parseSettings(settings, source);
   });
+}
+
+/** Where a pod reports its calls to models that hold (both variables set by the provider), else nowhere. */
+export function demandReportFrom(env: NodeJS.ProcessEnv): DemandReportTarget | undefined {
+  const url = env[RUNTIME_ENV.demandReportUrl]?.trim();
+  const token = env[RUNTIME_ENV.demandToken]?.trim();
+  return url && token ? { url, token } : undefined;
 }
 
 /** The warning `serve` prints when routes need an API key and none is configured (each would answer 401). */
@@ -442,6 +450,7 @@ async function servePod(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv, 
     tracer: tracing?.tracer,
     queueRedisUrl: env[RUNTIME_ENV.redisUrl],
     queueTimings: queueTimingsFrom(env),
+    demandReport: demandReportFrom(env),
   });
   const stop = { close: () => server.close().finally(() => tracing?.shutdown()) };
   hangup.handle = () => logger.info(`SIGHUP: a pod has nothing to reload (its spec and artifact are fixed); still serving ${pod.only}`);

@@ -115,20 +115,48 @@ export function authenticate(keys: readonly string[], failures: AuthFailures): S
 }
 
 /**
- * The admin endpoints' check: `x-admin-key` against the settings' admin key (none configured
- * refuses every request), with wrong keys limited per client address as API keys are, on a
- * count of their own. Resolves when the request may proceed; rejects with the ServingError to send.
+ * A check of one shared secret an operational endpoint takes (`read` finds it in the request)
+ * against `expected` (none configured refuses every request), with wrong ones limited per
+ * client address as API keys are, on a count of its own (`scope`). Resolves when the request
+ * may proceed; rejects with the ServingError to send.
  */
-export function adminKeyCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
-  const expected = settings.adminKey ? digest(settings.adminKey) : undefined;
+function secretCheck(
+  settings: GatewaySettings,
+  expected: string | undefined,
+  scope: string,
+  read: (req: IncomingMessage) => string | undefined,
+  message: string,
+  redis?: Redis,
+): (req: IncomingMessage) => Promise<void> {
+  const digested = expected ? digest(expected) : undefined;
   const clientOf = clientAddressResolver(settings);
-  const failures = new AuthFailures(settings.limits.authFailures, "admin", redis);
+  const failures = new AuthFailures(settings.limits.authFailures, scope, redis);
   return async (req) => {
     const client = clientOf(req);
     failures.admit(client);
-    const key = req.headers["x-admin-key"];
-    if (typeof key !== "string" || key === "") throw new ServingError("UNAUTHORIZED", "the admin key is not valid");
-    if (expected && timingSafeEqual(expected, digest(key))) return;
-    await wrongKey(failures, client, "the admin key is not valid");
+    const key = read(req);
+    if (!key) throw new ServingError("UNAUTHORIZED", message);
+    if (digested && timingSafeEqual(digested, digest(key))) return;
+    await wrongKey(failures, client, message);
   };
+}
+
+/** The admin endpoints' check: `x-admin-key` against the settings' admin key (see secretCheck). */
+export function adminKeyCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
+  return secretCheck(
+    settings,
+    settings.adminKey,
+    "admin",
+    (req) => {
+      const key = req.headers["x-admin-key"];
+      return typeof key === "string" ? key : undefined;
+    },
+    "the admin key is not valid",
+    redis,
+  );
+}
+
+/** The demand reports' check: `Authorization: Bearer <token>` against the settings' demand token (see secretCheck). */
+export function demandTokenCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
+  return secretCheck(settings, settings.demandToken, "demand", presentedKey, "the demand token is not valid", redis);
 }

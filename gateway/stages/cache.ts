@@ -2,7 +2,9 @@
  * Answers a cached route from the response cache (see response-cache.ts):
  * a hit is replayed, a miss calls the backend once for every concurrent
  * request with the same key, buffered, and stores what upstream allows.
- * `X-Cache: HIT|MISS|BYPASS` and `Age` say which.
+ * `X-Cache: HIT|MISS|BYPASS` and `Age` say which. It runs before the hold
+ * while a target starts: a hit answers at once even when the target is at
+ * zero, and only the backend call of a miss is held.
  *
  * The key holds the version the request goes to, so the version a hit
  * reports is the version that produced it. What the backend of a cached
@@ -12,6 +14,7 @@
  * locality header) unless the route declares them as vary headers.
  */
 import type { Exchange, Stage } from "../exchange";
+import { holdWhileStarting } from "./hold-while-starting";
 import { invokeBuffered, type CallPolicy } from "../invoke";
 import { MetricChildren } from "../metric-children";
 import type { GatewayMetrics } from "../metrics";
@@ -49,10 +52,14 @@ export const UNKEYED_FORWARDING = [
 
 async function load(
   calls: CallPolicy,
+  held: Stage,
   exchange: Exchange,
   withheld: ReadonlySet<string>,
   declared: readonly string[],
 ): Promise<StoredResponse> {
+  // The backend call is held while the target starts, and counted toward its demand (a hit never gets here).
+  const waiting = held.run?.(exchange);
+  if (waiting) await waiting;
   const request = exchange.backendRequest(withheld);
   request.headers["accept-encoding"] = normalizedAcceptEncoding(exchange.req.headers["accept-encoding"]);
   const { result, region } = await invokeBuffered(calls, exchange, request);
@@ -102,13 +109,14 @@ function replay(exchange: Exchange, outcomes: Outcomes, response: StoredResponse
 async function answerFromGet(
   responses: ResponseCache,
   calls: CallPolicy,
+  held: Stage,
   outcomes: Outcomes,
   withheld: ReadonlySet<string>,
   exchange: Exchange,
   request: CacheRequest,
   ttlMs: number,
 ): Promise<void> {
-  const { response, outcome } = await responses.get(request, ttlMs, () => load(calls, exchange, withheld, request.declared));
+  const { response, outcome } = await responses.get(request, ttlMs, () => load(calls, held, exchange, withheld, request.declared));
   replay(exchange, outcomes, response, outcome);
 }
 
@@ -116,13 +124,16 @@ async function answerFromGet(
  * Serves routes that declare a cache from `responses`, calling the backend
  * under `calls` on a miss; other routes pass. `localityHeader` is the
  * settings' trusted locality header (locality.header), withheld from cached
- * routes' backends like UNKEYED_FORWARDING.
+ * routes' backends like UNKEYED_FORWARDING. `held` runs before each backend
+ * call: the shared hold (stages/hold-while-starting.ts), which holds the call
+ * while its target starts and counts it toward the target's demand.
  */
 export function cache(
   responses: ResponseCache,
   calls: CallPolicy,
   metrics: GatewayMetrics,
   localityHeader = "x-cloudloom-locality",
+  held: Stage = holdWhileStarting(true),
 ): Stage {
   const unkeyed = [...UNKEYED_FORWARDING, localityHeader.toLowerCase()];
   // What a route's backend is not sent, worked out once per route's vary list (the route table builds it once).
@@ -144,7 +155,7 @@ export function cache(
       // A hit is answered here and now: no promise, no loader, nothing a hit does not need.
       const hit = responses.lookup(request);
       if (hit) return replay(exchange, outcomes, hit, "HIT");
-      return answerFromGet(responses, calls, outcomes, withheld(settings.vary), exchange, request, settings.ttlMs);
+      return answerFromGet(responses, calls, held, outcomes, withheld(settings.vary), exchange, request, settings.ttlMs);
     },
   };
 }

@@ -7,6 +7,7 @@ import { resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { AlicloudContext } from "./context";
+import { demandGateways } from "./gateway";
 
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
@@ -47,6 +48,7 @@ export function placeAckModels(context: AlicloudContext, region: string): void {
       modelJwt: { jwks: context.jwks, issuer: JWT_ISSUER, annotations: { [ACK_LOAD_BALANCER_ADDRESS_TYPE]: "intranet" } },
       gateway: false,
       tracing: args.tracing,
+      externalGateways: demandGateways(context),
       acceleratorLabels: "ack",
       runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
       namespace: spec.app,

@@ -5,6 +5,7 @@ import type { Provider } from "@pulumi/alicloud/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { EndpointsBuilder } from "../shared/endpoints";
+import type { LaterUrls } from "../shared/later-urls";
 import type { CloudMonitorSource } from "./alerts";
 import type { AckCluster } from "./cluster";
 import type { AlicloudAppArgs } from "./app";
@@ -47,6 +48,8 @@ export interface AlicloudContext {
   ensGateways: Map<string, pulumi.Output<string>>;
   /** Where clients reach the gateway (set by the gateway step): the DNS name, or the first gateway region's trigger URL. */
   gatewayUrl?: pulumi.Output<string>;
+  /** Each gateway region's trigger URL, for the ACK models' autoscalers, once a step asked (see demandGateways). */
+  gatewayAddresses?: LaterUrls;
 }
 
 /** An endpoint at `url` that takes the gateway's JWT for `audience`. */

@@ -25,6 +25,7 @@ import { Bucket, BucketObject } from "@pulumi/alicloud/oss";
 import { CONTAINER_PORT, gatewayServeArgs, HEALTH_PATHS, RUNTIME_ENTRYPOINT, RUNTIME_ENV } from "../../runtime/contract";
 import { toCanonicalJson, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
+import { LaterUrls } from "../shared/later-urls";
 import { resourceName } from "../shared/naming";
 import { accessLog } from "./access-logs";
 import { artifactReader } from "./artifact-reader";
@@ -250,6 +251,19 @@ export interface AlicloudGatewaySettings {
   dnsCertificateId?: string;
 }
 
+/**
+ * The gateways whose demand (DEMAND_PATH) KEDA on an ACK cluster reads, so a
+ * request a gateway holds wakes a model from zero: every gateway region's
+ * public HTTPS trigger (FC's own certificate names its host), which the
+ * cluster reaches as it reaches KEDA's and Prometheus's public images. Each
+ * region's gateway counts only the requests it holds itself; KEDA wakes the
+ * model when any of them holds one.
+ */
+export function demandGateways(context: AlicloudContext): pulumi.Output<string>[] {
+  context.gatewayAddresses ??= new LaterUrls(Object.keys(gatewayNetworks(context.spec, context.args.gatewayNetwork)));
+  return context.gatewayAddresses.all();
+}
+
 /** The gateway step: a gateway per region that declares one, and the DNS records that send clients to the nearest. */
 export function placeGateway(context: AlicloudContext): void {
   context.gatewayUrl = placeGateways(context);
@@ -324,6 +338,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
       );
       routed.push(domain.id, record.id);
     }
+    context.gatewayAddresses?.resolve(region, gateway.url);
     return gateway.url;
   });
   if (!args.dnsDomain) return urls[0];

@@ -6,6 +6,7 @@ import { recordEndpoint } from "../shared/endpoints";
 import { modelPart, resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { EksClusterAddons } from "./cluster-addons";
+import { demandGateways } from "./gateway";
 import { accessLogsIn, modelsIn, signed, type AwsContext } from "./context";
 import { EksModelApi } from "./model-api";
 
@@ -39,6 +40,7 @@ export function placeClusterModels(context: AwsContext, region: string): void {
       modelNodePorts: { frontedBy: "aws-apigateway-iam", ports: nodePorts },
       gateway: false,
       tracing: args.tracing,
+      externalGateways: demandGateways(context),
       acceleratorLabels: "eks",
       runtimeImage: args.runtimeImage,
       namespace: spec.app,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Provider } from "@pulumi/aws/provider";
 import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import type { EndpointsBuilder } from "../shared/endpoints";
+import type { LaterUrls } from "../shared/later-urls";
 import { resourceName } from "../shared/naming";
 import { AccessLogs } from "./access-logs";
 import type { CloudWatchSource } from "./alerts";
@@ -61,6 +62,8 @@ export interface AwsContext {
   edgeGateways: Map<string, pulumi.Output<string>>;
   /** The gateway's public URL (set by the gateway step). */
   gatewayUrl?: pulumi.Output<string>;
+  /** Each gateway region's load balancer URL, for the EKS models' autoscalers, once a step asked (see demandGateways). */
+  gatewayAddresses?: LaterUrls;
 }
 
 /** An endpoint at `url` that takes SigV4-signed calls for `service` in `region`. */

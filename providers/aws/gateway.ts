@@ -31,6 +31,7 @@ import { CONTAINER_PORT, HEALTH_PATHS, RUNTIME_ENV } from "../../runtime/contrac
 import { GATEWAY_ENV, gatewayContainerCommand } from "../shared/gateway-container";
 import { collectorPort, tracingEnvironment, TRACING_HEADERS_ENV, type TracingSettings } from "../shared/tracing";
 import { entryLabels } from "../shared/labels";
+import { LaterUrls } from "../shared/later-urls";
 import { dnsSafe, resourceName } from "../shared/naming";
 import { trackTarget } from "./autoscaling";
 import type { LoadBalancerLogs } from "./access-logs";
@@ -386,6 +387,26 @@ function urlRegion(context: AwsContext, regions: string[]): string {
 }
 
 /**
+ * The gateways whose demand (DEMAND_PATH) KEDA on an EKS cluster reads, so a
+ * request a gateway holds wakes a GPU model from zero. The gateways run on
+ * ECS behind public load balancers, which the cluster reaches over its NAT:
+ * without certificates, every region's load balancer over HTTP (each region's
+ * gateway counts only the requests it holds itself, and KEDA wakes the model
+ * when any of them holds one). With certificates, the load balancers' own
+ * names are not on them, so KEDA reads `https://<gatewayDomain>` when there is
+ * one (the latency record's nearest gateway, normally the cluster's own
+ * region's), and no gateway when there is not (the model then scales from
+ * zero only on its other triggers: see the README).
+ */
+export function demandGateways(context: AwsContext): pulumi.Output<string>[] {
+  const settings = context.args.gateway ?? {};
+  if (settings.certificateArn !== undefined)
+    return settings.dnsZoneId && settings.domain ? [pulumi.output(`https://${settings.domain}`)] : [];
+  context.gatewayAddresses ??= new LaterUrls(gatewayRegions(context.spec));
+  return context.gatewayAddresses.all();
+}
+
+/**
  * The gateway step: a gateway in each region with backends, each calling
  * every region's backends (its own first, then central, as the spec's
  * localities say), and, with a DNS zone, latency records for the domain.
@@ -433,6 +454,7 @@ export function placeGateway(context: AwsContext): void {
       { parent, provider },
     );
     gateways.set(region, gateway);
+    context.gatewayAddresses?.resolve(region, gateway.url);
     if (settings.dnsZoneId && settings.domain)
       new DnsRecord(
         `${gatewayName}-dns`,

@@ -19,6 +19,7 @@ import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
 import type { KubernetesContext } from "./context";
 import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
+import { checkDemandToken } from "./demand-reports";
 import { checkRedisPassword } from "./redis";
 import { kubernetesSteps } from "./steps";
 import { checkTracing } from "./tracing";
@@ -45,6 +46,13 @@ export interface KubernetesAppArgs {
   modelJwt?: { jwks: pulumi.Input<object>; issuer: string; annotations: Record<string, string> };
   /** Deploy the gateway in the cluster. @default true */
   gateway?: boolean;
+  /**
+   * With `gateway: false`: the base URLs (`https://host`) of the app's gateways outside the cluster
+   * that KEDA can reach, whose demand endpoint (DEMAND_PATH) wakes workloads holding requests from
+   * zero, one metrics-api trigger each. @default none: a workload at zero then wakes only on its
+   * other triggers (cron floors, its queue), since its pods' own in-flight gauge reads nothing at zero
+   */
+  externalGateways?: pulumi.Input<string>[];
   /** Namespace for the app. @default the app's name */
   namespace?: string;
   /** Image of the cloudloom runtime that serves one model. @default "ghcr.io/cloudloom/runtime:0.1.0" */
@@ -69,6 +77,11 @@ export interface KubernetesAppArgs {
   redisUrl?: pulumi.Input<string>;
   /** Password of the Redis the app deploys (`cloudloom:redisPassword`); absent, one is generated once. */
   redisPassword?: pulumi.Input<string>;
+  /**
+   * Token function pods' reports of their calls to models carry, and the gateway takes them with
+   * (`cloudloom:demandToken`, a secret, 16+ characters); absent, one is generated once.
+   */
+  demandToken?: pulumi.Input<string>;
   /** Size of that Redis's volume. @default "1Gi" */
   redisStorage?: string;
   /** StorageClass of that Redis's volume. @default the cluster's default */
@@ -106,6 +119,7 @@ export type StackSettingArgs =
   | "apiKeys"
   | "redisUrl"
   | "redisPassword"
+  | "demandToken"
   | "redisStorage"
   | "redisStorageClass"
   | "gatewayExposure"
@@ -119,7 +133,13 @@ export type StackSettingArgs =
 
 /** Args that stay optional once defaults are applied. */
 type OptionalArgs =
-  Exclude<StackSettingArgs, "monitoring"> | "artifactUris" | "ossAccess" | "modelNodePorts" | "modelJwt" | "gatewayLocality";
+  | Exclude<StackSettingArgs, "monitoring">
+  | "artifactUris"
+  | "ossAccess"
+  | "modelNodePorts"
+  | "modelJwt"
+  | "gatewayLocality"
+  | "externalGateways";
 
 /** Defaults applied to `KubernetesAppArgs`. */
 export type ResolvedKubernetesArgs = Required<Omit<KubernetesAppArgs, OptionalArgs | "acceleratorLabels" | "secrets">> &
@@ -185,6 +205,7 @@ function checkGateway(args: KubernetesAppArgs): void {
       `stack config cloudloom:gatewayHost is set but cloudloom:gatewayExposure is ${exposure}; set cloudloom:gatewayExposure ingress, or remove the host`,
     );
   if (typeof args.redisPassword === "string") checkRedisPassword(args.redisPassword);
+  if (typeof args.demandToken === "string") checkDemandToken(args.demandToken);
 }
 
 /** Everything that can be refused is refused here, before any resource exists. */

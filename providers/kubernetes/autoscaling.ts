@@ -120,16 +120,18 @@ export function demandPollingSeconds(hold: HoldSpec): number {
 }
 
 /**
- * The KEDA ScaledObject spec for `deployment`. With `demandUrl` (the app's
- * gateway runs in the cluster) and a policy that holds requests, the gateway's
- * count of them is a trigger too, polled often enough to wake the workload;
- * with `queue`, the triggers of the queue its pods work.
+ * The KEDA ScaledObject spec for `deployment`. With `demandUrls` (where the
+ * app's gateways count the workload's requests: the in-cluster one, or each
+ * gateway outside the cluster) and a policy that holds requests, each
+ * gateway's count of them is a trigger too, polled often enough to wake the
+ * workload (KEDA activates it when any trigger is active); with `queue`, the
+ * triggers of the queue its pods work.
  */
 export function scaledObjectSpec(
   policy: ScalingPolicySpec,
   deployment: string,
   prometheusUrl: string,
-  demandUrl?: pulumi.Input<string>,
+  demandUrls: readonly pulumi.Input<string>[] = [],
   queue?: QueueScaling,
 ): Record<string, unknown> {
   const cron = policy.schedules.map((schedule) => ({
@@ -148,7 +150,7 @@ export function scaledObjectSpec(
           },
         };
   const hold = holdOf(policy);
-  const demand = hold && demandUrl !== undefined ? { hold, url: demandUrl } : undefined;
+  const demand = hold && demandUrls.length > 0 ? { hold, urls: demandUrls } : undefined;
   const cooldown = policy.scaleToZero ? Math.round(toSeconds(policy.scaleToZero.idleWindow)) : 300;
   return {
     scaleTargetRef: { name: deployment },
@@ -156,6 +158,11 @@ export function scaledObjectSpec(
     minReplicaCount: policy.scaleToZero ? 0 : policy.minInstances,
     maxReplicaCount: policy.maxInstances,
     cooldownPeriod: queue ? Math.max(cooldown, queue.cooldownSeconds) : cooldown,
-    triggers: [...cron, load, ...(demand ? [demandTrigger(policy, demand.url)] : []), ...(queue ? queueTriggers(queue) : [])],
+    triggers: [
+      ...cron,
+      load,
+      ...(demand ? demand.urls.map((url) => demandTrigger(policy, url)) : []),
+      ...(queue ? queueTriggers(queue) : []),
+    ],
   };
 }

@@ -23,4 +23,6 @@ export interface KubernetesContext {
   queueRedis?: QueueRedis;
   /** Where clients call the gateway, once the gateway step placed it. */
   gatewayUrl?: pulumi.Output<string>;
+  /** The Secret of the token of function pods' demand reports, once a step created it (see demand-reports.ts). */
+  demandTokenSecret?: pulumi.Output<string>;
 }

@@ -5,13 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as input from "@pulumi/kubernetes/types/input";
-import { endpointUrl } from "../../sdk/spec";
+import { calledModelRegion, endpointUrl } from "../../sdk/spec";
 import { CONTAINER_PORT, podServeArgs } from "../../runtime/contract";
 import { recordEndpoint } from "../shared/endpoints";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
-import { demandUrl } from "./gateway";
+import { demandReportEnv } from "./demand-reports";
+import { demandUrls } from "./gateway";
 import { containerEnv, functionResources, healthProbes } from "./pod";
 import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -27,8 +28,8 @@ function functionPodSpec(
   const fn = context.spec.functions[name];
   const scheduling = context.regions.get(region)!;
   const modelUrls = fn.models.flatMap((key) => {
-    const urls = context.endpoints.models[key] ?? {};
-    const url = urls[region] ?? Object.values(urls)[0];
+    // The region the runtime counts the calls toward, too (calledModelRegion).
+    const url = context.endpoints.models[key]?.[calledModelRegion(context.spec.models[key], region)];
     return url ? [pulumi.interpolate`${key}=${url.apply(endpointUrl)}`] : [];
   });
   return {
@@ -41,7 +42,7 @@ function functionPodSpec(
           image: context.args.functionImage,
           args: podServeArgs({ spec: `${SPEC_DIR}/spec.json`, only: `function:${name}`, region, root: "/app", modelUrls }),
           ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-          env: [...containerEnv(fn.environment, secretsName(context.spec.app)), ...queueEnv],
+          env: [...containerEnv(fn.environment, secretsName(context.spec.app)), ...queueEnv, ...demandReportEnv(context, name)],
           volumeMounts: [specMount],
           resources: withEphemeralStorage(functionResources(fn.memory)),
           ...healthProbes(),
@@ -68,7 +69,7 @@ export function placeFunctions(context: KubernetesContext): void {
         functionPodSpec(context, fnName, region, worker?.env ?? []),
         fn.scaling,
         undefined,
-        demandUrl(context, "function", fnName, region),
+        demandUrls(context, "function", fnName, region),
         worker?.queue,
       );
       recordEndpoint(context.endpoints.functions, fnName, region, url);

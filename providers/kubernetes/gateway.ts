@@ -15,8 +15,9 @@ import type { ScalingPolicySpec, SpecV1 } from "../../sdk/spec";
 import { CONTAINER_PORT, demandQuery, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
 import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
-import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
+import { demandTokenEnv, demandTokenSecret } from "./demand-reports";
+import { gatewayName, inClusterGatewayUrl } from "./gateway-service";
 import { healthProbes } from "./pod";
 import { appRedis, redisUrlEnv, type AppRedis } from "./redis";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -77,6 +78,8 @@ export interface KubernetesGatewayArgs {
   locality?: { home?: string; cidrs?: Array<{ cidr: string; locality: string }> };
   /** Where the gateway exports its spans (OTEL_* variables, the headers from a Secret). */
   tracing?: TracingSettings;
+  /** The Secret of the token function pods' reports of their calls to models carry (demand-reports.ts), when any pod reports. */
+  demandTokenSecret?: pulumi.Input<string>;
 }
 
 /** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
@@ -132,6 +135,7 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
           env: [
             { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
             ...(args.redis ? redisUrlEnv(args.redis, keys.metadata.name) : []),
+            ...(args.demandTokenSecret ? [demandTokenEnv(args.demandTokenSecret)] : []),
           ],
           volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
           resources: withEphemeralStorage({ requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
@@ -202,26 +206,19 @@ export class KubernetesGateway extends KubernetesWorkload {
   }
 }
 
-/** The name of the app's gateway workload, and of its Service. */
-function gatewayName(context: KubernetesContext): string {
-  return resourceName(context.name, "gateway");
-}
-
 /**
- * Where the app's in-cluster gateway answers the count of one function's or
- * model version's held and in-flight requests in one region (DEMAND_PATH),
- * for its ScaledObject; undefined when the gateway runs elsewhere.
+ * Where the app's gateways answer the count of one function's or model
+ * version's held and in-flight requests in one region (DEMAND_PATH), for its
+ * ScaledObject: the in-cluster gateway's Service; or, when the gateway runs
+ * outside the cluster (an EKS or ACK part of another target's app), each of
+ * `externalGateways`; else none.
  */
-export function demandUrl(
-  context: KubernetesContext,
-  kind: "function" | "model",
-  entry: string,
-  region: string,
-): pulumi.Output<string> | undefined {
-  if (!context.args.gateway) return undefined;
-  // One apply per workload, not an interpolation's several Outputs: a large plan builds one per function.
-  const [name, query] = [gatewayName(context), demandQuery(kind, entry, region)];
-  return context.namespace!.apply((namespace) => `http://${name}.${namespace}.svc.cluster.local${query}`);
+export function demandUrls(context: KubernetesContext, kind: "function" | "model", entry: string, region: string): pulumi.Output<string>[] {
+  const query = demandQuery(kind, entry, region);
+  if (context.args.gateway) return [inClusterGatewayUrl(context, query)];
+  return (context.args.externalGateways ?? []).map(
+    (base) => pulumi.interpolate`${pulumi.output(base).apply((b) => b.replace(/\/$/, ""))}${query}`,
+  );
 }
 
 /** The gateway step: the in-cluster gateway and its Redis, unless the app is a part of another target's (EKS or ACK models). */
@@ -247,6 +244,7 @@ export function placeGateway(context: KubernetesContext): void {
       trustedProxies: args.gatewayTrustedProxies,
       locality: args.gatewayLocality,
       tracing: args.tracing,
+      demandTokenSecret: demandTokenSecret(context),
     },
     context.child,
   );

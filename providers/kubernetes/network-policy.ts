@@ -4,7 +4,9 @@
  *
  * - every pod → kube-dns on 53 (UDP and TCP);
  * - anyone → the gateway on its port; the gateway → functions, models and its Redis;
- * - functions → models;
+ * - functions → models, and → the gateway's port when they report their
+ *   calls to models that hold (demand-reports.ts; the gateway's ingress is
+ *   open on its port, which admits them and KEDA reading the demand);
  * - model pods → anywhere on 443 and 80 (their init container downloads the
  *   artifact; 80 also reaches the node's instance metadata for credentials);
  *   and from anywhere on their port when an authenticated front outside the
@@ -26,6 +28,7 @@ import { entryLabels } from "../shared/labels";
 import { collectorPort, type CollectorPeers } from "../shared/tracing";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
+import { anyReportsModelCalls } from "./demand-reports";
 import { REDIS_PORT } from "./redis";
 
 type Rule = input.networking.v1.NetworkPolicyIngressRule & input.networking.v1.NetworkPolicyEgressRule;
@@ -157,6 +160,7 @@ export function placeNetworkPolicies(context: KubernetesContext): void {
       ingress: [{ from: [pods(gateway)], ports: [tcp(CONTAINER_PORT)] }, scraped],
       egress: [
         ...(hasModels ? [{ to: [pods(entrySelector(app, "model"))], ports: [tcp(CONTAINER_PORT)] }] : []),
+        ...(anyReportsModelCalls(context) ? [{ to: [pods(gateway)], ports: [tcp(CONTAINER_PORT)] }] : []),
         ...(workers("function") ? [redisEgress] : []),
       ],
     });

@@ -68,6 +68,7 @@ export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pic
     secrets,
     redisUrl: settings.getSecret("redisUrl"),
     redisPassword: settings.getSecret("redisPassword"),
+    demandToken: settings.getSecret("demandToken"),
     redisStorage: settings.get("redisStorage"),
     redisStorageClass: settings.get("redisStorageClass"),
     gatewayExposure: exposure as GatewayExposure | undefined,

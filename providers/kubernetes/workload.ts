@@ -44,8 +44,8 @@ export interface WorkloadArgs {
    */
   formerParent?: pulumi.Resource;
   prometheusUrl: string;
-  /** Where the app's gateway counts this workload's held and in-flight requests (see gateway.ts demandUrl), when it runs in the cluster. */
-  demandUrl?: pulumi.Input<string>;
+  /** Where the app's gateways count this workload's held and in-flight requests (see gateway.ts demandUrls). */
+  demandUrls?: readonly pulumi.Input<string>[];
   /** How the Service is reached from outside the cluster; absent: ClusterIP. */
   exposure?: WorkloadExposure;
   /** The asynchronous entry's queue its pods work, which its scaler then measures too. */
@@ -193,14 +193,14 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
         apiVersion: "keda.sh/v1alpha1",
         kind: "ScaledObject",
         metadata,
-        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrl, args.queue),
+        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrls, args.queue),
       },
       { ...child, dependsOn: [deployment] },
     );
   }
 }
 
-/** Creates one function or model workload of the app and returns its URL; `demandUrl` is where the gateway counts its requests. */
+/** Creates one function or model workload of the app and returns its URL; `demandUrls` are where the gateways count its requests. */
 export function placeWorkload(
   context: KubernetesContext,
   kind: "Function" | "Model",
@@ -209,7 +209,7 @@ export function placeWorkload(
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
   exposure?: WorkloadExposure,
-  demandUrl?: pulumi.Input<string>,
+  demandUrls?: readonly pulumi.Input<string>[],
   queue?: QueueScaling,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
@@ -220,7 +220,7 @@ export function placeWorkload(
     scaling: policy,
     prometheusUrl: context.args.prometheusUrl,
     exposure,
-    demandUrl,
+    demandUrls,
     queue,
     env: tracingEnv(context.args.tracing, context.spec.app),
   };

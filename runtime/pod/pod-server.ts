@@ -23,6 +23,7 @@ import {
 } from "../contract";
 import { callEntry } from "../entry-call";
 import { metricsRegistry, RuntimeMetrics } from "../metrics";
+import { DemandReporter, ModelCallDemand, type DemandReportTarget } from "../model-call-demand";
 import { LocalRuntime, type RuntimeScope } from "../runtime";
 import { EntryQueues } from "../queue/entry-queues";
 import type { WorkerTimings } from "../queue/bullmq-queue";
@@ -57,6 +58,12 @@ export interface PodServerOptions {
   queueRedisUrl?: string;
   /** Worker timings of that queue (tests shorten them). */
   queueTimings?: WorkerTimings;
+  /**
+   * Where a function pod reports its calls to models that hold requests
+   * (CLOUDLOOM_DEMAND_REPORT_URL and CLOUDLOOM_DEMAND_TOKEN), so they count
+   * in those models' demand at the gateway and wake them from zero.
+   */
+  demandReport?: DemandReportTarget;
 }
 
 /** A running pod server. */
@@ -66,17 +73,21 @@ export class PodServer {
   readonly metrics = new RuntimeMetrics(metricsRegistry());
   /** The entry's queue workers, when the pod works one. */
   readonly queues: EntryQueues | undefined;
+  /** Reports the function's calls to models that hold to the gateway, when the pod has where to. */
+  readonly demandReporter: DemandReporter | undefined;
   private readonly log: Logger;
   private server: Server | undefined;
 
   constructor(options: PodServerOptions) {
     const { spec, scope } = options;
     this.log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
+    const modelCalls = options.demandReport && scope.only.kind === "function" ? new ModelCallDemand() : undefined;
+    this.demandReporter = modelCalls && new DemandReporter(modelCalls, options.demandReport!, (message) => this.log.warn(message));
     this.runtime = new LocalRuntime(
       spec,
       options.root,
       this.metrics.events((message) => this.log.warn(message)),
-      scope,
+      { ...scope, modelCalls },
       options.tracer,
     );
     this.metrics.watch(this.runtime);
@@ -185,12 +196,14 @@ export class PodServer {
       throw error;
     }
     this.server = server;
+    this.demandReporter?.start();
     return server.address() as AddressInfo;
   }
 
   /** Finishes the jobs and requests in flight, then unloads. */
   async close(): Promise<void> {
     await Promise.all([this.queues?.close(), closeGracefully(this.server)]);
+    await this.demandReporter?.stop();
     await this.runtime.close();
   }
 }

@@ -4,7 +4,7 @@
  * The gateway, the runtime's model clients and the Kubernetes autoscaler all
  * read a policy's hold through `holdOf`, so they agree on the defaults.
  */
-import type { HoldSpec, ScalingPolicySpec, SpecV1 } from "./schema";
+import type { HoldSpec, ModelSpec, ScalingPolicySpec, SpecV1 } from "./schema";
 import { toMilliseconds } from "./units";
 
 /** The hold of a scale-to-zero policy that states none: 100 requests, 30 seconds each. */
@@ -41,4 +41,13 @@ export function holdLimits(spec: SpecV1, kind: "function" | "model", entry: stri
  */
 export function holdRetryAfterSeconds(limits: HoldLimits): number {
   return Math.max(1, Math.ceil(limits.maxWaitMs / 10_000));
+}
+
+/**
+ * The region a call from `region` to a model version goes to: the caller's own when the model is
+ * placed there, else the model's first region. Providers point functions' model URLs there, and
+ * the calls count toward that region's demand.
+ */
+export function calledModelRegion(model: Pick<ModelSpec, "regions">, region: string): string {
+  return model.regions.includes(region) ? region : model.regions[0];
 }

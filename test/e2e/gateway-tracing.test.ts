@@ -179,6 +179,52 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
     }
   });
 
+  it("traces a cached route at zero: a hit is the cache span alone, a held miss's hold sits under the cache span", async () => {
+    const app = new App("hold-cache");
+    const region = app.region("central", { kind: "central", placement: {} });
+    const policy = app.scalingPolicy("zero", {
+      maxInstances: 1,
+      targetConcurrency: 1,
+      scaleToZero: { idleWindow: "5 minutes" },
+      hold: { maxPending: 10, maxWait: "60 seconds" },
+    });
+    const fn = app.function("cold", { handler: "cold.ts", regions: [region], scaling: policy });
+    app.route("GET /cold", { target: fn, auth: "none", cache: { ttl: "1 minute" } });
+    const port = await freePort();
+    await start(true, app.toSpec({ root: undefined }), { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} });
+    const pending = async () =>
+      ((await (await fetch(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
+    const held = async (n: number) => {
+      while ((await pending()) !== n) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    let cold = await new StubUpstream("cold").start(port);
+    assert.equal((await fetch(`${base}/cold?q=a`)).status, 200);
+    await cold.kill();
+    const refused = fetch(`${base}/cold?q=b`);
+    await held(1);
+    const waited = fetch(`${base}/cold?q=c`);
+    await held(2);
+    const hit = await fetch(`${base}/cold?q=a`);
+    assert.equal(hit.headers.get("x-cache"), "HIT");
+    cold = await new StubUpstream("cold").start(port);
+    try {
+      assert.deepEqual([(await refused).status, (await waited).status], [200, 200]);
+      const [, refusedSpan, waitedSpan, hitSpan] = await requests(4);
+      const spans = tracing.spans();
+      assert.deepEqual(shape(spans, hitSpan), { "GET /cold": ["gateway.cache"] });
+      assert.deepEqual(shape(spans, refusedSpan), {
+        "GET /cold": [{ "gateway.cache": [{ "gateway.backend": ["gateway.backend.attempt", "gateway.backend.attempt"] }] }],
+      });
+      assert.deepEqual(shape(spans, waitedSpan), {
+        "GET /cold": [{ "gateway.cache": ["gateway.hold", { "gateway.backend": ["gateway.backend.attempt"] }] }],
+      });
+      const [holdSpan] = childrenOf(spans, childrenOf(spans, waitedSpan)[0]);
+      assert.equal(holdSpan.attributes["cloudloom.held_ms"], waitedSpan.attributes["cloudloom.held_ms"]);
+    } finally {
+      await cold.kill();
+    }
+  });
+
   it("continues the client's trace: the request span's parent is the client's span, and the upstream sees the client's trace id", async () => {
     await start();
     const res = await post(base, "/open", {}, undefined, {

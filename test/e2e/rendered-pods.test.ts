@@ -32,7 +32,13 @@ describe("rendered Kubernetes pods, run locally", function () {
     const artifacts = Object.fromEntries(
       Object.values(spec.models).map((m) => [`/${m.name}/${m.version}/model.onnx`, join(example.root, m.artifact.path)]),
     );
-    pods = new RenderedPods(manifests, { appDir: example.root, artifacts, secretValues: { [API_KEYS_VARIABLE]: apiKey } });
+    // The gateway takes function pods' demand reports only with a token of 16+ characters: both read this one.
+    const demandToken = randomBytes(12).toString("hex");
+    pods = new RenderedPods(manifests, {
+      appDir: example.root,
+      artifacts,
+      secretValues: { [API_KEYS_VARIABLE]: apiKey, CLOUDLOOM_DEMAND_TOKEN: demandToken },
+    });
     await pods.start();
     problems = await pods.waitReady(180_000);
   });

@@ -17,7 +17,7 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /42 resources in 9 components/);
+    assert.match(out, /43 resources in 9 components/);
     // The alerts it would create, one per rule, then what it cannot alert on (nothing, on Kubernetes).
     assert.match(
       out,
@@ -82,7 +82,7 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 51);
+    assert.equal(plan.resources.length, 52);
     assert.equal(plan.alerts.length, 10);
   });
 
@@ -90,7 +90,7 @@ describe("cloudloom plan", () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 42);
+    assert.equal(yaml.split("---\n").length, 43);
     assert.match(yaml, /kind: PrometheusRule/);
   });
 

@@ -53,6 +53,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-spec",
       "kubernetes:core/v1:Namespace support-desk-ns",
+      "kubernetes:core/v1:Secret support-desk-demand-token",
       "kubernetes:core/v1:Secret support-desk-gateway-keys",
       "kubernetes:core/v1:Secret support-desk-redis",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
@@ -234,14 +235,14 @@ describe("Kubernetes provider", () => {
       TriggerAuthentication: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).TriggerAuthentication,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 41);
+    assert.equal(manifests.length, 42);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 41);
+    assert.equal(yaml.split("---\n").length, 42);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });
@@ -267,7 +268,8 @@ describe("Kubernetes provider", () => {
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-spec",
-      // Each program run generates another Redis password; ignoreChanges keeps the first in the cluster.
+      // Each program run generates another demand token and Redis password; ignoreChanges keeps the first in the cluster.
+      "kubernetes:core/v1:Secret support-desk-demand-token",
       "kubernetes:core/v1:Secret support-desk-redis",
     ]);
     assert.deepEqual(after.map(key).sort(), [...before.keys()].sort(), "no resource was added, removed or renamed");

@@ -160,4 +160,35 @@ describe("hold while starting stage", () => {
     await held;
     assert.equal(hold.ready, true);
   });
+
+  describe("shared (a cache miss's backend call, which coalesced requests await)", () => {
+    const shared = holdWhileStarting(true);
+
+    it("waits on when the client that started it goes away, and goes on once the target is ready", async () => {
+      const central = new StartingBackend("central");
+      const { compiled, hold } = holding([central]);
+      const x = to(compiled);
+      const held = Promise.resolve(shared.run!(x));
+      x.res.emit("close");
+      await until(() => central.wakes >= 1);
+      assert.equal(hold.pending, 1, "still held: others await this call");
+      central.cold = false;
+      await held;
+      assert.deepEqual([hold.demand.get("central")!.pending, hold.demand.get("central")!.inFlight], [0, 1]);
+      shared.finish!(x);
+      assert.equal(total(hold.demand.get("central")!), 0);
+    });
+
+    it("counts a call once when the cache loads twice for one request (another variant came back)", () => {
+      const central = new StartingBackend("central");
+      central.cold = false;
+      const { compiled, hold } = holding([central]);
+      const x = to(compiled);
+      assert.equal(shared.run!(x), undefined);
+      assert.equal(shared.run!(x), undefined);
+      assert.equal(hold.demand.get("central")!.inFlight, 1);
+      stage.finish!(x);
+      assert.equal(total(hold.demand.get("central")!), 0, "the pipeline's own stage releases it");
+    });
+  });
 });

@@ -125,6 +125,29 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
     assert.equal(all("kubernetes:keda.sh/v1alpha1:ScaledObject").length, 2, "scale-to-zero through KEDA, one per region");
   });
 
+  it("wakes each ACK model from zero on the demand of every FC gateway, over its public HTTPS trigger", () => {
+    const gatewayTrigger = only("alicloud:fc/v3Trigger:V3Trigger", "support-desk-gateway-central");
+    assert.equal(gatewayTrigger.triggerType, "http", "the central gateway's trigger, whose URL KEDA reads");
+    for (const region of ["central", "edge-berlin"]) {
+      const scaled = only("kubernetes:keda.sh/v1alpha1:ScaledObject", `support-desk-${region}-ack-intent-v1-${region}`);
+      const demand = scaled.spec.triggers.filter((t: { type: string }) => t.type === "metrics-api");
+      assert.deepEqual(demand, [
+        {
+          type: "metrics-api",
+          metadata: {
+            url: `https://support-desk-gateway-central.eu-central-1.fcapp.run/metrics/demand?kind=model&entry=intent%401&region=${region}`,
+            format: "json",
+            valueLocation: "demand",
+            targetValue: "1",
+            activationTargetValue: "0",
+          },
+        },
+      ]);
+      assert.equal(scaled.spec.pollingInterval, 3, "a tenth of the default hold's 30 s wait");
+      assert.equal(scaled.spec.minReplicaCount, 0);
+    }
+  });
+
   it("puts each model on a VPC-internal load balancer whose pods require the gateway's JWT for their own audience", () => {
     const name = "support-desk-central-ack-intent-v1-central";
     const service = only("kubernetes:core/v1:Service", name);
