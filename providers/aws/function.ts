@@ -79,7 +79,7 @@ export interface AwsFunctionArgs {
 export const LAMBDA_RUNTIME = FUNCTION_RUNTIMES.aws.newest;
 
 /** The alias every function's URL and provisioned concurrency serve. */
-const LIVE_ALIAS = "live";
+export const LIVE_ALIAS = "live";
 
 /** Target utilization of provisioned concurrency when the policy states concurrency, not utilization. */
 const DEFAULT_UTILIZATION = 0.7;

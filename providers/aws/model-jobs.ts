@@ -28,7 +28,7 @@ import { lambdaArchive } from "../shared/bundle";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { AwsContext, PlacedQueue, ServedModel } from "./context";
-import { LAMBDA_RUNTIME, lambdaRoleAndLogs, runtimeLayerIn } from "./function";
+import { LAMBDA_RUNTIME, lambdaRoleAndLogs, LIVE_ALIAS, runtimeLayerIn } from "./function";
 import { functionPolicy } from "./iam";
 import { mapQueue, queueBatchSize } from "./queues";
 
@@ -111,7 +111,7 @@ export class ModelJobWorker extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [rolePolicy, logGroup] },
     );
-    const alias = new Alias(`${name}-live`, { name: "live", functionName: fn.name, functionVersion: fn.version }, child);
+    const alias = new Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: fn.name, functionVersion: fn.version }, child);
     mapQueue(name, args.queue, alias.arn, queueBatchSize(args.model.batching.maxBatchSize), args.scaling, tags, {
       ...child,
       dependsOn: [rolePolicy],
