@@ -7,28 +7,22 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
-import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
-import { remoteQueues, type RemoteQueues } from "../../cli/remote-queues";
-import { parseSettings } from "../../gateway/config";
+import type { ComposedGateway } from "../../cli/compose-gateway";
+import type { RemoteQueues } from "../../cli/remote-queues";
 import { MODEL_WORKER_SOURCE } from "../../providers/aws/model-jobs";
 import { bundleRuntime, bundleRuntimeTracing, RUNTIME_LAYER_PATH, RUNTIME_TRACING_PATH } from "../../providers/shared/bundle";
 import { PodServer } from "../../runtime/pod/pod-server";
 import { MAX_ANSWER_BYTES, modelJobsHandler } from "../../runtime/serverless/model-jobs";
 import type { SqsBatchResponse, SqsEvent } from "../../runtime/serverless/sqs-jobs";
-import { asyncEntries, type EndpointsMap, type SpecV1 } from "../../sdk";
+import type { SpecV1 } from "../../sdk";
 import app from "../fixtures/async-app/app";
 import { AwsQueueStub } from "../support/aws-queue-stub";
+import { AWS_TEST_ENV, awsQueueGateway, drainQueue, TEST_TABLE } from "../support/aws-queue-gateway";
 import { exampleModelPod } from "../support/example-model-pod";
 import { KEY_A } from "../support/gateway-app";
 import { finalInvocation, submit } from "../support/invocations";
-import { TEST_CREDENTIALS, verifySigv4 } from "../support/sigv4";
+import { verifySigv4 } from "../support/sigv4";
 
-const ENV = {
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: TEST_CREDENTIALS.sessionToken,
-  AWS_REGION: "eu-west-1",
-};
 const ROUTE = "POST /models/intent";
 const FEATURES = { inputs: { features: new Array(512).fill(0.01) } };
 
@@ -100,41 +94,6 @@ class SageMakerFront {
   }
 }
 
-/** The gateway of an AWS stack, submitting the model route's jobs to the stub's queue and table. */
-async function gatewayOver(spec: SpecV1, stub: AwsQueueStub): Promise<{ gateway: ComposedGateway; queues: RemoteQueues; base: string }> {
-  const byRegion = (regions: string[]) => Object.fromEntries(regions.map((region) => [region, "http://127.0.0.1:9"]));
-  const queue = {
-    kind: "sqs" as const,
-    queueUrl: stub.queueUrl,
-    region: "eu-west-1",
-    table: "shop-invocations",
-    sqsEndpoint: stub.url,
-    dynamodbEndpoint: stub.url,
-  };
-  const endpoints: EndpointsMap = {
-    functions: Object.fromEntries(Object.entries(spec.functions).map(([name, fn]) => [name, byRegion(fn.regions)])),
-    models: Object.fromEntries(Object.entries(spec.models).map(([key, model]) => [key, byRegion(model.regions)])),
-    queues: Object.fromEntries([...asyncEntries(spec).keys()].map((key) => [key, queue])),
-  };
-  const settings = parseSettings({ apiKeys: [KEY_A] });
-  const logger = pino({ level: "silent" });
-  const queues = remoteQueues(() => ({ spec, endpoints }), settings, logger, ENV);
-  const gateway = composeGateway({ spec, settings, source: { kind: "remote", endpoints }, logger, queues: queues.queueFor, env: ENV });
-  return { gateway, queues, base: `http://127.0.0.1:${(await gateway.gateway.listen(0)).port}` };
-}
-
-/** Delivers batches to `worker` as the event source mapping would, until the queue is empty (waiting out backoffs). */
-async function drain(stub: AwsQueueStub, worker: (event: SqsEvent) => Promise<SqsBatchResponse>): Promise<void> {
-  while (stub.messages.length > 0) {
-    const event = stub.receive();
-    if (event.Records.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    stub.settle(event, await worker(event));
-  }
-}
-
 describe("asynchronous model routes on AWS: SQS to a Lambda job worker that calls the model's endpoint (stand-ins, the real model)", function () {
   this.timeout(120_000);
   // The fixture's model route, with two retries and a dead letter.
@@ -165,13 +124,13 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
     front.verdicts.length = 0;
     stub = new AwsQueueStub(settings.retries + 1);
     await stub.start();
-    ({ gateway, queues, base } = await gatewayOver(spec, stub));
+    ({ gateway, queues, base } = await awsQueueGateway(spec, stub, [KEY_A]));
     worker = modelJobsHandler(
       {
         model: { key: "intent@1", endpoint: { url: front.url, exact: true, sigv4: { service: "sagemaker", region: "eu-west-1" } } },
-        async: { settings, table: "shop-invocations", dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
+        async: { settings, table: TEST_TABLE, dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
       },
-      { ...ENV },
+      { ...AWS_TEST_ENV },
     );
   });
   afterEach(async () => {
@@ -184,7 +143,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
     const { response, id } = await submit(base, "/models/intent", FEATURES, KEY_A);
     assert.equal(response.status, 202);
     assert.equal(JSON.parse(stub.messages[0].body).kind, "model");
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "succeeded");
     assert.equal(done.attempts, 1);
@@ -202,7 +161,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
 
   it("records the model's refusal of an input as the result (SageMaker's 424 unwrapped), and does not retry it", async () => {
     const { id } = await submit(base, "/models/intent", { inputs: { features: [1, 2, 3] } }, KEY_A);
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "failed");
     assert.equal(done.attempts, 1);
@@ -214,7 +173,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
   it("retries an attempt the model answered with a 5xx, after its backoff, and records the attempt that succeeded", async () => {
     front.misbehave = ["5xx", "throttle"];
     const { id } = await submit(base, "/models/intent", FEATURES, KEY_A);
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "succeeded");
     assert.equal(done.attempts, 3);
@@ -226,7 +185,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
   it("dead-letters a job whose model dies mid-answer on every attempt: BAD_GATEWAY, the message moved by the redrive policy", async () => {
     front.always = "die";
     const { id } = await submit(base, "/models/intent", FEATURES, KEY_A);
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "dead-lettered");
     assert.equal(done.attempts, 3);
@@ -240,7 +199,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
   it("dead-letters a job the model fails with a 5xx every time, keeping the model's own error code", async () => {
     front.always = "5xx";
     const { id } = await submit(base, "/models/intent", FEATURES, KEY_A);
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.deepEqual([done.state, done.attempts, done.error!.code], ["dead-lettered", 3, "MODEL_FAILED"]);
   });
@@ -248,7 +207,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
   it("settles a model answer larger than the worker reads as RESULT_TOO_LARGE, without holding it", async () => {
     front.misbehave = ["huge"];
     const { id } = await submit(base, "/models/intent", FEATURES, KEY_A);
-    await drain(stub, worker);
+    await drainQueue(stub, worker);
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "succeeded");
     assert.equal(done.result!.body.error.code, "RESULT_TOO_LARGE");
@@ -277,12 +236,12 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
     const invoke = `require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write(JSON.stringify(r)));`;
     const config = {
       model: { key: "intent@1", endpoint: { url: front.url, exact: true, sigv4: { service: "sagemaker", region: "eu-west-1" } } },
-      async: { settings, table: "shop-invocations", dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
+      async: { settings, table: TEST_TABLE, dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
     };
     const { stdout } = await promisify(execFile)(process.execPath, ["-e", invoke, join(root, "task/index.js"), JSON.stringify(event)], {
       env: {
         ...process.env,
-        ...ENV,
+        ...AWS_TEST_ENV,
         NODE_OPTIONS: "",
         NODE_PATH: join(root, "opt/nodejs/node_modules"),
         CLOUDLOOM_RUNTIME: JSON.stringify(config),

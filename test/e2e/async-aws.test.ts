@@ -1,46 +1,14 @@
 import assert from "node:assert/strict";
-import pino from "pino";
-import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
-import { remoteQueues, type RemoteQueues } from "../../cli/remote-queues";
-import { parseSettings } from "../../gateway/config";
+import type { ComposedGateway } from "../../cli/compose-gateway";
+import type { RemoteQueues } from "../../cli/remote-queues";
 import { lambdaHandler, type LambdaEntry } from "../../runtime/serverless/lambda";
-import { asyncEntries, type EndpointsMap, type SpecV1 } from "../../sdk";
+import type { SpecV1 } from "../../sdk";
 import app from "../fixtures/async-app/app";
 import { handler } from "../fixtures/async-app/work";
 import { AwsQueueStub } from "../support/aws-queue-stub";
+import { AWS_TEST_ENV, awsQueueGateway, drainQueue, TEST_TABLE } from "../support/aws-queue-gateway";
 import { KEY_A, KEY_B } from "../support/gateway-app";
 import { finalInvocation, readInvocation, submit } from "../support/invocations";
-import { TEST_CREDENTIALS } from "../support/sigv4";
-
-const ENV = {
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: TEST_CREDENTIALS.sessionToken,
-  AWS_REGION: "eu-west-1",
-};
-
-/** The gateway of an AWS stack, submitting `route`'s jobs to the stub's queue and table. */
-async function gatewayOver(spec: SpecV1, stub: AwsQueueStub): Promise<{ gateway: ComposedGateway; queues: RemoteQueues; base: string }> {
-  const byRegion = (regions: string[]) => Object.fromEntries(regions.map((region) => [region, "http://127.0.0.1:9"]));
-  const queue = {
-    kind: "sqs" as const,
-    queueUrl: stub.queueUrl,
-    region: "eu-west-1",
-    table: "shop-invocations",
-    sqsEndpoint: stub.url,
-    dynamodbEndpoint: stub.url,
-  };
-  const endpoints: EndpointsMap = {
-    functions: Object.fromEntries(Object.entries(spec.functions).map(([name, fn]) => [name, byRegion(fn.regions)])),
-    models: Object.fromEntries(Object.entries(spec.models).map(([key, model]) => [key, byRegion(model.regions)])),
-    queues: Object.fromEntries([...asyncEntries(spec).keys()].map((key) => [key, queue])),
-  };
-  const settings = parseSettings({ apiKeys: [KEY_A, KEY_B] });
-  const logger = pino({ level: "silent" });
-  const queues = remoteQueues(() => ({ spec, endpoints }), settings, logger, ENV);
-  const gateway = composeGateway({ spec, settings, source: { kind: "remote", endpoints }, logger, queues: queues.queueFor, env: ENV });
-  return { gateway, queues, base: `http://127.0.0.1:${(await gateway.gateway.listen(0)).port}` };
-}
 
 /** The Lambda function of `route`'s entry, working its queue: the fixture's handler behind the cloudloom adapter. */
 function lambdaFor(spec: SpecV1, route: string, stub: AwsQueueStub): LambdaEntry {
@@ -50,22 +18,10 @@ function lambdaFor(spec: SpecV1, route: string, stub: AwsQueueStub): LambdaEntry
       region: "central",
       models: {},
       env: [],
-      async: { settings: spec.routes[route].async!, table: "shop-invocations", dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
+      async: { settings: spec.routes[route].async!, table: TEST_TABLE, dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
     },
-    { ...ENV },
+    { ...AWS_TEST_ENV },
   );
-}
-
-/** Delivers batches to `lambda` as the event source mapping would, until the queue is empty (waiting out backoffs). */
-async function drain(stub: AwsQueueStub, lambda: LambdaEntry): Promise<void> {
-  while (stub.messages.length > 0) {
-    const event = stub.receive();
-    if (event.Records.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    stub.settle(event, await lambda(event));
-  }
 }
 
 describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda, state in DynamoDB (signed calls to a stand-in)", function () {
@@ -79,7 +35,7 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
   beforeEach(async () => {
     stub = new AwsQueueStub(spec.routes["POST /work"].async!.retries + 1);
     await stub.start();
-    ({ gateway, queues, base } = await gatewayOver(spec, stub));
+    ({ gateway, queues, base } = await awsQueueGateway(spec, stub, [KEY_A, KEY_B]));
   });
   afterEach(async () => {
     await gateway.close();
@@ -95,7 +51,7 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
     assert.equal(stub.messages.length, 1);
     assert.equal(JSON.parse(stub.messages[0].body).id, id);
 
-    await drain(stub, lambdaFor(spec, "POST /work", stub));
+    await drainQueue(stub, lambdaFor(spec, "POST /work", stub));
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "succeeded");
     assert.equal(done.attempts, 1);
@@ -117,7 +73,7 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
 
   it("hides a failed attempt's message for its backoff, retries it, and records the attempt that succeeded", async () => {
     const { id } = await submit(base, "/work", { value: "third time", failTimes: 2 }, KEY_A);
-    await drain(stub, lambdaFor(spec, "POST /work", stub));
+    await drainQueue(stub, lambdaFor(spec, "POST /work", stub));
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "succeeded");
     assert.equal(done.attempts, 3);
@@ -127,7 +83,7 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
 
   it("dead-letters a job after its retries: state dead-lettered, the message moved by the redrive policy", async () => {
     const { id } = await submit(base, "/work", { failTimes: 99 }, KEY_A);
-    await drain(stub, lambdaFor(spec, "POST /work", stub));
+    await drainQueue(stub, lambdaFor(spec, "POST /work", stub));
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "dead-lettered");
     assert.equal(done.attempts, 3);
@@ -138,7 +94,7 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
 
   it("deletes the message of a job without a dead letter once its last attempt failed", async () => {
     const { id } = await submit(base, "/forgetful", { failTimes: 99 }, KEY_A);
-    await drain(stub, lambdaFor(spec, "POST /forgetful", stub));
+    await drainQueue(stub, lambdaFor(spec, "POST /forgetful", stub));
     const done = await finalInvocation(base, id!, KEY_A);
     assert.equal(done.state, "failed");
     assert.equal(done.attempts, 2);
@@ -149,10 +105,10 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
     const { id } = await submit(base, "/work", { value: "once" }, KEY_A);
     const lambda = lambdaFor(spec, "POST /work", stub);
     const duplicate = stub.messages[0].body;
-    await drain(stub, lambda);
+    await drainQueue(stub, lambda);
     const first = await finalInvocation(base, id!, KEY_A);
     stub.messages.push({ messageId: "again", body: duplicate, receiveCount: 0, visibleAt: 0, receiptHandle: "" });
-    await drain(stub, lambda);
+    await drainQueue(stub, lambda);
     const after = await finalInvocation(base, id!, KEY_A);
     assert.deepEqual(after, first);
     const runningMarks = stub.calls.filter((call) => call.target === "DynamoDB_20120810.UpdateItem").length;
