@@ -1,8 +1,9 @@
 /**
  * Gateway benchmark: direct upstream, a raw node proxy, http-proxy-middleware
  * alone, fastify + @fastify/http-proxy, cloudloom's gateway (streaming, full
- * pipeline on a cache miss, cache hit) and nginx (limit_req, proxy_cache
- * hit), at fixed connections and duration, with wrk (apt-get install wrk) or,
+ * pipeline on a cache miss, cache hit), a plain node:http server answering
+ * from an LRU (the floor of a cache hit in Node, whose CPU per request the
+ * gateway's hit is held to) and nginx (limit_req, proxy_cache hit), at fixed connections and duration, with wrk (apt-get install wrk) or,
  * without it, autocannon. The server under test runs alone on core 0; the
  * upstream and the load generator share core 1.
  *
@@ -30,13 +31,13 @@ interface Case {
   unique?: boolean;
 }
 
-/** A goal of issue 19: a ratio of two rows' throughput (or of their p99, which must stay below). */
+/** A goal of issue 19: a ratio of two rows' throughput (or of their p99 or CPU per request, which must stay below). */
 interface Goal {
   name: string;
   of: string;
   to: string;
-  measure: "rps" | "p99";
-  /** The ratio must be at least this (rps) or at most this (p99). */
+  measure: "rps" | "p99" | "cpu";
+  /** The ratio must be at least this (rps) or at most this (p99, cpu). */
   bound: number;
 }
 
@@ -48,6 +49,7 @@ const GOALS: Goal[] = [
   { name: "streaming ≥ 0.7× raw proxy", of: "stream", to: "raw", measure: "rps", bound: 0.7 },
   { name: "streaming p99 ≤ 1.5× raw", of: "stream", to: "raw", measure: "p99", bound: 1.5 },
   { name: "cache hit ≥ 0.6× nginx proxy_cache hit", of: "hit", to: "nginx-hit", measure: "rps", bound: 0.6 },
+  { name: "cache hit CPU per request ≤ 1.15× a plain node:http LRU server's", of: "hit", to: "lru", measure: "cpu", bound: 1.15 },
 ];
 
 const median = (values: number[]) => {
@@ -63,6 +65,7 @@ function ratio(goal: Goal, run: Map<string, Row>): number {
   const of = run.get(goal.of);
   const to = run.get(goal.to);
   if (!of || !to) return NaN;
+  if (goal.measure === "cpu") return (of.cpuUsPerRequest ?? NaN) / (to.cpuUsPerRequest ?? NaN);
   return goal.measure === "rps" ? of.rps / to.rps : of.p99 / to.p99;
 }
 
@@ -82,7 +85,10 @@ function printRun(index: number, rows: Row[], byKey: Map<string, Row>): void {
     );
   const hit = byKey.get("hit");
   const nginxHit = byKey.get("nginx-hit");
+  const lru = byKey.get("lru");
   if (hit && nginxHit) console.log(`\ncache hit × nginx proxy_cache hit: ${(hit.rps / nginxHit.rps).toFixed(2)}`);
+  if (hit?.cpuUsPerRequest && lru?.cpuUsPerRequest)
+    console.log(`cache hit CPU per request × the plain node:http LRU server's: ${(hit.cpuUsPerRequest / lru.cpuUsPerRequest).toFixed(2)}`);
 }
 
 async function main(): Promise<void> {
@@ -90,6 +96,7 @@ async function main(): Promise<void> {
   const raw = await startServer("raw", 0, upstream.url);
   const hpm = await startServer("hpm", 0, upstream.url);
   const fastify = await startServer("fastify", 0, upstream.url);
+  const lru = await startServer("lru", 0, upstream.url);
   const gateway = await startServer("gateway", 0, upstream.url);
   const nginx = await startNginx(upstream.url);
   const idleRss = rssMb(gateway.pid);
@@ -101,6 +108,7 @@ async function main(): Promise<void> {
     { key: "stream", name: "cloudloom: auth+limit+routing+proxy+metrics (streaming)", server: gateway, path: "/v1/classify" },
     { key: "miss", name: "cloudloom: full pipeline, cache miss", server: gateway, path: "/v1/cached", unique: true },
     { key: "hit", name: "cloudloom: cache hit", server: gateway, path: "/v1/cached" },
+    { key: "lru", name: "plain node:http LRU server, hit", server: lru, path: "/v1/cached" },
     ...(nginx
       ? [
           { key: "nginx-limit", name: "nginx proxy + limit_req", server: nginx, path: "/limit" },
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
   const afterRss = rssMb(gateway.pid);
   const gatewayKeys = cases.filter((entry) => entry.server === gateway).map((entry) => entry.key);
   const peakRss = Math.max(...runs.flatMap((run) => gatewayKeys.map((key) => run.get(key)?.peakRssMb ?? 0)));
-  await Promise.all([upstream, raw, hpm, fastify, gateway, ...(nginx ? [nginx] : [])].map((server) => server.stop()));
+  await Promise.all([upstream, raw, hpm, fastify, lru, gateway, ...(nginx ? [nginx] : [])].map((server) => server.stop()));
 
   console.log(
     `\n## ${RUNS} runs: ${hasWrk ? "wrk" : "autocannon"}, ${CONNECTIONS} connections, ${SECONDS} s each${pinned ? "; server on core 0, upstream and load on core 1" : ""}\n`,
@@ -156,7 +164,8 @@ async function main(): Promise<void> {
   for (const goal of GOALS) {
     const values = runs.map((run) => ratio(goal, run));
     if (values.some(Number.isNaN)) {
-      console.log(`| ${goal.name} | not measured (nginx is not installed: apt-get install nginx) | | | ✗ |`);
+      const why = goal.measure === "cpu" ? "/proc does not say the CPU time" : "nginx is not installed: apt-get install nginx";
+      console.log(`| ${goal.name} | not measured (${why}) | | | ✗ |`);
       continue;
     }
     const worst = goal.measure === "rps" ? Math.min(...values) : Math.max(...values);

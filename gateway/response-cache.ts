@@ -49,6 +49,8 @@ export type Loader = () => Promise<StoredResponse>;
 export interface CacheRequest {
   /** The request's primary key (see primaryKey). */
   primary: string;
+  /** The request as sent (requestAsSent), when small enough to remember its primary key by. */
+  sent?: string;
   /** The headers the route declares it varies on. */
   declared: readonly string[];
   /** The request's headers, whose values of the varied names pick the variant. */
@@ -202,6 +204,31 @@ export function primaryKey(request: {
   return `${request.tenant}|${request.route}|${request.method}|${request.version}|${digest}`;
 }
 
+/** What a request's primary key is made of (see primaryKey). */
+export type PrimaryKeyParts = Parameters<typeof primaryKey>[0];
+
+/**
+ * Longest body whose request is remembered as sent (see requestAsSent): a
+ * repeated request within it skips parsing, canonicalizing and hashing.
+ */
+export const MAX_REMEMBERED_BODY_BYTES = 4 * 1024;
+
+/** Bytes of remembered requests the cache keeps at most, beside its entries. */
+const REMEMBERED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The request as its client sent it, in one string: tenant, route, method,
+ * version, content type, URL and body, joined by NUL. None of the parts
+ * before the body can hold a NUL (the server's own names, a method, a
+ * request target and a header value as Node's parser accepts them), so no
+ * two requests give one string. Undefined for a body over
+ * MAX_REMEMBERED_BODY_BYTES.
+ */
+export function requestAsSent(parts: PrimaryKeyParts): string | undefined {
+  if (parts.body.length > MAX_REMEMBERED_BODY_BYTES) return undefined;
+  return `${parts.tenant}\0${parts.route}\0${parts.method}\0${parts.version}\0${parts.contentType ?? ""}\0${parts.url}\0${parts.body.toString("latin1")}`;
+}
+
 /**
  * The key of the variant of `primary` that a request with `headers` selects,
  * when the response varies on `names`: the names and values joined by NUL,
@@ -352,6 +379,14 @@ export class ResponseCache {
    */
   private readonly filling = new Map<string, Promise<StoredResponse>>();
   private readonly maxEntryBytes: number;
+  /**
+   * Primary keys of requests the L1 answered, by the request as sent: the
+   * same request again gets its key without its body being parsed,
+   * canonicalized and hashed (which was most of a hit's own work). A key
+   * depends on nothing but the request, so a remembered one stays right
+   * whatever happens to the entries.
+   */
+  private readonly keys: LRUCache<string, string>;
 
   /**
    * A cache of at most `maxEntries` entries and `maxBytes` bytes (keys,
@@ -373,6 +408,20 @@ export class ResponseCache {
       ttlAutopurge: false,
     });
     this.varies = new LRUCache<string, readonly string[]>({ max: maxEntries, ttl: DEFAULT_TTL_MS });
+    this.keys = new LRUCache<string, string>({
+      max: maxEntries,
+      maxSize: REMEMBERED_BYTES,
+      sizeCalculation: (primary, sent) => sent.length + primary.length + ENTRY_OVERHEAD,
+    });
+  }
+
+  /**
+   * The primary key of `parts`: remembered when the same request, byte for
+   * byte, was answered from the L1 before, else made (see primaryKey, whose
+   * error it throws).
+   */
+  primaryKeyOf(parts: PrimaryKeyParts, sent = requestAsSent(parts)): string {
+    return (sent !== undefined && this.rememberedKey(sent)) || primaryKey(parts);
   }
 
   /** Entries held in the L1, and the bytes they count against its bound. */
@@ -387,7 +436,15 @@ export class ResponseCache {
    */
   lookup(request: CacheRequest): StoredResponse | undefined {
     const names = this.varies.get(request.primary) ?? (this.redis ? undefined : varyNames(request.declared));
-    return names && this.l1.get(variantKey(request.primary, names, request.headers));
+    const hit = names && this.l1.get(variantKey(request.primary, names, request.headers));
+    // Remembered once a request is answered from here: a miss's key is not (most are never asked again).
+    if (hit && request.sent !== undefined && !this.keys.has(request.sent)) this.keys.set(request.sent, request.primary);
+    return hit;
+  }
+
+  /** The primary key remembered for the request `sent`, if any (see primaryKeyOf). */
+  rememberedKey(sent: string): string | undefined {
+    return this.keys.get(sent);
   }
 
   /**

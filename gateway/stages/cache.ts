@@ -20,7 +20,7 @@ import { MetricChildren } from "../metric-children";
 import type { GatewayMetrics } from "../metrics";
 import {
   normalizedAcceptEncoding,
-  primaryKey,
+  requestAsSent,
   storability,
   type CacheOutcome,
   type CacheRequest,
@@ -79,10 +79,10 @@ async function load(
 /** The cache results counter's children, by route and outcome. */
 type Outcomes = MetricChildren<{ inc(): void }>;
 
-/** The cache's part of the exchange: its primary key, the route's vary headers and the request's headers. */
-function cacheRequest(exchange: Exchange, declared: string[]): CacheRequest {
+/** The cache's part of the exchange: its primary key (remembered for a request seen before), the route's vary headers and the request's headers. */
+function cacheRequest(responses: ResponseCache, exchange: Exchange, declared: string[]): CacheRequest {
   const { route, req, record } = exchange;
-  const primary = primaryKey({
+  const parts = {
     tenant: record.tenant,
     route: route.key,
     method: req.method ?? "POST",
@@ -90,8 +90,9 @@ function cacheRequest(exchange: Exchange, declared: string[]): CacheRequest {
     url: req.url ?? "/",
     contentType: req.headers["content-type"],
     body: exchange.body,
-  });
-  return { primary, declared, headers: req.headers };
+  };
+  const sent = requestAsSent(parts);
+  return { primary: responses.primaryKeyOf(parts, sent), sent, declared, headers: req.headers };
 }
 
 /** Sends `response` as the cache found or made it, saying which (`X-Cache`) and how old it is (`Age`). */
@@ -151,7 +152,7 @@ export function cache(
     run(exchange) {
       const settings = exchange.route.cache;
       if (!settings) return;
-      const request = cacheRequest(exchange, settings.vary);
+      const request = cacheRequest(responses, exchange, settings.vary);
       // A hit is answered here and now: no promise, no loader, nothing a hit does not need.
       const hit = responses.lookup(request);
       if (hit) return replay(exchange, outcomes, hit, "HIT");

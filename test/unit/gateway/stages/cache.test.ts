@@ -6,10 +6,12 @@ import { GatewayMetrics } from "../../../../gateway/metrics";
 import {
   MAX_CANONICAL_BYTES,
   MAX_JSON_DEPTH,
+  MAX_REMEMBERED_BODY_BYTES,
   nestsDeeperThan,
   normalizedAcceptEncoding,
   normalizedQuery,
   primaryKey,
+  requestAsSent,
   ResponseCache,
   responseVary,
   storability,
@@ -79,6 +81,21 @@ describe("cache key", () => {
     assert.equal(nestsDeeperThan(atBound, MAX_JSON_DEPTH), false);
     assert.equal(nestsDeeperThan(Buffer.from(JSON.stringify({ s: "[[[[{{{{", t: '"\\[' })), 2), false);
     assert.equal(nestsDeeperThan(Buffer.from('{"a":{"b":[1]}}'), 2), true);
+  });
+
+  it("writes each request as sent into one string no other request gives, for bodies up to the bound", () => {
+    const parts = { tenant: "t-a", route: "POST /x", method: "POST", version: "fn", url: "/x", contentType: "application/json", body };
+    const sent = requestAsSent(parts)!;
+    assert.equal(requestAsSent({ ...parts, body: Buffer.from(body) }), sent);
+    for (const other of [
+      { tenant: "t-b" },
+      { version: "m@2" },
+      { contentType: undefined },
+      { url: "/x?b=1" },
+      { body: Buffer.from('{"b":2,"a":1}') },
+    ])
+      assert.notEqual(requestAsSent({ ...parts, ...other }), sent, JSON.stringify(other));
+    assert.equal(requestAsSent({ ...parts, body: Buffer.alloc(MAX_REMEMBERED_BODY_BYTES + 1, 0x20) }), undefined);
   });
 
   it("picks the variant by the values of the varied headers only, telling absent from empty", () => {
@@ -198,6 +215,24 @@ describe("response cache", () => {
     assert.ok(results.every((r) => r.outcome === "BYPASS"));
     await responses.get(keyed("k"), 60_000, load);
     assert.equal(loads, 4);
+  });
+
+  it("remembers the primary key of a request answered from the L1, and only then", async () => {
+    const responses = new ResponseCache(100);
+    const parts = { tenant: "t-a", route: "POST /x", method: "POST", version: "fn", url: "/x", contentType: "application/json", body };
+    const sent = requestAsSent(parts)!;
+    const request = { primary: responses.primaryKeyOf(parts, sent), sent, declared: [], headers: {} };
+    assert.equal(request.primary, primaryKey(parts));
+    assert.equal(responses.lookup(request), undefined);
+    assert.equal(responses.rememberedKey(sent), undefined, "a miss is not remembered");
+    await responses.get(request, 60_000, async () => stored("once"));
+    assert.equal(responses.rememberedKey(sent), undefined, "nor the fill");
+    assert.equal(responses.lookup(request)?.body.toString(), "once");
+    assert.equal(responses.rememberedKey(sent), request.primary, "a hit is");
+    assert.equal(responses.primaryKeyOf(parts, sent), request.primary);
+    // The same content in another key order is another request as sent, keyed as before: canonically.
+    const reordered = { ...parts, body: Buffer.from('{"b":2,"a":1}') };
+    assert.equal(responses.primaryKeyOf(reordered), request.primary);
   });
 
   it("keys a response's variant on the headers it varies on, learned from the first response", async () => {
