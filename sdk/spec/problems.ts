@@ -77,6 +77,8 @@ export const PROBLEM_CODES = {
   CL_ASYNC_CONFLICT: "Two declarations queue one function or model version with different asynchronous settings.",
   CL_ASYNC_MODEL_HOST:
     "An asynchronous route queues a model version whose home region serves it where the target has no queue for it (ACK, a Wavelength Zone, an ENS node).",
+  CL_ASYNC_FUNCTION_HOST:
+    "An asynchronous function's home region runs it where the target has no queue for it (a Wavelength Zone, an ENS node).",
 } as const;
 
 /** A stable problem code. */

@@ -91,24 +91,47 @@ function settingsSource(spec: SpecV1, kind: "function" | "model", name: string, 
 }
 
 /**
- * Where `target` serves model version `entry` in its home region when no
- * queue of that target reaches it there, else undefined: on Alibaba Cloud an
- * ACK node pool (its jobs would need a queue inside the cluster) or an ENS
- * node's instances, on AWS a Wavelength Zone's nodes (reached only through
- * the zone's own gateway). Kubernetes queues every model on its own pods.
+ * The edge site where `target` runs what `region` holds, when no queue of
+ * that target reaches it: an ENS node's instances on Alibaba Cloud, a
+ * Wavelength Zone's nodes on AWS (reached only through the site's own
+ * gateway, and with no Lambda or FC function there to work a queue).
  */
-function unqueuedModelHost(spec: SpecV1, entry: AsyncEntry, target: Target): string | undefined {
-  const model = spec.models[entry.name];
-  const placement = spec.regions[entry.region]?.placement;
-  if (!model || !placement || target === "kubernetes") return undefined;
+function edgeWithoutQueue(spec: SpecV1, region: string, target: Target): string | undefined {
+  const placement = spec.regions[region]?.placement;
+  if (!placement || target === "kubernetes") return undefined;
   if (target === "alicloud") {
-    const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
-    if (pool && poolPlatform(pool, "alicloud") === "kubernetes") return `an ACK node pool (GPU pool ${model.pool} asks for Kubernetes)`;
     const site = resolveEdgeSite(placement, "alicloud");
     return site ? `the instances of ENS node ${site.id}` : undefined;
   }
   const site = resolveEdgeSite(placement, "aws");
   return site?.kind === "wavelength" ? `the nodes of Wavelength Zone ${site.id}` : undefined;
+}
+
+/**
+ * Where `target` serves model version `entry` in its home region when no
+ * queue of that target reaches it there, else undefined: on Alibaba Cloud an
+ * ACK node pool (its jobs would need a queue inside the cluster), or an edge
+ * site no queue reaches (above). Kubernetes queues every model on its own pods.
+ */
+function unqueuedModelHost(spec: SpecV1, entry: AsyncEntry, target: Target): string | undefined {
+  const model = spec.models[entry.name];
+  if (!model || target === "kubernetes") return undefined;
+  const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+  if (target === "alicloud" && pool && poolPlatform(pool, "alicloud") === "kubernetes")
+    return `an ACK node pool (GPU pool ${model.pool} asks for Kubernetes)`;
+  return edgeWithoutQueue(spec, entry.region, target);
+}
+
+/** Checks an asynchronous function's home on `target`: a place its queue reaches. */
+function checkFunctionEntry(spec: SpecV1, entry: AsyncEntry, target: Target, report: Report): void {
+  const host = edgeWithoutQueue(spec, entry.region, target);
+  if (host)
+    report(
+      "CL_ASYNC_FUNCTION_HOST",
+      settingsSource(spec, "function", entry.name, entry.routes[0]),
+      `function ${entry.name} is asynchronous, and its asynchronous home region ${entry.region} runs it on ${host}, where ${target} has no queue for it`,
+      `add a central region to ${entry.name}'s regions (asynchronous jobs run in the first one)`,
+    );
 }
 
 /** Checks a model version's asynchronous entry on `target`: a place its queue reaches, and an attempt its job worker can keep. */
@@ -141,6 +164,8 @@ export const asyncRule: Rule = (spec, context, report) => {
   for (const [name, fn] of entries(spec.functions))
     if (fn.async) checkSettings(fn.async, `functions.${name}.async`, limits, toSeconds(fn.timeout), report);
   const queued = asyncEntries(spec);
+  if (context.target)
+    for (const entry of queued.values()) if (entry.kind === "function") checkFunctionEntry(spec, entry, context.target, report);
   for (const [key, route] of entries(spec.routes)) {
     const settings = routeAsync(spec, key);
     if (!settings) continue;

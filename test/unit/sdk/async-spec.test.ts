@@ -206,6 +206,26 @@ describe("asynchronous declarations", () => {
         }),
     },
     {
+      code: "CL_ASYNC_FUNCTION_HOST",
+      path: "routes.POST /v1/batch",
+      breaks: "a function queued on AWS whose only region is a Wavelength Zone, which has no Lambda to work its queue",
+      target: "aws",
+      mutate: (s) => {
+        s.regions.edge.placement.aws = { region: "eu-central-1", zone: "eu-central-1-wl1-ber-wlz-1", zoneType: "wavelength" };
+        s.functions.batch.regions = ["edge"];
+      },
+    },
+    {
+      code: "CL_ASYNC_FUNCTION_HOST",
+      path: "routes.POST /v1/batch",
+      breaks: "a function queued on Alibaba Cloud whose only region runs on an ENS node's instances",
+      target: "alicloud",
+      mutate: (s) => {
+        s.regions.edge.placement.alicloud = { region: "cn-hangzhou", ensRegion: "cn-dalian-unicom" };
+        s.functions.batch.regions = ["edge"];
+      },
+    },
+    {
       code: "CL_ASYNC_MODEL_HOST",
       path: "routes.POST /v1/models/intent.async",
       breaks: "a model queued on AWS whose only region is a Wavelength Zone, reached only through that zone's gateway",

@@ -700,6 +700,17 @@ const CASES: Case[] = [
       s.routes["POST /models/ranker"].async = { ...queued(), timeout: "1 minute" };
     },
   },
+  {
+    code: "CL_ASYNC_FUNCTION_HOST",
+    path: "routes.POST /rank/batch",
+    breaks: "an asynchronous function on AWS whose only region is a Wavelength Zone, with no Lambda to work its queue",
+    options: { target: "aws" },
+    mutate: (s) => {
+      s.regions.edge.placement.aws = { region: "us-east-1", zone: "us-east-1-wl1-bos-wlz-1", zoneType: "wavelength" };
+      s.functions.rank.regions = ["edge"];
+      queueRank(s);
+    },
+  },
 ];
 
 /** Default asynchronous settings. */
