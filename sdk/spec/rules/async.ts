@@ -115,7 +115,7 @@ function edgeWithoutQueue(spec: SpecV1, region: string, target: Target): string 
  */
 function unqueuedModelHost(spec: SpecV1, entry: AsyncEntry, target: Target): string | undefined {
   const model = spec.models[entry.name];
-  if (!model || target === "kubernetes") return undefined;
+  if (!model) return undefined;
   const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
   if (target === "alicloud" && pool && poolPlatform(pool, "alicloud") === "kubernetes")
     return `an ACK node pool (GPU pool ${model.pool} asks for Kubernetes)`;
