@@ -17,5 +17,6 @@ export { jwtRequirementFromEnv, type JwtRequirement } from "./pod/require-jwt";
 export { metricsRegistry, RuntimeMetrics } from "./metrics";
 export { startTracing, traceExportFrom, TracingConfigError, tracingFromEnv, type Tracing } from "./telemetry";
 export { sampleSize } from "./signature";
+export { keepHeapHeadroom, SERVER_HEAP_GROWING_PERCENT } from "./heap-headroom";
 export { loadAlicloudSecrets } from "./serverless/alicloud-secrets";
 export * from "./contract";

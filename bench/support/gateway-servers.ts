@@ -26,6 +26,7 @@ import pino from "pino";
 import { Pool } from "undici";
 import { composeGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
+import { keepHeapHeadroom } from "../../runtime";
 import { App } from "../../sdk";
 import { BENCH_KEY } from "./bench-key";
 
@@ -127,6 +128,7 @@ async function fastifyProxy(): Promise<void> {
 }
 
 async function gateway(): Promise<void> {
+  keepHeapHeadroom(); // as `cloudloom serve` does
   const app = new App("bench");
   const central = app.region("central", { kind: "central", placement: {} });
   const classify = app.function("classify", { handler: "classify.ts", regions: [central] });

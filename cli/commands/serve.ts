@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { DASHBOARD_PATH, NOT_DURABLE_WARNING, parseEndpoints, parseSettings, type GatewaySettings } from "../../gateway";
 import {
   jwtRequirementFromEnv,
+  keepHeapHeadroom,
   loadAlicloudSecrets,
   PodServer,
   INVOCATIONS_PATH,
@@ -487,6 +488,7 @@ export function queueTimingsFrom(env: NodeJS.ProcessEnv): { lockDurationMs?: num
 
 /** Runs the right server for the arguments until a signal stops it. */
 export async function serveCommand(args: ServeArgs, io: CommandIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  keepHeapHeadroom(); // a server from here on, in every mode
   const sagemaker = !args.spec && !args.app ? sagemakerArgs(env) : undefined;
   if (!sagemaker && !(args.spec && (args.only || args.endpoints)) && (args.spec || args.endpoints))
     throw new UsageError("--spec needs --endpoints (a gateway) or --only (a pod)");
