@@ -1,8 +1,8 @@
 /**
  * Inference benchmark, five runs by default: the large generated model over
  * HTTP with dynamic batching on against off at 1, 16 and 64 concurrent
- * clients (off, on, on, off halves, so that a machine growing busier or
- * quieter favours neither); `/healthz` and a cached route probed idle, and
+ * clients (eight alternated slices, ABBA then BAAB, so that a machine
+ * growing busier or quieter favours neither); `/healthz` and a cached route probed idle, and
  * while 64 clients load the model, unbatched (the model is the bottleneck)
  * and batched (the event loop's own HTTP work is); and the example model's
  * cold start (scaled to zero, then the first request). Prints every run, the
@@ -87,13 +87,19 @@ async function coldStarts(samples: number): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
-/** Batching off and on at `clients`, in off, on, on, off halves of `SECONDS` each. */
+/**
+ * The order of a cell's slices: off, on, on, off, then on, off, off, on. Each
+ * side gets the same share of the start, the middle and the end of the cell,
+ * so a machine that grows busier or quieter, steadily or in one step,
+ * favours neither.
+ */
+const SLICES: readonly Batching[] = ["off", "on", "on", "off", "on", "off", "off", "on"];
+
+/** Batching off and on at `clients`: eight slices of a quarter of `SECONDS` each, in the order of SLICES. */
 async function compare(origin: string, body: string, clients: number): Promise<Record<Batching, LoadResult>> {
-  const half = (batching: Batching) => load(origin, `/${batching}`, body, clients, SECONDS / 2);
-  const off = [await half("off")];
-  const on = [await half("on"), await half("on")];
-  off.push(await half("off"));
-  return { off: combine(off), on: combine(on) };
+  const slices: Record<Batching, LoadResult[]> = { off: [], on: [] };
+  for (const batching of SLICES) slices[batching].push(await load(origin, `/${batching}`, body, clients, SECONDS / 4));
+  return { off: combine(slices.off), on: combine(slices.on) };
 }
 
 /** The probes while 64 clients load `/off` or `/on`. */

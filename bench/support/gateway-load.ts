@@ -139,6 +139,46 @@ export function cpuUs(pid: number): number | undefined {
   }
 }
 
+/** Busy and total jiffies of `core` so far, from /proc/stat; undefined where it cannot say. */
+function coreJiffies(core: number): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8")
+      .split("\n")
+      .find((row) => row.startsWith(`cpu${core} `));
+    if (!line) return undefined;
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return undefined;
+  }
+}
+
+const SETTLE_WINDOW_MS = 200;
+const SETTLE_BUSY_SHARE = 0.1;
+const SETTLE_MAX_MS = 5_000;
+
+/**
+ * Waits until the server core is quiet: a Node server whose load just ended
+ * still burns 20–60 ms of CPU there within the next seconds (its collector,
+ * its sockets closing), which would land in the next row and tax whichever
+ * server follows it. Every row waits the same way: until one 200 ms window
+ * of core 0 is at most 10 % busy, or 5 s. Returns the milliseconds waited.
+ */
+async function settleServerCore(): Promise<number> {
+  if (!pinned) return 0;
+  const started = Date.now();
+  while (Date.now() - started < SETTLE_MAX_MS) {
+    const before = coreJiffies(0);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
+    const after = coreJiffies(0);
+    if (!before || !after) return 0;
+    const total = after.total - before.total;
+    if (total > 0 && (after.busy - before.busy) / total <= SETTLE_BUSY_SHARE) break;
+  }
+  return Date.now() - started;
+}
+
 /** How one load run goes. */
 export interface LoadOptions {
   connections: number;
@@ -149,9 +189,10 @@ export interface LoadOptions {
   watchPid?: number;
 }
 
-/** Posts the bench's body to `url` with wrk (or autocannon) on core 1 for `seconds`. */
+/** Once the server core is quiet, posts the bench's body to `url` with wrk (or autocannon) on core 1 for `seconds`. */
 export async function load(name: string, url: string, options: LoadOptions): Promise<Row> {
   const { connections, seconds, unique = false } = options;
+  await settleServerCore();
   const body = unique ? '{"message":"[<id>]"}' : '{"message":"I was charged twice"}';
   const [command, args] = hasWrk
     ? onCore(1, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", wrkScript(body, unique), url])
