@@ -6,6 +6,7 @@
  * unless the plan knows it and answers with a placeholder (`KNOWN_CALLS`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { makePropertiesOnRead } from "./plan-properties";
 import { keepPropertiesInProcess, type MockMonitor, type PlannedOutputs } from "./plan-registrations";
 
 /** One resource the program would create. */
@@ -189,7 +190,8 @@ export async function planUnderMocks<T>(
   // aliases to match older resources in: the aliases resource classes add to their options
   // (a Kubernetes Deployment has three) were 40% of a Kubernetes plan's time, so its options
   // carry none. Its resources' properties cross to the mock monitor and back as values, not
-  // protobuf (plan-registrations.ts). All stay off until the last resource is in.
+  // protobuf (plan-registrations.ts), and each property's Output is made when the program
+  // first reads it (plan-properties.ts). All stay off until the last resource is in.
   const stackTraceLimit = Error.stackTraceLimit;
   const callsites = resourceClass.callsites;
   const { debuggablePromise } = debuggable;
@@ -199,6 +201,7 @@ export async function planUnderMocks<T>(
   debuggable.debuggablePromise = (promise) => promise;
   pulumiExports.mergeOptions = (first, second) => ({ ...mergeOptions(first, second), aliases: undefined });
   const encodeProperties = keepPropertiesInProcess(pulumi.runtime.getMonitor() as unknown as MockMonitor, planned);
+  const makePropertiesAtOnce = makePropertiesOnRead();
   try {
     const result = await settle(program());
     await allRegistered(resources);
@@ -213,6 +216,7 @@ export async function planUnderMocks<T>(
     debuggable.debuggablePromise = debuggablePromise;
     pulumiExports.mergeOptions = mergeOptions;
     encodeProperties();
+    makePropertiesAtOnce();
   }
 }
 

@@ -23,10 +23,35 @@ const DEFAULT_UTILIZATION = 0.7;
  * configuration publishes a new one.
  */
 export function configurationRevision(args: pulumi.Inputs): pulumi.Output<string> {
-  // A digest of secret values reveals none of them.
+  // One `all` over the values still to come (the code, the layer, the role): resolving the whole
+  // configuration through `output` made an Output per object holding one, for every function.
+  const pending: unknown[] = [];
+  collectPending(args, pending);
   return pulumi.unsecret(
-    pulumi.output(args).apply((resolved) => createHash("sha256").update(JSON.stringify(resolved)).digest("hex").slice(0, 16)),
+    pulumi.all(pending).apply((values) => {
+      let next = 0;
+      const resolved = filledIn(args, () => values[next++]);
+      // A digest of secret values reveals none of them.
+      return createHash("sha256").update(JSON.stringify(resolved)).digest("hex").slice(0, 16);
+    }),
   );
+}
+
+/** Whether `value` is a value still to come: an Output or a promise. */
+const isPending = (value: unknown): boolean => pulumi.Output.isInstance(value) || value instanceof Promise;
+
+/** Appends every Output and promise in `value` to `pending`, depth first in key order. */
+function collectPending(value: unknown, pending: unknown[]): void {
+  if (isPending(value)) pending.push(value);
+  else if (value !== null && typeof value === "object") for (const item of Object.values(value)) collectPending(item, pending);
+}
+
+/** A copy of `value` with each Output and promise replaced by `next()`, taken in collectPending's order. */
+function filledIn(value: unknown, next: () => unknown): unknown {
+  if (isPending(value)) return next();
+  if (Array.isArray(value)) return value.map((item) => filledIn(item, next));
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, filledIn(item, next)]));
 }
 
 /**

@@ -110,7 +110,9 @@ describe("the offline plan's runtime", () => {
     assert.ok(pulumi.asset.AssetArchive.isInstance(child.inputs.code));
   });
 
-  it("leaves Pulumi's encoding and its resource options as they were, after a plan and after a failed one", async () => {
+  it("leaves Pulumi's encoding, properties and resource options as they were, after a plan and after a failed one", async () => {
+    const rpc = require("@pulumi/pulumi/runtime/rpc") as Record<string, unknown>;
+    const { transferProperties, serializeResourceProperties } = rpc;
     const struct = require("google-protobuf/google/protobuf/struct_pb") as {
       Struct: { fromJavaScript(value: object): { getFieldsMap(): { getLength(): number } } };
     };
@@ -122,8 +124,30 @@ describe("the offline plan's runtime", () => {
       /the program failed/,
     );
     assert.equal(struct.Struct.fromJavaScript({ b: 1, a: 2 }).getFieldsMap().getLength(), 2, "a Struct holds its fields again");
+    assert.equal(rpc.transferProperties, transferProperties, "a resource's properties are made at once again");
+    assert.equal(rpc.serializeResourceProperties, serializeResourceProperties, "Pulumi serializes every property again");
     const aliases = [{ name: "old" }];
     assert.deepEqual(pulumi.mergeOptions({ aliases }, {}).aliases, aliases, "resource options keep their aliases again");
+  });
+
+  it("gives a property first read once its resource is registered the same value, secrecy and resource as one read at once", async () => {
+    /** What a program can see of a resource's property. */
+    const seen = async (owner: Thing) => {
+      const token = owner.token;
+      return {
+        value: await new Promise((resolve) => token.apply(resolve)),
+        secret: await pulumi.isSecret(token),
+        ownedBy: [...(token as unknown as { resources(): Set<pulumi.Resource> }).resources()].map((resource) => resource === owner),
+      };
+    };
+    const { result } = await planUnderMocks(() => {
+      const early = new Thing("early", { token: pulumi.secret("s3cr3t") });
+      const late = new Thing("late", { token: pulumi.secret("s3cr3t") });
+      const readAtOnce = seen(early);
+      return pulumi.all([early.urn, late.urn]).apply(async () => ({ readAtOnce: await readAtOnce, readLater: await seen(late) }));
+    });
+    assert.deepEqual(result.readAtOnce, { value: "s3cr3t", secret: true, ownedBy: [true] });
+    assert.deepEqual(result.readLater, result.readAtOnce);
   });
 
   it("waits for a resource whose inputs wait on slow work (a bundle), however long, and for the children of its outputs", async () => {
