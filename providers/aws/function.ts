@@ -140,27 +140,21 @@ export class AwsFunction extends pulumi.ComponentResource {
     const variables: Record<string, pulumi.Input<string>> = secret
       ? { ...args.environment, [RUNTIME_ENV.secretsArn]: secret.arn }
       : args.environment;
-    const fn = new LambdaFunction(
+    const { fn, alias } = liveLambda(
       name,
       {
-        name,
-        role: role.arn,
-        runtime: LAMBDA_RUNTIME,
-        handler: "index.handler",
+        role,
+        logGroup,
         code: args.code,
-        layers: [args.runtimeLayer],
+        runtimeLayer: args.runtimeLayer,
         memorySize: toMegabytes(args.spec.memory),
         timeout: Math.ceil(toSeconds(args.spec.timeout)),
-        publish: true,
-        environment: { variables },
-        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+        variables,
         tags,
       },
-      { ...child, dependsOn: [rolePolicy, logGroup, ...(secretVersion ? [secretVersion] : [])] },
+      child,
+      [rolePolicy, ...(secretVersion ? [secretVersion] : [])],
     );
-    // The function's and its alias's names are known now: plain values, with the order kept by
-    // dependsOn (an Output per such input was a tenth of a 1,000-function plan's time).
-    const alias = new Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: name, functionVersion: fn.version }, child);
     if (args.scaling) this.scale(name, args.scaling, alias, tags, child);
     if (args.queue)
       mapQueue(name, args.queue, alias.arn, queueBatchSize(args.spec.concurrency), args.scaling, tags, {
@@ -245,6 +239,55 @@ export function lambdaRoleAndLogs(
   const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags }, child);
   const logGroup = new LogGroup(`${name}-logs`, { name: `/aws/lambda/${name}`, retentionInDays: retentionDays ?? 14, tags }, child);
   return { role, logGroup };
+}
+
+/** What a Lambda function on the runtime layer is made of (see liveLambda). */
+export interface LiveLambdaArgs {
+  role: Role;
+  logGroup: LogGroup;
+  /** Its package: the handler alone, the runtime comes from the layer. */
+  code: pulumi.Input<pulumi.asset.Archive>;
+  runtimeLayer: pulumi.Input<string>;
+  memorySize: number;
+  timeout: number;
+  variables: Record<string, pulumi.Input<string>>;
+  tags: Record<string, string>;
+}
+
+/**
+ * A Lambda function named `name` on the region's runtime layer (the newest
+ * Node runtime, JSON logs into `logGroup`), published, and its `live` alias,
+ * which callers, scalers and queue mappings address: what a function and a
+ * model job worker both are, returned with the function. The function waits for its log group and for
+ * `dependsOn` (its role's policy, its secrets).
+ */
+export function liveLambda(
+  name: string,
+  args: LiveLambdaArgs,
+  child: pulumi.CustomResourceOptions,
+  dependsOn: pulumi.Resource[],
+): { fn: LambdaFunction; alias: Alias } {
+  const fn = new LambdaFunction(
+    name,
+    {
+      name,
+      role: args.role.arn,
+      runtime: LAMBDA_RUNTIME,
+      handler: "index.handler",
+      code: args.code,
+      layers: [args.runtimeLayer],
+      memorySize: args.memorySize,
+      timeout: args.timeout,
+      publish: true,
+      environment: { variables: args.variables },
+      loggingConfig: { logFormat: "JSON", logGroup: args.logGroup.name },
+      tags: args.tags,
+    },
+    { ...child, dependsOn: [...dependsOn, args.logGroup] },
+  );
+  // The function's and its alias's names are known now: plain values, with the order kept by
+  // dependsOn (an Output per such input was a tenth of a 1,000-function plan's time).
+  return { fn, alias: new Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: name, functionVersion: fn.version }, child) };
 }
 
 /** The runtime layer's archive of each app being built: bundled once, shared by the layers of its regions. */

@@ -13,7 +13,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RolePolicy } from "@pulumi/aws/iam";
-import { Alias, Function as LambdaFunction } from "@pulumi/aws/lambda";
 import {
   asyncEntries,
   awsModelWorkerTimeoutSeconds,
@@ -28,7 +27,7 @@ import { lambdaArchive } from "../shared/bundle";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import type { AwsContext, PlacedQueue, ServedModel } from "./context";
-import { LAMBDA_RUNTIME, lambdaRoleAndLogs, LIVE_ALIAS, runtimeLayerIn } from "./function";
+import { lambdaRoleAndLogs, liveLambda, runtimeLayerIn } from "./function";
 import { functionPolicy } from "./iam";
 import { mapQueue, queueBatchSize } from "./queues";
 
@@ -87,31 +86,25 @@ export class ModelJobWorker extends pulumi.ComponentResource {
       },
       child,
     );
-    const fn = new LambdaFunction(
+    const { alias } = liveLambda(
       name,
       {
-        name,
-        role: role.arn,
-        runtime: LAMBDA_RUNTIME,
-        handler: "index.handler",
+        role,
+        logGroup,
         code: lambdaArchive({ "index.js": MODEL_WORKER_SOURCE }),
-        layers: [args.runtimeLayer],
+        runtimeLayer: args.runtimeLayer,
         memorySize: MODEL_WORKER_MEMORY_MB,
         timeout: awsModelWorkerTimeoutSeconds(toSeconds(args.settings.timeout)),
-        publish: true,
-        environment: {
-          variables: {
-            [RUNTIME_ENV.serverlessConfig]: pulumi
-              .all([args.served.endpoint, args.queue.tableName])
-              .apply(([endpoint, table]) => modelJobsConfig(key, endpoint, args.settings, table)),
-          },
+        variables: {
+          [RUNTIME_ENV.serverlessConfig]: pulumi
+            .all([args.served.endpoint, args.queue.tableName])
+            .apply(([endpoint, table]) => modelJobsConfig(key, endpoint, args.settings, table)),
         },
-        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         tags,
       },
-      { ...child, dependsOn: [rolePolicy, logGroup] },
+      child,
+      [rolePolicy],
     );
-    const alias = new Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: fn.name, functionVersion: fn.version }, child);
     mapQueue(name, args.queue, alias.arn, queueBatchSize(args.model.batching.maxBatchSize), args.scaling, tags, {
       ...child,
       dependsOn: [rolePolicy],
