@@ -108,6 +108,21 @@ export function noteEach<T>(record: Record<string, T>, describe: (entry: T, name
 /** "×2 regions", "×1 region": how many regions an entry is placed in. */
 export const regionCount = (regions: readonly string[]): string => `×${regions.length} region${regions.length === 1 ? "" : "s"}`;
 
+/**
+ * What an entry placed in `regions` becomes, when that depends on the region
+ * (an edge site with no serverless offer runs it on instances): each distinct
+ * `note` with the count of its regions, in the order the regions come,
+ * e.g. "Lambda + Function URL ×1 region + runtime container on EKS edge nodes ×1 region".
+ */
+export function noteByRegion(regions: readonly string[], note: (region: string) => string): string {
+  const groups = new Map<string, string[]>();
+  for (const region of regions) {
+    const text = note(region);
+    groups.set(text, [...(groups.get(text) ?? []), region]);
+  }
+  return [...groups].map(([text, grouped]) => `${text} ${regionCount(grouped)}`).join(" + ");
+}
+
 /** A value `plan --out` leaves to fill in: where it goes, and the stack setting it comes from. */
 export interface FillIn {
   kind: string;

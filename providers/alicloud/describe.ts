@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
+import { noteByRegion, noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import {
   ACCELERATORS,
   asyncEntries,
@@ -180,15 +180,22 @@ const fcGpuType = (pool: GpuPoolSpec) =>
 function alicloudEntries(spec: SpecV1): EntryNotes {
   const serverless = (pool: GpuPoolSpec) => poolPlatform(pool, "alicloud") === "serverless";
   const queued = asyncEntries(spec);
+  const onEns = (region: string) => resolveEdgeSite(spec.regions[region].placement, "alicloud") !== undefined;
+  const ensInstances = "runtime container on ENS instances";
   return {
-    functions: noteEach(spec.functions, (fn) => `FC 3.0 function + HTTP trigger ${regionCount(fn.regions)}`),
+    functions: noteEach(spec.functions, (fn) =>
+      noteByRegion(fn.regions, (region) => (onEns(region) ? ensInstances : "FC 3.0 function + HTTP trigger")),
+    ),
     models: noteEach(spec.models, (model, key) => {
       const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
       const async = queued.has(asyncEntryKey("model", key)) ? " + async invocation" : "";
-      if (!pool) return `FC function (CPU) ${regionCount(model.regions)}${async}`;
-      return serverless(pool)
-        ? `FC GPU function, ${fcGpuType(pool)} ${regionCount(model.regions)}${async}`
-        : `ACK GPU pods on ${ecsGpuInstanceType(pool)} ${regionCount(model.regions)}`;
+      const usual = !pool
+        ? "FC function (CPU)"
+        : serverless(pool)
+          ? `FC GPU function, ${fcGpuType(pool)}`
+          : `ACK GPU pods on ${ecsGpuInstanceType(pool)}`;
+      // ENS has no Function Compute and no ACK: every entry at an ENS site runs on its instances.
+      return noteByRegion(model.regions, (region) => (onEns(region) ? ensInstances : usual)) + (pool && !serverless(pool) ? "" : async);
     }),
     gpuPools: noteEach(spec.gpuPools, (pool) =>
       serverless(pool)

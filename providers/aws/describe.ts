@@ -1,7 +1,7 @@
 /** What the CLI shows of an AWS plan: its own resources' key inputs, and those of the Kubernetes module on EKS. */
 import { KUBERNETES_KEY_INPUTS } from "../kubernetes/describe";
 import type { PlannedResource } from "../plan";
-import { noteEach, regionCount, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
+import { noteByRegion, noteEach, type EntryNotes, type Landing, type PlannedAlert, type TargetDescription } from "../provider";
 import { GATEWAY_NODE_PORT } from "../kubernetes/gateway";
 import { asyncEntries, asyncEntryKey, edgeCpuInstanceType, edgeGpuInstanceType, resolveEdgeSite, type SpecV1 } from "../../sdk/spec";
 import { awsFloorCost } from "../cost";
@@ -157,17 +157,31 @@ export function awsLandings(spec: SpecV1): Landing[] {
 /** What each entry becomes on AWS (the mapping table of providers/aws/README.md, per entry). */
 function awsEntries(spec: SpecV1): EntryNotes {
   const queued = asyncEntries(spec);
+  // A Wavelength zone has no Lambda and no SageMaker, and sells its own GPU instance types: its entries run on the zone's nodes.
+  const site = (region: string) => resolveEdgeSite(spec.regions[region].placement, "aws");
+  const edgeNodes = "runtime container on EKS edge nodes";
   return {
-    functions: noteEach(spec.functions, (fn) => `Lambda + Function URL ${regionCount(fn.regions)}`),
-    models: noteEach(
-      spec.models,
-      (model, key) =>
-        (model.pool
-          ? `EKS GPU pods on ${gpuInstanceType(spec.gpuPools[model.pool])} ${regionCount(model.regions)}`
-          : `SageMaker Serverless endpoint ${regionCount(model.regions)}`) +
-        (queued.has(asyncEntryKey("model", key)) ? " + SQS job worker" : ""),
+    functions: noteEach(spec.functions, (fn) =>
+      noteByRegion(fn.regions, (region) => (site(region)?.onInstances ? edgeNodes : "Lambda + Function URL")),
     ),
-    gpuPools: noteEach(spec.gpuPools, (pool) => `EKS node group, ${gpuInstanceType(pool)} ${pool.capacity} ${regionCount(pool.regions)}`),
+    models: noteEach(spec.models, (model, key) => {
+      const pool = model.pool ? spec.gpuPools[model.pool] : undefined;
+      const note = (region: string) => {
+        const edge = site(region);
+        if (pool) return `EKS GPU pods on ${edge ? edgeGpuInstanceType(pool, edge.offers, "aws") : gpuInstanceType(pool)}`;
+        return edge?.onInstances ? edgeNodes : "SageMaker Serverless endpoint";
+      };
+      return noteByRegion(model.regions, note) + (queued.has(asyncEntryKey("model", key)) ? " + SQS job worker" : "");
+    }),
+    gpuPools: noteEach(spec.gpuPools, (pool) =>
+      noteByRegion(pool.regions, (region) => {
+        const edge = site(region);
+        if (!edge) return `EKS node group, ${gpuInstanceType(pool)} ${pool.capacity}`;
+        const type = edgeGpuInstanceType(pool, edge.offers, "aws");
+        // Wavelength takes self-managed nodes, On-Demand only (see awsLandings).
+        return edge.kind === "wavelength" ? `EKS self-managed nodes, ${type} on-demand` : `EKS node group, ${type} ${pool.capacity}`;
+      }),
+    ),
     scalingPolicies: noteEach(
       spec.scalingPolicies,
       (policy) => `App Auto Scaling target tracking${policy.schedules.length ? ` + ${policy.schedules.length} scheduled floor(s)` : ""}`,

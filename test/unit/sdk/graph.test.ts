@@ -83,8 +83,13 @@ describe("the app graph (sdk/graph)", () => {
     const spec = example();
     const becomes = (target: "aws" | "alicloud" | "kubernetes") =>
       Object.fromEntries(appGraph(spec, describeTarget(target).becomes!(spec), target).nodes.map((node) => [node.id, node.becomes]));
-    assert.equal(becomes("aws")["function:classify"], "Lambda + Function URL ×2 regions");
-    assert.equal(becomes("aws")["model:intent@1"], "EKS GPU pods on g4dn.xlarge ×2 regions");
+    // classify and intent@1 run in central and in edge-berlin, a Wavelength zone: no Lambda there, and its own GPU type.
+    assert.equal(becomes("aws")["function:classify"], "Lambda + Function URL ×1 region + runtime container on EKS edge nodes ×1 region");
+    assert.equal(becomes("aws")["model:intent@1"], "EKS GPU pods on g4dn.xlarge ×1 region + EKS GPU pods on g4dn.2xlarge ×1 region");
+    assert.equal(
+      becomes("aws")["gpuPool:inference-t4"],
+      "EKS node group, g4dn.xlarge on-demand ×1 region + EKS self-managed nodes, g4dn.2xlarge on-demand ×1 region",
+    );
     assert.equal(becomes("aws")["region:edge-berlin"], "eu-central-1, Wavelength zone eu-central-1-wl1-ber-wlz-1");
     assert.equal(becomes("alicloud")["model:intent@1"], "FC GPU function, fc.gpu.tesla.1 ×2 regions");
     assert.equal(becomes("alicloud")["gpuPool:inference-t4"], "FC gpuConfig fc.gpu.tesla.1, 16 GB");
