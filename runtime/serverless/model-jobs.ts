@@ -21,7 +21,7 @@
  */
 import { z } from "zod";
 import { EndpointSchema, toMilliseconds, type AsyncSpec, type Endpoint } from "../../sdk/spec";
-import { ServingError, type AsyncJob, type InvocationResult } from "../contract";
+import { sageMakerContainerAnswer, ServingError, type AsyncJob, type InvocationResult } from "../contract";
 import { authFor } from "../auth/backend-auth";
 import { AttemptFailure, answerFailure, parsedBody } from "../queue/attempt";
 import { predictUrl } from "../remote-model";
@@ -72,18 +72,6 @@ async function readBounded(response: Response, max: number): Promise<Buffer | un
 }
 
 /**
- * The model container's own answer inside a SageMaker InvokeEndpoint answer:
- * a 424 ModelError carries the container's status (`OriginalStatusCode`)
- * and body (`OriginalMessage`); anything else is the answer as it came.
- */
-export function containerAnswer(status: number, body: unknown): { status: number; body: unknown } {
-  const error = body as { OriginalStatusCode?: unknown; OriginalMessage?: unknown } | null;
-  if (status !== 424 || typeof error?.OriginalStatusCode !== "number") return { status, body };
-  const original = typeof error.OriginalMessage === "string" ? parsedBody(Buffer.from(error.OriginalMessage)) : null;
-  return { status: error.OriginalStatusCode, body: original };
-}
-
-/**
  * One attempt of a job on model version `key` at `endpoint`: the job's body
  * posted to its predict URL, signed as the endpoint needs, aborted at the
  * attempt timeout; resolves with the model's answer below 500, rejects
@@ -122,8 +110,9 @@ export function modelAttempt(
         status: response.status,
         body: { error: { code: "RESULT_TOO_LARGE", message: `the model's answer is larger than ${MAX_ANSWER_BYTES} bytes` } },
       };
-    const parsed = parsedBody(answer);
-    const { status, body: result } = sagemaker ? containerAnswer(response.status, parsed) : { status: response.status, body: parsed };
+    const container = sagemaker ? sageMakerContainerAnswer(response.status, answer) : undefined;
+    const status = container?.status ?? response.status;
+    const result = parsedBody(container?.body ?? answer);
     if (status >= 500) throw answerFailure({ id: job.id, kind: "model", entry: key }, status, result, "the job worker's log");
     if (status === 429)
       throw new AttemptFailure(

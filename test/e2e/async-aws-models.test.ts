@@ -21,6 +21,7 @@ import { AWS_TEST_ENV, awsQueueGateway, drainQueue, TEST_TABLE } from "../suppor
 import { exampleModelPod } from "../support/example-model-pod";
 import { KEY_A } from "../support/gateway-app";
 import { finalInvocation, submit } from "../support/invocations";
+import { modelErrorEnvelope } from "../support/sagemaker";
 import { verifySigv4 } from "../support/sigv4";
 
 const ROUTE = "POST /models/intent";
@@ -83,14 +84,7 @@ class SageMakerFront {
             text: await r.text(),
           }));
     if (answer.status < 300) return void res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.text);
-    res.writeHead(424, { "content-type": "application/json" }).end(
-      JSON.stringify({
-        ErrorCode: answer.status < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL",
-        OriginalStatusCode: answer.status,
-        OriginalMessage: answer.text,
-        Message: `Received client error (${answer.status}) from primary with message "${answer.text}".`,
-      }),
-    );
+    res.writeHead(424, { "content-type": "application/json" }).end(JSON.stringify(modelErrorEnvelope(answer.status, answer.text)));
   }
 }
 
