@@ -18,6 +18,11 @@
  *   the container's status and body inside: those are what count;
  * - an answer longer than MAX_ANSWER_BYTES is not read further: it settles
  *   as RESULT_TOO_LARGE with the model's status.
+ *
+ * With an OTLP endpoint in the OTEL_* variables (the export headers among the
+ * worker's secrets, as a function's), each attempt is a span under the
+ * `traceparent` the job carries, the request that queued it, and the model
+ * call carries the attempt's; a batch's spans are exported before it returns.
  */
 import { z } from "zod";
 import { EndpointSchema, toMilliseconds, type AsyncSpec, type Endpoint } from "../../sdk/spec";
@@ -25,8 +30,10 @@ import { sageMakerContainerAnswer, ServingError, type AsyncJob, type InvocationR
 import { authFor } from "../auth/backend-auth";
 import { AttemptFailure, answerFailure, parsedBody } from "../queue/attempt";
 import { predictUrl } from "../remote-model";
-import { jobsHandler, parsedRuntimeConfig, QueueWorkSchema } from "./lambda";
+import { injectActiveTrace } from "../trace-context";
+import { jobsHandler, parsedRuntimeConfig, QueueWorkSchema, secretsOnce, tracingOnce } from "./lambda";
 import { isSqsEvent, type SqsBatchResponse, type SqsEvent } from "./sqs-jobs";
+import type { InvocationTracing } from "./tracing";
 
 /** The job worker's configuration, which the stack puts in `CLOUDLOOM_RUNTIME`. */
 export const ModelJobsConfigSchema = z
@@ -91,12 +98,15 @@ export function modelAttempt(
   return async (job) => {
     const body = Buffer.from(job.request.body, "base64");
     const signed = await auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body });
+    const headers: Record<string, string> = { "content-type": contentType, "x-request-id": job.id, ...signed };
+    // Traced, the attempt's span is active: the model's spans join the trace (SigV4 signs no traceparent, so it may be added).
+    injectActiveTrace(headers);
     let response: Response;
     let answer: Buffer | undefined;
     try {
       response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": contentType, "x-request-id": job.id, ...signed },
+        headers,
         body,
         redirect: "error",
         signal: AbortSignal.timeout(timeoutMs),
@@ -133,9 +143,19 @@ export function modelJobsHandler(
   config: ModelJobsConfig = modelJobsConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
 ): (event: SqsEvent) => Promise<SqsBatchResponse> {
-  const jobs = jobsHandler(config.async, env, modelAttempt(config.model.endpoint, config.model.key, config.async.settings, env));
+  const attempt = modelAttempt(config.model.endpoint, config.model.key, config.async.settings, env);
+  const tracing = tracingOnce(env, env.AWS_LAMBDA_FUNCTION_NAME ?? `jobs-${config.model.key}`, secretsOnce(env));
+  // The batch's tracing: Lambda hands an instance one batch at a time.
+  let tracer: InvocationTracing | undefined;
+  const jobs = jobsHandler(config.async, env, (job) => (tracer ? tracer.job(job, () => attempt(job)) : attempt(job)));
   return async (event) => {
     if (!isSqsEvent(event)) throw new Error(`the job worker of model ${config.model.key} takes SQS batches only`);
-    return jobs(event);
+    // Tracing is what the worker reports, not its work: while the export headers cannot be read (logged), batches run untraced.
+    tracer = await tracing().catch(() => undefined);
+    try {
+      return await jobs(event);
+    } finally {
+      await tracer?.flush();
+    }
   };
 }
