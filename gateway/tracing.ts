@@ -7,7 +7,8 @@
  * that acts on the request (auth, rate limit, a hold while the target starts,
  * cache), one for the backend call, and under that one CLIENT span per
  * attempt (its region and number), whose context is what the backend
- * receives as `traceparent`.
+ * receives as `traceparent`. A request queued for an asynchronous route
+ * carries the request's context in its job, which the worker continues.
  *
  * With tracing off none of this is in the request path: the pipeline holds
  * no request-span stage and no stage wrapper (`spanned` hands the stage back
@@ -99,6 +100,14 @@ export class RequestTrace {
   ) {
     this.current = context;
     this.recording = span.isRecording();
+  }
+
+  /**
+   * Adds the current context to `headers` as `traceparent`: a queued job
+   * carries it, so the worker that runs the job continues this trace.
+   */
+  propagate(headers: Record<string, unknown>): void {
+    propagator.inject(this.current, headers, defaultTextMapSetter);
   }
 
   /** Starts the span of a call to `target`'s backend, under the current context. */

@@ -254,6 +254,33 @@ export function podServeArgs<T = string>(args: PodServeArgs<T>): Array<string | 
 /** Where SageMaker puts a model container's data (the artifact prefix: `spec.json` and `model.onnx`). */
 export const SAGEMAKER_MODEL_DIR = "/opt/ml/model";
 
+/** The status SageMaker's InvokeEndpoint answers a model container's own 4xx or 5xx with (ModelError). */
+export const SAGEMAKER_MODEL_ERROR_STATUS = 424;
+
+/**
+ * The model container's own answer inside a SageMaker InvokeEndpoint answer:
+ * a 424 ModelError is a JSON envelope carrying the container's status
+ * (`OriginalStatusCode`) and its body as a string (`OriginalMessage`).
+ * Undefined for any other answer, and for a 424 whose body is not that
+ * envelope (which is then the answer as it came). Both callers of SageMaker
+ * read answers through it: the gateway's synchronous calls and the model job
+ * worker.
+ */
+export function sageMakerContainerAnswer(status: number, body: Buffer): { status: number; body: Buffer } | undefined {
+  if (status !== SAGEMAKER_MODEL_ERROR_STATUS) return undefined;
+  let envelope: { OriginalStatusCode?: unknown; OriginalMessage?: unknown } | null;
+  try {
+    envelope = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const original = envelope?.OriginalStatusCode;
+  // A status a client can be answered with: SageMaker reports a container's 4xx and 5xx this way.
+  if (typeof original !== "number" || !Number.isInteger(original) || original < 200 || original > 599) return undefined;
+  const message = envelope?.OriginalMessage;
+  return { status: original, body: Buffer.from(typeof message === "string" ? message : "", "utf8") };
+}
+
 /**
  * The arguments of `cloudloom serve` for a gateway container: the spec and
  * the endpoints map (both files in `configDir`), listening on every interface

@@ -10,6 +10,11 @@
  * calls it makes are its children, in-process or over HTTP (their requests
  * carry its `traceparent`).
  *
+ * A serverless worker that runs a queued job by calling its entry's endpoint
+ * (AWS's model job worker) runs each attempt in a span under the
+ * `traceparent` the job carries (the request that queued it), and the call
+ * carries that span's.
+ *
  * The batcher is traced through two calls, `ModelTracing.queued` around a
  * submit and `ModelTracing.run` around a batch's run, keyed by the sample
  * object, so the batcher itself holds nothing of tracing. With tracing off,
@@ -32,11 +37,12 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { ATTR_ERROR_TYPE } from "@opentelemetry/semantic-conventions";
-import { MAX_TRACEPARENT_LENGTH, ServingError } from "./contract";
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from "@opentelemetry/semantic-conventions";
+import { MAX_TRACEPARENT_LENGTH, ServingError, type AsyncJob, type InvocationResult } from "./contract";
 
 /** Span names of the runtime. */
 const RUNTIME_SPANS = {
+  job: "runtime.job",
   function: "runtime.function",
   model: "runtime.model",
   queueWait: "model.queue_wait",
@@ -97,7 +103,7 @@ export class RuntimeTracing {
    * The parent a call's `traceparent` header names, as a remote parent; none,
    * a repeated, an oversized or a malformed one names none (a new trace).
    */
-  parentOf(headers: IncomingHttpHeaders | Record<string, string | undefined>): Context {
+  parentOf(headers: IncomingHttpHeaders | Readonly<Record<string, string | string[] | undefined>>): Context {
     const traceparent = headers.traceparent;
     if (typeof traceparent !== "string" || traceparent.length > MAX_TRACEPARENT_LENGTH) return ROOT_CONTEXT;
     return propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter);
@@ -126,6 +132,33 @@ export class RuntimeTracing {
         () => invoke(span),
         (result) => span.setAttribute("cloudloom.cold", coldOf(result)),
       ),
+    );
+  }
+
+  /**
+   * Runs `attempt` (one attempt of asynchronous job `job` by a worker that
+   * calls its entry's endpoint) in a CONSUMER span under the `traceparent`
+   * the job carries: the request that queued it. The span is active
+   * throughout, so the call the attempt makes carries it (trace-context.ts),
+   * and it records the status the entry answered.
+   */
+  job(job: AsyncJob, attempt: () => Promise<InvocationResult>): Promise<InvocationResult> {
+    const parent = this.parentOf(job.request.headers);
+    const span = this.tracer.startSpan(
+      RUNTIME_SPANS.job,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          "cloudloom.invocation.id": job.id,
+          "cloudloom.target.kind": job.kind,
+          "cloudloom.target.entry": job.entry,
+          "cloudloom.region": job.region,
+        },
+      },
+      parent,
+    );
+    return context.with(trace.setSpan(parent, span), () =>
+      endWith(span, attempt, (result) => span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status)),
     );
   }
 

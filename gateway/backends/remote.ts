@@ -7,7 +7,9 @@
  * send exactly the body the gateway read, framed by its length (never bytes
  * of the client's stream the gateway did not read, which would reach the
  * backend as a request of their own), strip hop-by-hop headers both ways and
- * never forward the client's credentials.
+ * never forward the client's credentials. A SageMaker endpoint's 424
+ * ModelError is answered with the model container's own status and body,
+ * streamed or not (sagemaker.ts).
  *
  * Streaming used http-proxy-middleware until a profile showed it could not
  * reach the gateway's goal however it was used (docs/performance.md): alone,
@@ -25,6 +27,7 @@ import type { Endpoint } from "../../sdk/spec";
 import { ServingError, type BackendAuth } from "../../runtime/contract";
 import { BackendHealth } from "../routing/health";
 import { FastFailure, HOP_BY_HOP, type Backend, type BackendRequest, type BufferedResponse } from "./backend";
+import { containerResponse, isModelError, isSageMakerEndpoint, MAX_MODEL_ERROR_BYTES, modelErrorTooLarge } from "./sagemaker";
 
 /** Where and how to reach one remote backend. */
 export interface RemoteBackendOptions {
@@ -134,15 +137,29 @@ function resumeAfterDrain(this: StreamedResponse): void {
   this[STREAMED]?.resumeUpstream();
 }
 
-/** A call whose response goes to the client as it arrives; resolves with the status once it is all written. */
+/** A SageMaker 424 read whole before anything goes to the client, to answer with the container's own (sagemaker.ts). */
+interface HeldModelError {
+  headers: Record<string, string>;
+  chunks: Buffer[];
+  length: number;
+}
+
+/**
+ * A call whose response goes to the client as it arrives; resolves with the
+ * status once it is all written. With `unwrapsModelErrors` (a SageMaker
+ * endpoint), a 424 is held whole instead, and the client gets the
+ * container's answer inside it.
+ */
 class StreamedCall extends UpstreamCall<number> {
   private status = 0;
+  private held?: HeldModelError;
 
   constructor(
     private readonly res: StreamedResponse,
     method: string,
     resolve: (status: number) => void,
     reject: (error: unknown) => void,
+    private readonly unwrapsModelErrors: boolean,
   ) {
     super(method, resolve, reject);
     // A retry in another region streams to the same response: one listener serves the latest call.
@@ -153,18 +170,26 @@ class StreamedCall extends UpstreamCall<number> {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     // 1xx answers are the upstream's own business with the gateway; the client gets the final one.
     if (statusCode < 200) return;
-    for (const name of HOP_BY_HOP) delete headers[name];
-    try {
-      this.res.writeHead(statusCode, headers);
-    } catch {
-      // A header Node refuses to send (an invalid character): nothing of it went out, so the client gets a 502.
-      throw new ServingError("BAD_GATEWAY", "the upstream's response head cannot be relayed");
-    }
     this.responded = true;
     this.status = statusCode;
+    if (this.unwrapsModelErrors && isModelError(statusCode)) {
+      if (Number(headers["content-length"]) > MAX_MODEL_ERROR_BYTES) throw modelErrorTooLarge();
+      this.held = { headers: relayedHeaders(headers), chunks: [], length: 0 };
+      return;
+    }
+    for (const name of HOP_BY_HOP) delete headers[name];
+    this.writeHead(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const held = this.held;
+    if (held) {
+      held.length += chunk.length;
+      // Thrown here, undici aborts the upstream request, and the call fails with it (onResponseError).
+      if (held.length > MAX_MODEL_ERROR_BYTES) throw modelErrorTooLarge();
+      held.chunks.push(chunk);
+      return;
+    }
     if (this.res.write(chunk)) return;
     // The client reads slower than the upstream sends: hold the upstream until the client drains.
     controller.pause();
@@ -172,13 +197,40 @@ class StreamedCall extends UpstreamCall<number> {
   }
 
   onResponseEnd(): void {
-    this.res.end();
-    this.succeed(this.status);
+    const held = this.held;
+    if (!held) {
+      this.res.end();
+      this.succeed(this.status);
+      return;
+    }
+    const answer = containerResponse({ status: this.status, headers: held.headers, body: Buffer.concat(held.chunks, held.length) });
+    this.writeHead(answer.status, answer.headers);
+    this.res.end(answer.body);
+    this.succeed(answer.status);
+  }
+
+  /** Sends the response's head; throws BAD_GATEWAY, with nothing sent, for a header Node refuses (an invalid character). */
+  private writeHead(status: number, headers: IncomingHttpHeaders | Record<string, string>): void {
+    try {
+      this.res.writeHead(status, headers);
+    } catch {
+      throw new ServingError("BAD_GATEWAY", "the upstream's response head cannot be relayed");
+    }
   }
 
   resumeUpstream(): void {
     this.controller?.resume();
   }
+}
+
+/** The upstream's response headers a client may get, one string each (hop-by-hop ones dropped). */
+function relayedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (!HOP.has(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
 }
 
 /** A call whose response is collected whole (the cache needs it). */
@@ -191,12 +243,7 @@ class BufferedCall extends UpstreamCall<BufferedResponse> {
     if (statusCode < 200) return;
     this.responded = true;
     this.status = statusCode;
-    const out: Record<string, string> = {};
-    for (const name in headers) {
-      const value = headers[name];
-      if (!HOP.has(name) && value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    this.headers = out;
+    this.headers = relayedHeaders(headers);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -220,6 +267,8 @@ export class RemoteBackend implements Backend {
 
   private readonly host: string;
   private readonly auth?: BackendAuth;
+  /** A SageMaker endpoint: its 424s are unwrapped to the container's answer (sagemaker.ts). */
+  private readonly sagemaker: boolean;
 
   constructor(options: RemoteBackendOptions) {
     this.region = options.region;
@@ -228,6 +277,7 @@ export class RemoteBackend implements Backend {
     const base = new URL(endpoint.url);
     this.host = base.host;
     this.auth = options.auth;
+    this.sagemaker = isSageMakerEndpoint(options.endpoint);
     this.wakeProbe = options.probe;
     this.path = "exact" in endpoint && endpoint.exact ? base.pathname : `${base.pathname.replace(/\/$/, "")}${options.path}`;
     // The timeouts are idle times on the upstream's connection: waiting for the response's head, and between its body's chunks.
@@ -244,16 +294,17 @@ export class RemoteBackend implements Backend {
     // The client may have gone while the signature waited for credentials: its 'close' is past.
     if (res.destroyed) throw new ServingError("CLIENT_CLOSED", "the client closed the connection before its response");
     return new Promise((resolve, reject) => {
-      this.dispatch(request, headers, new StreamedCall(res, request.method, resolve, reject));
+      this.dispatch(request, headers, new StreamedCall(res, request.method, resolve, reject, this.sagemaker));
     });
   }
 
   async call(request: BackendRequest): Promise<BufferedResponse> {
     // Before the call: a signature that cannot be made is a backend-auth failure, not an upstream one.
     const headers = this.auth ? await this.signed(request, this.auth) : framed(request);
-    return new Promise((resolve, reject) => {
+    const response = await new Promise<BufferedResponse>((resolve, reject) => {
       this.dispatch(request, headers, new BufferedCall(request.method, resolve, reject));
     });
+    return this.sagemaker ? containerResponse(response) : response;
   }
 
   private dispatch(request: BackendRequest, headers: IncomingHttpHeaders, handler: Dispatcher.DispatchHandler): void {

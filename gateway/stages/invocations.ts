@@ -50,9 +50,11 @@ function accepted(exchange: Exchange, id: string, entry: QueuedEntry, replayed: 
   );
 }
 
-/** The job of this request, for `entry`. */
+/** The job of this request, for `entry`; traced, it carries the request's trace context for the worker to continue. */
 function jobOf(exchange: Exchange, id: string, entry: QueuedEntry): AsyncJob {
   const request = exchange.backendRequest();
+  const headers = { ...request.headers, "x-request-id": id };
+  exchange.trace?.propagate(headers);
   return {
     id,
     tenant: exchange.record.tenant,
@@ -63,7 +65,7 @@ function jobOf(exchange: Exchange, id: string, entry: QueuedEntry): AsyncJob {
     request: {
       method: request.method,
       path: request.path,
-      headers: { ...request.headers, "x-request-id": id },
+      headers,
       query: request.query,
       body: request.body.toString("base64"),
     },

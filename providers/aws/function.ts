@@ -36,7 +36,7 @@ import {
 import { handlerPackages, lambdaArchive, runtimePackage } from "../shared/bundle";
 import { recordEndpoint } from "../shared/endpoints";
 import { functionEnvironment } from "../shared/function-env";
-import { tracingEnvironment, TRACING_HEADERS_ENV } from "../shared/tracing";
+import { tracingEnvironment, TRACING_HEADERS_ENV, type TracingSettings } from "../shared/tracing";
 import { RUNTIME_ENV } from "../../runtime/contract";
 import { endCron } from "../shared/cron";
 import { entryLabels } from "../shared/labels";
@@ -99,22 +99,7 @@ export class AwsFunction extends pulumi.ComponentResource {
     const tags = entryLabels(args.app, "function", args.entry);
     const { role, logGroup } = lambdaRoleAndLogs(name, tags, args.logRetentionDays, child);
     const secretVariables = Object.keys(args.secrets ?? {});
-    const secret =
-      secretVariables.length > 0
-        ? new Secret(`${name}-secrets`, { description: `cloudloom function secrets (${args.app}, ${name})`, tags }, child)
-        : undefined;
-    const secretVersion = secret
-      ? new SecretVersion(
-          `${name}-secrets`,
-          {
-            secretId: secret.id,
-            secretString: pulumi.secret(
-              pulumi.all(args.secrets!).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort()))),
-            ),
-          },
-          child,
-        )
-      : undefined;
+    const kept = lambdaSecrets(name, `cloudloom function secrets (${args.app}, ${name})`, args.secrets ?? {}, tags, child);
     const rolePolicy = new RolePolicy(
       `${name}-policy`,
       {
@@ -125,7 +110,7 @@ export class AwsFunction extends pulumi.ComponentResource {
             logGroup.arn,
             args.modelAccess.sagemakerEndpointArns,
             args.modelAccess.executeApiArns,
-            secret ? [secret.arn] : [],
+            kept ? [kept.secret.arn] : [],
             args.queue ? { queueArn: args.queue.queueArn, tableArn: args.queue.tableArn } : undefined,
           ])
           .apply(([arn, sagemakerEndpointArns, executeApiArns, secretArns, queue]) =>
@@ -137,8 +122,8 @@ export class AwsFunction extends pulumi.ComponentResource {
     for (const variable of secretVariables)
       if (variable in args.environment)
         throw new Error(`function ${args.entry}: ${variable} is a secret and may not also be a plain environment variable`);
-    const variables: Record<string, pulumi.Input<string>> = secret
-      ? { ...args.environment, [RUNTIME_ENV.secretsArn]: secret.arn }
+    const variables: Record<string, pulumi.Input<string>> = kept
+      ? { ...args.environment, [RUNTIME_ENV.secretsArn]: kept.secret.arn }
       : args.environment;
     const { fn, alias } = liveLambda(
       name,
@@ -153,7 +138,7 @@ export class AwsFunction extends pulumi.ComponentResource {
         tags,
       },
       child,
-      [rolePolicy, ...(secretVersion ? [secretVersion] : [])],
+      [rolePolicy, ...(kept ? [kept.version] : [])],
     );
     if (args.scaling) this.scale(name, args.scaling, alias, tags, child);
     if (args.queue)
@@ -239,6 +224,49 @@ export function lambdaRoleAndLogs(
   const role = new Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags }, child);
   const logGroup = new LogGroup(`${name}-logs`, { name: `/aws/lambda/${name}`, retentionInDays: retentionDays ?? 14, tags }, child);
   return { role, logGroup };
+}
+
+/**
+ * The Secrets Manager secret of a Lambda function's own holding `secrets`
+ * (variable name to value, Pulumi secrets) as one JSON object, and its
+ * version; none when there is nothing to keep. The function is given the
+ * secret's ARN (`CLOUDLOOM_SECRETS_ARN`), its role may read exactly that
+ * secret, and the runtime reads it at cold start.
+ */
+export function lambdaSecrets(
+  name: string,
+  description: string,
+  secrets: Record<string, pulumi.Input<string>>,
+  tags: Record<string, string>,
+  child: pulumi.CustomResourceOptions,
+): { secret: Secret; version: SecretVersion } | undefined {
+  if (Object.keys(secrets).length === 0) return undefined;
+  const secret = new Secret(`${name}-secrets`, { description, tags }, child);
+  const version = new SecretVersion(
+    `${name}-secrets`,
+    {
+      secretId: secret.id,
+      secretString: pulumi.secret(pulumi.all(secrets).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort())))),
+    },
+    child,
+  );
+  return { secret, version };
+}
+
+/**
+ * What a Lambda function of `app` is given to trace (none without tracing):
+ * the plain OTEL_* variables, and the collector's export headers (an API
+ * key) to keep with its secrets (lambdaSecrets), never in its configuration.
+ * Functions and model job workers both trace with it.
+ */
+export function lambdaTracing(
+  tracing: TracingSettings | undefined,
+  app: string,
+): { environment: Record<string, string>; secrets: Record<string, pulumi.Input<string>> } {
+  return {
+    environment: tracingEnvironment(tracing, app),
+    secrets: tracing?.headers ? { [TRACING_HEADERS_ENV]: tracing.headers } : {},
+  };
 }
 
 /** What a Lambda function on the runtime layer is made of (see liveLambda). */
@@ -334,6 +362,7 @@ export function placeFunctions(context: AwsContext): void {
       // The adapter records the queue's invocations in its table, with the entry's settings.
       const settings = queued.get(asyncEntryKey("function", fnName))?.settings;
       const runtime = queue && settings ? queue.tableName.apply((table) => ({ async: { settings, table } })) : {};
+      const traced = lambdaTracing(args.tracing, spec.app);
       // The shared environment resolves secrets too; on AWS they go to Secrets Manager, not the function's configuration.
       const environment = functionEnvironment(
         spec,
@@ -341,11 +370,11 @@ export function placeFunctions(context: AwsContext): void {
         region,
         args.secrets,
         (key) => servedFor(context, key, region).endpoint,
-        tracingEnvironment(args.tracing, spec.app),
+        traced.environment,
         runtime,
       );
       // The collector's headers (an API key) are kept with the declared secrets; the runtime starts tracing once it read them.
-      const secrets: Record<string, pulumi.Input<string>> = args.tracing?.headers ? { [TRACING_HEADERS_ENV]: args.tracing.headers } : {};
+      const secrets: Record<string, pulumi.Input<string>> = { ...traced.secrets };
       for (const [variable, value] of Object.entries(fn.environment))
         if (typeof value !== "string") {
           secrets[variable] = environment[variable];

@@ -9,7 +9,11 @@
  * version's own endpoint: SageMaker's InvokeEndpoint for a CPU model, the
  * IAM-guarded model API in front of its EKS model server for a GPU one. Its
  * role may invoke exactly that endpoint, receive from exactly that queue and
- * update exactly the invocation table, and write its own logs.
+ * update exactly the invocation table, and write its own logs. With tracing
+ * (`cloudloom:tracing`), it is traced as the app's functions are: the plain
+ * OTEL_* variables, and the export headers in a Secrets Manager secret of its
+ * own that its role may read; each job's span continues the trace of the
+ * request that queued it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RolePolicy } from "@pulumi/aws/iam";
@@ -26,8 +30,9 @@ import { MODEL_JOBS_ADAPTER, RUNTIME_ENV, SERVERLESS_RUNTIME_MODULE } from "../.
 import { lambdaArchive } from "../shared/bundle";
 import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
+import type { TracingSettings } from "../shared/tracing";
 import type { AwsContext, PlacedQueue, ServedModel } from "./context";
-import { lambdaRoleAndLogs, liveLambda, runtimeLayerIn } from "./function";
+import { lambdaRoleAndLogs, lambdaSecrets, lambdaTracing, liveLambda, runtimeLayerIn } from "./function";
 import { functionPolicy } from "./iam";
 import { mapQueue, queueBatchSize } from "./queues";
 
@@ -52,6 +57,8 @@ export interface ModelJobWorkerArgs {
   queue: PlacedQueue;
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
+  /** Where the worker exports its spans, as the app's functions do. @default no tracing */
+  tracing?: TracingSettings;
 }
 
 /** A model version's job worker, typed `cloudloom:aws:ModelJobWorker`. */
@@ -66,20 +73,23 @@ export class ModelJobWorker extends pulumi.ComponentResource {
     const tags = entryLabels(args.app, "model", args.model.name, { "cloudloom.dev/version": args.model.version });
     const { role, logGroup } = lambdaRoleAndLogs(name, tags, args.logRetentionDays, child);
     const { access } = args.served;
+    // Traced as the app's functions are: the plain OTEL_* variables, the export headers in a secret of its own.
+    const traced = lambdaTracing(args.tracing, args.app);
+    const kept = lambdaSecrets(name, `cloudloom model job worker secrets (${args.app}, ${name})`, traced.secrets, tags, child);
     const rolePolicy = new RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
         policy: pulumi
-          .all([logGroup.arn, access.arn, args.queue.queueArn, args.queue.tableArn])
-          .apply(([logArn, endpointArn, queueArn, tableArn]) =>
+          .all([logGroup.arn, access.arn, args.queue.queueArn, args.queue.tableArn, kept ? [kept.secret.arn] : []])
+          .apply(([logArn, endpointArn, queueArn, tableArn, secretArns]) =>
             functionPolicy(
               logArn,
               {
                 sagemakerEndpointArns: access.kind === "sagemaker" ? [endpointArn] : [],
                 executeApiArns: access.kind === "execute-api" ? [endpointArn] : [],
               },
-              [],
+              secretArns,
               { queueArn, tableArn },
             ),
           ),
@@ -96,14 +106,16 @@ export class ModelJobWorker extends pulumi.ComponentResource {
         memorySize: MODEL_WORKER_MEMORY_MB,
         timeout: awsModelWorkerTimeoutSeconds(toSeconds(args.settings.timeout)),
         variables: {
+          ...traced.environment,
           [RUNTIME_ENV.serverlessConfig]: pulumi
             .all([args.served.endpoint, args.queue.tableName])
             .apply(([endpoint, table]) => modelJobsConfig(key, endpoint, args.settings, table)),
+          ...(kept ? { [RUNTIME_ENV.secretsArn]: kept.secret.arn } : {}),
         },
         tags,
       },
       child,
-      [rolePolicy],
+      [rolePolicy, ...(kept ? [kept.version] : [])],
     );
     mapQueue(name, args.queue, alias.arn, queueBatchSize(args.model.batching.maxBatchSize), args.scaling, tags, {
       ...child,
@@ -138,6 +150,7 @@ export function placeModelJobWorkers(context: AwsContext): void {
         served,
         queue: context.queues.get(key)!,
         logRetentionDays: context.args.logRetentionDays,
+        tracing: context.args.tracing,
       },
       { parent, provider: context.regions.get(entry.region)!.provider },
     );

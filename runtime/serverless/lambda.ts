@@ -158,48 +158,12 @@ export function lambdaHandler(
         }),
       ),
     );
-  const secretsArn = env[RUNTIME_ENV.secretsArn];
-  let secretValues: Record<string, string> | undefined = secretsArn ? undefined : {};
-  let loading: Promise<Record<string, string>> | undefined;
-  const load = (arn: string): Promise<Record<string, string>> => {
-    const pending = readFunctionSecrets(arn, env);
-    pending.catch(() => undefined); // seen (and reported) by the invocation that awaits it
-    return pending;
-  };
-  if (secretsArn) loading = load(secretsArn);
-  /** The function's secrets, read once; a failure is logged, fails the invocation, and the next one tries again. */
-  const readSecrets = async (): Promise<Record<string, string>> => {
-    if (secretValues) return secretValues;
-    try {
-      secretValues = await (loading ??= load(secretsArn!));
-      return secretValues;
-    } catch (error) {
-      loading = undefined;
-      console.error(JSON.stringify({ level: "error", message: (error as Error).message }));
-      throw error;
-    }
-  };
+  const readSecrets = secretsOnce(env);
   let declared: Readonly<Record<string, string>> | undefined;
   const environment = async (): Promise<Readonly<Record<string, string>>> => (declared ??= environmentOf(await readSecrets()));
   // The platform names the function: AWS_LAMBDA_FUNCTION_NAME on Lambda, FC_FUNCTION_NAME on Function Compute.
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? env.FC_FUNCTION_NAME ?? "function";
-  // The OpenTelemetry SDK is most of the runtime layer (and doubles the time it takes to load): loaded only to trace.
-  // The export headers (a collector's API key) are kept with the function's secrets: with those, tracing starts once they are read.
-  const traces = Boolean(env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]);
-  const startTracing = (read: Record<string, string>): InvocationTracing | undefined =>
-    (require("./tracing") as typeof import("./tracing")).invocationTracing(withExportHeaders(env, read), functionName);
-  let traced: InvocationTracing | undefined = traces && !secretsArn ? startTracing({}) : undefined;
-  let starting: Promise<InvocationTracing | undefined> | undefined;
-  const tracing = async (): Promise<InvocationTracing | undefined> => {
-    if (!traces || !secretsArn) return traced;
-    starting ??= readSecrets().then((read) => (traced = startTracing(read)));
-    try {
-      return await starting;
-    } catch (error) {
-      starting = undefined;
-      throw error;
-    }
-  };
+  const tracing = tracingOnce(env, functionName, readSecrets);
   /** Runs the handler: its response, or the error a throw becomes (logged with its stack, recorded on `span`). */
   const invoke = async (
     request: FunctionRequest,
@@ -212,7 +176,7 @@ export function lambdaHandler(
       return isFunctionResponse(result) ? result : { status: 200, body: result };
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
-      traced?.failed(span, error);
+      (await tracing())?.failed(span, error);
       throw Object.assign(new ServingError("FUNCTION_FAILED", "the function failed"), { cause: error });
     }
   };
@@ -232,7 +196,10 @@ export function lambdaHandler(
     jobsHandler(config.async, env, async (job) => {
       const request = jobRequest(job);
       if ("status" in request) return request;
-      const { status, body } = await invoke(request, job.id, UNTRACED_SPAN);
+      // Traced, the job's call continues the trace of the request that queued it (the traceparent the job carries).
+      const tracer = await tracing();
+      const run = (span: Span) => invoke(request, job.id, span);
+      const { status, body } = tracer ? await tracer.invoke(config.region, job.request.headers, run) : await run(UNTRACED_SPAN);
       return { status, body: body ?? null };
     });
   return (async (event: FunctionUrlEvent | SqsEvent) => {
@@ -247,6 +214,66 @@ export function lambdaHandler(
     if (!tracer) return answer(request, requestId, UNTRACED_SPAN);
     return tracer.invoke(config.region, event.headers ?? {}, (span) => answer(request, requestId, span));
   }) as LambdaEntry;
+}
+
+/**
+ * A Lambda function's secrets: with `CLOUDLOOM_SECRETS_ARN` set, that Secrets
+ * Manager secret's, read once, starting now (at cold start, so provisioned
+ * concurrency reads them during init), and cached; else none. A failed read
+ * is logged and rejects the call that awaited it, and the next call tries again.
+ */
+export function secretsOnce(env: NodeJS.ProcessEnv): () => Promise<Record<string, string>> {
+  const secretsArn = env[RUNTIME_ENV.secretsArn];
+  let secretValues: Record<string, string> | undefined = secretsArn ? undefined : {};
+  let loading: Promise<Record<string, string>> | undefined;
+  const load = (arn: string): Promise<Record<string, string>> => {
+    const pending = readFunctionSecrets(arn, env);
+    pending.catch(() => undefined); // seen (and reported) by the call that awaits it
+    return pending;
+  };
+  if (secretsArn) loading = load(secretsArn);
+  return async () => {
+    if (secretValues) return secretValues;
+    try {
+      secretValues = await (loading ??= load(secretsArn!));
+      return secretValues;
+    } catch (error) {
+      loading = undefined;
+      console.error(JSON.stringify({ level: "error", message: (error as Error).message }));
+      throw error;
+    }
+  };
+}
+
+/**
+ * The tracing of Lambda function `name`, as its OTEL_* variables say
+ * (undefined when they name no endpoint): started once, after `readSecrets`,
+ * since the export headers (a collector's API key) are kept with the
+ * function's secrets. Rejects while the secrets cannot be read; the next call
+ * tries again. The OpenTelemetry SDK is most of the runtime layer (and
+ * doubles the time it takes to load): it is loaded only to trace.
+ */
+export function tracingOnce(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  readSecrets: () => Promise<Record<string, string>>,
+): () => Promise<InvocationTracing | undefined> {
+  const traces = Boolean(env[TRACING_ENV.endpoint] || env[TRACING_ENV.tracesEndpoint]);
+  const start = (read: Record<string, string>): InvocationTracing | undefined =>
+    (require("./tracing") as typeof import("./tracing")).invocationTracing(withExportHeaders(env, read), name);
+  const kept = Boolean(env[RUNTIME_ENV.secretsArn]);
+  const traced: InvocationTracing | undefined = traces && !kept ? start({}) : undefined;
+  let starting: Promise<InvocationTracing | undefined> | undefined;
+  return async () => {
+    if (!traces || !kept) return traced;
+    starting ??= readSecrets().then(start);
+    try {
+      return await starting;
+    } catch (error) {
+      starting = undefined;
+      throw error;
+    }
+  };
 }
 
 /** `env` with the export headers the function's secrets hold (and nothing else of them: the handler's secrets stay in `ctx.env`). */

@@ -18,15 +18,22 @@
  *   the container's status and body inside: those are what count;
  * - an answer longer than MAX_ANSWER_BYTES is not read further: it settles
  *   as RESULT_TOO_LARGE with the model's status.
+ *
+ * With an OTLP endpoint in the OTEL_* variables (the export headers among the
+ * worker's secrets, as a function's), each attempt is a span under the
+ * `traceparent` the job carries, the request that queued it, and the model
+ * call carries the attempt's; a batch's spans are exported before it returns.
  */
 import { z } from "zod";
 import { EndpointSchema, toMilliseconds, type AsyncSpec, type Endpoint } from "../../sdk/spec";
-import { ServingError, type AsyncJob, type InvocationResult } from "../contract";
+import { sageMakerContainerAnswer, ServingError, type AsyncJob, type InvocationResult } from "../contract";
 import { authFor } from "../auth/backend-auth";
 import { AttemptFailure, answerFailure, parsedBody } from "../queue/attempt";
 import { predictUrl } from "../remote-model";
-import { jobsHandler, parsedRuntimeConfig, QueueWorkSchema } from "./lambda";
+import { injectActiveTrace } from "../trace-context";
+import { jobsHandler, parsedRuntimeConfig, QueueWorkSchema, secretsOnce, tracingOnce } from "./lambda";
 import { isSqsEvent, type SqsBatchResponse, type SqsEvent } from "./sqs-jobs";
+import type { InvocationTracing } from "./tracing";
 
 /** The job worker's configuration, which the stack puts in `CLOUDLOOM_RUNTIME`. */
 export const ModelJobsConfigSchema = z
@@ -72,18 +79,6 @@ async function readBounded(response: Response, max: number): Promise<Buffer | un
 }
 
 /**
- * The model container's own answer inside a SageMaker InvokeEndpoint answer:
- * a 424 ModelError carries the container's status (`OriginalStatusCode`)
- * and body (`OriginalMessage`); anything else is the answer as it came.
- */
-export function containerAnswer(status: number, body: unknown): { status: number; body: unknown } {
-  const error = body as { OriginalStatusCode?: unknown; OriginalMessage?: unknown } | null;
-  if (status !== 424 || typeof error?.OriginalStatusCode !== "number") return { status, body };
-  const original = typeof error.OriginalMessage === "string" ? parsedBody(Buffer.from(error.OriginalMessage)) : null;
-  return { status: error.OriginalStatusCode, body: original };
-}
-
-/**
  * One attempt of a job on model version `key` at `endpoint`: the job's body
  * posted to its predict URL, signed as the endpoint needs, aborted at the
  * attempt timeout; resolves with the model's answer below 500, rejects
@@ -103,12 +98,15 @@ export function modelAttempt(
   return async (job) => {
     const body = Buffer.from(job.request.body, "base64");
     const signed = await auth?.({ host: url.host, path: `${url.pathname}${url.search}`, method: "POST", contentType, body });
+    const headers: Record<string, string> = { "content-type": contentType, "x-request-id": job.id, ...signed };
+    // Traced, the attempt's span is active: the model's spans join the trace (SigV4 signs no traceparent, so it may be added).
+    injectActiveTrace(headers);
     let response: Response;
     let answer: Buffer | undefined;
     try {
       response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": contentType, "x-request-id": job.id, ...signed },
+        headers,
         body,
         redirect: "error",
         signal: AbortSignal.timeout(timeoutMs),
@@ -122,8 +120,9 @@ export function modelAttempt(
         status: response.status,
         body: { error: { code: "RESULT_TOO_LARGE", message: `the model's answer is larger than ${MAX_ANSWER_BYTES} bytes` } },
       };
-    const parsed = parsedBody(answer);
-    const { status, body: result } = sagemaker ? containerAnswer(response.status, parsed) : { status: response.status, body: parsed };
+    const container = sagemaker ? sageMakerContainerAnswer(response.status, answer) : undefined;
+    const status = container?.status ?? response.status;
+    const result = parsedBody(container?.body ?? answer);
     if (status >= 500) throw answerFailure({ id: job.id, kind: "model", entry: key }, status, result, "the job worker's log");
     if (status === 429)
       throw new AttemptFailure(
@@ -144,9 +143,19 @@ export function modelJobsHandler(
   config: ModelJobsConfig = modelJobsConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
 ): (event: SqsEvent) => Promise<SqsBatchResponse> {
-  const jobs = jobsHandler(config.async, env, modelAttempt(config.model.endpoint, config.model.key, config.async.settings, env));
+  const attempt = modelAttempt(config.model.endpoint, config.model.key, config.async.settings, env);
+  const tracing = tracingOnce(env, env.AWS_LAMBDA_FUNCTION_NAME ?? `jobs-${config.model.key}`, secretsOnce(env));
+  // The batch's tracing: Lambda hands an instance one batch at a time.
+  let tracer: InvocationTracing | undefined;
+  const jobs = jobsHandler(config.async, env, (job) => (tracer ? tracer.job(job, () => attempt(job)) : attempt(job)));
   return async (event) => {
     if (!isSqsEvent(event)) throw new Error(`the job worker of model ${config.model.key} takes SQS batches only`);
-    return jobs(event);
+    // Tracing is what the worker reports, not its work: while the export headers cannot be read (logged), batches run untraced.
+    tracer = await tracing().catch(() => undefined);
+    try {
+      return await jobs(event);
+    } finally {
+      await tracer?.flush();
+    }
   };
 }

@@ -21,9 +21,14 @@ import { AWS_TEST_ENV, awsQueueGateway, drainQueue, TEST_TABLE } from "../suppor
 import { exampleModelPod } from "../support/example-model-pod";
 import { KEY_A } from "../support/gateway-app";
 import { finalInvocation, submit } from "../support/invocations";
+import { modelErrorEnvelope } from "../support/sagemaker";
 import { verifySigv4 } from "../support/sigv4";
+import { exported } from "../support/tracing";
+import { StubUpstream } from "../support/upstream";
 
 const ROUTE = "POST /models/intent";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CLIENT_SPAN = "00f067aa0ba902b7";
 const FEATURES = { inputs: { features: new Array(512).fill(0.01) } };
 
 /** What the stand-in does with the next call (then the one after, ...); past the list, it passes the call to the model. */
@@ -38,6 +43,8 @@ type Misbehaviour = "5xx" | "die" | "throttle" | "huge";
  */
 class SageMakerFront {
   readonly verdicts: boolean[] = [];
+  /** The `traceparent` of each call, if any. */
+  readonly traceparents: Array<string | undefined> = [];
   misbehave: Misbehaviour[] = [];
   /** Every call gets this once `misbehave` is empty (the model is down for good). */
   always?: Misbehaviour;
@@ -64,6 +71,7 @@ class SageMakerFront {
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const valid = verifySigv4(req, body, "sagemaker", "eu-west-1");
     this.verdicts.push(valid);
+    this.traceparents.push(req.headers.traceparent as string | undefined);
     if (!valid) return void res.writeHead(403).end();
     const mode = this.misbehave.shift() ?? this.always;
     if (mode === "die") {
@@ -83,14 +91,7 @@ class SageMakerFront {
             text: await r.text(),
           }));
     if (answer.status < 300) return void res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.text);
-    res.writeHead(424, { "content-type": "application/json" }).end(
-      JSON.stringify({
-        ErrorCode: answer.status < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL",
-        OriginalStatusCode: answer.status,
-        OriginalMessage: answer.text,
-        Message: `Received client error (${answer.status}) from primary with message "${answer.text}".`,
-      }),
-    );
+    res.writeHead(424, { "content-type": "application/json" }).end(JSON.stringify(modelErrorEnvelope(answer.status, answer.text)));
   }
 }
 
@@ -122,6 +123,7 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
     front.misbehave = [];
     front.always = undefined;
     front.verdicts.length = 0;
+    front.traceparents.length = 0;
     stub = new AwsQueueStub(settings.retries + 1);
     await stub.start();
     ({ gateway, queues, base } = await awsQueueGateway(spec, stub, [KEY_A]));
@@ -253,6 +255,56 @@ describe("asynchronous model routes on AWS: SQS to a Lambda job worker that call
     const done = await finalInvocation(base, id!, KEY_A);
     assert.deepEqual([done.state, done.attempts, done.result!.body.outputs.probabilities.length], ["succeeded", 1, 5]);
     assert.deepEqual(front.verdicts, [true]);
+  });
+
+  it("continues the queuing request's trace: each attempt a span under the job's traceparent, the model call under it, exported before the batch returns", async () => {
+    const collector = await new StubUpstream("collector").start();
+    const traced = await awsQueueGateway(spec, stub, [KEY_A], { tracing: { endpoint: `${collector.url}/v1/traces` } });
+    try {
+      const tracedWorker = modelJobsHandler(
+        {
+          model: { key: "intent@1", endpoint: { url: front.url, exact: true, sigv4: { service: "sagemaker", region: "eu-west-1" } } },
+          async: { settings, table: TEST_TABLE, dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
+        },
+        {
+          ...AWS_TEST_ENV,
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
+          AWS_LAMBDA_FUNCTION_NAME: "batch-jobs-intent-v1-central",
+        },
+      );
+      front.misbehave = ["5xx"];
+      const { id } = await submit(traced.base, "/models/intent", FEATURES, KEY_A, { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` });
+      const queued = JSON.parse(stub.messages[0].body).request.headers.traceparent as string;
+      const [, traceId, requestSpan, flags] = queued.split("-");
+      assert.deepEqual([traceId, flags], [TRACE_ID, "01"], "the job carries the request's context, in the client's trace");
+      assert.notEqual(requestSpan, CLIENT_SPAN, "its parent is the gateway's request span, not the client's");
+      await drainQueue(stub, tracedWorker);
+      assert.equal((await finalInvocation(traced.base, id!, KEY_A)).state, "succeeded");
+      // Exported before each batch returned: nothing to wait for.
+      const attempts = exported(collector).filter((span) => span.name === "runtime.job");
+      assert.equal(attempts.length, 2, "a span per attempt");
+      for (const [i, attempt] of attempts.entries()) {
+        assert.deepEqual([attempt.traceId, attempt.parentSpanId], [TRACE_ID, requestSpan]);
+        assert.deepEqual(
+          [attempt.attributes["cloudloom.invocation.id"], attempt.attributes["cloudloom.target.entry"], attempt.resource["service.name"]],
+          [id, "intent@1", "cloudloom-batch-jobs-intent-v1-central"],
+        );
+        assert.equal(front.traceparents[i], `00-${TRACE_ID}-${attempt.spanId}-01`, "the model call carries the attempt's context");
+      }
+      assert.deepEqual(
+        attempts.map((attempt) => [attempt.attributes["http.response.status_code"], attempt.status?.code ?? 0]),
+        [
+          [undefined, 2],
+          [200, 0],
+        ],
+        "the failed attempt (the model's 5xx) has an error status; the second answered 200, its status unset",
+      );
+      assert.deepEqual(front.verdicts, [true, true], "the traceparent added after signing leaves the signature valid");
+    } finally {
+      await traced.gateway.close();
+      await traced.queues.close();
+      await collector.kill();
+    }
   });
 
   it("refuses an event that is not an SQS batch, naming the model", async () => {

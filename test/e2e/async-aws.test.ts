@@ -9,6 +9,8 @@ import { AwsQueueStub } from "../support/aws-queue-stub";
 import { AWS_TEST_ENV, awsQueueGateway, drainQueue, TEST_TABLE } from "../support/aws-queue-gateway";
 import { KEY_A, KEY_B } from "../support/gateway-app";
 import { finalInvocation, readInvocation, submit } from "../support/invocations";
+import { exported } from "../support/tracing";
+import { StubUpstream } from "../support/upstream";
 
 /** The Lambda function of `route`'s entry, working its queue: the fixture's handler behind the cloudloom adapter. */
 function lambdaFor(spec: SpecV1, route: string, stub: AwsQueueStub): LambdaEntry {
@@ -69,6 +71,42 @@ describe("asynchronous invocation on AWS: SQS, an event source mapping to Lambda
       "DynamoDB_20120810.PutItem",
       "DynamoDB_20120810.UpdateItem",
     ]);
+  });
+
+  it("runs a traced job in the function's span under the request that queued it, exported before the batch returns", async () => {
+    const collector = await new StubUpstream("collector").start();
+    const traced = await awsQueueGateway(spec, stub, [KEY_A], { tracing: { endpoint: `${collector.url}/v1/traces` } });
+    try {
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const { id } = await submit(traced.base, "/work", { value: "traced" }, KEY_A, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+      const [, , requestSpan] = (JSON.parse(stub.messages[0].body).request.headers.traceparent as string).split("-");
+      const route = "POST /work";
+      const worker = lambdaHandler(
+        handler,
+        {
+          region: "central",
+          models: {},
+          env: [],
+          async: { settings: spec.routes[route].async!, table: TEST_TABLE, dynamodbEndpoint: stub.url, sqsEndpoint: stub.url },
+        },
+        {
+          ...AWS_TEST_ENV,
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
+          AWS_LAMBDA_FUNCTION_NAME: "async-fixture-fn-work-central",
+        },
+      );
+      await drainQueue(stub, worker);
+      assert.equal((await finalInvocation(traced.base, id!, KEY_A)).state, "succeeded");
+      const [span] = exported(collector).filter((s) => s.name === "runtime.function");
+      assert.deepEqual(
+        [span?.traceId, span?.parentSpanId, span?.attributes["cloudloom.function"]],
+        [traceId, requestSpan, "async-fixture-fn-work-central"],
+      );
+    } finally {
+      await traced.gateway.close();
+      await traced.queues.close();
+      await collector.kill();
+    }
   });
 
   it("hides a failed attempt's message for its backoff, retries it, and records the attempt that succeeded", async () => {

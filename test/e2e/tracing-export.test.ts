@@ -5,39 +5,8 @@ import { parseSettings } from "../../gateway/config";
 import { lambdaHandler, type FunctionUrlEvent } from "../../runtime/serverless/lambda";
 import { endpointsFor, gatewaySpec, post } from "../support/gateway-app";
 import { until } from "../support/until";
+import { exported } from "../support/tracing";
 import { StubUpstream } from "../support/upstream";
-
-/** One span as OTLP/HTTP JSON carries it, with its resource's attributes. */
-interface ExportedSpan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  status?: { code?: number };
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-}
-
-type KeyValues = Array<{ key: string; value: Record<string, unknown> }>;
-const values = (list: KeyValues = []) => Object.fromEntries(list.map(({ key, value }) => [key, Object.values(value)[0]]));
-
-/** Every span a stub collector received, decoded from the OTLP/HTTP JSON bodies. */
-function exported(collector: StubUpstream): ExportedSpan[] {
-  return collector.received.flatMap(({ path, body }) => {
-    assert.equal(path, "/v1/traces");
-    const request = JSON.parse(body) as {
-      resourceSpans: Array<{
-        resource: { attributes: KeyValues };
-        scopeSpans: Array<{ spans: Array<ExportedSpan & { attributes: KeyValues }> }>;
-      }>;
-    };
-    return request.resourceSpans.flatMap(({ resource, scopeSpans }) =>
-      scopeSpans.flatMap(({ spans }) =>
-        spans.map((span) => ({ ...span, attributes: values(span.attributes), resource: values(resource.attributes) })),
-      ),
-    );
-  });
-}
 
 describe("tracing export over OTLP/HTTP (a stub collector on a real socket)", () => {
   let collector: StubUpstream;

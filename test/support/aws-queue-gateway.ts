@@ -24,11 +24,12 @@ export const AWS_TEST_ENV = {
 /** The invocation table every entry's jobs are recorded in. */
 export const TEST_TABLE = "shop-invocations";
 
-/** The gateway of an AWS stack for `spec`, with `apiKeys`, submitting every asynchronous entry's jobs to the stub. */
+/** The gateway of an AWS stack for `spec`, with `apiKeys` (and more `settings`), submitting every asynchronous entry's jobs to the stub. */
 export async function awsQueueGateway(
   spec: SpecV1,
   stub: AwsQueueStub,
   apiKeys: string[],
+  settings: Record<string, unknown> = {},
 ): Promise<{ gateway: ComposedGateway; queues: RemoteQueues; base: string }> {
   const byRegion = (regions: string[]) => Object.fromEntries(regions.map((region) => [region, "http://127.0.0.1:9"]));
   const queue = {
@@ -44,12 +45,12 @@ export async function awsQueueGateway(
     models: Object.fromEntries(Object.entries(spec.models).map(([key, model]) => [key, byRegion(model.regions)])),
     queues: Object.fromEntries([...asyncEntries(spec).keys()].map((key) => [key, queue])),
   };
-  const settings = parseSettings({ apiKeys });
+  const parsed = parseSettings({ apiKeys, ...settings });
   const logger = pino({ level: "silent" });
-  const queues = remoteQueues(() => ({ spec, endpoints }), settings, logger, AWS_TEST_ENV);
+  const queues = remoteQueues(() => ({ spec, endpoints }), parsed, logger, AWS_TEST_ENV);
   const gateway = composeGateway({
     spec,
-    settings,
+    settings: parsed,
     source: { kind: "remote", endpoints },
     logger,
     queues: queues.queueFor,

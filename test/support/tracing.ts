@@ -1,11 +1,14 @@
 /**
  * Tracers that record into memory (OpenTelemetry's InMemorySpanExporter behind
  * a SimpleSpanProcessor, so a span is readable as soon as it ends), sampled as
- * a gateway samples, and helpers to read the span tree they record.
+ * a gateway samples, and helpers to read the span tree they record; and the
+ * spans a stub collector received over OTLP/HTTP.
  */
+import assert from "node:assert/strict";
 import { SpanKind } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { samplerFor } from "../../runtime/telemetry";
+import type { StubUpstream } from "./upstream";
 
 /** A tracer recording into memory, and what it recorded. */
 export interface MemoryTracing {
@@ -56,4 +59,36 @@ export function requestSpans(spans: readonly ReadableSpan[]): ReadableSpan[] {
 export function shape(spans: readonly ReadableSpan[], root: ReadableSpan): unknown {
   const children = childrenOf(spans, root);
   return children.length === 0 ? root.name : { [root.name]: children.map((child) => shape(spans, child)) };
+}
+
+/** One span as OTLP/HTTP JSON carries it, with its resource's attributes. */
+export interface ExportedSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  status?: { code?: number };
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+}
+
+type KeyValues = Array<{ key: string; value: Record<string, unknown> }>;
+const values = (list: KeyValues = []) => Object.fromEntries(list.map(({ key, value }) => [key, Object.values(value)[0]]));
+
+/** Every span a stub collector received, decoded from the OTLP/HTTP JSON bodies. */
+export function exported(collector: StubUpstream): ExportedSpan[] {
+  return collector.received.flatMap(({ path, body }) => {
+    assert.equal(path, "/v1/traces");
+    const request = JSON.parse(body) as {
+      resourceSpans: Array<{
+        resource: { attributes: KeyValues };
+        scopeSpans: Array<{ spans: Array<ExportedSpan & { attributes: KeyValues }> }>;
+      }>;
+    };
+    return request.resourceSpans.flatMap(({ resource, scopeSpans }) =>
+      scopeSpans.flatMap(({ spans }) =>
+        spans.map((span) => ({ ...span, attributes: values(span.attributes), resource: values(resource.attributes) })),
+      ),
+    );
+  });
 }
