@@ -6,7 +6,6 @@
  * OTLP endpoint, the metrics on a registry, and the logger. The gateway is
  * handed all of them; what is opened here is closed here.
  */
-import { once } from "node:events";
 import type { Tracer } from "@opentelemetry/api";
 import Redis from "ioredis";
 import pino, { type Logger } from "pino";
@@ -61,7 +60,7 @@ export interface ComposeGatewayOptions extends Omit<GatewayOptions, "apiKeys" | 
 /** A gateway and what was opened for it. */
 export interface ComposedGateway {
   readonly gateway: Gateway;
-  /** Resolves once the Redis client (if any) is connected, so limits and the L2 are shared from the first request. */
+  /** Resolves once the Redis client (if any) is ready, through any reconnects on the way, so limits and the L2 are shared from the first request. */
   connected(): Promise<void>;
   /** Closes the gateway, then disconnects its Redis client. */
   close(): Promise<void>;
@@ -172,7 +171,10 @@ export function composeGateway({ env = process.env, registry, logger, tracer, ..
   }
   return {
     gateway,
-    connected: () => (redis && redis.status !== "ready" ? once(redis, "ready").then(() => undefined) : Promise.resolve()),
+    // Not `once(redis, "ready")`, which rejects on the first 'error': a ready check slower than the command timeout on a
+    // busy machine is such an error, after which the client reconnects and becomes ready.
+    connected: () =>
+      redis && redis.status !== "ready" ? new Promise<void>((resolve) => void redis.once("ready", () => resolve())) : Promise.resolve(),
     async close() {
       await gateway.close();
       redis?.disconnect();

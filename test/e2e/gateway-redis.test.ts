@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { gatewayRig, KEY_A, post } from "../support/gateway-app";
+import pino from "pino";
+import { composeGateway } from "../../cli/compose-gateway";
+import { parseSettings } from "../../gateway/config";
+import { endpointsFor, gatewayRig, gatewaySpec, KEY_A, post } from "../support/gateway-app";
+import { redisForSuite, type RedisServer } from "../support/redis";
 
 const json = async (response: Response): Promise<any> => response.json();
 
@@ -49,5 +53,40 @@ describe("gateway with a real redis-server", () => {
     assert.match(metrics, /route="POST \/fail-open",decision="store-failed-open"\} 3/);
     assert.match(metrics, /route="POST \/fail-closed",decision="store-failed-closed"\} 1/);
     assert.match(metrics, /route="POST \/fail-local",decision="store-failed-local"\} 2/);
+  });
+});
+
+describe("a gateway connecting to a Redis that freezes while it connects", () => {
+  const rig = gatewayRig();
+  let redis: RedisServer | undefined;
+  afterEach(async () => {
+    await redis?.thaw().catch(() => undefined);
+    await redis?.stop();
+  });
+
+  it("waits through the failed ready check and the reconnect, then shares its limit through Redis", async function () {
+    redis = (await redisForSuite(this))!; // skipped without redis-server, except under CI=true, where it fails
+    // Frozen, Redis still accepts the connection but answers nothing: the client's ready check times out (an 'error'), and it reconnects.
+    await redis.freeze();
+    const composed = composeGateway({
+      spec: gatewaySpec(),
+      settings: parseSettings({ apiKeys: [KEY_A], redis: { url: redis.url, commandTimeoutMs: 50 } }),
+      source: { kind: "remote", endpoints: endpointsFor(gatewaySpec(), rig.central, rig.edge) },
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      let ready = false;
+      const connected = composed.connected().then(() => (ready = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(ready, false, "not ready while Redis answers nothing");
+      await redis.thaw();
+      await connected;
+      const { port } = await composed.gateway.listen(0);
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await post(`http://127.0.0.1:${port}`, "/limited", {}, KEY_A)).status);
+      assert.deepEqual(statuses.slice(9), [200, 429, 429], "the route's limit of 10, counted in Redis");
+    } finally {
+      await composed.close();
+    }
   });
 });
