@@ -121,8 +121,7 @@ export class Gateway {
     this.demandCheck = demandTokenCheck(settings, options.redis);
     // Route names, tenants' traffic and demand are nobody else's business: open on the local target
     // until a token is set (as the dashboard is there), the metrics token or the admin key everywhere else.
-    this.metricsCheck =
-      options.source.kind === "local" && !settings.metricsToken ? undefined : metricsTokenCheck(settings, options.redis);
+    this.metricsCheck = options.source.kind === "local" && !settings.metricsToken ? undefined : metricsTokenCheck(settings, options.redis);
     this.demandBoard = new DemandBoard(
       () => this.generation.table.demand(),
       options.redis,

@@ -157,7 +157,10 @@ describe("gateway metrics behind the metrics token (real sockets)", function () 
   });
 
   it("counts wrong tokens per address: 429 with Retry-After past the limit, even for the right token until the window ends", async () => {
-    const gateway = await remoteGateway(upstream, { metricsToken: METRICS_TOKEN, limits: { authFailures: { perAddress: 3, windowSeconds: 60 } } });
+    const gateway = await remoteGateway(upstream, {
+      metricsToken: METRICS_TOKEN,
+      limits: { authFailures: { perAddress: 3, windowSeconds: 60 } },
+    });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++)
