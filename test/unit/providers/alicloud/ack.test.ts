@@ -140,7 +140,10 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
             valueLocation: "demand",
             targetValue: "1",
             activationTargetValue: "0",
+            // The gateways' demand takes the metrics token: KEDA presents it from the cluster's Secret.
+            authMode: "bearer",
           },
+          authenticationRef: { name: `support-desk-${region}-ack-metrics-token` },
         },
       ]);
       assert.equal(scaled.spec.pollingInterval, 3, "a tenth of the default hold's 30 s wait");
