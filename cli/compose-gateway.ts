@@ -105,7 +105,7 @@ function redisClient(settings: GatewaySettings, logger: Logger): Redis | undefin
 function withSecretFrom(
   settings: GatewaySettings,
   env: NodeJS.ProcessEnv,
-  field: "adminKey" | "demandToken",
+  field: "adminKey" | "demandToken" | "metricsToken",
   variable: string,
 ): GatewaySettings {
   const key = env[variable]?.trim();
@@ -122,6 +122,11 @@ export function withAdminKeyFrom(settings: GatewaySettings, env: NodeJS.ProcessE
 /** The settings with the demand reports' token of CLOUDLOOM_DEMAND_TOKEN when they set none (see withSecretFrom). */
 export function withDemandTokenFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): GatewaySettings {
   return withSecretFrom(settings, env, "demandToken", RUNTIME_ENV.demandToken);
+}
+
+/** The settings with the metrics' token of CLOUDLOOM_METRICS_TOKEN when they set none (see withSecretFrom). */
+export function withMetricsTokenFrom(settings: GatewaySettings, env: NodeJS.ProcessEnv): GatewaySettings {
+  return withSecretFrom(settings, env, "metricsToken", RUNTIME_ENV.metricsToken);
 }
 
 /**
@@ -142,7 +147,7 @@ export function gatewayTracing(settings: GatewaySettings, env: NodeJS.ProcessEnv
 /** Builds a gateway with everything it is handed. */
 export function composeGateway({ env = process.env, registry, logger, tracer, ...options }: ComposeGatewayOptions): ComposedGateway {
   const log = logger ?? cliLogger(env);
-  const settings = withDemandTokenFrom(withAdminKeyFrom(options.settings, env), env);
+  const settings = withMetricsTokenFrom(withDemandTokenFrom(withAdminKeyFrom(options.settings, env), env), env);
   const tracing = tracer ? undefined : gatewayTracing(settings, env, options.spec.app, log);
   const redis = redisClient(settings, log);
   let gateway: Gateway;

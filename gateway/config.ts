@@ -163,6 +163,12 @@ export const GatewaySettingsSchema = z
      */
     demandToken: z.string().min(16).optional(),
     /**
+     * Token `/metrics` and `/metrics/demand` require as `Authorization: Bearer <token>` (also read from
+     * CLOUDLOOM_METRICS_TOKEN); the admin key is accepted too. Without it they are open on the local
+     * target only: a gateway in front of remote endpoints then takes the admin key alone.
+     */
+    metricsToken: z.string().min(16).optional(),
+    /**
      * OpenTelemetry tracing (docs/tracing.md): spans of every request, exported over OTLP/HTTP. Each field
      * left out is read from the standard OTEL_* variables; with no endpoint from either, tracing is off.
      */

@@ -34,7 +34,7 @@ import { Exchange, type Stage } from "./exchange";
 import type { GatewayMetrics } from "./metrics";
 import { requestPipeline } from "./pipeline";
 import type { AccessRecord } from "./stages/observe";
-import { adminKeyCheck, demandTokenCheck } from "./stages/authenticate";
+import { adminKeyCheck, demandTokenCheck, metricsTokenCheck } from "./stages/authenticate";
 import { RouteTable, type BackendSource, type QueueFor } from "./route-table";
 import { mountRolloutAdmin } from "./rollout/admin";
 import { RolloutController } from "./rollout/controller";
@@ -95,6 +95,8 @@ export class Gateway {
   /** Calls to models that function pods report (DEMAND_REPORT_PATH), added to their demand. */
   private readonly demandReports: DemandReports;
   private readonly demandCheck: (req: IncomingMessage) => Promise<void>;
+  /** Who may read `/metrics` and DEMAND_PATH: undefined when anyone may (the local target with no metrics token). */
+  private readonly metricsCheck?: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
   private closing?: Promise<void>;
@@ -117,6 +119,9 @@ export class Gateway {
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.demandReports = new DemandReports(options.redis, options.spec.app);
     this.demandCheck = demandTokenCheck(settings, options.redis);
+    // Route names, tenants' traffic and demand are nobody else's business: open on the local target
+    // until a token is set (as the dashboard is there), the metrics token or the admin key everywhere else.
+    this.metricsCheck = options.source.kind === "local" && !settings.metricsToken ? undefined : metricsTokenCheck(settings, options.redis);
     this.demandBoard = new DemandBoard(
       () => this.generation.table.demand(),
       options.redis,
@@ -142,8 +147,8 @@ export class Gateway {
           .status(this.server?.listening ? 200 : 503)
           .json({ ready: Boolean(this.server?.listening), ...queueReadiness(this.generation.table) }),
     );
-    this.app.get("/metrics", (_req, res) => void this.sendMetrics(res));
-    this.app.get(DEMAND_PATH, (req, res) => void this.sendDemand(req, res));
+    this.app.get("/metrics", (req, res) => void this.readMetrics(req, res, "metrics", () => this.sendMetrics(res)));
+    this.app.get(DEMAND_PATH, (req, res) => void this.readMetrics(req, res, "demand", () => this.sendDemand(req, res)));
     this.app.put(DEMAND_REPORT_PATH, (req, res) => void this.acceptDemandReport(req, res));
     this.app.post("/admin/reload", (req, res) => void this.adminReload(req, res));
     mountRolloutAdmin(this.app, this.rollouts, this.adminCheck, this.log);
@@ -304,6 +309,20 @@ export class Gateway {
     res.setHeader("content-type", "application/json; charset=utf-8");
     res.setHeader("content-length", payload.length);
     res.end(payload);
+  }
+
+  /**
+   * Serves one of the metrics' reads (`route` names it in the log) once the request may see it:
+   * the token in constant time, wrong ones limited per client address (429 once over).
+   */
+  private async readMetrics(req: express.Request, res: express.Response, route: string, serve: () => Promise<void>): Promise<void> {
+    try {
+      await this.metricsCheck?.(req);
+      await serve();
+    } catch (error) {
+      if (!(error instanceof ServingError)) this.log.error({ err: error, route }, "metrics request failed");
+      this.sendError(error, res, { id: "-", route });
+    }
   }
 
   private async sendMetrics(res: express.Response): Promise<void> {

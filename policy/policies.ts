@@ -17,6 +17,7 @@ import { k8sNoReplicasUnderAutoscaler } from "./policies/k8s-autoscaled-replicas
 import { k8sDisruptionBudgets } from "./policies/k8s-disruption-budgets";
 import { k8sNetworkPolicyCoverage } from "./policies/k8s-network-policy";
 import { k8sRestrictedPods } from "./policies/k8s-pod-security";
+import { gatewayMetricsToken } from "./policies/gateway-metrics-token";
 import { gpuCostGuard } from "./policies/gpu-cost-guard";
 import { gpuWorkloads } from "./policies/gpu-workloads";
 import { cloudloomLabels } from "./policies/labels";
@@ -55,4 +56,5 @@ export const POLICIES: StackValidationPolicy[] = [
   awsPrivateClusterEndpoint,
   noPlaintextSecrets,
   alicloudBucketLogging,
+  gatewayMetricsToken,
 ];

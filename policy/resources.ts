@@ -103,6 +103,14 @@ export function policyDocument(
   return value && typeof value === "object" ? (value as ReturnType<typeof policyDocument>) : undefined;
 }
 
+/** Pulumi's marker of a secret value in planned inputs (`{ [SIGNATURE]: ..., value }`). */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** The value inside a planned secret, else the value itself. */
+export function unwrap(value: unknown): unknown {
+  return typeof value === "object" && value !== null && SECRET_SIGNATURE in value ? (value as { value?: unknown }).value : value;
+}
+
 /** Every pod spec in a Kubernetes workload. */
 export function podSpecOf(
   resource: PlannedPolicyResource,

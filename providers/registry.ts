@@ -128,6 +128,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           gatewayNetwork: parseGatewayNetwork(settings.get("gatewayNetwork"), spec),
           redisPassword: settings.getSecret("redisPassword"),
           apiKeys: apiKeysSetting(settings),
+          metricsToken: settings.getSecret("metricsToken"),
           dnsDomain: settings.get("dnsDomain"),
           dnsRecord: settings.get("dnsRecord"),
           dnsCertificateId: settings.get("dnsCertificateId"),

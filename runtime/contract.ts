@@ -75,6 +75,12 @@ export const RUNTIME_ENV = {
    * gateway accepts them with: set on both from one Secret. Without it the gateway refuses every report.
    */
   demandToken: "CLOUDLOOM_DEMAND_TOKEN",
+  /**
+   * The token the gateway's operational reads (`/metrics`, DEMAND_PATH) take as `Authorization: Bearer`:
+   * what Prometheus and KEDA present, set on the gateway and on them from one secret. Every deployed
+   * gateway has one; without it only a local-target gateway leaves those paths open.
+   */
+  metricsToken: "CLOUDLOOM_METRICS_TOKEN",
   /** Where a function pod reports its held and in-flight calls to models: the gateway's DEMAND_REPORT_PATH URL. */
   demandReportUrl: "CLOUDLOOM_DEMAND_REPORT_URL",
 } as const;

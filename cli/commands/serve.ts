@@ -241,6 +241,19 @@ export function noApiKeysWarning(spec: SpecV1, apiKeys: readonly string[]): stri
   );
 }
 
+/**
+ * The warning `serve` prints in front of remote endpoints when neither a metrics token nor an admin
+ * key is configured: `/metrics` and `/metrics/demand` would then answer 401 to Prometheus and KEDA.
+ */
+export function noMetricsTokenWarning(settings: GatewaySettings, env: NodeJS.ProcessEnv): string | undefined {
+  if (settings.metricsToken || settings.adminKey || env[RUNTIME_ENV.metricsToken]?.trim() || env[RUNTIME_ENV.adminKey]?.trim())
+    return undefined;
+  return (
+    `warning: no metrics token is configured, so /metrics and /metrics/demand will answer 401 to every request ` +
+    `(Prometheus's scrapes, KEDA's triggers); set ${RUNTIME_ENV.metricsToken} or "metricsToken" in --config\n`
+  );
+}
+
 /** A ready-to-paste request body for a route. */
 function exampleBody(spec: SpecV1, root: string, routeKey: string): unknown {
   const target = spec.routes[routeKey].target;
@@ -357,11 +370,11 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
     gateway.log.info("SIGHUP: reloading the spec and endpoints");
     void gateway.reloadFromSource().catch((error) => gateway.log.error({ err: error }, "reload failed; the previous configuration stays"));
   };
-  const warning = noApiKeysWarning(spec, apiKeysFrom(settings, env));
-  if (warning) {
-    io.err(warning);
-    gateway.log.warn(warning.trim());
-  }
+  for (const warning of [noApiKeysWarning(spec, apiKeysFrom(settings, env)), noMetricsTokenWarning(settings, env)])
+    if (warning) {
+      io.err(warning);
+      gateway.log.warn(warning.trim());
+    }
   let address: { address: string; port: number };
   try {
     address = await listening(`the gateway for "${spec.app}"`, args.port, args.host, () => gateway.listen(args.port, args.host));
@@ -371,7 +384,8 @@ async function serveRemote(args: ServeArgs, io: CommandIo, hangup: Hangup, env: 
   }
   io.out(
     `cloudloom: gateway for "${spec.app}" on http://${address.address}:${address.port} (${Object.keys(spec.routes).length} routes; SIGHUP reloads)\n` +
-      `Dashboard: http://${address.address}:${address.port}${DASHBOARD_PATH} (send the admin key as x-admin-key)\n`,
+      `Dashboard: http://${address.address}:${address.port}${DASHBOARD_PATH} (send the admin key as x-admin-key)\n` +
+      `Metrics: http://${address.address}:${address.port}/metrics (send the metrics token as Authorization: Bearer, or the admin key)\n`,
   );
   await untilSignal(composed, io);
   return 0;

@@ -22,13 +22,25 @@ import { clientAddressResolver } from "./client-address";
  */
 const digest = (key: string) => Buffer.from(hash("sha256", key, "binary"), "binary");
 
+/** The token of `Authorization: Bearer <token>` (the scheme as RFC 6750 spells it), else undefined. */
+function bearerToken(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
+  return authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() || undefined : undefined;
+}
+
+/** The value of header `name` when it is one non-empty string. */
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key`. */
 function presentedKey(req: IncomingMessage): string | undefined {
-  const authorization = req.headers.authorization;
-  if (authorization?.startsWith("Bearer ")) return authorization.slice(7).trim() || undefined;
-  const header = req.headers["x-api-key"];
-  return typeof header === "string" && header !== "" ? header : undefined;
+  return bearerToken(req) ?? headerValue(req, "x-api-key");
 }
+
+/** The admin key a request presents: `x-admin-key`. */
+const presentedAdminKey = (req: IncomingMessage): string | undefined => headerValue(req, "x-admin-key");
 
 /** Returns the lookup of a presented key's tenant id: undefined for a key that is not one of `keys`. */
 export function apiKeyTenants(keys: readonly string[]): (key: string) => string | undefined {
@@ -89,9 +101,9 @@ function refusal(msLeft: number): ServingError {
   return new ServingError("RATE_LIMITED", "too many failed authentications from this address; retry later", { "retry-after": retryAfter });
 }
 
-async function wrongKey(failures: AuthFailures, client: string, message: string): Promise<never> {
+async function wrongKey(failures: AuthFailures, client: string, message: string, headers?: Record<string, string>): Promise<never> {
   await failures.failed(client);
-  throw new ServingError("UNAUTHORIZED", message);
+  throw new ServingError("UNAUTHORIZED", message, headers);
 }
 
 /**
@@ -114,30 +126,44 @@ export function authenticate(keys: readonly string[], failures: AuthFailures): S
   };
 }
 
+/** What one operational endpoint's secret check compares, and what it answers. */
+interface SecretCheckOptions {
+  /** The secrets it accepts (those unset are left out; none set refuses every request). */
+  expected: ReadonlyArray<string | undefined>;
+  /** Its own count of wrong secrets per client address. */
+  scope: string;
+  /** Finds the presented secret in a request. */
+  read: (req: IncomingMessage) => string | undefined;
+  /** The 401's message. */
+  message: string;
+  /** Headers of the 401 (a `WWW-Authenticate` challenge). */
+  challenge?: Record<string, string>;
+}
+
 /**
- * A check of one shared secret an operational endpoint takes (`read` finds it in the request)
- * against `expected` (none configured refuses every request), with wrong ones limited per
- * client address as API keys are, on a count of its own (`scope`). Resolves when the request
- * may proceed; rejects with the ServingError to send.
+ * A check of the shared secrets an operational endpoint takes against the
+ * presented one, compared as digests in constant time with every accepted
+ * secret, matched or not, with wrong ones limited per client address as API
+ * keys are, on a count of its own. Resolves when the request may proceed;
+ * rejects with the ServingError to send.
  */
 function secretCheck(
   settings: GatewaySettings,
-  expected: string | undefined,
-  scope: string,
-  read: (req: IncomingMessage) => string | undefined,
-  message: string,
+  { expected, scope, read, message, challenge }: SecretCheckOptions,
   redis?: Redis,
 ): (req: IncomingMessage) => Promise<void> {
-  const digested = expected ? digest(expected) : undefined;
+  const digests = expected.filter((secret): secret is string => Boolean(secret)).map(digest);
   const clientOf = clientAddressResolver(settings);
   const failures = new AuthFailures(settings.limits.authFailures, scope, redis);
   return async (req) => {
     const client = clientOf(req);
     failures.admit(client);
     const key = read(req);
-    if (!key) throw new ServingError("UNAUTHORIZED", message);
-    if (digested && timingSafeEqual(digested, digest(key))) return;
-    await wrongKey(failures, client, message);
+    if (!key) throw new ServingError("UNAUTHORIZED", message, challenge);
+    const presented = digest(key);
+    let matched = false;
+    for (const known of digests) if (timingSafeEqual(known, presented)) matched = true;
+    if (!matched) await wrongKey(failures, client, message, challenge);
   };
 }
 
@@ -145,18 +171,36 @@ function secretCheck(
 export function adminKeyCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
   return secretCheck(
     settings,
-    settings.adminKey,
-    "admin",
-    (req) => {
-      const key = req.headers["x-admin-key"];
-      return typeof key === "string" ? key : undefined;
-    },
-    "the admin key is not valid",
+    { expected: [settings.adminKey], scope: "admin", read: presentedAdminKey, message: "the admin key is not valid" },
     redis,
   );
 }
 
 /** The demand reports' check: `Authorization: Bearer <token>` against the settings' demand token (see secretCheck). */
 export function demandTokenCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
-  return secretCheck(settings, settings.demandToken, "demand", presentedKey, "the demand token is not valid", redis);
+  return secretCheck(
+    settings,
+    { expected: [settings.demandToken], scope: "demand", read: presentedKey, message: "the demand token is not valid" },
+    redis,
+  );
+}
+
+/**
+ * The metrics' check (`/metrics`, DEMAND_PATH): `Authorization: Bearer <token>` with the settings'
+ * metrics token, which Prometheus and KEDA present, or the admin key (as that Bearer token or in
+ * `x-admin-key`, as the other operational endpoints take it), so an operator needs no second secret.
+ * A 401 carries the `WWW-Authenticate: Bearer` challenge (RFC 6750). See secretCheck.
+ */
+export function metricsTokenCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
+  return secretCheck(
+    settings,
+    {
+      expected: [settings.metricsToken, settings.adminKey],
+      scope: "metrics",
+      read: (req) => bearerToken(req) ?? presentedAdminKey(req),
+      message: "the metrics need a token: send Authorization: Bearer <metrics token>",
+      challenge: { "www-authenticate": 'Bearer realm="cloudloom-metrics"' },
+    },
+    redis,
+  );
 }

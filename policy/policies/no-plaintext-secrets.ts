@@ -6,22 +6,15 @@
  * or an Alibaba Cloud Function Compute function. Secrets live in the cloud's
  * secret store (Secrets Manager on AWS), and the runtime reads them at cold
  * start with the function's own role; ECS containers take them from `secrets`.
- * The tracing collector's export headers (its API key) are always such a secret.
+ * The tracing collector's export headers (its API key) and the gateway's
+ * metrics token are always such secrets.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TRACING_ENV } from "../../runtime/contract";
-import { appSpecs, type PlannedPolicyResource } from "../resources";
+import { RUNTIME_ENV, TRACING_ENV } from "../../runtime/contract";
+import { appSpecs, unwrap, type PlannedPolicyResource } from "../resources";
 
-/** Variables that hold a secret whatever the spec declares: the tracing collector's export headers. */
-const ALWAYS_SECRET = [TRACING_ENV.headers, TRACING_ENV.tracesHeaders];
-
-/** Pulumi's marker of a secret value in planned inputs (`{ [SIGNATURE]: ..., value }`). */
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
-
-/** The value inside a planned secret, else the value itself. */
-function unwrap(value: unknown): unknown {
-  return typeof value === "object" && value !== null && SECRET_SIGNATURE in value ? (value as { value?: unknown }).value : value;
-}
+/** Variables that hold a secret whatever the spec declares: the tracing collector's export headers, the gateway's metrics token. */
+const ALWAYS_SECRET = [TRACING_ENV.headers, TRACING_ENV.tracesHeaders, RUNTIME_ENV.metricsToken];
 
 /** The variables of a plain map of variable to value (Lambda `environment.variables`, FC `environmentVariables`). */
 function mapVariables(variables: unknown): string[] {

@@ -20,6 +20,7 @@ import { poolPlatform, SpecError, toCanonicalJson, validate, type EndpointsMap, 
 import { publicJwks } from "../shared/jwks";
 import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
+import { checkStackToken } from "../shared/stack-token";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { checkAckSettings, type AckSettings } from "./ack-settings";
@@ -34,7 +35,7 @@ import { logBuckets } from "./access-logs";
 import { appSecrets } from "./secrets";
 import type { TracingSettings } from "../shared/tracing";
 
-/** Inputs of an Alibaba Cloud app (the gateway's: `gatewayNetwork`, `redisPassword`, `apiKeys`, `dnsDomain`, `dnsRecord`, `dnsCertificateId`). */
+/** Inputs of an Alibaba Cloud app (the gateway's: `gatewayNetwork`, `redisPassword`, `apiKeys`, `metricsToken`, `dnsDomain`, `dnsRecord`, `dnsCertificateId`). */
 export interface AlicloudAppArgs extends AlicloudGatewaySettings {
   /** The app's Spec v1. It is validated for the alicloud target before anything is created. */
   spec: SpecV1;
@@ -64,6 +65,8 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
 function checkBeforeCreate(args: AlicloudAppArgs): void {
   const result = validate(args.spec, { target: "alicloud" });
   if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
+  // A token known now is checked now; one from stack config (an Output) when it resolves (secrets.ts metricsTokenOf).
+  if (typeof args.metricsToken === "string") checkStackToken("metricsToken", args.metricsToken);
   const models = Object.keys(args.spec.models);
   if (models.length > 0 && !args.runtimeImage)
     throw new TargetConfigError(
@@ -135,6 +138,7 @@ export class AlicloudApp extends pulumi.ComponentResource {
       functionSecret: (region, secret) => secrets.declared(region, secret),
       apiKeysSecret: (region, keys) => secrets.apiKeys(region, keys),
       tracingHeadersSecret: (region) => secrets.tracingHeaders(region),
+      metricsTokenSecret: (region) => secrets.metricsToken(region),
       logBucket: (region) => logs(region),
     };
     const secrets = appSecrets(context);

@@ -8,6 +8,7 @@ import { modelsSpec } from "../shared/sub-spec";
 import { JWT_ISSUER } from "../../runtime/contract";
 import type { AlicloudContext } from "./context";
 import { demandGateways } from "./gateway";
+import { metricsTokenOf } from "./secrets";
 
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
@@ -49,6 +50,7 @@ export function placeAckModels(context: AlicloudContext, region: string): void {
       gateway: false,
       tracing: args.tracing,
       externalGateways: demandGateways(context),
+      metricsToken: metricsTokenOf(args),
       acceleratorLabels: "ack",
       runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
       namespace: spec.app,

@@ -38,6 +38,8 @@ export interface AlicloudContext {
   jwtKeySecret: (region: string) => KmsSecretRef;
   /** By spec region, created on first use: the KMS secret holding the API keys the gateway accepts. */
   apiKeysSecret: (region: string, keys: pulumi.Input<pulumi.Input<string>[]>) => KmsSecretRef;
+  /** By spec region, created on first use: the KMS secret holding the token the gateway's metrics take. */
+  metricsTokenSecret: (region: string) => KmsSecretRef;
   /** By spec region, created on first use: the KMS secret holding the tracing collector's export headers. */
   tracingHeadersSecret: (region: string) => KmsSecretRef;
   /** By spec region and declared secret name, created on first use: the KMS secret holding its value. */

@@ -205,6 +205,8 @@ function placeEnsRegion(context: AlicloudContext, region: string): void {
 interface RegionSecrets {
   jwtKey: KmsSecretRef;
   apiKeys?: KmsSecretRef;
+  /** The token the region's gateway's metrics take. */
+  metricsToken: KmsSecretRef;
   /** By function: its variables naming its secrets (the JWT key, its declared ones, the tracing headers). */
   byFunction: Map<string, Record<string, string>>;
   /** Every secret the region's RAM user may read. */
@@ -217,8 +219,9 @@ interface RegionSecrets {
 function regionSecrets(context: AlicloudContext, region: string, sub: SpecV1): RegionSecrets {
   const jwtKey = context.jwtKeySecret(region);
   const apiKeys = context.args.apiKeys ? context.apiKeysSecret(region, context.args.apiKeys) : undefined;
+  const metricsToken = context.metricsTokenSecret(region);
   const traced = tracingIn(context, region);
-  const all = [jwtKey, ...(apiKeys ? [apiKeys] : []), ...Object.values(traced.kms)];
+  const all = [jwtKey, ...(apiKeys ? [apiKeys] : []), metricsToken, ...Object.values(traced.kms)];
   const byFunction = new Map<string, Record<string, string>>();
   for (const [fnName, fn] of Object.entries(sub.functions)) {
     const declared = Object.fromEntries(
@@ -232,7 +235,7 @@ function regionSecrets(context: AlicloudContext, region: string, sub: SpecV1): R
       ...declaredSecretsEnvironment({ ...declared, ...traced.kms }),
     });
   }
-  return { jwtKey, apiKeys, byFunction, all, traced };
+  return { jwtKey, apiKeys, metricsToken, byFunction, all, traced };
 }
 
 /** A function's literal variables (its secrets come from KMS by name). */
@@ -257,7 +260,7 @@ function gatewayContainer(
   name: string,
   region: string,
   image: string,
-  secrets: Pick<RegionSecrets, "jwtKey" | "apiKeys" | "traced">,
+  secrets: Pick<RegionSecrets, "jwtKey" | "apiKeys" | "metricsToken" | "traced">,
 ): EnsContainer {
   return {
     name: resourceName(name, "gateway", region),
@@ -268,7 +271,11 @@ function gatewayContainer(
       ...jwtKeyEnvironment(secrets.jwtKey),
       [RUNTIME_ENV.region]: region,
       ...secrets.traced.environment,
-      ...declaredSecretsEnvironment({ ...(secrets.apiKeys ? { [RUNTIME_ENV.apiKeys]: secrets.apiKeys } : {}), ...secrets.traced.kms }),
+      ...declaredSecretsEnvironment({
+        ...(secrets.apiKeys ? { [RUNTIME_ENV.apiKeys]: secrets.apiKeys } : {}),
+        [RUNTIME_ENV.metricsToken]: secrets.metricsToken,
+        ...secrets.traced.kms,
+      }),
     },
     mounts: { [`${ENS_HOME}/config`]: CONFIG_DIR },
   };

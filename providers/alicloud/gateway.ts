@@ -9,13 +9,13 @@
  * read-only, its access logged to the region's log bucket. The JWT key is
  * not in its configuration: it gets the name of the region's KMS secret and
  * a role that may read exactly that secret, and reads it at startup; the API
- * keys are secret environment variables.
+ * keys and the metrics token are KMS secrets it reads the same way.
  * Each gateway has its own Tair (Redis) instance in the VPC, reachable only
  * from the VPC's CIDR, over TLS, with a password. With `cloudloom:dnsDomain`,
  * an FC custom domain and an Alibaba Cloud DNS CNAME per gateway region, on
  * that region's resolution line, send clients to their nearest gateway.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { getAccountOutput } from "@pulumi/alicloud";
 import { AlidnsRecord } from "@pulumi/alicloud/dns";
@@ -32,7 +32,7 @@ import { artifactReader } from "./artifact-reader";
 import type { AlicloudContext } from "./context";
 import { fcCpu } from "./function";
 import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
-import { allowSecretRead, declaredSecretsEnvironment, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
+import { allowSecretRead, declaredSecretsEnvironment, derivedSecret, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { grant } from "./ram";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
 import { tracingIn, type AlicloudTracing } from "./tracing";
@@ -79,6 +79,8 @@ export interface FcGatewayArgs {
   redisPassword: pulumi.Input<string>;
   /** The KMS secret holding the API keys the gateway accepts, when the stack sets them. */
   apiKeysSecret?: KmsSecretRef;
+  /** The KMS secret holding the token its `/metrics` and `/metrics/demand` require: its trigger is public. */
+  metricsTokenSecret: KmsSecretRef;
   /** The FC functions (of asynchronous functions and queued model versions) whose tasks the gateway reads for its status endpoint (their ARNs). */
   asyncFunctions?: pulumi.Input<string>[];
   /** Where the gateway exports its spans: plain variables, and the headers' KMS secret by variable. @default no tracing */
@@ -87,7 +89,7 @@ export interface FcGatewayArgs {
 
 /** A password Tair accepts (8–32 characters of at least three kinds), derived from a secret so it is stable across runs and never stored in config. */
 export function derivedRedisPassword(secret: string, label: string): string {
-  return `Cl-${createHmac("sha256", secret).update(`redis:${label}`).digest("hex").slice(0, 26)}`;
+  return `Cl-${derivedSecret(secret, `redis:${label}`).slice(0, 26)}`;
 }
 
 /** One region's gateway, typed `cloudloom:alicloud:Gateway`. */
@@ -157,7 +159,11 @@ export class FcGateway extends pulumi.ComponentResource {
       tags,
       child,
     );
-    const kms = { ...(args.apiKeysSecret ? { [RUNTIME_ENV.apiKeys]: args.apiKeysSecret } : {}), ...args.tracing?.kms };
+    const kms = {
+      ...(args.apiKeysSecret ? { [RUNTIME_ENV.apiKeys]: args.apiKeysSecret } : {}),
+      [RUNTIME_ENV.metricsToken]: args.metricsTokenSecret,
+      ...args.tracing?.kms,
+    };
     const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...Object.values(kms)], tags, child);
     const taskRead = args.asyncFunctions?.length
       ? [grant(name, "async-tasks", role, ["fc:GetAsyncTask"], args.asyncFunctions, tags, child)]
@@ -173,7 +179,7 @@ export class FcGateway extends pulumi.ComponentResource {
       // The gateway serves its own region's clients from that region's backends first.
       [RUNTIME_ENV.region]: args.region,
       ...args.tracing?.environment,
-      // The API keys and the tracing headers, like the JWT key, by the name of their KMS secret.
+      // The API keys, the metrics token and the tracing headers, like the JWT key, by the name of their KMS secret.
       ...declaredSecretsEnvironment(kms),
     };
     const configuration: V3FunctionArgs = {
@@ -243,6 +249,8 @@ export interface AlicloudGatewaySettings {
   redisPassword?: pulumi.Input<string>;
   /** API keys the gateways accept (kept in KMS; a gateway gets only the secret's name). */
   apiKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The token the gateways' `/metrics` and `/metrics/demand` take (16+ characters; kept in KMS); derived from the JWT key when absent. */
+  metricsToken?: pulumi.Input<string>;
   /** A zone in Alibaba Cloud DNS: clients resolve `<dnsRecord>.<dnsDomain>` to their nearest gateway. */
   dnsDomain?: string;
   /** The host record in that zone (default "api"). */
@@ -295,6 +303,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
           ? pulumi.secret(args.redisPassword)
           : pulumi.secret(pulumi.output(args.jwtPrivateKey!).apply((key) => derivedRedisPassword(key, `${spec.app}/${region}`))),
         apiKeysSecret: args.apiKeys ? context.apiKeysSecret(region, args.apiKeys) : undefined,
+        metricsTokenSecret: context.metricsTokenSecret(region),
         asyncFunctions: [...context.queues.values()].map((queue) => queue.functionArn),
         tracing: tracingIn(context, region),
       },

@@ -2,7 +2,8 @@
  * Secrets of an Alibaba Cloud stack in KMS Secrets Manager, never in a
  * function's configuration: per region that needs them, one `kms.Secret`
  * holding the gateway's JWT private key, one per declared function secret,
- * and one holding the tracing collector's export headers.
+ * one holding the tracing collector's export headers, and one holding the
+ * token the gateway's metrics take.
  * Each function that signs JWTs (the gateway, functions calling JWT-guarded
  * models) gets only the key's secret name (`CLOUDLOOM_JWT_PRIVATE_KEY_SECRET`),
  * each function with declared secrets only their names
@@ -10,7 +11,7 @@
  * `kms:GetSecretValue` on exactly those secrets. The runtime reads it
  * at cold start (runtime/serverless/alicloud-secrets.ts).
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { getAccountOutput } from "@pulumi/alicloud";
 import { Secret } from "@pulumi/alicloud/kms";
@@ -18,6 +19,7 @@ import { Policy, Role, RolePolicyAttachment } from "@pulumi/alicloud/ram";
 import { ALICLOUD_SECRETS_ENV, RUNTIME_ENV } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe, resourceName } from "../shared/naming";
+import { checkStackToken } from "../shared/stack-token";
 import type { AlicloudContext } from "./context";
 
 /** One region's KMS secret holding the JWT private key. */
@@ -68,12 +70,32 @@ function kmsSecrets(
   };
 }
 
+/** A value derived from `secret` for `purpose` (HMAC-SHA256, hex): stable across runs and regions, revealing nothing of the secret. */
+export function derivedSecret(secret: string, purpose: string): string {
+  return createHmac("sha256", secret).update(purpose).digest("hex");
+}
+
+/**
+ * The token the gateways' `/metrics` and `/metrics/demand` take: `cloudloom:metricsToken`, else derived
+ * from the JWT key (as the gateways' Redis password is), so every region's gateway and every ACK cluster
+ * reading their demand holds the same one without it ever sitting in config.
+ */
+export function metricsTokenOf(args: AlicloudContext["args"]): pulumi.Output<string> {
+  const configured = args.metricsToken;
+  return pulumi.secret(
+    configured === undefined
+      ? pulumi.output(args.jwtPrivateKey!).apply((key) => derivedSecret(key, `metrics:${args.spec.app}`))
+      : pulumi.output(configured).apply((value) => checkStackToken("metricsToken", value)),
+  );
+}
+
 /** The KMS secrets of an app: the JWT private key per region, and each declared function secret per region, created on first use. */
 export function appSecrets(context: AlicloudContext): {
   jwtKey: (region: string) => KmsSecretRef;
   declared: (region: string, secret: string) => KmsSecretRef;
   apiKeys: (region: string, keys: pulumi.Input<pulumi.Input<string>[]>) => KmsSecretRef;
   tracingHeaders: (region: string) => KmsSecretRef;
+  metricsToken: (region: string) => KmsSecretRef;
 } {
   const create = kmsSecrets(context);
   const { args } = context;
@@ -100,6 +122,8 @@ export function appSecrets(context: AlicloudContext): {
         args.tracing!.headers!,
         "the tracing collector's export headers (stack config cloudloom:tracingHeaders)",
       ),
+    metricsToken: (region) =>
+      create(region, "metrics-token", metricsTokenOf(args), "the token the gateways' metrics take (stack config cloudloom:metricsToken)"),
   };
 }
 

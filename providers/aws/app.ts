@@ -17,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SpecError, toCanonicalJson, validate, type EndpointsMap, type SpecV1 } from "../../sdk/spec";
 import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
+import { checkStackToken } from "../shared/stack-token";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import type { TracingSettings } from "../shared/tracing";
@@ -66,6 +67,8 @@ export interface AwsAppArgs {
 function checkBeforeCreate(args: AwsAppArgs): void {
   const result = validate(args.spec, { target: "aws" });
   if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
+  // A token known now is checked now; one from stack config (an Output) when it resolves (metrics-token.ts).
+  if (typeof args.gateway?.metricsToken === "string") checkStackToken("metricsToken", args.gateway.metricsToken);
   const cpuModels = Object.entries(args.spec.models).filter(([, model]) => !model.pool);
   if (cpuModels.length > 0 && !args.sagemakerImage)
     throw new TargetConfigError(

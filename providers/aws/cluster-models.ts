@@ -8,6 +8,7 @@ import { modelsSpec } from "../shared/sub-spec";
 import { EksClusterAddons } from "./cluster-addons";
 import { demandGateways } from "./gateway";
 import { accessLogsIn, modelsIn, signed, type AwsContext } from "./context";
+import { metricsToken } from "./metrics-token";
 import { EksModelApi } from "./model-api";
 
 /** First node port of a region's model servers; model i of the region gets FIRST_NODE_PORT + i. */
@@ -41,6 +42,7 @@ export function placeClusterModels(context: AwsContext, region: string): void {
       gateway: false,
       tracing: args.tracing,
       externalGateways: demandGateways(context),
+      metricsToken: metricsToken(context),
       acceleratorLabels: "eks",
       runtimeImage: args.runtimeImage,
       namespace: spec.app,

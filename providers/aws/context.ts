@@ -64,6 +64,8 @@ export interface AwsContext {
   gatewayUrl?: pulumi.Output<string>;
   /** Each gateway region's load balancer URL, for the EKS models' autoscalers, once a step asked (see demandGateways). */
   gatewayAddresses?: LaterUrls;
+  /** The stack's metrics token, once a step asked (see metrics-token.ts). */
+  metricsToken?: pulumi.Output<string>;
 }
 
 /** An endpoint at `url` that takes SigV4-signed calls for `service` in `region`. */

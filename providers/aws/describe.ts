@@ -85,7 +85,8 @@ export const awsDescription: TargetDescription = {
       ["auth", "authorizationType"],
     ],
   },
-  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
+  // metricsToken: a real stack generates one on its first `up`; a plan uses a fixed one, so plans compare equal.
+  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }), metricsToken: "offline-placeholder-metrics-token" }),
   alerts: alarmAlerts,
   landings: awsLandings,
   floorCost: awsFloorCost,

@@ -28,6 +28,7 @@ import { EksCluster } from "./cluster";
 import { EksClusterAddons } from "./cluster-addons";
 import type { AwsContext } from "./context";
 import { DEFAULT_RUNTIME_IMAGE } from "./gateway";
+import { metricsToken } from "./metrics-token";
 import { wavelengthRegions } from "./networks";
 import { EksSelfManagedNodes } from "./self-managed-nodes";
 import { WavelengthNetwork } from "./wavelength";
@@ -167,6 +168,7 @@ function placeWavelengthRegion(context: AwsContext, region: string): void {
           ? undefined
           : pulumi.output(args.gateway.apiKeys).apply((keys) => keys.split(",").filter(Boolean)),
       gatewayExposure: "nodePort",
+      metricsToken: metricsToken(context),
       // The zone's cluster runs Prometheus for KEDA but not the Prometheus Operator: no PrometheusRule there, and plan
       // lists the zone's objectives as ones CloudWatch cannot see.
       monitoring: false,

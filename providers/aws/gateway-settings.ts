@@ -1,6 +1,6 @@
 /**
- * The gateway's stack settings on AWS: TLS, DNS, the Redis AUTH token and the
- * API keys. Every one is optional; a malformed one stops the program before
+ * The gateway's stack settings on AWS: TLS, DNS, the Redis AUTH token, the
+ * API keys and the metrics token. Every one is optional; a malformed one stops the program before
  * any resource, naming the key and the command that fixes it.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -24,6 +24,8 @@ export interface AwsGatewaySettings {
   redisAuthToken?: pulumi.Input<string>;
   /** API keys the gateway accepts, comma-separated (`CLOUDLOOM_API_KEYS`). */
   apiKeys?: pulumi.Input<string>;
+  /** The token the gateways' `/metrics` and `/metrics/demand` take (16+ characters); generated once when absent (metrics-token.ts). */
+  metricsToken?: pulumi.Input<string>;
   /**
    * `cloudloom:clusterApiCidrs`: the only addresses the EKS API endpoint is public to.
    * Read here with the other stack settings; `AwsApp` uses `args.clusterApiCidrs` first.
@@ -111,6 +113,7 @@ export function parseGatewaySettings(settings: GatewaySettingsSource): AwsGatewa
       return value;
     }),
     apiKeys: settings.getSecret("apiKeys"),
+    metricsToken: settings.getSecret("metricsToken"),
     clusterApiCidrs: parseClusterApiCidrs(settings.get("clusterApiCidrs")),
   };
 }

@@ -3,7 +3,7 @@
  * the runtime image on ECS Fargate (two tasks at least) behind a public
  * Application Load Balancer, with ElastiCache for Redis (TLS, encrypted at
  * rest, an AUTH token kept in Secrets Manager) for shared rate limits and the
- * L2 cache. Its task role may sign calls to exactly the app's Function URLs
+ * L2 cache; its metrics take the stack's metrics token. Its task role may sign calls to exactly the app's Function URLs
  * and model APIs. With a Route 53 zone, one latency record per region sends
  * each client to its nearest gateway.
  *
@@ -38,6 +38,7 @@ import type { LoadBalancerLogs } from "./access-logs";
 import { accessLogsIn, type AwsContext } from "./context";
 import { certificateFor } from "./gateway-settings";
 import { assumeRolePolicy, gatewayExecutionPolicy, gatewayTaskPolicy, type GatewayAccess } from "./iam";
+import { metricsToken } from "./metrics-token";
 import { gatewayRegions, type AwsNetwork } from "./networks";
 
 /** The runtime image when `cloudloom:runtimeImage` is not set. */
@@ -95,6 +96,8 @@ export interface AwsGatewayArgs {
   redisAuthToken?: pulumi.Input<string>;
   /** API keys the gateway accepts, comma-separated. */
   apiKeys?: pulumi.Input<string>;
+  /** The token its `/metrics` and `/metrics/demand` require (metrics-token.ts), copied into a secret of its region. */
+  metricsToken: pulumi.Input<string>;
   /** Days of logs to keep. @default 14 */
   logRetentionDays?: number;
   /** Where the load balancer writes its access logs. */
@@ -187,6 +190,13 @@ export class AwsGateway extends pulumi.ComponentResource {
       new SecretVersion(`${name}-api-keys`, { secretId: keys.id, secretString: pulumi.secret(args.apiKeys) }, child);
       secrets.push({ name: RUNTIME_ENV.apiKeys, secret: keys });
     }
+    const metrics = new Secret(
+      `${name}-metrics-token`,
+      { description: `cloudloom gateway metrics token (${args.app}, ${args.region})`, tags },
+      child,
+    );
+    new SecretVersion(`${name}-metrics-token`, { secretId: metrics.id, secretString: pulumi.secret(args.metricsToken) }, child);
+    secrets.push({ name: RUNTIME_ENV.metricsToken, secret: metrics });
     if (args.tracing?.headers) {
       const headers = new Secret(
         `${name}-tracing-headers`,
@@ -447,6 +457,7 @@ export function placeGateway(context: AwsContext): void {
         certificateArn: certificateFor(settings.certificateArn, region, awsRegion),
         redisAuthToken: settings.redisAuthToken,
         apiKeys: settings.apiKeys,
+        metricsToken: metricsToken(context),
         logRetentionDays: args.logRetentionDays,
         loadBalancerLogs: accessLogsIn(context, region).forLoadBalancer(gatewayName),
         tracing: args.tracing,

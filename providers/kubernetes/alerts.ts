@@ -16,6 +16,8 @@ import { alertDefinitions, backendKey, type AlertDefinition, type Unobserved } f
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
+import { metricsTokenSecret } from "./metrics-token";
+import { STACK_TOKEN_KEY } from "./stack-token";
 
 /** The API group and version of the Prometheus Operator's resources. */
 const MONITORING_API = "monitoring.coreos.com/v1";
@@ -133,8 +135,11 @@ export interface KubernetesAlertsArgs {
   /** The namespace's name, which the rules' expressions select on. */
   namespaceName: string;
   alerts: AlertDefinition[];
-  /** Scrape the gateway's pods (the app runs its gateway here). */
-  gateway: boolean;
+  /**
+   * Scrape the gateway's pods (the app runs its gateway here), presenting the metrics token of this
+   * Secret (its key `token`) as a Bearer token. @default the gateway is not scraped
+   */
+  gatewayTokenSecret?: pulumi.Input<string>;
   /** Scrape the function and model pods. */
   runtime: boolean;
   /** Labels the Prometheus Operator selects rules and monitors by (its `ruleSelector`, `serviceMonitorSelector`). */
@@ -164,7 +169,7 @@ export class KubernetesAlerts extends pulumi.ComponentResource {
       namespace: args.namespace,
       labels: { ...entryLabels(args.app, "app", args.app), ...args.labels },
     });
-    const monitor = (part: string, matchLabels: Record<string, string>, matchExpressions: object[] = []) =>
+    const monitor = (part: string, matchLabels: Record<string, string>, matchExpressions: object[] = [], authorization?: object) =>
       new CustomResource(
         resourceName(name, part),
         {
@@ -173,12 +178,16 @@ export class KubernetesAlerts extends pulumi.ComponentResource {
           metadata: metadata(part),
           spec: {
             selector: { matchLabels, ...(matchExpressions.length ? { matchExpressions } : {}) },
-            endpoints: [{ port: "http", path: "/metrics", interval: SCRAPE_INTERVAL }],
+            endpoints: [{ port: "http", path: "/metrics", interval: SCRAPE_INTERVAL, ...(authorization ? { authorization } : {}) }],
           },
         },
         child,
       );
-    if (args.gateway) monitor("gateway", entryLabels(args.app, "gateway", "gateway"));
+    if (args.gatewayTokenSecret !== undefined)
+      monitor("gateway", entryLabels(args.app, "gateway", "gateway"), [], {
+        type: "Bearer",
+        credentials: { name: args.gatewayTokenSecret, key: STACK_TOKEN_KEY },
+      });
     if (args.runtime)
       monitor("runtime", { "cloudloom.dev/app": args.app }, [{ key: "cloudloom.dev/kind", operator: "In", values: ["function", "model"] }]);
     if (rules.length > 0)
@@ -208,7 +217,7 @@ export function placeAlerts(context: KubernetesContext): void {
       namespace: context.namespace!,
       namespaceName: args.namespace,
       alerts,
-      gateway: args.gateway,
+      gatewayTokenSecret: args.gateway ? metricsTokenSecret(context) : undefined,
       runtime: Object.keys(spec.functions).length + Object.keys(spec.models).length > 0,
       labels: args.monitoringLabels ?? {},
       monitoring: args.monitoring,

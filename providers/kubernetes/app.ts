@@ -19,7 +19,7 @@ import { checkSecrets, type SecretSettings } from "../shared/function-env";
 import { ACCELERATOR_LABEL_PRESETS, acceleratorSelector, type AcceleratorLabelScheme } from "./accelerator-labels";
 import type { KubernetesContext } from "./context";
 import { GATEWAY_EXPOSURES, type GatewayExposure } from "./gateway";
-import { checkDemandToken } from "./demand-reports";
+import { checkStackToken } from "../shared/stack-token";
 import { checkRedisPassword } from "./redis";
 import { kubernetesSteps } from "./steps";
 import { checkTracing } from "./tracing";
@@ -82,6 +82,13 @@ export interface KubernetesAppArgs {
    * (`cloudloom:demandToken`, a secret, 16+ characters); absent, one is generated once.
    */
   demandToken?: pulumi.Input<string>;
+  /**
+   * Token the gateway's `/metrics` and `/metrics/demand` require as a Bearer token, which the app's
+   * ServiceMonitor and KEDA triggers present (`cloudloom:metricsToken`, a secret, 16+ characters);
+   * absent, one is generated once. With `gateway: false` and `externalGateways`, the token those
+   * gateways take (required then).
+   */
+  metricsToken?: pulumi.Input<string>;
   /** Size of that Redis's volume. @default "1Gi" */
   redisStorage?: string;
   /** StorageClass of that Redis's volume. @default the cluster's default */
@@ -120,6 +127,7 @@ export type StackSettingArgs =
   | "redisUrl"
   | "redisPassword"
   | "demandToken"
+  | "metricsToken"
   | "redisStorage"
   | "redisStorageClass"
   | "gatewayExposure"
@@ -188,7 +196,12 @@ const HOST_PATTERN = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-
 
 /** Refuses gateway settings that cannot work. */
 function checkGateway(args: KubernetesAppArgs): void {
-  if (args.gateway === false) return;
+  if (typeof args.metricsToken === "string") checkStackToken("metricsToken", args.metricsToken);
+  if (args.gateway === false) {
+    if (args.externalGateways?.length && args.metricsToken === undefined)
+      throw new Error("KubernetesApp: [metricsToken] is required with [externalGateways]: the token their /metrics/demand takes");
+    return;
+  }
   const exposure = args.gatewayExposure ?? "loadBalancer";
   if (!GATEWAY_EXPOSURES.includes(exposure))
     throw new TargetConfigError(
@@ -205,7 +218,7 @@ function checkGateway(args: KubernetesAppArgs): void {
       `stack config cloudloom:gatewayHost is set but cloudloom:gatewayExposure is ${exposure}; set cloudloom:gatewayExposure ingress, or remove the host`,
     );
   if (typeof args.redisPassword === "string") checkRedisPassword(args.redisPassword);
-  if (typeof args.demandToken === "string") checkDemandToken(args.demandToken);
+  if (typeof args.demandToken === "string") checkStackToken("demandToken", args.demandToken);
 }
 
 /** Everything that can be refused is refused here, before any resource exists. */

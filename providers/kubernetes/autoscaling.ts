@@ -31,6 +31,14 @@ export interface QueueScaling {
   floor: number;
 }
 
+/** Where the app's gateways count a workload's held and in-flight requests, and how KEDA reads them. */
+export interface GatewayDemand {
+  /** Each gateway's DEMAND_PATH URL of the workload: the in-cluster one, or each gateway outside the cluster. */
+  urls: readonly pulumi.Input<string>[];
+  /** The TriggerAuthentication giving the triggers the gateways' metrics token (Bearer). */
+  authentication: pulumi.Input<string>;
+}
+
 /** Which autoscaler a policy needs; a workload working a queue always gets KEDA (its queue triggers). */
 export function autoscalerKind(policy: ScalingPolicySpec, queue?: QueueScaling): "hpa" | "keda" {
   return queue || policy.scaleToZero || policy.schedules.length > 0 ? "keda" : "hpa";
@@ -93,11 +101,16 @@ function concurrencyTarget(policy: ScalingPolicySpec): string {
 
 /**
  * The trigger on the gateway's count of the workload's requests, held and in
- * flight (`demandUrl`, the gateway's DEMAND_PATH for this entry and region):
+ * flight (`demandUrl`, the gateway's DEMAND_PATH for this entry and region,
+ * read with the metrics token as a Bearer token through `authentication`):
  * one held request activates a workload at zero, with no Prometheus in the
  * path, and the count scales it on like the in-flight gauge does.
  */
-function demandTrigger(policy: ScalingPolicySpec, demandUrl: pulumi.Input<string>): Record<string, unknown> {
+function demandTrigger(
+  policy: ScalingPolicySpec,
+  demandUrl: pulumi.Input<string>,
+  authentication: pulumi.Input<string>,
+): Record<string, unknown> {
   return {
     type: "metrics-api",
     metadata: {
@@ -106,7 +119,9 @@ function demandTrigger(policy: ScalingPolicySpec, demandUrl: pulumi.Input<string
       valueLocation: "demand",
       targetValue: concurrencyTarget(policy),
       activationTargetValue: "0",
+      authMode: "bearer",
     },
+    authenticationRef: { name: authentication },
   };
 }
 
@@ -120,7 +135,7 @@ export function demandPollingSeconds(hold: HoldSpec): number {
 }
 
 /**
- * The KEDA ScaledObject spec for `deployment`. With `demandUrls` (where the
+ * The KEDA ScaledObject spec for `deployment`. With `gatewayDemand` (where the
  * app's gateways count the workload's requests: the in-cluster one, or each
  * gateway outside the cluster) and a policy that holds requests, each
  * gateway's count of them is a trigger too, polled often enough to wake the
@@ -131,7 +146,7 @@ export function scaledObjectSpec(
   policy: ScalingPolicySpec,
   deployment: string,
   prometheusUrl: string,
-  demandUrls: readonly pulumi.Input<string>[] = [],
+  gatewayDemand?: GatewayDemand,
   queue?: QueueScaling,
 ): Record<string, unknown> {
   const cron = policy.schedules.map((schedule) => ({
@@ -150,7 +165,7 @@ export function scaledObjectSpec(
           },
         };
   const hold = holdOf(policy);
-  const demand = hold && demandUrls.length > 0 ? { hold, urls: demandUrls } : undefined;
+  const demand = hold && gatewayDemand && gatewayDemand.urls.length > 0 ? { hold, ...gatewayDemand } : undefined;
   const cooldown = policy.scaleToZero ? Math.round(toSeconds(policy.scaleToZero.idleWindow)) : 300;
   return {
     scaleTargetRef: { name: deployment },
@@ -161,7 +176,7 @@ export function scaledObjectSpec(
     triggers: [
       ...cron,
       load,
-      ...(demand ? demand.urls.map((url) => demandTrigger(policy, url)) : []),
+      ...(demand ? demand.urls.map((url) => demandTrigger(policy, url, demand.authentication)) : []),
       ...(queue ? queueTriggers(queue) : []),
     ],
   };

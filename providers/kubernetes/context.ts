@@ -6,6 +6,7 @@ import type { ResolvedKubernetesArgs } from "./app";
 import type { gpuScheduling } from "./gpu-pool";
 import type { QueueRedis } from "./queues";
 import type { regionScheduling } from "./region";
+import type { StackTokenSetting } from "../shared/stack-token";
 
 /** What the steps share while building one app. */
 export interface KubernetesContext {
@@ -23,6 +24,8 @@ export interface KubernetesContext {
   queueRedis?: QueueRedis;
   /** Where clients call the gateway, once the gateway step placed it. */
   gatewayUrl?: pulumi.Output<string>;
-  /** The Secret of the token of function pods' demand reports, once a step created it (see demand-reports.ts). */
-  demandTokenSecret?: pulumi.Output<string>;
+  /** The Secret of each stack token, once a step created it (see stack-token.ts). */
+  tokenSecrets?: Map<StackTokenSetting, pulumi.Output<string>>;
+  /** The TriggerAuthentication presenting the metrics token to the gateways, once a step created it (see metrics-token.ts). */
+  metricsAuthentication?: pulumi.Output<string>;
 }

@@ -90,11 +90,12 @@ export function manifestFillIns(resources: readonly PlannedResource[]): FillIn[]
 export const kubernetesDescription: TargetDescription = {
   keyInputs: KUBERNETES_KEY_INPUTS,
   landings: kubernetesLandings,
-  // redisPassword, demandToken: a real stack generates each on its first `up`; a plan uses fixed ones, so plans compare equal.
+  // redisPassword, demandToken, metricsToken: a real stack generates each on its first `up`; a plan uses fixed ones, so plans compare equal.
   placeholders: () => ({
     artifactBaseUrl: "https://artifacts.example.invalid",
     redisPassword: "offline-placeholder-redis-password",
     demandToken: "offline-placeholder-demand-token",
+    metricsToken: "offline-placeholder-metrics-token",
   }),
   manifests: (resources) => {
     const manifests = toManifests(resources);

@@ -12,7 +12,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { KubernetesContext } from "./context";
 import { demandReportEnv } from "./demand-reports";
-import { demandUrls } from "./gateway";
+import { gatewayDemand } from "./gateway";
 import { containerEnv, functionResources, healthProbes } from "./pod";
 import { SPEC_DIR, secretsName, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -69,7 +69,7 @@ export function placeFunctions(context: KubernetesContext): void {
         functionPodSpec(context, fnName, region, worker?.env ?? []),
         fn.scaling,
         undefined,
-        demandUrls(context, "function", fnName, region),
+        gatewayDemand(context, "function", fnName, region),
         worker?.queue,
       );
       recordEndpoint(context.endpoints.functions, fnName, region, url);

@@ -11,12 +11,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as core from "@pulumi/kubernetes/core/v1";
 import * as networking from "@pulumi/kubernetes/networking/v1";
 import type * as input from "@pulumi/kubernetes/types/input";
-import type { ScalingPolicySpec, SpecV1 } from "../../sdk/spec";
+import { holdLimits, type ScalingPolicySpec, type SpecV1 } from "../../sdk/spec";
 import { CONTAINER_PORT, demandQuery, gatewayServeArgs, RUNTIME_ENV } from "../../runtime/contract";
 import { fillInAnnotation } from "../shared/fill-in";
 import { entryLabels } from "../shared/labels";
 import type { KubernetesContext } from "./context";
 import { demandTokenEnv, demandTokenSecret } from "./demand-reports";
+import type { GatewayDemand } from "./autoscaling";
+import { metricsAuthentication, metricsTokenEnv, metricsTokenSecret } from "./metrics-token";
 import { gatewayName, inClusterGatewayUrl } from "./gateway-service";
 import { healthProbes } from "./pod";
 import { appRedis, redisUrlEnv, type AppRedis } from "./redis";
@@ -80,6 +82,8 @@ export interface KubernetesGatewayArgs {
   tracing?: TracingSettings;
   /** The Secret of the token function pods' reports of their calls to models carry (demand-reports.ts), when any pod reports. */
   demandTokenSecret?: pulumi.Input<string>;
+  /** The Secret of the token its `/metrics` and DEMAND_PATH require (metrics-token.ts): never open in a cluster. */
+  metricsTokenSecret: pulumi.Input<string>;
 }
 
 /** The gateway's settings file: nothing secret (the Redis URL arrives in REDIS_URL_ENV). */
@@ -136,6 +140,7 @@ function gatewayPodSpec(name: string, args: KubernetesGatewayArgs, child: pulumi
             { name: RUNTIME_ENV.apiKeys, valueFrom: { secretKeyRef: { name: keys.metadata.name, key: "api-keys" } } },
             ...(args.redis ? redisUrlEnv(args.redis, keys.metadata.name) : []),
             ...(args.demandTokenSecret ? [demandTokenEnv(args.demandTokenSecret)] : []),
+            metricsTokenEnv(args.metricsTokenSecret),
           ],
           volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
           resources: withEphemeralStorage({ requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
@@ -211,14 +216,24 @@ export class KubernetesGateway extends KubernetesWorkload {
  * version's held and in-flight requests in one region (DEMAND_PATH), for its
  * ScaledObject: the in-cluster gateway's Service; or, when the gateway runs
  * outside the cluster (an EKS or ACK part of another target's app), each of
- * `externalGateways`; else none.
+ * `externalGateways`; with the TriggerAuthentication that presents the
+ * metrics token to them. Undefined when the entry holds no requests or no
+ * gateway is known.
  */
-export function demandUrls(context: KubernetesContext, kind: "function" | "model", entry: string, region: string): pulumi.Output<string>[] {
+export function gatewayDemand(
+  context: KubernetesContext,
+  kind: "function" | "model",
+  entry: string,
+  region: string,
+): GatewayDemand | undefined {
+  if (!holdLimits(context.spec, kind, entry)) return undefined;
   const query = demandQuery(kind, entry, region);
-  if (context.args.gateway) return [inClusterGatewayUrl(context, query)];
-  return (context.args.externalGateways ?? []).map(
-    (base) => pulumi.interpolate`${pulumi.output(base).apply((b) => b.replace(/\/$/, ""))}${query}`,
-  );
+  const urls = context.args.gateway
+    ? [inClusterGatewayUrl(context, query)]
+    : (context.args.externalGateways ?? []).map(
+        (base) => pulumi.interpolate`${pulumi.output(base).apply((b) => b.replace(/\/$/, ""))}${query}`,
+      );
+  return urls.length > 0 ? { urls, authentication: metricsAuthentication(context) } : undefined;
 }
 
 /** The gateway step: the in-cluster gateway and its Redis, unless the app is a part of another target's (EKS or ACK models). */
@@ -245,6 +260,7 @@ export function placeGateway(context: KubernetesContext): void {
       locality: args.gatewayLocality,
       tracing: args.tracing,
       demandTokenSecret: demandTokenSecret(context),
+      metricsTokenSecret: metricsTokenSecret(context),
     },
     context.child,
   );

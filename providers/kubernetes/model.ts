@@ -13,7 +13,7 @@ import { entryLabels } from "../shared/labels";
 import { modelPart, resourceName } from "../shared/naming";
 import { ARTIFACT_PATH, fetchArtifact } from "./artifacts";
 import type { KubernetesContext } from "./context";
-import { demandUrls } from "./gateway";
+import { gatewayDemand } from "./gateway";
 import { healthProbes } from "./pod";
 import { SPEC_DIR, specMount, specVolume } from "./region";
 import { restrictedContainer, RUNTIME_USER, withEphemeralStorage } from "./security";
@@ -103,7 +103,7 @@ export function placeModels(context: KubernetesContext): void {
         modelPodSpec(context, key, region, name, worker?.env ?? []),
         model.scaling,
         exposure(context, key),
-        demandUrls(context, "model", key, region),
+        gatewayDemand(context, "model", key, region),
         worker?.queue,
       );
       const jwt = context.args.modelJwt;

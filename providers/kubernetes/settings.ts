@@ -69,6 +69,7 @@ export function kubernetesStackSettings(settings: KubernetesSettingsSource): Pic
     redisUrl: settings.getSecret("redisUrl"),
     redisPassword: settings.getSecret("redisPassword"),
     demandToken: settings.getSecret("demandToken"),
+    metricsToken: settings.getSecret("metricsToken"),
     redisStorage: settings.get("redisStorage"),
     redisStorageClass: settings.get("redisStorageClass"),
     gatewayExposure: exposure as GatewayExposure | undefined,

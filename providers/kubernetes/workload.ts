@@ -12,7 +12,7 @@ import * as policy from "@pulumi/kubernetes/policy/v1";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type * as input from "@pulumi/kubernetes/types/input";
 import type { ScalingPolicySpec } from "../../sdk/spec";
-import { autoscalerKind, hpaSpec, queueWorkerPolicy, scaledObjectSpec, type QueueScaling } from "./autoscaling";
+import { autoscalerKind, hpaSpec, queueWorkerPolicy, scaledObjectSpec, type GatewayDemand, type QueueScaling } from "./autoscaling";
 import { CONTAINER_PORT, RUNTIME_ENV } from "../../runtime/contract";
 import { FRONTED_BY, REQUIRES_AUTH } from "../shared/labels";
 import type { KubernetesContext } from "./context";
@@ -44,8 +44,8 @@ export interface WorkloadArgs {
    */
   formerParent?: pulumi.Resource;
   prometheusUrl: string;
-  /** Where the app's gateways count this workload's held and in-flight requests (see gateway.ts demandUrls). */
-  demandUrls?: readonly pulumi.Input<string>[];
+  /** Where the app's gateways count this workload's held and in-flight requests, and how KEDA reads them (see gateway.ts gatewayDemand). */
+  gatewayDemand?: GatewayDemand;
   /** How the Service is reached from outside the cluster; absent: ClusterIP. */
   exposure?: WorkloadExposure;
   /** The asynchronous entry's queue its pods work, which its scaler then measures too. */
@@ -193,14 +193,14 @@ export class KubernetesWorkload extends pulumi.ComponentResource {
         apiVersion: "keda.sh/v1alpha1",
         kind: "ScaledObject",
         metadata,
-        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.demandUrls, args.queue),
+        spec: scaledObjectSpec(scaling, name, args.prometheusUrl, args.gatewayDemand, args.queue),
       },
       { ...child, dependsOn: [deployment] },
     );
   }
 }
 
-/** Creates one function or model workload of the app and returns its URL; `demandUrls` are where the gateways count its requests. */
+/** Creates one function or model workload of the app and returns its URL; `gatewayDemand` is where the gateways count its requests. */
 export function placeWorkload(
   context: KubernetesContext,
   kind: "Function" | "Model",
@@ -209,7 +209,7 @@ export function placeWorkload(
   podSpec: input.core.v1.PodSpec,
   scaling: string | undefined,
   exposure?: WorkloadExposure,
-  demandUrls?: readonly pulumi.Input<string>[],
+  gatewayDemand?: GatewayDemand,
   queue?: QueueScaling,
 ): pulumi.Output<string> {
   const policy = scaling ? context.spec.scalingPolicies[scaling] : undefined;
@@ -220,7 +220,7 @@ export function placeWorkload(
     scaling: policy,
     prometheusUrl: context.args.prometheusUrl,
     exposure,
-    demandUrls,
+    gatewayDemand,
     queue,
     env: tracingEnv(context.args.tracing, context.spec.app),
   };

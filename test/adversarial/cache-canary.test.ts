@@ -5,6 +5,7 @@ import { composeGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
 import { endpointsFor, gatewayRig, post } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 /** A model split 50/50 between versions 1 and 2, on an open route with a cache. */
 function spec(): SpecV1 {
@@ -48,7 +49,7 @@ describe("a canary route with a cache (issue hole 5)", () => {
     assert.deepEqual(new Set(served.map((s) => s.version)), new Set(["1", "2"]));
     assert.equal(rig.central.received.length, 2);
     assert.equal(served.filter((s) => s.cache === "HIT").length, 38);
-    const metrics = await (await fetch(`${rig.base}/metrics`)).text();
+    const metrics = await (await scrape(`${rig.base}/metrics`)).text();
     const counted = (version: string) =>
       Number(
         new RegExp(`http_server_request_duration_seconds_count\\{[^}]*http_route="/predict"[^}]*version="${version}"[^}]*\\} (\\d+)`).exec(
@@ -64,7 +65,7 @@ describe("a canary route with a cache (issue hole 5)", () => {
     const split = spec();
     const composed = composeGateway({
       spec: split,
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN }),
       source: {
         kind: "remote",
         endpoints: { ...endpointsFor(split, rig.central, rig.edge), canaries: { "POST /predict": { central: alias.url } } },
@@ -81,7 +82,7 @@ describe("a canary route with a cache (issue hole 5)", () => {
       const hit = await post(url, "/predict", { x: [[1]] });
       assert.deepEqual([hit.headers.get("x-cache"), hit.headers.get("x-cloudloom-version")], ["HIT", "2"]);
       assert.deepEqual([await miss.json(), await hit.json()], [{ version: "2" }, { version: "2" }]);
-      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const metrics = await (await scrape(`${url}/metrics`)).text();
       assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*http_route="\/predict"[^}]*version="2"[^}]*\} 2/);
       assert.equal(alias.received.length, 1);
     } finally {

@@ -6,6 +6,7 @@ import { App, type SpecV1 } from "../../sdk";
 import { RawConnection, rawExchange } from "../support/raw-http";
 import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 const KEY = "key-framing-0123456789";
 
@@ -43,7 +44,7 @@ describe("request framing and targets (raw sockets)", function () {
     const functions = Object.fromEntries(Object.keys(spec.functions).map((name) => [name, { central: upstream.url }]));
     gateway = composeGateway({
       spec,
-      settings: parseSettings({ apiKeys: [KEY], health: { probeIntervalMs: 60_000 }, ...settings }),
+      settings: parseSettings({ apiKeys: [KEY], health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN, ...settings }),
       source: { kind: "remote", endpoints: { functions, models: {} } },
       logger: pino({ level: "silent" }),
     });
@@ -52,7 +53,7 @@ describe("request framing and targets (raw sockets)", function () {
 
   /** Waits until the gateway's metrics match `pattern` (the request is recorded once it has finished). */
   async function metricMatches(pattern: RegExp): Promise<void> {
-    while (!pattern.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())) await new Promise((r) => setTimeout(r, 20));
+    while (!pattern.test(await (await scrape(`http://127.0.0.1:${port}/metrics`)).text())) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** Sends a well-formed request and waits for the upstream to have received `count` requests in all. */

@@ -6,6 +6,7 @@ import { parseSettings } from "../../gateway/config";
 import { METRIC_NAMES } from "../../runtime/contract";
 import { App } from "../../sdk";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 /** Methods Node's parser accepts, registered in HTTP or not (WebDAV, UPnP, cache purges). */
 const METHODS = [
@@ -38,7 +39,7 @@ describe("the request histogram under a flood of made-up paths and methods (real
     app.route("POST /open", { target: app.function("open", { handler: "open.ts", regions: [central] }), auth: "none" });
     gateway = composeGateway({
       spec: app.toSpec({ root: undefined }),
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN }),
       source: { kind: "remote", endpoints: { functions: { open: { central: upstream.url } }, models: {} } },
       logger: pino({ level: "silent" }),
     });
@@ -64,13 +65,13 @@ describe("the request histogram under a flood of made-up paths and methods (real
       await res.arrayBuffer();
     }
     // Each request is recorded once its response has finished: scrape until all 300 are.
-    const scrape = async () => {
-      const text = await (await fetch(`${base}/metrics`)).text();
+    const histogram = async () => {
+      const text = await (await scrape(`${base}/metrics`)).text();
       const series = text.split("\n").filter((line) => line.startsWith(`${METRIC_NAMES.httpServerDuration}_count{`));
       return { text, series, counted: series.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0) };
     };
-    let scraped = await scrape();
-    while (scraped.counted < 300) scraped = await scrape();
+    let scraped = await histogram();
+    while (scraped.counted < 300) scraped = await histogram();
     const { text, series, counted } = scraped;
     assert.equal(counted, 300, "every request counted once, and the /metrics scrapes not at all");
     const routes = new Set(series.map((line) => /http_route="([^"]*)"/.exec(line)![1]));

@@ -5,6 +5,7 @@ import type { Gateway } from "../../gateway/gateway";
 import { App, type SpecV1 } from "../../sdk";
 import { post, startGateway } from "../support/gateway-app";
 import type { StubUpstream } from "../support/upstream";
+import { scrape } from "../support/metrics-token";
 
 /** An upstream whose status the test sets, or that fails only requests whose body asks for it (the caller's own bad input). */
 class ScriptedUpstream {
@@ -74,7 +75,7 @@ describe("outlier detection (Envoy's gateway failures, max ejection, panic routi
     const good = [];
     for (let i = 0; i < 10; i++) good.push((await post(base, "/central-only", { bad: false })).status);
     assert.deepEqual(good, Array(10).fill(200), "nobody else is refused with NO_HEALTHY_BACKEND or an open circuit");
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await scrape(`${base}/metrics`)).text();
     assert.match(metrics, /cloudloom_upstream_errors_total\{route="POST \/central-only",region="central",kind="5xx"\} 8/);
     assert.match(metrics, /cloudloom_breaker_state\{route="POST \/central-only",region="central"\} 0/);
   });

@@ -6,6 +6,7 @@ import type { BackendSource } from "../../gateway/route-table";
 import { App, type SpecV1 } from "../../sdk";
 import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 const KEY = "key-streaming-0123456789";
 const ADMIN = "admin-key-0123456789abcdef";
@@ -38,7 +39,7 @@ describe("streaming requests that never finish (real sockets)", function () {
   const source = (): BackendSource => ({ kind: "remote", endpoints: { functions: { secure: { central: upstream.url } }, models: {} } });
   const call = (signal?: AbortSignal) =>
     fetch(`${base}/secure`, { method: "POST", body: "{}", headers: { authorization: `Bearer ${KEY}` }, signal });
-  const metricSays = (pattern: RegExp) => async () => pattern.test(await (await fetch(`${base}/metrics`)).text());
+  const metricSays = (pattern: RegExp) => async () => pattern.test(await (await scrape(`${base}/metrics`)).text());
 
   beforeEach(async () => {
     upstream = await new StubUpstream("central").start();
@@ -49,6 +50,7 @@ describe("streaming requests that never finish (real sockets)", function () {
       settings: parseSettings({
         apiKeys: [KEY],
         adminKey: ADMIN,
+        metricsToken: METRICS_TOKEN,
         logSampleRate: 0,
         health: { probeIntervalMs: 60_000 },
         limits: { upstreamTimeoutMs: 500, perKeyConcurrency: 1 },
@@ -102,7 +104,7 @@ describe("streaming requests that never finish (real sockets)", function () {
       "the abort is logged",
     );
     assert.ok(!lines.some((l) => l.level === 50 || (l.err as { stack?: string } | undefined)?.stack), JSON.stringify(lines));
-    assert.doesNotMatch(await (await fetch(`${base}/metrics`)).text(), /status="500"/);
+    assert.doesNotMatch(await (await scrape(`${base}/metrics`)).text(), /status="500"/);
 
     upstream.behaviour = { status: 200, headers: {}, delayMs: 0 };
     assert.equal((await call()).status, 200, "perKeyConcurrency 1: the slot is free again");

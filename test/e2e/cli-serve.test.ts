@@ -55,7 +55,8 @@ describe("cloudloom serve: failures that explain themselves (child processes, re
     try {
       const serve = new Serve(
         ["--spec", files.spec, "--endpoints", files.endpoints, "--port", String(port)],
-        cleanEnv({ CLOUDLOOM_API_KEYS: "k-123456" }),
+        // Keys and a metrics token, so no startup warning precedes the one line.
+        cleanEnv({ CLOUDLOOM_API_KEYS: "k-123456", CLOUDLOOM_METRICS_TOKEN: "metrics-token-0123456789" }),
       );
       assert.equal(await serve.exited, 2);
       assert.match(oneLine(serve.err), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use; .*--port`));
@@ -154,14 +155,34 @@ describe("cloudloom serve: failures that explain themselves (child processes, re
     }
   });
 
-  it("does not warn when keys are configured", async () => {
+  it("warns at startup when no metrics token (nor admin key) would let Prometheus and KEDA read /metrics", async () => {
     const serve = new Serve(
       ["--spec", files.spec, "--endpoints", files.endpoints, "--port", "0"],
       cleanEnv({ CLOUDLOOM_API_KEYS: "k-123456" }),
     );
     try {
-      await serve.started();
+      const base = await serve.started();
+      assert.match(
+        serve.err,
+        /warning: no metrics token is configured, so \/metrics and \/metrics\/demand will answer 401 to every request .*; set CLOUDLOOM_METRICS_TOKEN/,
+      );
+      assert.equal((await fetch(`${base}/metrics`)).status, 401, "in front of remote endpoints, never open");
+    } finally {
+      assert.equal(await serve.stop(), 0);
+    }
+  });
+
+  it("does not warn when keys and the metrics token are configured, and serves /metrics to that token", async () => {
+    const token = "metrics-token-0123456789";
+    const serve = new Serve(
+      ["--spec", files.spec, "--endpoints", files.endpoints, "--port", "0"],
+      cleanEnv({ CLOUDLOOM_API_KEYS: "k-123456", CLOUDLOOM_METRICS_TOKEN: token }),
+    );
+    try {
+      const base = await serve.started();
       assert.doesNotMatch(serve.err, /warning/);
+      assert.equal((await fetch(`${base}/metrics`)).status, 401);
+      assert.equal((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     } finally {
       assert.equal(await serve.stop(), 0);
     }

@@ -5,6 +5,7 @@ import pino from "pino";
 import { composeGateway, type ComposedGateway } from "../../cli/compose-gateway";
 import { parseSettings } from "../../gateway/config";
 import { gatewaySpec, post, startGateway, type StartedGateway } from "../support/gateway-app";
+import { scrape } from "../support/metrics-token";
 import { StubUpstream } from "../support/upstream";
 
 const ADMIN_KEY = "dashboard-admin-key-0123456789";
@@ -136,7 +137,7 @@ describe("the dashboard over HTTP", () => {
       assert.equal(snapshot.routes["POST /open"].failovers, 1);
       assert.equal(snapshot.regions.edge.failovers, 1);
       assert.ok(snapshot.regions.edge.up < snapshot.regions.edge.total);
-      const metrics = await (await get(gateway.base, "/metrics")).text();
+      const metrics = await (await scrape(`${gateway.base}/metrics`)).text();
       assert.match(metrics, /cloudloom_failovers_total\{route="POST \/open",region="edge"\} 1/);
       assert.match(metrics, /cloudloom_backend_ejections_total\{backend="function:open",region="edge"\} 1/);
       assert.match(metrics, /cloudloom_backend_healthy\{backend="function:open",region="edge"\} 0/);

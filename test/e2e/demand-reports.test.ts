@@ -23,6 +23,7 @@ import example from "../../examples/support-desk/app";
 import { App, type SpecV1 } from "../../sdk";
 import { freePort, redisForSuite, type RedisServer } from "../support/redis";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 const TOKEN = "demand-token-0123456789abcdef";
 const MAX_PENDING = 5;
@@ -60,6 +61,7 @@ async function gatewayFor(token: string | undefined, redisUrl?: string): Promise
     settings: parseSettings({
       health: { probeIntervalMs: 60_000 },
       logSampleRate: 0,
+      metricsToken: METRICS_TOKEN,
       ...(token ? { demandToken: token } : {}),
       ...(redisUrl ? { redis: { url: redisUrl, commandTimeoutMs: 500 } } : {}),
     }),
@@ -70,7 +72,7 @@ async function gatewayFor(token: string | undefined, redisUrl?: string): Promise
   return { composed, base: `http://127.0.0.1:${(await composed.gateway.listen(0)).port}` };
 }
 
-const demandAt = async (base: string): Promise<Demand> => (await (await fetch(`${base}${DEMAND}`)).json()) as Demand;
+const demandAt = async (base: string): Promise<Demand> => (await (await scrape(`${base}${DEMAND}`)).json()) as Demand;
 
 /** Waits until the gateway at `base` answers a demand for which `done` holds. */
 async function untilDemand(base: string, done: (demand: Demand) => boolean): Promise<Demand> {
@@ -265,7 +267,7 @@ describe("demand reports: a function pod holding calls to its model at zero wake
     const spec = functionsOnlySpec();
     const composed = composeGateway({
       spec,
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0, demandToken: TOKEN }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0, demandToken: TOKEN, metricsToken: METRICS_TOKEN }),
       source: { kind: "remote", endpoints: { functions: {}, models: {} } },
       logger,
     });

@@ -5,6 +5,7 @@ import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { endpointsFor, gatewaySpec, post } from "../support/gateway-app";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 describe("gateway: a backend that splits a canary itself (an FC alias with version weights; real sockets)", () => {
   const central = new StubUpstream("central");
@@ -19,7 +20,7 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     const spec = gatewaySpec({ v1: 90, v2: 10 });
     gateway = composeGateway({
       spec,
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 } }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN }),
       source: { kind: "remote", endpoints: { ...endpointsFor(spec, central, edge), canaries: { "POST /model": { central: alias.url } } } },
       logger: pino({ level: "silent" }),
     }).gateway;
@@ -39,7 +40,7 @@ describe("gateway: a backend that splits a canary itself (an FC alias with versi
     assert.equal(alias.received.length, 20);
     assert.deepEqual([...new Set(alias.received.map((r) => r.path))], ["/_cloudloom/models/m"]);
     assert.equal(central.received.filter((r) => r.path.startsWith("/_cloudloom/models/")).length, 0, "the gateway split nothing itself");
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await scrape(`${base}/metrics`)).text();
     assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*http_route="\/model"[^}]*version="2"[^}]*\} 20/);
   });
 

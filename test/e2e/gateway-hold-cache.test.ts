@@ -12,6 +12,7 @@ import { App, type SpecV1 } from "../../sdk";
 import { HELD_HEADER } from "../../runtime/contract";
 import { freePort } from "../support/redis";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 /** `GET /cold`, cached for a minute, to function "cold" under a scale-to-zero policy that holds. */
 function cachedHoldingSpec(): SpecV1 {
@@ -38,7 +39,7 @@ describe("gateway: a cache hit never waits for a cold target; a miss is held (re
   let port = 0;
 
   const get = (query: string) => fetch(`${base}/cold?${query}`);
-  const pending = async () => ((await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number }).pending;
+  const pending = async () => ((await (await scrape(`${base}${DEMAND}`)).json()) as { pending: number }).pending;
   const untilHeld = async (n: number) => {
     while ((await pending()) !== n) await new Promise((resolve) => setTimeout(resolve, 5));
   };
@@ -48,7 +49,7 @@ describe("gateway: a cache hit never waits for a cold target; a miss is held (re
     port = await freePort();
     composed = composeGateway({
       spec: cachedHoldingSpec(),
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0 }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0, metricsToken: METRICS_TOKEN }),
       source: { kind: "remote", endpoints: { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} } },
       logger: pino({ level: "silent" }),
     });
@@ -91,7 +92,7 @@ describe("gateway: a cache hit never waits for a cold target; a miss is held (re
       assert.match(String(response.headers.get(HELD_HEADER)), /^\d+$/, "a miss says it was held");
     }
     assert.equal(functionCalls().length, 2, "each miss reached the backend once, the hit never");
-    const after = (await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number };
+    const after = (await (await scrape(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number };
     assert.deepEqual([after.pending, after.inFlight], [0, 0], "every held miss released its count");
   });
 
@@ -100,7 +101,7 @@ describe("gateway: a cache hit never waits for a cold target; a miss is held (re
     let answer!: () => void;
     upstream.behaviour = { ...upstream.behaviour, hold: new Promise<void>((resolve) => (answer = resolve)) };
     const counts = async () => {
-      const { pending, inFlight } = (await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number };
+      const { pending, inFlight } = (await (await scrape(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number };
       return [pending, inFlight];
     };
     const miss = get("q=slow");

@@ -18,6 +18,7 @@ import { App, type SpecV1 } from "../../sdk";
 import { HELD_HEADER } from "../../runtime/contract";
 import { freePort, redisForSuite, type RedisServer } from "../support/redis";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 /** One public route to function "cold" in region central, under a scale-to-zero policy holding `maxPending` for `maxWait`. */
 function holdingSpec(maxPending: number, maxWait: `${number} seconds`): SpecV1 {
@@ -50,7 +51,7 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
     port = await freePort();
     composed = composeGateway({
       spec,
-      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0 }),
+      settings: parseSettings({ health: { probeIntervalMs: 60_000 }, logSampleRate: 0, metricsToken: METRICS_TOKEN }),
       source: source ?? { kind: "remote", endpoints: { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} } },
       logger: pino({ level: "silent" }),
     });
@@ -66,7 +67,7 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
 
   const call = (body: unknown = {}, signal?: AbortSignal) =>
     fetch(`${base}/cold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
-  const demand = async () => (await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number; demand: number };
+  const demand = async () => (await (await scrape(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number; demand: number };
 
   /** Waits until the gateway's demand endpoint says it holds `n` requests. */
   async function untilHeld(n: number): Promise<void> {
@@ -210,11 +211,11 @@ describe("gateway: holding requests while a target starts (real sockets)", funct
 
   it("lists every holding target's demand, and answers 404 for a target it does not hold", async () => {
     await start(holdingSpec(5, "60 seconds"));
-    assert.deepEqual(await (await fetch(`${base}/metrics/demand`)).json(), {
+    assert.deepEqual(await (await scrape(`${base}/metrics/demand`)).json(), {
       targets: [{ kind: "function", entry: "cold", region: "central", pending: 0, inFlight: 0, demand: 0 }],
       instances: 1,
     });
-    const unknown = await fetch(`${base}/metrics/demand?kind=function&entry=warm&region=central`);
+    const unknown = await scrape(`${base}/metrics/demand?kind=function&entry=warm&region=central`);
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, "NOT_FOUND");
   });
@@ -269,6 +270,7 @@ describe("gateway: the demand KEDA reads is summed over every instance through R
         settings: parseSettings({
           health: { probeIntervalMs: 60_000 },
           logSampleRate: 0,
+          metricsToken: METRICS_TOKEN,
           redis: { url: redis!.url, commandTimeoutMs: 500 },
         }),
         source: { kind: "remote", endpoints: { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} } },
@@ -286,7 +288,7 @@ describe("gateway: the demand KEDA reads is summed over every instance through R
   });
 
   const demandAt = async (base: string) =>
-    (await (await fetch(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number; demand: number; instances: number };
+    (await (await scrape(`${base}${DEMAND}`)).json()) as { pending: number; inFlight: number; demand: number; instances: number };
   async function untilDemand(base: string, expected: { pending: number; instances: number }): Promise<void> {
     for (;;) {
       const { pending, instances: summed } = await demandAt(base);

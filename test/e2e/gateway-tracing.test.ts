@@ -12,6 +12,7 @@ import { childrenOf, idOf, memoryTracing, only, requestSpans, shape, type Memory
 import { freePort } from "../support/redis";
 import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
+import { METRICS_TOKEN, scrape } from "../support/metrics-token";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN = "00f067aa0ba902b7";
@@ -43,7 +44,7 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
     const tracer = traced ? tracing.tracer : undefined;
     ({ gateway, close } = composeGateway({
       spec,
-      settings: parseSettings({ apiKeys: [KEY_A], health: { probeIntervalMs: 60_000 } }),
+      settings: parseSettings({ apiKeys: [KEY_A], health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN }),
       source: { kind: "remote", endpoints },
       logger: pino({ level: "silent" }),
       tracer,
@@ -154,7 +155,7 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
     const port = await freePort();
     await start(true, app.toSpec({ root: undefined }), { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} });
     const pending = async () =>
-      ((await (await fetch(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
+      ((await (await scrape(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
     const held = async (n: number) => {
       while ((await pending()) !== n) await new Promise((resolve) => setTimeout(resolve, 5));
     };
@@ -193,7 +194,7 @@ describe("gateway tracing over remote upstreams (real sockets, in-memory exporte
     const port = await freePort();
     await start(true, app.toSpec({ root: undefined }), { functions: { cold: { central: `http://127.0.0.1:${port}` } }, models: {} });
     const pending = async () =>
-      ((await (await fetch(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
+      ((await (await scrape(`${base}/metrics/demand?kind=function&entry=cold&region=central`)).json()) as { pending: number }).pending;
     const held = async (n: number) => {
       while ((await pending()) !== n) await new Promise((resolve) => setTimeout(resolve, 5));
     };

@@ -4,6 +4,7 @@ import { Pool } from "undici";
 import { endpointsFor, gatewaySpec, KEY_A, KEY_B, post, startGateway } from "../support/gateway-app";
 import { until } from "../support/until";
 import { StubUpstream } from "../support/upstream";
+import { scrape } from "../support/metrics-token";
 
 const json = async (response: Response): Promise<any> => response.json();
 
@@ -151,7 +152,7 @@ describe("gateway over remote upstreams (real sockets)", () => {
     }
     assert.deepEqual(failing, ["503 upstream", "503 upstream", "503 upstream", "503 NO_HEALTHY_BACKEND", "503 NO_HEALTHY_BACKEND"]);
     assert.equal(central.received.length, 3, "an open circuit sends nothing upstream");
-    assert.match(await (await fetch(`${base}/metrics`)).text(), /cloudloom_breaker_state\{route="POST \/open",region="central"\} 2/);
+    assert.match(await (await scrape(`${base}/metrics`)).text(), /cloudloom_breaker_state\{route="POST \/open",region="central"\} 2/);
     central.behaviour = { status: 200, headers: {}, delayMs: 0 };
     await new Promise((r) => setTimeout(r, 350));
     assert.equal((await post(base, "/open")).status, 200);

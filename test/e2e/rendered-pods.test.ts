@@ -19,6 +19,8 @@ import { API_KEYS_VARIABLE, renderManifests, RenderedPods, type Manifest } from 
 describe("rendered Kubernetes pods, run locally", function () {
   this.timeout(150_000);
   const apiKey = `test-${randomBytes(8).toString("hex")}`;
+  // The gateway's /metrics and /metrics/demand take the metrics token (16+ characters), which it reads from its Secret.
+  const metricsToken = randomBytes(12).toString("hex");
   const out = mkdtempSync(join(tmpdir(), "cloudloom-plan-out-"));
   let manifests: Manifest[];
   let pods: RenderedPods;
@@ -37,7 +39,7 @@ describe("rendered Kubernetes pods, run locally", function () {
     pods = new RenderedPods(manifests, {
       appDir: example.root,
       artifacts,
-      secretValues: { [API_KEYS_VARIABLE]: apiKey, CLOUDLOOM_DEMAND_TOKEN: demandToken },
+      secretValues: { [API_KEYS_VARIABLE]: apiKey, CLOUDLOOM_DEMAND_TOKEN: demandToken, CLOUDLOOM_METRICS_TOKEN: metricsToken },
     });
     await pods.start();
     problems = await pods.waitReady(180_000);
@@ -67,6 +69,18 @@ describe("rendered Kubernetes pods, run locally", function () {
     );
     assert.equal(pods.pods.length, workloads.length);
     assert.deepEqual(problems, [], `pods not ready:\n${problems.join("\n\n")}`);
+  });
+
+  it("serves the gateway pod's /metrics and /metrics/demand only with the metrics token from its Secret", async () => {
+    for (const path of ["/metrics", "/metrics/demand"]) {
+      const refused = await fetch(`${gateway()}${path}`);
+      assert.equal(refused.status, 401, path);
+      assert.match(refused.headers.get("www-authenticate") ?? "", /^Bearer /);
+      await refused.arrayBuffer();
+      const served = await fetch(`${gateway()}${path}`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      assert.equal(served.status, 200, path);
+      await served.arrayBuffer();
+    }
   });
 
   it("answers POST /v1/classify through the gateway pod with the function pod's classification from the model pod", async function () {

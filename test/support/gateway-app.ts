@@ -5,6 +5,7 @@ import type { Gateway } from "../../gateway/gateway";
 import { parseSettings } from "../../gateway/config";
 import { App, type SpecV1 } from "../../sdk";
 import { redisForSuite, type RedisServer } from "./redis";
+import { METRICS_TOKEN } from "./metrics-token";
 import { StubUpstream } from "./upstream";
 
 /** API keys of two tenants. */
@@ -75,7 +76,7 @@ export async function startGateway(
 ): Promise<{ gateway: Gateway; base: string; close: () => Promise<void> }> {
   const { gateway, connected, close } = composeGateway({
     spec,
-    settings: parseSettings({ apiKeys: [KEY_A, KEY_B], health: { probeIntervalMs: 60_000 }, ...settings }),
+    settings: parseSettings({ apiKeys: [KEY_A, KEY_B], health: { probeIntervalMs: 60_000 }, metricsToken: METRICS_TOKEN, ...settings }),
     source: { kind: "remote", endpoints: endpointsFor(spec, central, edge) },
     logger: pino({ level: "silent" }),
   });

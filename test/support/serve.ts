@@ -9,7 +9,14 @@ const BIN = join(ROOT, "cli/bin.js");
 /** An environment without API keys or credentials of the machine running the tests. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: "json", ...extra };
-  for (const name of ["CLOUDLOOM_API_KEYS", "CLOUDLOOM_JWT_PRIVATE_KEY", "CLOUDLOOM_JWT_JWKS", "PORT"])
+  for (const name of [
+    "CLOUDLOOM_API_KEYS",
+    "CLOUDLOOM_JWT_PRIVATE_KEY",
+    "CLOUDLOOM_JWT_JWKS",
+    "CLOUDLOOM_METRICS_TOKEN",
+    "CLOUDLOOM_ADMIN_KEY",
+    "PORT",
+  ])
     if (!(name in extra)) delete env[name];
   return env;
 }

@@ -258,7 +258,7 @@ describe("cloudloom up|preview|destroy (Pulumi Automation API)", function () {
         {},
       );
       assert.equal(plan.stackFile, join(ROOT, "Pulumi.dev-kubernetes.yaml"));
-      assert.deepEqual(offline.placeholders, ["redisPassword", "demandToken", "secrets"]);
+      assert.deepEqual(offline.placeholders, ["redisPassword", "demandToken", "metricsToken", "secrets"]);
       const values = Object.fromEntries(Object.entries(plan.config).map(([key, { value }]) => [key, value]));
       const secretKeys = Object.entries(plan.config)
         .filter(([, { secret }]) => secret)

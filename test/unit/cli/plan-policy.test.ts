@@ -17,7 +17,7 @@ describe("cloudloom plan", () => {
     assert.match(out, /└─ cloudloom:kubernetes:App support-desk\n/);
     assert.match(out, / {3}├─ cloudloom:kubernetes:Model support-desk-intent-v1-central\n/);
     assert.match(out, /kubernetes:apps\/v1:Deployment support-desk-intent-v1-central {2}image=ghcr\.io\/cloudloom\/runtime:0\.1\.0 gpu=1/);
-    assert.match(out, /43 resources in 9 components/);
+    assert.match(out, /45 resources in 9 components/);
     // The alerts it would create, one per rule, then what it cannot alert on (nothing, on Kubernetes).
     assert.match(
       out,
@@ -82,7 +82,7 @@ describe("cloudloom plan", () => {
     assert.equal(first.out, second.out);
     const plan = JSON.parse(first.out);
     assert.equal(plan.offline, true);
-    assert.equal(plan.resources.length, 52);
+    assert.equal(plan.resources.length, 54);
     assert.equal(plan.alerts.length, 10);
   });
 
@@ -90,7 +90,7 @@ describe("cloudloom plan", () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-out-"));
     assert.equal((await run("plan", "examples/support-desk", "--target", "kubernetes", "--out", dir)).code, 0);
     const yaml = readFileSync(join(dir, "support-desk.yaml"), "utf8");
-    assert.equal(yaml.split("---\n").length, 43);
+    assert.equal(yaml.split("---\n").length, 45);
     assert.match(yaml, /kind: PrometheusRule/);
   });
 
@@ -110,7 +110,7 @@ describe("cloudloom policy", () => {
   it("passes the example app on every target", async () => {
     const { code, out } = await run("policy", "examples/support-desk", "--target", "all");
     assert.equal(code, 0);
-    assert.equal(out, "no policy violations (25 policies, targets: kubernetes, aws, alicloud)\n");
+    assert.equal(out, "no policy violations (26 policies, targets: kubernetes, aws, alicloud)\n");
   });
 
   it("groups violations by policy and exits 1 on a mandatory one", async () => {
@@ -133,7 +133,7 @@ describe("cloudloom policy", () => {
     const sarif: any = JSON.parse(out);
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors));
     assert.equal(sarif.runs[0].results[0].level, "error");
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 25);
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 26);
   });
 
   it("points SARIF results at the app file and the line of the declaration at fault", async () => {
@@ -175,7 +175,7 @@ describe("cloudloom policy", () => {
   it("takes a list of targets (comma-separated or repeated) and --stack-config, and shows plan progress", async () => {
     const listed = await run("policy", "examples/support-desk", "--target", "kubernetes,aws");
     assert.equal(listed.code, 0, listed.err);
-    assert.equal(listed.out, "no policy violations (25 policies, targets: kubernetes, aws)\n");
+    assert.equal(listed.out, "no policy violations (26 policies, targets: kubernetes, aws)\n");
     assert.match(listed.err, /planning examples\/support-desk on kubernetes: \d+ resources, done in/);
     assert.match(listed.err, /planning examples\/support-desk on aws: \d+ resources, done in/);
     const dir = mkdtempSync(join(tmpdir(), "cloudloom-stack-"));

@@ -146,8 +146,9 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
     assert.notDeepEqual(syntaxErrors('sum(rate(x{a="b"}[5m])'), [], "an unclosed call is caught");
   });
 
-  it("has Prometheus scrape the gateway and the runtime pods through ServiceMonitors on their http port", () => {
-    const monitors = ofType(resources, MONITOR);
+  it("has Prometheus scrape the gateway (with the metrics token) and the runtime pods through ServiceMonitors on their http port", () => {
+    // By name: the gateway's monitor waits for its token Secret's name, so it may be registered second.
+    const monitors = ofType(resources, MONITOR).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     assert.deepEqual(
       monitors.map((m) => [m.metadata.name, m.metadata.namespace, m.spec.selector, m.spec.endpoints]),
       [
@@ -155,7 +156,15 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
           "support-desk-gateway",
           "support-desk",
           { matchLabels: { "cloudloom.dev/app": "support-desk", "cloudloom.dev/kind": "gateway", "cloudloom.dev/name": "gateway" } },
-          [{ port: "http", path: "/metrics", interval: "30s" }],
+          [
+            {
+              port: "http",
+              path: "/metrics",
+              interval: "30s",
+              // The Prometheus Operator's SafeAuthorization: the Secret the gateway takes its token from.
+              authorization: { type: "Bearer", credentials: { name: "support-desk-metrics-token", key: "token" } },
+            },
+          ],
         ],
         [
           "support-desk-runtime",
@@ -208,7 +217,9 @@ describe("Kubernetes alerts from objectives (PrometheusRule and ServiceMonitors)
       ["LonelyFnBatchColdStartShareTicket"],
     );
     assert.deepEqual(
-      ofType(resourcesOf, MONITOR).map((m) => m.metadata.name),
+      ofType(resourcesOf, MONITOR)
+        .map((m) => m.metadata.name)
+        .sort(),
       ["lonely-gateway", "lonely-runtime"],
     );
   });

@@ -44,7 +44,10 @@ describe("Kubernetes provider: waking a workload from zero on the gateway's held
             // The bursty policy scales on utilization: one request per replica for the request count.
             targetValue: "1",
             activationTargetValue: "0",
+            // The gateway's metrics take the metrics token: KEDA sends it as a Bearer token.
+            authMode: "bearer",
           },
+          authenticationRef: { name: "support-desk-metrics-token" },
         },
       ]);
       // The default hold waits 30 s: KEDA looks every 3 s, so a held request is seen while it waits.
@@ -83,6 +86,7 @@ describe("Kubernetes provider: waking a workload from zero on the gateway's held
       valueLocation: "demand",
       targetValue: "4",
       activationTargetValue: "0",
+      authMode: "bearer",
     });
     assert.equal(spec.pollingInterval, 9);
   });

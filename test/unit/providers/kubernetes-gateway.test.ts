@@ -130,6 +130,8 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
       { name: "CLOUDLOOM_REDIS_URL", value: "redis://:$(CLOUDLOOM_REDIS_PASSWORD)@support-desk-redis.support-desk.svc.cluster.local:6379" },
       // The example's functions report their calls to intent@1, which holds: the gateway takes them with this token.
       { name: "CLOUDLOOM_DEMAND_TOKEN", valueFrom: { secretKeyRef: { name: "support-desk-demand-token", key: "token" } } },
+      // Its /metrics and /metrics/demand take this token (which the ServiceMonitor and KEDA present): never open in a cluster.
+      { name: "CLOUDLOOM_METRICS_TOKEN", valueFrom: { secretKeyRef: { name: "support-desk-metrics-token", key: "token" } } },
       { name: "TMPDIR", value: "/var/tmp/cloudloom" },
       { name: "HOME", value: "/var/tmp/cloudloom" },
     ]);
@@ -147,9 +149,10 @@ describe("Kubernetes gateway: listen address, Redis, exposure", () => {
     const { resources: planned } = await plan({ redisUrl: pulumi.secret(url), redisPassword: "a".repeat(20) });
     assert.ok(!planned.some((r) => r.type === STATEFUL_SET || r.name.endsWith("-redis")), "no Redis is deployed");
     assert.equal(secretData(find(planned, SECRET, "support-desk-gateway-keys"))["redis-url"], url);
-    assert.deepEqual(gatewayContainer(planned).env.slice(1, -3), [
-      { name: "CLOUDLOOM_REDIS_URL", valueFrom: { secretKeyRef: { name: "support-desk-gateway-keys", key: "redis-url" } } },
-    ]);
+    assert.deepEqual(
+      gatewayContainer(planned).env.filter((e: { name: string }) => e.name.startsWith("CLOUDLOOM_REDIS")),
+      [{ name: "CLOUDLOOM_REDIS_URL", valueFrom: { secretKeyRef: { name: "support-desk-gateway-keys", key: "redis-url" } } }],
+    );
     assert.doesNotMatch(JSON.stringify(find(planned, DEPLOYMENT, "support-desk-gateway")), /hunter2/);
   });
 
@@ -297,6 +300,7 @@ describe("Kubernetes manifests and artifacts for plan", () => {
         token: "<fill in: cloudloom:demandToken (16+ characters, e.g. openssl rand -hex 24)>",
       },
       "support-desk-gateway-keys": { "api-keys": "<fill in: cloudloom:apiKeys (one key per line, 16+ characters each)>" },
+      "support-desk-metrics-token": { token: "<fill in: cloudloom:metricsToken (16+ characters, e.g. openssl rand -hex 24)>" },
       "support-desk-redis": { password: "<fill in: cloudloom:redisPassword (16+ URL-safe characters, e.g. openssl rand -hex 24)>" },
       "support-desk-secrets": { "crm-token": "<fill in: cloudloom:secrets.crm-token>" },
     });
@@ -308,11 +312,12 @@ describe("Kubernetes manifests and artifacts for plan", () => {
       [
         "Secret support-desk/support-desk-demand-token token: cloudloom:demandToken (16+ characters, e.g. openssl rand -hex 24)",
         "Secret support-desk/support-desk-gateway-keys api-keys: cloudloom:apiKeys (one key per line, 16+ characters each)",
+        "Secret support-desk/support-desk-metrics-token token: cloudloom:metricsToken (16+ characters, e.g. openssl rand -hex 24)",
         "Secret support-desk/support-desk-redis password: cloudloom:redisPassword (16+ URL-safe characters, e.g. openssl rand -hex 24)",
         "Secret support-desk/support-desk-secrets crm-token: cloudloom:secrets.crm-token",
       ],
     );
-    assert.equal(kubernetesDescription.fillIns!(resources).length, 4);
+    assert.equal(kubernetesDescription.fillIns!(resources).length, 5);
     const file = kubernetesDescription.manifests!(resources);
     assert.match(file, /^# Before kubectl apply -f: replace each "<fill in: \.\.\.>" value/);
     assert.match(file, /#   Secret support-desk\/support-desk-secrets crm-token: cloudloom:secrets\.crm-token\n/);

@@ -55,6 +55,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:core/v1:Namespace support-desk-ns",
       "kubernetes:core/v1:Secret support-desk-demand-token",
       "kubernetes:core/v1:Secret support-desk-gateway-keys",
+      "kubernetes:core/v1:Secret support-desk-metrics-token",
       "kubernetes:core/v1:Secret support-desk-redis",
       "kubernetes:core/v1:Service support-desk-fn-classify-central",
       "kubernetes:core/v1:Service support-desk-fn-classify-edge-berlin",
@@ -68,6 +69,7 @@ describe("Kubernetes provider", () => {
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-fn-reclassify-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-central",
       "kubernetes:keda.sh/v1alpha1:ScaledObject support-desk-intent-v1-edge-berlin",
+      "kubernetes:keda.sh/v1alpha1:TriggerAuthentication support-desk-metrics-token",
       "kubernetes:keda.sh/v1alpha1:TriggerAuthentication support-desk-queues",
       "kubernetes:monitoring.coreos.com/v1:PrometheusRule support-desk-alerts-objectives",
       "kubernetes:monitoring.coreos.com/v1:ServiceMonitor support-desk-alerts-gateway",
@@ -235,14 +237,14 @@ describe("Kubernetes provider", () => {
       TriggerAuthentication: (await import("@kubernetes-models/keda/keda.sh/v1alpha1")).TriggerAuthentication,
     };
     const manifests: Manifest[] = toManifests(resources);
-    assert.equal(manifests.length, 42);
+    assert.equal(manifests.length, 44);
     for (const manifest of manifests) {
       const Model = models[manifest.kind];
       assert.ok(Model, `no schema for ${manifest.kind}`);
       new Model(manifest).validate();
     }
     const yaml = toYaml(manifests);
-    assert.equal(yaml.split("---\n").length, 42);
+    assert.equal(yaml.split("---\n").length, 44);
     assert.match(yaml.split("---\n")[0], /kind: Namespace/);
     assert.match(yaml, /api-keys: '<fill in: cloudloom:apiKeys[^']*>'\n/, "secret values are never rendered, only marked placeholders");
   });
@@ -268,8 +270,9 @@ describe("Kubernetes provider", () => {
       "kubernetes:apps/v1:Deployment support-desk-fn-classify-edge-berlin",
       "kubernetes:core/v1:ConfigMap support-desk-gateway",
       "kubernetes:core/v1:ConfigMap support-desk-spec",
-      // Each program run generates another demand token and Redis password; ignoreChanges keeps the first in the cluster.
+      // Each program run generates another demand token, metrics token and Redis password; ignoreChanges keeps the first in the cluster.
       "kubernetes:core/v1:Secret support-desk-demand-token",
+      "kubernetes:core/v1:Secret support-desk-metrics-token",
       "kubernetes:core/v1:Secret support-desk-redis",
     ]);
     assert.deepEqual(after.map(key).sort(), [...before.keys()].sort(), "no resource was added, removed or renamed");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import example from "../../../../examples/support-desk/app";
 import { publicJwks } from "../../../../providers/shared/jwks";
 import { AlicloudApp, type AlicloudAppArgs } from "../../../../providers/alicloud/app";
+import { derivedSecret } from "../../../../providers/alicloud/secrets";
 import { parseAckSettings } from "../../../../providers/alicloud/ack-settings";
 import { planUnderMocks, type PlannedResource } from "../../../../providers/plan";
 import { parseTracingSettings } from "../../../../providers/shared/tracing";
@@ -140,7 +141,10 @@ describe("Alibaba Cloud: GPU pools that ask for Kubernetes run on ACK (under moc
             valueLocation: "demand",
             targetValue: "1",
             activationTargetValue: "0",
+            // The gateways' demand takes the metrics token: KEDA presents it from the cluster's Secret.
+            authMode: "bearer",
           },
+          authenticationRef: { name: `support-desk-${region}-ack-metrics-token` },
         },
       ]);
       assert.equal(scaled.spec.pollingInterval, 3, "a tenth of the default hold's 30 s wait");
@@ -239,5 +243,55 @@ describe("Alibaba Cloud: ACK model pods with tracing (under mocks)", () => {
         { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] },
       ]);
     }
+  });
+});
+
+describe("Alibaba Cloud: the gateways' metrics token (under mocks)", () => {
+  const ack = () => parsed({ central: VSWITCHES, "edge-berlin": VSWITCHES });
+  const plan = async (extra: Partial<AlicloudAppArgs> = {}) =>
+    (await planUnderMocks(() => new AlicloudApp("support-desk", { ...args(onAck(), ack()), ...extra }).endpoints)).resources;
+  /** A Pulumi secret's value as the mocks record it (under `value`), else the value. */
+  const revealed = (value: any) => (value && typeof value === "object" && "value" in value ? value.value : value);
+  const only = (resources: PlannedResource[], type: string, name: string): any => {
+    const found = resources.filter((r) => r.type === type && r.name === name);
+    assert.equal(found.length, 1, `one ${type} ${name}`);
+    return found[0].inputs;
+  };
+
+  it("derives one token from the JWT key for every region's KMS secret and every ACK cluster; the gateway gets only its secret's name", async () => {
+    const resources = await plan();
+    const token = derivedSecret(placeholderKey, "metrics:support-desk");
+    assert.equal(revealed(only(resources, "alicloud:kms/secret:Secret", "support-desk-central-metrics-token").secretData), token);
+    const gateway = only(resources, "alicloud:fc/v3Function:V3Function", "support-desk-gateway-central");
+    const env = revealed(gateway.environmentVariables);
+    assert.equal(JSON.parse(env.CLOUDLOOM_KMS_SECRETS).CLOUDLOOM_METRICS_TOKEN, "support-desk-central-metrics-token");
+    assert.equal(env.CLOUDLOOM_METRICS_TOKEN, undefined, "never the value");
+    assert.ok(!JSON.stringify(gateway).includes(token), "the token appears nowhere in the function's inputs");
+    for (const region of ["central", "edge-berlin"]) {
+      const secret = only(resources, "kubernetes:core/v1:Secret", `support-desk-${region}-ack-metrics-token`);
+      assert.equal(revealed(secret.stringData).token, token, `${region}'s cluster holds the gateways' token`);
+      const authentication = only(
+        resources,
+        "kubernetes:keda.sh/v1alpha1:TriggerAuthentication",
+        `support-desk-${region}-ack-metrics-token`,
+      );
+      assert.deepEqual(authentication.spec.secretTargetRef, [
+        { parameter: "token", name: `support-desk-${region}-ack-metrics-token`, key: "token" },
+      ]);
+    }
+  });
+
+  it("takes cloudloom:metricsToken in every place instead when it is set", async () => {
+    const token = "t".repeat(32);
+    const resources = await plan({ metricsToken: token });
+    assert.equal(revealed(only(resources, "alicloud:kms/secret:Secret", "support-desk-central-metrics-token").secretData), token);
+    assert.equal(revealed(only(resources, "kubernetes:core/v1:Secret", "support-desk-central-ack-metrics-token").stringData).token, token);
+  });
+
+  it("refuses a configured token the gateway would refuse before creating anything, naming the setting and its fix", () => {
+    assert.throws(
+      () => new AlicloudApp("support-desk", { ...args(onAck(), ack()), metricsToken: "short" }),
+      /stack config cloudloom:metricsToken must be at least 16 characters; set it with: pulumi config set --secret cloudloom:metricsToken/,
+    );
   });
 });

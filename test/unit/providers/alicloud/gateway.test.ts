@@ -98,8 +98,11 @@ describe("Alibaba Cloud gateway (under mocks)", () => {
       "CLOUDLOOM_ALICLOUD_REGION",
       "CLOUDLOOM_GATEWAY_REVISION",
       "CLOUDLOOM_JWT_PRIVATE_KEY_SECRET",
+      "CLOUDLOOM_KMS_SECRETS",
       "CLOUDLOOM_REGION",
     ]);
+    // The metrics token, like the JWT key, by the name of its KMS secret: the trigger is public.
+    assert.deepEqual(JSON.parse(env.CLOUDLOOM_KMS_SECRETS), { CLOUDLOOM_METRICS_TOKEN: "support-desk-central-metrics-token" });
     assert.equal(env.CLOUDLOOM_REGION, "central", "the gateway knows its own region, to serve its clients from it first");
     assert.equal(env.CLOUDLOOM_JWT_PRIVATE_KEY_SECRET, "support-desk-central-jwt-private-key");
     assert.equal(env.CLOUDLOOM_ALICLOUD_REGION, "eu-central-1");
@@ -176,7 +179,10 @@ describe("Alibaba Cloud gateway (under mocks)", () => {
     const env = revealed(only(dns, "alicloud:fc/v3Function:V3Function", "support-desk-gateway-edge-berlin").environmentVariables);
     // The API keys, like the JWT key, are in KMS: the gateway gets the secret's name and reads it at start.
     assert.equal(env.CLOUDLOOM_API_KEYS, undefined, "no API key in the function's configuration");
-    assert.deepEqual(JSON.parse(env.CLOUDLOOM_KMS_SECRETS), { CLOUDLOOM_API_KEYS: "support-desk-edge-berlin-api-keys" });
+    assert.deepEqual(JSON.parse(env.CLOUDLOOM_KMS_SECRETS), {
+      CLOUDLOOM_API_KEYS: "support-desk-edge-berlin-api-keys",
+      CLOUDLOOM_METRICS_TOKEN: "support-desk-edge-berlin-metrics-token",
+    });
     assert.equal(revealed(only(dns, "alicloud:kms/secret:Secret", "support-desk-edge-berlin-api-keys").secretData), "k".repeat(20));
     const read = only(dns, "alicloud:ram/policy:Policy", "support-desk-gateway-edge-berlin-secrets");
     assert.match(JSON.stringify(read.policyDocument), /secret\/support-desk-edge-berlin-api-keys/);

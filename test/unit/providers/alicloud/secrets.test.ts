@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import example from "../../../../examples/support-desk/app";
 import { AlicloudApp, type AlicloudAppArgs } from "../../../../providers/alicloud/app";
-import { secretVersionId } from "../../../../providers/alicloud/secrets";
+import { derivedSecret, secretVersionId } from "../../../../providers/alicloud/secrets";
 import { planUnderMocks, settle, type PlannedResource } from "../../../../providers/plan";
 import { evaluatePolicies, toPolicyResources } from "../../../../policy/runner";
 import { alicloudBucketLogging } from "../../../../policy/policies/alicloud-bucket-logging";
@@ -46,14 +46,18 @@ describe("Alibaba Cloud secrets in KMS Secrets Manager (under mocks)", () => {
       secrets.map((s) => [s.name, (s.inputs as any).secretName, s.provider?.match(/pulumi:providers:alicloud::([^:]+)::/)?.[1]]).sort(),
       [
         ["support-desk-central-jwt-private-key", "support-desk-central-jwt-private-key", "support-desk-central"],
+        ["support-desk-central-metrics-token", "support-desk-central-metrics-token", "support-desk-central"],
         ["support-desk-central-secret-crm-token", "support-desk-central-secret-crm-token", "support-desk-central"],
         ["support-desk-edge-berlin-jwt-private-key", "support-desk-edge-berlin-jwt-private-key", "support-desk-edge-berlin"],
+        ["support-desk-edge-berlin-metrics-token", "support-desk-edge-berlin-metrics-token", "support-desk-edge-berlin"],
         ["support-desk-edge-berlin-secret-crm-token", "support-desk-edge-berlin-secret-crm-token", "support-desk-edge-berlin"],
       ],
     );
+    // The metrics token is derived from the JWT key (no cloudloom:metricsToken here): one value in every region.
+    const metricsToken = derivedSecret(placeholderKey, "metrics:support-desk");
     for (const secret of secrets) {
       const inputs = secret.inputs as any;
-      const value = secret.name.endsWith("crm-token") ? "offline" : placeholderKey;
+      const value = secret.name.endsWith("crm-token") ? "offline" : secret.name.endsWith("metrics-token") ? metricsToken : placeholderKey;
       assert.notEqual(revealed(inputs.secretData), inputs.secretData, "the secret's value is a Pulumi secret");
       assert.equal(revealed(inputs.secretData), value);
       assert.equal(inputs.versionId, await settle(secretVersionId(value)));
@@ -97,7 +101,7 @@ describe("Alibaba Cloud secrets in KMS Secrets Manager (under mocks)", () => {
       assert.equal(fn.role, `acs:ram::123456789012:role/${fnName}-role`);
       const policy = only(resources, "alicloud:ram/policy:Policy", `${fnName}-secrets`);
       const readable = fnName.includes("gateway")
-        ? [arn(`support-desk-${region}-jwt-private-key`)]
+        ? [arn(`support-desk-${region}-jwt-private-key`), arn(`support-desk-${region}-metrics-token`)]
         : [arn(`support-desk-${region}-jwt-private-key`), arn(`support-desk-${region}-secret-crm-token`)];
       assert.deepEqual(JSON.parse(policy.policyDocument), {
         Version: "1",

@@ -35,8 +35,9 @@ describe("AWS: GPU models on EKS wake from zero on the gateways' held requests (
       assert.match(trigger.metadata.url, new RegExp(`^http://[^/]+\\.elb\\.amazonaws\\.com${QUERY.replace(/[?.]/g, "\\$&")}$`));
       assert.deepEqual(
         { ...trigger.metadata, url: undefined },
-        { url: undefined, format: "json", valueLocation: "demand", targetValue: "1", activationTargetValue: "0" },
+        { url: undefined, format: "json", valueLocation: "demand", targetValue: "1", activationTargetValue: "0", authMode: "bearer" },
       );
+      assert.deepEqual((trigger as { authenticationRef?: object }).authenticationRef, { name: "support-desk-central-metrics-token" });
     }
     assert.equal(scaled(plan, INTENT_CENTRAL).pollingInterval, 3, "a tenth of the default hold's 30 s wait");
   });

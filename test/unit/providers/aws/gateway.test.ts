@@ -136,8 +136,9 @@ describe("AWS gateway (ECS Fargate, ALB, ElastiCache, Route 53) under mocks", ()
       "aws:lb/loadBalancer:LoadBalancer",
       "aws:lb/targetGroup:TargetGroup",
       "aws:route53/record:Record",
-      "aws:secretsmanager/secret:Secret",
-      "aws:secretsmanager/secretVersion:SecretVersion",
+      // The Redis AUTH token's and the metrics token's.
+      ...Array(2).fill("aws:secretsmanager/secret:Secret"),
+      ...Array(2).fill("aws:secretsmanager/secretVersion:SecretVersion"),
       ...Array(3).fill("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
       ...Array(4).fill("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
     ];
@@ -240,7 +241,9 @@ describe("AWS gateway (ECS Fargate, ALB, ElastiCache, Route 53) under mocks", ()
       sagemakerImage: "img",
     });
     await drain();
-    const version = generated.find((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")!.inputs;
+    const version = generated.find(
+      (r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.name.endsWith("-redis-auth"),
+    )!.inputs;
     const secretSignature = "4dabf18193072939515e22adb298388d";
     assert.ok(secretSignature in version.secretString, "the generated token is a Pulumi secret");
     assert.ok(secretSignature in generated.find((r) => r.type === "aws:elasticache/replicationGroup:ReplicationGroup")!.inputs.authToken);
@@ -254,6 +257,18 @@ describe("AWS gateway (ECS Fargate, ALB, ElastiCache, Route 53) under mocks", ()
       "HTTP without a certificate",
     );
     await mock(registered);
+  });
+
+  it("generates one metrics token for the stack, kept in its first central region, and copies it into each gateway region's secret", () => {
+    const kept = one("aws:secretsmanager/secretVersion:SecretVersion", "shop-metrics-token");
+    assert.equal(kept.secretId, "shop-metrics-token-id");
+    const token = kept.secretString.value;
+    assert.match(token, /^[0-9a-f]{48}$/);
+    for (const region of ["central", "edge-paris"]) {
+      const copy = one("aws:secretsmanager/secretVersion:SecretVersion", `shop-${region}-gateway-metrics-token`);
+      assert.equal(copy.secretString.value, token, `${region}'s gateway reads the stack's one token`);
+      assert.ok(!one("aws:ecs/taskDefinition:TaskDefinition", `shop-${region}-gateway`).containerDefinitions.includes(token));
+    }
   });
 
   it("lets the task role sign calls to exactly the app's Function URLs and model endpoints, and nothing else", () => {
@@ -284,7 +299,13 @@ describe("AWS gateway (ECS Fargate, ALB, ElastiCache, Route 53) under mocks", ()
       execution.Statement.map((s: any) => [s.Action, s.Resource]),
       [
         [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:cloudwatch:eu-west-1:123456789012:shop-central-gateway-logs:*"]],
-        [["secretsmanager:GetSecretValue"], ["arn:aws:secretsmanager:eu-west-1:123456789012:shop-central-gateway-redis-auth"]],
+        [
+          ["secretsmanager:GetSecretValue"],
+          [
+            "arn:aws:secretsmanager:eu-west-1:123456789012:shop-central-gateway-redis-auth",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:shop-central-gateway-metrics-token",
+          ],
+        ],
         [["ecr:GetAuthorizationToken"], ["*"]],
         [["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], ["arn:aws:ecr:eu-west-1:123456789012:repository/cloudloom-runtime"]],
       ],
@@ -308,6 +329,7 @@ describe("AWS gateway (ECS Fargate, ALB, ElastiCache, Route 53) under mocks", ()
     assert.equal(env.CLOUDLOOM_REGION, "central");
     assert.deepEqual(container.secrets, [
       { name: "CLOUDLOOM_REDIS_AUTH_TOKEN", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:shop-central-gateway-redis-auth" },
+      { name: "CLOUDLOOM_METRICS_TOKEN", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:shop-central-gateway-metrics-token" },
     ]);
     assert.ok(!task.containerDefinitions.includes("configured-token"), "the token is not in the task definition");
     assert.deepEqual(container.command.slice(0, 5), [
