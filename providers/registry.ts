@@ -107,6 +107,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           gateway: parseGatewaySettings(settings),
           alertEmails: parseAlertEmails(settings.get("alertEmails")),
           tracing: readTracingSettings(settings),
+          demandToken: settings.getSecret("demandToken"),
         },
         opts,
       ),

@@ -85,7 +85,8 @@ export const awsDescription: TargetDescription = {
       ["auth", "authorizationType"],
     ],
   },
-  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }) }),
+  // demandToken: a real stack generates it on its first `up`; a plan uses a fixed one, so plans compare equal.
+  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }), demandToken: "offline-placeholder-demand-token" }),
   alerts: alarmAlerts,
   landings: awsLandings,
   floorCost: awsFloorCost,

@@ -243,7 +243,7 @@ export function lambdaHandler(
     // The token is among the function's secrets on AWS, in the environment once FC read it from KMS.
     demand?.reportWith((await readSecrets())[RUNTIME_ENV.demandToken] ?? env[RUNTIME_ENV.demandToken]);
     try {
-      const result = demand ? await demand.around(() => handler(request, context)) : await handler(request, context);
+      const result = demand ? await demand.around(async () => handler(request, context)) : await handler(request, context);
       return isFunctionResponse(result) ? result : { status: 200, body: result };
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
