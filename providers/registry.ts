@@ -134,6 +134,7 @@ export const TARGET_FACTORIES: Partial<Record<Target, TargetFactory>> = {
           dnsCertificateId: settings.get("dnsCertificateId"),
           alertEmails: parseAlertEmails(settings.get("alertEmails")),
           tracing: readTracingSettings(settings),
+          demandToken: settings.getSecret("demandToken"),
         },
         opts,
       ),

@@ -22,6 +22,7 @@ import { runSteps } from "../provider";
 import { TargetConfigError } from "../shared/config-error";
 import { endCron } from "../shared/cron";
 import { checkSecrets, type SecretSettings } from "../shared/function-env";
+import { checkDemandToken } from "../kubernetes/demand-reports";
 import { checkAckSettings, type AckSettings } from "./ack-settings";
 import { checkEnsSettings, ensRegions, type EnsSettings } from "./ens-settings";
 import type { AlicloudGatewaySettings } from "./gateway";
@@ -59,6 +60,11 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
    * export headers reach each through KMS. @default off
    */
   tracing?: TracingSettings;
+  /**
+   * The token FC functions' reports of their calls to held ACK models carry, which every gateway
+   * accepts them with (`cloudloom:demandToken`, a secret, 16+ characters); absent, one is derived from the JWT key.
+   */
+  demandToken?: pulumi.Input<string>;
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
@@ -74,6 +80,7 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
       "stack config cloudloom:jwtPrivateKey is required: every FC trigger accepts only the gateway's JWTs (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 | pulumi config set --secret cloudloom:jwtPrivateKey)",
     );
   checkSecrets(args.spec, args.secrets);
+  if (typeof args.demandToken === "string") checkDemandToken(args.demandToken);
   checkAckSettings(args.spec, args.ack);
   checkEnsSettings(args.spec, args.ens);
   const edges = ensRegions(args.spec);

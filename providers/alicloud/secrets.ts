@@ -37,7 +37,7 @@ export function secretVersionId(value: pulumi.Input<string>): pulumi.Output<stri
 }
 
 /** Creates, once per key, the KMS secret `<app>-<region>-<label>` in a region holding `value`. */
-function kmsSecrets(
+export function kmsSecrets(
   context: AlicloudContext,
 ): (region: string, label: string, value: pulumi.Input<string>, description: string) => KmsSecretRef {
   const { name, spec, parent } = context;
