@@ -40,7 +40,7 @@ export class InvocationDemand {
   private readonly warn: (message: string) => void;
 
   constructor(
-    readonly url: string,
+    private readonly url: string,
     private readonly options: InvocationDemandOptions = {},
   ) {
     this.warn = options.warn ?? logWarning;
@@ -49,11 +49,6 @@ export class InvocationDemand {
   /** The count of this instance's calls to model version `model` (`name@version`) going to `region`. */
   of(model: string, region: string): ModelCalls {
     return this.demand.of(model, region);
-  }
-
-  /** True once reports go out (a token was given). */
-  get reporting(): boolean {
-    return this.reporter !== undefined;
   }
 
   /**
