@@ -91,6 +91,16 @@ export class DemandReporter {
     if (this.counted) await this.send(this.demand.snapshot().map((calls) => ({ ...calls, pending: 0, inFlight: 0 })));
   }
 
+  /**
+   * Sends the counts now, after the report in flight (which may have counted
+   * calls that have since ended): what a process about to be frozen calls, so
+   * its last counts, zero at the end of its work, reach the gateway. Never rejects.
+   */
+  async flush(): Promise<void> {
+    await this.sending;
+    await this.tick();
+  }
+
   /** Sends the counts now when they, or the last report, count some call (one report at a time). */
   tick(): Promise<void> {
     if (this.sending) return this.sending;

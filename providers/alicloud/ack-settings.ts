@@ -59,3 +59,9 @@ export function checkAckSettings(spec: SpecV1, settings: Record<string, AckSetti
         `stack config cloudloom:ack.${region} is required: region ${region} runs GPU pools on ACK, whose nodes need vSwitches; ${EXAMPLE}`,
       );
 }
+
+/** True when a model runs on an ACK node pool (its pool asks for Kubernetes). */
+export function onAck(spec: SpecV1, key: string): boolean {
+  const pool = spec.models[key].pool;
+  return pool !== undefined && poolPlatform(spec.gpuPools[pool], "alicloud") === "kubernetes";
+}

@@ -60,12 +60,17 @@ export interface AlicloudAppArgs extends AlicloudGatewaySettings {
    * export headers reach each through KMS. @default off
    */
   tracing?: TracingSettings;
+  /**
+   * The token FC functions' reports of their calls to held ACK models carry, which every gateway
+   * accepts them with (`cloudloom:demandToken`, a secret, 16+ characters); absent, one is derived from the JWT key.
+   */
+  demandToken?: pulumi.Input<string>;
 }
 
 function checkBeforeCreate(args: AlicloudAppArgs): void {
   const result = validate(args.spec, { target: "alicloud" });
   if (!result.ok) throw new SpecError(String((args.spec as { app?: unknown })?.app), result.problems);
-  // A token known now is checked now; one from stack config (an Output) when it resolves (secrets.ts metricsTokenOf).
+  // A token known now is checked now; one from stack config (an Output) when it resolves (secrets.ts stackTokenOf).
   if (typeof args.metricsToken === "string") checkStackToken("metricsToken", args.metricsToken);
   const models = Object.keys(args.spec.models);
   if (models.length > 0 && !args.runtimeImage)
@@ -77,6 +82,7 @@ function checkBeforeCreate(args: AlicloudAppArgs): void {
       "stack config cloudloom:jwtPrivateKey is required: every FC trigger accepts only the gateway's JWTs (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 | pulumi config set --secret cloudloom:jwtPrivateKey)",
     );
   checkSecrets(args.spec, args.secrets);
+  if (typeof args.demandToken === "string") checkStackToken("demandToken", args.demandToken);
   checkAckSettings(args.spec, args.ack);
   checkEnsSettings(args.spec, args.ens);
   const edges = ensRegions(args.spec);

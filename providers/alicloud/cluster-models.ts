@@ -1,23 +1,18 @@
 /** Models of GPU pools that ask for Kubernetes: placed on the region's ACK cluster through the Kubernetes module. */
 import * as pulumi from "@pulumi/pulumi";
-import { poolPlatform, type Endpoint, type SpecV1 } from "../../sdk/spec";
+import type { Endpoint, SpecV1 } from "../../sdk/spec";
 import { KubernetesApp } from "../kubernetes/app";
 import { recordEndpoint } from "../shared/endpoints";
 import { resourceName } from "../shared/naming";
 import { modelsSpec } from "../shared/sub-spec";
 import { JWT_ISSUER } from "../../runtime/contract";
+import { onAck } from "./ack-settings";
 import type { AlicloudContext } from "./context";
 import { demandGateways } from "./gateway";
-import { metricsTokenOf } from "./secrets";
+import { stackTokenOf } from "./secrets";
 
 /** ACK's Service annotation choosing an internet or VPC-internal (intranet) load balancer. */
 const ACK_LOAD_BALANCER_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
-
-/** True when a model runs on an ACK node pool (its pool asks for Kubernetes). */
-export function onAck(spec: SpecV1, key: string): boolean {
-  const pool = spec.models[key].pool;
-  return pool !== undefined && poolPlatform(spec.gpuPools[pool], "alicloud") === "kubernetes";
-}
 
 /** Models of Kubernetes-platform pools placed in `region`. */
 export function ackModelsIn(spec: SpecV1, region: string): string[] {
@@ -50,7 +45,7 @@ export function placeAckModels(context: AlicloudContext, region: string): void {
       gateway: false,
       tracing: args.tracing,
       externalGateways: demandGateways(context),
-      metricsToken: metricsTokenOf(args),
+      metricsToken: stackTokenOf(args, "metricsToken"),
       acceleratorLabels: "ack",
       runtimeImage: args.runtimeImage!.replaceAll("{region}", alicloudRegion),
       namespace: spec.app,

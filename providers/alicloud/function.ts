@@ -6,7 +6,9 @@
  * their JWTs with the gateway's key; that key and the function's declared
  * secrets it reads from the region's KMS secrets at cold start, with a RAM
  * role of its own that may read exactly those; its configuration holds only
- * their names. An asynchronous function (queues.ts) gets FC's asynchronous
+ * their names. A function calling a held model on ACK reports its calls to
+ * the gateway with a token read the same way (demand-token.ts). An
+ * asynchronous function (queues.ts) gets FC's asynchronous
  * configuration on `live`: its retries, the event age from its retention,
  * task mode (so the gateway can read each task), and, with a dead letter, a
  * failure destination on its MNS queue, which its role may send to.
@@ -21,6 +23,7 @@ import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { oncePerRegion } from "../shared/once-per-region";
 import { withJwt, type AlicloudContext } from "./context";
+import { demandReport } from "./demand-token";
 import { offEns } from "./ens-settings";
 import { fcFunctionName, invokeAsynchronously, queueHere, type PlacedFcQueue } from "./queues";
 import { allowSecretRead, declaredSecretsEnvironment, fcRole, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
@@ -121,10 +124,13 @@ export function placeFunctions(context: AlicloudContext): void {
         ),
       );
       const traced = tracingIn(context, region);
+      // Calls to a holding model on ACK are reported to the region's gateway, with a token read from KMS like the JWT key.
+      const reports = demandReport(context, fnName, region);
       const signing: Record<string, pulumi.Input<string>> = {
         ...traced.environment,
+        ...reports.environment,
         ...(jwtKeySecret ? jwtKeyEnvironment(jwtKeySecret) : {}),
-        ...declaredSecretsEnvironment({ ...declared, ...traced.kms }),
+        ...declaredSecretsEnvironment({ ...declared, ...traced.kms, ...reports.kms }),
       };
       // No secret values: the declared secrets' variables are left out, the runtime sets them from KMS.
       const environment = functionEnvironment(spec, fnName, region, undefined, endpointOf, signing);
@@ -141,7 +147,12 @@ export function placeFunctions(context: AlicloudContext): void {
           runtimeLayer: runtimeLayer(region),
           environment,
           jwks: context.jwks,
-          secrets: [...(jwtKeySecret ? [jwtKeySecret] : []), ...Object.values(declared), ...Object.values(traced.kms)],
+          secrets: [
+            ...(jwtKeySecret ? [jwtKeySecret] : []),
+            ...Object.values(declared),
+            ...Object.values(traced.kms),
+            ...Object.values(reports.kms),
+          ],
           queue: queueHere(context, "function", fnName, region),
         },
         { parent, provider },

@@ -76,6 +76,15 @@ export function gatewayNetworks(spec: SpecV1, settings: Record<string, GatewayNe
   return Object.fromEntries(gatewayRegions(spec, settings).map((region) => [region, (settings?.[region] ?? settings?.[ANY_REGION])!]));
 }
 
+/**
+ * `http(s)://<dnsRecord>.<dnsDomain>`, where clients reach their nearest
+ * gateway (HTTPS with `dnsCertificateId`); undefined without `dnsDomain`.
+ */
+export function gatewayDomainUrl(settings: { dnsDomain?: string; dnsRecord?: string; dnsCertificateId?: string }): string | undefined {
+  if (!settings.dnsDomain) return undefined;
+  return `${settings.dnsCertificateId ? "https" : "http"}://${settings.dnsRecord ?? "api"}.${settings.dnsDomain}`;
+}
+
 /** The DNS line each gateway region answers: its own `dnsLine`, or "default" for the first region without one. */
 export function dnsLines(regions: string[], settings: Record<string, GatewayNetwork>): Map<string, string> {
   const lines = new Map<string, string>();

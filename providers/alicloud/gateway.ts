@@ -30,8 +30,9 @@ import { resourceName } from "../shared/naming";
 import { accessLog } from "./access-logs";
 import { artifactReader } from "./artifact-reader";
 import type { AlicloudContext } from "./context";
+import { gatewayDemandToken } from "./demand-token";
 import { fcCpu } from "./function";
-import { dnsLines, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
+import { dnsLines, gatewayDomainUrl, gatewayNetworks, type GatewayNetwork } from "./gateway-settings";
 import { allowSecretRead, declaredSecretsEnvironment, derivedSecret, jwtKeyEnvironment, type KmsSecretRef } from "./secrets";
 import { grant } from "./ram";
 import { configurationRevision, LIVE_ALIAS, provision, publishLive } from "./serving";
@@ -85,6 +86,8 @@ export interface FcGatewayArgs {
   asyncFunctions?: pulumi.Input<string>[];
   /** Where the gateway exports its spans: plain variables, and the headers' KMS secret by variable. @default no tracing */
   tracing?: AlicloudTracing;
+  /** The KMS secret of the token functions' demand reports carry (demand-token.ts), when some function reports. */
+  demandTokenSecret?: KmsSecretRef;
 }
 
 /** A password Tair accepts (8–32 characters of at least three kinds), derived from a secret so it is stable across runs and never stored in config. */
@@ -163,6 +166,7 @@ export class FcGateway extends pulumi.ComponentResource {
       ...(args.apiKeysSecret ? { [RUNTIME_ENV.apiKeys]: args.apiKeysSecret } : {}),
       [RUNTIME_ENV.metricsToken]: args.metricsTokenSecret,
       ...args.tracing?.kms,
+      ...(args.demandTokenSecret ? { [RUNTIME_ENV.demandToken]: args.demandTokenSecret } : {}),
     };
     const secretRead = allowSecretRead(name, role, [args.jwtKeySecret, ...Object.values(kms)], tags, child);
     const taskRead = args.asyncFunctions?.length
@@ -306,6 +310,7 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
         metricsTokenSecret: context.metricsTokenSecret(region),
         asyncFunctions: [...context.queues.values()].map((queue) => queue.functionArn),
         tracing: tracingIn(context, region),
+        demandTokenSecret: gatewayDemandToken(context, region),
       },
       { parent, provider },
     );
@@ -350,8 +355,8 @@ function placeGateways(context: AlicloudContext): pulumi.Output<string> {
     context.gatewayAddresses?.resolve(region, gateway.url);
     return gateway.url;
   });
-  if (!args.dnsDomain) return urls[0];
+  const host = gatewayDomainUrl(args);
+  if (!host) return urls[0];
   // Known once every region's custom domain and record exist.
-  const host = `${args.dnsCertificateId ? "https" : "http"}://${args.dnsRecord ?? "api"}.${args.dnsDomain}`;
   return pulumi.all([...urls, ...routed]).apply(() => host);
 }

@@ -19,7 +19,8 @@ import { entryLabels } from "../shared/labels";
 
 import { artifactReader } from "./artifact-reader";
 import type { OssArtifact } from "./artifacts";
-import { onAck, placeAckModels } from "./cluster-models";
+import { onAck } from "./ack-settings";
+import { placeAckModels } from "./cluster-models";
 import { withJwt, type AlicloudContext } from "./context";
 import { offEns } from "./ens-settings";
 import { modelFamilies, placeModelFamily } from "./model-family";

@@ -19,7 +19,7 @@ import { Policy, Role, RolePolicyAttachment } from "@pulumi/alicloud/ram";
 import { ALICLOUD_SECRETS_ENV, RUNTIME_ENV } from "../../runtime/contract";
 import { entryLabels } from "../shared/labels";
 import { dnsSafe, resourceName } from "../shared/naming";
-import { checkStackToken } from "../shared/stack-token";
+import { checkStackToken, type StackTokenSetting } from "../shared/stack-token";
 import type { AlicloudContext } from "./context";
 
 /** One region's KMS secret holding the JWT private key. */
@@ -39,7 +39,7 @@ export function secretVersionId(value: pulumi.Input<string>): pulumi.Output<stri
 }
 
 /** Creates, once per key, the KMS secret `<app>-<region>-<label>` in a region holding `value`. */
-function kmsSecrets(
+export function kmsSecrets(
   context: AlicloudContext,
 ): (region: string, label: string, value: pulumi.Input<string>, description: string) => KmsSecretRef {
   const { name, spec, parent } = context;
@@ -75,17 +75,20 @@ export function derivedSecret(secret: string, purpose: string): string {
   return createHmac("sha256", secret).update(purpose).digest("hex");
 }
 
+/** What each stack token is derived for (derivedSecret's purpose, with the app's name). */
+const DERIVED_FOR: Record<StackTokenSetting, string> = { metricsToken: "metrics", demandToken: "demand-token" };
+
 /**
- * The token the gateways' `/metrics` and `/metrics/demand` take: `cloudloom:metricsToken`, else derived
- * from the JWT key (as the gateways' Redis password is), so every region's gateway and every ACK cluster
- * reading their demand holds the same one without it ever sitting in config.
+ * A token the stack's gateways take (`cloudloom:metricsToken`, `cloudloom:demandToken`): the configured
+ * one (checked), else derived from the JWT key (as the gateways' Redis password is), so every region's
+ * gateway, every ACK cluster and every function holds the same one without it ever sitting in config.
  */
-export function metricsTokenOf(args: AlicloudContext["args"]): pulumi.Output<string> {
-  const configured = args.metricsToken;
+export function stackTokenOf(args: AlicloudContext["args"], setting: StackTokenSetting): pulumi.Output<string> {
+  const configured = args[setting];
   return pulumi.secret(
     configured === undefined
-      ? pulumi.output(args.jwtPrivateKey!).apply((key) => derivedSecret(key, `metrics:${args.spec.app}`))
-      : pulumi.output(configured).apply((value) => checkStackToken("metricsToken", value)),
+      ? pulumi.output(args.jwtPrivateKey!).apply((key) => derivedSecret(key, `${DERIVED_FOR[setting]}:${args.spec.app}`))
+      : pulumi.output(configured).apply((value) => checkStackToken(setting, value)),
   );
 }
 
@@ -123,7 +126,12 @@ export function appSecrets(context: AlicloudContext): {
         "the tracing collector's export headers (stack config cloudloom:tracingHeaders)",
       ),
     metricsToken: (region) =>
-      create(region, "metrics-token", metricsTokenOf(args), "the token the gateways' metrics take (stack config cloudloom:metricsToken)"),
+      create(
+        region,
+        "metrics-token",
+        stackTokenOf(args, "metricsToken"),
+        "the token the gateways' metrics take (stack config cloudloom:metricsToken)",
+      ),
   };
 }
 

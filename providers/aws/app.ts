@@ -62,6 +62,11 @@ export interface AwsAppArgs {
    * export headers reach each through Secrets Manager. @default off
    */
   tracing?: TracingSettings;
+  /**
+   * The token Lambda functions' reports of their calls to held EKS models carry, which every gateway
+   * accepts them with (`cloudloom:demandToken`, a secret, 16+ characters); absent, one is generated once.
+   */
+  demandToken?: pulumi.Input<string>;
 }
 
 function checkBeforeCreate(args: AwsAppArgs): void {
@@ -75,6 +80,7 @@ function checkBeforeCreate(args: AwsAppArgs): void {
       `stack config cloudloom:sagemakerImage is required: CPU models ${cpuModels.map(([key]) => key).join(", ")} run on SageMaker, which pulls the cloudloom runtime from ECR (pulumi config set cloudloom:sagemakerImage <account>.dkr.ecr.<region>.amazonaws.com/cloudloom-runtime:0.1.0)`,
     );
   checkSecrets(args.spec, args.secrets);
+  if (typeof args.demandToken === "string") checkStackToken("demandToken", args.demandToken);
   for (const pool of Object.values(args.spec.gpuPools)) gpuInstanceType(pool);
   for (const policy of Object.values(args.spec.scalingPolicies)) policy.schedules.forEach(endCron);
 }

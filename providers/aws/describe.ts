@@ -85,8 +85,12 @@ export const awsDescription: TargetDescription = {
       ["auth", "authorizationType"],
     ],
   },
-  // metricsToken: a real stack generates one on its first `up`; a plan uses a fixed one, so plans compare equal.
-  placeholders: () => ({ networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }), metricsToken: "offline-placeholder-metrics-token" }),
+  // metricsToken, demandToken: a real stack generates each on its first `up`; a plan uses fixed ones, so plans compare equal.
+  placeholders: () => ({
+    networks: JSON.stringify({ [ANY_REGION]: OFFLINE_NETWORK }),
+    metricsToken: "offline-placeholder-metrics-token",
+    demandToken: "offline-placeholder-demand-token",
+  }),
   alerts: alarmAlerts,
   landings: awsLandings,
   floorCost: awsFloorCost,

@@ -16,7 +16,9 @@
  * own; the function gets only that secret's ARN (`CLOUDLOOM_SECRETS_ARN`),
  * its role may read exactly that secret, and the runtime reads it at cold
  * start (runtime/serverless/aws-secrets.ts). So are the tracing collector's
- * export headers (`cloudloom:tracingHeaders`), beside the plain OTEL_* variables.
+ * export headers (`cloudloom:tracingHeaders`), beside the plain OTEL_* variables,
+ * and the token of a function's reports of its calls to held EKS models
+ * (demand-token.ts), beside its gateway's report URL.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
@@ -44,6 +46,8 @@ import { resourceName } from "../shared/naming";
 import type { CloudWatchSource } from "./alerts";
 import { signed, type AwsContext, type PlacedQueue, type ServedModel } from "./context";
 import { toAwsCron } from "./cron";
+import { demandReport } from "./demand-token";
+import { demandGateways } from "./gateway";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
 import { wavelengthRegions } from "./networks";
@@ -363,6 +367,8 @@ export function placeFunctions(context: AwsContext): void {
       const settings = queued.get(asyncEntryKey("function", fnName))?.settings;
       const runtime = queue && settings ? queue.tableName.apply((table) => ({ async: { settings, table } })) : {};
       const traced = lambdaTracing(args.tracing, spec.app);
+      // Calls to a holding model on EKS are reported to the region's gateway, with a token kept among the secrets.
+      const reports = demandReport(context, fnName, region, () => demandGateways(context));
       // The shared environment resolves secrets too; on AWS they go to Secrets Manager, not the function's configuration.
       const environment = functionEnvironment(
         spec,
@@ -370,11 +376,11 @@ export function placeFunctions(context: AwsContext): void {
         region,
         args.secrets,
         (key) => servedFor(context, key, region).endpoint,
-        traced.environment,
+        { ...traced.environment, ...reports.environment },
         runtime,
       );
       // The collector's headers (an API key) are kept with the declared secrets; the runtime starts tracing once it read them.
-      const secrets: Record<string, pulumi.Input<string>> = { ...traced.secrets };
+      const secrets: Record<string, pulumi.Input<string>> = { ...traced.secrets, ...reports.secrets };
       for (const [variable, value] of Object.entries(fn.environment))
         if (typeof value !== "string") {
           secrets[variable] = environment[variable];

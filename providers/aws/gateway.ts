@@ -36,6 +36,7 @@ import { dnsSafe, resourceName } from "../shared/naming";
 import { trackTarget } from "./autoscaling";
 import type { LoadBalancerLogs } from "./access-logs";
 import { accessLogsIn, type AwsContext } from "./context";
+import { gatewayDemandToken } from "./demand-token";
 import { certificateFor } from "./gateway-settings";
 import { assumeRolePolicy, gatewayExecutionPolicy, gatewayTaskPolicy, type GatewayAccess } from "./iam";
 import { metricsToken } from "./metrics-token";
@@ -104,6 +105,8 @@ export interface AwsGatewayArgs {
   loadBalancerLogs?: LoadBalancerLogs;
   /** Where the gateway exports its spans. */
   tracing?: TracingSettings;
+  /** The secret of the token functions' demand reports carry (demand-token.ts), when some function reports. */
+  demandToken?: Secret;
 }
 
 /** One region's gateway, typed `cloudloom:aws:Gateway`. */
@@ -206,6 +209,7 @@ export class AwsGateway extends pulumi.ComponentResource {
       new SecretVersion(`${name}-tracing-headers`, { secretId: headers.id, secretString: args.tracing.headers }, child);
       secrets.push({ name: TRACING_HEADERS_ENV, secret: headers });
     }
+    if (args.demandToken) secrets.push({ name: RUNTIME_ENV.demandToken, secret: args.demandToken });
 
     // Roles: ECS starts the task with the execution role; the gateway signs its calls with the task role.
     const logGroup = new LogGroup(`${name}-logs`, { name: `/ecs/${name}`, retentionInDays: args.logRetentionDays ?? 14, tags }, child);
@@ -461,6 +465,7 @@ export function placeGateway(context: AwsContext): void {
         logRetentionDays: args.logRetentionDays,
         loadBalancerLogs: accessLogsIn(context, region).forLoadBalancer(gatewayName),
         tracing: args.tracing,
+        demandToken: gatewayDemandToken(context, region),
       },
       { parent, provider },
     );

@@ -2,10 +2,11 @@
  * The environment a serverless function (Lambda, FC) runs with: its literal
  * variables, its secrets' values (from stack config, stored as Pulumi
  * secrets), and `CLOUDLOOM_RUNTIME`, which tells the bundled adapter where
- * each of its models is served and how to authenticate there.
+ * each of its models is served, how to authenticate there, and how long to
+ * hold calls to one that may be starting.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Endpoint, SpecV1 } from "../../sdk/spec";
+import { calledModelRegion, holdLimits, type Endpoint, type SpecV1 } from "../../sdk/spec";
 import { RUNTIME_ENV } from "../../runtime/contract";
 import { TargetConfigError } from "./config-error";
 
@@ -54,12 +55,18 @@ export function functionEnvironment(
       typeof value === "string"
         ? value
         : pulumi.secret((values ??= pulumi.output(secrets?.values ?? {})).apply((all) => all[value.secret]));
-  const models = fn.models.map((key) => ({ name: spec.models[key].name, key, version: spec.models[key].version }));
+  // A model whose policy holds requests may be at zero: the function's calls wait out its start, and count in
+  // its demand in the region serving them (runtime/serverless/demand-reports.ts), as the gateway's do.
+  const models = fn.models.map((key) => {
+    const hold = holdLimits(spec, "model", key);
+    const held = hold ? { hold, region: calledModelRegion(spec.models[key], region) } : {};
+    return { name: spec.models[key].name, key, version: spec.models[key].version, held };
+  });
   const serverlessConfig = ([endpoints, more]: [Endpoint[], Record<string, unknown>]) =>
     JSON.stringify({
       region,
       models: Object.fromEntries(
-        models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i] }]),
+        models.map((model, i) => [model.name, { key: model.key, version: model.version, endpoint: endpoints[i], ...model.held }]),
       ),
       env: Object.keys(fn.environment).sort(),
       ...more,

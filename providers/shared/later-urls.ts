@@ -21,6 +21,11 @@ export class LaterUrls {
     return [...this.urls.values()].map(([url]) => url);
   }
 
+  /** `region`'s URL, or undefined when `region` is not named here. */
+  of(region: string): pulumi.Output<string> | undefined {
+    return this.urls.get(region)?.[0];
+  }
+
   /** Resolves `region`'s URL (a region not named here is ignored). */
   resolve(region: string, url: pulumi.Output<string>): void {
     this.urls.get(region)?.[1](url);

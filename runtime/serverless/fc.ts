@@ -6,12 +6,21 @@
  * Secrets are not in the function's configuration: at cold start (the first
  * event an instance gets) the adapter reads the KMS secrets the stack named
  * (alicloud-secrets.ts) into the instance's environment, then builds the
- * handler, so its model clients mint JWTs with the key read from KMS.
+ * handler, so its model clients mint JWTs with the key read from KMS, and
+ * its calls to models that hold are reported with the demand token read
+ * from KMS the same way (`CLOUDLOOM_DEMAND_TOKEN`, see lambda.ts).
  */
 import type { Handler } from "../../sdk/handler";
 import { INVOCATION_HEADER } from "../contract";
 import { resolveAlicloudSecrets, type KmsClientOptions } from "./alicloud-secrets";
-import { lambdaHandler, runtimeConfigFromEnv, type FunctionUrlEvent, type FunctionUrlResult, type LambdaRuntimeConfig } from "./lambda";
+import {
+  lambdaHandler,
+  runtimeConfigFromEnv,
+  type FunctionUrlEvent,
+  type FunctionUrlResult,
+  type LambdaHandlerOptions,
+  type LambdaRuntimeConfig,
+} from "./lambda";
 
 /** An FC 3.0 HTTP trigger event: the fields the adapter reads. */
 export interface FcHttpEvent {
@@ -36,12 +45,13 @@ export function fcHandler(
   config: LambdaRuntimeConfig = runtimeConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
   kms: Pick<KmsClientOptions, "fetch" | "timeoutMs"> = {},
+  options: LambdaHandlerOptions = {},
 ): (event: Buffer | string) => Promise<FunctionUrlResult> {
   let serving: Promise<(event: FunctionUrlEvent) => Promise<FunctionUrlResult>> | undefined;
   const coldStart = async () => {
     const resolved = await resolveAlicloudSecrets(env, kms);
     if (resolved !== env) Object.assign(env, resolved);
-    return lambdaHandler(handler, config, env);
+    return lambdaHandler(handler, config, env, options);
   };
   return async (event) => {
     const fc = JSON.parse(event.toString()) as FcHttpEvent;

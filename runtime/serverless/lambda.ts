@@ -8,6 +8,10 @@
  * With an OTLP endpoint in the OTEL_* variables, each invocation is a span
  * under the `traceparent` the gateway sent (the handler's `ctx.span`; see
  * tracing.ts). The export headers may be among the function's secrets.
+ *
+ * A model whose policy holds requests (its `hold` in `CLOUDLOOM_RUNTIME`)
+ * may be at zero: calls to it wait out its start (remote-model.ts), and,
+ * where the stack says so, count in its demand at the gateway (demand-reports.ts).
  */
 import type { Span } from "@opentelemetry/api";
 import { z } from "zod";
@@ -20,6 +24,7 @@ import { remoteModelClient } from "../remote-model";
 import { UNTRACED_SPAN } from "../trace-context";
 import type { InvocationTracing } from "./tracing";
 import { readFunctionSecrets } from "./aws-secrets";
+import { invocationDemandFrom, type InvocationDemandOptions } from "./demand-reports";
 import { isSqsEvent, sqsJobs, type SqsBatchResponse, type SqsEvent } from "./sqs-jobs";
 
 /** A Lambda Function URL event (payload format 2.0): the fields the adapter reads. */
@@ -61,7 +66,17 @@ export const LambdaRuntimeConfigSchema = z
     /** By model name: the version the function calls and where it is served. */
     models: z.record(
       z.string().min(1),
-      z.object({ key: z.string().min(1), version: z.string().min(1), endpoint: EndpointSchema }).strict(),
+      z
+        .object({
+          key: z.string().min(1),
+          version: z.string().min(1),
+          endpoint: EndpointSchema,
+          /** Set when the model's policy holds requests: calls wait out its start within these bounds, and count in its demand. */
+          hold: z.object({ maxPending: z.number().int().positive(), maxWaitMs: z.number().int().positive() }).strict().optional(),
+          /** The spec region serving this function's calls, whose demand they count in. @default the function's region */
+          region: z.string().min(1).optional(),
+        })
+        .strict(),
     ),
     /** Names of the variables the function declared (the handler's `ctx.env`). */
     env: z.array(z.string().min(1)),
@@ -140,14 +155,32 @@ function jobRequest(job: AsyncJob): FunctionRequest | InvocationResult {
  * and cached; the handler sees them in `ctx.env` as if they were plain
  * variables. When they cannot be read, the invocation fails with an error
  * naming the secret's ARN (never a value), and the next invocation tries again.
+ *
+ * With `CLOUDLOOM_DEMAND_REPORT_URL` set (and `CLOUDLOOM_DEMAND_TOKEN` among
+ * its secrets or variables), the function counts its calls to models that
+ * hold and reports them to its region's gateway (demand-reports.ts), so a
+ * model at zero that only functions call wakes on them; before an invocation
+ * answers, its last counts are sent, waiting a second at most.
  */
 export function lambdaHandler(
   handler: Handler,
   config: LambdaRuntimeConfig = runtimeConfigFromEnv(),
   env: NodeJS.ProcessEnv = process.env,
+  options: LambdaHandlerOptions = {},
 ): LambdaEntry {
+  // Calls to models that hold are counted when the stack named where to report them (demand-reports.ts).
+  const demand = invocationDemandFrom(env, options.demandReports);
   const models: Record<string, ModelClient> = Object.fromEntries(
-    Object.entries(config.models).map(([name, model]) => [name, remoteModelClient(model.endpoint, model.key, model.version)]),
+    Object.entries(config.models).map(([name, model]) => [
+      name,
+      remoteModelClient(
+        model.endpoint,
+        model.key,
+        model.version,
+        model.hold,
+        model.hold && demand?.of(model.key, model.region ?? config.region),
+      ),
+    ]),
   );
   const environmentOf = (secrets: Record<string, string>): Readonly<Record<string, string>> =>
     Object.freeze(
@@ -171,8 +204,10 @@ export function lambdaHandler(
     span: Span,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> => {
     const context: HandlerContext = { models, region: config.region, requestId, env: await environment(), span };
+    // The token is among the function's secrets on AWS, in the environment once FC read it from KMS.
+    demand?.reportWith((await readSecrets())[RUNTIME_ENV.demandToken] ?? env[RUNTIME_ENV.demandToken]);
     try {
-      const result = await handler(request, context);
+      const result = demand ? await demand.around(async () => handler(request, context)) : await handler(request, context);
       return isFunctionResponse(result) ? result : { status: 200, body: result };
     } catch (error) {
       console.error(JSON.stringify({ level: "error", requestId, message: (error as Error)?.message, stack: (error as Error)?.stack }));
@@ -280,6 +315,12 @@ export function tracingOnce(
 function withExportHeaders(env: NodeJS.ProcessEnv, secrets: Record<string, string>): NodeJS.ProcessEnv {
   const headers = [TRACING_ENV.headers, TRACING_ENV.tracesHeaders].filter((variable) => Object.hasOwn(secrets, variable));
   return headers.length === 0 ? env : { ...env, ...Object.fromEntries(headers.map((variable) => [variable, secrets[variable]])) };
+}
+
+/** Tuning of lambdaHandler (tests shorten it). */
+export interface LambdaHandlerOptions {
+  /** How the function reports its calls to models that hold. */
+  demandReports?: InvocationDemandOptions;
 }
 
 /** What the Lambda runtime calls: a Function URL event answers its response; an SQS batch, its partial batch response. */

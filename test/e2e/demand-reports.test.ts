@@ -20,68 +20,10 @@ import { PodServer } from "../../runtime/pod/pod-server";
 import { remoteModelClient } from "../../runtime/remote-model";
 import { DEMAND_REPORT, DEMAND_REPORT_PATH } from "../../runtime/contract";
 import example from "../../examples/support-desk/app";
-import { App, type SpecV1 } from "../../sdk";
+import { DEMAND_TOKEN as TOKEN, demandAt, functionsOnlySpec, gatewayFor, MAX_PENDING, untilDemand } from "../support/demand-gateway";
 import { freePort, redisForSuite, type RedisServer } from "../support/redis";
 import { StubUpstream } from "../support/upstream";
-import { METRICS_TOKEN, scrape } from "../support/metrics-token";
-
-const TOKEN = "demand-token-0123456789abcdef";
-const MAX_PENDING = 5;
-
-/** Model intent@1 at zero (holding 5), called only by function "caller", which one route reaches. */
-function functionsOnlySpec(): SpecV1 {
-  const app = new App("reports", { root: example.root });
-  const central = app.region("central", { kind: "central", placement: {} });
-  const zero = app.scalingPolicy("zero", {
-    maxInstances: 2,
-    targetConcurrency: 1,
-    scaleToZero: { idleWindow: "5 minutes" },
-    hold: { maxPending: MAX_PENDING, maxWait: "60 seconds" },
-  });
-  const draft = example.toDraft().models["intent@1"];
-  const model = app.model("intent", {
-    version: "1",
-    artifact: draft.artifact,
-    signature: draft.signature,
-    regions: [central],
-    scaling: zero,
-  });
-  const caller = app.function("caller", { handler: "functions/classify.ts", regions: [central], models: [model] });
-  app.route("POST /call", { target: caller, auth: "none" });
-  return app.toSpec({ root: undefined });
-}
-
-const DEMAND = "/metrics/demand?kind=model&entry=intent%401&region=central";
-type Demand = { pending: number; inFlight: number; demand: number; instances: number };
-
-/** A gateway for the spec, taking reports with `token` (none: it takes none), on `redisUrl` when given. */
-async function gatewayFor(token: string | undefined, redisUrl?: string): Promise<{ composed: ComposedGateway; base: string }> {
-  const composed = composeGateway({
-    spec: functionsOnlySpec(),
-    settings: parseSettings({
-      health: { probeIntervalMs: 60_000 },
-      logSampleRate: 0,
-      metricsToken: METRICS_TOKEN,
-      ...(token ? { demandToken: token } : {}),
-      ...(redisUrl ? { redis: { url: redisUrl, commandTimeoutMs: 500 } } : {}),
-    }),
-    source: { kind: "remote", endpoints: { functions: { caller: { central: "http://127.0.0.1:9" } }, models: {} } },
-    logger: pino({ level: "silent" }),
-  });
-  if (redisUrl) await composed.connected();
-  return { composed, base: `http://127.0.0.1:${(await composed.gateway.listen(0)).port}` };
-}
-
-const demandAt = async (base: string): Promise<Demand> => (await (await scrape(`${base}${DEMAND}`)).json()) as Demand;
-
-/** Waits until the gateway at `base` answers a demand for which `done` holds. */
-async function untilDemand(base: string, done: (demand: Demand) => boolean): Promise<Demand> {
-  for (;;) {
-    const demand = await demandAt(base);
-    if (done(demand)) return demand;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { METRICS_TOKEN } from "../support/metrics-token";
 
 /** PUTs `body` (an object, sent as JSON, or raw text) as a report to `base`, with `token` (null: none). */
 function report(base: string, body: unknown, token: string | null = TOKEN): Promise<Response> {

@@ -87,7 +87,12 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
     assert.equal(variables.CLOUDLOOM_SECRETS_ARN, secretArn);
     const version = only(plan, "aws:secretsmanager/secretVersion:SecretVersion", "support-desk-fn-classify-central-secrets");
     assert.ok(secretSignature in version.secretString, "the secret's value is a Pulumi secret");
-    assert.deepEqual(JSON.parse(version.secretString.value), { CRM_TOKEN: "offline-placeholder" }, "from stack config cloudloom:secrets");
+    assert.deepEqual(
+      JSON.parse(version.secretString.value),
+      // The demand reports' token (demand-token.ts) is kept with the declared secrets.
+      { CLOUDLOOM_DEMAND_TOKEN: "offline-placeholder-demand-token", CRM_TOKEN: "offline-placeholder" },
+      "from stack config cloudloom:secrets",
+    );
     for (const lambda of byType(plan, "aws:lambda/function:Function"))
       assert.ok(!JSON.stringify(lambda.inputs).includes("offline-placeholder"), `${lambda.name} holds no secret value`);
     const runtime = JSON.parse(variables.CLOUDLOOM_RUNTIME);
@@ -99,6 +104,9 @@ describe("AWS app (the example under mocks, from Pulumi.dev-aws.yaml)", () => {
         exact: true,
         sigv4: { service: "execute-api", region: "eu-west-1" },
       },
+      // The bursty policy scales to zero: calls wait out the model's start, within the default hold.
+      hold: { maxPending: 100, maxWaitMs: 30_000 },
+      region: "central",
     });
     assert.deepEqual(runtime.env, ["CRM_TOKEN", "LOG_LEVEL"]);
     assert.equal(variables.LOG_LEVEL, "info");

@@ -51,11 +51,11 @@ describe("tracing on AWS (the example under mocks, with cloudloom:tracing set)",
       assert.ok(SECRET_SIG in version.secretString, "stored as a Pulumi secret");
       assert.equal(JSON.parse(version.secretString.value).OTEL_EXPORTER_OTLP_HEADERS, `x-api-key=${KEY}`, fn.name);
     }
-    // The declared secret sits beside the headers in classify's secret.
+    // The declared secret and the demand reports' token sit beside the headers in classify's secret.
     const classify = JSON.parse(
       only("aws:secretsmanager/secretVersion:SecretVersion", "support-desk-fn-classify-central-secrets").secretString.value,
     );
-    assert.deepEqual(Object.keys(classify), ["CRM_TOKEN", "OTEL_EXPORTER_OTLP_HEADERS"]);
+    assert.deepEqual(Object.keys(classify), ["CLOUDLOOM_DEMAND_TOKEN", "CRM_TOKEN", "OTEL_EXPORTER_OTLP_HEADERS"]);
   });
 
   it("gives the ECS gateway the variables in its task definition and the headers from Secrets Manager, which its execution role may read", () => {
@@ -129,8 +129,11 @@ describe("tracing on AWS (the example under mocks, with cloudloom:tracing set)",
     const plain = await planApp("examples/support-desk", "aws", stackConfig("aws"));
     assert.ok(!JSON.stringify(plain.resources).includes("OTEL_"), "no OTEL_* variable anywhere");
     assert.ok(!plain.resources.some((r) => /tracing|collector/.test(r.name)), "no tracing secret, rule or policy");
-    // reclassify declares no secret: without tracing headers it has no Secrets Manager secret at all.
-    assert.ok(!plain.resources.some((r) => r.name === "support-desk-fn-reclassify-central-secrets"));
+    // reclassify declares no secret: without tracing headers its Secrets Manager secret holds only the demand reports' token.
+    const reclassify = plain.resources.find(
+      (r) => r.name === "support-desk-fn-reclassify-central-secrets" && r.type.endsWith("SecretVersion"),
+    );
+    assert.deepEqual(Object.keys(JSON.parse((reclassify!.inputs as any).secretString.value)), ["CLOUDLOOM_DEMAND_TOKEN"]);
   });
 });
 
