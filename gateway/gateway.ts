@@ -95,8 +95,8 @@ export class Gateway {
   /** Calls to models that function pods report (DEMAND_REPORT_PATH), added to their demand. */
   private readonly demandReports: DemandReports;
   private readonly demandCheck: (req: IncomingMessage) => Promise<void>;
-  /** Who may read `/metrics` and DEMAND_PATH: undefined when anyone may (the local target with no metrics token). */
-  private readonly metricsCheck?: (req: IncomingMessage) => Promise<void>;
+  /** Who may read `/metrics` and DEMAND_PATH. */
+  private readonly metricsCheck: (req: IncomingMessage) => Promise<void>;
   private generation: Generation;
   private server?: Server;
   private closing?: Promise<void>;
@@ -119,9 +119,13 @@ export class Gateway {
     this.generation = { table: this.compile(options.spec, options.source), inFlight: 0, retired: false };
     this.demandReports = new DemandReports(options.redis, options.spec.app);
     this.demandCheck = demandTokenCheck(settings, options.redis);
-    // Route names, tenants' traffic and demand are nobody else's business: open on the local target
-    // until a token is set (as the dashboard is there), the metrics token or the admin key everywhere else.
-    this.metricsCheck = options.source.kind === "local" && !settings.metricsToken ? undefined : metricsTokenCheck(settings, options.redis);
+    // Route names, tenants' traffic and demand are nobody else's business: on the local target with no token
+    // open to this machine only, exactly as the dashboard showing the same numbers is (a request relayed by a
+    // proxy, or from another host with --host 0.0.0.0, is someone else's); the metrics token or the admin key otherwise.
+    this.metricsCheck = dashboardAccess(
+      options.source.kind === "local" && !settings.metricsToken,
+      metricsTokenCheck(settings, options.redis),
+    );
     this.demandBoard = new DemandBoard(
       () => this.generation.table.demand(),
       options.redis,
@@ -317,7 +321,7 @@ export class Gateway {
    */
   private async readMetrics(req: express.Request, res: express.Response, route: string, serve: () => Promise<void>): Promise<void> {
     try {
-      await this.metricsCheck?.(req);
+      await this.metricsCheck(req);
       await serve();
     } catch (error) {
       if (!(error instanceof ServingError)) this.log.error({ err: error, route }, "metrics request failed");

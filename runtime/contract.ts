@@ -281,8 +281,9 @@ export function sageMakerContainerAnswer(status: number, body: Buffer): { status
     return undefined;
   }
   const original = envelope?.OriginalStatusCode;
-  // A status a client can be answered with: SageMaker reports a container's 4xx and 5xx this way.
-  if (typeof original !== "number" || !Number.isInteger(original) || original < 200 || original > 599) return undefined;
+  // SageMaker wraps only a container's 4xx and 5xx: an envelope claiming anything else is not one, and unwrapped it
+  // would turn an error into a success the cache keeps and a job settles with, or a 204/304 that cannot carry the body.
+  if (typeof original !== "number" || !Number.isInteger(original) || original < 400 || original > 599) return undefined;
   const message = envelope?.OriginalMessage;
   return { status: original, body: Buffer.from(typeof message === "string" ? message : "", "utf8") };
 }

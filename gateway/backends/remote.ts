@@ -69,6 +69,21 @@ function upstreamFailure(error: unknown, method: string): unknown {
   return CUT_OFF.has(code) ? new ServingError("BAD_GATEWAY", "the upstream connection broke before its response") : error;
 }
 
+/**
+ * How a call that failed after the upstream's response head is answered: a
+ * connection cut before the body's end (shorter than its Content-Length, a
+ * chunked body never closed) is BAD_GATEWAY, not the timeout an unknown
+ * error becomes; a body timeout, or the gateway's own refusal of the answer
+ * (a SageMaker 424 too large to unwrap), goes on as it is. Nothing of a
+ * buffered answer or a held 424 reached the client, so the client gets it.
+ */
+function failureMidAnswer(error: unknown): unknown {
+  const code = (error as { code?: string })?.code;
+  return code !== undefined && CUT_OFF.has(code)
+    ? new ServingError("BAD_GATEWAY", "the upstream connection broke in the middle of its response")
+    : error;
+}
+
 const HOP = new Set(HOP_BY_HOP);
 
 /**
@@ -106,7 +121,7 @@ abstract class UpstreamCall<T> implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.fail(this.responded ? error : upstreamFailure(error, this.method));
+    this.fail(this.responded ? failureMidAnswer(error) : upstreamFailure(error, this.method));
   }
 
   /** Ends the call with `error`, aborting the upstream request if it is still going. */

@@ -4,7 +4,8 @@
  * proxy's forwarding header (a proxy on this machine may be relaying someone
  * else). Everyone else, and every request to a gateway in front of a
  * deployed stack, must present the admin key (`x-admin-key`), checked in
- * constant time with wrong keys limited per client address.
+ * constant time with wrong keys limited per client address. The gateway's
+ * metrics take the same access on a local target with no metrics token.
  */
 import type { IncomingMessage } from "node:http";
 import ipaddr from "ipaddr.js";
@@ -20,8 +21,9 @@ export function fromThisMachine(req: IncomingMessage): boolean {
 }
 
 /**
- * The dashboard's check: resolves when `req` may see it, rejects with the
- * admin check's ServingError (401, or 429 after too many wrong keys) otherwise.
+ * The dashboard's check (and the metrics' on a local target with no token):
+ * resolves when `req` may see it, rejects with the `adminCheck`'s ServingError
+ * (401, or 429 after too many wrong keys) otherwise.
  */
 export function dashboardAccess(
   local: boolean,

@@ -14,7 +14,7 @@ describe("sageMakerContainerAnswer: the model container's answer inside SageMake
     assert.deepEqual([answer?.status, answer?.body.length], [500, 0]);
   });
 
-  it("leaves every other answer alone: another status, a body that is not JSON or not the envelope, a status no client can get", () => {
+  it("leaves every other answer alone: another status, a body that is not JSON or not the envelope, a status that is no container's error", () => {
     const cases: Array<[number, Buffer]> = [
       [200, envelope({ OriginalStatusCode: 400, OriginalMessage: "x" })],
       [500, envelope({ OriginalStatusCode: 400, OriginalMessage: "x" })],
@@ -24,6 +24,11 @@ describe("sageMakerContainerAnswer: the model container's answer inside SageMake
       [424, envelope({ message: "no original status" })],
       [424, envelope({ OriginalStatusCode: "400", OriginalMessage: "x" })],
       [424, envelope({ OriginalStatusCode: 99, OriginalMessage: "x" })],
+      // SageMaker wraps only a container's 4xx and 5xx: a success or a bodiless status is no container's error.
+      [424, envelope({ OriginalStatusCode: 200, OriginalMessage: "x" })],
+      [424, envelope({ OriginalStatusCode: 204, OriginalMessage: "x" })],
+      [424, envelope({ OriginalStatusCode: 304, OriginalMessage: "x" })],
+      [424, envelope({ OriginalStatusCode: 399, OriginalMessage: "x" })],
       [424, envelope({ OriginalStatusCode: 600, OriginalMessage: "x" })],
       [424, envelope({ OriginalStatusCode: 400.5, OriginalMessage: "x" })],
     ];
