@@ -138,32 +138,55 @@ interface SecretCheckOptions {
   message: string;
   /** Headers of the 401 (a `WWW-Authenticate` challenge). */
   challenge?: Record<string, string>;
+  /**
+   * Machine tokens among `expected` that pass even from an address over its
+   * limit of wrong secrets. Without this, anyone sharing the address of
+   * KEDA or of reporting functions (every client of a gateway that cannot
+   * tell clients apart, such as one behind a forwarder it does not trust)
+   * would shut them out with a few wrong tokens a minute, and a model at zero
+   * would never wake. The limit then no longer slows guessing these tokens,
+   * which their length must make hopeless: generated ones hold 192 bits or
+   * more. Never an admin key.
+   */
+  sparedByLimit?: ReadonlyArray<string | undefined>;
+}
+
+/** The digests of the secrets that are set. */
+const digestsOf = (secrets: ReadonlyArray<string | undefined>): Buffer[] =>
+  secrets.filter((secret): secret is string => Boolean(secret)).map(digest);
+
+/** Whether `presented` is one of `digests`, compared in constant time with every one, matched or not. */
+function matchesAny(digests: readonly Buffer[], presented: Buffer): boolean {
+  let matched = false;
+  for (const known of digests) if (timingSafeEqual(known, presented)) matched = true;
+  return matched;
 }
 
 /**
  * A check of the shared secrets an operational endpoint takes against the
  * presented one, compared as digests in constant time with every accepted
  * secret, matched or not, with wrong ones limited per client address as API
- * keys are, on a count of its own. Resolves when the request may proceed;
- * rejects with the ServingError to send.
+ * keys are, on a count of its own; a spared machine token passes before the
+ * limit is asked. Resolves when the request may proceed; rejects with the
+ * ServingError to send.
  */
 function secretCheck(
   settings: GatewaySettings,
-  { expected, scope, read, message, challenge }: SecretCheckOptions,
+  { expected, scope, read, message, challenge, sparedByLimit = [] }: SecretCheckOptions,
   redis?: Redis,
 ): (req: IncomingMessage) => Promise<void> {
-  const digests = expected.filter((secret): secret is string => Boolean(secret)).map(digest);
+  const digests = digestsOf(expected);
+  const spared = digestsOf(sparedByLimit);
   const clientOf = clientAddressResolver(settings);
   const failures = new AuthFailures(settings.limits.authFailures, scope, redis);
   return async (req) => {
     const client = clientOf(req);
-    failures.admit(client);
     const key = read(req);
-    if (!key) throw new ServingError("UNAUTHORIZED", message, challenge);
-    const presented = digest(key);
-    let matched = false;
-    for (const known of digests) if (timingSafeEqual(known, presented)) matched = true;
-    if (!matched) await wrongKey(failures, client, message, challenge);
+    const presented = key ? digest(key) : undefined;
+    if (presented && spared.length > 0 && matchesAny(spared, presented)) return;
+    failures.admit(client);
+    if (!presented) throw new ServingError("UNAUTHORIZED", message, challenge);
+    if (!matchesAny(digests, presented)) await wrongKey(failures, client, message, challenge);
   };
 }
 
@@ -180,7 +203,13 @@ export function adminKeyCheck(settings: GatewaySettings, redis?: Redis): (req: I
 export function demandTokenCheck(settings: GatewaySettings, redis?: Redis): (req: IncomingMessage) => Promise<void> {
   return secretCheck(
     settings,
-    { expected: [settings.demandToken], scope: "demand", read: presentedKey, message: "the demand token is not valid" },
+    {
+      expected: [settings.demandToken],
+      sparedByLimit: [settings.demandToken],
+      scope: "demand",
+      read: presentedKey,
+      message: "the demand token is not valid",
+    },
     redis,
   );
 }
@@ -196,6 +225,7 @@ export function metricsTokenCheck(settings: GatewaySettings, redis?: Redis): (re
     settings,
     {
       expected: [settings.metricsToken, settings.adminKey],
+      sparedByLimit: [settings.metricsToken],
       scope: "metrics",
       read: (req) => bearerToken(req) ?? presentedAdminKey(req),
       message: "the metrics need a token: send Authorization: Bearer <metrics token>",

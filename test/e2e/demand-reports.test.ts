@@ -136,7 +136,7 @@ describe("demand reports: a function's calls to a model at zero wake it (real so
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
   });
 
-  it("limits wrong tokens per address (429 with Retry-After), and refuses every report when it has no token", async () => {
+  it("limits wrong tokens per address (429 with Retry-After) but never the right one, and refuses every report when it has no token", async () => {
     gateway = await gatewayFor(TOKEN);
     let response: Response | undefined;
     for (let i = 0; i < 20; i++) {
@@ -146,6 +146,8 @@ describe("demand reports: a function's calls to a model at zero wake it (real so
     }
     assert.equal(response!.status, 429);
     assert.ok(Number(response!.headers.get("retry-after")) >= 1);
+    // Functions sharing the address with whoever sent those keep reporting: the right token is not locked out.
+    assert.equal((await report(gateway.base, { source: "pod-a", calls: calls(1) })).status, 204);
     await gateway.composed.close();
     gateway = await gatewayFor(undefined);
     await refused(await report(gateway.base, { source: "pod-a", calls: calls(1) }), 401, "UNAUTHORIZED");
