@@ -14,12 +14,13 @@
  * running gateways and functions.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
+import type { Secret } from "@pulumi/aws/secretsmanager";
 import { DEMAND_REPORT_PATH, RUNTIME_ENV } from "../../runtime/contract";
 import { calledModelRegion, holdLimits, type SpecV1 } from "../../sdk/spec";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import type { AwsContext } from "./context";
+import { keptSecret } from "./kept-secret";
 import { clusterRegions } from "./networks";
 import { stackToken } from "./stack-token";
 
@@ -52,9 +53,7 @@ function tokenSecret(context: AwsContext, region: string, value: pulumi.Input<st
   const name = resourceName(context.name, region, "demand-token");
   const tags = entryLabels(context.spec.app, "gateway", region);
   const opts = { parent: context.parent, provider: context.regions.get(region)!.provider };
-  const secret = new Secret(name, { description: `cloudloom demand reports' token (${context.spec.app}, ${region})`, tags }, opts);
-  new SecretVersion(name, { secretId: secret.id, secretString: value }, opts);
-  return secret;
+  return keptSecret(name, { description: `cloudloom demand reports' token (${context.spec.app}, ${region})`, tags }, value, opts).secret;
 }
 
 /** The stack's token and the secrets of the gateway regions that read it so far, once some function reports. */

@@ -24,7 +24,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ScheduledAction, Target as ScalableTarget } from "@pulumi/aws/appautoscaling";
 import { LogGroup } from "@pulumi/aws/cloudwatch";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
-import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
+import type { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { Alias, Function as LambdaFunction, FunctionUrl, LayerVersion, ProvisionedConcurrencyConfig } from "@pulumi/aws/lambda";
 import {
   asyncEntries,
@@ -50,6 +50,7 @@ import { demandReport } from "./demand-token";
 import { demandGateways } from "./gateway";
 import { trackTarget } from "./autoscaling";
 import { assumeRolePolicy, functionPolicy, type ModelAccess } from "./iam";
+import { keptSecret } from "./kept-secret";
 import { wavelengthRegions } from "./networks";
 import { mapQueue, queueBatchSize } from "./queues";
 
@@ -245,16 +246,12 @@ export function lambdaSecrets(
   child: pulumi.CustomResourceOptions,
 ): { secret: Secret; version: SecretVersion } | undefined {
   if (Object.keys(secrets).length === 0) return undefined;
-  const secret = new Secret(`${name}-secrets`, { description, tags }, child);
-  const version = new SecretVersion(
+  return keptSecret(
     `${name}-secrets`,
-    {
-      secretId: secret.id,
-      secretString: pulumi.secret(pulumi.all(secrets).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort())))),
-    },
+    { description, tags },
+    pulumi.secret(pulumi.all(secrets).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort())))),
     child,
   );
-  return { secret, version };
 }
 
 /**

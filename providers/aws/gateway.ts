@@ -24,7 +24,7 @@ import { ReplicationGroup, SubnetGroup } from "@pulumi/aws/elasticache";
 import { Role, RolePolicy } from "@pulumi/aws/iam";
 import { Listener, LoadBalancer, TargetGroup } from "@pulumi/aws/lb";
 import { Record as DnsRecord } from "@pulumi/aws/route53";
-import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
+import type { Secret } from "@pulumi/aws/secretsmanager";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { toCanonicalJson, type EndpointsMap } from "../../sdk/spec";
 import { CONTAINER_PORT, HEALTH_PATHS, RUNTIME_ENV } from "../../runtime/contract";
@@ -39,6 +39,7 @@ import { accessLogsIn, type AwsContext } from "./context";
 import { gatewayDemandToken } from "./demand-token";
 import { certificateFor } from "./gateway-settings";
 import { assumeRolePolicy, gatewayExecutionPolicy, gatewayTaskPolicy, type GatewayAccess } from "./iam";
+import { keptSecret } from "./kept-secret";
 import { metricsToken } from "./metrics-token";
 import { gatewayRegions, type AwsNetwork } from "./networks";
 
@@ -149,14 +150,11 @@ export class AwsGateway extends pulumi.ComponentResource {
 
     // Redis: the AUTH token lives in Secrets Manager, and the replication group takes it from there.
     const generated = args.redisAuthToken === undefined;
-    const tokenSecret = new Secret(
+    const { secret: tokenSecret, version: tokenVersion } = keptSecret(
       `${name}-redis-auth`,
       { description: `cloudloom gateway Redis AUTH token (${args.app}, ${args.region})`, tags },
+      args.redisAuthToken ?? pulumi.secret(randomBytes(32).toString("hex")),
       child,
-    );
-    const tokenVersion = new SecretVersion(
-      `${name}-redis-auth`,
-      { secretId: tokenSecret.id, secretString: args.redisAuthToken ?? pulumi.secret(randomBytes(32).toString("hex")) },
       // A generated token is kept: later runs generate another, which must not replace it.
       { ...child, ignoreChanges: generated ? ["secretString"] : [] },
     );
@@ -188,27 +186,20 @@ export class AwsGateway extends pulumi.ComponentResource {
       { ...child, ignoreChanges: generated ? ["authToken"] : [] },
     );
     const secrets: Array<{ name: string; secret: Secret }> = [{ name: GATEWAY_ENV.redisAuthToken, secret: tokenSecret }];
-    if (args.apiKeys !== undefined) {
-      const keys = new Secret(`${name}-api-keys`, { description: `cloudloom gateway API keys (${args.app}, ${args.region})`, tags }, child);
-      new SecretVersion(`${name}-api-keys`, { secretId: keys.id, secretString: pulumi.secret(args.apiKeys) }, child);
-      secrets.push({ name: RUNTIME_ENV.apiKeys, secret: keys });
-    }
-    const metrics = new Secret(
-      `${name}-metrics-token`,
-      { description: `cloudloom gateway metrics token (${args.app}, ${args.region})`, tags },
-      child,
-    );
-    new SecretVersion(`${name}-metrics-token`, { secretId: metrics.id, secretString: pulumi.secret(args.metricsToken) }, child);
-    secrets.push({ name: RUNTIME_ENV.metricsToken, secret: metrics });
-    if (args.tracing?.headers) {
-      const headers = new Secret(
-        `${name}-tracing-headers`,
-        { description: `cloudloom gateway tracing export headers (${args.app}, ${args.region})`, tags },
-        child,
-      );
-      new SecretVersion(`${name}-tracing-headers`, { secretId: headers.id, secretString: args.tracing.headers }, child);
-      secrets.push({ name: TRACING_HEADERS_ENV, secret: headers });
-    }
+    /** Keeps `value` in a secret of the gateway's, which ECS gives the container as `variable`. */
+    const keep = (variable: string, part: string, what: string, value: pulumi.Input<string>) =>
+      secrets.push({
+        name: variable,
+        secret: keptSecret(
+          `${name}-${part}`,
+          { description: `cloudloom gateway ${what} (${args.app}, ${args.region})`, tags },
+          value,
+          child,
+        ).secret,
+      });
+    if (args.apiKeys !== undefined) keep(RUNTIME_ENV.apiKeys, "api-keys", "API keys", pulumi.secret(args.apiKeys));
+    keep(RUNTIME_ENV.metricsToken, "metrics-token", "metrics token", pulumi.secret(args.metricsToken));
+    if (args.tracing?.headers) keep(TRACING_HEADERS_ENV, "tracing-headers", "tracing export headers", args.tracing.headers);
     if (args.demandToken) secrets.push({ name: RUNTIME_ENV.demandToken, secret: args.demandToken });
 
     // Roles: ECS starts the task with the execution role; the gateway signs its calls with the task role.

@@ -8,11 +8,11 @@
  * later holds what those already running hold.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { entryLabels } from "../shared/labels";
 import { resourceName } from "../shared/naming";
 import { checkStackToken, generatedToken, type StackTokenSetting } from "../shared/stack-token";
 import type { AwsContext } from "./context";
+import { keptSecret } from "./kept-secret";
 
 /** Per app being built, each token made so far. */
 const made = new WeakMap<AwsContext, Map<StackTokenSetting, pulumi.Output<string>>>();
@@ -58,14 +58,11 @@ function generatedStackToken(context: AwsContext, setting: StackTokenSetting, pu
   const { suffix, what } = KEPT[setting];
   const name = resourceName(context.name, suffix);
   const child = { parent: context.parent, provider: context.regions.get(region)!.provider };
-  const secret = new Secret(
+  const { version } = keptSecret(
     name,
     { description: `cloudloom ${what} (${context.spec.app}): ${purpose}`, tags: entryLabels(context.spec.app, "gateway", suffix) },
+    pulumi.secret(generatedToken()),
     child,
-  );
-  const version = new SecretVersion(
-    name,
-    { secretId: secret.id, secretString: pulumi.secret(generatedToken()) },
     // Later runs generate another, which must not replace the token everything running holds.
     { ...child, ignoreChanges: ["secretString"] },
   );
